@@ -1,0 +1,1 @@
+"""The ``beez`` command line: run the stack locally and talk to it."""

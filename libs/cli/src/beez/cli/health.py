@@ -1,0 +1,45 @@
+"""Asks each component whether it is healthy: gRPC health checks and the gateway's /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import grpc
+import httpx
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from beez.cli.components import Component
+
+
+@dataclass(frozen=True)
+class Health:
+    component: Component
+    status: str
+
+    @property
+    def healthy(self) -> bool:
+        return self.status == "SERVING"
+
+
+async def check(component: Component, timeout: float = 1.5) -> Health:
+    """The component's health: SERVING, NOT_SERVING, or UNREACHABLE."""
+    if component.http:
+        try:
+            async with httpx.AsyncClient(timeout=timeout) as client:
+                resp = await client.get(f"http://{component.address}/healthz")
+            return Health(component, "SERVING" if resp.status_code == 200 else f"HTTP {resp.status_code}")
+        except httpx.HTTPError:
+            return Health(component, "UNREACHABLE")
+    async with grpc.aio.insecure_channel(component.address) as channel:
+        try:
+            resp = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=timeout
+            )
+            return Health(component, health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status))
+        except grpc.aio.AioRpcError:
+            return Health(component, "UNREACHABLE")
+
+
+async def check_all(components: list[Component]) -> list[Health]:
+    return list(await asyncio.gather(*(check(c) for c in components)))

@@ -1,0 +1,141 @@
+"""``beez``: run the stack (``up``), see its health (``status``), run migrations (``migrate``)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from beez.cli.components import DEFAULT_GRPC_BASE, DEFAULT_HTTP_PORT, components
+from beez.cli.health import Health, check_all
+from beez.cli.stack import Stack
+
+app = typer.Typer(help="Beez Automations: the workflow-automation engine.", no_args_is_help=True)
+console = Console()
+
+GrpcBase = Annotated[int, typer.Option(help="Port of the first service; the others follow it.")]
+HttpPort = Annotated[int, typer.Option(help="Port of the REST gateway.")]
+StateDir = Annotated[Path, typer.Option(help="Where embedded servers keep their data, and where logs go.")]
+
+
+@app.command()
+def up(
+    grpc_base: GrpcBase = DEFAULT_GRPC_BASE,
+    http_port: HttpPort = DEFAULT_HTTP_PORT,
+    state_dir: StateDir = Path(".beez"),
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for everything to be healthy.")] = 60.0,
+) -> None:
+    """Start PostgreSQL and NATS (embedded unless DATABASE_URL / NATS_URL are set), migrate, run it all."""
+    parts = components(grpc_base, http_port)
+    stack = Stack(
+        state_dir=state_dir.resolve(),
+        components=parts,
+        database_url=os.environ.get("DATABASE_URL") or None,
+        nats_url=os.environ.get("NATS_URL") or None,
+        log_level=os.environ.get("BEEZ_LOG_LEVEL", "INFO"),
+    )
+    stopping = False
+
+    def on_signal(signum: int, _: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    started = time.monotonic()
+    try:
+        with console.status("starting PostgreSQL and NATS"):
+            stack.start_dependencies()
+        with console.status("running migrations"):
+            stack.migrate()
+        stack.start_components()
+        with console.status("waiting for every component to be healthy"):
+            healths = _wait_healthy(stack, timeout, lambda: stopping)
+        _print_summary(stack, healths, time.monotonic() - started)
+        if not all(h.healthy for h in healths):
+            raise typer.Exit(1)
+        while not stopping:
+            if dead := stack.exited():
+                console.print(f"[red]stopped unexpectedly:[/] {dead}; see {stack.log_dir}")
+                raise typer.Exit(1)
+            time.sleep(0.5)
+        console.print("stopping…")
+    finally:
+        stack.stop()
+        console.print("stopped")
+
+
+def _wait_healthy(stack: Stack, timeout: float, cancelled: object) -> list[Health]:
+    assert callable(cancelled)
+    deadline = time.monotonic() + timeout
+    while True:
+        healths = asyncio.run(check_all(stack.components))
+        if all(h.healthy for h in healths) or time.monotonic() > deadline or cancelled() or stack.exited():
+            return healths
+        time.sleep(0.3)
+
+
+def _print_summary(stack: Stack, healths: list[Health], elapsed: float) -> None:
+    table = Table(title=f"Beez Automations is up ({elapsed:.1f} s)")
+    table.add_column("component")
+    table.add_column("address")
+    table.add_column("health")
+    table.add_column("log")
+    table.add_row("postgres", _redact(stack.database_url or ""), "embedded" if stack.pg else "external", "")
+    table.add_row("nats", stack.nats_url or "", "embedded" if stack.nats else "external", "")
+    for h in healths:
+        scheme = "http://" if h.component.http else "grpc://"
+        colour = "green" if h.healthy else "red"
+        table.add_row(
+            h.component.name,
+            scheme + h.component.address,
+            f"[{colour}]{h.status}[/]",
+            str(stack.log_dir / f"{h.component.name}.log"),
+        )
+    console.print(table)
+    console.print(
+        f"REST: http://127.0.0.1:{stack.components[-1].port}/openapi.json   Ctrl-C stops everything."
+    )
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True) if url else url
+
+
+@app.command()
+def status(grpc_base: GrpcBase = DEFAULT_GRPC_BASE, http_port: HttpPort = DEFAULT_HTTP_PORT) -> None:
+    """Show every component's health; exit 1 unless all are healthy."""
+    healths = asyncio.run(check_all(components(grpc_base, http_port)))
+    table = Table(title="Beez Automations")
+    table.add_column("component")
+    table.add_column("address")
+    table.add_column("health")
+    for h in healths:
+        colour = "green" if h.healthy else "red"
+        table.add_row(h.component.name, h.component.address, f"[{colour}]{h.status}[/]")
+    console.print(table)
+    if not all(h.healthy for h in healths):
+        raise typer.Exit(1)
+
+
+@app.command()
+def migrate(
+    database_url: Annotated[str, typer.Option(envvar=["BEEZ_DATABASE_URL", "DATABASE_URL"])],
+) -> None:
+    """Run every service's migrations against DATABASE_URL."""
+    stack = Stack(state_dir=Path(".beez"), components=[], database_url=database_url)
+    stack.migrate()
+    console.print("[green]migrated[/] automation, trigger, executor, beezora, analytics")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,95 @@
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class AddTag(_message.Message):
+    __slots__ = ("tag",)
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    tag: str
+    def __init__(self, tag: _Optional[str] = ...) -> None: ...
+
+class RemoveTag(_message.Message):
+    __slots__ = ("tag",)
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    tag: str
+    def __init__(self, tag: _Optional[str] = ...) -> None: ...
+
+class UpdateField(_message.Message):
+    __slots__ = ("field", "value")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    value: _struct_pb2.Value
+    def __init__(self, field: _Optional[str] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class AddToList(_message.Message):
+    __slots__ = ("list",)
+    LIST_FIELD_NUMBER: _ClassVar[int]
+    list: str
+    def __init__(self, list: _Optional[str] = ...) -> None: ...
+
+class RemoveFromList(_message.Message):
+    __slots__ = ("list",)
+    LIST_FIELD_NUMBER: _ClassVar[int]
+    list: str
+    def __init__(self, list: _Optional[str] = ...) -> None: ...
+
+class UpdateScore(_message.Message):
+    __slots__ = ("delta",)
+    DELTA_FIELD_NUMBER: _ClassVar[int]
+    delta: int
+    def __init__(self, delta: _Optional[int] = ...) -> None: ...
+
+class AssignUser(_message.Message):
+    __slots__ = ("user_id", "team")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    team: str
+    def __init__(self, user_id: _Optional[str] = ..., team: _Optional[str] = ...) -> None: ...
+
+class CreateTask(_message.Message):
+    __slots__ = ("title", "description", "assignee", "due_in_hours")
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNEE_FIELD_NUMBER: _ClassVar[int]
+    DUE_IN_HOURS_FIELD_NUMBER: _ClassVar[int]
+    title: str
+    description: str
+    assignee: str
+    due_in_hours: int
+    def __init__(self, title: _Optional[str] = ..., description: _Optional[str] = ..., assignee: _Optional[str] = ..., due_in_hours: _Optional[int] = ...) -> None: ...
+
+class PlatformCommand(_message.Message):
+    __slots__ = ("idempotency_key", "organization_id", "contact_id", "execution_id", "automation_id", "add_tag", "remove_tag", "update_field", "add_to_list", "remove_from_list", "update_score", "assign_user", "create_task")
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
+    EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    AUTOMATION_ID_FIELD_NUMBER: _ClassVar[int]
+    ADD_TAG_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_TAG_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_FIELD_FIELD_NUMBER: _ClassVar[int]
+    ADD_TO_LIST_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_FROM_LIST_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_SCORE_FIELD_NUMBER: _ClassVar[int]
+    ASSIGN_USER_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TASK_FIELD_NUMBER: _ClassVar[int]
+    idempotency_key: str
+    organization_id: str
+    contact_id: str
+    execution_id: str
+    automation_id: str
+    add_tag: AddTag
+    remove_tag: RemoveTag
+    update_field: UpdateField
+    add_to_list: AddToList
+    remove_from_list: RemoveFromList
+    update_score: UpdateScore
+    assign_user: AssignUser
+    create_task: CreateTask
+    def __init__(self, idempotency_key: _Optional[str] = ..., organization_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., automation_id: _Optional[str] = ..., add_tag: _Optional[_Union[AddTag, _Mapping]] = ..., remove_tag: _Optional[_Union[RemoveTag, _Mapping]] = ..., update_field: _Optional[_Union[UpdateField, _Mapping]] = ..., add_to_list: _Optional[_Union[AddToList, _Mapping]] = ..., remove_from_list: _Optional[_Union[RemoveFromList, _Mapping]] = ..., update_score: _Optional[_Union[UpdateScore, _Mapping]] = ..., assign_user: _Optional[_Union[AssignUser, _Mapping]] = ..., create_task: _Optional[_Union[CreateTask, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,301 @@
+"""The transactional outbox: messages commit with the state change they announce, then get relayed.
+
+A service never publishes a message about a state change directly: if it committed first and
+crashed before publishing, the message would be lost; if it published first and the transaction
+rolled back, the world would hear about a change that never happened. Instead :func:`enqueue`
+writes the message into the service's own ``outbox`` table in the caller's transaction, and an
+:class:`OutboxRelay` publishes committed rows and marks them sent.
+
+Delivery semantics: **at least once on the wire, once in effect.** The relay may publish a row
+again (it crashed between publishing and marking, or NATS acked but the mark's commit failed).
+Every row is published with the same ``Nats-Msg-Id`` each time (its explicit ``msg_id``, else
+``<schema>:outbox:<id>``), so the stream's duplicate window drops a re-send, and consumers
+recording that id in their inbox (:mod:`beez.kit.bus.inbox`) skip anything older than the window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import Any, cast
+
+import psycopg
+from google.protobuf.message import Message
+from nats.js import api
+from psycopg import sql
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    CursorResult,
+    DateTime,
+    Identity,
+    Index,
+    MetaData,
+    Row,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from beez.kit.bus import headers as h
+from beez.kit.bus.publisher import Publisher
+from beez.kit.db import Database
+from beez.kit.logging import get_logger
+from beez.kit.telemetry import inject_headers
+
+log = get_logger(__name__)
+
+OnPublished = Callable[[list[int]], Awaitable[None]]
+"""Called with a batch's row ids after every message was acked and before they are marked sent."""
+
+PURGE_BATCH = 10_000
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """The ``outbox`` table in ``metadata``'s schema; services add it to their models and migrations.
+
+    The partial index on ``id WHERE sent_at IS NULL`` keeps the relay's query cheap however many
+    sent rows wait for :meth:`OutboxRelay.purge`.
+    """
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("subject", Text, nullable=False),
+        Column("payload", BYTEA, nullable=False),
+        Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("msg_id", Text, nullable=True, comment="Nats-Msg-Id; NULL means <schema>:outbox:<id>"),
+        Column("org_id", Text, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("sent_at", DateTime(timezone=True), nullable=True),
+        Index("ix_outbox_unsent", "id", postgresql_where=text("sent_at IS NULL")),
+    )
+
+
+def outbox_channel(table: Table) -> str:
+    """The NOTIFY channel announcing new rows in ``table``: ``<schema>_outbox``."""
+    return f"{table.schema or 'public'}_outbox"
+
+
+async def enqueue(
+    session: AsyncSession,
+    table: Table,
+    subject: str,
+    message: bytes | Message,
+    *,
+    msg_id: str | None = None,
+    org_id: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Adds ``message`` for ``subject`` to the outbox, in the caller's transaction.
+
+    The current trace context is stored with it, so the trace continues from this transaction
+    however late the relay publishes. A ``pg_notify`` in the same transaction wakes the relay;
+    PostgreSQL delivers it only on commit (and never on rollback), which is exactly when the row
+    becomes visible, and folds identical notifications of one transaction into one.
+    """
+    payload, content = h.encode(message)
+    merged = inject_headers(content)
+    merged.update(headers or {})
+    await session.execute(
+        insert(table).values(subject=subject, payload=payload, headers=merged, msg_id=msg_id, org_id=org_id)
+    )
+    await session.execute(select(func.pg_notify(outbox_channel(table), "")))
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows in id order and marks them sent; run one or more per service.
+
+    Each round takes up to ``batch`` unsent rows ``ORDER BY id FOR UPDATE SKIP LOCKED`` in one
+    transaction, publishes them all concurrently (they leave in id order on the one connection),
+    waits for every PubAck, marks them ``sent_at = now()`` and commits. Rounds repeat while rows
+    are found, then the relay sleeps until a NOTIFY (a dedicated LISTEN connection, reconnected
+    when it drops) or ``poll_interval``, whichever comes first.
+
+    * No high-water mark: the query is ``sent_at IS NULL``, not ``id > last_id``. Identity values
+      are taken at insert but rows become visible at commit, so a transaction holding id 7 may
+      commit after one holding id 8; a high-water mark would skip 7 forever, this query finds it.
+    * Replicas share the work: SKIP LOCKED hands each batch to one relay. Across replicas, and
+      across out-of-order commits, messages are not strictly in id order; consumers must not
+      depend on it.
+    * A failed publish rolls the round back; the rows stay unsent and are retried after a pause.
+      Messages of that batch already stored are re-sent with the same ``Nats-Msg-Id`` and dropped
+      by the duplicate window (see the module docstring for the full guarantee).
+    * Sent rows older than ``retention`` are deleted every ``purge_every``.
+
+    ``on_published`` runs after the PubAcks and before the mark, inside the transaction: it is
+    the hook fault-injection tests use to kill the relay exactly between publishing and marking.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        table: Table,
+        publisher: Publisher,
+        *,
+        batch: int = 500,
+        poll_interval: float = 1.0,
+        retention: timedelta = timedelta(hours=1),
+        purge_every: timedelta = timedelta(minutes=5),
+        on_published: OnPublished | None = None,
+        listen_keepalive: float = 30.0,
+        max_error_pause: float = 15.0,
+    ) -> None:
+        self._db = db
+        self._table = table
+        self._publisher = publisher
+        self._batch = batch
+        self._poll_interval = poll_interval
+        self._retention = retention
+        self._purge_every = purge_every.total_seconds()
+        self._on_published = on_published
+        self._keepalive = listen_keepalive
+        self._max_error_pause = max_error_pause
+        self._channel = outbox_channel(table)
+        self._default_msg_id = f"{table.schema or 'public'}:outbox:"
+        self._conninfo = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._running = False
+        self.listening = asyncio.Event()
+        """Set while the LISTEN connection is up (tests wait for it; a health check may too)."""
+        self.published = 0
+        """Rows published and marked sent by this relay (re-sends counted again)."""
+
+    async def relay_once(self) -> int:
+        """Publishes and marks one batch of unsent rows; returns how many there were."""
+        t = self._table
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                select(t.c.id, t.c.subject, t.c.payload, t.c.headers, t.c.msg_id, t.c.org_id)
+                .where(t.c.sent_at.is_(None))
+                .order_by(t.c.id)
+                .limit(self._batch)
+                .with_for_update(skip_locked=True)
+            )
+            rows = result.all()
+            if not rows:
+                return 0
+            outcomes = await asyncio.gather(*(self._publish(row) for row in rows), return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            ids = [int(row.id) for row in rows]
+            if self._on_published is not None:
+                await self._on_published(ids)
+            await session.execute(
+                update(t)
+                .where(t.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger))))
+                .values(sent_at=func.now())
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    async def _publish(self, row: Row[*tuple[Any, ...]]) -> api.PubAck:
+        return await self._publisher.publish(
+            row.subject,
+            bytes(row.payload),
+            msg_id=row.msg_id or f"{self._default_msg_id}{row.id}",
+            headers=row.headers,
+            org_id=row.org_id,
+        )
+
+    async def purge(self) -> int:
+        """Deletes up to PURGE_BATCH sent rows older than ``retention``; returns how many."""
+        t = self._table
+        old = (
+            select(t.c.id)
+            .where(t.c.sent_at < func.now() - bindparam("retention", self._retention))
+            .order_by(t.c.id)
+            .limit(PURGE_BATCH)
+            .scalar_subquery()
+        )
+        async with self._db.transaction() as session:
+            result = cast(CursorResult[Any], await session.execute(delete(t).where(t.c.id.in_(old))))
+        return int(result.rowcount)
+
+    async def run(self) -> None:
+        """Relays until :meth:`stop`; database and NATS outages are logged and retried, never raised."""
+        if self._running:
+            raise RuntimeError("outbox relay is already running")
+        self._running = True
+        self._stopping.clear()
+        self._stopped.clear()
+        listener = asyncio.create_task(self._listen())
+        failures = 0
+        next_purge = time.monotonic()
+        try:
+            while not self._stopping.is_set():
+                self._wake.clear()  # before the round: a NOTIFY during it triggers the next one
+                try:
+                    while True:
+                        found = await self.relay_once()
+                        if time.monotonic() >= next_purge:  # also under constant load
+                            next_purge = time.monotonic() + self._purge_every
+                            await self.purge()
+                        if not found or self._stopping.is_set():
+                            break
+                except Exception as exc:
+                    failures += 1
+                    pause = min(0.5 * 2 ** (failures - 1), self._max_error_pause)
+                    log.warning("outbox relay failed", channel=self._channel, error=repr(exc), retry_in=pause)
+                    await self._sleep(pause)
+                    continue
+                failures = 0
+                await self._sleep(self._poll_interval)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+            self._running = False
+            self._stopped.set()
+
+    async def stop(self) -> None:
+        """Ends :meth:`run` after the round in progress (which commits or rolls back whole)."""
+        self._stopping.set()
+        self._wake.set()
+        if self._running:
+            await self._stopped.wait()
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleeps until ``seconds`` pass, a NOTIFY arrives or stop() is called."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
+
+    async def _listen(self) -> None:
+        """Keeps a LISTEN connection open and turns each notification into a wake-up."""
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True, connect_timeout=5, application_name="beez-outbox"
+                ) as conn:
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+                    self.listening.set()
+                    failures = 0
+                    self._wake.set()  # rows may have committed while nobody listened
+                    while True:
+                        async for _ in conn.notifies(timeout=self._keepalive):
+                            self._wake.set()
+                        async with asyncio.timeout(5):  # a dead peer the OS has not noticed
+                            await conn.execute("SELECT 1")
+            except Exception as exc:
+                failures += 1
+                log.warning("outbox listener lost", channel=self._channel, error=repr(exc))
+            finally:
+                self.listening.clear()
+            await asyncio.sleep(min(0.5 * 2 ** (failures - 1), self._max_error_pause))

@@ -1,0 +1,54 @@
+"""Publishing to JetStream with a message id, the organization and the trace context.
+
+Direct publishing is for messages that do not accompany a state change in PostgreSQL (e.g. the
+trigger service accepting an event whose id the caller chose). Messages that announce a state
+change go through the outbox (:mod:`beez.kit.bus.outbox`), whose relay uses this publisher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from google.protobuf.message import Message
+from nats.js import JetStreamContext, api
+
+from beez.kit.bus import headers as h
+from beez.kit.telemetry import inject_headers
+
+
+class Publisher:
+    """Publishes to JetStream and waits for the stream's acknowledgement.
+
+    Every message carries a ``Nats-Msg-Id``: re-sending it (a retry after a timeout, a relay
+    restarted between publishing and marking) within the stream's duplicate window stores
+    nothing new and returns a PubAck with ``duplicate=True``.
+    """
+
+    def __init__(self, js: JetStreamContext, *, timeout: float | None = None) -> None:
+        self._js = js
+        self._timeout = timeout
+
+    async def publish(
+        self,
+        subject: str,
+        data: bytes | Message,
+        *,
+        msg_id: str,
+        headers: Mapping[str, str] | None = None,
+        org_id: str | None = None,
+    ) -> api.PubAck:
+        """Publishes ``data`` on ``subject`` once in effect, returning the stream's PubAck.
+
+        Headers given by the caller win over the ones added here; in particular a ``traceparent``
+        captured earlier (as the outbox does at enqueue time) is kept, so the trace continues
+        from the transaction that produced the message, not from the relay.
+        """
+        if not msg_id:
+            raise ValueError("msg_id is required: it is what lets the stream drop a re-sent message")
+        payload, content = h.encode(data)
+        merged = inject_headers(content)
+        if org_id:
+            merged[h.ORG_ID] = org_id
+        merged.update(headers or {})
+        merged[h.MSG_ID] = msg_id
+        return await self._js.publish(subject, payload, timeout=self._timeout, headers=merged)

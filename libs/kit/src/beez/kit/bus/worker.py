@@ -1,0 +1,406 @@
+"""A durable JetStream pull consumer that runs a handler per message, retries, and dead-letters.
+
+See :class:`PullWorker` for the delivery semantics every consumer of the engine inherits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext, api
+from opentelemetry.trace import SpanKind
+
+from beez.kit.bus import headers as h
+from beez.kit.bus.topology import Topology, ensure_consumer
+from beez.kit.logging import get_logger
+from beez.kit.telemetry import extracted_context, tracer
+
+log = get_logger(__name__)
+_tracer = tracer(__name__)
+
+Handler = Callable[[Msg], Awaitable[None]]
+"""Processes one message; returning means done (ack), raising means failed (retry or DLQ)."""
+
+Backoff = Callable[[int], float]
+"""Seconds to wait before redelivering a message that failed on delivery ``n`` (1-based)."""
+
+DLQ_ERROR_LIMIT = 1024
+"""Bytes of ``Beez-Dlq-Error`` kept: enough for a message, not a traceback in a header."""
+
+
+class PermanentError(Exception):
+    """Raised by a handler for a message that can never succeed, however often it is retried.
+
+    A poison message: undecodable bytes, a payload failing validation, a reference to something
+    that cannot exist. The worker dead-letters it on the first delivery instead of burning the
+    remaining attempts.
+    """
+
+
+def exponential_backoff(initial: float = 0.5, factor: float = 2.0, maximum: float = 10.0) -> Backoff:
+    """``initial * factor ** (n - 1)`` seconds after the n-th delivery failed, capped at ``maximum``.
+
+    Kept small on purpose: a nak'd message keeps its slot in ``max_ack_pending`` while it waits,
+    and retries on a real schedule (minutes, hours) belong in PostgreSQL timers, not redelivery.
+    """
+
+    def delay(num_delivered: int) -> float:
+        return float(min(maximum, initial * factor ** max(0, num_delivered - 1)))
+
+    return delay
+
+
+@dataclass
+class WorkerStats:
+    """Counters for metrics: ``failed`` counts failed handler attempts, retried or not."""
+
+    processed: int = 0
+    failed: int = 0
+    dead_lettered: int = 0
+
+
+class PullWorker:
+    """A durable pull consumer on one stream running ``handler`` on up to ``concurrency`` messages.
+
+    Delivery semantics: **at least once**. A message is acked only after ``handler`` returns, so
+    a crash, a lost ack or a stop that times out leads to redelivery; ``handler`` must therefore
+    be idempotent, either naturally (unique keys, upserts, state machines that ignore a step
+    already taken) or through the inbox (:func:`beez.kit.bus.inbox.claim`) in the same
+    transaction as its effect. Nothing here deduplicates deliveries.
+
+    * While the handler runs, ``in_progress()`` is sent every ``ack_wait / 3`` so the server does
+      not redeliver a slow but healthy handler's message to another replica.
+    * A failure is retried with ``nak(delay=backoff(n))`` up to ``max_deliver`` handler attempts.
+    * After the last attempt, or at once for a :class:`PermanentError`, the message is published to
+      ``dlq.<durable>`` (original data and headers plus ``Beez-Dlq-*``, ``Nats-Msg-Id`` =
+      ``dlq:<stream>:<seq>`` so dead-lettering twice stores it once) and then terminated. TERM
+      rather than ACK: both end redelivery (and remove the message from a work-queue stream),
+      but TERM records that processing did not succeed, in the consumer's state and as a
+      ``MSG_TERMINATED`` advisory monitoring can count.
+    * The consumer's server-side ``max_deliver`` is ``max_deliver + 1``. The spare delivery
+      exists for dead-lettering only: when the worker died during the last attempt, or the DLQ
+      publish failed, the message comes back once more and goes to the DLQ without running the
+      handler, instead of being silently dropped by the server's delivery limit.
+
+    Order is not preserved across concurrent handlers or retries. :meth:`run` survives NATS
+    outages (fetches time out, then resume after reconnect) and errors (logged, retried after a
+    pause); it returns only after :meth:`stop`, which leaves the durable consumer in place.
+    """
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        topology: Topology,
+        *,
+        stream: str,
+        durable: str,
+        subjects: str | Sequence[str],
+        handler: Handler,
+        concurrency: int = 10,
+        max_deliver: int = 5,
+        ack_wait: float = 30.0,
+        max_ack_pending: int | None = None,
+        batch: int | None = None,
+        backoff: Backoff | None = None,
+        heartbeat: bool = True,
+        deliver_policy: api.DeliverPolicy = api.DeliverPolicy.ALL,
+        fetch_timeout: float = 5.0,
+        stop_timeout: float = 30.0,
+        error_pause: float = 1.0,
+    ) -> None:
+        """``stream`` and ``subjects`` are unprefixed names (``"JOBS"``, ``"jobs.>"``); the topology
+        prefixes them. ``max_ack_pending`` defaults to ``concurrency``: the server never hands
+        this consumer more messages than its handlers can hold (note that nak'd messages waiting
+        for their delay count too). ``batch`` (default ``concurrency``) caps one fetch; a fetch
+        never asks for more than the free handler slots, so no fetched message waits unseen
+        while its ``ack_wait`` runs.
+        """
+        if concurrency < 1 or max_deliver < 1 or ack_wait <= 0:
+            raise ValueError("concurrency and max_deliver must be >= 1 and ack_wait > 0")
+        self._js = js
+        self._stream = topology.stream(stream)
+        self._durable = durable
+        raw = [subjects] if isinstance(subjects, str) else list(subjects)
+        self._subjects = [topology.subject(s) for s in raw]
+        self._dlq_subject = topology.dlq(durable)
+        self._handler = handler
+        self._concurrency = concurrency
+        self._max_deliver = max_deliver
+        self._ack_wait = ack_wait
+        self._max_ack_pending = max_ack_pending or concurrency
+        self._batch = batch or concurrency
+        self._backoff = backoff or exponential_backoff()
+        self._heartbeat_interval = ack_wait / 3 if heartbeat else None
+        self._deliver_policy = deliver_policy
+        self._fetch_timeout = fetch_timeout
+        self._stop_timeout = stop_timeout
+        self._error_pause = error_pause
+        self._sub: JetStreamContext.PullSubscription | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._running = False
+        self.stats = WorkerStats()
+
+    @property
+    def durable(self) -> str:
+        return self._durable
+
+    @property
+    def in_flight(self) -> int:
+        """Messages whose handler is running now."""
+        return len(self._inflight)
+
+    def consumer_config(self) -> api.ConsumerConfig:
+        """The durable consumer this worker declares (create-or-update) when it starts."""
+        single = len(self._subjects) == 1
+        return api.ConsumerConfig(
+            durable_name=self._durable,
+            name=self._durable,
+            deliver_policy=self._deliver_policy,
+            ack_policy=api.AckPolicy.EXPLICIT,
+            ack_wait=self._ack_wait,
+            max_deliver=self._max_deliver + 1,
+            max_ack_pending=self._max_ack_pending,
+            filter_subject=self._subjects[0] if single else None,
+            filter_subjects=None if single else self._subjects,
+        )
+
+    async def run(self) -> None:
+        """Fetches and dispatches messages until :meth:`stop`; never raises for bus trouble."""
+        if self._running:
+            raise RuntimeError(f"worker {self._durable} is already running")
+        self._running = True
+        self._stopping.clear()
+        self._stopped.clear()
+        stop_wait = asyncio.create_task(self._stopping.wait())
+        graceful = False
+        failures = 0
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._round(stop_wait)
+                    failures = 0
+                    continue
+                except TimeoutError as exc:
+                    if self._sub is not None:
+                        continue  # no message within fetch_timeout, or a fetch lost in a reconnect
+                    error: Exception = exc  # declaring the consumer timed out: NATS is away
+                except Exception as exc:
+                    error = exc
+                failures += 1
+                log.warning("consumer error", consumer=self._durable, error=_describe(error))
+                await self._unsubscribe()  # re-declare and re-bind on the next round
+                pause = min(self._error_pause * 2 ** (failures - 1), 10 * self._error_pause)
+                await asyncio.wait({stop_wait}, timeout=pause)
+            graceful = True
+        finally:
+            stop_wait.cancel()
+            await self._shutdown(graceful)
+            self._running = False
+            self._stopped.set()
+
+    async def stop(self) -> None:
+        """Stops fetching, waits up to ``stop_timeout`` for running handlers, then unsubscribes.
+
+        Handlers still running after that are cancelled; their messages are not acked and the
+        server redelivers them after ``ack_wait``. The durable consumer is kept.
+        """
+        self._stopping.set()
+        if self._running:
+            await self._stopped.wait()
+
+    async def _round(self, stop_wait: asyncio.Task[bool]) -> None:
+        """Binds the consumer if needed, waits for a free handler slot, fetches and dispatches."""
+        if self._sub is None:
+            await ensure_consumer(self._js, self._stream, self.consumer_config())
+            self._sub = await self._js.pull_subscribe_bind(durable=self._durable, stream=self._stream)
+        free = await self._free_slots(stop_wait)
+        if not free:
+            return
+        for msg in await self._fetch(min(free, self._batch), stop_wait):
+            task = asyncio.create_task(self._process(msg))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+    async def _free_slots(self, stop_wait: asyncio.Task[bool]) -> int:
+        while len(self._inflight) >= self._concurrency and not self._stopping.is_set():
+            await asyncio.wait({*self._inflight, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+        return 0 if self._stopping.is_set() else self._concurrency - len(self._inflight)
+
+    async def _fetch(self, n: int, stop_wait: asyncio.Task[bool]) -> list[Msg]:
+        """One pull request for up to ``n`` messages, abandoned when stop() is called.
+
+        An abandoned pull request may still hand the server's next message to our inbox just
+        before we unsubscribe; that message is redelivered after ack_wait (one delivery used).
+        """
+        assert self._sub is not None
+        fetch = asyncio.ensure_future(self._sub.fetch(n, timeout=self._fetch_timeout))
+        try:
+            await asyncio.wait({fetch, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not fetch.done():
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await fetch
+        if fetch.cancelled():
+            return []
+        return list(fetch.result())
+
+    async def _shutdown(self, graceful: bool) -> None:
+        pending = set(self._inflight)
+        if pending and graceful:
+            _, pending = await asyncio.wait(pending, timeout=self._stop_timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("handlers cancelled at stop", consumer=self._durable, count=len(pending))
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self._unsubscribe()
+        # Acks are fire-and-forget writes; push the last ones out before the caller closes.
+        with contextlib.suppress(Exception):
+            await self._js._nc.flush(timeout=2)
+
+    async def _unsubscribe(self) -> None:
+        sub, self._sub = self._sub, None
+        if sub is not None:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _process(self, msg: Msg) -> None:
+        """Runs the handler for one delivery and settles it: ack, nak with delay, or DLQ + term."""
+        try:
+            meta = msg.metadata
+            if meta.num_delivered > self._max_deliver:
+                error = (
+                    f"DeliveryLimitReached: delivered {meta.num_delivered} times without an outcome "
+                    "(worker stopped or crashed during the last attempt, or dead-lettering failed)"
+                )
+                await self._dead_letter(msg, error)
+                return
+            try:
+                await self._handle(msg)
+            except asyncio.CancelledError:
+                raise  # stop() gave up waiting: no ack, the server redelivers after ack_wait
+            except Exception as exc:
+                self.stats.failed += 1
+                if isinstance(exc, PermanentError) or meta.num_delivered >= self._max_deliver:
+                    log.warning(
+                        "message dead-lettered",
+                        consumer=self._durable,
+                        subject=msg.subject,
+                        deliveries=meta.num_delivered,
+                        error=_describe(exc),
+                    )
+                    await self._dead_letter(msg, _describe(exc))
+                else:
+                    delay = self._backoff(meta.num_delivered)
+                    log.info(
+                        "message will be retried",
+                        consumer=self._durable,
+                        subject=msg.subject,
+                        deliveries=meta.num_delivered,
+                        delay=delay,
+                        error=_describe(exc),
+                    )
+                    await msg.nak(delay=delay)
+            else:
+                await msg.ack()
+                self.stats.processed += 1
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # settling failed (connection lost): the server redelivers
+            log.warning("could not settle message", consumer=self._durable, error=_describe(exc))
+
+    async def _handle(self, msg: Msg) -> None:
+        heartbeat = asyncio.create_task(self._heartbeat(msg)) if self._heartbeat_interval else None
+        try:
+            with (
+                extracted_context(msg.headers),
+                _tracer.start_as_current_span(
+                    f"{self._durable} process",
+                    kind=SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "nats",
+                        "messaging.destination.name": msg.subject,
+                        "messaging.consumer.group.name": self._durable,
+                    },
+                ),
+            ):
+                await self._handler(msg)
+        finally:
+            if heartbeat is not None:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
+
+    async def _heartbeat(self, msg: Msg) -> None:
+        """Resets the message's ack timer every ack_wait/3 while its handler runs."""
+        assert self._heartbeat_interval is not None
+        while True:
+            await asyncio.sleep(self._heartbeat_interval)
+            try:
+                await msg.in_progress()
+            except Exception as exc:  # a missed beat costs at most a redelivery
+                log.debug("heartbeat failed", consumer=self._durable, error=_describe(exc))
+
+    async def _dead_letter(self, msg: Msg, error: str) -> None:
+        meta = msg.metadata
+        try:
+            await self._js.publish(
+                self._dlq_subject, msg.data, headers=dead_letter_headers(msg, error, self._durable)
+            )
+        except Exception as exc:
+            spare = meta.num_delivered <= self._max_deliver
+            log.error(
+                "dead-lettering failed",
+                consumer=self._durable,
+                subject=msg.subject,
+                deliveries=meta.num_delivered,
+                will_retry=spare,
+                error=_describe(exc),
+            )
+            if spare:  # the spare delivery brings it back for another try at the DLQ
+                await msg.nak(delay=self._backoff(meta.num_delivered))
+            return
+        await msg.term()
+        self.stats.dead_lettered += 1
+
+
+def dead_letter_headers(msg: Msg, error: str, consumer: str) -> dict[str, str]:
+    """The headers of ``msg``'s dead letter: its own, minus ``Nats-*`` controls, plus ``Beez-Dlq-*``.
+
+    ``Nats-*`` headers steer publishing (expected stream or sequence, TTL, rollup), so copying
+    them could make the DLQ publish fail or misbehave; the original ``Nats-Msg-Id`` is kept as
+    ``Beez-Dlq-Original-Msg-Id`` for a replay tool.
+    """
+    meta = msg.metadata
+    original = dict(msg.headers or {})
+    out = {k: v for k, v in original.items() if not k.lower().startswith("nats-")}
+    if h.MSG_ID in original:
+        out[h.DLQ_ORIGINAL_MSG_ID] = original[h.MSG_ID]
+    out.update(
+        {
+            h.DLQ_ERROR: error,
+            h.DLQ_STREAM: meta.stream,
+            h.DLQ_SUBJECT: msg.subject,
+            h.DLQ_SEQUENCE: str(meta.sequence.stream),
+            h.DLQ_DELIVERIES: str(meta.num_delivered),
+            h.DLQ_CONSUMER: consumer,
+            h.MSG_ID: f"dlq:{meta.stream}:{meta.sequence.stream}",
+        }
+    )
+    return out
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` on one line, at most DLQ_ERROR_LIMIT bytes of UTF-8."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    raw = text.encode()
+    if len(raw) <= DLQ_ERROR_LIMIT:
+        return text
+    return raw[: DLQ_ERROR_LIMIT - 3].decode(errors="ignore") + "..."

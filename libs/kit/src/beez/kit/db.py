@@ -1,0 +1,82 @@
+"""Async SQLAlchemy 2 on psycopg 3: one engine per service schema, and the unit of work.
+
+Every table a service owns lives in its own PostgreSQL schema. Models use :func:`make_metadata`
+so constraint names are stable across migrations. Code that changes state takes an
+:class:`AsyncSession` from :meth:`Database.transaction`, which commits once at the end; nothing
+below it commits on its own behalf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def make_metadata(schema: str) -> MetaData:
+    """A MetaData confined to ``schema`` with stable constraint names."""
+    return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+def async_url(url: str) -> str:
+    """Rewrites ``postgresql://`` and ``postgres://`` URLs to the psycopg 3 driver."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    if parsed.drivername in ("postgresql", "postgresql+psycopg2", "postgresql+asyncpg"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_engine(
+    url: str, schema: str, *, pool_size: int = 10, application_name: str = "beez"
+) -> AsyncEngine:
+    """An engine whose connections see ``schema`` first on their search path."""
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={
+            "options": f"-c search_path={schema},public",
+            "application_name": application_name,
+            "connect_timeout": 5,
+        },
+    )
+
+
+class Database:
+    """A service's engine and session factory."""
+
+    def __init__(self, url: str, schema: str, *, pool_size: int = 10, application_name: str = "beez") -> None:
+        self.schema = schema
+        self.engine = create_engine(url, schema, pool_size=pool_size, application_name=application_name)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction: committed when the block ends, rolled back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

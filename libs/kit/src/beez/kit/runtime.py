@@ -1,0 +1,139 @@
+"""What a service process is made of, and the ``main()`` every service shares.
+
+A :class:`Runtime` holds the process's connections: its database (its own schema), NATS with
+JetStream, the stream topology and the clock. NATS is connected in the background, so a service
+whose NATS is down still starts, reports NOT_SERVING, and becomes SERVING by itself when NATS
+comes up. :func:`main` gives every service the same command line: ``serve`` (default) and
+``migrate``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from sqlalchemy import Table
+
+from beez.kit.bus.connect import connect, require_server_version
+from beez.kit.bus.outbox import OutboxRelay
+from beez.kit.bus.publisher import Publisher
+from beez.kit.bus.topology import Topology, ensure_streams
+from beez.kit.clock import Clock, SystemClock
+from beez.kit.db import Database
+from beez.kit.grpc.server import Server, ServerSpec
+from beez.kit.logging import configure_logging, get_logger
+from beez.kit.settings import ServiceSettings, load_settings
+from beez.kit.telemetry import configure_tracing
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The shared connections of one service process."""
+
+    settings: ServiceSettings
+    db: Database
+    topology: Topology
+    clock: Clock = field(default_factory=SystemClock)
+    nc: NATS | None = None
+    js: JetStreamContext | None = None
+    nats_ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def connect_nats(self) -> None:
+        """Connects (retrying until it succeeds), checks the server version, declares streams."""
+        delay = 0.2
+        while True:
+            try:
+                nc = await connect(self.settings.nats_url, f"beez-{self.settings.service_name}")
+                break
+            except Exception as exc:
+                log.warning("nats unavailable; retrying", error=repr(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        require_server_version(nc)
+        js = nc.jetstream()
+        await ensure_streams(js, self.topology)
+        self.nc, self.js = nc, js
+        self.nats_ready.set()
+        log.info("nats connected", server=str(nc.connected_url.netloc if nc.connected_url else ""))
+
+    def outbox_relay(self, table: Table) -> Callable[[], Awaitable[None]]:
+        """A background loop relaying ``table``'s outbox to JetStream once NATS is up."""
+
+        async def relay() -> None:
+            await self.nats_ready.wait()
+            assert self.js is not None
+            await OutboxRelay(self.db, table, Publisher(self.js)).run()
+
+        return relay
+
+    async def nats_ok(self) -> bool:
+        """True while connected to NATS and the server answers."""
+        if self.nc is None or not self.nc.is_connected:
+            return False
+        await self.nc.flush(timeout=1)
+        return True
+
+    async def close(self) -> None:
+        if self.nc is not None and not self.nc.is_closed:
+            await self.nc.drain()
+        await self.db.dispose()
+
+
+Build = Callable[[Runtime], Awaitable[ServerSpec]]
+
+
+async def serve(settings: ServiceSettings, schema: str, build: Build) -> None:
+    """Builds the runtime and the service, serves until a stop signal, then shuts down."""
+    runtime = Runtime(
+        settings=settings,
+        db=Database(
+            settings.database_url,
+            schema,
+            pool_size=settings.db_pool_size,
+            application_name=f"beez-{settings.service_name}",
+        ),
+        topology=Topology(settings.bus_prefix),
+    )
+    spec = await build(runtime)
+    spec.probes = {"postgres": runtime.db.ping, "nats": runtime.nats_ok, **spec.probes}
+    spec.background = [runtime.connect_nats, *spec.background]
+    spec.on_stop = [*spec.on_stop, runtime.close]
+    server = Server(
+        spec,
+        settings.grpc_host,
+        settings.grpc_port,
+        health_interval_s=settings.health_interval_s,
+        drain_grace_s=settings.drain_grace_s,
+    )
+    await server.start()
+    await server.wait()
+
+
+def main(
+    settings_cls: type[ServiceSettings],
+    schema: str,
+    migrations_dir: Path,
+    build: Build,
+    argv: list[str] | None = None,
+) -> None:
+    """The command line of a service: ``serve`` (default) or ``migrate``."""
+    parser = argparse.ArgumentParser(prog=f"beez-{schema}")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    args = parser.parse_args(argv)
+    settings = load_settings(settings_cls)
+    configure_logging(settings.service_name, settings.log_level, mask=not settings.log_pii)
+    if args.command == "migrate":
+        from beez.kit.migrations import upgrade
+
+        upgrade(migrations_dir, settings.database_url, schema)
+        log.info("migrated", schema=schema)
+        return
+    configure_tracing(settings.service_name, settings.otlp_endpoint)
+    asyncio.run(serve(settings, schema, build))

@@ -1,0 +1,65 @@
+"""Settings shared by every process, read from the environment with the ``BEEZ_`` prefix.
+
+Each service subclasses :class:`ServiceSettings` with its own defaults. :func:`load_settings`
+turns a validation error into one readable message and a non-zero exit, so a process with a
+missing or malformed setting stops at once instead of half-starting.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TypeVar
+
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/beez"
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs: where its dependencies are and how to report."""
+
+    model_config = SettingsConfigDict(env_prefix="BEEZ_", extra="ignore", frozen=True)
+
+    service_name: str = Field(default="beez", description="Name in logs, traces and health.")
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("BEEZ_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL; postgresql:// is rewritten to use psycopg 3.",
+    )
+    nats_url: str = Field(
+        default=DEFAULT_NATS_URL,
+        validation_alias=AliasChoices("BEEZ_NATS_URL", "NATS_URL"),
+        description="NATS server URL(s), comma separated.",
+    )
+    bus_prefix: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9_-]*$",
+        description="Prefix for stream names and subjects, so test runs never collide.",
+    )
+    grpc_host: str = "0.0.0.0"
+    grpc_port: int = Field(default=50050, ge=0, le=65535)
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    log_pii: bool = Field(default=False, description="Log emails and phone numbers unmasked.")
+    otlp_endpoint: str = Field(default="", description="OTLP/gRPC collector; empty disables export.")
+    health_interval_s: float = Field(default=2.0, gt=0, description="How often dependencies are probed.")
+    drain_grace_s: float = Field(default=10.0, ge=0, description="How long SIGTERM waits for in-flight RPCs.")
+    db_pool_size: int = Field(default=10, ge=1)
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(cls: type[S]) -> S:
+    """Builds ``cls`` from the environment, or exits with a message naming each bad variable."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        lines = [f"invalid configuration for {cls.__name__}:"]
+        for err in exc.errors():
+            name = prefix + "_".join(str(p) for p in err["loc"]).upper()
+            lines.append(f"  {name}: {err['msg']} (got {err.get('input')!r})")
+        print("\n".join(lines), file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,72 @@
+"""OpenTelemetry: one tracer provider per process, gRPC instrumentation, W3C context on NATS.
+
+Export goes to an OTLP collector when ``otlp_endpoint`` is set; otherwise spans are still
+created (so log lines carry trace ids and context still propagates) but not exported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+_configured = False
+
+
+def configure_tracing(service: str, otlp_endpoint: str = "", exporter: SpanExporter | None = None) -> None:
+    """Installs the global tracer provider once per process."""
+    global _configured
+    if _configured:
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": f"beez-{service}"}))
+    if exporter is None and otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        exporter = OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True)
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    _configured = True
+
+
+def grpc_server_interceptor() -> Any:
+    """A grpc.aio server interceptor that continues the caller's trace."""
+    from opentelemetry.instrumentation.grpc import aio_server_interceptor
+
+    return aio_server_interceptor()  # type: ignore[no-untyped-call]
+
+
+def grpc_client_interceptors() -> list[Any]:
+    """grpc.aio client interceptors that start a span and send its context."""
+    from opentelemetry.instrumentation.grpc import aio_client_interceptors
+
+    return list(aio_client_interceptors())  # type: ignore[no-untyped-call]
+
+
+def inject_headers(headers: dict[str, str] | None = None) -> dict[str, str]:
+    """Adds the current trace context (``traceparent``) to message headers."""
+    carrier = dict(headers or {})
+    propagate.inject(carrier)
+    return carrier
+
+
+@contextmanager
+def extracted_context(headers: Mapping[str, str] | None) -> Iterator[None]:
+    """Makes the trace context carried in message headers current for the block."""
+    ctx = propagate.extract(dict(headers or {}))
+    token = otel_context.attach(ctx)
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
+
+
+def tracer(name: str) -> trace.Tracer:
+    """The tracer for a module."""
+    return trace.get_tracer(name)

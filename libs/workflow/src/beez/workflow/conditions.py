@@ -1,0 +1,535 @@
+"""Conditions compiled to CEL, and evaluated against a contact/event/vars/execution context.
+
+Every condition list becomes ONE CEL program, whose source can be shown to people
+(:attr:`CompiledCondition.source`). The forms of a condition:
+
+- a comparison ``{field, operator, value, logic}``: ``logic`` ("AND", the default, or "OR")
+  joins it to the condition before it, and AND binds tighter than OR, as in most languages:
+  ``a, OR b, AND c`` means ``a || (b && c)``. The first condition's ``logic`` is ignored;
+- groups ``{"all": [...]}`` (every one holds), ``{"any": [...]}`` (at least one holds) and
+  ``{"not": {...}}``; inside ``all``/``any`` the group decides, so members' ``logic`` is ignored;
+- raw CEL ``{"expression": "contact.score > 80 && 'vip' in contact.tags"}``, used as is.
+
+Semantics of comparisons, decided here:
+
+- a comparison on a missing field (or on a value of the wrong type, e.g. ``greater_than`` on a
+  text) is false, never an error. This holds for the negative operators too (``not_equals``,
+  ``not_contains``, ``not_in_list`` need the field present); ``is_empty`` is the one operator
+  that is true for a missing field, and ``is_not_empty`` is its exact negation;
+- numbers are compared as doubles: every number in the context and every literal is
+  converted, so ``contact.score > 80`` holds for a score of ``81`` and of ``80.5``. Raw CEL
+  compares ints with doubles fine, but arithmetic needs doubles: ``contact.score + 1.0``;
+- times (``before``, ``after``, ``between`` with timestamps, ``within_last``) accept RFC 3339
+  timestamps and ``YYYY-MM-DD`` dates, a date meaning midnight UTC; ``within_last`` is relative
+  to the ``now`` given to :meth:`CompiledCondition.evaluate` and excludes the future;
+- tags are matched exactly (case-sensitive); ``has_*`` operators read ``contact.tags`` unless
+  a field is given;
+- regular expressions use CEL's (RE2) syntax and match anywhere unless anchored.
+
+Fields are dotted snake_case paths under ``contact``, ``event``, ``vars`` and ``execution``; a
+segment that is not a CEL identifier is indexed (``contact.fields["plan type"]``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import cel
+from google.protobuf import json_format
+
+from beez.api.workflow.v1.workflow_pb2 import Condition
+from beez.workflow.catalog import operator as catalog_operator
+from beez.workflow.errors import ConditionError, Issue, join_path
+from beez.workflow.intervals import interval_parts, interval_problem, parse_time, subtract_interval
+
+__all__ = [
+    "CONTACT_FIELDS",
+    "EVENT_FIELDS",
+    "ROOTS",
+    "CompiledCondition",
+    "compile_conditions",
+    "condition_issues",
+    "normalise",
+    "to_cel",
+]
+
+ROOTS: tuple[str, ...] = ("contact", "event", "vars", "execution")
+"""The names a field path may start with."""
+
+CONTACT_FIELDS = frozenset(
+    {
+        "id",
+        "email",
+        "phone",
+        "first_name",
+        "last_name",
+        "tags",
+        "lists",
+        "score",
+        "timezone",
+        "consent",
+        "fields",
+    }
+)
+"""The keys of ``contact`` in a context (see :mod:`beez.workflow.context`)."""
+
+EVENT_FIELDS = frozenset({"id", "type", "occurred_at", "contact_id", "data"})
+"""The keys of ``event`` in a context."""
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RESERVED = frozenset(
+    [
+        "false",
+        "in",
+        "null",
+        "true",
+        "as",
+        "break",
+        "const",
+        "continue",
+        "else",
+        "for",
+        "function",
+        "if",
+        "import",
+        "let",
+        "loop",
+        "package",
+        "namespace",
+        "return",
+        "var",
+        "void",
+        "while",
+    ]
+)
+_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+def normalise(value: Any) -> Any:
+    """A context value as CEL sees it here: every number a double, tuples as lists.
+
+    Booleans stay booleans; timestamps stay datetimes (naive ones are taken as UTC).
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return float(value)
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, Mapping):
+        return {str(key): normalise(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [normalise(item) for item in value]
+    return value
+
+
+def _cel_as_time(value: Any) -> datetime | None:
+    return parse_time(value)
+
+
+def _cel_months_ago(now: Any, months: Any) -> datetime:
+    moment = parse_time(now) or datetime.now(UTC)
+    return subtract_interval(moment, {"value": int(months), "unit": "months"})
+
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {"as_time": _cel_as_time, "months_ago": _cel_months_ago}
+
+
+def _literal(value: Any) -> str:
+    """A Python JSON value as CEL source; numbers become doubles."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(float(value))
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_literal(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        return (
+            "{"
+            + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {_literal(v)}" for k, v in value.items())
+            + "}"
+        )
+    raise TypeError(f"not a JSON value: {value!r}")
+
+
+def _timestamp(moment: datetime) -> str:
+    text = moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return f"timestamp({json.dumps(text)})"
+
+
+# --- fields ----------------------------------------------------------------------------------
+
+
+def _segment(parent: str, name: str) -> str:
+    if _IDENTIFIER.match(name) and name not in _RESERVED:
+        return f"{parent}.{name}"
+    return f"{parent}[{json.dumps(name, ensure_ascii=False)}]"
+
+
+def _presence(parent: str, name: str) -> str:
+    if _IDENTIFIER.match(name) and name not in _RESERVED:
+        return f"has({parent}.{name})"
+    return f"{json.dumps(name, ensure_ascii=False)} in {parent}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """A field path as CEL: the access expression and the guard that makes it safe."""
+
+    access: str
+    guard: str
+
+
+def _parse_field(text: str, path: str, issues: list[Issue]) -> _Field | None:
+    segments = text.strip().split(".")
+    if segments[0] not in ROOTS:
+        issues.append(Issue(path, f"must start with one of {', '.join(ROOTS)}"))
+        return None
+    if len(segments) < 2 or any(not segment for segment in segments):
+        issues.append(Issue(path, "must name a field, e.g. contact.first_name"))
+        return None
+    known = {"contact": CONTACT_FIELDS, "event": EVENT_FIELDS}.get(segments[0])
+    if known is not None and segments[1] not in known:
+        issues.append(
+            Issue(path, f"{segments[0]} has no field {segments[1]!r} (fields: {', '.join(sorted(known))})")
+        )
+        return None
+    access, guards = segments[0], []
+    for depth, name in enumerate(segments[1:]):
+        if depth > 0:
+            guards.append(f"type({access}) == map")
+        guards.append(_presence(access, name))
+        access = _segment(access, name)
+    return _Field(access, " && ".join(guards))
+
+
+# --- operators -------------------------------------------------------------------------------
+
+_EMPTY = (
+    '{f} == null || (type({f}) == string && {f} == "") || '
+    "(type({f}) == list && size({f}) == 0) || (type({f}) == map && size({f}) == 0)"
+)
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass
+class _Comparison:
+    """One comparison being compiled; collects issues at the condition's paths."""
+
+    path: str
+    issues: list[Issue] = field(default_factory=list)
+
+    def bad_value(self, description: str) -> str:
+        self.issues.append(Issue(join_path(self.path, "value"), description))
+        return "false"
+
+
+def _compile_comparison(condition: Condition, path: str, issues: list[Issue]) -> str:
+    """A ``{field, operator, value}`` condition as a CEL expression that never errors."""
+    op_name = condition.operator.strip()
+    spec = catalog_operator(op_name)
+    if spec is None:
+        issues.append(
+            Issue(join_path(path, "operator"), f"unknown operator {op_name!r}" if op_name else "is required")
+        )
+        return "false"
+    field_text = condition.field.strip() or ("" if spec.field_required else "contact.tags")
+    if not field_text:
+        issues.append(Issue(join_path(path, "field"), "is required"))
+        return "false"
+    target = _parse_field(field_text, join_path(path, "field"), issues)
+    has_value = condition.HasField("value")
+    value = json_format.MessageToDict(condition.value) if has_value else None
+    state = _Comparison(path)
+    expression = _operator_cel(op_name, target or _Field("x", "false"), value, has_value, state)
+    issues.extend(state.issues)
+    if target is None or state.issues:
+        return "false"
+    return expression
+
+
+def _operator_cel(op: str, target: _Field, value: Any, has_value: bool, state: _Comparison) -> str:
+    f, g = target.access, target.guard
+    if op == "is_empty" or op == "is_not_empty":
+        if value is not None:
+            return state.bad_value(f"{op} takes no value")
+        empty = f"!({g}) || {_EMPTY.format(f=f)}"
+        return f"({empty})" if op == "is_empty" else f"!({empty})"
+    if not has_value:
+        return state.bad_value("is required")
+    if op in ("equals", "not_equals"):
+        if not (
+            _is_scalar(value) or value is None or (isinstance(value, list) and all(map(_is_scalar, value)))
+        ):
+            return state.bad_value("must be text, a number, true/false, null or a list")
+        sign = "==" if op == "equals" else "!="
+        return f"({g} && {f} {sign} {_literal(value)})"
+    if op in ("contains", "not_contains"):
+        if not _is_scalar(value):
+            return state.bad_value("must be text, a number or true/false")
+        lit = _literal(value)
+        neg = "!" if op == "not_contains" else ""
+        member = f"(type({f}) == list && {neg}({lit} in {f}))"
+        if isinstance(value, str):
+            return f"({g} && ((type({f}) == string && {neg}{f}.contains({lit})) || {member}))"
+        return f"({g} && {member})"
+    if op in ("starts_with", "ends_with"):
+        if not isinstance(value, str):
+            return state.bad_value("must be text")
+        method = "startsWith" if op == "starts_with" else "endsWith"
+        return f"({g} && type({f}) == string && {f}.{method}({_literal(value)}))"
+    if op in ("greater_than", "greater_or_equal", "less_than", "less_or_equal"):
+        if not _is_number(value):
+            return state.bad_value("must be a number")
+        sign = {"greater_than": ">", "greater_or_equal": ">=", "less_than": "<", "less_or_equal": "<="}[op]
+        return f"({g} && type({f}) == double && {f} {sign} {_literal(value)})"
+    if op == "between":
+        return _between(f, g, value, state)
+    if op in ("in_list", "not_in_list"):
+        if not isinstance(value, list) or not all(map(_is_scalar, value)):
+            return state.bad_value("must be a list of text, numbers or true/false")
+        neg = "!" if op == "not_in_list" else ""
+        return f"({g} && {neg}({f} in {_literal(value)}))"
+    if op == "matches_regex":
+        if not isinstance(value, str):
+            return state.bad_value("must be a regular expression")
+        problem = _regex_problem(value)
+        if problem:
+            return state.bad_value(f"invalid regular expression: {problem}")
+        return f"({g} && type({f}) == string && {f}.matches({_literal(value)}))"
+    if op in ("before", "after"):
+        moment = parse_time(value)
+        if moment is None:
+            return state.bad_value("must be an RFC 3339 timestamp or a YYYY-MM-DD date")
+        sign = "<" if op == "before" else ">"
+        return f"({g} && as_time({f}) != null && as_time({f}) {sign} {_timestamp(moment)})"
+    if op == "within_last":
+        return _within_last(f, g, value, state)
+    if op == "has_tag":
+        if not isinstance(value, str) or not value:
+            return state.bad_value("must be a tag")
+        return f"({g} && type({f}) == list && {_literal(value)} in {f})"
+    if op in ("has_any_tags", "has_all_tags"):
+        if not isinstance(value, list) or not value or not all(isinstance(tag, str) and tag for tag in value):
+            return state.bad_value("must be a non-empty list of tags")
+        macro = "exists" if op == "has_any_tags" else "all"
+        return f"({g} && type({f}) == list && {_literal(value)}.{macro}(tag_, tag_ in {f}))"
+    raise AssertionError(f"operator {op} is in the catalog but not compiled")  # pragma: no cover
+
+
+def _between(f: str, g: str, value: Any, state: _Comparison) -> str:
+    if not isinstance(value, list) or len(value) != 2:
+        return state.bad_value("must be [low, high]")
+    low, high = value
+    if _is_number(low) and _is_number(high):
+        if low > high:
+            return state.bad_value("low must not be above high")
+        return f"({g} && type({f}) == double && {f} >= {_literal(low)} && {f} <= {_literal(high)})"
+    start, end = parse_time(low), parse_time(high)
+    if start is None or end is None:
+        return state.bad_value("must be [low, high] of numbers or of timestamps")
+    if start > end:
+        return state.bad_value("low must not be after high")
+    t = f"as_time({f})"
+    return f"({g} && {t} != null && {t} >= {_timestamp(start)} && {t} <= {_timestamp(end)})"
+
+
+def _within_last(f: str, g: str, value: Any, state: _Comparison) -> str:
+    if not isinstance(value, Mapping):
+        return state.bad_value("must be {value, unit}")
+    problem = interval_problem(value)
+    if problem and problem != "must not be longer than 1 year":
+        return state.bad_value(problem)
+    amount, unit = interval_parts(value)
+    if unit == "months":
+        since = f"months_ago(now, {amount})"
+    else:
+        since = f'now - duration("{amount * _SECONDS[unit]}s")'
+    t = f"as_time({f})"
+    return f"({g} && {t} != null && {t} >= {since} && {t} <= now)"
+
+
+@lru_cache(maxsize=256)
+def _regex_problem(pattern: str) -> str | None:
+    """Why CEL's regex engine rejects ``pattern``, or None."""
+    try:
+        cel.evaluate(f'"".matches({_literal(pattern)})')
+    except Exception as exc:  # the cel binding raises plain RuntimeError/ValueError
+        message = str(exc)
+        return message.split("error:")[-1].split(". Check")[0].strip() if "error:" in message else message
+    return None
+
+
+# --- structure -------------------------------------------------------------------------------
+
+
+def _compile_one(condition: Condition, path: str, issues: list[Issue]) -> str:
+    kinds = []
+    if condition.field or condition.operator:
+        kinds.append("comparison")
+    if len(condition.all):
+        kinds.append("all")
+    if len(condition.any):
+        kinds.append("any")
+    if condition.HasField("negated"):
+        kinds.append("not")
+    if condition.expression:
+        kinds.append("expression")
+    if not kinds:
+        issues.append(Issue(path, "empty condition: give field and operator, all, any, not or expression"))
+        return "false"
+    if len(kinds) > 1:
+        issues.append(
+            Issue(
+                path, f"give only one of field/operator, all, any, not, expression (got {', '.join(kinds)})"
+            )
+        )
+        return "false"
+    kind = kinds[0]
+    if kind == "comparison":
+        return _compile_comparison(condition, path, issues)
+    if kind == "all":
+        return _group(condition.all, join_path(path, "all"), " && ", issues)
+    if kind == "any":
+        return _group(condition.any, join_path(path, "any"), " || ", issues)
+    if kind == "not":
+        return f"!{_compile_one(condition.negated, join_path(path, 'not'), issues)}"
+    return _compile_expression(condition.expression, join_path(path, "expression"), issues)
+
+
+def _group(members: Sequence[Condition], path: str, joiner: str, issues: list[Issue]) -> str:
+    parts = [_compile_one(member, join_path(path, index), issues) for index, member in enumerate(members)]
+    return parts[0] if len(parts) == 1 else "(" + joiner.join(parts) + ")"
+
+
+def _compile_expression(source: str, path: str, issues: list[Issue]) -> str:
+    try:
+        cel.compile(source)
+    except Exception as exc:  # the cel binding raises ValueError for syntax errors
+        issues.append(Issue(path, "invalid CEL: " + " ".join(str(exc).split())))
+        return "false"
+    return f"({source})"
+
+
+def _join_with_logic(conditions: Sequence[Condition], path: str, issues: list[Issue]) -> str:
+    """Joins a list by each member's ``logic``; AND binds tighter than OR."""
+    groups: list[list[str]] = [[]]
+    for index, condition in enumerate(conditions):
+        at = join_path(path, index)
+        logic = condition.logic.strip().upper() or "AND"
+        if logic not in ("AND", "OR"):
+            issues.append(Issue(join_path(at, "logic"), "must be AND or OR"))
+        if index > 0 and logic == "OR":
+            groups.append([])
+        groups[-1].append(_compile_one(condition, at, issues))
+    ands = [group[0] if len(group) == 1 else "(" + " && ".join(group) + ")" for group in groups if group]
+    if not ands:
+        return "true"
+    return ands[0] if len(ands) == 1 else " || ".join(ands)
+
+
+def to_cel(conditions: Sequence[Condition], path: str = "conditions") -> tuple[str, list[Issue]]:
+    """The CEL source of a condition list (``true`` when empty), and the issues found.
+
+    Issue paths are under ``path`` (``conditions[0].operator``, ``goal.conditions[1].value``).
+    """
+    issues: list[Issue] = []
+    source = _join_with_logic(conditions, path, issues)
+    if not issues:
+        try:
+            _program(source)
+        except Exception as exc:  # a raw expression that only fails once combined
+            issues.append(Issue(path, "invalid CEL: " + " ".join(str(exc).split())))
+    return source, issues
+
+
+def condition_issues(conditions: Sequence[Condition], path: str = "conditions") -> list[Issue]:
+    """Every problem of a condition list, with paths; empty when it compiles."""
+    return to_cel(conditions, path)[1]
+
+
+@lru_cache(maxsize=4096)
+def _program(source: str) -> cel.Program:
+    return cel.compile(source)
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledCondition:
+    """A compiled condition list: its CEL ``source`` and the means to evaluate it."""
+
+    source: str
+    path: str = "conditions"
+
+    def evaluate(self, ctx: Mapping[str, Any], now: datetime, *, strict: bool = False) -> bool:
+        """Whether the conditions hold for ``ctx`` at ``now``.
+
+        ``ctx`` has the roots ``contact``, ``event``, ``vars`` and ``execution`` (missing ones
+        are empty), e.g. from :func:`beez.workflow.context.build_context`. Comparisons never
+        fail; a raw CEL expression can (an unknown variable, adding a text to a number). Such
+        an error, or a result that is not a boolean, makes the conditions not hold, or raises
+        :class:`ConditionError` when ``strict``.
+        """
+        variables: dict[str, Any] = {
+            key: normalise(value) for key, value in ctx.items() if isinstance(key, str)
+        }
+        for root in ROOTS:
+            if not isinstance(variables.get(root), dict):
+                variables[root] = {}
+        variables["now"] = normalise(now)
+        try:
+            result = _program(self.source).execute(cel.Context(variables, _FUNCTIONS))
+        except Exception as exc:  # the cel binding raises KeyError, TypeError, RuntimeError...
+            if strict:
+                raise ConditionError([Issue(self.path, f"cannot be evaluated: {exc}")]) from exc
+            return False
+        if not isinstance(result, bool):
+            if strict:
+                raise ConditionError([Issue(self.path, f"gave {result!r}, not true or false")])
+            return False
+        return result
+
+
+@lru_cache(maxsize=2048)
+def _compile_cached(path: str, serialized: tuple[bytes, ...]) -> CompiledCondition:
+    conditions = [Condition.FromString(data) for data in serialized]
+    source, issues = to_cel(conditions, path)
+    if issues:
+        raise ConditionError(issues)
+    return CompiledCondition(source, path)
+
+
+def compile_conditions(conditions: Sequence[Condition], path: str = "conditions") -> CompiledCondition:
+    """Compiles a condition list (all must hold, joined by their ``logic``) to one CEL program.
+
+    Results are cached by content, so compiling the same list again is cheap.
+
+    Raises:
+        ConditionError: with every issue (unknown operator, wrong value type, bad CEL, a field
+            outside the roots...), paths under ``path``.
+    """
+    serialized = tuple(condition.SerializeToString(deterministic=True) for condition in conditions)
+    return _compile_cached(path, serialized)

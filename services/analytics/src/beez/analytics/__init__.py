@@ -1,0 +1,1 @@
+"""Execution analytics, fed by the execution lifecycle stream."""

@@ -1,0 +1,1 @@
+"""Automations: CRUD, versions, validation, the catalog; publishes automation changes."""

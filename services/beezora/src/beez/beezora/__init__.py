@@ -1,0 +1,1 @@
+"""Beezora, the assistant that turns a sentence into a valid workflow."""

@@ -1,0 +1,1 @@
+"""Runs executions durably, step by step; owns execution history and timers."""

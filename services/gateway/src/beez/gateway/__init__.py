@@ -1,0 +1,13 @@
+"""The REST gateway: HTTP/JSON in front of the Beez gRPC services, driven by ``google.api.http``.
+
+Modules: :mod:`~beez.gateway.routes` (route table from the annotations),
+:mod:`~beez.gateway.transcode` (HTTP <-> protobuf), :mod:`~beez.gateway.errors` (gRPC status
+-> HTTP error), :mod:`~beez.gateway.metadata` (identity and trace headers -> gRPC metadata),
+:mod:`~beez.gateway.openapi` (the OpenAPI document), :mod:`~beez.gateway.health` (probes),
+:mod:`~beez.gateway.app` (the aiohttp application), :mod:`~beez.gateway.contracts` (finding the
+service descriptors), :mod:`~beez.gateway.config` and :mod:`~beez.gateway.server` (the process).
+"""
+
+from beez.gateway.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,103 @@
+"""The gateway process: channels to the backends, the app, and serving until SIGTERM/SIGINT.
+
+A service's backend is chosen by its package: ``beez.api.<service>.v1.*`` goes to the
+``<service>_addr`` setting, so ``CatalogService`` (in ``beez.api.automation.v1``) shares the
+automation service's channel. Channels are created inside the serving event loop and closed
+when the app shuts down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import signal
+
+import grpc
+from aiohttp import web
+
+from beez.gateway.app import create_app
+from beez.gateway.config import GatewaySettings
+from beez.gateway.contracts import load_service_descriptors
+from beez.kit.logging import get_logger
+
+__all__ = ["ChannelPool", "GatewaySettings", "build_app", "run", "serve"]
+
+log = get_logger(__name__)
+
+_SERVICE_PACKAGE = re.compile(r"^beez\.api\.(?P<service>[a-z0-9_]+)\.v\d+\.")
+
+
+class ChannelPool:
+    """One channel per backend address, shared by every service that address serves."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.channels: dict[str, grpc.aio.Channel] = {}
+
+    def for_service(self, full_name: str) -> grpc.aio.Channel:
+        """The channel for a service, by its package; ``KeyError`` if no setting covers it."""
+        found = _SERVICE_PACKAGE.match(full_name)
+        if found is None:
+            raise KeyError(f"{full_name} is not in a beez.api.<service>.v<N> package")
+        address = self.settings.backend_address(found["service"])
+        if address not in self.channels:
+            self.channels[address] = grpc.aio.insecure_channel(address)
+        return self.channels[address]
+
+    async def close(self) -> None:
+        await asyncio.gather(*(channel.close() for channel in self.channels.values()))
+        self.channels.clear()
+
+
+async def build_app(settings: GatewaySettings) -> web.Application:
+    """The gateway for every service in the contracts, with its channels closed on cleanup."""
+    pool = ChannelPool(settings)
+    app = create_app(
+        pool.for_service,
+        load_service_descriptors(),
+        local_mode=settings.local_mode,
+        request_timeout_s=settings.request_timeout_s,
+    )
+
+    async def close_channels(_: web.Application) -> None:
+        await pool.close()
+
+    app.on_cleanup.append(close_channels)
+    if settings.local_mode:
+        log.warning("local mode: X-Org-Id/X-User-Id headers are trusted as given; never expose this publicly")
+    log.info("backends", addresses=sorted(pool.channels))
+    return app
+
+
+async def serve(settings: GatewaySettings, stop: asyncio.Event | None = None) -> None:
+    """Serves until SIGTERM/SIGINT (or ``stop`` is set), then drains in-flight requests and exits.
+
+    Draining stops accepting connections and gives running requests ``shutdown_grace_s`` to
+    finish before the backend channels are closed.
+    """
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    runner = web.AppRunner(
+        await build_app(settings), access_log=None, shutdown_timeout=settings.shutdown_grace_s
+    )
+    await runner.setup()
+    try:
+        site = web.TCPSite(
+            runner, settings.http_host, settings.http_port, shutdown_timeout=settings.shutdown_grace_s
+        )
+        await site.start()
+        log.info("listening", host=settings.http_host, port=settings.http_port)
+        await stop.wait()
+        log.info("draining", grace_s=settings.shutdown_grace_s)
+    finally:
+        await runner.cleanup()
+    log.info("stopped")
+
+
+def run(settings: GatewaySettings) -> None:
+    """Runs :func:`serve` in a new event loop."""
+    asyncio.run(serve(settings))

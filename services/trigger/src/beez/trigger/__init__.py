@@ -1,0 +1,1 @@
+"""Event ingestion and trigger matching; turns events into execution jobs."""

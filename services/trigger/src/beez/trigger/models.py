@@ -1,0 +1,11 @@
+"""Tables of the ``trigger`` schema."""
+
+from __future__ import annotations
+
+from beez.kit.bus.inbox import inbox_table
+from beez.kit.bus.outbox import outbox_table
+from beez.kit.db import make_metadata
+
+metadata = make_metadata("trigger")
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

@@ -1,0 +1,112 @@
+"""``beez up`` from nothing: embedded servers, migrations, every component healthy, nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from beez.kit.embedded import free_port
+from tests.support.procs import SERVICES
+
+
+def descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def processes_using(path: Path) -> list[psutil.Process]:
+    """Processes whose command line mentions ``path`` (embedded servers keep their data there)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if any(str(path) in part for part in proc.info["cmdline"] or []):
+            found.append(proc)
+    return found
+
+
+@pytest.mark.slow
+def test_beez_up_starts_everything_healthy_and_stops_without_leftovers(tmp_path: Path, pg_dir: Path) -> None:
+    grpc_base = free_port()
+    while any(not _free(grpc_base + i) for i in range(5)):
+        grpc_base = free_port()
+    http_port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "NATS_URL", "BEEZ_DATABASE_URL", "BEEZ_NATS_URL")
+    }
+    state = pg_dir.parent / "state"
+    log = (tmp_path / "up.log").open("wb")
+    cmd = [
+        sys.executable,
+        "-m",
+        "beez.cli.main",
+        "up",
+        "--grpc-base",
+        str(grpc_base),
+        "--http-port",
+        str(http_port),
+        "--state-dir",
+        str(state),
+    ]
+    up = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        status_cmd = [
+            sys.executable,
+            "-m",
+            "beez.cli.main",
+            "status",
+            "--grpc-base",
+            str(grpc_base),
+            "--http-port",
+            str(http_port),
+        ]
+        deadline = time.monotonic() + 90
+        status = None
+        while time.monotonic() < deadline:
+            assert up.poll() is None, (tmp_path / "up.log").read_text()
+            status = subprocess.run(status_cmd, env=env, capture_output=True, text=True, check=False)
+            if status.returncode == 0:
+                break
+            time.sleep(0.5)
+        assert status is not None and status.returncode == 0, status.stdout if status else ""
+        for name in (*SERVICES, "gateway"):
+            assert name in status.stdout
+        assert "UNREACHABLE" not in status.stdout and "NOT_SERVING" not in status.stdout
+        children = descendants(up.pid)
+        assert len(children) >= 8  # five services, the gateway, postgres (and its workers), nats
+        assert (state / "postgres" / "PG_VERSION").exists()
+        assert (state / "nats" / "js").exists()
+
+        up.send_signal(signal.SIGINT)
+        assert up.wait(60) == 0, (tmp_path / "up.log").read_text()
+        _, alive = psutil.wait_procs(children, timeout=10)
+        assert alive == [], f"left behind: {alive}"
+        assert processes_using(state) == []
+        summary = (tmp_path / "up.log").read_text()
+        assert "is up" in summary and "stopped" in summary
+    finally:
+        if up.poll() is None:
+            up.kill()
+        for child in descendants(up.pid):
+            child.kill()
+        log.close()
+
+
+def _free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

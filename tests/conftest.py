@@ -1,0 +1,78 @@
+"""Suite-wide fixtures: real PostgreSQL and NATS, isolated per test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import nats
+import pytest
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from tests.support.servers import (
+    admin_pg_url,
+    create_database,
+    drop_database,
+    nats_server,
+    pg_data_root,
+    unique_prefix,
+)
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("servers")
+
+
+@pytest.fixture(scope="session")
+def admin_url(workdir: Path) -> Iterator[str]:
+    """A PostgreSQL server the suite may create databases on."""
+    url, embedded = admin_pg_url(workdir)
+    yield url
+    if embedded is not None:
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_url(workdir: Path) -> Iterator[str]:
+    """A NATS server with JetStream, 2.10 or newer."""
+    url, embedded = nats_server(workdir)
+    yield url
+    if embedded is not None:
+        embedded.stop()
+
+
+@pytest.fixture
+def database_url(admin_url: str) -> Iterator[str]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    url = create_database(admin_url)
+    yield url
+    drop_database(admin_url, url)
+
+
+@pytest.fixture
+def pg_dir() -> Iterator[Path]:
+    """A directory for a test's own embedded PostgreSQL, removed afterwards."""
+    root = pg_data_root()
+    yield root / "pg"
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def bus_prefix() -> str:
+    """A stream and subject prefix unique to one test."""
+    return unique_prefix()
+
+
+@pytest.fixture
+async def nc(nats_url: str) -> AsyncIterator[NATS]:
+    client = await nats.connect(nats_url)
+    yield client
+    await client.drain()
+
+
+@pytest.fixture
+def js(nc: NATS) -> JetStreamContext:
+    return nc.jetstream()

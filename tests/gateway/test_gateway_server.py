@@ -1,0 +1,108 @@
+"""The gateway process: settings, backend addressing, contract discovery, probes and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from beez.gateway.app import OPENAPI
+from beez.gateway.config import GatewaySettings
+from beez.gateway.contracts import load_service_descriptors
+from beez.gateway.server import ChannelPool, build_app
+from tests.gateway.gateway_support import Gateway, free_port
+
+
+async def test_healthz(gw: Gateway) -> None:
+    response = await gw.http.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok"}
+
+
+async def test_readyz_reports_each_backend_service(gw: Gateway) -> None:
+    response = await gw.http.get("/readyz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok", "services": {"beez.testing.v1.EchoService": "SERVING"}}
+
+
+def test_settings_come_from_beez_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BEEZ_HTTP_PORT", "9090")
+    monkeypatch.setenv("BEEZ_LOCAL_MODE", "false")
+    monkeypatch.setenv("BEEZ_EXECUTOR_ADDR", "executor:50053")
+    settings = GatewaySettings()
+    assert (settings.http_host, settings.http_port, settings.local_mode) == ("0.0.0.0", 9090, False)
+    assert settings.executor_addr == "executor:50053"
+    assert settings.request_timeout_s == 30
+
+
+def test_contract_discovery_finds_every_beez_service() -> None:
+    names = [s.full_name for s in load_service_descriptors()]
+    assert names == [
+        "beez.api.analytics.v1.AnalyticsService",
+        "beez.api.automation.v1.AutomationService",
+        "beez.api.automation.v1.CatalogService",
+        "beez.api.executor.v1.ExecutionService",
+        "beez.api.trigger.v1.EventService",
+    ]
+
+
+async def test_services_are_routed_to_their_package_address() -> None:
+    settings = GatewaySettings(automation_addr="a:1", trigger_addr="t:2", analytics_addr="a:1")
+    pool = ChannelPool(settings)
+    automation = pool.for_service("beez.api.automation.v1.AutomationService")
+    assert pool.for_service("beez.api.automation.v1.CatalogService") is automation
+    # same address, one channel
+    assert pool.for_service("beez.api.analytics.v1.AnalyticsService") is automation
+    assert pool.for_service("beez.api.trigger.v1.EventService") is not automation
+    assert sorted(pool.channels) == ["a:1", "t:2"]
+    with pytest.raises(KeyError, match="BEEZ_WORKFLOW_ADDR"):
+        pool.for_service("beez.api.workflow.v1.WorkflowService")
+    with pytest.raises(KeyError):
+        pool.for_service("acme.v1.Other")
+    await pool.close()
+
+
+async def test_the_app_builds_from_settings_for_all_contracts() -> None:
+    app = await build_app(GatewaySettings())
+    document = app[OPENAPI]
+    assert "/api/automations/{id}" in document["paths"]
+    await app.cleanup()
+
+
+async def test_python_m_beez_gateway_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "BEEZ_HTTP_HOST": "127.0.0.1", "BEEZ_HTTP_PORT": str(port)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "beez.gateway",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        assert response.status == 200
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the gateway did not start listening")
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.stdout is not None
+    output = (await process.stdout.read()).decode()
+    assert '"event": "routes built"' in output  # JSON log lines
+    assert '"event": "stopped"' in output

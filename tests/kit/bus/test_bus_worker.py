@@ -1,0 +1,300 @@
+"""The pull worker: bounded retries, dead letters, heartbeats, nak delays, graceful stop.
+
+Several tests check the server's own behaviour (``nak(delay)``, ``in_progress()``) on the version
+we ship, as docs/architecture asks before relying on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from beez.kit.bus import PermanentError, Publisher, PullWorker, Topology, ensure_streams
+from beez.kit.bus.connect import connect
+from beez.kit.bus.worker import Handler
+from beez.kit.embedded import EmbeddedNats
+from tests.kit.bus.bus_support import stream_messages, wait_until
+
+StartWorker = Callable[[PullWorker], PullWorker]
+
+
+def worker(js: JetStreamContext, topology: Topology, handler: Handler, **options: Any) -> PullWorker:
+    """A worker on the JOBS stream unless ``options`` say otherwise."""
+    defaults: dict[str, Any] = {"stream": "JOBS", "durable": "executor", "subjects": "jobs.>"}
+    return PullWorker(js, topology, handler=handler, **{**defaults, **options})
+
+
+def constant(seconds: float) -> Callable[[int], float]:
+    """A backoff of ``seconds`` whatever the delivery count."""
+    return lambda n: seconds
+
+
+async def test_handler_that_keeps_raising_is_retried_to_its_bound_then_dead_lettered(
+    js: JetStreamContext, topology: Topology, start_worker: StartWorker
+) -> None:
+    calls: list[int] = []
+
+    async def always_fails(msg: Msg) -> None:
+        calls.append(msg.metadata.num_delivered)
+        raise RuntimeError("provider said no\nfor job 42")
+
+    subject = topology.jobs("high", "acme")
+    await Publisher(js).publish(
+        subject, b"job-42", msg_id="job-42", org_id="acme", headers={"X-Reason": "start"}
+    )
+    w = start_worker(worker(js, topology, always_fails, max_deliver=3, backoff=constant(0.05)))
+    await wait_until(lambda: w.stats.dead_lettered == 1, what="dead-lettered")
+    await asyncio.sleep(0.3)  # nothing more may happen
+
+    assert calls == [1, 2, 3]
+    assert (w.stats.failed, w.stats.processed) == (3, 0)
+    [dead] = await stream_messages(js, topology.stream("DLQ"))
+    assert dead.subject == topology.dlq("executor")
+    assert dead.data == b"job-42"
+    headers = dead.headers or {}
+    assert headers["X-Reason"] == "start"
+    assert headers["Beez-Org-Id"] == "acme"
+    assert headers["Beez-Dlq-Error"] == "RuntimeError: provider said no for job 42"
+    assert headers["Beez-Dlq-Stream"] == topology.stream("JOBS")
+    assert headers["Beez-Dlq-Subject"] == subject
+    assert headers["Beez-Dlq-Sequence"] == "1"
+    assert headers["Beez-Dlq-Deliveries"] == "3"
+    assert headers["Beez-Dlq-Consumer"] == "executor"
+    assert headers["Beez-Dlq-Original-Msg-Id"] == "job-42"
+    assert headers["Nats-Msg-Id"] == f"dlq:{topology.stream('JOBS')}:1"
+    jobs = await js.stream_info(topology.stream("JOBS"))
+    assert jobs.state.messages == 0, "terminated, so the work queue let go of it"
+
+
+async def test_poison_message_goes_straight_to_dlq(
+    js: JetStreamContext, topology: Topology, start_worker: StartWorker
+) -> None:
+    calls = 0
+
+    async def undecodable(msg: Msg) -> None:
+        nonlocal calls
+        calls += 1
+        raise PermanentError("not a protobuf Job")
+
+    await js.publish(topology.jobs("normal", "acme"), b"\xff\xfe")
+    w = start_worker(worker(js, topology, undecodable, max_deliver=5, backoff=constant(0.05)))
+    await wait_until(lambda: w.stats.dead_lettered == 1, what="dead-lettered")
+    await asyncio.sleep(0.2)
+    assert calls == 1
+    [dead] = await stream_messages(js, topology.stream("DLQ"))
+    assert dead.data == b"\xff\xfe"
+    assert (dead.headers or {})["Beez-Dlq-Error"] == "PermanentError: not a protobuf Job"
+    assert (dead.headers or {})["Beez-Dlq-Deliveries"] == "1"
+
+
+async def test_message_whose_last_attempt_never_finished_is_dead_lettered_on_the_spare_delivery(
+    js: JetStreamContext, topology: Topology, start_worker: StartWorker
+) -> None:
+    """Stands for a worker dying mid-handler: without an ack, ack_wait expiry redelivers it."""
+    calls: list[int] = []
+    never = asyncio.Event()
+
+    async def hangs(msg: Msg) -> None:
+        calls.append(msg.metadata.num_delivered)
+        await never.wait()
+
+    await js.publish(topology.jobs("normal", "acme"), b"oom")
+    w = start_worker(
+        worker(
+            js, topology, hangs, max_deliver=2, ack_wait=0.5, heartbeat=False, concurrency=4, stop_timeout=0.1
+        )
+    )
+    await wait_until(lambda: w.stats.dead_lettered == 1, what="dead-lettered")
+    assert calls == [1, 2], "the handler ran max_deliver times, never on the spare delivery"
+    [dead] = await stream_messages(js, topology.stream("DLQ"))
+    assert (dead.headers or {})["Beez-Dlq-Error"].startswith("DeliveryLimitReached: delivered 3 times")
+    assert (dead.headers or {})["Beez-Dlq-Deliveries"] == "3"
+
+
+async def test_other_messages_keep_flowing_while_one_is_retried(
+    js: JetStreamContext, topology: Topology, start_worker: StartWorker
+) -> None:
+    done: list[bytes] = []
+    attempts: list[float] = []
+
+    async def handler(msg: Msg) -> None:
+        if msg.data == b"bad":
+            attempts.append(time.monotonic())
+            raise RuntimeError("still failing")
+        done.append(msg.data)
+
+    await js.publish(topology.jobs("normal", "acme"), b"bad")
+    for i in range(5):
+        await js.publish(topology.jobs("normal", "acme"), f"good-{i}".encode())
+    w = start_worker(worker(js, topology, handler, max_deliver=2, backoff=constant(0.8)))
+    await wait_until(lambda: len(done) == 5, what="good messages processed")
+    assert len(attempts) == 1, "all five went through while the bad one waited for its retry"
+    await wait_until(lambda: w.stats.dead_lettered == 1, what="bad one dead-lettered")
+
+
+async def test_slow_handler_with_heartbeats_is_not_redelivered(
+    js: JetStreamContext, topology: Topology, start_worker: StartWorker
+) -> None:
+    """ack_wait 1 s, a 3.5 s handler: in_progress() every ~0.33 s keeps the server from redelivering.
+
+    The control runs at the same time with heartbeats off and shows the server does redeliver
+    the message (to a second handler, while the first still runs) once ack_wait passes.
+    """
+    runs: dict[str, list[int]] = {"beating": [], "silent": []}
+    running: dict[str, int] = {"beating": 0, "silent": 0}
+    overlap: dict[str, int] = {"beating": 0, "silent": 0}
+
+    def slow(name: str) -> Handler:
+        async def handler(msg: Msg) -> None:
+            runs[name].append(msg.metadata.num_delivered)
+            running[name] += 1
+            overlap[name] = max(overlap[name], running[name])
+            try:
+                await asyncio.sleep(3.5)
+            finally:
+                running[name] -= 1
+
+        return handler
+
+    for name, heartbeat in (("beating", True), ("silent", False)):
+        start_worker(
+            PullWorker(
+                js,
+                topology,
+                stream="EVENTS",
+                durable=f"slow-{name}",
+                subjects=f"events.{name}.>",
+                handler=slow(name),
+                ack_wait=1.0,
+                heartbeat=heartbeat,
+                concurrency=4,
+                stop_timeout=0.1,
+            )
+        )
+        await js.publish(topology.events(name, "slow"), b"work")
+
+    await wait_until(lambda: running["beating"] == 0 and len(runs["beating"]) == 1, within=6, what="done")
+    await asyncio.sleep(1.3)  # past another ack_wait: an acked message stays acked
+
+    assert runs["beating"] == [1]
+    assert overlap["beating"] == 1
+    assert runs["silent"][:2] == [1, 2]
+    assert overlap["silent"] >= 2, "redelivered while the first handler was still running"
+
+
+async def test_nak_delay_is_honoured(
+    js: JetStreamContext, topology: Topology, start_worker: StartWorker
+) -> None:
+    """nak(delay=1.0) holds the redelivery back about a second; a plain nak redelivers at once."""
+    seen: dict[str, list[float]] = {"delayed": [], "immediate": []}
+
+    def fails_once(name: str) -> Handler:
+        async def handler(msg: Msg) -> None:
+            seen[name].append(time.monotonic())
+            if msg.metadata.num_delivered == 1:
+                raise RuntimeError("try again")
+
+        return handler
+
+    for name, delay in (("delayed", 1.0), ("immediate", 0.0)):
+        start_worker(
+            PullWorker(
+                js,
+                topology,
+                stream="EVENTS",
+                durable=f"nak-{name}",
+                subjects=f"events.{name}.>",
+                handler=fails_once(name),
+                backoff=constant(delay),
+            )
+        )
+        await js.publish(topology.events(name, "x"), b"x")
+
+    await wait_until(lambda: all(len(v) == 2 for v in seen.values()), within=5, what="both redelivered")
+    delayed = seen["delayed"][1] - seen["delayed"][0]
+    immediate = seen["immediate"][1] - seen["immediate"][0]
+    assert 0.9 <= delayed < 1.8, delayed
+    assert immediate < 0.5, immediate
+
+
+async def test_stop_waits_for_running_handlers_and_keeps_the_durable(
+    js: JetStreamContext, topology: Topology
+) -> None:
+    started = asyncio.Event()
+
+    async def slowish(msg: Msg) -> None:
+        started.set()
+        await asyncio.sleep(0.3)
+
+    w = worker(js, topology, slowish)
+    task = asyncio.create_task(w.run())
+    await js.publish(topology.jobs("low", "acme"), b"x")
+    await asyncio.wait_for(started.wait(), 5)
+    await w.stop()
+    await task
+    assert w.stats.processed == 1
+    for _ in range(50):  # the server applies acks asynchronously
+        info = await js.consumer_info(topology.stream("JOBS"), "executor")
+        if info.num_ack_pending == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert info.num_ack_pending == 0
+    assert (await js.stream_info(topology.stream("JOBS"))).state.messages == 0
+
+
+async def test_stop_before_run_and_unknown_stream_do_not_crash(
+    js: JetStreamContext, topology: Topology
+) -> None:
+    async def never(msg: Msg) -> None:
+        raise AssertionError
+
+    w = worker(js, topology, never, stream="NOPE", error_pause=0.05)
+    await w.stop()  # never started: returns at once
+    task = asyncio.create_task(w.run())
+    await asyncio.sleep(0.3)  # declaring the consumer keeps failing; run() logs and retries
+    assert not task.done()
+    await w.stop()
+    await task
+    with pytest.raises(NotFoundError):
+        await js.consumer_info(topology.stream("NOPE"), "executor")
+
+
+@pytest.mark.slow
+async def test_worker_resumes_after_the_nats_server_restarts(tmp_path: Path, bus_prefix: str) -> None:
+    server = EmbeddedNats(tmp_path / "nats").start()
+    nc = await connect(server.url, "restart-test", reconnect_time_wait=1)
+    try:
+        js = nc.jetstream(timeout=2)
+        topology = Topology(bus_prefix)
+        await ensure_streams(js, topology)
+        handled: list[bytes] = []
+
+        async def handler(msg: Msg) -> None:
+            handled.append(msg.data)
+
+        w = worker(js, topology, handler, fetch_timeout=1.0, error_pause=0.1)
+        task = asyncio.create_task(w.run())
+        await js.publish(topology.jobs("high", "acme"), b"before")
+        await wait_until(lambda: w.stats.processed == 1, what="first message")
+        await nc.flush()  # its ack reached the server before the crash
+
+        server.kill()
+        await asyncio.sleep(1.0)  # fetches time out, nothing crashes
+        assert not task.done()
+        server.start()
+        await wait_until(lambda: nc.is_connected, within=10, what="reconnected")
+        await js.publish(topology.jobs("high", "acme"), b"after")
+        await wait_until(lambda: handled == [b"before", b"after"], within=10, what="second message")
+        await w.stop()
+        await task
+    finally:
+        await nc.close()
+        server.stop()

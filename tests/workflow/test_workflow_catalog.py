@@ -1,0 +1,216 @@
+"""The catalog lists exactly the types the engine runs, with schemas that validate configs."""
+
+from __future__ import annotations
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from beez.workflow import catalog
+from beez.workflow.retry import DEFAULT_RETRY, RetryPolicy, retry_policy
+from beez.workflow.schemas import schema_issues
+
+
+def test_trigger_types_are_exactly_the_event_triggers_with_their_events() -> None:
+    events = {entry.type: entry.event for entry in catalog.trigger_types()}
+    assert events == {
+        "contact_created": "contact.created",
+        "contact_updated": "contact.updated",
+        "tag_added": "tag.added",
+        "tag_removed": "tag.removed",
+        "list_joined": "list.joined",
+        "list_left": "list.left",
+        "form_submitted": "form.submitted",
+        "cart_abandoned": "cart.abandoned",
+        "purchase_made": "purchase.made",
+        "message_received": "message.received",
+        "link_clicked": "link.clicked",
+        "email_opened": "email.opened",
+        "custom_event": None,
+    }
+    assert all(
+        entry.category == "event" and entry.name and entry.description for entry in catalog.trigger_types()
+    )
+    assert catalog.trigger_type("custom_event").requires_event  # type: ignore[union-attr]
+    assert not catalog.trigger_type("tag_added").requires_event  # type: ignore[union-attr]
+
+
+def test_action_types_are_exactly_the_runnable_ones_by_category() -> None:
+    by_category: dict[str, set[str]] = {}
+    for entry in catalog.action_types():
+        by_category.setdefault(entry.category, set()).add(entry.type)
+    assert by_category == {
+        "communication": {"send_email", "send_whatsapp", "send_sms", "send_slack"},
+        "integration": {"webhook", "call_api"},
+        "crm": {
+            "add_tag",
+            "remove_tag",
+            "update_field",
+            "add_to_list",
+            "remove_from_list",
+            "update_score",
+            "assign_user",
+        },
+        "tasks": {"create_task"},
+        "data": {"set_variable"},
+        "automation": {"trigger_automation"},
+        "notifications": {"send_internal_notification"},
+        "control": {
+            "wait",
+            "condition",
+            "switch",
+            "wait_for_event",
+            "wait_until",
+            "random_split",
+            "loop",
+            "stop",
+        },
+    }
+
+
+def test_control_types_declare_their_branches() -> None:
+    branches = {
+        entry.type: (entry.branches, entry.named_branches)
+        for entry in catalog.action_types()
+        if entry.is_control
+    }
+    assert branches == {
+        "wait": ((), False),
+        "condition": (("yes", "no"), False),
+        "switch": ((), True),
+        "wait_for_event": (("event", "timeout"), False),
+        "wait_until": (("met", "timeout"), False),
+        "random_split": ((), True),
+        "loop": (("body",), False),
+        "stop": ((), False),
+    }
+
+
+def test_operators_are_exactly_the_format_list() -> None:
+    assert [entry.name for entry in catalog.operators()] == [
+        "equals",
+        "not_equals",
+        "contains",
+        "not_contains",
+        "starts_with",
+        "ends_with",
+        "greater_than",
+        "greater_or_equal",
+        "less_than",
+        "less_or_equal",
+        "between",
+        "in_list",
+        "not_in_list",
+        "is_empty",
+        "is_not_empty",
+        "matches_regex",
+        "before",
+        "after",
+        "within_last",
+        "has_tag",
+        "has_any_tags",
+        "has_all_tags",
+    ]
+    assert all(entry.description and entry.value_types for entry in catalog.operators())
+
+
+def test_every_config_schema_is_a_valid_closed_draft_2020_12_schema() -> None:
+    for entry in catalog.action_types():
+        schema = catalog.action_schema(entry.type)
+        Draft202012Validator.check_schema(schema)
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        assert schema["additionalProperties"] is False
+        assert ("retry" in schema["properties"]) is not entry.is_control
+    for trigger in catalog.trigger_types():
+        Draft202012Validator.check_schema(catalog.trigger_schema(trigger.type))
+
+
+def test_trigger_schema_requires_event_only_for_custom_event() -> None:
+    assert catalog.trigger_schema("custom_event")["required"] == ["type", "event"]
+    schema = catalog.trigger_schema("list_joined")
+    assert schema["required"] == ["type"]
+    assert schema["properties"]["event"]["default"] == "list.joined"
+    assert schema_issues(schema, {"type": "list_joined", "filters": {"list": ["a"]}}, "trigger") != []
+
+
+def test_unknown_types_raise_key_error() -> None:
+    with pytest.raises(KeyError):
+        catalog.action_schema("send_fax")
+    with pytest.raises(KeyError):
+        catalog.trigger_schema("schedule")
+    assert catalog.action_type("send_fax") is None
+
+
+def test_schemas_are_copies_callers_cannot_corrupt() -> None:
+    catalog.action_schema("add_tag")["properties"].clear()
+    assert "tag" in catalog.action_schema("add_tag")["properties"]
+
+
+@pytest.mark.parametrize(
+    ("type_", "config", "valid"),
+    [
+        ("send_email", {"template": "welcome"}, True),
+        ("send_email", {"subject": "Hi", "body": "Hello"}, True),
+        ("send_email", {"subject": "Hi"}, False),
+        ("send_email", {"subject": "Hi", "body": "x", "to": "not-an-address"}, False),
+        ("send_email", {"template": "t", "to": "{{ contact.fields.manager_email }}"}, True),
+        ("send_whatsapp", {"template": "promo"}, True),
+        ("send_whatsapp", {"to": "+234"}, False),
+        ("send_sms", {"body": "Hi"}, True),
+        ("send_slack", {"text": "Hi", "webhook_url": "https://hooks.slack.com/x"}, True),
+        ("send_slack", {"text": "Hi", "webhook_url": "ftp://x"}, False),
+        ("webhook", {"url": "https://example.com/hook", "method": "POST", "timeout_s": 10}, True),
+        ("webhook", {"url": "https://example.com/hook", "method": "FETCH"}, False),
+        ("call_api", {"url": "https://api.example.com", "method": "GET", "save_as": "profile"}, True),
+        ("call_api", {"url": "https://api.example.com"}, False),
+        ("update_score", {"delta": 5}, True),
+        ("update_score", {"value": 50}, True),
+        ("update_score", {"delta": 5, "value": 50}, False),
+        ("update_score", {"delta": 1.5}, False),
+        ("assign_user", {"team": "Success Team"}, True),
+        ("assign_user", {}, False),
+        ("add_tag", {"tag": "vip", "retry": {"attempts": 3, "backoff": [10, 20]}}, True),
+        ("add_tag", {"tag": "vip", "retry": {"attempts": 11}}, False),
+        ("wait", {"value": 2, "unit": "days"}, True),
+        ("wait", {"until": "09:00", "weekdays": ["mon", "fri"]}, True),
+        ("wait", {"until": "9am"}, False),
+        ("wait", {"until": "09:00", "value": 1, "unit": "days"}, False),
+        ("wait", {"weekdays": ["mon"], "value": 1, "unit": "days"}, False),
+        ("loop", {"times": 3}, True),
+        ("loop", {"over": "event.data.items", "max_items": 50}, True),
+        ("loop", {"times": 1001}, False),
+        ("loop", {"over": "items"}, False),
+        ("stop", {"reason": "done"}, True),
+        ("switch", {"anything": 1}, False),
+    ],
+)
+def test_config_schemas_accept_and_reject(type_: str, config: dict[str, object], valid: bool) -> None:
+    schema = catalog.action_type(type_).config_schema  # type: ignore[union-attr]
+    assert (schema_issues(schema, config, "config") == []) is valid
+
+
+def test_communication_types_and_their_channels() -> None:
+    assert [entry.type for entry in catalog.action_types() if catalog.is_communication(entry.type)] == [
+        "send_email",
+        "send_whatsapp",
+        "send_sms",
+        "send_slack",
+    ]
+    assert catalog.channel("send_email") == "email"
+    assert catalog.channel("send_whatsapp") == "whatsapp"
+    assert catalog.channel("send_sms") == "sms"
+    assert catalog.channel("send_slack") is None
+    assert catalog.channel("add_tag") is None
+    assert not catalog.is_communication("webhook")
+    assert catalog.is_control("wait") and not catalog.is_control("add_tag")
+
+
+def test_default_retry_is_at_once_then_60_300_900_seconds() -> None:
+    policy = retry_policy({"tag": "x"})
+    assert policy == DEFAULT_RETRY
+    assert [policy.delay_before(attempt) for attempt in range(1, 6)] == [0, 60, 300, 900, None]
+
+
+def test_retry_override_repeats_its_last_backoff() -> None:
+    policy = retry_policy({"retry": {"attempts": 4, "backoff": [5, 30]}})
+    assert policy == RetryPolicy(attempts=4, backoff=(5, 30))
+    assert [policy.delay_before(attempt) for attempt in range(1, 6)] == [0, 5, 30, 30, None]
