@@ -53,3 +53,44 @@ class ManualClock:
         deadline = self._now + timedelta(seconds=seconds)
         while self._now < deadline:
             await self._changed.wait()
+
+
+class FileOffsetClock:
+    """The wall clock moved forward by an offset read from a file.
+
+    Processes started with ``BEEZ_CLOCK_OFFSET_FILE`` use it, so end-to-end tests (and
+    simulations) can move the time of running services: writing ``172800`` to the file makes
+    every service believe two days have passed, and due timers fire at once. The file is re-read
+    at most every ``refresh_s``; a missing or empty file means no offset.
+    """
+
+    def __init__(self, path: str, refresh_s: float = 0.05) -> None:
+        self.path = path
+        self.refresh_s = refresh_s
+        self._offset = timedelta(0)
+        self._read_at = 0.0
+
+    def offset(self) -> timedelta:
+        import time
+
+        now = time.monotonic()
+        if now - self._read_at >= self.refresh_s:
+            self._read_at = now
+            try:
+                with open(self.path) as f:
+                    text = f.read().strip()
+                self._offset = timedelta(seconds=float(text or 0))
+            except (OSError, ValueError):
+                self._offset = timedelta(0)
+        return self._offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+def clock_from_settings(offset_file: str) -> Clock:
+    """The system clock, or a :class:`FileOffsetClock` when an offset file is configured."""
+    return FileOffsetClock(offset_file) if offset_file else SystemClock()

@@ -23,7 +23,7 @@ from beez.kit.bus.connect import connect, require_server_version
 from beez.kit.bus.outbox import OutboxRelay
 from beez.kit.bus.publisher import Publisher
 from beez.kit.bus.topology import Topology, ensure_streams
-from beez.kit.clock import Clock, SystemClock
+from beez.kit.clock import Clock, SystemClock, clock_from_settings
 from beez.kit.db import Database
 from beez.kit.grpc.server import Server, ServerSpec
 from beez.kit.logging import configure_logging, get_logger
@@ -100,6 +100,7 @@ async def serve(settings: ServiceSettings, schema: str, build: Build) -> None:
             application_name=f"beez-{settings.service_name}",
         ),
         topology=Topology(settings.bus_prefix),
+        clock=clock_from_settings(settings.clock_offset_file),
     )
     spec = await build(runtime)
     spec.probes = {"postgres": runtime.db.ping, "nats": runtime.nats_ok, **spec.probes}

@@ -64,8 +64,18 @@ class CreateTask(_message.Message):
     due_in_hours: int
     def __init__(self, title: _Optional[str] = ..., description: _Optional[str] = ..., assignee: _Optional[str] = ..., due_in_hours: _Optional[int] = ...) -> None: ...
 
+class SendNotification(_message.Message):
+    __slots__ = ("message", "user_id", "channel")
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    message: str
+    user_id: str
+    channel: str
+    def __init__(self, message: _Optional[str] = ..., user_id: _Optional[str] = ..., channel: _Optional[str] = ...) -> None: ...
+
 class PlatformCommand(_message.Message):
-    __slots__ = ("idempotency_key", "organization_id", "contact_id", "execution_id", "automation_id", "add_tag", "remove_tag", "update_field", "add_to_list", "remove_from_list", "update_score", "assign_user", "create_task")
+    __slots__ = ("idempotency_key", "organization_id", "contact_id", "execution_id", "automation_id", "add_tag", "remove_tag", "update_field", "add_to_list", "remove_from_list", "update_score", "assign_user", "create_task", "send_notification")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -79,6 +89,7 @@ class PlatformCommand(_message.Message):
     UPDATE_SCORE_FIELD_NUMBER: _ClassVar[int]
     ASSIGN_USER_FIELD_NUMBER: _ClassVar[int]
     CREATE_TASK_FIELD_NUMBER: _ClassVar[int]
+    SEND_NOTIFICATION_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     organization_id: str
     contact_id: str
@@ -92,4 +103,5 @@ class PlatformCommand(_message.Message):
     update_score: UpdateScore
     assign_user: AssignUser
     create_task: CreateTask
-    def __init__(self, idempotency_key: _Optional[str] = ..., organization_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., automation_id: _Optional[str] = ..., add_tag: _Optional[_Union[AddTag, _Mapping]] = ..., remove_tag: _Optional[_Union[RemoveTag, _Mapping]] = ..., update_field: _Optional[_Union[UpdateField, _Mapping]] = ..., add_to_list: _Optional[_Union[AddToList, _Mapping]] = ..., remove_from_list: _Optional[_Union[RemoveFromList, _Mapping]] = ..., update_score: _Optional[_Union[UpdateScore, _Mapping]] = ..., assign_user: _Optional[_Union[AssignUser, _Mapping]] = ..., create_task: _Optional[_Union[CreateTask, _Mapping]] = ...) -> None: ...
+    send_notification: SendNotification
+    def __init__(self, idempotency_key: _Optional[str] = ..., organization_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., automation_id: _Optional[str] = ..., add_tag: _Optional[_Union[AddTag, _Mapping]] = ..., remove_tag: _Optional[_Union[RemoveTag, _Mapping]] = ..., update_field: _Optional[_Union[UpdateField, _Mapping]] = ..., add_to_list: _Optional[_Union[AddToList, _Mapping]] = ..., remove_from_list: _Optional[_Union[RemoveFromList, _Mapping]] = ..., update_score: _Optional[_Union[UpdateScore, _Mapping]] = ..., assign_user: _Optional[_Union[AssignUser, _Mapping]] = ..., create_task: _Optional[_Union[CreateTask, _Mapping]] = ..., send_notification: _Optional[_Union[SendNotification, _Mapping]] = ...) -> None: ...

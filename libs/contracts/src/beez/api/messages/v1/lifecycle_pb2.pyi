@@ -86,7 +86,7 @@ class ExecutionEvent(_message.Message):
     def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[ExecutionEventKind, str]] = ..., organization_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., automation_id: _Optional[str] = ..., automation_version: _Optional[int] = ..., contact_id: _Optional[str] = ..., step_id: _Optional[str] = ..., step_type: _Optional[str] = ..., error: _Optional[str] = ..., error_category: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration_ms: _Optional[int] = ..., queue_wait_ms: _Optional[int] = ..., converted: _Optional[bool] = ...) -> None: ...
 
 class AutomationChanged(_message.Message):
-    __slots__ = ("kind", "organization_id", "automation_id", "version", "active", "workflow", "occurred_at")
+    __slots__ = ("kind", "organization_id", "automation_id", "version", "active", "workflow", "occurred_at", "revision")
     KIND_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     AUTOMATION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -94,6 +94,7 @@ class AutomationChanged(_message.Message):
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
     kind: ChangeKind
     organization_id: str
     automation_id: str
@@ -101,7 +102,8 @@ class AutomationChanged(_message.Message):
     active: bool
     workflow: _workflow_pb2.Workflow
     occurred_at: _timestamp_pb2.Timestamp
-    def __init__(self, kind: _Optional[_Union[ChangeKind, str]] = ..., organization_id: _Optional[str] = ..., automation_id: _Optional[str] = ..., version: _Optional[int] = ..., active: _Optional[bool] = ..., workflow: _Optional[_Union[_workflow_pb2.Workflow, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    revision: int
+    def __init__(self, kind: _Optional[_Union[ChangeKind, str]] = ..., organization_id: _Optional[str] = ..., automation_id: _Optional[str] = ..., version: _Optional[int] = ..., active: _Optional[bool] = ..., workflow: _Optional[_Union[_workflow_pb2.Workflow, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ...) -> None: ...
 
 class WaitRegistration(_message.Message):
     __slots__ = ("id", "kind", "organization_id", "execution_id", "contact_id", "event_type", "filters", "conditions", "expires_at", "cancel")
