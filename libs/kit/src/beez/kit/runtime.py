@@ -89,8 +89,10 @@ class Runtime:
 Build = Callable[[Runtime], Awaitable[ServerSpec]]
 
 
-async def serve(settings: ServiceSettings, schema: str, build: Build) -> None:
-    """Builds the runtime and the service, serves until a stop signal, then shuts down."""
+async def start(
+    settings: ServiceSettings, schema: str, build: Build, clock: Clock | None = None
+) -> tuple[Server, Runtime]:
+    """Builds the runtime and the service and starts serving; tests use it in-process."""
     runtime = Runtime(
         settings=settings,
         db=Database(
@@ -100,7 +102,7 @@ async def serve(settings: ServiceSettings, schema: str, build: Build) -> None:
             application_name=f"beez-{settings.service_name}",
         ),
         topology=Topology(settings.bus_prefix),
-        clock=clock_from_settings(settings.clock_offset_file),
+        clock=clock or clock_from_settings(settings.clock_offset_file),
     )
     spec = await build(runtime)
     spec.probes = {"postgres": runtime.db.ping, "nats": runtime.nats_ok, **spec.probes}
@@ -114,6 +116,12 @@ async def serve(settings: ServiceSettings, schema: str, build: Build) -> None:
         drain_grace_s=settings.drain_grace_s,
     )
     await server.start()
+    return server, runtime
+
+
+async def serve(settings: ServiceSettings, schema: str, build: Build) -> None:
+    """Serves until a stop signal, then drains and shuts down."""
+    server, _ = await start(settings, schema, build)
     await server.wait()
 
 

@@ -47,7 +47,8 @@ class ServiceSettings(BaseSettings):
     drain_grace_s: float = Field(default=10.0, ge=0, description="How long SIGTERM waits for in-flight RPCs.")
     db_pool_size: int = Field(default=10, ge=1)
     clock_offset_file: str = Field(
-        default="", description="Testing: a file holding seconds to add to the wall clock (see FileOffsetClock)."
+        default="",
+        description="Testing: a file holding seconds to add to the wall clock (see FileOffsetClock).",
     )
 
 
