@@ -13,11 +13,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from beez.cli import commands
 from beez.cli.components import DEFAULT_GRPC_BASE, DEFAULT_HTTP_PORT, components
 from beez.cli.health import Health, check_all
 from beez.cli.stack import Stack
 
 app = typer.Typer(help="Beez Automations: the workflow-automation engine.", no_args_is_help=True)
+app.add_typer(commands.automations, name="automations")
+app.add_typer(commands.events, name="events")
+app.add_typer(commands.executions, name="executions")
 console = Console()
 
 GrpcBase = Annotated[int, typer.Option(help="Port of the first service; the others follow it.")]

@@ -1,0 +1,344 @@
+"""``beez automations|events|executions ...``: drive a running stack over gRPC."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from beez.api.automation.v1 import automation_pb2, automation_pb2_grpc
+from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
+from beez.api.messages.v1 import events_pb2
+from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
+from beez.api.workflow.v1 import workflow_pb2
+from beez.cli.client import Target, call, load_document, parse, to_json
+from beez.cli.components import DEFAULT_GRPC_BASE
+
+console = Console()
+automations = typer.Typer(help="Create, list and change automations.", no_args_is_help=True)
+events = typer.Typer(help="Publish events and read event history.", no_args_is_help=True)
+executions = typer.Typer(help="Inspect, cancel and retry executions.", no_args_is_help=True)
+
+Json = Annotated[bool, typer.Option("--json", help="Print the raw JSON response.")]
+
+
+def target_callback(
+    ctx: typer.Context,
+    org: Annotated[str, typer.Option(envvar="BEEZ_ORG", help="Organization to act for.")] = "org_demo",
+    user: Annotated[str | None, typer.Option(envvar="BEEZ_USER", help="User to act as.")] = None,
+    grpc_base: Annotated[int, typer.Option(help="Port of the first service.")] = DEFAULT_GRPC_BASE,
+) -> None:
+    ctx.obj = Target(org, user, grpc_base)
+
+
+for sub in (automations, events, executions):
+    sub.callback()(target_callback)
+
+
+def _run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def _automation_row(table: Table, a: automation_pb2.Automation) -> None:
+    table.add_row(a.id, a.workflow.name, a.workflow.trigger.type, "yes" if a.active else "no", str(a.version))
+
+
+@automations.command("create")
+def automations_create(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Option("-f", "--file", help="Workflow as JSON or YAML (- for stdin).")],
+    active: Annotated[bool, typer.Option(help="Start active.")] = True,
+    as_json: Json = False,
+) -> None:
+    """Create an automation from a workflow file."""
+    workflow = parse(load_document(file), workflow_pb2.Workflow())
+    req = automation_pb2.CreateAutomationRequest(automation=workflow, active=active)
+    target: Target = ctx.obj
+    resp = _run(
+        call(
+            target,
+            "automation",
+            lambda ch: automation_pb2_grpc.AutomationServiceStub(ch).CreateAutomation(
+                req, metadata=target.metadata()
+            ),
+        )
+    )
+    if as_json:
+        console.print_json(to_json(resp))
+    else:
+        console.print(f"created [bold]{resp.automation.id}[/] version {resp.automation.version}")
+
+
+@automations.command("list")
+def automations_list(ctx: typer.Context, as_json: Json = False) -> None:
+    """List automations."""
+    target: Target = ctx.obj
+    resp = _run(
+        call(
+            target,
+            "automation",
+            lambda ch: automation_pb2_grpc.AutomationServiceStub(ch).ListAutomations(
+                automation_pb2.ListAutomationsRequest(page_size=200), metadata=target.metadata()
+            ),
+        )
+    )
+    if as_json:
+        console.print_json(to_json(resp))
+        return
+    table = Table("id", "name", "trigger", "active", "version")
+    for a in resp.automations:
+        _automation_row(table, a)
+    console.print(table)
+
+
+@automations.command("get")
+def automations_get(ctx: typer.Context, automation_id: str) -> None:
+    """Show an automation with its stats, as JSON."""
+    target: Target = ctx.obj
+    resp = _run(
+        call(
+            target,
+            "automation",
+            lambda ch: automation_pb2_grpc.AutomationServiceStub(ch).GetAutomation(
+                automation_pb2.GetAutomationRequest(id=automation_id), metadata=target.metadata()
+            ),
+        )
+    )
+    console.print_json(to_json(resp.automation))
+
+
+@automations.command("toggle")
+def automations_toggle(
+    ctx: typer.Context,
+    automation_id: str,
+    active: Annotated[bool | None, typer.Option("--active/--inactive")] = None,
+) -> None:
+    """Enable or disable an automation (flips it when neither flag is given)."""
+    target: Target = ctx.obj
+    req = automation_pb2.ToggleAutomationRequest(id=automation_id)
+    if active is not None:
+        req.active = active
+    resp = _run(
+        call(
+            target,
+            "automation",
+            lambda ch: automation_pb2_grpc.AutomationServiceStub(ch).ToggleAutomation(
+                req, metadata=target.metadata()
+            ),
+        )
+    )
+    console.print(f"{resp.automation.id} is {'active' if resp.automation.active else 'inactive'}")
+
+
+@automations.command("delete")
+def automations_delete(ctx: typer.Context, automation_id: str) -> None:
+    """Delete an automation."""
+    target: Target = ctx.obj
+    _run(
+        call(
+            target,
+            "automation",
+            lambda ch: automation_pb2_grpc.AutomationServiceStub(ch).DeleteAutomation(
+                automation_pb2.DeleteAutomationRequest(id=automation_id), metadata=target.metadata()
+            ),
+        )
+    )
+    console.print(f"deleted {automation_id}")
+
+
+@automations.command("validate")
+def automations_validate(
+    ctx: typer.Context, file: Annotated[Path, typer.Option("-f", "--file", help="Workflow as JSON or YAML.")]
+) -> None:
+    """Validate a workflow file and list every problem; exit 1 when it is invalid."""
+    target: Target = ctx.obj
+    workflow = parse(load_document(file), workflow_pb2.Workflow())
+    resp = _run(
+        call(
+            target,
+            "automation",
+            lambda ch: automation_pb2_grpc.AutomationServiceStub(ch).ValidateAutomation(
+                automation_pb2.ValidateAutomationRequest(automation=workflow), metadata=target.metadata()
+            ),
+        )
+    )
+    if resp.valid:
+        console.print("[green]valid[/]")
+        return
+    for issue in resp.issues:
+        console.print(f"[red]{issue.field}[/]: {issue.description}")
+    raise typer.Exit(1)
+
+
+@events.command("publish")
+def events_publish(
+    ctx: typer.Context,
+    event_type: Annotated[str | None, typer.Option("--type", help="Event type, e.g. list.joined.")] = None,
+    contact: Annotated[str | None, typer.Option(help="Contact id.")] = None,
+    data: Annotated[str, typer.Option(help="Event data as a JSON object.")] = "{}",
+    contact_json: Annotated[
+        str | None, typer.Option("--contact-json", help="Contact snapshot as JSON.")
+    ] = None,
+    event_id: Annotated[
+        str | None, typer.Option("--id", help="Event id (idempotency); generated if absent.")
+    ] = None,
+    file: Annotated[Path | None, typer.Option("-f", "--file", help="Event(s) as JSON or YAML.")] = None,
+    as_json: Json = False,
+) -> None:
+    """Publish an event (or a file of events under "events")."""
+    target: Target = ctx.obj
+    if file is not None:
+        doc = load_document(file)
+        docs = doc.get("events", [doc])
+    else:
+        if not event_type:
+            raise typer.BadParameter("give --type or --file")
+        doc = {"id": event_id or f"evt_{uuid.uuid4().hex}", "type": event_type, "data": json.loads(data)}
+        if contact:
+            doc["contactId"] = contact
+        if contact_json:
+            doc["contact"] = json.loads(contact_json)
+        docs = [doc]
+    evs = [parse(d, events_pb2.Event()) for d in docs]
+    resp = _run(
+        call(
+            target,
+            "trigger",
+            lambda ch: trigger_pb2_grpc.EventServiceStub(ch).PublishEvents(
+                trigger_pb2.PublishEventsRequest(events=evs), metadata=target.metadata()
+            ),
+        )
+    )
+    if as_json:
+        console.print_json(to_json(resp))
+        return
+    for r in resp.results:
+        console.print(f"{r.event_id}: {'accepted' if r.accepted else 'duplicate, ignored'}")
+
+
+@events.command("list")
+def events_list(ctx: typer.Context, event_type: Annotated[str, typer.Option("--type")] = "") -> None:
+    """Show recent events and the executions they started."""
+    target: Target = ctx.obj
+    resp = _run(
+        call(
+            target,
+            "trigger",
+            lambda ch: trigger_pb2_grpc.EventServiceStub(ch).ListEvents(
+                trigger_pb2.ListEventsRequest(type=event_type, page_size=100), metadata=target.metadata()
+            ),
+        )
+    )
+    table = Table("id", "type", "contact", "received", "executions")
+    for rec in resp.events:
+        table.add_row(
+            rec.event.id,
+            rec.event.type,
+            rec.event.contact_id,
+            rec.received_at.ToJsonString(),
+            ", ".join(rec.execution_ids),
+        )
+    console.print(table)
+
+
+def _status(value: int) -> str:
+    return executor_pb2.ExecutionStatus.Name(value).removeprefix("EXECUTION_STATUS_").lower()
+
+
+@executions.command("list")
+def executions_list(
+    ctx: typer.Context,
+    automation: Annotated[str, typer.Option("--automation", "-a", help="Automation id.")],
+    as_json: Json = False,
+) -> None:
+    """List an automation's executions, newest first."""
+    target: Target = ctx.obj
+    resp = _run(
+        call(
+            target,
+            "executor",
+            lambda ch: executor_pb2_grpc.ExecutionServiceStub(ch).ListExecutions(
+                executor_pb2.ListExecutionsRequest(automation_id=automation, page_size=100),
+                metadata=target.metadata(),
+            ),
+        )
+    )
+    if as_json:
+        console.print_json(to_json(resp))
+        return
+    table = Table("id", "contact", "status", "current step", "created")
+    for e in resp.executions:
+        table.add_row(e.id, e.contact_id, _status(e.status), e.current_step, e.create_time.ToJsonString())
+    console.print(table)
+
+
+@executions.command("show")
+def executions_show(ctx: typer.Context, execution_id: str, as_json: Json = False) -> None:
+    """Show one execution with its step-by-step log."""
+    target: Target = ctx.obj
+    resp = _run(
+        call(
+            target,
+            "executor",
+            lambda ch: executor_pb2_grpc.ExecutionServiceStub(ch).GetExecution(
+                executor_pb2.GetExecutionRequest(execution_id=execution_id), metadata=target.metadata()
+            ),
+        )
+    )
+    e = resp.execution
+    if as_json:
+        console.print_json(to_json(e))
+        return
+    console.print(
+        f"[bold]{e.id}[/] automation {e.automation_id} v{e.automation_version} contact {e.contact_id}: "
+        f"{_status(e.status)}{' (converted)' if e.converted else ''}"
+    )
+    table = Table("step", "type", "status", "attempt", "duration", "error")
+    for s in e.steps:
+        table.add_row(
+            s.step_id,
+            s.type,
+            executor_pb2.StepStatus.Name(s.status).removeprefix("STEP_STATUS_").lower(),
+            str(s.attempt),
+            f"{s.duration_ms} ms",
+            s.error,
+        )
+    console.print(table)
+
+
+@executions.command("cancel")
+def executions_cancel(ctx: typer.Context, execution_id: str) -> None:
+    """Cancel a pending, waiting or running execution."""
+    target: Target = ctx.obj
+    resp = _run(
+        call(
+            target,
+            "executor",
+            lambda ch: executor_pb2_grpc.ExecutionServiceStub(ch).CancelExecution(
+                executor_pb2.CancelExecutionRequest(execution_id=execution_id), metadata=target.metadata()
+            ),
+        )
+    )
+    console.print(f"{resp.execution.id}: {_status(resp.execution.status)}")
+
+
+@executions.command("retry")
+def executions_retry(ctx: typer.Context, execution_id: str) -> None:
+    """Retry a failed execution from the step that failed."""
+    target: Target = ctx.obj
+    resp = _run(
+        call(
+            target,
+            "executor",
+            lambda ch: executor_pb2_grpc.ExecutionServiceStub(ch).RetryExecution(
+                executor_pb2.RetryExecutionRequest(execution_id=execution_id), metadata=target.metadata()
+            ),
+        )
+    )
+    console.print(f"{resp.execution.id}: {_status(resp.execution.status)}")
