@@ -90,4 +90,14 @@ async def running_service(
         yield service
     finally:
         await channel.close()
+        await delete_streams(runtime, bus_prefix)
         await server.stop()
+
+
+async def delete_streams(runtime: Runtime, prefix: str) -> None:
+    """Removes the test's streams, so a shared NATS server does not collect them."""
+    if runtime.js is None or not prefix:
+        return
+    for info in await runtime.js.streams_info():
+        if info.config.name and info.config.name.startswith(f"{prefix.upper()}_"):
+            await runtime.js.delete_stream(info.config.name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from beez.kit.settings import ServiceSettings
 
 
@@ -10,3 +12,16 @@ class AnalyticsSettings(ServiceSettings):
 
     service_name: str = "analytics"
     grpc_port: int = 50055
+    executions_concurrency: int = Field(
+        default=10, ge=1, description="Execution lifecycle events handled at once by this process."
+    )
+    duration_samples: int = Field(
+        default=1000,
+        ge=1,
+        description="How many of an automation's most recent completed executions the percentiles cover.",
+    )
+    inbox_retention_days: float = Field(
+        default=8.0,
+        gt=0,
+        description="How long handled message ids are remembered; longer than EXECUTIONS keeps messages.",
+    )

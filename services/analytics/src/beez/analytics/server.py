@@ -1,9 +1,15 @@
-"""Assembles the analytics service: its servicers, probes and background loops."""
+"""Assembles the analytics service: its servicer, probes and background loops."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import grpc
 
+from beez.analytics.config import AnalyticsSettings
+from beez.analytics.consumers import ExecutionEventsConsumer, inbox_purger
+from beez.analytics.handlers import AnalyticsHandlers
+from beez.analytics.service import AnalyticsService
 from beez.api.analytics.v1 import analytics_pb2, analytics_pb2_grpc
 from beez.kit.grpc.server import ServerSpec
 from beez.kit.runtime import Runtime
@@ -14,10 +20,18 @@ SERVICE_NAMES = [
 
 
 async def build(runtime: Runtime) -> ServerSpec:
-    """The analytics service's part of the server."""
+    """The analytics service's part of the server: the stats RPC and the lifecycle consumer."""
+    settings = runtime.settings
+    assert isinstance(settings, AnalyticsSettings)
+    service = AnalyticsService(runtime.db, runtime.clock, duration_samples=settings.duration_samples)
+    consumer = ExecutionEventsConsumer(runtime, service, concurrency=settings.executions_concurrency)
 
     def register(server: grpc.aio.Server) -> None:
-        analytics_service = analytics_pb2_grpc.AnalyticsServiceServicer()  # type: ignore[abstract]
-        analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(analytics_service, server)
+        analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(AnalyticsHandlers(service), server)
 
-    return ServerSpec(register=register, service_names=SERVICE_NAMES, probes={}, background=[])
+    return ServerSpec(
+        register=register,
+        service_names=SERVICE_NAMES,
+        probes={},
+        background=[consumer.run, inbox_purger(service, timedelta(days=settings.inbox_retention_days))],
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from beez.kit.settings import ServiceSettings
 
 
@@ -10,3 +12,13 @@ class AutomationSettings(ServiceSettings):
 
     service_name: str = "automation"
     grpc_port: int = 50051
+    analytics_addr: str = Field(
+        default="127.0.0.1:50055",
+        min_length=1,
+        description="host:port of the analytics service, asked for the stats GetAutomation shows.",
+    )
+    analytics_timeout_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="Deadline of the stats call; past it GetAutomation answers without stats.",
+    )

@@ -6,6 +6,10 @@ import grpc
 
 from beez.api.automation.v1 import automation_pb2, automation_pb2_grpc, catalog_pb2, catalog_pb2_grpc
 from beez.automation import models
+from beez.automation.config import AutomationSettings
+from beez.automation.handlers import AutomationHandlers, CatalogHandlers
+from beez.automation.service import AutomationService, CatalogService
+from beez.automation.stats import AnalyticsStats
 from beez.kit.grpc.server import ServerSpec
 from beez.kit.runtime import Runtime
 
@@ -16,17 +20,23 @@ SERVICE_NAMES = [
 
 
 async def build(runtime: Runtime) -> ServerSpec:
-    """The automation service's part of the server."""
+    """The automation service's part of the server.
+
+    Analytics is not a probe: the service works without it (GetAutomation answers without stats).
+    """
+    settings = runtime.settings
+    assert isinstance(settings, AutomationSettings)
+    stats = AnalyticsStats(settings.analytics_addr, settings.analytics_timeout_s)
+    service = AutomationService(runtime.db, runtime.topology, runtime.clock, stats)
 
     def register(server: grpc.aio.Server) -> None:
-        automation_service = automation_pb2_grpc.AutomationServiceServicer()  # type: ignore[abstract]
-        automation_pb2_grpc.add_AutomationServiceServicer_to_server(automation_service, server)
-        catalog_service = catalog_pb2_grpc.CatalogServiceServicer()  # type: ignore[abstract]
-        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(catalog_service, server)
+        automation_pb2_grpc.add_AutomationServiceServicer_to_server(AutomationHandlers(service), server)
+        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogHandlers(CatalogService()), server)
 
     return ServerSpec(
         register=register,
         service_names=SERVICE_NAMES,
         probes={},
         background=[runtime.outbox_relay(models.outbox)],
+        on_stop=[stats.close],
     )

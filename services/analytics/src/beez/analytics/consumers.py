@@ -1,0 +1,94 @@
+"""The durable consumer of the execution lifecycle (``executions.>``) that feeds the stats."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from google.protobuf.message import DecodeError
+from nats.aio.msg import Msg
+
+from beez.analytics.service import AnalyticsService, BadEvent
+from beez.api.messages.v1.lifecycle_pb2 import ExecutionEvent
+from beez.kit.bus import headers as h
+from beez.kit.bus.inbox import message_id
+from beez.kit.bus.worker import PermanentError, PullWorker
+from beez.kit.logging import get_logger
+from beez.kit.runtime import Runtime
+
+log = get_logger(__name__)
+
+DURABLE = "analytics-executions"
+"""The durable consumer's name on the EXECUTIONS stream (and its inbox and DLQ name)."""
+
+PURGE_EVERY_S = 3600.0
+
+
+def message_key(msg: Msg, event: ExecutionEvent) -> str:
+    """What the inbox remembers: the event's own id, else the message's id.
+
+    The event id, not ``Nats-Msg-Id``: the executor may publish one event again under another
+    message id (an outbox row written twice), and it must still count once.
+    """
+    return f"event:{event.id}" if event.id else message_id(msg)
+
+
+class ExecutionEventsConsumer:
+    """Applies ``ExecutionEvent`` messages from ``executions.>`` to the stats.
+
+    Delivery semantics: at-least-once delivery (a :class:`PullWorker`), exactly-once effect. The
+    message's key is claimed in the inbox in the same transaction as the counters change, and
+    the counting is idempotent per execution on top of that (see :mod:`beez.analytics.service`).
+    Undecodable messages and events without their ids are dead-lettered at once
+    (``dlq.analytics-executions``); database trouble is retried by redelivery.
+    """
+
+    def __init__(self, runtime: Runtime, service: AnalyticsService, *, concurrency: int) -> None:
+        self._runtime = runtime
+        self._service = service
+        self._concurrency = concurrency
+        self.worker: PullWorker | None = None
+
+    async def handle(self, msg: Msg) -> None:
+        try:
+            event = ExecutionEvent.FromString(msg.data)
+        except DecodeError as exc:
+            raise PermanentError(f"not an ExecutionEvent: {exc}") from exc
+        org_id = event.organization_id or (msg.headers or {}).get(h.ORG_ID, "")
+        try:
+            await self._service.record(DURABLE, message_key(msg, event), org_id, event)
+        except BadEvent as exc:
+            raise PermanentError(str(exc)) from exc
+
+    async def run(self) -> None:
+        """Consumes once NATS is up, until cancelled (un-acked messages are redelivered)."""
+        await self._runtime.nats_ready.wait()
+        assert self._runtime.js is not None
+        self.worker = PullWorker(
+            self._runtime.js,
+            self._runtime.topology,
+            stream="EXECUTIONS",
+            durable=DURABLE,
+            subjects="executions.>",
+            handler=self.handle,
+            concurrency=self._concurrency,
+        )
+        await self.worker.run()
+
+
+def inbox_purger(service: AnalyticsService, retention: timedelta) -> Callable[[], Awaitable[None]]:
+    """A background loop forgetting inbox entries older than ``retention``, hourly."""
+
+    async def purge() -> None:
+        while True:
+            try:
+                removed = await service.purge_inbox(retention)
+            except Exception as exc:  # the database is away; try again next round
+                log.warning("inbox purge failed", error=repr(exc))
+            else:
+                if removed:
+                    log.info("inbox purged", removed=removed)
+            await asyncio.sleep(PURGE_EVERY_S)
+
+    return purge

@@ -1,0 +1,437 @@
+"""The automation service's logic: no gRPC, no SQL.
+
+Every change (create, update, toggle, clone, delete) happens in one unit of work with the
+``AutomationChanged`` it announces: the row's ``revision`` grows by one and the message, carrying
+that revision, goes to the outbox on ``automations.<org>.changed`` with ``Nats-Msg-Id``
+``automation:<id>:rev:<revision>``. Nothing is written when the input is invalid.
+
+Paths in field violations: problems of the workflow are reported with the path inside the
+workflow, as ``beez.workflow.validate`` computes it and ValidateAutomation returns it
+(``actions[2].config.subject``), not prefixed with the request field (``automation.``): the
+workflow is the whole REST body of Create, Update and Validate, so the path points into what the
+client sent. Other request fields are named as in the request (``id``, ``page_token``,
+``wait_outcomes[step]``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from beez.api.messages.v1.events_pb2 import Event
+from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ChangeKind
+from beez.api.workflow.v1.workflow_pb2 import Workflow
+from beez.automation import dryrun
+from beez.automation.ids import new_id
+from beez.automation.models import Automation, AutomationVersion
+from beez.automation.repository import AutomationRepository, ListFilter
+from beez.automation.stats import Stats, StatsSource
+from beez.kit.bus.topology import Topology
+from beez.kit.clock import Clock
+from beez.kit.db import Database
+from beez.kit.grpc.errors import FieldViolation, InvalidArgument, NotFound
+from beez.kit.grpc.identity import Identity
+from beez.workflow import catalog
+from beez.workflow.errors import Issue
+from beez.workflow.model import assign_ids, workflow_from_json, workflow_to_json
+from beez.workflow.validate import validate_workflow
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_NAME",
+    "MAX_PAGE_SIZE",
+    "AutomationService",
+    "AutomationView",
+    "CatalogService",
+    "ListQuery",
+    "Page",
+]
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+MAX_NAME = 200
+"""The longest workflow name validation accepts; a clone's default name is cut to fit."""
+
+COPY_SUFFIX = " (copy)"
+
+
+@dataclass(frozen=True)
+class AutomationView:
+    """An automation as the API shows it: one version's workflow and the automation's state."""
+
+    id: str
+    workflow: Workflow
+    active: bool
+    version: int
+    create_time: datetime
+    update_time: datetime
+    created_by: str
+    stats: Stats | None = None
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """ListAutomations' filters and page."""
+
+    active: bool | None = None
+    trigger_type: str = ""
+    name: str = ""
+    page_size: int = 0
+    page_token: str = ""
+
+
+@dataclass(frozen=True)
+class Page:
+    automations: list[AutomationView]
+    next_page_token: str
+
+
+def _invalid(message: str, issues: Iterable[Issue]) -> InvalidArgument:
+    return InvalidArgument(message, [FieldViolation(issue.field, issue.description) for issue in issues])
+
+
+def _required(field: str, value: str) -> None:
+    if not value:
+        raise InvalidArgument(f"{field} is required", [FieldViolation(field, "is required")])
+
+
+def _not_found(automation_id: str) -> NotFound:
+    return NotFound(f"automation {automation_id} not found")
+
+
+def _checked(workflow: Workflow) -> Workflow:
+    """The workflow with every step id assigned, or INVALID_ARGUMENT listing every issue."""
+    issues = validate_workflow(workflow)
+    if issues:
+        count = f"{len(issues)} problem" + ("s" if len(issues) > 1 else "")
+        raise _invalid(f"the workflow is invalid ({count})", issues)
+    return assign_ids(workflow)
+
+
+def _view(row: Automation, workflow: Workflow, version: int | None = None) -> AutomationView:
+    return AutomationView(
+        id=row.id,
+        workflow=workflow,
+        active=row.active,
+        version=version or row.version,
+        create_time=row.create_time,
+        update_time=row.update_time,
+        created_by=row.created_by or "",
+    )
+
+
+class PageToken:
+    """Opaque page tokens: base64url JSON of the last id served and a digest of the filters.
+
+    A token is only good with the filters it was made for; reusing it with others is
+    INVALID_ARGUMENT rather than a silently wrong page.
+    """
+
+    @staticmethod
+    def _digest(where: ListFilter) -> str:
+        key = json.dumps([where.active, where.trigger_type, where.name])
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    @classmethod
+    def encode(cls, last_id: str, where: ListFilter) -> str:
+        raw = json.dumps({"after": last_id, "q": cls._digest(where)}, separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str, where: ListFilter) -> str:
+        """The last id of the previous page; INVALID_ARGUMENT for anything this API did not make."""
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        except (binascii.Error, ValueError):
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("after"), str):
+            raise InvalidArgument(
+                "invalid page_token", [FieldViolation("page_token", "is not a token this API returned")]
+            )
+        if data.get("q") != cls._digest(where):
+            raise InvalidArgument(
+                "page_token does not match the filters",
+                [FieldViolation("page_token", "was returned for other filters; repeat the same filters")],
+            )
+        return str(data["after"])
+
+
+class AutomationService:
+    """Automations of every organization, each call scoped to the caller's."""
+
+    def __init__(
+        self, db: Database, topology: Topology, clock: Clock, stats: StatsSource | None = None
+    ) -> None:
+        self._db = db
+        self._topology = topology
+        self._clock = clock
+        self._stats = stats
+
+    # --- reads ---------------------------------------------------------------------------
+
+    async def get(self, identity: Identity, automation_id: str, version: int = 0) -> AutomationView:
+        """One version (0: the current one) with the automation's stats when analytics answers."""
+        _required("id", automation_id)
+        if version < 0:
+            raise InvalidArgument("version must not be negative", [FieldViolation("version", "must be >= 0")])
+        async with self._db.transaction() as session:
+            repo = AutomationRepository(session)
+            row = await repo.get(identity.org_id, automation_id)
+            if row is None:
+                raise _not_found(automation_id)
+            wanted = version or row.version
+            data = await repo.workflow(identity.org_id, automation_id, wanted)
+        if data is None:
+            raise NotFound(f"automation {automation_id} has no version {wanted}")
+        view = _view(row, workflow_from_json(data), wanted)
+        if self._stats is not None:  # outside the transaction: no connection held over a call
+            view = replace(view, stats=await self._stats.automation_stats(identity, automation_id))
+        return view
+
+    async def list_automations(self, identity: Identity, query: ListQuery) -> Page:
+        """A page of the organization's automations, newest first."""
+        if query.page_size < 0:
+            raise InvalidArgument(
+                "page_size must not be negative", [FieldViolation("page_size", "must be >= 0")]
+            )
+        size = min(query.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        where = ListFilter(query.active, query.trigger_type, query.name)
+        after = PageToken.decode(query.page_token, where) if query.page_token else None
+        async with self._db.transaction() as session:
+            rows = await AutomationRepository(session).list_page(
+                identity.org_id, where, before_id=after, limit=size + 1
+            )
+        token = PageToken.encode(rows[size - 1][0].id, where) if len(rows) > size else ""
+        return Page([_view(row, workflow_from_json(data)) for row, data in rows[:size]], token)
+
+    # --- changes -------------------------------------------------------------------------
+
+    async def create(self, identity: Identity, workflow: Workflow, active: bool) -> AutomationView:
+        """A new automation at version 1 (revision 1)."""
+        workflow = _checked(workflow)
+        now = self._clock.now()
+        row = Automation(
+            id=new_id(),
+            org_id=identity.org_id,
+            active=active,
+            version=1,
+            revision=1,
+            created_by=identity.user_id,
+            create_time=now,
+            update_time=now,
+        )
+        self._describe(row, workflow)
+        async with self._db.transaction() as session:
+            repo = AutomationRepository(session)
+            await repo.add(row, self._version(row, workflow, identity, now))
+            await self._announce(repo, row, workflow)
+        return _view(row, workflow)
+
+    async def update(self, identity: Identity, automation_id: str, workflow: Workflow) -> AutomationView:
+        """A new immutable version, which becomes the current one; the others stay as they were."""
+        _required("id", automation_id)
+        workflow = _checked(workflow)
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            repo = AutomationRepository(session)
+            row = await self._locked(repo, identity, automation_id)
+            row.version += 1
+            row.revision += 1
+            row.update_time = now
+            self._describe(row, workflow)
+            await repo.add_version(self._version(row, workflow, identity, now))
+            await self._announce(repo, row, workflow)
+        return _view(row, workflow)
+
+    async def toggle(self, identity: Identity, automation_id: str, active: bool | None) -> AutomationView:
+        """Sets ``active`` (flips it when None); setting the state it already has changes nothing."""
+        _required("id", automation_id)
+        async with self._db.transaction() as session:
+            repo = AutomationRepository(session)
+            row = await self._locked(repo, identity, automation_id)
+            workflow = await self._current(repo, row)
+            target = (not row.active) if active is None else active
+            if target != row.active:
+                row.active = target
+                row.revision += 1
+                row.update_time = self._clock.now()
+                await self._announce(repo, row, workflow)
+        return _view(row, workflow)
+
+    async def clone(self, identity: Identity, automation_id: str, name: str) -> AutomationView:
+        """A new inactive automation at version 1 with the current workflow, renamed."""
+        _required("id", automation_id)
+        async with self._db.transaction() as session:
+            repo = AutomationRepository(session)
+            source = await repo.get(identity.org_id, automation_id)
+            if source is None:
+                raise _not_found(automation_id)
+            workflow = await self._current(repo, source)
+            if not name:
+                name = workflow.name[: MAX_NAME - len(COPY_SUFFIX)] + COPY_SUFFIX
+            workflow.name = name
+            workflow = _checked(workflow)  # names the problem "name", the request field too
+            now = self._clock.now()
+            row = Automation(
+                id=new_id(),
+                org_id=identity.org_id,
+                active=False,
+                version=1,
+                revision=1,
+                created_by=identity.user_id,
+                create_time=now,
+                update_time=now,
+            )
+            self._describe(row, workflow)
+            await repo.add(row, self._version(row, workflow, identity, now))
+            await self._announce(repo, row, workflow)
+        return _view(row, workflow)
+
+    async def delete(self, identity: Identity, automation_id: str) -> None:
+        """Marks the automation deleted (NOT_FOUND from now on) and announces it, inactive."""
+        _required("id", automation_id)
+        async with self._db.transaction() as session:
+            repo = AutomationRepository(session)
+            row = await self._locked(repo, identity, automation_id)
+            now = self._clock.now()
+            row.deleted_at = now
+            row.update_time = now
+            row.active = False
+            row.revision += 1
+            await self._announce(repo, row, None)
+
+    # --- checks that write nothing --------------------------------------------------------
+
+    @staticmethod
+    def validate(workflow: Workflow) -> list[Issue]:
+        """Every problem of ``workflow`` with its path; empty when it can be saved."""
+        return validate_workflow(workflow)
+
+    async def test(
+        self, identity: Identity, automation_id: str, event: Event, wait_outcomes: Mapping[str, str]
+    ) -> dryrun.DryRun:
+        """A dry run of the current version on a sample event: reads only, writes and sends nothing."""
+        _required("id", automation_id)
+        async with self._db.transaction() as session:
+            repo = AutomationRepository(session)
+            row = await repo.get(identity.org_id, automation_id)
+            if row is None:
+                raise _not_found(automation_id)
+            workflow = await self._current(repo, row)
+        issues = dryrun.wait_outcome_issues(workflow, wait_outcomes)
+        if issues:
+            raise _invalid("invalid wait_outcomes", issues)
+        sample = Event()
+        sample.CopyFrom(event)
+        sample.organization_id = identity.org_id
+        return dryrun.dry_run(row.id, workflow, sample, wait_outcomes, self._clock.now())
+
+    # --- helpers -------------------------------------------------------------------------
+
+    @staticmethod
+    def _describe(row: Automation, workflow: Workflow) -> None:
+        """Copies what List filters on from the workflow into the row."""
+        row.name = workflow.name
+        row.description = workflow.description
+        row.trigger_type = workflow.trigger.type
+        row.event_type = dryrun.trigger_event(workflow)
+
+    @staticmethod
+    def _version(row: Automation, workflow: Workflow, identity: Identity, now: datetime) -> AutomationVersion:
+        return AutomationVersion(
+            automation_id=row.id,
+            version=row.version,
+            org_id=row.org_id,
+            workflow=workflow_to_json(workflow),
+            created_at=now,
+            created_by=identity.user_id,
+        )
+
+    @staticmethod
+    async def _locked(repo: AutomationRepository, identity: Identity, automation_id: str) -> Automation:
+        """The automation, locked until the transaction ends, so changes to it are serial."""
+        row = await repo.get(identity.org_id, automation_id, for_update=True)
+        if row is None:
+            raise _not_found(automation_id)
+        return row
+
+    @staticmethod
+    async def _current(repo: AutomationRepository, row: Automation) -> Workflow:
+        data = await repo.workflow(row.org_id, row.id, row.version)
+        if data is None:  # pragma: no cover - the current version always exists
+            raise _not_found(row.id)
+        return workflow_from_json(data)
+
+    async def _announce(self, repo: AutomationRepository, row: Automation, workflow: Workflow | None) -> None:
+        """Writes the AutomationChanged of the row's new revision (DELETED when no workflow)."""
+        await repo.flush()
+        message = AutomationChanged(
+            kind=ChangeKind.CHANGE_KIND_DELETED if workflow is None else ChangeKind.CHANGE_KIND_UPSERTED,
+            organization_id=row.org_id,
+            automation_id=row.id,
+            version=row.version,
+            active=row.active,
+            revision=row.revision,
+        )
+        if workflow is not None:
+            message.workflow.CopyFrom(workflow)
+        message.occurred_at.FromDatetime(row.update_time)
+        await repo.announce(
+            self._topology.automation_changed(row.org_id),
+            message,
+            msg_id=f"automation:{row.id}:rev:{row.revision}",
+            org_id=row.org_id,
+        )
+
+
+TRIGGER_CATEGORIES: tuple[str, ...] = ("event", "time", "condition")
+
+
+class CatalogService:
+    """What the engine can run, from ``beez.workflow.catalog``; the same for every organization."""
+
+    @staticmethod
+    def trigger_types(category: str = "") -> list[catalog.TriggerType]:
+        """Every trigger type, or those of one category (event, time or condition)."""
+        _known_category(category, TRIGGER_CATEGORIES)
+        return [entry for entry in catalog.trigger_types() if not category or entry.category == category]
+
+    @staticmethod
+    def action_types(category: str = "") -> list[catalog.ActionType]:
+        """Every action and control type, or those of one category."""
+        _known_category(category, catalog.ACTION_CATEGORIES)
+        return [entry for entry in catalog.action_types() if not category or entry.category == category]
+
+    @staticmethod
+    def trigger_schema(type_: str) -> dict[str, Any]:
+        """The JSON schema of a trigger of this type; NOT_FOUND for a type the engine does not run."""
+        _required("type", type_)
+        if catalog.trigger_type(type_) is None:
+            raise NotFound(f"unknown trigger type {type_!r}")
+        return catalog.trigger_schema(type_)
+
+    @staticmethod
+    def action_schema(type_: str) -> dict[str, Any]:
+        """The JSON schema of an action type's config; NOT_FOUND for a type the engine does not run."""
+        _required("type", type_)
+        if catalog.action_type(type_) is None:
+            raise NotFound(f"unknown action type {type_!r}")
+        return catalog.action_schema(type_)
+
+    @staticmethod
+    def operators() -> list[catalog.Operator]:
+        return catalog.operators()
+
+
+def _known_category(category: str, known: tuple[str, ...]) -> None:
+    if category and category not in known:
+        raise InvalidArgument(
+            f"unknown category {category!r}",
+            [FieldViolation("category", f"must be one of {', '.join(known)}")],
+        )

@@ -1,0 +1,55 @@
+"""Every change goes out once, through the outbox, as an AutomationChanged with a growing revision."""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext
+
+from beez.api.automation.v1 import automation_pb2 as pb
+from beez.api.messages.v1.lifecycle_pb2 import ChangeKind
+from beez.kit.bus.topology import Topology
+from tests.automation.conftest import AutomationEnv
+from tests.automation.support import Api, changes_on_bus, onboarding, sample_event
+
+
+async def test_each_change_publishes_exactly_one_automation_changed_with_growing_revisions(
+    api: Api, env: AutomationEnv, js: JetStreamContext
+) -> None:
+    automations = api.automations
+    created = (
+        await automations.CreateAutomation(
+            pb.CreateAutomationRequest(automation=onboarding()), metadata=api.md
+        )
+    ).automation
+    aid = created.id
+    await automations.UpdateAutomation(
+        pb.UpdateAutomationRequest(id=aid, automation=onboarding(name="v2")), metadata=api.md
+    )
+    await automations.ToggleAutomation(pb.ToggleAutomationRequest(id=aid, active=True), metadata=api.md)
+    # Reads, a no-op toggle and a dry run change nothing, so they publish nothing.
+    await automations.ToggleAutomation(pb.ToggleAutomationRequest(id=aid, active=True), metadata=api.md)
+    await automations.GetAutomation(pb.GetAutomationRequest(id=aid), metadata=api.md)
+    await automations.TestAutomation(pb.TestAutomationRequest(id=aid, event=sample_event()), metadata=api.md)
+    clone = (await automations.CloneAutomation(pb.CloneAutomationRequest(id=aid), metadata=api.md)).automation
+    await automations.DeleteAutomation(pb.DeleteAutomationRequest(id=aid), metadata=api.md)
+
+    changes = await changes_on_bus(js, Topology(env.prefix), api.org, 5)
+
+    summary = [
+        (c.automation_id, c.kind, c.revision, c.version, c.active, c.workflow.name, h["Nats-Msg-Id"])
+        for c, h in changes
+    ]
+    upserted, deleted = ChangeKind.CHANGE_KIND_UPSERTED, ChangeKind.CHANGE_KIND_DELETED
+    assert summary == [
+        (aid, upserted, 1, 1, False, "New contact onboarding", f"automation:{aid}:rev:1"),
+        (aid, upserted, 2, 2, False, "v2", f"automation:{aid}:rev:2"),
+        (aid, upserted, 3, 2, True, "v2", f"automation:{aid}:rev:3"),
+        (clone.id, upserted, 1, 1, False, "v2 (copy)", f"automation:{clone.id}:rev:1"),
+        (aid, deleted, 4, 2, False, "", f"automation:{aid}:rev:4"),
+    ]
+    for change, headers in changes:
+        assert change.organization_id == api.org
+        assert headers["Beez-Org-Id"] == api.org
+        assert change.occurred_at.seconds > 0
+    first, *_ = changes
+    assert first[0].workflow == created.workflow  # the version's workflow, step ids included
+    assert [a.id for a in first[0].workflow.actions][:2] == ["welcome", "s1_wait"]
