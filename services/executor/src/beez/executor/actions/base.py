@@ -41,7 +41,9 @@ class TransientError(ActionError):
 
     category = "transient"
 
-    def __init__(self, message: str, *, category: str | None = None, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, category: str | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message, category=category)
         self.retry_after = retry_after
 

@@ -1,0 +1,171 @@
+"""send_email: one plain-text message over SMTP (aiosmtplib).
+
+The message carries ``Message-ID: <sha256(idempotency key)@sender domain>`` and
+``X-Beez-Idempotency-Key``, so the same attempt delivered twice (a crash between the send and the
+commit) is recognisable as one message downstream.
+
+Errors: connection failures and timeouts, and SMTP 4xx replies, are transient; SMTP 5xx replies
+(recipient or sender refused, data rejected, authentication failed) are permanent. Missing SMTP
+settings are permanent (``not_configured``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+from typing import Any
+
+import aiosmtplib
+
+from beez.executor.actions.base import ActionContext, ActionResult, PermanentError, TransientError
+from beez.executor.actions.recipients import consent_skip, email_recipient, parse_email
+from beez.executor.actions.settings import ActionSettings
+from beez.workflow.errors import TemplateError
+from beez.workflow.templates import render
+
+__all__ = ["SendEmail", "message_id_for"]
+
+
+def message_id_for(idempotency_key: str, domain: str) -> str:
+    """The Message-ID an attempt's email carries: the same key gives the same id."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+    return f"<{digest}@{domain or 'beez.invalid'}>"
+
+
+def template_context(ctx: ActionContext) -> dict[str, Any]:
+    """What stored templates see: the same roots as config templates."""
+    return {
+        "contact": ctx.contact,
+        "event": ctx.event,
+        "vars": ctx.vars,
+        "execution": {
+            "id": ctx.execution_id,
+            "automation_id": ctx.automation_id,
+            "step_id": ctx.step_id,
+            "step_path": ctx.step_path,
+            "attempt": ctx.attempt,
+        },
+    }
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _smtp_error(exc: Exception, where: str) -> TransientError | PermanentError:
+    """Transient for 4xx and connection trouble, permanent for 5xx."""
+    code: int | None = None
+    detail = str(exc)
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
+        code = min(r.code for r in exc.recipients)  # any 4xx means it may pass later
+        detail = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+    elif isinstance(exc, aiosmtplib.SMTPResponseException):
+        code = exc.code
+        detail = f"{exc.code} {exc.message}"
+    message = f"{where}: {type(exc).__name__}: {detail}"
+    if code is not None and 400 <= code < 500:
+        return TransientError(message, category="smtp_4xx")
+    if code is not None and code >= 500:
+        category = "smtp_auth" if isinstance(exc, aiosmtplib.SMTPAuthenticationError) else "smtp_5xx"
+        return PermanentError(message, category=category)
+    if isinstance(exc, aiosmtplib.SMTPNotSupported):
+        return PermanentError(message, category="smtp_not_supported")
+    if isinstance(exc, TimeoutError):
+        return TransientError(message, category="timeout")
+    return TransientError(message, category="connection")
+
+
+class SendEmail:
+    """``send_email``: ``template`` (stored, see ``ActionSettings.email_templates``) and/or
+    ``subject`` + ``body``, ``to`` (default the contact's email), ``from``, ``reply_to``.
+
+    Output: ``message_id``, ``to``, ``subject``, ``smtp_response``.
+    """
+
+    type = "send_email"
+
+    def __init__(self, settings: ActionSettings) -> None:
+        self.settings = settings
+
+    def _content(self, ctx: ActionContext) -> tuple[str, str]:
+        subject = ctx.config.get("subject")
+        body = ctx.config.get("body")
+        name = ctx.config.get("template")
+        if name:
+            stored = self.settings.email_templates.get(str(name))
+            if stored is None:
+                raise PermanentError(f"no email template named {name!r}", category="unknown_template")
+            try:
+                if subject is None:
+                    subject = render(stored.subject, template_context(ctx))
+                if body is None:
+                    body = render(stored.body, template_context(ctx))
+            except TemplateError as exc:
+                raise PermanentError(f"email template {name!r}: {exc}", category="template") from exc
+        if subject is None or body is None:
+            raise PermanentError(
+                "send_email needs a template, or a subject and a body", category="invalid_config"
+            )
+        return _one_line(str(subject)), str(body)
+
+    async def run(self, ctx: ActionContext) -> ActionResult:
+        skipped = consent_skip(ctx, "email")
+        if skipped is not None:
+            return skipped
+        recipient = email_recipient(ctx)
+        if isinstance(recipient, ActionResult):
+            return recipient
+        to_header, to_address = recipient
+        sender = str(ctx.config.get("from") or self.settings.default_from).strip()
+        sender_address = parse_email(sender)
+        if sender_address is None:
+            raise PermanentError(
+                "no valid From address (config `from` or settings default_from)", category="not_configured"
+            )
+        if not self.settings.smtp_host:
+            raise PermanentError("SMTP is not configured (smtp_host)", category="not_configured")
+        subject, body = self._content(ctx)
+
+        message = EmailMessage()
+        message["From"] = sender if "<" in sender else formataddr(("", sender_address))
+        message["To"] = to_header
+        message["Subject"] = subject
+        message["Date"] = format_datetime(ctx.now)
+        message_id = message_id_for(ctx.idempotency_key, sender_address.rsplit("@", 1)[1])
+        message["Message-ID"] = message_id
+        message["X-Beez-Idempotency-Key"] = ctx.idempotency_key
+        reply_to = ctx.config.get("reply_to")
+        if reply_to:
+            if parse_email(str(reply_to)) is None:
+                raise PermanentError("`reply_to` is not an email address", category="invalid_config")
+            message["Reply-To"] = str(reply_to)
+        message.set_content(body)
+
+        settings = self.settings
+        where = f"SMTP {settings.smtp_host}:{settings.smtp_port}"
+        try:
+            _, response = await aiosmtplib.send(
+                message,
+                sender=sender_address,
+                recipients=[to_address],
+                hostname=settings.smtp_host,
+                port=settings.smtp_port,
+                username=settings.smtp_username or None,
+                password=settings.smtp_password.get_secret_value() or None,
+                use_tls=settings.smtp_use_tls,
+                start_tls=settings.smtp_start_tls,
+                validate_certs=settings.smtp_validate_certs,
+                timeout=settings.smtp_timeout_s,
+            )
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise _smtp_error(exc, where) from exc
+        return ActionResult(
+            output={
+                "message_id": message_id,
+                "to": to_address,
+                "subject": subject,
+                "smtp_response": response,
+                "from": parseaddr(sender)[1],
+            }
+        )

@@ -1,0 +1,425 @@
+"""Outgoing HTTP for every action that calls out: one client, one error classification.
+
+:class:`OutboundHttp` sends a request through the SSRF guard (:mod:`.ssrf`), follows redirects
+itself so every hop is checked again, reads at most ``http_max_response_bytes`` of the answer,
+and turns failures into the engine's two kinds:
+
+- 2xx: returned (:class:`HttpResponse`);
+- timeout (connect, read, or the whole call with its redirects): TransientError ``timeout``;
+- connection refused or reset, TLS failure, broken response: TransientError ``connection``;
+- DNS without an answer right now: TransientError ``dns``; a name that does not exist:
+  PermanentError ``dns``;
+- 408: TransientError ``http_408``; 429: TransientError ``http_429``; 5xx: TransientError
+  ``http_5xx``; each with ``retry_after`` when the answer has a ``Retry-After``;
+- other 4xx: PermanentError ``http_4xx`` (:class:`HttpPermanentError`, with the status);
+- 3xx without ``Location``: PermanentError ``http_3xx``;
+- more than ``http_max_redirects`` redirects: PermanentError ``too_many_redirects``;
+- a refused address, first hop or any redirect: PermanentError ``ssrf_blocked``;
+- a malformed URL, a scheme other than http(s), a bad or reserved header: PermanentError
+  ``invalid_request``.
+
+``Retry-After`` is read as seconds or as an HTTP date (relative to the step's ``now``).
+Redirects: 301, 302 and 303 become GET without a body (HEAD stays HEAD), 307 and 308 keep the
+method and body; credentials (``Authorization``, ``Cookie``) are dropped when the origin changes.
+Error messages name the method, host and path but never the query string, and mask PII in the
+response excerpt they quote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from beez.executor.actions.base import PermanentError, TransientError
+from beez.executor.actions.settings import ActionSettings
+from beez.executor.actions.ssrf import AddressGuard, GuardedTransport, ResolutionError, Resolver, SSRFBlocked
+from beez.kit.logging import mask_text
+
+__all__ = [
+    "HttpPermanentError",
+    "HttpResponse",
+    "HttpTransientError",
+    "OutboundHttp",
+    "parse_retry_after",
+    "sign",
+    "verify_signature",
+]
+
+SIGNATURE_HEADER = "X-Beez-Signature"
+IDEMPOTENCY_HEADER = "X-Beez-Idempotency-Key"
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
+_BODY_HEADERS = ("content-type", "content-length", "content-encoding", "transfer-encoding")
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_RESERVED_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "upgrade",
+        "te",
+        "trailer",
+        "proxy-authorization",
+        SIGNATURE_HEADER.lower(),
+        IDEMPOTENCY_HEADER.lower(),
+    }
+)
+
+
+class HttpTransientError(TransientError):
+    """A retryable HTTP status (408, 429, 5xx), with the status and the start of the body.
+
+    ``body`` is the unmasked start of the answer (for provider-specific reclassification); the
+    message quotes a short, masked excerpt.
+    """
+
+    def __init__(
+        self, message: str, *, status_code: int, body: str, category: str, retry_after: float | None
+    ) -> None:
+        super().__init__(message, category=category, retry_after=retry_after)
+        self.status_code = status_code
+        self.body = body
+
+
+class HttpPermanentError(PermanentError):
+    """A non-retryable HTTP status (4xx...), with the status and a body excerpt."""
+
+    def __init__(self, message: str, *, status_code: int, body: str, category: str) -> None:
+        super().__init__(message, category=category)
+        self.status_code = status_code
+        self.body = body
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A successful (2xx) answer, after redirects."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    truncated: bool
+    url: httpx.URL
+    redirects: int
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(_charset(self.headers), errors="replace")
+
+    def json(self) -> Any:
+        """The body as JSON; raises ValueError when it is not (or was truncated)."""
+        if self.truncated:
+            raise ValueError("the response was truncated")
+        return json.loads(self.content)
+
+    @property
+    def is_json(self) -> bool:
+        content_type = str(self.headers.get("content-type", "")).split(";")[0].strip().lower()
+        return content_type == "application/json" or content_type.endswith("+json")
+
+
+def _charset(headers: httpx.Headers) -> str:
+    match = re.search(r"charset=([\w-]+)", headers.get("content-type", ""), re.IGNORECASE)
+    return match.group(1) if match else "utf-8"
+
+
+def safe_url(url: httpx.URL | str, *, with_path: bool = True) -> str:
+    """``scheme://host[:port]/path`` without credentials, query or fragment, for logs and errors.
+
+    ``with_path=False`` also hides the path, for URLs whose path is the secret (Slack webhooks).
+    """
+    try:
+        parsed = httpx.URL(url)
+    except Exception:
+        return "<invalid url>"
+    port = f":{parsed.port}" if parsed.port else ""
+    host = parsed.host if ":" not in parsed.host else f"[{parsed.host}]"
+    return f"{parsed.scheme}://{host}{port}{parsed.path if with_path else '/...'}"
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    reference = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    return max(0.0, (when - reference).total_seconds())
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``X-Beez-Signature`` value: ``t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">``."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify_signature(secret: str, header: str, body: bytes, *, now: int, tolerance_s: int = 300) -> bool:
+    """What a receiver does: recompute the HMAC and check the timestamp is recent."""
+    parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs(now - timestamp) > tolerance_s:
+        return False
+    expected = sign(secret, timestamp, body)
+    return hmac.compare_digest(expected, header)
+
+
+def check_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """User-given headers, validated; reserved ones (Host, framing, Beez's own) are refused."""
+    clean: dict[str, str] = {}
+    for name, value in headers.items():
+        if not _TOKEN.match(name):
+            raise PermanentError(f"invalid header name {name!r}", category="invalid_request")
+        if any(c in value for c in "\r\n\0"):
+            raise PermanentError(f"header {name} has a line break in its value", category="invalid_request")
+        if name.lower() in _RESERVED_HEADERS:
+            raise PermanentError(f"header {name} is set by the engine", category="invalid_request")
+        clean[name] = value
+    return clean
+
+
+class OutboundHttp:
+    """The HTTP client of the actions; owns its httpx client unless one is passed in.
+
+    When a client is passed in, requests still go through :meth:`AddressGuard.check_url` at
+    every hop, but connections are pinned to the checked address only if that client uses a
+    :class:`GuardedTransport` (see :meth:`guarded_client`).
+    """
+
+    def __init__(
+        self,
+        settings: ActionSettings,
+        client: httpx.AsyncClient | None = None,
+        *,
+        resolver: Resolver | None = None,
+    ) -> None:
+        self.settings = settings
+        self.guard = AddressGuard(settings.ssrf_allowlist, resolver)
+        self._owns_client = client is None
+        self.client = client if client is not None else self.guarded_client(self.guard, settings)
+
+    @staticmethod
+    def guarded_client(guard: AddressGuard, settings: ActionSettings) -> httpx.AsyncClient:
+        """An httpx client whose connections go only to addresses ``guard`` allows."""
+        return httpx.AsyncClient(
+            transport=GuardedTransport(guard),
+            trust_env=False,
+            follow_redirects=False,
+            timeout=settings.http_timeout_s,
+            headers={"User-Agent": settings.user_agent},
+        )
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self.client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        now: datetime,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        timeout_s: float | None = None,
+        idempotency_key: str | None = None,
+        signing_secret: str | None = None,
+        auth: httpx.Auth | None = None,
+        secret_path: bool = False,
+    ) -> HttpResponse:
+        """Sends one request (following redirects); returns a 2xx answer or raises.
+
+        ``secret_path`` keeps the URL's path out of error messages (it is a credential).
+
+        Raises:
+            TransientError: see the module's table.
+            PermanentError: see the module's table.
+        """
+        deadline = timeout_s or self.settings.http_timeout_s
+        method = method.upper()
+        headers = dict(headers or {})
+        if not any(name.lower() == "user-agent" for name in headers):
+            headers["User-Agent"] = self.settings.user_agent
+        show = functools.partial(safe_url, with_path=not secret_path)
+        try:
+            async with asyncio.timeout(deadline):
+                return await self._exchange(
+                    method, url, now, headers, content, deadline, idempotency_key, signing_secret, auth, show
+                )
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            raise TransientError(
+                f"{method} {show(url)} timed out after {deadline:g} s", category="timeout"
+            ) from exc
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        now: datetime,
+        headers: dict[str, str],
+        content: bytes | None,
+        timeout: float,
+        idempotency_key: str | None,
+        signing_secret: str | None,
+        auth: httpx.Auth | None,
+        show: Callable[[httpx.URL | str], str],
+    ) -> HttpResponse:
+        try:
+            current = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError, ValueError) as exc:
+            raise PermanentError(f"invalid URL: {exc}", category="invalid_request") from exc
+        if current.scheme not in ("http", "https") or not current.host:
+            raise PermanentError(f"not an http(s) URL: {show(current)}", category="invalid_request")
+        timestamp = int(now.timestamp())
+        redirects = 0
+        while True:
+            hop_headers = dict(headers)
+            if idempotency_key:
+                hop_headers[IDEMPOTENCY_HEADER] = idempotency_key
+            if signing_secret:
+                hop_headers[SIGNATURE_HEADER] = sign(signing_secret, timestamp, content or b"")
+            response = await self._send(method, current, hop_headers, content, timeout, auth, show)
+            try:
+                location = response.headers.get("location")
+                if response.status_code in _REDIRECTS and location:
+                    if redirects >= self.settings.http_max_redirects:
+                        raise PermanentError(
+                            f"{method} {show(current)}: more than {self.settings.http_max_redirects} "
+                            "redirects",
+                            category="too_many_redirects",
+                        )
+                    try:
+                        target = current.join(location)
+                    except (httpx.InvalidURL, ValueError) as exc:
+                        raise PermanentError(
+                            f"{show(current)} redirected to an invalid URL", category="invalid_request"
+                        ) from exc
+                    if target.scheme not in ("http", "https"):
+                        raise PermanentError(
+                            f"{show(current)} redirected to a {target.scheme!r} URL",
+                            category="ssrf_blocked",
+                        )
+                    if (target.scheme, target.host, target.port) != (
+                        current.scheme,
+                        current.host,
+                        current.port,
+                    ):
+                        headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
+                        auth = None
+                    if response.status_code in (301, 302, 303) and method != "HEAD":
+                        method = "GET"
+                        content = None
+                        headers = {k: v for k, v in headers.items() if k.lower() not in _BODY_HEADERS}
+                    current = target
+                    redirects += 1
+                    continue
+                body, truncated = await self._read(response, show)
+            finally:
+                await response.aclose()
+            return self._classify(method, current, response, body, truncated, redirects, now, show)
+
+    async def _send(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: dict[str, str],
+        content: bytes | None,
+        timeout: float,
+        auth: httpx.Auth | None,
+        show: Callable[[httpx.URL | str], str],
+    ) -> httpx.Response:
+        where = f"{method} {show(url)}"
+        try:
+            await self.guard.check_url(url)
+            request = self.client.build_request(
+                method, url, headers=headers, content=content, timeout=timeout
+            )
+            return await self.client.send(request, stream=True, auth=auth, follow_redirects=False)
+        except SSRFBlocked as exc:
+            raise PermanentError(f"{where}: {exc}", category="ssrf_blocked") from exc
+        except ResolutionError as exc:
+            if exc.transient:
+                raise TransientError(f"{where}: {exc}", category="dns") from exc
+            raise PermanentError(f"{where}: {exc}", category="dns") from exc
+        except httpx.TimeoutException:
+            raise
+        except (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL) as exc:
+            raise PermanentError(f"{where}: {exc}", category="invalid_request") from exc
+        except httpx.TransportError as exc:
+            raise TransientError(f"{where}: {type(exc).__name__}: {exc}", category="connection") from exc
+
+    async def _read(
+        self, response: httpx.Response, show: Callable[[httpx.URL | str], str]
+    ) -> tuple[bytes, bool]:
+        limit = self.settings.http_max_response_bytes
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    return b"".join(chunks)[:limit], True
+        except httpx.TimeoutException:
+            raise
+        except httpx.TransportError as exc:
+            raise TransientError(
+                f"reading the answer of {show(response.request.url)} failed: {type(exc).__name__}",
+                category="connection",
+            ) from exc
+        return b"".join(chunks), False
+
+    def _classify(
+        self,
+        method: str,
+        url: httpx.URL,
+        response: httpx.Response,
+        body: bytes,
+        truncated: bool,
+        redirects: int,
+        now: datetime,
+        show: Callable[[httpx.URL | str], str],
+    ) -> HttpResponse:
+        status = response.status_code
+        if 200 <= status < 300:
+            return HttpResponse(status, response.headers, body, truncated, url, redirects)
+        raw = body[:4096].decode(_charset(response.headers), errors="replace")
+        excerpt = mask_text(raw[:300]).strip()
+        message = f"{method} {show(url)} answered {status}" + (f": {excerpt}" if excerpt else "")
+        if status == 429 or status == 408 or status >= 500:
+            category = "http_429" if status == 429 else "http_408" if status == 408 else "http_5xx"
+            retry_after = parse_retry_after(response.headers.get("retry-after"), now)
+            raise HttpTransientError(
+                message, status_code=status, body=raw, category=category, retry_after=retry_after
+            )
+        category = "http_4xx" if 400 <= status < 500 else "http_3xx"
+        raise HttpPermanentError(message, status_code=status, body=raw, category=category)
+
+
+def json_body(value: Any) -> bytes:
+    """Compact UTF-8 JSON, the bytes that are sent and signed."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,0 +1,140 @@
+"""webhook and call_api: author-chosen HTTP requests, signed, through the SSRF guard.
+
+Both send ``X-Beez-Idempotency-Key`` and, when ``webhook_signing_secret`` is set,
+``X-Beez-Signature: t=<unix>,v1=<hex>``, the HMAC-SHA256 of ``"<t>.<body bytes>"`` (an empty body
+for GET/DELETE), ``t`` taken from the step's clock. A receiver recomputes it over the raw body
+it got (see :func:`.http.verify_signature`). A body that is an object or a list is sent as compact
+JSON, text as ``text/plain`` unless the step's headers set a ``Content-Type``.
+
+``webhook`` with no ``body`` on POST/PUT/PATCH sends the default payload: the automation,
+execution and step ids, and the step's ``contact`` and ``event``.
+
+``call_api`` keeps the answer in ``vars.<save_as>`` (parsed JSON when the answer says it is JSON,
+else text); an answer larger than ``http_max_response_bytes`` cannot be saved and fails the step
+(``response_too_large``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from beez.executor.actions.base import ActionContext, ActionResult, PermanentError
+from beez.executor.actions.http import HttpResponse, OutboundHttp, check_headers, json_body, safe_url
+from beez.executor.actions.settings import ActionSettings
+
+__all__ = ["CallApi", "Webhook"]
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _encode(body: Any, headers: dict[str, str]) -> bytes:
+    has_type = any(name.lower() == "content-type" for name in headers)
+    if isinstance(body, str):
+        if not has_type:
+            headers["Content-Type"] = "text/plain; charset=utf-8"
+        return body.encode()
+    if not has_type:
+        headers["Content-Type"] = "application/json"
+    return json_body(body)
+
+
+class _HttpAction:
+    type: str
+
+    def __init__(self, settings: ActionSettings, http: OutboundHttp) -> None:
+        self.settings = settings
+        self.http = http
+
+    def default_body(self, ctx: ActionContext) -> Any:
+        return None
+
+    async def send(self, ctx: ActionContext, method: str) -> HttpResponse:
+        config = ctx.config
+        headers = check_headers({str(k): str(v) for k, v in (config.get("headers") or {}).items()})
+        body = config.get("body")
+        if body is None and method in _BODY_METHODS:
+            body = self.default_body(ctx)
+        content = _encode(body, headers) if body is not None else None
+        timeout = config.get("timeout_s")
+        secret = self.settings.webhook_signing_secret.get_secret_value()
+        return await self.http.request(
+            method,
+            str(config["url"]),
+            now=ctx.now,
+            headers=headers,
+            content=content,
+            timeout_s=float(timeout) if timeout else None,
+            idempotency_key=ctx.idempotency_key,
+            signing_secret=secret or None,
+        )
+
+    def output(self, method: str, response: HttpResponse, body_key: str) -> dict[str, Any]:
+        limit = self.settings.output_body_chars
+        text = response.text
+        return {
+            "status_code": response.status_code,
+            "method": method,
+            "url": safe_url(response.url),
+            "redirects": response.redirects,
+            "signed": bool(self.settings.webhook_signing_secret.get_secret_value()),
+            body_key: text[:limit],
+            "body_truncated": response.truncated or len(text) > limit,
+        }
+
+
+class Webhook(_HttpAction):
+    """``webhook``: ``url``, ``method`` (POST), ``headers``, ``body``, ``timeout_s``.
+
+    Output: ``status_code``, ``method``, ``url`` (without query), ``redirects``, ``signed``,
+    ``response`` (the start of the answer), ``body_truncated``.
+    """
+
+    type = "webhook"
+
+    def default_body(self, ctx: ActionContext) -> Any:
+        return {
+            "automation_id": ctx.automation_id,
+            "execution_id": ctx.execution_id,
+            "step_id": ctx.step_id,
+            "contact": ctx.contact,
+            "event": ctx.event,
+        }
+
+    async def run(self, ctx: ActionContext) -> ActionResult:
+        method = str(ctx.config.get("method") or "POST").upper()
+        response = await self.send(ctx, method)
+        return ActionResult(output=self.output(method, response, "response"))
+
+
+class CallApi(_HttpAction):
+    """``call_api``: ``url``, ``method``, ``headers``, ``body``, ``timeout_s``, ``save_as``.
+
+    Output: ``status_code``, ``method``, ``url``, ``redirects``, ``signed``, ``body`` (the start of
+    the answer), ``body_truncated``, ``saved_as``. Vars: ``{save_as: answer}`` when asked.
+    """
+
+    type = "call_api"
+
+    async def run(self, ctx: ActionContext) -> ActionResult:
+        method = str(ctx.config.get("method") or "GET").upper()
+        response = await self.send(ctx, method)
+        output = self.output(method, response, "body")
+        save_as = ctx.config.get("save_as")
+        saved: dict[str, Any] = {}
+        if save_as:
+            if response.truncated:
+                raise PermanentError(
+                    f"the answer of {safe_url(response.url)} is larger than "
+                    f"{self.settings.http_max_response_bytes} bytes and cannot be saved",
+                    category="response_too_large",
+                )
+            value: Any = response.text
+            if response.is_json:
+                try:
+                    value = json.loads(response.content)
+                except ValueError:
+                    value = response.text
+            saved[str(save_as)] = value
+            output["saved_as"] = str(save_as)
+        return ActionResult(output=output, vars=saved)

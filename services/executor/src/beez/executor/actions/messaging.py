@@ -1,0 +1,227 @@
+"""send_whatsapp, send_sms and send_slack, over :class:`~.http.OutboundHttp`.
+
+- WhatsApp: the Cloud API, ``POST {whatsapp_base_url}/{phone_number_id}/messages`` with a bearer
+  token and ``Idempotency-Key``; a text message, or an approved template when ``template`` is set.
+  Meta reports throttling as HTTP 400 with error codes 4, 80007, 130429, 131048 and 131056, and
+  temporary trouble with codes 1, 2 and 131000: those are transient despite the 400.
+- SMS: a Twilio-compatible ``POST {sms_base_url}/Accounts/{sid}/Messages.json``, form-encoded
+  ``To``/``From``/``Body`` (``MessagingServiceSid`` when ``sms_from`` is an ``MG...`` SID), basic
+  auth, ``I-Twilio-Idempotency-Token``.
+- Slack: an incoming webhook (``webhook_url`` or ``slack_default_webhook_url``) with
+  ``{"text", "channel"?}``. Slack has no contact consent: it goes to the team.
+
+Every request also carries ``X-Beez-Idempotency-Key``. WhatsApp and SMS check consent and the
+recipient first (:mod:`.recipients`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from beez.executor.actions.base import ActionContext, ActionResult, PermanentError, TransientError
+from beez.executor.actions.http import HttpPermanentError, OutboundHttp, json_body
+from beez.executor.actions.recipients import consent_skip, phone_recipient
+from beez.executor.actions.settings import ActionSettings
+
+__all__ = ["SendSlack", "SendSms", "SendWhatsApp"]
+
+_WHATSAPP_TRANSIENT_CODES = frozenset({1, 2, 4, 80007, 130429, 131000, 131048, 131056})
+
+
+def _json_or_empty(content: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(content)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _required(config: dict[str, Any], key: str) -> str:
+    """Message text that must not be empty (a template may have rendered to nothing)."""
+    value = config.get(key)
+    text = "" if value is None else str(value)
+    if not text.strip():
+        raise PermanentError(f"`{key}` is empty", category="invalid_config")
+    return text
+
+
+class SendWhatsApp:
+    """``send_whatsapp``: ``body`` or ``template``, ``to`` (default the contact's phone).
+
+    Output: ``provider_message_id`` (``wamid...``), ``wa_id``, ``to``, ``kind`` (text/template).
+    """
+
+    type = "send_whatsapp"
+
+    def __init__(self, settings: ActionSettings, http: OutboundHttp) -> None:
+        self.settings = settings
+        self.http = http
+
+    def payload(self, to: str, config: dict[str, Any]) -> dict[str, Any]:
+        """The Cloud API message object."""
+        number = to.lstrip("+")
+        template = config.get("template")
+        if template:
+            return {
+                "messaging_product": "whatsapp",
+                "to": number,
+                "type": "template",
+                "template": {
+                    "name": str(template),
+                    "language": {"code": self.settings.whatsapp_template_language},
+                },
+            }
+        return {
+            "messaging_product": "whatsapp",
+            "to": number,
+            "type": "text",
+            "text": {"body": _required(config, "body")},
+        }
+
+    async def run(self, ctx: ActionContext) -> ActionResult:
+        skipped = consent_skip(ctx, "whatsapp")
+        if skipped is not None:
+            return skipped
+        to = phone_recipient(ctx, "whatsapp")
+        if isinstance(to, ActionResult):
+            return to
+        token = self.settings.whatsapp_token.get_secret_value()
+        if not token or not self.settings.whatsapp_phone_number_id:
+            raise PermanentError(
+                "WhatsApp is not configured (whatsapp_token, whatsapp_phone_number_id)",
+                category="not_configured",
+            )
+        payload = self.payload(to, ctx.config)
+        url = (
+            f"{self.settings.whatsapp_base_url.rstrip('/')}/{self.settings.whatsapp_phone_number_id}/messages"
+        )
+        try:
+            response = await self.http.request(
+                "POST",
+                url,
+                now=ctx.now,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "application/json",
+                    "Idempotency-Key": ctx.idempotency_key,
+                },
+                content=json_body(payload),
+                idempotency_key=ctx.idempotency_key,
+            )
+        except HttpPermanentError as exc:
+            code = _json_or_empty(exc.body.encode()).get("error", {}).get("code")
+            if exc.status_code == 400 and code in _WHATSAPP_TRANSIENT_CODES:
+                raise TransientError(str(exc), category="whatsapp_throttled") from exc
+            raise
+        answer = _json_or_empty(response.content)
+        messages = answer.get("messages") or [{}]
+        contacts = answer.get("contacts") or [{}]
+        return ActionResult(
+            output={
+                "provider_message_id": messages[0].get("id", ""),
+                "wa_id": contacts[0].get("wa_id", ""),
+                "to": to,
+                "kind": payload["type"],
+                "status_code": response.status_code,
+            }
+        )
+
+
+class SendSms:
+    """``send_sms``: ``body``, ``to`` (default the contact's phone).
+
+    Output: ``provider_message_id`` (Twilio ``sid``), ``provider_status``, ``to``.
+    """
+
+    type = "send_sms"
+
+    def __init__(self, settings: ActionSettings, http: OutboundHttp) -> None:
+        self.settings = settings
+        self.http = http
+
+    async def run(self, ctx: ActionContext) -> ActionResult:
+        skipped = consent_skip(ctx, "sms")
+        if skipped is not None:
+            return skipped
+        to = phone_recipient(ctx, "sms")
+        if isinstance(to, ActionResult):
+            return to
+        settings = self.settings
+        token = settings.sms_auth_token.get_secret_value()
+        if not settings.sms_account_sid or not token or not settings.sms_from:
+            raise PermanentError(
+                "SMS is not configured (sms_account_sid, sms_auth_token, sms_from)", category="not_configured"
+            )
+        form = {"To": to, "Body": _required(ctx.config, "body")}
+        sender = settings.sms_from
+        if sender.startswith("MG") and not sender.startswith("+"):
+            form["MessagingServiceSid"] = sender
+        else:
+            form["From"] = sender
+        url = f"{settings.sms_base_url.rstrip('/')}/Accounts/{settings.sms_account_sid}/Messages.json"
+        content = urlencode(form).encode()
+        response = await self.http.request(
+            "POST",
+            url,
+            now=ctx.now,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "I-Twilio-Idempotency-Token": ctx.idempotency_key,
+            },
+            content=content,
+            idempotency_key=ctx.idempotency_key,
+            auth=httpx.BasicAuth(settings.sms_account_sid, token),
+        )
+        answer = _json_or_empty(response.content)
+        return ActionResult(
+            output={
+                "provider_message_id": str(answer.get("sid", "")),
+                "provider_status": str(answer.get("status", "")),
+                "to": to,
+                "status_code": response.status_code,
+            }
+        )
+
+
+class SendSlack:
+    """``send_slack``: ``text``, optional ``webhook_url`` and ``channel``.
+
+    Output: ``status_code``, ``response`` (Slack answers ``ok``).
+    """
+
+    type = "send_slack"
+
+    def __init__(self, settings: ActionSettings, http: OutboundHttp) -> None:
+        self.settings = settings
+        self.http = http
+
+    async def run(self, ctx: ActionContext) -> ActionResult:
+        url = str(ctx.config.get("webhook_url") or self.settings.slack_default_webhook_url.get_secret_value())
+        if not url:
+            raise PermanentError(
+                "no Slack webhook (config webhook_url or settings slack_default_webhook_url)",
+                category="not_configured",
+            )
+        payload: dict[str, Any] = {"text": _required(ctx.config, "text")}
+        if ctx.config.get("channel"):
+            payload["channel"] = str(ctx.config["channel"])
+        response = await self.http.request(
+            "POST",
+            url,
+            now=ctx.now,
+            headers={"Content-Type": "application/json"},
+            content=json_body(payload),
+            idempotency_key=ctx.idempotency_key,
+            secret_path=True,
+        )
+        return ActionResult(
+            output={
+                "status_code": response.status_code,
+                "response": response.text[:200],
+                "channel": payload.get("channel", ""),
+            }
+        )

@@ -1,0 +1,95 @@
+"""The registry: one :class:`Action` per runnable action type of the catalog.
+
+    registry = build_registry(settings.actions)          # or build_registry(..., http=client)
+    result = await registry["send_email"].run(ctx)
+    ...
+    await registry.aclose()                               # on shutdown
+
+The registry owns the HTTP client it creates (a :class:`~.ssrf.GuardedTransport` client that
+pins every connection to an address the SSRF guard checked) and closes it in :meth:`aclose`.
+A client passed as ``http`` stays the caller's: it is not closed, and although every hop is
+still checked by the guard before it is sent, its connections are pinned only when it was built
+with :meth:`OutboundHttp.guarded_client` (or a :class:`GuardedTransport`). SMTP opens one
+connection per message, so there is nothing to close for email.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from beez.executor.actions import crm, internal
+from beez.executor.actions.base import Action
+from beez.executor.actions.email import SendEmail
+from beez.executor.actions.http import OutboundHttp
+from beez.executor.actions.integration import CallApi, Webhook
+from beez.executor.actions.messaging import SendSlack, SendSms, SendWhatsApp
+from beez.executor.actions.settings import ActionSettings
+from beez.executor.actions.ssrf import Resolver
+
+__all__ = ["ACTION_TYPES", "ActionRegistry", "build_registry"]
+
+ACTION_TYPES: tuple[str, ...] = (
+    "send_email",
+    "send_whatsapp",
+    "send_sms",
+    "send_slack",
+    "webhook",
+    "call_api",
+    "add_tag",
+    "remove_tag",
+    "update_field",
+    "add_to_list",
+    "remove_from_list",
+    "update_score",
+    "assign_user",
+    "create_task",
+    "set_variable",
+    "trigger_automation",
+    "send_internal_notification",
+)
+"""Every non-control type of the catalog, each with an action in the registry."""
+
+
+class ActionRegistry(dict[str, Action]):
+    """Actions by type, plus the shared HTTP client they use (closed by :meth:`aclose`)."""
+
+    def __init__(self, actions: dict[str, Action], http: OutboundHttp) -> None:
+        super().__init__(actions)
+        self.http = http
+
+    async def aclose(self) -> None:
+        """Closes the HTTP client the registry created (not one that was passed in)."""
+        await self.http.aclose()
+
+
+def build_registry(
+    settings: ActionSettings,
+    http: httpx.AsyncClient | None = None,
+    *,
+    resolver: Resolver | None = None,
+) -> ActionRegistry:
+    """The actions of every catalog type the executor runs (control types are the engine's).
+
+    ``resolver`` replaces the system DNS resolver of the SSRF guard (tests).
+    """
+    outbound = OutboundHttp(settings, http, resolver=resolver)
+    actions: list[Action] = [
+        SendEmail(settings),
+        SendWhatsApp(settings, outbound),
+        SendSms(settings, outbound),
+        SendSlack(settings, outbound),
+        Webhook(settings, outbound),
+        CallApi(settings, outbound),
+        crm.AddTag(),
+        crm.RemoveTag(),
+        crm.UpdateField(),
+        crm.AddToList(),
+        crm.RemoveFromList(),
+        crm.UpdateScore(),
+        crm.AssignUser(),
+        crm.CreateTask(),
+        internal.SetVariable(),
+        internal.TriggerAutomation(settings),
+        internal.SendInternalNotification(),
+    ]
+    return ActionRegistry({action.type: action for action in actions}, outbound)

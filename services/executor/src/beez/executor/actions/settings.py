@@ -1,0 +1,109 @@
+"""Settings of the actions: providers, credentials, HTTP limits and the SSRF allowlist.
+
+:class:`ActionSettings` is a plain pydantic model so the executor's ``ExecutorSettings`` can
+embed it (``actions: ActionSettings = ActionSettings()``) and read it from the environment with
+a nested delimiter. Credentials are :class:`~pydantic.SecretStr`, so they never show in a repr
+or a log line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+__all__ = ["ActionSettings", "EmailTemplate"]
+
+
+class EmailTemplate(BaseModel):
+    """A stored email template, referenced by name from ``send_email``'s ``template``.
+
+    ``subject`` and ``body`` are Jinja2 templates rendered in the same sandbox as action
+    configs, with the step's ``contact``, ``event``, ``vars`` and ``execution``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    subject: str
+    body: str
+
+
+class ActionSettings(BaseModel):
+    """How the executor's actions reach the outside world."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # --- email (SMTP) ---
+    smtp_host: str = Field(default="", description="SMTP server; empty means email is not configured.")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_use_tls: bool = Field(default=False, description="Implicit TLS from the first byte (port 465).")
+    smtp_start_tls: bool | None = Field(
+        default=None,
+        description="STARTTLS: True requires it, False never, None upgrades when the server offers it.",
+    )
+    smtp_validate_certs: bool = True
+    smtp_timeout_s: float = Field(default=30.0, gt=0)
+    default_from: str = Field(default="", description="From address when a step gives none.")
+    email_templates: dict[str, EmailTemplate] = Field(
+        default_factory=dict, description="Stored templates by name, for send_email's `template`."
+    )
+
+    # --- WhatsApp Cloud API ---
+    whatsapp_base_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_token: SecretStr = SecretStr("")
+    whatsapp_phone_number_id: str = ""
+    whatsapp_template_language: str = Field(
+        default="en_US", description="Language code sent with WhatsApp template messages."
+    )
+
+    # --- SMS (Twilio-compatible) ---
+    sms_base_url: str = "https://api.twilio.com/2010-04-01"
+    sms_account_sid: str = ""
+    sms_auth_token: SecretStr = SecretStr("")
+    sms_from: str = Field(
+        default="",
+        description="Sender number, or a Messaging Service SID (MG...) sent as MessagingServiceSid.",
+    )
+
+    # --- Slack ---
+    slack_default_webhook_url: SecretStr = Field(
+        default=SecretStr(""), description="Incoming webhook used when a step gives no webhook_url."
+    )
+
+    # --- outgoing HTTP (webhook, call_api and the providers above) ---
+    webhook_signing_secret: SecretStr = Field(
+        default=SecretStr(""), description="HMAC-SHA256 key of X-Beez-Signature; empty sends unsigned."
+    )
+    http_timeout_s: float = Field(default=10.0, gt=0, description="Bounds a whole call, redirects included.")
+    http_max_redirects: int = Field(default=5, ge=0, le=20)
+    http_max_response_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Response bodies are read up to this size."
+    )
+    output_body_chars: int = Field(
+        default=2000, ge=0, description="How much of a response body the step log keeps."
+    )
+    ssrf_allowlist: list[str] = Field(
+        default_factory=list,
+        description="Hosts (exact, or *.suffix) or IPs/CIDRs reachable even when private or loopback.",
+    )
+    user_agent: str = "BeezAutomations/1.0 (+https://beez.example/automations)"
+
+    # --- trigger_automation ---
+    max_trigger_depth: int = Field(
+        default=5, ge=1, description="How deep automations may start one another (A → B → C ...)."
+    )
+
+    @field_validator("ssrf_allowlist")
+    @classmethod
+    def _check_allowlist(cls, entries: list[str]) -> list[str]:
+        cleaned = []
+        for entry in entries:
+            entry = entry.strip().lower().rstrip(".")
+            if not entry:
+                continue
+            if "/" in entry:
+                ipaddress.ip_network(entry, strict=False)  # raises ValueError: a bad CIDR
+            cleaned.append(entry)
+        return cleaned
