@@ -1,12 +1,63 @@
-"""Settings of the executor service (environment variables prefixed ``BEEZ_``)."""
+"""Settings of the executor service (environment variables prefixed ``BEEZ_``).
+
+Nested settings use ``__``: ``BEEZ_ACTIONS__SMTP_PORT=2525`` sets ``actions.smtp_port``.
+"""
 
 from __future__ import annotations
 
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from beez.executor.actions.settings import ActionSettings
 from beez.kit.settings import ServiceSettings
 
 
 class ExecutorSettings(ServiceSettings):
     """The executor service's settings."""
 
+    model_config = SettingsConfigDict(env_nested_delimiter="__")
+
     service_name: str = "executor"
     grpc_port: int = 50053
+
+    actions: ActionSettings = Field(
+        default_factory=ActionSettings, description="Providers, credentials and HTTP limits of the actions."
+    )
+    action_plugins: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Extra action types, as 'package.module:name' where name is a mapping of type to Action "
+            "or a callable taking these settings and returning one; they add to (or replace) the "
+            "built-in actions. Tests use it to run test-only actions; it could carry custom ones."
+        ),
+    )
+
+    job_concurrency: int = Field(
+        default=10,
+        ge=1,
+        description=(
+            "Jobs handled at once by this process, over all priorities. It is split 4:3:2:1 over "
+            "critical, high, normal and low (at least one each), every priority with its own "
+            "consumer and slots, so a backlog of low jobs never holds up a critical one."
+        ),
+    )
+    job_timeout_s: float = Field(
+        default=300.0, gt=0, description="A job handler running longer fails the attempt (it is retried)."
+    )
+    job_ack_wait_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a delivered job may go without an ack or heartbeat before redelivery.",
+    )
+    job_max_deliver: int = Field(
+        default=5, ge=1, description="Handler attempts per job before it goes to dlq.executor-jobs-<p>."
+    )
+    max_steps_per_job: int = Field(
+        default=200,
+        ge=1,
+        description="Steps one job runs before handing the execution to a fresh job (fairness).",
+    )
+    timer_poll_interval_s: float = Field(
+        default=0.15, gt=0, description="How often due timers are looked for when none were found."
+    )
+    timer_batch: int = Field(default=200, ge=1, description="Due timers fired per transaction.")

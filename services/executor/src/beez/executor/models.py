@@ -1,6 +1,32 @@
-"""Tables of the ``executor`` schema."""
+"""Tables of the ``executor`` schema: executions, their step log, timers and dead letters.
+
+An execution row is the whole durable state of a run: where it is (``position``), what it waits
+for (``wait_token``/``wait_kind``), its own contact snapshot and variables, and its loop state.
+Jobs only point at it. The workflow it runs is stored once per content (``workflows``, keyed by
+the SHA-256 of its deterministic serialization), so thousands of executions of one version share
+one copy and an execution can never see another version's steps.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from beez.kit.bus.inbox import inbox_table
 from beez.kit.bus.outbox import outbox_table
@@ -9,3 +35,153 @@ from beez.kit.db import make_metadata
 metadata = make_metadata("executor")
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+EXECUTION_STATUSES = ("pending", "queued", "running", "waiting", "completed", "failed", "cancelled")
+STEP_STATUSES = ("running", "succeeded", "failed", "skipped", "waiting")
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class WorkflowDefinition(Base):
+    """An immutable workflow version, stored once per content and shared by its executions."""
+
+    __tablename__ = "workflows"
+
+    digest: Mapped[str] = mapped_column(Text, primary_key=True, comment="sha256 of the serialized proto")
+    definition: Mapped[bytes] = mapped_column(LargeBinary, comment="beez.api.workflow.v1.Workflow")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Execution(Base):
+    """One run of an automation for one contact; the id comes from the start job."""
+
+    __tablename__ = "executions"
+    __table_args__ = (
+        CheckConstraint(_in("status", EXECUTION_STATUSES), name="status"),
+        Index("ix_executions_org_id_automation_id_created_at", "org_id", "automation_id", "created_at"),
+        Index("ix_executions_org_id_contact_id_created_at", "org_id", "contact_id", "created_at"),
+        Index(
+            "ix_executions_org_id_automation_id_status_created_at",
+            "org_id",
+            "automation_id",
+            "status",
+            "created_at",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    org_id: Mapped[str] = mapped_column(Text)
+    automation_id: Mapped[str] = mapped_column(Text)
+    automation_version: Mapped[int] = mapped_column(Integer)
+    contact_id: Mapped[str] = mapped_column(Text)
+    workflow_digest: Mapped[str] = mapped_column(Text)
+    priority: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    position: Mapped[str | None] = mapped_column(
+        Text, comment="beez.workflow.navigation position of the current step; NULL when done"
+    )
+    phase: Mapped[str] = mapped_column(
+        Text, comment="start: the step's delay is still ahead; ready: it may run now"
+    )
+    wait_token: Mapped[str | None] = mapped_column(Text, comment="the timer/signal that may wake it")
+    wait_kind: Mapped[str | None] = mapped_column(
+        Text, comment="delay, quiet_hours, retry, wait, event, until, resume, retry_execution"
+    )
+    driver_token: Mapped[str | None] = mapped_column(
+        Text, comment="token of the job that woke it and may drive it now"
+    )
+    goal_token: Mapped[str | None] = mapped_column(Text, comment="id of the registered goal")
+    attempt_base: Mapped[int] = mapped_column(
+        Integer, comment="attempts of the current step made before a manual retry"
+    )
+    run: Mapped[int] = mapped_column(Integer, comment="1, plus one per manual retry")
+    trigger_event_id: Mapped[str] = mapped_column(Text)
+    trigger_event: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    contact: Mapped[dict[str, Any]] = mapped_column(JSONB, comment="the execution's own contact snapshot")
+    vars: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    loops: Mapped[dict[str, Any]] = mapped_column(JSONB, comment="loop position -> {items, index, saved}")
+    converted: Mapped[bool] = mapped_column(Boolean)
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    error_category: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    queue_wait_ms: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ExecutionStep(Base):
+    """One attempt of one step: the execution's step log, PII masked."""
+
+    __tablename__ = "execution_steps"
+    __table_args__ = (
+        CheckConstraint(_in("status", STEP_STATUSES), name="status"),
+        Index("ix_execution_steps_execution_id_position_attempt", "execution_id", "position", "attempt"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    execution_id: Mapped[str] = mapped_column(Text)
+    org_id: Mapped[str] = mapped_column(Text)
+    step_id: Mapped[str] = mapped_column(Text)
+    position: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(Text, comment="actions[3].branches[timeout].actions[0]")
+    type: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    attempt: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str] = mapped_column(Text, unique=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    duration_ms: Mapped[int | None] = mapped_column(BigInteger)
+    result: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    error: Mapped[str | None] = mapped_column(Text)
+    error_category: Mapped[str | None] = mapped_column(Text)
+
+
+class Timer(Base):
+    """A moment an execution must be woken at; firing deletes it and sends a TIMER job."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        Index("ix_timers_due_at", "due_at"),
+        Index("ix_timers_execution_id", "execution_id"),
+        Index("ix_timers_org_id_due_at", "org_id", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    org_id: Mapped[str] = mapped_column(Text)
+    execution_id: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text, comment="delay, retry, wait_timeout, quiet_hours or until")
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    token: Mapped[str] = mapped_column(Text)
+    step_id: Mapped[str] = mapped_column(Text)
+    priority: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DeadLetter(Base):
+    """A step that failed for good (permanently, or out of retries) and failed its execution."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (
+        Index("ix_dead_letters_org_id_created_at", "org_id", "created_at"),
+        Index("ix_dead_letters_execution_id", "execution_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    org_id: Mapped[str] = mapped_column(Text)
+    execution_id: Mapped[str] = mapped_column(Text)
+    automation_id: Mapped[str] = mapped_column(Text)
+    step_id: Mapped[str] = mapped_column(Text)
+    position: Mapped[str] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

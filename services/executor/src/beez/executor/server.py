@@ -1,4 +1,8 @@
-"""Assembles the executor service: its servicers, probes and background loops."""
+"""Assembles the executor service: its servicer, probes and background loops.
+
+Background loops: the outbox relay, the job consumers (one per priority, started once NATS is
+up) and the timer loop. The action registry's HTTP client is closed when the server stops.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,15 @@ import grpc
 
 from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
 from beez.executor import models
+from beez.executor.actions.base import Action
+from beez.executor.actions.registry import build_registry
+from beez.executor.config import ExecutorSettings
+from beez.executor.consumers import JobConsumers
+from beez.executor.engine import Engine
+from beez.executor.handlers import ExecutionServicer
+from beez.executor.plugins import plugin_actions
+from beez.executor.service import ExecutionService
+from beez.executor.timers import TimerLoop
 from beez.kit.grpc.server import ServerSpec
 from beez.kit.runtime import Runtime
 
@@ -16,14 +29,47 @@ SERVICE_NAMES = [
 
 async def build(runtime: Runtime) -> ServerSpec:
     """The executor service's part of the server."""
+    settings = runtime.settings
+    assert isinstance(settings, ExecutorSettings)
+    registry = build_registry(settings.actions)
+    actions: dict[str, Action] = {**registry, **plugin_actions(settings)}
+    engine = Engine(
+        runtime.db,
+        runtime.topology,
+        runtime.clock,
+        actions,
+        max_steps_per_job=settings.max_steps_per_job,
+    )
+    timers = TimerLoop(
+        runtime.db,
+        runtime.topology,
+        runtime.clock,
+        poll_interval=settings.timer_poll_interval_s,
+        batch=settings.timer_batch,
+    )
+
+    async def consume() -> None:
+        await runtime.nats_ready.wait()
+        assert runtime.js is not None
+        consumers = JobConsumers(
+            runtime.js,
+            runtime.topology,
+            engine,
+            concurrency=settings.job_concurrency,
+            job_timeout=settings.job_timeout_s,
+            ack_wait=settings.job_ack_wait_s,
+            max_deliver=settings.job_max_deliver,
+        )
+        await consumers.run()
 
     def register(server: grpc.aio.Server) -> None:
-        execution_service = executor_pb2_grpc.ExecutionServiceServicer()  # type: ignore[abstract]
-        executor_pb2_grpc.add_ExecutionServiceServicer_to_server(execution_service, server)
+        servicer = ExecutionServicer(ExecutionService(runtime.db, engine))
+        executor_pb2_grpc.add_ExecutionServiceServicer_to_server(servicer, server)
 
     return ServerSpec(
         register=register,
         service_names=SERVICE_NAMES,
         probes={},
-        background=[runtime.outbox_relay(models.outbox)],
+        background=[runtime.outbox_relay(models.outbox), consume, timers.run],
+        on_stop=[registry.aclose],
     )

@@ -1,0 +1,106 @@
+"""The executor's JetStream consumers: the job queues, one durable consumer per priority.
+
+Delivery semantics: **at least once, exactly once in effect.** A job is acked only after the
+engine has committed what it did, so a crash, a timeout or a lost ack redelivers it. Redelivery
+is harmless because a job is a pointer, not a command: the execution row decides what happens.
+A START job inserts the execution by its id (``ON CONFLICT DO NOTHING``); TIMER, SIGNAL, RESUME
+and RETRY jobs carry the token of the wait they answer, and change nothing unless the execution
+still waits for exactly that token (or was woken by that very job and has not moved since); a
+step attempt interrupted after its action ran is retried under the same idempotency key, which
+the provider deduplicates.
+
+Priorities: ``jobs.critical.>``, ``jobs.high.>``, ``jobs.normal.>`` and ``jobs.low.>`` each have
+their own durable consumer (``executor-jobs-<priority>``) and their own handler slots, so a
+backlog of low jobs never delays a critical one; see :func:`split_concurrency`.
+
+A handler running past ``job_timeout_s`` is cancelled and the attempt fails (the worker naks it
+for redelivery). Undecodable jobs are dead-lettered at once on ``dlq.executor-jobs-<priority>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from google.protobuf.message import DecodeError
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from beez.api.messages.v1 import jobs_pb2
+from beez.executor.engine import Engine
+from beez.kit.bus.topology import JOB_PRIORITIES, Topology
+from beez.kit.bus.worker import PermanentError, PullWorker
+from beez.kit.logging import get_logger
+
+log = get_logger(__name__)
+
+WEIGHTS = {"critical": 4, "high": 3, "normal": 2, "low": 1}
+"""How the process's job concurrency is shared out between the priorities."""
+
+
+def split_concurrency(total: int) -> dict[str, int]:
+    """Handler slots per priority: ``total`` shared 4:3:2:1, at least one slot each.
+
+    With the default 10 that is critical 4, high 3, normal 2, low 1. Slots are not borrowed
+    across priorities: idle critical slots stay free for the next critical job.
+    """
+    weight_sum = sum(WEIGHTS.values())
+    return {p: max(1, total * WEIGHTS[p] // weight_sum) for p in JOB_PRIORITIES}
+
+
+def decode_job(msg: Msg) -> jobs_pb2.Job:
+    """The job in ``msg``; a message that cannot be a job is dead-lettered at once."""
+    try:
+        job = jobs_pb2.Job.FromString(msg.data)
+    except DecodeError as exc:
+        raise PermanentError(f"not a Job: {exc}") from exc
+    if not job.execution_id or not job.organization_id:
+        raise PermanentError("a job needs execution_id and organization_id")
+    if job.reason == jobs_pb2.JOB_REASON_START and not job.HasField("start"):
+        raise PermanentError("a START job needs its ExecutionStart")
+    return job
+
+
+class JobConsumers:
+    """The pull workers of the four job priorities, all handing jobs to one engine."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        topology: Topology,
+        engine: Engine,
+        *,
+        concurrency: int = 10,
+        job_timeout: float = 300.0,
+        ack_wait: float = 30.0,
+        max_deliver: int = 5,
+    ) -> None:
+        self._engine = engine
+        self._job_timeout = job_timeout
+        self.workers = [
+            PullWorker(
+                js,
+                topology,
+                stream="JOBS",
+                durable=f"executor-jobs-{priority}",
+                subjects=[f"jobs.{priority}.>"],
+                handler=self.handle,
+                concurrency=slots,
+                ack_wait=ack_wait,
+                max_deliver=max_deliver,
+                fetch_timeout=1.0,
+            )
+            for priority, slots in split_concurrency(concurrency).items()
+        ]
+
+    async def handle(self, msg: Msg) -> None:
+        """Runs one job within the job timeout; returning acks it, raising retries it."""
+        job = decode_job(msg)
+        async with asyncio.timeout(self._job_timeout):
+            await self._engine.handle(job)
+
+    async def run(self) -> None:
+        """Runs every worker until cancelled, then stops them (in-flight jobs get redelivered)."""
+        try:
+            await asyncio.gather(*(worker.run() for worker in self.workers))
+        finally:
+            await asyncio.gather(*(worker.stop() for worker in self.workers), return_exceptions=True)

@@ -1,0 +1,1104 @@
+"""The step engine: runs executions step by step, durably, exactly once in effect.
+
+A job (START, TIMER, SIGNAL, RESUME, RETRY) only points at an execution; the execution row in
+PostgreSQL says where it is and what it waits for. :meth:`Engine.handle` first applies the job
+(creates the execution, or wakes it if the job's token is the one it waits for), then runs
+steps until the execution waits, ends, or has run ``max_steps_per_job`` steps (then it hands
+itself to a fresh RESUME job so one long execution never hogs a worker).
+
+The step protocol (architecture.md, "Exactly once in effect"), per action step:
+
+a. one transaction: lock the execution row, check it may still run at this position, insert
+   the attempt row ``running`` with key ``exec:<id>:step:<position>:attempt:<n>`` (a ``running``
+   row left by a crash is reused, same key and attempt), commit;
+b. render the config and call the action with that key, outside any transaction;
+c. one transaction: lock the row again, record the attempt's outcome (masked), and, if the
+   execution is still at that step, apply its variables and contact changes, write its
+   commands, events and lifecycle events to the outbox, and move on: the next position, or a
+   retry timer, or the failure with its dead letter. The job is acked after that.
+
+Actions without external effects (the CRM, task, data, automation and notification families:
+they only return commands and events for the outbox) and control types run (a)+(c) in one
+transaction. A crash anywhere rolls back to the last commit; the job is redelivered and
+resumes from there.
+
+Who may drive an execution: a START job (its own, or a redelivery of it), or the job that woke
+it (``driver_token``, so a wake-up job redelivered after a crash can finish what it began).
+Everything else is stale and changes nothing.
+
+Decisions the format leaves open:
+
+* The event that satisfied a ``wait_for_event`` (or a ``wait_until``) is kept as
+  ``vars.last_event`` (``{id, type, occurred_at, contact_id, data}``); ``event`` stays the
+  triggering event. When that event carries a contact snapshot it refreshes the execution's
+  contact (the owner of contact data knows best), keeping the assignment the run made.
+* Inside a ``loop`` body, ``vars.item`` is the current item (the index for ``{times}``) and
+  ``vars.loop_index`` counts from 0; both are restored to their outer values when the loop
+  ends. The items are fixed when the loop starts and stored with the execution.
+* A goal written as ``{conditions}`` only is also checked by the engine before every step,
+  against its own snapshot; one with an ``event`` is registered with the trigger service.
+* Quiet hours hold back the steps that reach a contact on a channel (email, WhatsApp, SMS:
+  ``catalog.channel``); Slack goes to the team and is not held back.
+* ``delay`` applies to any step, control types included, before it runs.
+* Retries follow ``beez.workflow.retry`` (default: at once, then 60, 300, 900 s later), a
+  ``Retry-After`` longer than the next wait wins; a wait of 0 is a timer due at once.
+* A step whose action is still in flight when the execution is cancelled or reaches its goal
+  records its outcome in the log, but its variables, contact changes and commands are dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from beez.api.messages.v1 import commands_pb2, events_pb2, jobs_pb2, lifecycle_pb2
+from beez.api.workflow.v1 import workflow_pb2
+from beez.executor import messages, repository
+from beez.executor.actions.base import (
+    Action,
+    ActionContext,
+    ActionResult,
+    PermanentError,
+    TransientError,
+)
+from beez.executor.actions.crm import command_verb
+from beez.executor.models import Execution, ExecutionStep
+from beez.kit.bus.topology import Topology
+from beez.kit.clock import Clock
+from beez.kit.db import Database
+from beez.kit.logging import get_logger, mask_value
+from beez.workflow import catalog, navigation
+from beez.workflow.conditions import compile_conditions
+from beez.workflow.context import build_context, contact_to_dict, event_to_dict
+from beez.workflow.errors import ConditionError, TemplateError
+from beez.workflow.intervals import add_interval, quiet_hours_end, wait_due, zone
+from beez.workflow.model import assign_ids, conditions_from_json, plain, struct_to_dict
+from beez.workflow.retry import retry_policy
+from beez.workflow.templates import render_config
+
+log = get_logger(__name__)
+
+TERMINAL = frozenset({"completed", "failed", "cancelled"})
+RUNNABLE = frozenset({"queued", "running"})
+CANCELLABLE = frozenset({"pending", "queued", "running", "waiting"})
+
+LOCAL_CATEGORIES = frozenset({"crm", "tasks", "data", "automation", "notifications"})
+"""Catalog families whose actions only compute commands/events: run inside one transaction."""
+
+K = lifecycle_pb2
+_EVENT_BRANCH = {"event": "event", "until": "met"}
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class Unit:
+    """One transaction's view of one locked execution."""
+
+    session: AsyncSession
+    ex: Execution
+    now: datetime
+    wf: workflow_pb2.Workflow | None = None
+
+
+@dataclass
+class Call:
+    """An action attempt committed as ``running``, to be performed outside the transaction."""
+
+    execution_id: str
+    org_id: str
+    automation_id: str
+    position: str
+    step_id: str
+    type: str
+    attempt: int
+    key: str
+    raw_config: dict[str, Any]
+    ctx: dict[str, Any]
+    now: datetime
+    local: bool
+
+
+@dataclass
+class Outcome:
+    """What an attempt came to: a result, or a failure."""
+
+    result: ActionResult | None = None
+    error: str = ""
+    category: str = ""
+    permanent: bool = False
+    retry_after: float | None = None
+
+
+class Engine:
+    """Runs jobs against executions; see the module docstring for the protocol."""
+
+    def __init__(
+        self,
+        db: Database,
+        topology: Topology,
+        clock: Clock,
+        actions: Mapping[str, Action],
+        *,
+        max_steps_per_job: int = 200,
+    ) -> None:
+        self._db = db
+        self._topology = topology
+        self._clock = clock
+        self._actions = dict(actions)
+        self._max_steps = max_steps_per_job
+        self._workflows: dict[str, workflow_pb2.Workflow] = {}
+
+    # --- jobs ------------------------------------------------------------------------------
+
+    async def handle(self, job: jobs_pb2.Job) -> None:
+        """Applies one job and runs the execution as far as it goes."""
+        if job.reason == jobs_pb2.JOB_REASON_START:
+            drive = await self._start(job)
+        else:
+            drive = await self._wake(job)
+        if drive:
+            await self.run(job.execution_id, job.token)
+
+    async def run(self, execution_id: str, driver: str = "") -> None:
+        """Runs steps until the execution waits or ends, then hands over if the bound was hit."""
+        for _ in range(self._max_steps):
+            if not await self._step(execution_id, driver):
+                return
+            await asyncio.sleep(0)
+        await self._hand_over(execution_id, driver)
+
+    async def _start(self, job: jobs_pb2.Job) -> bool:
+        start = job.start
+        now = self._clock.now()
+        workflow = assign_ids(start.workflow)
+        definition = workflow.SerializeToString(deterministic=True)
+        digest = hashlib.sha256(definition).hexdigest()
+        event = start.event
+        contact = event.contact if event.HasField("contact") else events_pb2.Contact()
+        contact_id = start.contact_id or event.contact_id or contact.id
+        if not contact.id:
+            contact.id = contact_id
+        created_at = _when(start.created_at) or _when(job.enqueued_at) or now
+        values: dict[str, Any] = {
+            "id": job.execution_id,
+            "org_id": job.organization_id,
+            "automation_id": start.automation_id,
+            "automation_version": start.automation_version,
+            "contact_id": contact_id,
+            "workflow_digest": digest,
+            "priority": messages.priority_of(start.priority, workflow.settings.priority),
+            "status": "queued",
+            "position": navigation.first(workflow),
+            "phase": "start",
+            "attempt_base": 0,
+            "run": 1,
+            "trigger_event_id": event.id,
+            "trigger_event": event_to_dict(event),
+            "contact": contact_to_dict(contact),
+            "vars": {},
+            "loops": {},
+            "converted": False,
+            "created_at": created_at,
+            "queued_at": _when(job.enqueued_at) or now,
+            "updated_at": now,
+        }
+        async with self._db.transaction() as session:
+            await repository.save_workflow(session, digest, definition)
+            created = await repository.insert_execution(session, values)
+            ex = await repository.lock_execution(session, job.execution_id)
+            if ex is None:
+                return False
+            if ex.org_id != job.organization_id:
+                log.warning("start job for another organization's execution", execution_id=ex.id)
+                return False
+            if created:
+                self._workflows[digest] = workflow
+                u = Unit(session, ex, now, workflow)
+                await self._mark_running(u)
+                await self._register_goal(u)
+            return ex.status in RUNNABLE and ex.wait_token is None
+
+    async def _wake(self, job: jobs_pb2.Job) -> bool:
+        """Applies a TIMER, SIGNAL, RESUME or RETRY job; True when this job may now drive."""
+        async with self._db.transaction() as session:
+            ex = await repository.lock_execution(session, job.execution_id)
+            if ex is None or ex.org_id != job.organization_id:
+                log.info("job for an unknown execution ignored", execution_id=job.execution_id)
+                return False
+            if ex.status in TERMINAL or not job.token:
+                return False
+            u = Unit(session, ex, self._clock.now())
+            if job.reason == jobs_pb2.JOB_REASON_SIGNAL and job.signal == "goal":
+                if job.token == ex.goal_token:
+                    await self._reach_goal(u, job)
+                return False
+            if job.token != ex.wait_token:
+                # stale, or a redelivery of the job that woke it and then crashed
+                return job.token == ex.driver_token and ex.status in RUNNABLE and ex.wait_token is None
+            kind = ex.wait_kind or ""
+            reason = job.reason
+            if (reason == jobs_pb2.JOB_REASON_TIMER and kind in ("delay", "quiet_hours", "retry")) or (
+                reason == jobs_pb2.JOB_REASON_RESUME and kind == "resume"
+            ):
+                self._clear_wait(u, job.token)
+            elif reason == jobs_pb2.JOB_REASON_RETRY and kind == "retry_execution":
+                self._clear_wait(u, job.token, status="queued")
+                await self._load_workflow(u)
+                await self._mark_running(u)
+            elif reason == jobs_pb2.JOB_REASON_TIMER and kind == "wait":
+                self._clear_wait(u, job.token)
+                await self._load_workflow(u)
+                await self._finish_waiting_step(u, {})
+                await self._move_on(u)
+            elif kind in _EVENT_BRANCH and (
+                reason == jobs_pb2.JOB_REASON_TIMER
+                or (reason == jobs_pb2.JOB_REASON_SIGNAL and job.signal == "timeout")
+            ):
+                self._clear_wait(u, job.token)
+                await self._cancel_registration(u, job.token, kind)
+                await repository.delete_timers(session, ex.id)
+                await self._load_workflow(u)
+                await self._finish_waiting_step(u, {"branch": "timeout"})
+                await self._take_branch(u, "timeout")
+            elif kind in _EVENT_BRANCH and reason == jobs_pb2.JOB_REASON_SIGNAL:
+                self._clear_wait(u, job.token)
+                await repository.delete_timers(session, ex.id)
+                await self._load_workflow(u)
+                self._receive_event(u, job.event)
+                branch = _EVENT_BRANCH[kind]
+                await self._finish_waiting_step(u, {"branch": branch, "event_id": job.event.id})
+                await self._take_branch(u, branch)
+            else:
+                log.warning(
+                    "job does not answer what the execution waits for",
+                    execution_id=ex.id,
+                    reason=jobs_pb2.JobReason.Name(reason),
+                    signal=job.signal,
+                    wait_kind=kind,
+                )
+                return False
+            return ex.status in RUNNABLE and ex.wait_token is None
+
+    async def _hand_over(self, execution_id: str, driver: str) -> None:
+        """Bound reached: a RESUME job (through the outbox) continues in a fresh job."""
+        async with self._db.transaction() as session:
+            ex = await repository.lock_execution(session, execution_id)
+            if ex is None or not _may_drive(ex, driver):
+                return
+            u = Unit(session, ex, self._clock.now())
+            token = new_token()
+            ex.wait_token, ex.wait_kind, ex.driver_token = token, "resume", None
+            await self._emit(
+                u,
+                messages.job(
+                    self._topology,
+                    org_id=ex.org_id,
+                    execution_id=ex.id,
+                    priority=ex.priority,
+                    reason=jobs_pb2.JOB_REASON_RESUME,
+                    token=token,
+                    msg_id=f"resume:{token}",
+                    now=u.now,
+                ),
+            )
+
+    # --- one step --------------------------------------------------------------------------
+
+    async def _step(self, execution_id: str, driver: str) -> bool:
+        """Runs the step at the execution's position; True when the next one may run at once."""
+        async with self._db.transaction() as session:
+            ex = await repository.lock_execution(session, execution_id)
+            if ex is None or not _may_drive(ex, driver):
+                return False
+            u = Unit(session, ex, self._clock.now())
+            wf = await self._load_workflow(u)
+            if ex.status == "queued":
+                await self._mark_running(u)
+            if ex.position is None:
+                await self._finish(u, "completed", reason="completed")
+                return False
+            if self._goal_conditions_hold(u):
+                await self._finish(u, "completed", reason="goal reached", converted=True)
+                return False
+            try:
+                action = navigation.action_at(wf, ex.position)
+            except navigation.PositionError as exc:
+                await self._fail(u, None, str(exc), "configuration")
+                return False
+            if ex.phase == "start":
+                ex.phase = "ready"
+                looping = ex.position in ex.loops  # a loop step comes back once per iteration
+                if action.HasField("delay") and action.delay.value > 0 and not looping:
+                    try:
+                        due = add_interval(u.now, action.delay).astimezone(UTC)
+                    except ValueError as exc:
+                        await self._fail(u, action, f"delay: {exc}", "configuration")
+                        return False
+                    await self._wait_on_timer(u, action, "delay", "delay", due)
+                    return False
+            if catalog.channel(action.type) is not None:
+                quiet_end = self._quiet_hours_end(u)
+                if quiet_end is not None:
+                    await self._wait_on_timer(u, action, "quiet_hours", "quiet_hours", quiet_end)
+                    return False
+            if catalog.is_control(action.type):
+                return await self._control(u, action)
+            call = await self._begin_attempt(u, action)
+            if call.local:
+                outcome = await self._perform(call)
+                return await self._settle(u, call, action, outcome)
+        outcome = await self._perform(call)
+        async with self._db.transaction() as session:
+            ex = await repository.lock_execution(session, execution_id)
+            if ex is None:
+                return False
+            u = Unit(session, ex, self._clock.now())
+            wf = await self._load_workflow(u)
+            return await self._settle(u, call, navigation.action_at(wf, call.position), outcome)
+
+    async def _begin_attempt(self, u: Unit, action: workflow_pb2.Action) -> Call:
+        ex = u.ex
+        assert ex.position is not None
+        last = await repository.latest_attempt(u.session, ex.id, ex.position)
+        if last is not None and last.status == "running":
+            attempt, key = last.attempt, last.idempotency_key  # a crashed attempt: same key
+        else:
+            attempt = last.attempt + 1 if last is not None else 1
+            key = step_key(ex.id, ex.position, attempt)
+            await repository.add_step(u.session, self._step_row(u, action, attempt, key, "running"))
+        entry = catalog.action_type(action.type)
+        return Call(
+            execution_id=ex.id,
+            org_id=ex.org_id,
+            automation_id=ex.automation_id,
+            position=ex.position,
+            step_id=action.id,
+            type=action.type,
+            attempt=attempt,
+            key=key,
+            raw_config=struct_to_dict(action.config),
+            ctx=copy.deepcopy(self._context(u, action)),
+            now=u.now,
+            local=entry is not None and entry.category in LOCAL_CATEGORIES,
+        )
+
+    async def _perform(self, call: Call) -> Outcome:
+        """Renders the config and runs the action once. BaseExceptions (a crash) propagate."""
+        action = self._actions.get(call.type)
+        if action is None:
+            return self._outcome(error=f"no action implements {call.type!r}", category="configuration")
+        try:
+            config = render_config(call.raw_config, call.ctx)
+        except TemplateError as exc:
+            return self._outcome(error=f"template: {exc}", category="template")
+        ctx = ActionContext(
+            org_id=call.org_id,
+            execution_id=call.execution_id,
+            automation_id=call.automation_id,
+            step_id=call.step_id,
+            step_path=call.position,
+            attempt=call.attempt,
+            idempotency_key=call.key,
+            config=config,
+            contact=call.ctx["contact"],
+            event=call.ctx["event"],
+            vars=call.ctx["vars"],
+            now=call.now,
+        )
+        try:
+            result = await action.run(ctx)
+        except PermanentError as exc:
+            return self._outcome(error=str(exc), category=exc.category)
+        except TransientError as exc:
+            return self._outcome(
+                error=str(exc), category=exc.category, transient=True, retry_after=exc.retry_after
+            )
+        except Exception as exc:
+            log.warning("action raised", type=call.type, key=call.key, error=repr(exc))
+            return self._outcome(error=f"{type(exc).__name__}: {exc}", category="unknown", transient=True)
+        return Outcome(result=result)
+
+    def _outcome(
+        self, *, error: str, category: str, transient: bool = False, retry_after: float | None = None
+    ) -> Outcome:
+        return Outcome(
+            error=mask_value(error) or "failed",  # provider errors may quote addresses and numbers
+            category=category,
+            permanent=not transient,
+            retry_after=retry_after,
+        )
+
+    async def _settle(self, u: Unit, call: Call, action: workflow_pb2.Action, outcome: Outcome) -> bool:
+        """Step (c): records the attempt and, if the execution is still there, moves it on."""
+        ex = u.ex
+        row = await repository.step_by_key(u.session, call.key)
+        if row is None or row.status != "running":
+            return False  # another delivery of this job settled it already
+        row.finished_at = u.now
+        row.duration_ms = _ms(row.started_at, u.now)
+        current = ex.status == "running" and ex.position == call.position and ex.wait_token is None
+        result = outcome.result
+        if result is not None:
+            row.status = "skipped" if result.status == "skipped" else "succeeded"
+            recorded = dict(mask_value(json_safe(result.output)))
+            if result.reason:
+                recorded["reason"] = mask_value(result.reason)
+            row.result = recorded
+            if not current:
+                return False
+            await self._apply(u, call, result)
+            await self._step_event(u, action, call.key, K.EXECUTION_EVENT_KIND_STEP_COMPLETED, row)
+            await self._move_on(u)
+            return ex.status in RUNNABLE and ex.wait_token is None
+        row.status = "failed"
+        row.error = outcome.error
+        row.error_category = outcome.category
+        if not current:
+            return False
+        await self._step_event(u, action, call.key, K.EXECUTION_EVENT_KIND_STEP_FAILED, row)
+        delay = None
+        if not outcome.permanent:
+            delay = retry_policy(call.raw_config).delay_before(call.attempt - ex.attempt_base + 1)
+        if delay is None:
+            await self._fail(u, action, outcome.error, outcome.category, key=call.key)
+            return False
+        wait_s = max(float(delay), float(outcome.retry_after or 0.0))
+        due = u.now + timedelta(seconds=wait_s)
+        await self._wait_on_timer(u, action, "retry", "retry", due)
+        return False
+
+    async def _apply(self, u: Unit, call: Call, result: ActionResult) -> None:
+        ex = u.ex
+        if result.vars:
+            ex.vars = {**ex.vars, **json_safe(result.vars)}
+        if result.contact_changes:
+            ex.contact = json_safe(apply_contact_changes(ex.contact, result.contact_changes))
+        for index, command in enumerate(result.commands):
+            if not command.WhichOneof("command"):
+                log.warning("action returned an empty platform command", type=call.type, key=call.key)
+                continue
+            stamped = commands_pb2.PlatformCommand()
+            stamped.CopyFrom(command)
+            stamped.idempotency_key = stamped.idempotency_key or call.key
+            stamped.organization_id = ex.org_id
+            stamped.contact_id = stamped.contact_id or ex.contact_id
+            stamped.execution_id = ex.id
+            stamped.automation_id = ex.automation_id
+            subject = self._topology.command(ex.org_id, command_verb(stamped))
+            await self._emit(u, messages.Outgoing(subject, stamped, f"{call.key}:cmd:{index}", ex.org_id))
+        for index, event in enumerate(result.events):
+            out = events_pb2.Event()
+            out.CopyFrom(event)
+            out.organization_id = ex.org_id
+            out.id = out.id or f"{call.key}:event:{index}"
+            subject = self._topology.events(ex.org_id, out.type)
+            await self._emit(u, messages.Outgoing(subject, out, out.id, ex.org_id))
+
+    # --- control types ---------------------------------------------------------------------
+
+    async def _control(self, u: Unit, action: workflow_pb2.Action) -> bool:
+        ex = u.ex
+        assert ex.position is not None
+        config = struct_to_dict(action.config)
+        at = navigation.path_of(ex.position)
+        try:
+            if action.type == "wait":
+                due = wait_due(config, u.now, self._zone(u))
+                await self._log_control(u, action, "waiting", {"due_at": due.isoformat()})
+                kind = "until" if isinstance(config.get("until"), str) else "delay"
+                await self._wait_on_timer(u, action, "wait", kind, due)
+                return False
+            if action.type == "condition":
+                held = self._holds(u, action, config.get("conditions"), f"{at}.config.conditions")
+                return await self._branch_now(u, action, "yes" if held else "no")
+            if action.type == "switch":
+                chosen = "default"
+                for index, branch in enumerate(action.branches):
+                    if branch.name == "default":
+                        continue
+                    compiled = compile_conditions(branch.conditions, f"{at}.branches[{index}].conditions")
+                    if compiled.evaluate(self._context(u, action), u.now):
+                        chosen = branch.name
+                        break
+                return await self._branch_now(u, action, chosen)
+            if action.type == "random_split":
+                key = f"{ex.automation_id}:{action.id}:{ex.contact_id}"
+                return await self._branch_now(u, action, navigation.random_split_choice(action.branches, key))
+            if action.type == "loop":
+                return await self._loop(u, action, config)
+            if action.type == "stop":
+                reason = str(config.get("reason") or "")
+                await self._log_control(u, action, "succeeded", {"reason": reason} if reason else {})
+                await self._finish(u, "completed", reason=f"stopped: {reason}" if reason else "stopped")
+                return False
+            if action.type == "wait_for_event":
+                return await self._wait_for(u, action, config, "event")
+            if action.type == "wait_until":
+                if self._holds(u, action, config.get("conditions"), f"{at}.config.conditions"):
+                    return await self._branch_now(u, action, "met")
+                return await self._wait_for(u, action, config, "until")
+        except ValueError as exc:  # bad intervals, conditions, positions: the workflow is wrong
+            await self._fail(u, action, str(exc), "configuration")
+            return False
+        await self._fail(u, action, f"the engine cannot run {action.type!r}", "configuration")
+        return False
+
+    def _holds(self, u: Unit, action: workflow_pb2.Action, raw: Any, path: str) -> bool:
+        conditions, issues = conditions_from_json(raw if isinstance(raw, list) else [], path)
+        if issues:
+            raise ConditionError(issues)
+        return compile_conditions(conditions, path).evaluate(self._context(u, action), u.now)
+
+    async def _branch_now(self, u: Unit, action: workflow_pb2.Action, branch: str) -> bool:
+        await self._log_control(u, action, "succeeded", {"branch": branch})
+        await self._take_branch(u, branch)
+        return u.ex.status in RUNNABLE and u.ex.wait_token is None
+
+    async def _take_branch(self, u: Unit, branch: str) -> None:
+        """Enters ``branch`` of the step at the position (or moves past it when it is empty)."""
+        ex, wf = u.ex, await self._load_workflow(u)
+        assert ex.position is not None
+        entered = navigation.enter_branch(wf, ex.position, branch)
+        if entered is None:
+            await self._move_on(u)
+        else:
+            self._go_to(u, entered)
+
+    async def _loop(self, u: Unit, action: workflow_pb2.Action, config: dict[str, Any]) -> bool:
+        ex, wf = u.ex, await self._load_workflow(u)
+        position = ex.position
+        assert position is not None
+        state = ex.loops.get(position)
+        if state is None:
+            items = navigation.loop_items(config, self._context(u, action))
+            await self._log_control(u, action, "succeeded", {"iterations": len(items)})
+            if not items or navigation.enter_branch(wf, position, "body", 0) is None:
+                await self._move_on(u)
+                return ex.status in RUNNABLE
+            saved = {name: ex.vars[name] for name in ("item", "loop_index") if name in ex.vars}
+            state = {"items": plain(items), "index": 0, "saved": saved}
+        else:
+            state = {**state, "index": int(state["index"]) + 1}
+            if state["index"] >= len(state["items"]):
+                loops = dict(ex.loops)
+                loops.pop(position, None)
+                ex.loops = loops
+                restored = {k: v for k, v in ex.vars.items() if k not in ("item", "loop_index")}
+                ex.vars = {**restored, **state.get("saved", {})}
+                await self._move_on(u)
+                return ex.status in RUNNABLE
+        index = int(state["index"])
+        ex.loops = {**ex.loops, position: state}
+        ex.vars = {**ex.vars, "item": state["items"][index], "loop_index": index}
+        entered = navigation.enter_branch(wf, position, "body", index)
+        assert entered is not None
+        self._go_to(u, entered)
+        return True
+
+    async def _wait_for(
+        self, u: Unit, action: workflow_pb2.Action, config: dict[str, Any], kind: str
+    ) -> bool:
+        """wait_for_event (``event``) or wait_until (``until``): a registration plus a timeout."""
+        ex = u.ex
+        assert ex.position is not None
+        timeout = config.get("timeout")
+        if not isinstance(timeout, Mapping):
+            raise ValueError("timeout is required")
+        due = add_interval(u.now, timeout).astimezone(UTC)
+        token = new_token()
+        if kind == "event":
+            filters = config.get("filters")
+            registration = messages.wait_registration(
+                self._topology,
+                registration_id=token,
+                kind=K.WAIT_KIND_EVENT,
+                org_id=ex.org_id,
+                execution_id=ex.id,
+                contact_id=ex.contact_id,
+                event_type=str(config.get("event") or ""),
+                filters=filters if isinstance(filters, Mapping) else None,
+                expires_at=due,
+            )
+        else:
+            at = f"{navigation.path_of(ex.position)}.config.conditions"
+            raw = config.get("conditions")
+            conditions, issues = conditions_from_json(raw if isinstance(raw, list) else [], at)
+            if issues:
+                raise ConditionError(issues)
+            registration = messages.wait_registration(
+                self._topology,
+                registration_id=token,
+                kind=K.WAIT_KIND_UNTIL,
+                org_id=ex.org_id,
+                execution_id=ex.id,
+                contact_id=ex.contact_id,
+                conditions=conditions,
+                expires_at=due,
+            )
+        await self._log_control(u, action, "waiting", {"until": due.isoformat()})
+        await self._emit(u, registration)
+        await self._wait_on_timer(u, action, kind, "wait_timeout", due, token=token)
+        return False
+
+    def _receive_event(self, u: Unit, event: events_pb2.Event) -> None:
+        ex = u.ex
+        ex.vars = {**ex.vars, "last_event": event_to_dict(event)}
+        if event.HasField("contact") and event.contact.id:
+            fresh = contact_to_dict(event.contact)
+            kept = {k: v for k, v in ex.contact.items() if k in ("assigned_user", "assigned_team")}
+            ex.contact = {**fresh, **kept}
+
+    # --- goals -----------------------------------------------------------------------------
+
+    async def _register_goal(self, u: Unit) -> None:
+        ex, wf = u.ex, await self._load_workflow(u)
+        goal = wf.goal
+        if not wf.HasField("goal") or not (goal.event or len(goal.conditions)):
+            return
+        ex.goal_token = new_token()
+        await self._emit(
+            u,
+            messages.wait_registration(
+                self._topology,
+                registration_id=ex.goal_token,
+                kind=K.WAIT_KIND_GOAL,
+                org_id=ex.org_id,
+                execution_id=ex.id,
+                contact_id=ex.contact_id,
+                event_type=goal.event,
+                filters=struct_to_dict(goal.filters),
+                conditions=list(goal.conditions),
+            ),
+        )
+
+    def _goal_conditions_hold(self, u: Unit) -> bool:
+        wf = u.wf
+        if wf is None or not wf.HasField("goal") or wf.goal.event or not len(wf.goal.conditions):
+            return False
+        try:
+            compiled = compile_conditions(wf.goal.conditions, "goal.conditions")
+        except ConditionError:
+            return False
+        return compiled.evaluate(self._context(u, None), u.now)
+
+    async def _reach_goal(self, u: Unit, job: jobs_pb2.Job) -> None:
+        if job.HasField("event"):
+            u.ex.vars = {**u.ex.vars, "last_event": event_to_dict(job.event)}
+        await self._finish(u, "completed", reason="goal reached", converted=True)
+
+    # --- operations for the RPCs -----------------------------------------------------------
+
+    async def cancel(self, session: AsyncSession, ex: Execution, reason: str) -> None:
+        """Cancels a locked execution that has not ended: timers deleted, waits withdrawn."""
+        u = Unit(session, ex, self._clock.now())
+        await self._finish(u, "cancelled", reason=f"cancelled: {reason}" if reason else "cancelled")
+
+    async def requeue(self, session: AsyncSession, ex: Execution) -> None:
+        """Queues a locked, failed execution again from the step that failed (a RETRY job).
+
+        The step's attempts start counting afresh for its retry policy; attempt numbers (and so
+        idempotency keys) go on from the last one, so a provider never mistakes the new tries
+        for the failed ones.
+        """
+        u = Unit(session, ex, self._clock.now())
+        assert ex.position is not None
+        last = await repository.latest_attempt(session, ex.id, ex.position)
+        ex.attempt_base = last.attempt if last is not None else 0
+        ex.status = "queued"
+        ex.queued_at = u.now
+        ex.finished_at = None
+        ex.error = ex.error_category = ex.end_reason = None
+        ex.run += 1
+        ex.updated_at = u.now
+        token = new_token()
+        ex.wait_token, ex.wait_kind, ex.driver_token = token, "retry_execution", None
+        await self._register_goal(u)
+        await self._emit(
+            u,
+            messages.job(
+                self._topology,
+                org_id=ex.org_id,
+                execution_id=ex.id,
+                priority=ex.priority,
+                reason=jobs_pb2.JOB_REASON_RETRY,
+                token=token,
+                msg_id=f"retry:{token}",
+                now=u.now,
+            ),
+        )
+
+    # --- state changes ---------------------------------------------------------------------
+
+    async def _mark_running(self, u: Unit) -> None:
+        ex = u.ex
+        ex.status = "running"
+        ex.updated_at = u.now
+        if ex.started_at is None:
+            ex.started_at = u.now
+            ex.queue_wait_ms = max(0, _ms(ex.created_at, u.now))
+            await self._lifecycle(
+                u, K.EXECUTION_EVENT_KIND_STARTED, f"exec:{ex.id}:started", with_queue_wait=True
+            )
+
+    def _clear_wait(self, u: Unit, token: str, status: str = "running") -> None:
+        ex = u.ex
+        ex.wait_token = ex.wait_kind = None
+        ex.driver_token = token
+        ex.status = status
+        ex.updated_at = u.now
+
+    def _go_to(self, u: Unit, position: str | None) -> None:
+        ex = u.ex
+        ex.position = position
+        ex.phase = "start"
+        ex.attempt_base = 0
+        ex.updated_at = u.now
+
+    async def _move_on(self, u: Unit) -> None:
+        """Goes to the step after the current one; the end of the workflow completes it."""
+        ex, wf = u.ex, await self._load_workflow(u)
+        assert ex.position is not None
+        following = navigation.next_after(wf, ex.position)
+        self._go_to(u, following)
+        if following is None:
+            await self._finish(u, "completed", reason="completed")
+
+    async def _wait_on_timer(
+        self,
+        u: Unit,
+        action: workflow_pb2.Action,
+        wait_kind: str,
+        timer_kind: str,
+        due: datetime,
+        *,
+        token: str | None = None,
+    ) -> None:
+        ex = u.ex
+        token = token or new_token()
+        ex.status = "waiting"
+        ex.wait_token, ex.wait_kind, ex.driver_token = token, wait_kind, None
+        ex.updated_at = u.now
+        await repository.add_timer(
+            u.session,
+            {
+                "id": f"tmr_{new_token()}",
+                "org_id": ex.org_id,
+                "execution_id": ex.id,
+                "kind": timer_kind,
+                "due_at": due,
+                "token": token,
+                "step_id": action.id,
+                "priority": ex.priority,
+            },
+        )
+        await self._lifecycle(u, K.EXECUTION_EVENT_KIND_WAITING, f"exec:{ex.id}:waiting:{token}", step=action)
+
+    async def _finish(
+        self,
+        u: Unit,
+        status: str,
+        *,
+        reason: str,
+        error: str | None = None,
+        category: str | None = None,
+        converted: bool = False,
+    ) -> None:
+        """Ends the execution: timers deleted, waits and goal withdrawn, a terminal event sent."""
+        ex = u.ex
+        if ex.wait_token and ex.wait_kind in _EVENT_BRANCH:
+            await self._cancel_registration(u, ex.wait_token, ex.wait_kind)
+        if ex.goal_token:
+            await self._cancel_registration(u, ex.goal_token, "goal")
+        await repository.delete_timers(u.session, ex.id)
+        for row in await repository.waiting_steps(u.session, ex.id):
+            row.status = "skipped"
+            row.finished_at = u.now
+            row.duration_ms = _ms(row.started_at, u.now)
+            row.error = reason
+        ex.status = status
+        ex.finished_at = u.now
+        ex.end_reason = reason
+        ex.error, ex.error_category = error, category
+        ex.converted = ex.converted or converted
+        ex.wait_token = ex.wait_kind = ex.driver_token = ex.goal_token = None
+        ex.updated_at = u.now
+        if status != "failed":
+            ex.position = None  # a failed execution keeps its position for RetryExecution
+        kind = {
+            "completed": K.EXECUTION_EVENT_KIND_COMPLETED,
+            "failed": K.EXECUTION_EVENT_KIND_FAILED,
+            "cancelled": K.EXECUTION_EVENT_KIND_CANCELLED,
+        }[status]
+        await self._lifecycle(
+            u,
+            kind,
+            f"exec:{ex.id}:{status}:{ex.run}",
+            error=error or "",
+            category=category or "",
+            duration_ms=_ms(ex.started_at or ex.created_at, u.now),
+            with_queue_wait=True,
+        )
+
+    async def _fail(
+        self,
+        u: Unit,
+        action: workflow_pb2.Action | None,
+        error: str,
+        category: str,
+        *,
+        key: str | None = None,
+    ) -> None:
+        """Fails the execution at its step, leaving a dead letter."""
+        ex = u.ex
+        log.info("execution failed", execution_id=ex.id, step=action.id if action else "", category=category)
+        if action is not None and key is None:  # a control step: show the failure in the log too
+            key = step_key(ex.id, ex.position or "", 1)
+            row = self._step_row(u, action, 1, key, "failed")
+            row.update(finished_at=u.now, duration_ms=0, error=error, error_category=category)
+            await repository.add_step(u.session, row)
+        await repository.add_dead_letter(
+            u.session,
+            {
+                "org_id": ex.org_id,
+                "execution_id": ex.id,
+                "automation_id": ex.automation_id,
+                "step_id": action.id if action is not None else "",
+                "position": ex.position or "",
+                "idempotency_key": key,
+                "error": error,
+                "category": category,
+                "created_at": u.now,
+            },
+        )
+        await self._finish(u, "failed", reason="failed", error=error, category=category)
+
+    async def _cancel_registration(self, u: Unit, registration_id: str, kind: str) -> None:
+        wait_kind = {"event": K.WAIT_KIND_EVENT, "until": K.WAIT_KIND_UNTIL, "goal": K.WAIT_KIND_GOAL}[kind]
+        await self._emit(
+            u,
+            messages.wait_cancellation(
+                self._topology,
+                registration_id=registration_id,
+                kind=wait_kind,
+                org_id=u.ex.org_id,
+                execution_id=u.ex.id,
+            ),
+        )
+
+    # --- step log --------------------------------------------------------------------------
+
+    def _step_row(
+        self, u: Unit, action: workflow_pb2.Action, attempt: int, key: str, status: str
+    ) -> dict[str, Any]:
+        ex = u.ex
+        assert ex.position is not None
+        return {
+            "execution_id": ex.id,
+            "org_id": ex.org_id,
+            "step_id": action.id,
+            "position": ex.position,
+            "path": navigation.path_of(ex.position),
+            "type": action.type,
+            "status": status,
+            "attempt": attempt,
+            "idempotency_key": key,
+            "started_at": u.now,
+            "result": {},
+        }
+
+    async def _log_control(
+        self, u: Unit, action: workflow_pb2.Action, status: str, result: dict[str, Any]
+    ) -> None:
+        """Logs a control step (once per visit of its position) and, when done, its event."""
+        ex = u.ex
+        key = step_key(ex.id, ex.position or "", 1)
+        row = self._step_row(u, action, 1, key, status)
+        row["result"] = mask_value(result)
+        if status != "waiting":
+            row.update(finished_at=u.now, duration_ms=0)
+        if await repository.add_step(u.session, row) and status == "succeeded":
+            await self._lifecycle(
+                u, K.EXECUTION_EVENT_KIND_STEP_COMPLETED, f"{key}:step_completed", step=action
+            )
+
+    async def _finish_waiting_step(self, u: Unit, result: dict[str, Any]) -> None:
+        ex, wf = u.ex, await self._load_workflow(u)
+        assert ex.position is not None
+        key = step_key(ex.id, ex.position, 1)
+        row = await repository.step_by_key(u.session, key)
+        if row is None or row.status != "waiting":
+            return
+        row.status = "succeeded"
+        row.finished_at = u.now
+        row.duration_ms = _ms(row.started_at, u.now)
+        row.result = {**row.result, **mask_value(result)}
+        action = navigation.action_at(wf, ex.position)
+        await self._step_event(u, action, key, K.EXECUTION_EVENT_KIND_STEP_COMPLETED, row)
+
+    async def _step_event(
+        self,
+        u: Unit,
+        action: workflow_pb2.Action,
+        key: str,
+        kind: lifecycle_pb2.ExecutionEventKind,
+        row: ExecutionStep,
+    ) -> None:
+        await self._lifecycle(
+            u,
+            kind,
+            f"{key}:{messages.KIND_NAMES[kind]}",
+            step=action,
+            error=row.error or "",
+            category=row.error_category or "",
+            duration_ms=row.duration_ms or 0,
+        )
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    async def _lifecycle(
+        self,
+        u: Unit,
+        kind: lifecycle_pb2.ExecutionEventKind,
+        event_id: str,
+        *,
+        step: workflow_pb2.Action | None = None,
+        error: str = "",
+        category: str = "",
+        duration_ms: int = 0,
+        with_queue_wait: bool = False,
+    ) -> None:
+        ex = u.ex
+        event = lifecycle_pb2.ExecutionEvent(
+            id=event_id,
+            kind=kind,
+            organization_id=ex.org_id,
+            execution_id=ex.id,
+            automation_id=ex.automation_id,
+            automation_version=ex.automation_version,
+            contact_id=ex.contact_id,
+            step_id=step.id if step is not None else "",
+            step_type=step.type if step is not None else "",
+            error=error,
+            error_category=category,
+            occurred_at=messages.timestamp(u.now),
+            duration_ms=duration_ms,
+            queue_wait_ms=(ex.queue_wait_ms or 0) if with_queue_wait else 0,
+            converted=ex.converted,
+        )
+        await self._emit(u, messages.lifecycle(self._topology, event))
+
+    async def _emit(self, u: Unit, outgoing: messages.Outgoing) -> None:
+        await repository.enqueue(u.session, outgoing)
+
+    async def _load_workflow(self, u: Unit) -> workflow_pb2.Workflow:
+        if u.wf is None:
+            digest = u.ex.workflow_digest
+            cached = self._workflows.get(digest)
+            if cached is None:
+                definition = await repository.load_workflow(u.session, digest)
+                if definition is None:
+                    raise RuntimeError(f"workflow {digest} of execution {u.ex.id} is missing")
+                cached = workflow_pb2.Workflow.FromString(definition)
+                if len(self._workflows) >= 512:
+                    self._workflows.pop(next(iter(self._workflows)))
+                self._workflows[digest] = cached
+            u.wf = cached
+        return u.wf
+
+    def _context(self, u: Unit, action: workflow_pb2.Action | None) -> dict[str, Any]:
+        ex = u.ex
+        ctx = build_context(
+            None,
+            None,
+            ex.vars,
+            {
+                "id": ex.id,
+                "automation_id": ex.automation_id,
+                "automation_version": ex.automation_version,
+                "contact_id": ex.contact_id,
+                "step_id": action.id if action is not None else "",
+                "position": ex.position or "",
+                "started_at": ex.started_at.isoformat() if ex.started_at else "",
+            },
+        )
+        ctx["contact"] = ex.contact
+        ctx["event"] = ex.trigger_event
+        return ctx
+
+    def _zone(self, u: Unit) -> Any:
+        wf = u.wf
+        return zone(str(u.ex.contact.get("timezone") or ""), wf.settings.timezone if wf else "")
+
+    def _quiet_hours_end(self, u: Unit) -> datetime | None:
+        wf = u.wf
+        if wf is None or not wf.settings.HasField("quiet_hours"):
+            return None
+        quiet = wf.settings.quiet_hours
+        if not quiet.start or not quiet.end:
+            return None
+        try:
+            return quiet_hours_end(u.now, quiet.start, quiet.end, self._zone(u))
+        except ValueError:
+            return None
+
+
+def step_key(execution_id: str, position: str, attempt: int) -> str:
+    """The idempotency key of one attempt of one step."""
+    return f"exec:{execution_id}:step:{position}:attempt:{attempt}"
+
+
+def apply_contact_changes(contact: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The snapshot with an action's ``contact_changes`` applied (see ``ActionResult``)."""
+    result = copy.deepcopy(dict(contact))
+    for key, add, remove in (("tags", "add_tags", "remove_tags"), ("lists", "add_lists", "remove_lists")):
+        values = list(result.get(key) or [])
+        for item in changes.get(add) or []:
+            if item not in values:
+                values.append(item)
+        dropped = set(changes.get(remove) or [])
+        result[key] = [item for item in values if item not in dropped]
+    fields = changes.get("fields")
+    if isinstance(fields, Mapping):
+        result["fields"] = {**(result.get("fields") or {}), **plain(dict(fields))}
+    if isinstance(changes.get("score"), int | float):
+        result["score"] = changes["score"]
+    if isinstance(changes.get("score_delta"), int | float):
+        result["score"] = (result.get("score") or 0) + changes["score_delta"]
+    for key in ("assigned_user", "assigned_team"):
+        if changes.get(key):
+            result[key] = changes[key]
+    return result
+
+
+def _may_drive(ex: Execution, driver: str) -> bool:
+    return ex.status in RUNNABLE and ex.wait_token is None and (not driver or driver == ex.driver_token)
+
+
+def _when(ts: Any) -> datetime | None:
+    """A set protobuf Timestamp as an aware datetime, else None."""
+    if ts is None or (ts.seconds == 0 and ts.nanos == 0):
+        return None
+    moment: datetime = ts.ToDatetime(tzinfo=UTC)
+    return moment
+
+
+def _ms(start: datetime, end: datetime) -> int:
+    return max(0, math.floor((end - start).total_seconds() * 1000))
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` as plain JSON (whole floats as ints); anything else JSON lacks becomes text."""
+    return plain(json.loads(json.dumps(value, default=str)))

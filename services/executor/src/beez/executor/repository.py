@@ -1,0 +1,259 @@
+"""Every query of the executor. Functions take the caller's session and never commit.
+
+Row locks: an execution's changes all happen under ``SELECT ... FOR UPDATE`` of its row
+(:func:`lock_execution`), so jobs, timers and RPCs touching one execution are serialized, and
+its step rows, timers and dead letters are only written while that lock is held. The timer
+loop locks timer rows only (``FOR UPDATE SKIP LOCKED``), never executions, so the two lock
+orders cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from beez.executor import models
+from beez.executor.messages import Outgoing
+from beez.executor.models import DeadLetter, Execution, ExecutionStep, Timer, WorkflowDefinition
+from beez.kit.bus.outbox import enqueue as outbox_enqueue
+
+
+async def enqueue(session: AsyncSession, outgoing: Outgoing) -> None:
+    """Writes a message to the outbox in the caller's transaction."""
+    await outbox_enqueue(
+        session,
+        models.outbox,
+        outgoing.subject,
+        outgoing.message,
+        msg_id=outgoing.msg_id,
+        org_id=outgoing.org_id,
+    )
+
+
+# --- workflows -------------------------------------------------------------------------------
+
+
+async def save_workflow(session: AsyncSession, digest: str, definition: bytes) -> None:
+    """Stores a workflow version once; the same content again changes nothing."""
+    await session.execute(
+        insert(WorkflowDefinition).values(digest=digest, definition=definition).on_conflict_do_nothing()
+    )
+
+
+async def load_workflow(session: AsyncSession, digest: str) -> bytes | None:
+    result = await session.execute(
+        select(WorkflowDefinition.definition).where(WorkflowDefinition.digest == digest)
+    )
+    return result.scalar_one_or_none()
+
+
+# --- executions ------------------------------------------------------------------------------
+
+
+async def insert_execution(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Inserts an execution unless one with its id exists; True when this call created it."""
+    result = await session.execute(
+        insert(Execution).values(**values).on_conflict_do_nothing().returning(Execution.id)
+    )
+    return result.first() is not None
+
+
+async def lock_execution(session: AsyncSession, execution_id: str) -> Execution | None:
+    """The execution, locked for the rest of the transaction."""
+    result = await session.execute(
+        select(Execution)
+        .where(Execution.id == execution_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def lock_org_execution(session: AsyncSession, org_id: str, execution_id: str) -> Execution | None:
+    """The organization's execution, locked; None when missing or another organization's."""
+    result = await session.execute(
+        select(Execution)
+        .where(Execution.id == execution_id, Execution.org_id == org_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def get_execution(session: AsyncSession, org_id: str, execution_id: str) -> Execution | None:
+    result = await session.execute(
+        select(Execution).where(Execution.id == execution_id, Execution.org_id == org_id)
+    )
+    return result.scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class ExecutionFilter:
+    """Which of an organization's executions to list, newest first."""
+
+    org_id: str
+    automation_id: str | None = None
+    contact_id: str | None = None
+    statuses: Sequence[str] = field(default_factory=tuple)
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+async def find_executions(
+    session: AsyncSession,
+    where: ExecutionFilter,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Execution]:
+    """A page of executions by ``(created_at, id)`` descending, after the cursor ``after``."""
+    query = select(Execution).where(Execution.org_id == where.org_id)
+    if where.automation_id:
+        query = query.where(Execution.automation_id == where.automation_id)
+    if where.contact_id:
+        query = query.where(Execution.contact_id == where.contact_id)
+    if where.statuses:
+        query = query.where(Execution.status.in_(list(where.statuses)))
+    if where.created_from is not None:
+        query = query.where(Execution.created_at >= where.created_from)
+    if where.created_to is not None:
+        query = query.where(Execution.created_at < where.created_to)
+    if after is not None:
+        query = query.where(tuple_(Execution.created_at, Execution.id) < tuple_(*after))
+    query = query.order_by(Execution.created_at.desc(), Execution.id.desc()).limit(limit)
+    return list((await session.execute(query)).scalars())
+
+
+# --- steps -----------------------------------------------------------------------------------
+
+
+async def latest_attempt(session: AsyncSession, execution_id: str, position: str) -> ExecutionStep | None:
+    """The newest attempt row of the step at ``position``."""
+    result = await session.execute(
+        select(ExecutionStep)
+        .where(ExecutionStep.execution_id == execution_id, ExecutionStep.position == position)
+        .order_by(ExecutionStep.attempt.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def step_by_key(session: AsyncSession, key: str) -> ExecutionStep | None:
+    result = await session.execute(
+        select(ExecutionStep)
+        .where(ExecutionStep.idempotency_key == key)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def add_step(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Inserts a step row unless its idempotency key exists; True when this call created it."""
+    result = await session.execute(
+        insert(ExecutionStep)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[ExecutionStep.idempotency_key])
+        .returning(ExecutionStep.seq)
+    )
+    return result.first() is not None
+
+
+async def steps_of(session: AsyncSession, execution_id: str) -> list[ExecutionStep]:
+    result = await session.execute(
+        select(ExecutionStep).where(ExecutionStep.execution_id == execution_id).order_by(ExecutionStep.seq)
+    )
+    return list(result.scalars())
+
+
+async def waiting_steps(session: AsyncSession, execution_id: str) -> list[ExecutionStep]:
+    """The execution's step rows still ``waiting`` (a wait step, or a wait for an event)."""
+    result = await session.execute(
+        select(ExecutionStep)
+        .where(ExecutionStep.execution_id == execution_id, ExecutionStep.status == "waiting")
+        .execution_options(populate_existing=True)
+    )
+    return list(result.scalars())
+
+
+# --- timers ----------------------------------------------------------------------------------
+
+
+async def add_timer(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(insert(Timer).values(**values))
+
+
+async def delete_timers(session: AsyncSession, execution_id: str) -> int:
+    result = cast(
+        CursorResult[Any], await session.execute(delete(Timer).where(Timer.execution_id == execution_id))
+    )
+    return int(result.rowcount)
+
+
+async def claim_due_timers(session: AsyncSession, now: datetime, limit: int) -> list[Timer]:
+    """Deletes and returns up to ``limit`` timers due at ``now``, skipping rows others hold."""
+    due = (
+        select(Timer.id)
+        .where(Timer.due_at <= now)
+        .order_by(Timer.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    result = await session.execute(delete(Timer).where(Timer.id.in_(due)).returning(Timer))
+    return list(result.scalars())
+
+
+@dataclass(frozen=True)
+class ScheduledRow:
+    """A timer with the execution it belongs to."""
+
+    timer: Timer
+    automation_id: str
+    contact_id: str
+
+
+async def find_timers(
+    session: AsyncSession,
+    org_id: str,
+    automation_id: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[ScheduledRow]:
+    """A page of the organization's timers by ``(due_at, id)`` ascending."""
+    query = (
+        select(Timer, Execution.automation_id, Execution.contact_id)
+        .join(Execution, Execution.id == Timer.execution_id)
+        .where(Timer.org_id == org_id)
+    )
+    if automation_id:
+        query = query.where(Execution.automation_id == automation_id)
+    if after is not None:
+        query = query.where(tuple_(Timer.due_at, Timer.id) > tuple_(*after))
+    query = query.order_by(Timer.due_at, Timer.id).limit(limit)
+    rows = (await session.execute(query)).all()
+    return [ScheduledRow(row[0], row[1], row[2]) for row in rows]
+
+
+async def get_timer(session: AsyncSession, org_id: str, timer_id: str) -> Timer | None:
+    result = await session.execute(select(Timer).where(Timer.id == timer_id, Timer.org_id == org_id))
+    return result.scalar_one_or_none()
+
+
+# --- dead letters ----------------------------------------------------------------------------
+
+
+async def add_dead_letter(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(insert(DeadLetter).values(**values))
+
+
+async def dead_letters_of(session: AsyncSession, execution_id: str) -> list[DeadLetter]:
+    result = await session.execute(
+        select(DeadLetter).where(DeadLetter.execution_id == execution_id).order_by(DeadLetter.id)
+    )
+    return list(result.scalars())

@@ -1,0 +1,105 @@
+"""The executor's pure parts: settings, concurrency split, job decoding, plugins, snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pytest
+
+from beez.api.messages.v1 import jobs_pb2
+from beez.executor.config import ExecutorSettings
+from beez.executor.consumers import JobConsumers, decode_job, split_concurrency
+from beez.executor.engine import Engine, apply_contact_changes
+from beez.executor.plugins import load_plugin, plugin_actions
+from beez.kit.bus.topology import Topology
+from beez.kit.bus.worker import PermanentError
+
+SAMPLE_ACTIONS = {"sample": object()}
+NOT_ACTIONS = ["sample"]
+
+
+def test_settings_read_nested_action_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BEEZ_ACTIONS__SMTP_PORT", "2525")
+    monkeypatch.setenv("BEEZ_JOB_CONCURRENCY", "20")
+    monkeypatch.setenv("BEEZ_ACTION_PLUGINS", '["tests.executor.engine.fakes:plugin"]')
+    settings = ExecutorSettings()
+    assert settings.actions.smtp_port == 2525
+    assert settings.job_concurrency == 20
+    assert settings.action_plugins == ["tests.executor.engine.fakes:plugin"]
+    assert (settings.job_timeout_s, settings.grpc_port) == (300.0, 50053)
+
+
+def test_concurrency_is_shared_by_priority_so_critical_has_the_most_slots() -> None:
+    assert split_concurrency(10) == {"critical": 4, "high": 3, "normal": 2, "low": 1}
+    assert split_concurrency(20) == {"critical": 8, "high": 6, "normal": 4, "low": 2}
+    assert split_concurrency(1) == {"critical": 1, "high": 1, "normal": 1, "low": 1}
+
+
+@dataclass
+class FakeMsg:
+    data: bytes
+
+
+def test_a_message_that_is_not_a_usable_job_is_dead_lettered_at_once() -> None:
+    with pytest.raises(PermanentError):
+        decode_job(cast(Any, FakeMsg(b"\xff\xff\xff")))
+    with pytest.raises(PermanentError):
+        decode_job(cast(Any, FakeMsg(jobs_pb2.Job(execution_id="e").SerializeToString())))
+    start_without_start = jobs_pb2.Job(
+        execution_id="e", organization_id="o", reason=jobs_pb2.JOB_REASON_START
+    )
+    with pytest.raises(PermanentError):
+        decode_job(cast(Any, FakeMsg(start_without_start.SerializeToString())))
+
+
+class SlowEngine:
+    async def handle(self, job: jobs_pb2.Job) -> None:
+        await asyncio.sleep(10)
+
+
+async def test_a_job_running_past_its_timeout_fails_the_attempt() -> None:
+    consumers = JobConsumers(cast(Any, None), Topology("t"), cast(Engine, SlowEngine()), job_timeout=0.05)
+    job = jobs_pb2.Job(execution_id="e", organization_id="o", reason=jobs_pb2.JOB_REASON_TIMER, token="x")
+    with pytest.raises(TimeoutError):
+        await consumers.handle(cast(Any, FakeMsg(job.SerializeToString())))
+    assert sorted(w.durable for w in consumers.workers) == [
+        "executor-jobs-critical",
+        "executor-jobs-high",
+        "executor-jobs-low",
+        "executor-jobs-normal",
+    ]
+
+
+def test_plugins_add_actions_and_bad_specs_are_refused() -> None:
+    settings = ExecutorSettings(action_plugins=["tests.executor.engine.fakes:plugin"])
+    assert {"test_record", "test_flaky", "send_email"} <= set(plugin_actions(settings))
+    assert load_plugin("tests.executor.engine.test_executor_units:SAMPLE_ACTIONS", settings) == SAMPLE_ACTIONS
+    with pytest.raises(ValueError, match=r"package\.module:name"):
+        load_plugin("no_colon", settings)
+    with pytest.raises(ValueError, match="not a mapping"):
+        load_plugin("tests.executor.engine.test_executor_units:NOT_ACTIONS", settings)
+
+
+def test_contact_changes_apply_to_the_snapshot() -> None:
+    contact = {"tags": ["lead", "old"], "lists": [], "score": 40, "fields": {"plan": "free", "city": "Lagos"}}
+    changed = apply_contact_changes(
+        contact,
+        {
+            "add_tags": ["vip", "lead"],
+            "remove_tags": ["old"],
+            "add_lists": ["Customers"],
+            "fields": {"plan": "pro"},
+            "score_delta": 5,
+            "assigned_team": "Success Team",
+        },
+    )
+    assert changed == {
+        "tags": ["lead", "vip"],
+        "lists": ["Customers"],
+        "score": 45,
+        "fields": {"plan": "pro", "city": "Lagos"},
+        "assigned_team": "Success Team",
+    }
+    assert contact["tags"] == ["lead", "old"]  # the input is left alone
