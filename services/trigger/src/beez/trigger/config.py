@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from beez.kit.settings import ServiceSettings
 
 
@@ -10,3 +12,57 @@ class TriggerSettings(ServiceSettings):
 
     service_name: str = "trigger"
     grpc_port: int = 50052
+
+    events_concurrency: int = Field(
+        default=64, ge=1, description="Events from events.> in hand at once (durable trigger-events)."
+    )
+    events_batch_max: int = Field(
+        default=64, ge=1, description="Most events from events.> of one organization per transaction."
+    )
+    automations_concurrency: int = Field(
+        default=4, ge=1, description="Automation changes projected at once (durable trigger-automations)."
+    )
+    waits_concurrency: int = Field(
+        default=8, ge=1, description="Wait registrations stored at once (durable trigger-waits)."
+    )
+    executions_concurrency: int = Field(
+        default=8,
+        ge=1,
+        description="Execution lifecycle events handled at once (durable trigger-executions).",
+    )
+    consumer_max_deliver: int = Field(
+        default=5, ge=1, description="Handler attempts per message before it goes to dlq.<durable>."
+    )
+    consumer_ack_wait_s: float = Field(
+        default=30.0, gt=0, description="Seconds before an unacknowledged message is redelivered."
+    )
+    publish_batch_max: int = Field(
+        default=500, ge=1, description="Most events one PublishEvents call may carry."
+    )
+    max_event_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="Largest serialized event accepted, in bytes."
+    )
+    list_page_size: int = Field(default=50, ge=1, description="ListEvents page size when none is asked.")
+    list_page_size_max: int = Field(default=200, ge=1, description="Largest ListEvents page.")
+    compiled_cache_size: int = Field(
+        default=2048, ge=16, description="Automation versions whose compiled trigger is kept in memory."
+    )
+    event_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description=(
+            "Days an event (and the enrollments of ended executions) stay in the history. An event "
+            "re-sent after that is no longer recognised as a duplicate."
+        ),
+    )
+    wait_tombstone_retention_s: float = Field(
+        default=86_400.0,
+        gt=0,
+        description=(
+            "Seconds a closed or expired wait is kept, so a late redelivery of its registration "
+            "cannot bring it back."
+        ),
+    )
+    maintenance_interval_s: float = Field(
+        default=300.0, gt=0, description="Seconds between purges of old events and closed waits."
+    )

@@ -1,6 +1,23 @@
-"""Tables of the ``trigger`` schema."""
+"""Tables of the ``trigger`` schema.
+
+* ``automation_index``: the projection of every automation the trigger has heard of (tombstones
+  for deleted ones), fed by ``automations.>``; matched by ``(org_id, event_type)`` while active.
+* ``events``: the event history, keyed ``(org_id, event_id)``; a known key is a duplicate.
+* ``enrollments``: one row per execution the trigger started; ``(automation_id, event_id)`` is
+  unique, so one event starts at most one execution per automation.
+* ``run_once``, ``automation_counters``, ``concurrency_slots``: the unique keys that enforce
+  ``runOnce``/``reentry: never``, ``maxExecutions`` and ``maxConcurrentPerContact``/``after_exit``.
+* ``waits``: registrations of wait_for_event, wait_until and goals; a closed row is a tombstone.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, Table, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import BYTEA, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from beez.kit.bus.inbox import inbox_table
 from beez.kit.bus.outbox import outbox_table
@@ -9,3 +26,164 @@ from beez.kit.db import make_metadata
 metadata = make_metadata("trigger")
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class AutomationIndex(Base):
+    """The current state of one automation, as last announced by the automation service.
+
+    ``revision`` only grows: a message not newer than the row changes nothing, so redelivered
+    and reordered announcements are harmless. A deleted automation stays as an inactive
+    tombstone (without its workflow) so an older upsert arriving late cannot revive it. The
+    settings columns copy what enrollment enforces; ``workflow`` is the version's
+    ``beez.api.workflow.v1.Workflow``, serialized.
+    """
+
+    __tablename__ = "automation_index"
+    __table_args__ = (
+        Index(
+            "ix_automation_index_org_id_event_type", "org_id", "event_type", postgresql_where=text("active")
+        ),
+    )
+
+    automation_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    org_id: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean)
+    deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    trigger_type: Mapped[str] = mapped_column(Text)
+    event_type: Mapped[str | None] = mapped_column(Text, comment="NULL: listens to no event type")
+    priority: Mapped[str] = mapped_column(Text)
+    run_once: Mapped[bool] = mapped_column(Boolean)
+    max_executions: Mapped[int] = mapped_column(Integer, comment="0: unlimited")
+    reentry: Mapped[str] = mapped_column(Text, comment="never, always, after_exit; empty: always")
+    max_concurrent_per_contact: Mapped[int] = mapped_column(Integer)
+    workflow: Mapped[bytes] = mapped_column(BYTEA)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EventRecord(Base):
+    """An event as received, with its organization, id and defaults filled in."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_org_id_received_at", "org_id", "received_at", "event_id"),
+        Index("ix_events_org_id_type_received_at", "org_id", "type", "received_at"),
+        Index("ix_events_org_id_contact_id_received_at", "org_id", "contact_id", "received_at"),
+        Index("ix_events_received_at", "received_at", postgresql_using="brin"),
+    )
+
+    org_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    event_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    type: Mapped[str] = mapped_column(Text)
+    contact_id: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[bytes] = mapped_column(BYTEA, comment="beez.api.messages.v1.Event, serialized")
+
+
+class Enrollment(Base):
+    """An execution the trigger decided to start.
+
+    ``start`` holds the ``ExecutionStart`` the job carries until the executor reports the
+    execution started (or ended), so that state never lives only in a message.
+    """
+
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("automation_id", "event_id"),
+        Index("ix_enrollments_org_id_event_id", "org_id", "event_id"),
+        Index("ix_enrollments_created_at", "created_at", postgresql_using="brin"),
+    )
+
+    execution_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    org_id: Mapped[str] = mapped_column(Text)
+    automation_id: Mapped[str] = mapped_column(Text)
+    automation_version: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[str] = mapped_column(Text)
+    contact_id: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    start: Mapped[bytes | None] = mapped_column(BYTEA, comment="ExecutionStart until the executor has it")
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(Text, comment="completed, failed or cancelled")
+
+
+class RunOnce(Base):
+    """A contact has run this automation (``runOnce`` or ``reentry: never``): never again."""
+
+    __tablename__ = "run_once"
+
+    automation_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    contact_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    execution_id: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AutomationCounter(Base):
+    """How many executions an automation has started, for ``maxExecutions``."""
+
+    __tablename__ = "automation_counters"
+
+    automation_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    started: Mapped[int] = mapped_column(BigInteger)
+
+
+class ConcurrencySlot(Base):
+    """One running execution of an automation for a contact; slots ``0..limit-1`` exist."""
+
+    __tablename__ = "concurrency_slots"
+    __table_args__ = (Index("ix_concurrency_slots_execution_id", "execution_id"),)
+
+    automation_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    contact_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)
+    execution_id: Mapped[str] = mapped_column(Text)
+    acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Wait(Base):
+    """A registered wait of an execution: open while ``closed_at`` is NULL.
+
+    A closed row (fired, cancelled, or its execution ended) is a tombstone: a registration
+    redelivered or reordered after its cancellation finds it and changes nothing.
+    """
+
+    __tablename__ = "waits"
+    __table_args__ = (
+        Index(
+            "ix_waits_org_id_contact_id", "org_id", "contact_id", postgresql_where=text("closed_at IS NULL")
+        ),
+        Index("ix_waits_execution_id", "execution_id"),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    org_id: Mapped[str] = mapped_column(Text)
+    execution_id: Mapped[str] = mapped_column(Text)
+    contact_id: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text, comment="event, until or goal")
+    event_type: Mapped[str] = mapped_column(Text, comment="empty: any event of the contact")
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    conditions: Mapped[list[Any]] = mapped_column(JSONB, comment="beez.api.workflow.v1.Condition JSON")
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_reason: Mapped[str | None] = mapped_column(Text, comment="fired, cancelled or execution_ended")
+
+
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+# The tables, for Core statements (the repository's queries skip the ORM's unit of work).
+automation_index = _table(AutomationIndex)
+events = _table(EventRecord)
+enrollments = _table(Enrollment)
+run_once = _table(RunOnce)
+automation_counters = _table(AutomationCounter)
+concurrency_slots = _table(ConcurrencySlot)
+waits = _table(Wait)

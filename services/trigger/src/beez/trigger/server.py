@@ -1,13 +1,19 @@
-"""Assembles the trigger service: its servicers, probes and background loops."""
+"""Assembles the trigger service: its servicer, probes and background loops."""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
 
 import grpc
 
 from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
 from beez.kit.grpc.server import ServerSpec
 from beez.kit.runtime import Runtime
-from beez.trigger import models
+from beez.trigger import consumers, maintenance, models
+from beez.trigger.config import TriggerSettings
+from beez.trigger.handlers import EventService
+from beez.trigger.ingest import Ingestor
 
 SERVICE_NAMES = [
     trigger_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
@@ -16,14 +22,60 @@ SERVICE_NAMES = [
 
 async def build(runtime: Runtime) -> ServerSpec:
     """The trigger service's part of the server."""
+    settings = runtime.settings
+    assert isinstance(settings, TriggerSettings)
+    ingestor = Ingestor(
+        runtime.db,
+        runtime.clock,
+        runtime.topology,
+        max_event_bytes=settings.max_event_bytes,
+        compiled_cache_size=settings.compiled_cache_size,
+    )
 
     def register(server: grpc.aio.Server) -> None:
-        event_service = trigger_pb2_grpc.EventServiceServicer()  # type: ignore[abstract]
+        event_service = EventService(
+            runtime.db,
+            ingestor,
+            batch_max=settings.publish_batch_max,
+            page_size=settings.list_page_size,
+            page_size_max=settings.list_page_size_max,
+        )
         trigger_pb2_grpc.add_EventServiceServicer_to_server(event_service, server)
+
+    def consumer(durable: str, factory: consumers.WorkerFactory) -> Callable[[], Awaitable[None]]:
+        """The background loop running one durable consumer once NATS is up.
+
+        When the server stops (cancelling its loops), the worker is stopped gracefully: it
+        fetches nothing more and lets the handlers in flight commit and ack, so a deploy does
+        not leave messages to be redelivered only after ``ack_wait``.
+        """
+
+        async def run() -> None:
+            await runtime.nats_ready.wait()
+            assert runtime.js is not None
+            worker = factory(runtime.js)
+            running = asyncio.create_task(worker.run())
+            try:
+                await asyncio.shield(running)
+            except asyncio.CancelledError:
+                await worker.stop()
+                raise
+
+        run.__qualname__ = durable
+        return run
+
+    factories = consumers.worker_factories(runtime.topology, settings, runtime.db, runtime.clock, ingestor)
+
+    async def housekeeping() -> None:
+        await maintenance.run(runtime.db, runtime.clock, settings)
 
     return ServerSpec(
         register=register,
         service_names=SERVICE_NAMES,
         probes={},
-        background=[runtime.outbox_relay(models.outbox)],
+        background=[
+            runtime.outbox_relay(models.outbox),
+            *(consumer(durable, factory) for durable, factory in factories.items()),
+            housekeeping,
+        ],
     )

@@ -1,0 +1,265 @@
+"""The trigger's JetStream consumers: events in, automation changes, wait registrations, lifecycle.
+
+Every consumer is a durable :class:`~beez.kit.bus.worker.PullWorker`: at-least-once delivery,
+explicit ack after the handler's transaction commits, bounded redelivery, and a dead letter on
+``dlq.<durable>`` for a message that can never be handled (raised as
+:class:`~beez.kit.bus.worker.PermanentError`). Each handler is idempotent by a key, written in
+its docstring, so a redelivery changes nothing. Organizations come from the subject, never from
+a body alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+from google.protobuf.message import DecodeError
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from beez.api.messages.v1.events_pb2 import Event
+from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ExecutionEvent, WaitRegistration
+from beez.kit.bus import headers as h
+from beez.kit.bus.inbox import message_id
+from beez.kit.bus.topology import Topology
+from beez.kit.bus.worker import Handler, PermanentError, PullWorker
+from beez.kit.clock import Clock
+from beez.kit.db import Database
+from beez.kit.grpc.errors import InvalidArgument
+from beez.trigger import service
+from beez.trigger.config import TriggerSettings
+from beez.trigger.index import InvalidChange
+from beez.trigger.ingest import EventBatcher, Ingestor
+from beez.trigger.waits import InvalidRegistration
+from beez.workflow.context import event_from_json
+from beez.workflow.errors import WorkflowError
+
+_ORG = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def subject_parts(topology: Topology, root: str, subject: str) -> tuple[str, str]:
+    """``(org, rest)`` of ``<prefix>.<root>.<org>.<rest>``; raises PermanentError otherwise."""
+    base = topology.subject(f"{root}.")
+    if not subject.startswith(base):
+        raise PermanentError(f"subject {subject!r} is not under {base!r}")
+    org, _, rest = subject[len(base) :].partition(".")
+    if not _ORG.match(org):
+        raise PermanentError(f"subject {subject!r} does not name a valid organization")
+    return org, rest
+
+
+def _body_org(subject_org: str, body_org: str, what: str) -> str:
+    if body_org and body_org != subject_org:
+        raise PermanentError(f"{what} of organization {body_org!r} published under {subject_org!r}")
+    return subject_org
+
+
+def decode_event(data: bytes, headers: Mapping[str, str]) -> Event:
+    """An event from protobuf bytes or from its JSON (either spelling of field names).
+
+    The ``Content-Type`` decides when it is given; an unlabelled payload is read as JSON when it
+    is a JSON object, else as protobuf (a serialized Event never starts with ``{``, but may start
+    with a newline, so sniffing alone is not enough).
+    """
+    content_type = headers.get(h.CONTENT_TYPE, "")
+    try:
+        if content_type.startswith(h.PROTOBUF_CONTENT_TYPE):
+            return Event.FromString(data)
+        if content_type.startswith("application/json"):
+            return event_from_json(data)
+        if data.lstrip()[:1] == b"{":
+            try:
+                return event_from_json(data)
+            except WorkflowError as exc:
+                try:
+                    return Event.FromString(data)
+                except DecodeError:
+                    raise exc from None
+        return Event.FromString(data)
+    except (DecodeError, WorkflowError) as exc:
+        raise PermanentError(f"undecodable event: {exc}") from exc
+
+
+class EventsConsumer:
+    """``events.<org>.<type>`` → ingestion (durable ``trigger-events``).
+
+    The organization is the subject's: the body's ``organizationId`` is overwritten, as over
+    gRPC, and a ``Beez-Org-Id`` header naming another organization is refused. The type is the
+    subject's when the body has none and must agree with it otherwise. Protobuf and JSON
+    payloads are both read (see :func:`decode_event`). An event without an id takes the
+    message's ``Nats-Msg-Id`` or, lacking one, its stream position, so every delivery of one
+    message is the same event.
+
+    Idempotent by ``(org, event id)``: the first delivery records the event and does its work
+    in one transaction; a redelivery (or the same event already published over gRPC) finds the
+    id and does nothing. Events handled at the same time share transactions (see
+    :class:`~beez.trigger.ingest.EventBatcher`); each message is acked only once its own event
+    is committed. Invalid events are dead-lettered at once.
+    """
+
+    def __init__(self, ingestor: Ingestor, batcher: EventBatcher, topology: Topology) -> None:
+        self._ingestor = ingestor
+        self._batcher = batcher
+        self._topology = topology
+
+    async def handle(self, msg: Msg) -> None:
+        org, subject_type = subject_parts(self._topology, "events", msg.subject)
+        headers = msg.headers or {}
+        _body_org(org, headers.get(h.ORG_ID, ""), "event")
+        event = decode_event(msg.data, headers)
+        if not event.type:
+            event.type = subject_type
+        elif event.type != subject_type:
+            raise PermanentError(f"event of type {event.type!r} published on {msg.subject!r}")
+        if not event.id:
+            event.id = message_id(msg)
+        try:
+            prepared = self._ingestor.prepare(org, [event], ["event"])
+        except InvalidArgument as exc:
+            problems = "; ".join(f"{v.field}: {v.description}" for v in exc.violations)
+            raise PermanentError(f"invalid event: {problems}") from exc
+        await self._batcher.submit(org, prepared[0])
+
+
+class AutomationsConsumer:
+    """``automations.<org>.changed`` → the automation index (durable ``trigger-automations``).
+
+    Idempotent by revision: an upsert applies only when the message's revision is newer than
+    the row's, so redelivered and out-of-order messages change nothing. No inbox is needed.
+    """
+
+    def __init__(self, db: Database, clock: Clock, topology: Topology) -> None:
+        self._db = db
+        self._clock = clock
+        self._topology = topology
+
+    async def handle(self, msg: Msg) -> None:
+        org, _ = subject_parts(self._topology, "automations", msg.subject)
+        try:
+            change = AutomationChanged.FromString(msg.data)
+        except DecodeError as exc:
+            raise PermanentError(f"undecodable AutomationChanged: {exc}") from exc
+        org = _body_org(org, change.organization_id, "automation change")
+        try:
+            await service.apply_automation_change(self._db, self._clock, change, org)
+        except InvalidChange as exc:
+            raise PermanentError(str(exc)) from exc
+
+
+class WaitsConsumer:
+    """``waits.<org>.<kind>`` → wait registrations and cancellations (durable ``trigger-waits``).
+
+    Idempotent by wait id: a registration never overwrites an existing row, and a cancellation
+    leaves a closed tombstone, so a registration redelivered (or arriving late, after its
+    cancellation or its execution's end) stays closed.
+    """
+
+    def __init__(self, db: Database, clock: Clock, topology: Topology) -> None:
+        self._db = db
+        self._clock = clock
+        self._topology = topology
+
+    async def handle(self, msg: Msg) -> None:
+        org, _ = subject_parts(self._topology, "waits", msg.subject)
+        try:
+            registration = WaitRegistration.FromString(msg.data)
+        except DecodeError as exc:
+            raise PermanentError(f"undecodable WaitRegistration: {exc}") from exc
+        org = _body_org(org, registration.organization_id, "wait registration")
+        try:
+            await service.apply_wait_registration(self._db, self._clock, registration, org)
+        except InvalidRegistration as exc:
+            raise PermanentError(str(exc)) from exc
+
+
+class ExecutionsConsumer:
+    """``executions.<org>.<event>`` → slots, enrollments and waits (durable ``trigger-executions``).
+
+    On completed, failed or cancelled: frees the execution's concurrency slots, marks its
+    enrollment ended and closes its waits; on started: drops the start payload the enrollment
+    kept. Other kinds are acknowledged untouched. Idempotent by execution id: every effect is
+    a delete or a guarded update that finds nothing to do the second time, so no inbox row
+    per lifecycle message is needed.
+    """
+
+    def __init__(self, db: Database, clock: Clock, topology: Topology) -> None:
+        self._db = db
+        self._clock = clock
+        self._topology = topology
+
+    async def handle(self, msg: Msg) -> None:
+        org, _ = subject_parts(self._topology, "executions", msg.subject)
+        try:
+            event = ExecutionEvent.FromString(msg.data)
+        except DecodeError as exc:
+            raise PermanentError(f"undecodable ExecutionEvent: {exc}") from exc
+        _body_org(org, event.organization_id, "execution event")
+        await service.apply_execution_event(self._db, self._clock, event)
+
+
+WorkerFactory = Callable[[JetStreamContext], PullWorker]
+"""Builds a consumer's worker once JetStream is connected."""
+
+
+def worker_factories(
+    topology: Topology,
+    settings: TriggerSettings,
+    db: Database,
+    clock: Clock,
+    ingestor: Ingestor,
+) -> dict[str, WorkerFactory]:
+    """The trigger's four durable consumers, by durable name."""
+
+    def factory(
+        stream: str, durable: str, subjects: str, handler: Handler, concurrency: int
+    ) -> WorkerFactory:
+        def build(js: JetStreamContext) -> PullWorker:
+            return PullWorker(
+                js,
+                topology,
+                stream=stream,
+                durable=durable,
+                subjects=subjects,
+                handler=handler,
+                concurrency=concurrency,
+                max_deliver=settings.consumer_max_deliver,
+                ack_wait=settings.consumer_ack_wait_s,
+                stop_timeout=settings.drain_grace_s,
+            )
+
+        return build
+
+    specs = [
+        factory(
+            "EVENTS",
+            "trigger-events",
+            "events.>",
+            EventsConsumer(ingestor, EventBatcher(ingestor, settings.events_batch_max), topology).handle,
+            settings.events_concurrency,
+        ),
+        factory(
+            "AUTOMATIONS",
+            "trigger-automations",
+            "automations.>",
+            AutomationsConsumer(db, clock, topology).handle,
+            settings.automations_concurrency,
+        ),
+        factory(
+            "WAITS",
+            "trigger-waits",
+            "waits.>",
+            WaitsConsumer(db, clock, topology).handle,
+            settings.waits_concurrency,
+        ),
+        factory(
+            "EXECUTIONS",
+            "trigger-executions",
+            "executions.>",
+            ExecutionsConsumer(db, clock, topology).handle,
+            settings.executions_concurrency,
+        ),
+    ]
+    return dict(zip(DURABLES, specs, strict=True))
+
+
+DURABLES = ("trigger-events", "trigger-automations", "trigger-waits", "trigger-executions")

@@ -1,0 +1,334 @@
+"""Ingestion: one function turns events into enrollments, start jobs and wait signals.
+
+Both ways in (the PublishEvent(s) RPCs and the ``events.>`` consumer) call :meth:`Ingestor.ingest`.
+For a list of events of one organization it runs ONE transaction (retried whole after a
+deadlock) which, per event in order (docs/decisions/0004):
+
+1. records the event in ``events`` keyed ``(org_id, event_id)``; a known key (or the same id
+   earlier in the list) is a duplicate: it is answered ``accepted=False`` and does nothing else;
+2. finds the active automations indexed under ``(org, type)`` (plus, for
+   ``automation.triggered``, the automation named by ``data.automation_id`` whatever its trigger
+   type), checks trigger filters on the event data and entry conditions on the event's context,
+   then takes the enrollment keys (see :class:`~beez.trigger.index.EnrollmentPolicy`) and the
+   enrollment row, unique ``(automation_id, event_id)``;
+3. writes ``Job{START}`` for each enrollment to the outbox;
+4. matches the event against the open waits of its contact, closes each matching wait and
+   writes ``Job{SIGNAL}`` for it.
+
+Events of one list share one transaction, and later events see what earlier ones did (a slot
+taken, a wait closed), so per-event semantics are those of one transaction per event, at a
+fraction of the round trips.
+
+``automation.triggered`` starts its target through the same settings and entry conditions,
+but not the target's trigger filters, which describe the target's own trigger event.
+
+Events without a contact id start contact-less executions: runOnce, reentry and
+maxConcurrentPerContact need a contact and do not apply; maxExecutions does. They match no
+waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from beez.api.messages.v1.events_pb2 import Event
+from beez.api.messages.v1.jobs_pb2 import ExecutionStart
+from beez.kit.bus.topology import Topology
+from beez.kit.clock import Clock
+from beez.kit.db import Database
+from beez.kit.grpc.errors import FieldViolation, InvalidArgument
+from beez.kit.logging import get_logger
+from beez.kit.telemetry import tracer
+from beez.trigger.ids import new_execution_id
+from beez.trigger.index import AUTOMATION_TRIGGERED, CompiledTriggers, enrollment_policy
+from beez.trigger.jobs import Outgoing, signal_job, start_job
+from beez.trigger.repository import IndexedAutomation, NewEnrollment, Repository, transactional
+from beez.trigger.validation import normalize_event
+from beez.trigger.waits import OpenWait, WaitMatcher
+from beez.workflow.context import build_context
+from beez.workflow.model import struct_to_dict
+
+log = get_logger(__name__)
+_tracer = tracer(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    """What became of one event."""
+
+    event_id: str
+    accepted: bool
+    execution_ids: tuple[str, ...] = ()
+    signals: int = 0
+
+
+class Ingestor:
+    """Validates and ingests events; one instance per process (it holds the compiled caches)."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        topology: Topology,
+        *,
+        max_event_bytes: int,
+        compiled_cache_size: int,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._topology = topology
+        self._max_event_bytes = max_event_bytes
+        self.triggers = CompiledTriggers(compiled_cache_size)
+        self.waits = WaitMatcher()
+
+    def prepare(self, org_id: str, events: Sequence[Event], paths: Sequence[str]) -> list[Event]:
+        """Completed copies of ``events``; raises InvalidArgument listing every problem.
+
+        ``paths`` name each event in violations (``events[3]``); nothing is written.
+        """
+        now = self._clock.now()
+        prepared: list[Event] = []
+        violations: list[FieldViolation] = []
+        for event, path in zip(events, paths, strict=True):
+            normalized, problems = normalize_event(event, org_id, now, path, self._max_event_bytes)
+            prepared.append(normalized)
+            violations.extend(problems)
+        if violations:
+            raise InvalidArgument(f"{len(violations)} invalid field(s) in the events", violations)
+        return prepared
+
+    async def ingest(self, org_id: str, events: Sequence[Event]) -> list[Ingested]:
+        """Ingests prepared events of ``org_id`` in one transaction; one result per event, in order."""
+        with _tracer.start_as_current_span(
+            "trigger.ingest", attributes={"beez.org_id": org_id, "beez.events": len(events)}
+        ):
+            results = await transactional(self._db, lambda repo: self._ingest(repo, org_id, events))
+        started = sum(len(r.execution_ids) for r in results)
+        signals = sum(r.signals for r in results)
+        if started or signals:
+            log.info("events ingested", org_id=org_id, events=len(events), started=started, signals=signals)
+        return results
+
+    async def _ingest(self, repo: Repository, org_id: str, events: Sequence[Event]) -> list[Ingested]:
+        now = self._clock.now()
+        seen: set[str] = set()
+        unique: list[Event] = []
+        for event in events:
+            if event.id not in seen:
+                seen.add(event.id)
+                unique.append(event)
+        new_ids = await repo.record_events(org_id, unique, now)
+        fresh = [event for event in unique if event.id in new_ids]
+        outcomes: dict[str, Ingested] = {}
+        if fresh:
+            targets = {_triggered_automation(event) for event in fresh} - {None}
+            automations = await repo.active_automations(
+                org_id, {event.type for event in fresh}, [t for t in targets if t is not None]
+            )
+            by_type: dict[str, list[IndexedAutomation]] = defaultdict(list)
+            by_id: dict[str, IndexedAutomation] = {}
+            for automation in automations:
+                by_id[automation.automation_id] = automation
+                if automation.event_type:
+                    by_type[automation.event_type].append(automation)
+            waits: dict[str, list[OpenWait]] = defaultdict(list)
+            for wait in await repo.open_waits(org_id, {event.contact_id for event in fresh}, now):
+                waits[wait.contact_id].append(wait)
+            closed: set[str] = set()
+            outgoing: list[Outgoing] = []
+            for event in fresh:
+                data = struct_to_dict(event.data)
+                context = build_context(event, None)
+                execution_ids = await self._start(
+                    repo, org_id, event, data, context, by_type, by_id, outgoing, now
+                )
+                signals = await self._signal(
+                    repo, org_id, event, data, context, waits.get(event.contact_id, []), closed, outgoing, now
+                )
+                outcomes[event.id] = Ingested(event.id, True, tuple(execution_ids), signals)
+            await repo.enqueue(outgoing)
+        results: list[Ingested] = []
+        for event in events:
+            outcome = outcomes.pop(event.id, None)  # a repeated id is accepted once, the first time
+            results.append(outcome or Ingested(event.id, False))
+        return results
+
+    async def _start(
+        self,
+        repo: Repository,
+        org_id: str,
+        event: Event,
+        data: dict[str, Any],
+        context: dict[str, Any],
+        by_type: dict[str, list[IndexedAutomation]],
+        by_id: dict[str, IndexedAutomation],
+        outgoing: list[Outgoing],
+        now: datetime,
+    ) -> list[str]:
+        candidates: dict[str, tuple[IndexedAutomation, bool]] = {}
+        for automation in by_type.get(event.type, []):
+            candidates[automation.automation_id] = (automation, True)
+        target = _triggered_automation(event)
+        if target is not None and target in by_id and target not in candidates:
+            candidates[target] = (by_id[target], False)
+        started: list[str] = []
+        for automation, check_filters in candidates.values():
+            compiled = self.triggers.get(automation.automation_id, automation.version, automation.workflow)
+            if check_filters and not compiled.filters_hold(data):
+                continue
+            if not compiled.conditions_hold(context, now):
+                continue
+            policy = enrollment_policy(
+                automation.run_once,
+                automation.reentry,
+                automation.max_concurrent_per_contact,
+                automation.max_executions,
+            )
+            contact = event.contact_id or None
+            execution_id = new_execution_id()
+            start = ExecutionStart(
+                automation_id=automation.automation_id,
+                automation_version=automation.version,
+                workflow=compiled.workflow,
+                event=event,
+                contact_id=event.contact_id,
+                priority=automation.priority,
+            )
+            start.created_at.FromDatetime(now)
+            enrolled = await repo.enroll(
+                NewEnrollment(
+                    execution_id=execution_id,
+                    org_id=org_id,
+                    automation_id=automation.automation_id,
+                    automation_version=automation.version,
+                    event_id=event.id,
+                    contact_id=contact,
+                    priority=automation.priority,
+                    created_at=now,
+                    start=start.SerializeToString(),
+                ),
+                once_contact=contact if policy.once_per_contact else None,
+                slot_contact=contact if policy.slots_per_contact is not None else None,
+                slots=policy.slots_per_contact or 0,
+                max_executions=policy.max_executions,
+            )
+            if enrolled:
+                outgoing.append(start_job(self._topology, org_id, execution_id, start, now))
+                started.append(execution_id)
+        return started
+
+    async def _signal(
+        self,
+        repo: Repository,
+        org_id: str,
+        event: Event,
+        data: dict[str, Any],
+        context: dict[str, Any],
+        waits: list[OpenWait],
+        closed: set[str],
+        outgoing: list[Outgoing],
+        now: datetime,
+    ) -> int:
+        fired = 0
+        for wait in waits:
+            if wait.id in closed:
+                continue
+            signal = self.waits.signal(wait, event.type, data, context, now)
+            if signal is None:
+                continue
+            closed.add(wait.id)
+            if await repo.close_wait(wait.id, "fired", now):
+                outgoing.append(
+                    signal_job(
+                        self._topology, org_id, wait.execution_id, wait.id, signal, event, wait.priority, now
+                    )
+                )
+                fired += 1
+        return fired
+
+
+def _triggered_automation(event: Event) -> str | None:
+    """The automation an ``automation.triggered`` event names, if any."""
+    if event.type != AUTOMATION_TRIGGERED:
+        return None
+    value = event.data.fields.get("automation_id")
+    if value is None or value.WhichOneof("kind") != "string_value" or not value.string_value:
+        return None
+    return value.string_value
+
+
+class EventBatcher:
+    """Groups events that arrive concurrently for one organization into one ingestion.
+
+    The events consumer runs many handlers at once, each with one message. Each handler
+    submits its event here and waits for its own outcome. Per organization at most one
+    ingestion runs at a time: whatever arrives meanwhile waits and goes into the next one, up
+    to ``max_batch`` events. An idle organization is served at once, a busy one in batches,
+    with one transaction per batch instead of one per event; and since an organization's
+    batches never overlap, they never deadlock one another.
+
+    A batch whose transaction fails is retried one event at a time, so one event that keeps
+    failing (and goes to the dead-letter queue) never takes the others of its batch with it.
+    """
+
+    def __init__(self, ingestor: Ingestor, max_batch: int) -> None:
+        self._ingestor = ingestor
+        self._max_batch = max_batch
+        self._queues: dict[str, list[tuple[Event, asyncio.Future[Ingested]]]] = {}
+        self._running: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def submit(self, org_id: str, event: Event) -> Ingested:
+        """Ingests a prepared event of ``org_id``; raises what its ingestion raised."""
+        future: asyncio.Future[Ingested] = asyncio.get_running_loop().create_future()
+        self._queues.setdefault(org_id, []).append((event, future))
+        if org_id not in self._running:
+            self._running.add(org_id)
+            task = asyncio.create_task(self._drain(org_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await future
+
+    async def _drain(self, org_id: str) -> None:
+        try:
+            await asyncio.sleep(0)  # let handlers started by the same fetch join the first batch
+            while queue := self._queues.get(org_id):
+                batch, self._queues[org_id] = queue[: self._max_batch], queue[self._max_batch :]
+                await self._ingest(org_id, batch)
+        except BaseException:
+            for _, future in self._queues.pop(org_id, []):
+                future.cancel()
+            raise
+        finally:
+            self._running.discard(org_id)
+            if not self._queues.get(org_id):
+                self._queues.pop(org_id, None)
+
+    async def _ingest(self, org_id: str, batch: list[tuple[Event, asyncio.Future[Ingested]]]) -> None:
+        try:
+            outcomes = await self._ingestor.ingest(org_id, [event for event, _ in batch])
+        except asyncio.CancelledError:
+            for _, future in batch:
+                future.cancel()
+            raise
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0][1], exc)
+                return
+            log.warning("batch ingestion failed; retrying its events one by one", error=repr(exc))
+            for item in batch:
+                await self._ingest(org_id, [item])
+            return
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if not future.done():
+                future.set_result(outcome)
+
+
+def _settle(future: asyncio.Future[Ingested], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)

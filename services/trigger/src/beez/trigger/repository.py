@@ -1,0 +1,602 @@
+"""Every query of the trigger service.
+
+A :class:`Repository` works inside the caller's transaction (the connection of a session from
+``Database.transaction()``) and never commits. :func:`transactional` runs a unit of work and
+retries it when PostgreSQL aborted it for a deadlock or a serialization failure, which
+concurrent enrollments on the same keys can cause; a retried unit starts from scratch.
+
+Queries are Core statements on the tables of :mod:`beez.trigger.models`, run on the session's
+connection: the hot path runs a few of them per event and gains nothing from the ORM. The
+statements run per enrollment are built once, with bind parameters, which halves their cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from beez.api.messages.v1.events_pb2 import Event
+from beez.kit.bus import headers as h
+from beez.kit.bus.outbox import outbox_channel
+from beez.kit.db import Database
+from beez.kit.logging import get_logger
+from beez.kit.telemetry import inject_headers
+from beez.trigger import models
+from beez.trigger.index import IndexEntry
+from beez.trigger.jobs import Outgoing
+from beez.trigger.models import (
+    automation_counters,
+    automation_index,
+    concurrency_slots,
+    enrollments,
+    events,
+    run_once,
+    waits,
+)
+from beez.trigger.waits import OpenWait, Registration
+
+log = get_logger(__name__)
+
+T = TypeVar("T")
+
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+"""deadlock_detected, serialization_failure."""
+
+OUTBOX_CHUNK = 1000
+"""Outbox rows per INSERT."""
+
+
+async def transactional(db: Database, work: Callable[[Repository], Awaitable[T]], attempts: int = 5) -> T:
+    """Runs ``work`` in one transaction, retrying it after a deadlock or serialization failure."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with db.transaction() as session:
+                return await work(await Repository.of(session))
+        except DBAPIError as exc:
+            sqlstate = getattr(exc.orig, "sqlstate", None)
+            if sqlstate not in RETRYABLE_SQLSTATES or attempt == attempts:
+                raise
+            log.info("transaction aborted by the database; retrying", sqlstate=sqlstate, attempt=attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedAutomation:
+    """An active automation as matching needs it."""
+
+    automation_id: str
+    version: int
+    event_type: str | None
+    priority: str
+    run_once: bool
+    max_executions: int
+    reentry: str
+    max_concurrent_per_contact: int
+    workflow: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class NewEnrollment:
+    """The enrollment row of an execution about to start."""
+
+    execution_id: str
+    org_id: str
+    automation_id: str
+    automation_version: int
+    event_id: str
+    contact_id: str | None
+    priority: str
+    created_at: datetime
+    start: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event of the history."""
+
+    event_id: str
+    payload: bytes
+    received_at: datetime
+
+
+def _param(name: str, type_: Any = Text) -> Any:
+    return bindparam(name, type_=type_)
+
+
+_TAKE_RUN_ONCE = (
+    pg_insert(run_once)
+    .values(
+        automation_id=_param("automation_id"),
+        contact_id=_param("contact_id"),
+        execution_id=_param("execution_id"),
+        created_at=_param("now", DateTime(timezone=True)),
+    )
+    .on_conflict_do_nothing()
+    .returning(run_once.c.automation_id)
+)
+_GIVE_RUN_ONCE = delete(run_once).where(
+    run_once.c.automation_id == _param("automation_id"), run_once.c.contact_id == _param("contact_id")
+)
+
+_series = func.generate_series(0, _param("slots", Integer) - 1).table_valued("slot").render_derived("s")
+_held = (
+    select(concurrency_slots.c.slot)
+    .where(
+        concurrency_slots.c.automation_id == _param("automation_id"),
+        concurrency_slots.c.contact_id == _param("contact_id"),
+        concurrency_slots.c.slot == _series.c.slot,
+    )
+    .exists()
+)
+_TAKE_SLOT = (
+    pg_insert(concurrency_slots)
+    .from_select(
+        ["automation_id", "contact_id", "slot", "execution_id", "acquired_at"],
+        select(
+            _param("automation_id"),
+            _param("contact_id"),
+            _series.c.slot,
+            _param("execution_id"),
+            _param("now", DateTime(timezone=True)),
+        )
+        .where(~_held)
+        .order_by(_series.c.slot)
+        .limit(1),
+    )
+    .on_conflict_do_nothing()
+    .returning(concurrency_slots.c.slot)
+)
+"""Takes the lowest free slot below ``slots``; nothing when none is free or it was just taken."""
+_SLOTS_HELD = select(func.count()).where(
+    concurrency_slots.c.automation_id == _param("automation_id"),
+    concurrency_slots.c.contact_id == _param("contact_id"),
+)
+_GIVE_SLOT = delete(concurrency_slots).where(concurrency_slots.c.execution_id == _param("execution_id"))
+
+_count = pg_insert(automation_counters).values(automation_id=_param("automation_id"), started=1)
+_TAKE_COUNT = _count.on_conflict_do_update(
+    index_elements=[automation_counters.c.automation_id],
+    set_={"started": automation_counters.c.started + 1},
+    where=automation_counters.c.started < _param("max_executions", Integer),
+).returning(automation_counters.c.started)
+_GIVE_COUNT = (
+    update(automation_counters)
+    .where(automation_counters.c.automation_id == _param("automation_id"))
+    .values(started=automation_counters.c.started - 1)
+)
+
+_ENROLL = (
+    pg_insert(enrollments)
+    .values(
+        execution_id=_param("execution_id"),
+        org_id=_param("org_id"),
+        automation_id=_param("automation_id"),
+        automation_version=_param("automation_version", Integer),
+        event_id=_param("event_id"),
+        contact_id=_param("contact_id"),
+        priority=_param("priority"),
+        created_at=_param("now", DateTime(timezone=True)),
+        start=_param("start", enrollments.c.start.type),
+    )
+    .on_conflict_do_nothing()
+    .returning(enrollments.c.execution_id)
+)
+
+_CLOSE_WAIT = (
+    update(waits)
+    .where(waits.c.id == _param("wait_id"), waits.c.closed_at.is_(None))
+    .values(closed_at=_param("now", DateTime(timezone=True)), closed_reason=_param("reason"))
+    .returning(waits.c.id)
+)
+
+
+class Repository:
+    """The trigger's queries, bound to one transaction's connection."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    @classmethod
+    async def of(cls, session: AsyncSession) -> Repository:
+        """The repository of ``session``'s transaction."""
+        return cls(await session.connection())
+
+    # --- automation index ----------------------------------------------------------------
+
+    async def upsert_automation(self, entry: IndexEntry, now: datetime) -> bool:
+        """Stores ``entry`` unless the row already has this revision or a newer one."""
+        values = {
+            "automation_id": entry.automation_id,
+            "org_id": entry.org_id,
+            "revision": entry.revision,
+            "version": entry.version,
+            "active": entry.active,
+            "deleted": entry.deleted,
+            "trigger_type": entry.trigger_type,
+            "event_type": entry.event_type,
+            "priority": entry.priority,
+            "run_once": entry.run_once,
+            "max_executions": entry.max_executions,
+            "reentry": entry.reentry,
+            "max_concurrent_per_contact": entry.max_concurrent_per_contact,
+            "workflow": entry.workflow,
+            "updated_at": now,
+        }
+        t = automation_index
+        stmt = pg_insert(t).values(values)
+        update_values = {key: stmt.excluded[key] for key in values if key != "automation_id"}
+        upsert = stmt.on_conflict_do_update(
+            index_elements=[t.c.automation_id],
+            set_=update_values,
+            where=and_(t.c.revision < stmt.excluded.revision, t.c.org_id == stmt.excluded.org_id),
+        ).returning(t.c.automation_id)
+        return (await self.conn.execute(upsert)).first() is not None
+
+    async def active_automations(
+        self, org_id: str, event_types: Iterable[str], automation_ids: Iterable[str]
+    ) -> list[IndexedAutomation]:
+        """Active automations of ``org_id`` listening to one of ``event_types``, or named."""
+        t = automation_index
+        types, ids = sorted(set(event_types)), sorted(set(automation_ids))
+        wanted = []
+        if types:
+            wanted.append(t.c.event_type.in_(types))
+        if ids:
+            wanted.append(t.c.automation_id.in_(ids))
+        if not wanted:
+            return []
+        rows = await self.conn.execute(
+            select(
+                t.c.automation_id,
+                t.c.version,
+                t.c.event_type,
+                t.c.priority,
+                t.c.run_once,
+                t.c.max_executions,
+                t.c.reentry,
+                t.c.max_concurrent_per_contact,
+                t.c.workflow,
+            )
+            .where(t.c.org_id == org_id, t.c.active, or_(*wanted))
+            .order_by(t.c.automation_id)
+        )
+        return [IndexedAutomation(*row) for row in rows]
+
+    # --- events ---------------------------------------------------------------------------
+
+    async def record_events(self, org_id: str, batch: Sequence[Event], received_at: datetime) -> set[str]:
+        """Records the events not seen before; returns the ids of those that were new."""
+        if not batch:
+            return set()
+        rows = [
+            {
+                "org_id": org_id,
+                "event_id": event.id,
+                "type": event.type,
+                "contact_id": event.contact_id or None,
+                "occurred_at": event.occurred_at.ToDatetime(tzinfo=received_at.tzinfo),
+                "received_at": received_at,
+                "payload": event.SerializeToString(),
+            }
+            for event in batch
+        ]
+        stmt = pg_insert(events).values(rows).on_conflict_do_nothing().returning(events.c.event_id)
+        return set((await self.conn.scalars(stmt)).all())
+
+    async def list_events(
+        self,
+        org_id: str,
+        *,
+        type_: str,
+        contact_id: str,
+        since: datetime | None,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[StoredEvent]:
+        """Events of ``org_id``, newest first, optionally filtered, after the ``before`` cursor."""
+        t = events
+        query = select(t.c.event_id, t.c.payload, t.c.received_at).where(t.c.org_id == org_id)
+        if type_:
+            query = query.where(t.c.type == type_)
+        if contact_id:
+            query = query.where(t.c.contact_id == contact_id)
+        if since is not None:
+            query = query.where(t.c.received_at >= since)
+        if before is not None:
+            query = query.where(tuple_(t.c.received_at, t.c.event_id) < tuple_(*before))
+        query = query.order_by(t.c.received_at.desc(), t.c.event_id.desc()).limit(limit)
+        return [StoredEvent(*row) for row in await self.conn.execute(query)]
+
+    async def executions_started_by(self, org_id: str, event_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The executions each event started, oldest first."""
+        if not event_ids:
+            return {}
+        t = enrollments
+        rows = await self.conn.execute(
+            select(t.c.event_id, t.c.execution_id)
+            .where(t.c.org_id == org_id, t.c.event_id.in_(list(event_ids)))
+            .order_by(t.c.created_at, t.c.execution_id)
+        )
+        started: dict[str, list[str]] = {}
+        for event_id, execution_id in rows:
+            started.setdefault(event_id, []).append(execution_id)
+        return started
+
+    # --- enrollment -----------------------------------------------------------------------
+
+    async def enroll(
+        self,
+        enrollment: NewEnrollment,
+        *,
+        once_contact: str | None,
+        slot_contact: str | None,
+        slots: int,
+        max_executions: int,
+    ) -> bool:
+        """Takes every key the enrollment needs, then inserts it; all or nothing.
+
+        ``once_contact``: take ``run_once (automation, contact)``; ``slot_contact``: take a free
+        slot among ``0..slots-1`` for that contact; ``max_executions`` > 0: bump the counter
+        unless it reached the limit; finally the enrollment row, unique per (automation, event).
+        Concurrent transactions on the same keys wait for each other on the unique indexes, so
+        limits hold under any concurrency.
+
+        When a key is refused, the keys already taken are given back by compensating statements
+        in the same transaction rather than a savepoint: a batch of events would otherwise open
+        hundreds of subtransactions, which PostgreSQL handles poorly (subxid cache overflow).
+        """
+        keys = {
+            "automation_id": enrollment.automation_id,
+            "execution_id": enrollment.execution_id,
+            "now": enrollment.created_at,
+        }
+        undo: list[tuple[Any, dict[str, Any]]] = []
+        if once_contact is not None:
+            once = {**keys, "contact_id": once_contact}
+            if not await self._wrote(_TAKE_RUN_ONCE, once):
+                return False
+            undo.append((_GIVE_RUN_ONCE, once))
+        if slot_contact is not None:
+            if not await self._take_slot({**keys, "contact_id": slot_contact, "slots": slots}):
+                return await self._undo(undo)
+            undo.append((_GIVE_SLOT, keys))
+        if max_executions > 0:
+            if not await self._wrote(_TAKE_COUNT, {**keys, "max_executions": max_executions}):
+                return await self._undo(undo)
+            undo.append((_GIVE_COUNT, keys))
+        row = {
+            **keys,
+            "org_id": enrollment.org_id,
+            "automation_version": enrollment.automation_version,
+            "event_id": enrollment.event_id,
+            "contact_id": enrollment.contact_id,
+            "priority": enrollment.priority,
+            "start": enrollment.start,
+        }
+        if not await self._wrote(_ENROLL, row):
+            return await self._undo(undo)
+        return True
+
+    async def _wrote(self, stmt: Any, params: dict[str, Any]) -> bool:
+        """Runs an ``INSERT``/``UPDATE ... RETURNING``; True when it wrote a row."""
+        return (await self.conn.execute(stmt, params)).first() is not None
+
+    async def _undo(self, statements: list[tuple[Any, dict[str, Any]]]) -> bool:
+        """Gives back the keys taken so far, newest first; returns False (not enrolled)."""
+        for stmt, params in reversed(statements):
+            await self.conn.execute(stmt, params)
+        return False
+
+    async def _take_slot(self, params: dict[str, Any]) -> bool:
+        """Takes the lowest free slot; retries when a concurrent transaction took it first."""
+        for _ in range(params["slots"]):
+            if await self._wrote(_TAKE_SLOT, params):
+                return True
+            held = await self.conn.scalar(_SLOTS_HELD, params)
+            if held is None or held >= params["slots"]:
+                return False
+        return False
+
+    # --- execution lifecycle --------------------------------------------------------------
+
+    async def execution_started(self, execution_id: str) -> None:
+        """The executor has the execution: the enrollment no longer needs the start payload."""
+        t = enrollments
+        await self.conn.execute(
+            update(t).where(t.c.execution_id == execution_id, t.c.start.is_not(None)).values(start=None)
+        )
+
+    async def execution_ended(self, execution_id: str, outcome: str, now: datetime) -> None:
+        """Marks the enrollment ended, frees its slots and closes its waits (idempotent).
+
+        The enrollment row is updated first: a wait registration being stored concurrently
+        holds it ``FOR SHARE`` (see :meth:`register_wait`), so either that registration sees
+        the end and stores a tombstone, or this transaction's later statements see its wait.
+        """
+        await self.conn.execute(
+            update(enrollments)
+            .where(enrollments.c.execution_id == execution_id, enrollments.c.ended_at.is_(None))
+            .values(ended_at=now, outcome=outcome, start=None)
+        )
+        await self.conn.execute(
+            delete(concurrency_slots).where(concurrency_slots.c.execution_id == execution_id)
+        )
+        await self.conn.execute(
+            update(waits)
+            .where(waits.c.execution_id == execution_id, waits.c.closed_at.is_(None))
+            .values(closed_at=now, closed_reason="execution_ended")
+        )
+
+    # --- waits ----------------------------------------------------------------------------
+
+    async def register_wait(self, wait: Registration, now: datetime) -> bool:
+        """Stores a registration unless its id is known (open, fired or cancelled); True if stored.
+
+        A registration for an execution that has already ended is stored closed.
+        """
+        ended_at = await self.conn.scalar(
+            select(enrollments.c.ended_at)
+            .where(enrollments.c.execution_id == wait.execution_id)
+            .with_for_update(read=True)
+        )
+        inserted = await self.conn.execute(
+            pg_insert(waits)
+            .values(
+                id=wait.id,
+                org_id=wait.org_id,
+                execution_id=wait.execution_id,
+                contact_id=wait.contact_id,
+                kind=wait.kind,
+                event_type=wait.event_type,
+                filters=wait.filters,
+                conditions=wait.conditions,
+                expires_at=wait.expires_at,
+                registered_at=now,
+                closed_at=ended_at,
+                closed_reason="execution_ended" if ended_at is not None else None,
+            )
+            .on_conflict_do_nothing()
+            .returning(waits.c.id)
+        )
+        return inserted.first() is not None
+
+    async def cancel_wait(self, wait: Registration, now: datetime) -> None:
+        """Closes the wait, leaving a tombstone even when its registration has not arrived yet."""
+        stmt = pg_insert(waits).values(
+            id=wait.id,
+            org_id=wait.org_id,
+            execution_id=wait.execution_id,
+            contact_id=wait.contact_id,
+            kind=wait.kind,
+            event_type=wait.event_type,
+            filters={},
+            conditions=[],
+            expires_at=wait.expires_at,
+            registered_at=now,
+            closed_at=now,
+            closed_reason="cancelled",
+        )
+        await self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[waits.c.id],
+                set_={"closed_at": now, "closed_reason": "cancelled"},
+                where=waits.c.closed_at.is_(None),
+            )
+        )
+
+    async def open_waits(self, org_id: str, contact_ids: Iterable[str], now: datetime) -> list[OpenWait]:
+        """The open, unexpired waits of these contacts, with their execution's job priority."""
+        contacts = sorted({c for c in contact_ids if c})
+        if not contacts:
+            return []
+        w, e = waits, enrollments
+        rows = await self.conn.execute(
+            select(
+                w.c.id,
+                w.c.execution_id,
+                w.c.contact_id,
+                w.c.kind,
+                w.c.event_type,
+                w.c.filters,
+                w.c.conditions,
+                w.c.expires_at,
+                func.coalesce(e.c.priority, literal("normal")),
+            )
+            .select_from(w.outerjoin(e, e.c.execution_id == w.c.execution_id))
+            .where(
+                w.c.org_id == org_id,
+                w.c.contact_id.in_(contacts),
+                w.c.closed_at.is_(None),
+                or_(w.c.expires_at.is_(None), w.c.expires_at > now),
+            )
+            .order_by(w.c.registered_at, w.c.id)
+        )
+        return [OpenWait(*row) for row in rows]
+
+    async def close_wait(self, wait_id: str, reason: str, now: datetime) -> bool:
+        """Closes an open wait; False when another transaction closed it first."""
+        return await self._wrote(_CLOSE_WAIT, {"wait_id": wait_id, "now": now, "reason": reason})
+
+    # --- outbox ---------------------------------------------------------------------------
+
+    async def enqueue(self, messages: Sequence[Outgoing]) -> None:
+        """Writes ``messages`` to the outbox in one statement and wakes the relay on commit.
+
+        The rows are what :func:`beez.kit.bus.outbox.enqueue` writes one at a time (payload,
+        content type, trace context, ``Nats-Msg-Id``, organization).
+        """
+        if not messages:
+            return
+        rows = []
+        for message in messages:
+            payload, content = h.encode(message.message)
+            rows.append(
+                {
+                    "subject": message.subject,
+                    "payload": payload,
+                    "headers": inject_headers(content),
+                    "msg_id": message.msg_id,
+                    "org_id": message.org_id,
+                }
+            )
+        for start in range(0, len(rows), OUTBOX_CHUNK):  # stay far below 65535 bind parameters
+            await self.conn.execute(insert(models.outbox).values(rows[start : start + OUTBOX_CHUNK]))
+        await self.conn.execute(select(func.pg_notify(outbox_channel(models.outbox), "")))
+
+    # --- housekeeping ---------------------------------------------------------------------
+
+    async def purge_events(self, received_before: datetime, limit: int) -> int:
+        """Deletes up to ``limit`` events received before the cutoff."""
+        t = events
+        old = select(t.c.org_id, t.c.event_id).where(t.c.received_at < received_before).limit(limit)
+        result = await self.conn.execute(delete(t).where(tuple_(t.c.org_id, t.c.event_id).in_(old)))
+        return _rowcount(result)
+
+    async def purge_enrollments(self, created_before: datetime, limit: int) -> int:
+        """Deletes up to ``limit`` enrollments created before the cutoff whose execution has ended."""
+        t = enrollments
+        old = (
+            select(t.c.execution_id)
+            .where(t.c.created_at < created_before, t.c.ended_at.is_not(None))
+            .limit(limit)
+            .scalar_subquery()
+        )
+        result = await self.conn.execute(delete(t).where(t.c.execution_id.in_(old)))
+        return _rowcount(result)
+
+    async def purge_waits(self, before: datetime, limit: int) -> int:
+        """Deletes up to ``limit`` waits closed or expired before the cutoff."""
+        old = (
+            select(waits.c.id)
+            .where(or_(waits.c.closed_at < before, waits.c.expires_at < before))
+            .limit(limit)
+            .scalar_subquery()
+        )
+        result = await self.conn.execute(delete(waits).where(waits.c.id.in_(old)))
+        return _rowcount(result)
+
+
+def _rowcount(result: Any) -> int:
+    return int(cast(CursorResult[Any], result).rowcount)

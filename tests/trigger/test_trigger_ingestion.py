@@ -1,0 +1,113 @@
+"""Both ways in, one ingestion: gRPC and events straight on NATS, each event once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from nats.js import api
+
+from beez.api.messages.v1.events_pb2 import Event
+from tests.trigger.support import Harness, event, workflow
+
+
+async def test_the_same_event_published_twice_starts_one_execution(trigger: Harness) -> None:
+    await trigger.automation("auto-1", workflow())
+    first = await trigger.publish(event(id="evt-1"))
+    second = await trigger.publish(event(id="evt-1", contact="c_2"))
+    assert (first.accepted, second.accepted) == (True, False)
+    assert len(await trigger.starts()) == 1
+
+
+async def test_a_repeated_id_within_one_batch_is_accepted_once(trigger: Harness) -> None:
+    await trigger.automation("auto-1", workflow())
+    results = await trigger.publish_many([event(id="e1"), event(id="e1", contact="c_2"), event(id="e2")])
+    assert [(r.event_id, r.accepted) for r in results] == [("e1", True), ("e1", False), ("e2", True)]
+    # e1 and e2 are about c_1, whose one concurrency slot e1 took
+    assert len(await trigger.starts()) == 1
+
+
+async def test_an_event_without_an_id_gets_one(trigger: Harness) -> None:
+    result = await trigger.publish(event())
+    assert result.accepted
+    assert result.event_id.startswith("evt_")
+    [row] = await trigger.sql("SELECT event_id FROM trigger.events WHERE org_id = :org", org=trigger.org)
+    assert row.event_id == result.event_id
+
+
+async def test_an_event_on_nats_is_ingested_with_the_org_of_its_subject(trigger: Harness) -> None:
+    await trigger.automation("auto-1", workflow())
+    await trigger.automation("auto-x", workflow(), org=trigger.other_org)
+    evt = event(id="nats-1")
+    evt.organization_id = trigger.other_org  # the body never decides the organization
+    await trigger.publish_nats(evt, msg_id="nats-1")
+
+    [job] = await trigger.starts()
+    assert job.organization_id == trigger.org
+    assert job.start.automation_id == trigger.id("auto-1")
+    assert job.start.event.organization_id == trigger.org
+    assert await trigger.starts(trigger.other_org) == []
+    rows = await trigger.sql("SELECT org_id FROM trigger.events WHERE event_id = 'nats-1'")
+    assert [row.org_id for row in rows] == [trigger.org]
+
+
+async def test_a_json_event_on_nats_takes_its_type_from_the_subject(trigger: Harness) -> None:
+    await trigger.automation("auto-1", workflow({"type": "form_submitted", "filters": {"form": "demo"}}))
+    body = {"id": "json-1", "contactId": "c_9", "data": {"form": "demo"}, "contact": {"firstName": "Ada"}}
+    await trigger.publish_nats(
+        json.dumps(body).encode(),
+        type_="form.submitted",
+        msg_id="json-1",
+        headers={"Content-Type": "application/json"},
+    )
+    [job] = await trigger.starts()
+    assert job.start.event.type == "form.submitted"
+    assert job.start.event.contact.first_name == "Ada"
+    assert job.start.contact_id == "c_9"
+
+
+async def test_an_event_sent_by_rpc_and_again_on_nats_starts_one_execution(trigger: Harness) -> None:
+    await trigger.automation("auto-1", workflow())
+    assert (await trigger.publish(event(id="both-1"))).accepted
+    await trigger.publish_nats(event(id="both-1"), msg_id="both-1")
+    assert len(await trigger.starts()) == 1
+
+    await trigger.publish_nats(event(id="both-2", contact="c_2"), msg_id="both-2")
+    assert not (await trigger.publish(event(id="both-2", contact="c_2"))).accepted
+    assert len(await trigger.starts()) == 2
+
+
+async def test_an_event_on_nats_without_an_id_takes_its_message_id(trigger: Harness) -> None:
+    """So every delivery of the message is the same event."""
+    await trigger.automation("auto-1", workflow())
+    await trigger.publish_nats(event(), msg_id="transport-1")
+    rows = await trigger.sql("SELECT event_id FROM trigger.events WHERE org_id = :org", org=trigger.org)
+    assert [row.event_id for row in rows] == ["transport-1"]
+    assert len(await trigger.starts()) == 1
+
+
+async def test_an_invalid_event_on_nats_is_dead_lettered(trigger: Harness) -> None:
+    dlq = await trigger.js.pull_subscribe(
+        trigger.topology.dlq("trigger-events"),
+        stream=trigger.topology.stream("DLQ"),
+        config=api.ConsumerConfig(deliver_policy=api.DeliverPolicy.NEW),
+    )
+    try:
+        await trigger.publish_nats(
+            Event(id="bad-1", type="tag.added"), type_="list.joined", msg_id="bad-1"
+        )  # the body's type contradicts the subject
+        [dead] = await dlq.fetch(1, timeout=5)
+        assert dead.headers is not None
+        assert "tag.added" in dead.headers["Beez-Dlq-Error"]
+        assert await trigger.sql("SELECT 1 FROM trigger.events WHERE org_id = :org", org=trigger.org) == []
+    finally:
+        await dlq.unsubscribe()
+
+
+async def test_concurrent_copies_of_one_event_start_one_execution(trigger: Harness) -> None:
+    await trigger.automation(
+        "auto-1", workflow(settings={"reentry": "always", "maxConcurrentPerContact": 50})
+    )
+    results = await asyncio.gather(*(trigger.publish(event(id="race-1")) for _ in range(10)))
+    assert sum(r.accepted for r in results) == 1
+    assert len(await trigger.starts()) == 1
