@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
@@ -81,6 +84,7 @@ def test_beez_up_starts_everything_healthy_and_stops_without_leftovers(tmp_path:
         for name in (*SERVICES, "gateway"):
             assert name in status.stdout
         assert "UNREACHABLE" not in status.stdout and "NOT_SERVING" not in status.stdout
+        drive_the_stack(env, grpc_base, http_port)
         children = descendants(up.pid)
         assert len(children) >= 8  # five services, the gateway, postgres (and its workers), nats
         assert (state / "postgres" / "PG_VERSION").exists()
@@ -99,6 +103,76 @@ def test_beez_up_starts_everything_healthy_and_stops_without_leftovers(tmp_path:
         for child in descendants(up.pid):
             child.kill()
         log.close()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+ADA = {
+    "id": "c_cli",
+    "email": "ada@example.com",
+    "firstName": "Ada",
+    "consent": {"email": True, "whatsapp": True},
+}
+
+
+def drive_the_stack(env: dict[str, str], grpc_base: int, http_port: int) -> None:
+    """What the README shows: the CLI and curl against the stack `beez up` started."""
+
+    def beez(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "beez.cli.main", *args],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    scope = ["--org", "org_cli", "--grpc-base", str(grpc_base)]
+    assert "valid" in beez("automations", *scope, "validate", "-f", "examples/onboarding.json")
+    created = re.search(
+        r"created (\S+)", beez("automations", *scope, "create", "-f", "examples/onboarding.json")
+    )
+    assert created is not None
+    automation_id = created.group(1)
+    executions: list[dict[str, object]] = []
+    for attempt in range(40):  # the trigger indexes the new automation within milliseconds
+        beez(
+            "events",
+            *scope,
+            "publish",
+            "--type",
+            "list.joined",
+            "--id",
+            f"evt_cli_{attempt}",
+            "--contact",
+            "c_cli",
+            "--data",
+            '{"list": "New Customers"}',
+            "--contact-json",
+            json.dumps(ADA),
+        )
+        listing = json.loads(beez("executions", *scope, "list", "--automation", automation_id, "--json"))
+        executions = listing.get("executions", [])
+        if executions:
+            break
+        time.sleep(0.2)
+    assert len(executions) == 1
+    shown = beez("executions", *scope, "show", str(executions[0]["id"]))
+    assert "send_email" in shown
+
+    api = f"http://127.0.0.1:{http_port}/api/automations"
+    headers = {"X-Org-Id": "org_cli"}
+    workflow = json.loads((ROOT / "examples" / "onboarding.json").read_text())
+    made = httpx.post(f"{api}?active=true", json=workflow, headers=headers, timeout=10)
+    assert made.status_code == 200, made.text
+    assert made.json()["automation"]["active"] is True
+    rest_id = made.json()["automation"]["id"]
+    assert httpx.get(f"{api}/{rest_id}", headers=headers, timeout=10).json()["automation"]["version"] == 1
+    history = httpx.get(f"{api}/{automation_id}/executions", headers=headers, timeout=10).json()
+    assert [e["id"] for e in history["executions"]] == [executions[0]["id"]]
+    assert httpx.get(f"{api}/{rest_id}", timeout=10).status_code == 401
 
 
 def _free(port: int) -> bool:

@@ -19,6 +19,11 @@ from beez.kit.logging import configure_logging, get_logger, mask_text
         ("+2348012345678", "+234****5678"),
         ("call +44 20 7946 0958 today", "call +442****0958 today"),
         ("on 2026-11-26 at 10:00", "on 2026-11-26 at 10:00"),
+        ("id 01a21597-3497-7233-9ea7-b9ba7d16fcef", "id 01a21597-3497-7233-9ea7-b9ba7d16fcef"),
+        (
+            "key exec:01a21599-0539-78fa-9a70-89cdc93e0b00:step:3",
+            "key exec:01a21599-0539-78fa-9a70-89cdc93e0b00:step:3",
+        ),
         ("order 1234 for 3 items", "order 1234 for 3 items"),
     ],
 )

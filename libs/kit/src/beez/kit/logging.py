@@ -17,7 +17,7 @@ from opentelemetry import trace
 
 _EMAIL = re.compile(r"\b([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().-]{6,}\d\b")
+_PHONE = re.compile(r"(?<![\w+-])\+?\d[\d\s().-]{6,}\d(?![\w-])")
 
 
 def mask_text(text: str) -> str:
