@@ -16,16 +16,18 @@ message is about, so a re-sent row is dropped by the stream's duplicate window:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from google.protobuf import struct_pb2, timestamp_pb2
-from google.protobuf.message import Message
 
 from beez.api.messages.v1 import jobs_pb2, lifecycle_pb2
 from beez.api.workflow.v1 import workflow_pb2
+from beez.kit.bus.outbox import OutboxMessage
 from beez.kit.bus.topology import JOB_PRIORITIES, Topology
+
+Outgoing = OutboxMessage
+"""A message for the outbox (subject, message, ``Nats-Msg-Id``, organization)."""
 
 KIND_NAMES: dict[int, str] = {
     lifecycle_pb2.EXECUTION_EVENT_KIND_STARTED: "started",
@@ -37,16 +39,6 @@ KIND_NAMES: dict[int, str] = {
     lifecycle_pb2.EXECUTION_EVENT_KIND_CANCELLED: "cancelled",
 }
 """The subject token of each lifecycle kind: ``executions.<org>.<name>``."""
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One message for the outbox."""
-
-    subject: str
-    message: Message
-    msg_id: str
-    org_id: str
 
 
 def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:

@@ -21,19 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from beez.executor import models
 from beez.executor.messages import Outgoing
 from beez.executor.models import DeadLetter, Execution, ExecutionStep, Timer, WorkflowDefinition
-from beez.kit.bus.outbox import enqueue as outbox_enqueue
+from beez.kit.bus.outbox import enqueue_many
 
 
 async def enqueue(session: AsyncSession, outgoing: Outgoing) -> None:
     """Writes a message to the outbox in the caller's transaction."""
-    await outbox_enqueue(
-        session,
-        models.outbox,
-        outgoing.subject,
-        outgoing.message,
-        msg_id=outgoing.msg_id,
-        org_id=outgoing.org_id,
-    )
+    await enqueue_many(session, models.outbox, [outgoing])
 
 
 # --- workflows -------------------------------------------------------------------------------

@@ -11,22 +11,15 @@ Both go through the outbox in the transaction that decided them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from beez.api.messages.v1.events_pb2 import Event
 from beez.api.messages.v1.jobs_pb2 import ExecutionStart, Job, JobReason
+from beez.kit.bus.outbox import OutboxMessage
 from beez.kit.bus.topology import Topology
 
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A message to write to the outbox."""
-
-    subject: str
-    message: Job
-    msg_id: str
-    org_id: str
+Outgoing = OutboxMessage
+"""A message for the outbox (subject, message, ``Nats-Msg-Id``, organization)."""
 
 
 def start_msg_id(execution_id: str) -> str:

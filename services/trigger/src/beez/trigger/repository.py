@@ -26,7 +26,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     literal,
     or_,
     select,
@@ -38,11 +37,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from beez.api.messages.v1.events_pb2 import Event
-from beez.kit.bus import headers as h
-from beez.kit.bus.outbox import outbox_channel
+from beez.kit.bus.outbox import enqueue_many
 from beez.kit.db import Database
 from beez.kit.logging import get_logger
-from beez.kit.telemetry import inject_headers
 from beez.trigger import models
 from beez.trigger.index import IndexEntry
 from beez.trigger.jobs import Outgoing
@@ -63,9 +60,6 @@ T = TypeVar("T")
 
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 """deadlock_detected, serialization_failure."""
-
-OUTBOX_CHUNK = 1000
-"""Outbox rows per INSERT."""
 
 
 async def transactional(db: Database, work: Callable[[Repository], Awaitable[T]], attempts: int = 5) -> T:
@@ -542,28 +536,8 @@ class Repository:
     # --- outbox ---------------------------------------------------------------------------
 
     async def enqueue(self, messages: Sequence[Outgoing]) -> None:
-        """Writes ``messages`` to the outbox in one statement and wakes the relay on commit.
-
-        The rows are what :func:`beez.kit.bus.outbox.enqueue` writes one at a time (payload,
-        content type, trace context, ``Nats-Msg-Id``, organization).
-        """
-        if not messages:
-            return
-        rows = []
-        for message in messages:
-            payload, content = h.encode(message.message)
-            rows.append(
-                {
-                    "subject": message.subject,
-                    "payload": payload,
-                    "headers": inject_headers(content),
-                    "msg_id": message.msg_id,
-                    "org_id": message.org_id,
-                }
-            )
-        for start in range(0, len(rows), OUTBOX_CHUNK):  # stay far below 65535 bind parameters
-            await self.conn.execute(insert(models.outbox).values(rows[start : start + OUTBOX_CHUNK]))
-        await self.conn.execute(select(func.pg_notify(outbox_channel(models.outbox), "")))
+        """Writes ``messages`` to the outbox in few statements; the relay wakes on commit."""
+        await enqueue_many(self.conn, models.outbox, messages)
 
     # --- housekeeping ---------------------------------------------------------------------
 

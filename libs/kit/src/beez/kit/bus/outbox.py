@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
@@ -47,7 +48,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from beez.kit.bus import headers as h
 from beez.kit.bus.publisher import Publisher
@@ -89,8 +90,54 @@ def outbox_channel(table: Table) -> str:
     return f"{table.schema or 'public'}_outbox"
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One message to write to an outbox: where it goes, what it is, and its ``Nats-Msg-Id``."""
+
+    subject: str
+    message: bytes | Message
+    msg_id: str | None = None
+    org_id: str | None = None
+    headers: Mapping[str, str] | None = None
+
+
+OUTBOX_CHUNK = 1000
+"""Rows per INSERT, far below PostgreSQL's 65535 bind parameters."""
+
+
+async def enqueue_many(
+    session: AsyncSession | AsyncConnection, table: Table, messages: Sequence[OutboxMessage]
+) -> None:
+    """Adds ``messages`` to the outbox in the caller's transaction, in few statements.
+
+    Each row carries the current trace context, so the trace continues from this transaction
+    however late the relay publishes. One ``pg_notify`` in the same transaction wakes the relay;
+    PostgreSQL delivers it only on commit (and never on rollback), which is exactly when the
+    rows become visible.
+    """
+    if not messages:
+        return
+    rows = []
+    for m in messages:
+        payload, content = h.encode(m.message)
+        merged = inject_headers(content)
+        merged.update(m.headers or {})
+        rows.append(
+            {
+                "subject": m.subject,
+                "payload": payload,
+                "headers": merged,
+                "msg_id": m.msg_id,
+                "org_id": m.org_id,
+            }
+        )
+    for start in range(0, len(rows), OUTBOX_CHUNK):
+        await session.execute(insert(table).values(rows[start : start + OUTBOX_CHUNK]))
+    await session.execute(select(func.pg_notify(outbox_channel(table), "")))
+
+
 async def enqueue(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     table: Table,
     subject: str,
     message: bytes | Message,
@@ -99,20 +146,8 @@ async def enqueue(
     org_id: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> None:
-    """Adds ``message`` for ``subject`` to the outbox, in the caller's transaction.
-
-    The current trace context is stored with it, so the trace continues from this transaction
-    however late the relay publishes. A ``pg_notify`` in the same transaction wakes the relay;
-    PostgreSQL delivers it only on commit (and never on rollback), which is exactly when the row
-    becomes visible, and folds identical notifications of one transaction into one.
-    """
-    payload, content = h.encode(message)
-    merged = inject_headers(content)
-    merged.update(headers or {})
-    await session.execute(
-        insert(table).values(subject=subject, payload=payload, headers=merged, msg_id=msg_id, org_id=org_id)
-    )
-    await session.execute(select(func.pg_notify(outbox_channel(table), "")))
+    """Adds one message to the outbox in the caller's transaction (see :func:`enqueue_many`)."""
+    await enqueue_many(session, table, [OutboxMessage(subject, message, msg_id, org_id, headers)])
 
 
 class OutboxRelay:
