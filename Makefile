@@ -8,7 +8,7 @@ RUN := $(UV) run --frozen
 BUF := .tools/node_modules/.bin/buf
 GAPI = $(shell $(RUN) python -c 'import google.api.annotations_pb2 as a, pathlib; print(pathlib.Path(a.__file__).parent)')
 
-.PHONY: help deps protos protos-check buf lint format test run migrate check clean
+.PHONY: help deps protos protos-check buf lint format test chaos bench run migrate check clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -31,7 +31,7 @@ buf: ## Install buf (from the npm registry's @bufbuild/buf) under .tools
 lint: deps buf protos-check ## ruff, mypy, buf lint, and a check that generated code is current
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy libs services tests
+	$(RUN) mypy libs services tests bench
 	cd protos && ../$(BUF) lint
 
 format: deps ## Format the code with ruff
@@ -40,6 +40,12 @@ format: deps ## Format the code with ruff
 
 test: deps ## Run the test suite against real PostgreSQL and NATS
 	$(RUN) pytest
+
+chaos: deps ## Fault-injection suite (long scenarios; embedded servers it can restart)
+	BEEZ_CHAOS=1 $(RUN) pytest tests/chaos -s -p no:cacheprovider
+
+bench: deps ## Benchmark the stack (writes bench/out/report.{json,md}); BENCH_ARGS=--quick for a smoke run
+	$(RUN) python -m bench $(BENCH_ARGS)
 
 run: deps ## Start the whole stack (embedded PostgreSQL and NATS unless DATABASE_URL / NATS_URL are set)
 	$(RUN) beez up

@@ -69,7 +69,7 @@ async def test_handler_that_keeps_raising_is_retried_to_its_bound_then_dead_lett
     assert headers["Beez-Dlq-Deliveries"] == "3"
     assert headers["Beez-Dlq-Consumer"] == "executor"
     assert headers["Beez-Dlq-Original-Msg-Id"] == "job-42"
-    assert headers["Nats-Msg-Id"] == f"dlq:{topology.stream('JOBS')}:1"
+    assert headers["Nats-Msg-Id"] == f"dlq:executor:{topology.stream('JOBS')}:1"
     jobs = await js.stream_info(topology.stream("JOBS"))
     assert jobs.state.messages == 0, "terminated, so the work queue let go of it"
 

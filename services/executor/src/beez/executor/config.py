@@ -61,3 +61,15 @@ class ExecutorSettings(ServiceSettings):
         default=0.15, gt=0, description="How often due timers are looked for when none were found."
     )
     timer_batch: int = Field(default=200, ge=1, description="Due timers fired per transaction.")
+    sweeper_interval_s: float = Field(
+        default=30.0, gt=0, description="How often executions that nothing drives any more are looked for."
+    )
+    sweeper_stale_after_s: float = Field(
+        default=0.0,
+        ge=0,
+        description=(
+            "A queued/running execution unmoved this long, with no job driving it, is handed to a "
+            "RESUME job (docs/decisions/0005). 0: derived from the job timeout, AckWait and "
+            "max_deliver, so no live job is ever mistaken for a dead one."
+        ),
+    )

@@ -19,7 +19,10 @@ c. one transaction: lock the row again, record the attempt's outcome (masked), a
 
 Actions without external effects (the CRM, task, data, automation and notification families:
 they only return commands and events for the outbox) and control types run (a)+(c) in one
-transaction. A crash anywhere rolls back to the last commit; the job is redelivered and
+transaction, and consecutive ones share it (up to ``CHAIN_MAX`` steps): an external action that
+follows has its ``running`` attempt committed together with them, before it is called. The
+messages a transaction emits are buffered and written to the outbox in one statement just
+before it commits. A crash anywhere rolls back to the last commit; the job is redelivered and
 resumes from there.
 
 Who may drive an execution: a START job (its own, or a redelivery of it), or the job that woke
@@ -54,7 +57,8 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -94,6 +98,12 @@ CANCELLABLE = frozenset({"pending", "queued", "running", "waiting"})
 
 LOCAL_CATEGORIES = frozenset({"crm", "tasks", "data", "automation", "notifications"})
 """Catalog families whose actions only compute commands/events: run inside one transaction."""
+
+OUTBOX_BUFFER = "beez.executor.outbox"
+"""``session.info`` key of the messages a transaction emitted; written in one go before commit."""
+
+CHAIN_MAX = 50
+"""Most internal steps one transaction runs, so a long internal loop still commits now and then."""
 
 K = lifecycle_pb2
 _EVENT_BRANCH = {"event": "event", "until": "met"}
@@ -174,9 +184,12 @@ class Engine:
 
     async def run(self, execution_id: str, driver: str = "") -> None:
         """Runs steps until the execution waits or ends, then hands over if the bound was hit."""
-        for _ in range(self._max_steps):
-            if not await self._step(execution_id, driver):
+        done = 0
+        while done < self._max_steps:
+            more, steps = await self._step(execution_id, driver, self._max_steps - done)
+            if not more:
                 return
+            done += steps
             await asyncio.sleep(0)
         await self._hand_over(execution_id, driver)
 
@@ -215,7 +228,7 @@ class Engine:
             "queued_at": _when(job.enqueued_at) or now,
             "updated_at": now,
         }
-        async with self._db.transaction() as session:
+        async with self._transaction() as session:
             await repository.save_workflow(session, digest, definition)
             created = await repository.insert_execution(session, values)
             ex = await repository.lock_execution(session, job.execution_id)
@@ -233,7 +246,7 @@ class Engine:
 
     async def _wake(self, job: jobs_pb2.Job) -> bool:
         """Applies a TIMER, SIGNAL, RESUME or RETRY job; True when this job may now drive."""
-        async with self._db.transaction() as session:
+        async with self._transaction() as session:
             ex = await repository.lock_execution(session, job.execution_id)
             if ex is None or ex.org_id != job.organization_id:
                 log.info("job for an unknown execution ignored", execution_id=job.execution_id)
@@ -294,7 +307,7 @@ class Engine:
 
     async def _hand_over(self, execution_id: str, driver: str) -> None:
         """Bound reached: a RESUME job (through the outbox) continues in a fresh job."""
-        async with self._db.transaction() as session:
+        async with self._transaction() as session:
             ex = await repository.lock_execution(session, execution_id)
             if ex is None or not _may_drive(ex, driver):
                 return
@@ -317,57 +330,83 @@ class Engine:
 
     # --- one step --------------------------------------------------------------------------
 
-    async def _step(self, execution_id: str, driver: str) -> bool:
-        """Runs the step at the execution's position; True when the next one may run at once."""
-        async with self._db.transaction() as session:
+    async def _step(self, execution_id: str, driver: str, budget: int = 1) -> tuple[bool, int]:
+        """Runs steps from the execution's position: (whether the next may run at once, steps run).
+
+        Internal steps (control types and actions of :data:`LOCAL_CATEGORIES`) follow each other
+        in one transaction, up to ``budget`` (and :data:`CHAIN_MAX`) steps: they have no effect
+        outside this database, so a crash rolls them back together and the redelivered job runs
+        them again. An external action ends the chain: its ``running`` attempt is committed with
+        whatever preceded it before the provider is called, as the step protocol requires.
+        """
+        done = 0
+        async with self._transaction() as session:
             ex = await repository.lock_execution(session, execution_id)
             if ex is None or not _may_drive(ex, driver):
-                return False
+                return False, 0
             u = Unit(session, ex, self._clock.now())
-            wf = await self._load_workflow(u)
-            if ex.status == "queued":
-                await self._mark_running(u)
-            if ex.position is None:
-                await self._finish(u, "completed", reason="completed")
-                return False
-            if self._goal_conditions_hold(u):
-                await self._finish(u, "completed", reason="goal reached", converted=True)
-                return False
-            try:
-                action = navigation.action_at(wf, ex.position)
-            except navigation.PositionError as exc:
-                await self._fail(u, None, str(exc), "configuration")
-                return False
-            if ex.phase == "start":
-                ex.phase = "ready"
-                looping = ex.position in ex.loops  # a loop step comes back once per iteration
-                if action.HasField("delay") and action.delay.value > 0 and not looping:
-                    try:
-                        due = add_interval(u.now, action.delay).astimezone(UTC)
-                    except ValueError as exc:
-                        await self._fail(u, action, f"delay: {exc}", "configuration")
-                        return False
-                    await self._wait_on_timer(u, action, "delay", "delay", due)
-                    return False
-            if catalog.channel(action.type) is not None:
-                quiet_end = self._quiet_hours_end(u)
-                if quiet_end is not None:
-                    await self._wait_on_timer(u, action, "quiet_hours", "quiet_hours", quiet_end)
-                    return False
-            if catalog.is_control(action.type):
-                return await self._control(u, action)
-            call = await self._begin_attempt(u, action)
-            if call.local:
-                outcome = await self._perform(call)
-                return await self._settle(u, call, action, outcome)
+            while True:
+                advanced = await self._advance(u)
+                done += 1
+                if isinstance(advanced, Call):
+                    call = advanced
+                    break
+                if not advanced or done >= min(budget, CHAIN_MAX):
+                    return advanced, done
+                u.now = self._clock.now()
         outcome = await self._perform(call)
-        async with self._db.transaction() as session:
+        async with self._transaction() as session:
             ex = await repository.lock_execution(session, execution_id)
             if ex is None:
-                return False
+                return False, done
             u = Unit(session, ex, self._clock.now())
             wf = await self._load_workflow(u)
-            return await self._settle(u, call, navigation.action_at(wf, call.position), outcome)
+            return await self._settle(u, call, navigation.action_at(wf, call.position), outcome), done
+
+    async def _advance(self, u: Unit) -> bool | Call:
+        """One step at the position of the locked execution, in the caller's transaction.
+
+        True when the next step may run at once; a :class:`Call` when the step is an external
+        action whose ``running`` attempt must be committed before it is performed.
+        """
+        ex = u.ex
+        wf = await self._load_workflow(u)
+        if ex.status == "queued":
+            await self._mark_running(u)
+        if ex.position is None:
+            await self._finish(u, "completed", reason="completed")
+            return False
+        if self._goal_conditions_hold(u):
+            await self._finish(u, "completed", reason="goal reached", converted=True)
+            return False
+        try:
+            action = navigation.action_at(wf, ex.position)
+        except navigation.PositionError as exc:
+            await self._fail(u, None, str(exc), "configuration")
+            return False
+        if ex.phase == "start":
+            ex.phase = "ready"
+            looping = ex.position in ex.loops  # a loop step comes back once per iteration
+            if action.HasField("delay") and action.delay.value > 0 and not looping:
+                try:
+                    due = add_interval(u.now, action.delay).astimezone(UTC)
+                except ValueError as exc:
+                    await self._fail(u, action, f"delay: {exc}", "configuration")
+                    return False
+                await self._wait_on_timer(u, action, "delay", "delay", due)
+                return False
+        if catalog.channel(action.type) is not None:
+            quiet_end = self._quiet_hours_end(u)
+            if quiet_end is not None:
+                await self._wait_on_timer(u, action, "quiet_hours", "quiet_hours", quiet_end)
+                return False
+        if catalog.is_control(action.type):
+            return await self._control(u, action)
+        call = await self._begin_attempt(u, action)
+        if call.local:
+            outcome = await self._perform(call)
+            return await self._settle(u, call, action, outcome)
+        return call
 
     async def _begin_attempt(self, u: Unit, action: workflow_pb2.Action) -> Call:
         ex = u.ex
@@ -705,6 +744,7 @@ class Engine:
         """Cancels a locked execution that has not ended: timers deleted, waits withdrawn."""
         u = Unit(session, ex, self._clock.now())
         await self._finish(u, "cancelled", reason=f"cancelled: {reason}" if reason else "cancelled")
+        await self._flush(session)
 
     async def requeue(self, session: AsyncSession, ex: Execution) -> None:
         """Queues a locked, failed execution again from the step that failed (a RETRY job).
@@ -739,6 +779,7 @@ class Engine:
                 now=u.now,
             ),
         )
+        await self._flush(session)
 
     # --- state changes ---------------------------------------------------------------------
 
@@ -1001,7 +1042,25 @@ class Engine:
         await self._emit(u, messages.lifecycle(self._topology, event))
 
     async def _emit(self, u: Unit, outgoing: messages.Outgoing) -> None:
-        await repository.enqueue(u.session, outgoing)
+        """Adds ``outgoing`` to the transaction's outbox buffer (see :meth:`_transaction`)."""
+        u.session.info.setdefault(OUTBOX_BUFFER, []).append(outgoing)
+
+    @staticmethod
+    async def _flush(session: AsyncSession) -> None:
+        """Writes the messages the transaction emitted into the outbox: one INSERT, one NOTIFY."""
+        pending: list[messages.Outgoing] = session.info.pop(OUTBOX_BUFFER, [])
+        await repository.enqueue_all(session, pending)
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        """A transaction whose emitted messages reach the outbox just before it commits.
+
+        Only a block that ends normally (a ``return`` included) flushes; an exception rolls the
+        state and its messages back together, as writing them one by one did.
+        """
+        async with self._db.transaction() as session:
+            yield session
+            await self._flush(session)
 
     async def _load_workflow(self, u: Unit) -> workflow_pb2.Workflow:
         if u.wf is None:

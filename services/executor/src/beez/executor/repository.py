@@ -29,6 +29,11 @@ async def enqueue(session: AsyncSession, outgoing: Outgoing) -> None:
     await enqueue_many(session, models.outbox, [outgoing])
 
 
+async def enqueue_all(session: AsyncSession, outgoing: Sequence[Outgoing]) -> None:
+    """Writes messages to the outbox in the caller's transaction, in one statement (and one NOTIFY)."""
+    await enqueue_many(session, models.outbox, outgoing)
+
+
 # --- workflows -------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from beez.executor.engine import Engine
 from beez.executor.handlers import ExecutionServicer
 from beez.executor.plugins import plugin_actions
 from beez.executor.service import ExecutionService
+from beez.executor.sweeper import Sweeper, default_stale_after
 from beez.executor.timers import TimerLoop
 from beez.kit.grpc.server import ServerSpec
 from beez.kit.runtime import Runtime
@@ -47,6 +48,14 @@ async def build(runtime: Runtime) -> ServerSpec:
         poll_interval=settings.timer_poll_interval_s,
         batch=settings.timer_batch,
     )
+    sweeper = Sweeper(
+        runtime.db,
+        runtime.topology,
+        runtime.clock,
+        stale_after=settings.sweeper_stale_after_s
+        or default_stale_after(settings.job_timeout_s, settings.job_ack_wait_s, settings.job_max_deliver),
+        interval=settings.sweeper_interval_s,
+    )
 
     async def consume() -> None:
         await runtime.nats_ready.wait()
@@ -70,6 +79,6 @@ async def build(runtime: Runtime) -> ServerSpec:
         register=register,
         service_names=SERVICE_NAMES,
         probes={},
-        background=[runtime.outbox_relay(models.outbox), consume, timers.run],
+        background=[runtime.outbox_relay(models.outbox), consume, timers.run, sweeper.run],
         on_stop=[registry.aclose],
     )

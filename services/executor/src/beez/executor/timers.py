@@ -3,7 +3,8 @@
 Any number of replicas run :class:`TimerLoop`. A round claims up to ``batch`` timers with
 ``due_at <= clock.now()`` (``FOR UPDATE SKIP LOCKED``, so replicas never take the same row),
 deletes them and writes one ``Job{reason: TIMER, token}`` per timer to the outbox on
-``jobs.<priority>.<org>``, with ``Nats-Msg-Id = timer:<timer id>``, all in one transaction. So a
+``jobs.<priority>.<org>`` (one INSERT for the batch), with ``Nats-Msg-Id = timer:<timer id>``,
+all in one transaction. So a
 timer fires at least once (a crash before commit leaves it in place) and its job is sent once in
 effect (the outbox relay re-sends with the same id); a job whose token the execution no longer
 waits for changes nothing.
@@ -51,20 +52,20 @@ class TimerLoop:
         now = self._clock.now()
         async with self._db.transaction() as session:
             timers = await repository.claim_due_timers(session, now, self._batch)
-            for timer in timers:
-                await repository.enqueue(
-                    session,
-                    messages.job(
-                        self._topology,
-                        org_id=timer.org_id,
-                        execution_id=timer.execution_id,
-                        priority=timer.priority,
-                        reason=jobs_pb2.JOB_REASON_TIMER,
-                        token=timer.token,
-                        msg_id=f"timer:{timer.id}",
-                        now=now,
-                    ),
+            jobs = [
+                messages.job(
+                    self._topology,
+                    org_id=timer.org_id,
+                    execution_id=timer.execution_id,
+                    priority=timer.priority,
+                    reason=jobs_pb2.JOB_REASON_TIMER,
+                    token=timer.token,
+                    msg_id=f"timer:{timer.id}",
+                    now=now,
                 )
+                for timer in timers
+            ]
+            await repository.enqueue_all(session, jobs)  # one INSERT and one NOTIFY per batch
         self.fired += len(timers)
         return len(timers)
 

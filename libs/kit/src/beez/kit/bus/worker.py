@@ -77,7 +77,8 @@ class PullWorker:
     * A failure is retried with ``nak(delay=backoff(n))`` up to ``max_deliver`` handler attempts.
     * After the last attempt, or at once for a :class:`PermanentError`, the message is published to
       ``dlq.<durable>`` (original data and headers plus ``Beez-Dlq-*``, ``Nats-Msg-Id`` =
-      ``dlq:<stream>:<seq>`` so dead-lettering twice stores it once) and then terminated. TERM
+      ``dlq:<durable>:<stream>:<seq>`` so one consumer dead-lettering twice stores it once, while
+      every consumer of a stream gets its own dead letter) and then terminated. TERM
       rather than ACK: both end redelivery (and remove the message from a work-queue stream),
       but TERM records that processing did not succeed, in the consumer's state and as a
       ``MSG_TERMINATED`` advisory monitoring can count.
@@ -391,7 +392,9 @@ def dead_letter_headers(msg: Msg, error: str, consumer: str) -> dict[str, str]:
             h.DLQ_SEQUENCE: str(meta.sequence.stream),
             h.DLQ_DELIVERIES: str(meta.num_delivered),
             h.DLQ_CONSUMER: consumer,
-            h.MSG_ID: f"dlq:{meta.stream}:{meta.sequence.stream}",
+            # the consumer is part of the id: two consumers of one stream (trigger-executions and
+            # analytics-executions) dead-lettering the same message must both be stored
+            h.MSG_ID: f"dlq:{consumer}:{meta.stream}:{meta.sequence.stream}",
         }
     )
     return out

@@ -1,0 +1,67 @@
+"""Sizes and service settings of a benchmark run; ``--quick`` shrinks every size."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class BenchConfig:
+    """Every knob of a run; the report records all of them beside the figures."""
+
+    # sustained throughput (closed loop: at most `inflight` events published and not completed)
+    throughput_warmup_s: float = 8.0
+    throughput_window_s: float = 30.0
+    throughput_inflight: int = 1500
+    drain_s: float = 120.0
+    throughput_orgs: int = 10
+    # latency at fixed rates (open loop); the saturation-relative rate is added at run time
+    latency_rates: tuple[float, ...] = (100.0, 500.0)
+    latency_duration_s: float = 20.0
+    latency_saturation_fraction: float = 0.5
+    # trigger matching cost
+    matching_sizes: tuple[int, ...] = (100, 10_000, 100_000)
+    matching_orgs: int = 1000
+    matching_events: int = 300
+    # timers
+    timers: int = 100_000
+    timers_spread_s: float = 60.0
+    timers_lead_s: float = 10.0
+    # service settings (environment of the processes)
+    service_env: dict[str, str] = field(
+        default_factory=lambda: {
+            "BEEZ_LOG_LEVEL": "WARNING",
+            "BEEZ_JOB_CONCURRENCY": "160",
+            "BEEZ_EVENTS_CONCURRENCY": "256",
+            "BEEZ_EVENTS_BATCH_MAX": "128",
+            "BEEZ_EXECUTIONS_CONCURRENCY": "32",
+            "BEEZ_DB_POOL_SIZE": "20",
+            "BEEZ_TIMER_BATCH": "500",
+            "BEEZ_TIMER_POLL_INTERVAL_S": "0.05",
+        }
+    )
+    sections: tuple[str, ...] = ("throughput", "latency", "matching", "timers")
+    quick: bool = False
+
+    @classmethod
+    def quick_run(cls) -> BenchConfig:
+        """A smoke run: every section, small sizes, well under a minute."""
+        return cls(
+            throughput_warmup_s=2.0,
+            throughput_window_s=5.0,
+            throughput_inflight=500,
+            throughput_orgs=3,
+            latency_rates=(100.0,),
+            latency_duration_s=3.0,
+            matching_sizes=(10, 100, 1000),
+            matching_orgs=100,
+            matching_events=40,
+            timers=2000,
+            timers_spread_s=5.0,
+            timers_lead_s=3.0,
+            quick=True,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,194 @@
+"""The report: machine, commit, settings and figures, as JSON and as Markdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench.stack import ROOT
+
+SECTIONS = ("machine", "settings", "throughput", "latency", "matching", "timers", "resources")
+TARGETS = {
+    "throughput": ">= 1,000 executions/s sustained",
+    "latency": "at 100 events/s: p50 < 15 ms, p99 < 100 ms",
+    "matching": "cost per event flat from 100 to 100,000 automations",
+    "timers": "lag p99 < 1 s (100,000 timers due within one minute)",
+}
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpus_logical": os.cpu_count(),
+        "cpus_physical": psutil.cpu_count(logical=False),
+        "cpu_model": model,
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "commit": _git("rev-parse", "HEAD"),
+        "working_tree_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def write(report: dict[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
+    (out / "report.md").write_text(markdown(report))
+
+
+def _ms(v: Any) -> str:
+    return "-" if v is None else f"{v:,.1f}"
+
+
+def markdown(r: dict[str, Any]) -> str:
+    m, s = r["machine"], r["settings"]
+    lines = [
+        "# Benchmark figures",
+        "",
+        f"Run {m['started_at']} on commit `{m['commit'][:12]}`"
+        + (" (working tree has uncommitted changes)" if m["working_tree_dirty"] else "")
+        + f"; mode: {'quick' if s['config']['quick'] else 'full'}.",
+        "",
+        "## Machine",
+        "",
+        f"- {m['cpus_logical']} logical CPUs ({m['cpus_physical']} physical), {m['cpu_model']}",
+        f"- {m['memory_gb']} GB memory; load average at start {m['load_average_at_start']}",
+        f"- Python {m['python']}, {m['platform']}",
+        f"- PostgreSQL: {s.get('postgres', '?')}; nats-server: {s.get('nats', '?')}",
+        "",
+        "## Settings",
+        "",
+        "Service environment: " + ", ".join(f"`{k}={v}`" for k, v in s["service_env"].items()),
+        "",
+        "Sizes: " + ", ".join(f"`{k}={v}`" for k, v in s["config"].items() if k not in ("service_env",)),
+        "",
+    ]
+    t = r.get("throughput")
+    lines += ["## Sustained throughput", "", f"Target: {TARGETS['throughput']}.", ""]
+    if t:
+        lines += [
+            f"- **{t['executions_per_s']:,} completed executions/s** over a {t['window_s']} s window "
+            f"(after {t['warmup_s']} s warm-up; at most {t['inflight_bound']} events outstanding; "
+            f"{t['orgs']} organizations; {t['published']} events published; {t['failed']} failed)",
+            f"- latency while saturated: p50 {_ms(t['latency_under_saturation']['p50_ms'])} ms, "
+            f"p99 {_ms(t['latency_under_saturation']['p99_ms'])} ms",
+            "",
+        ]
+    lat = r.get("latency") or []
+    lines += ["## Latency, event published → execution completed", "", f"Target: {TARGETS['latency']}.", ""]
+    if lat:
+        lines += [
+            "| target rate /s | achieved /s | events | p50 ms | p95 ms | p99 ms | max ms | not completed |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for x in lat:
+            lines.append(
+                f"| {x['target_rate']:,} | {x['achieved_publish_rate']:,} | {x['events']} "
+                f"| {_ms(x['p50_ms'])} | {_ms(x['p95_ms'])} | {_ms(x['p99_ms'])} "
+                f"| {_ms(x['max_ms'])} | {x['lost_or_late']} |"
+            )
+        lines.append("")
+    mt = r.get("matching") or []
+    lines += ["## Trigger matching cost per event", "", f"Target: {TARGETS['matching']}.", ""]
+    if mt:
+        lines += [
+            "One `PublishEvent` RPC at a time, each event matching exactly one automation of its "
+            "organization (ingestion: record, match, enroll, outbox job, in one transaction).",
+            "",
+            "| active automations | organizations | index load s | events "
+            "| p50 ms | p95 ms | p99 ms | mean ms |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for x in mt:
+            lines.append(
+                f"| {x['active_automations']:,} | {x['orgs']:,} | {x.get('load_s', 0):.1f} | {x['count']} "
+                f"| {_ms(x['p50_ms'])} | {_ms(x['p95_ms'])} | {_ms(x['p99_ms'])} | {_ms(x['mean_ms'])} |"
+            )
+        lines.append("")
+    tm = r.get("timers")
+    lines += ["## Timer firing lag", "", f"Target: {TARGETS['timers']}.", ""]
+    if tm:
+        lines += [
+            f"{tm['timers']:,} timers due over {tm['spread_s']} s (inserted in {tm['insert_s']} s); "
+            f"{tm['not_fired_in_time']} not seen in time.",
+            "",
+            "| lag | p50 ms | p95 ms | p99 ms | max ms |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for key, label in (
+            ("claim_lag", "claimed (job enqueued_at - due_at)"),
+            ("publish_lag", "published (job received - due_at)"),
+        ):
+            x = tm[key]
+            lines.append(
+                f"| {label} | {_ms(x['p50_ms'])} | {_ms(x['p95_ms'])} "
+                f"| {_ms(x['p99_ms'])} | {_ms(x['max_ms'])} |"
+            )
+        lines.append("")
+    res = r.get("resources")
+    if res:
+        groups = sorted(res["peak_rss_mb"])
+        lines += [
+            "## Resources",
+            "",
+            "Peak RSS (MB; postgres and nats include all their processes): "
+            + ", ".join(f"{g} {res['peak_rss_mb'][g]:,.0f}" for g in groups),
+            "",
+            "CPU seconds per phase (`other` = CPU used on the machine by processes outside the stack, "
+            "e.g. other work sharing the cores):",
+            "",
+            "| phase | wall s | " + " | ".join(res["groups"]) + " |",
+            "|---|---:|" + "---:|" * len(res["groups"]),
+        ]
+        for phase, cpu in res["cpu_s"].items():
+            lines.append(
+                f"| {phase} | {res['wall_s'][phase]} | "
+                + " | ".join(f"{cpu.get(g, 0.0):.1f}" for g in res["groups"])
+                + " |"
+            )
+        lines.append("")
+        per = res.get("cpu_ms_per_execution") or {}
+        if per:
+            lines += [
+                "CPU milliseconds per completed execution (phase CPU / executions completed in it; "
+                "robust to other load on the machine, unlike the rates):",
+                "",
+                "| phase | executions | " + " | ".join(res["groups"]) + " | stack total |",
+                "|---|---:|" + "---:|" * (len(res["groups"]) + 1),
+            ]
+            for phase, cpu in per.items():
+                ours = sum(v for g, v in cpu.items() if g not in ("other", "bench-driver"))
+                lines.append(
+                    f"| {phase} | {res['executions_completed'][phase]} | "
+                    + " | ".join(f"{cpu.get(g, 0.0):.1f}" for g in res["groups"])
+                    + f" | {ours:.1f} |"
+                )
+            lines.append("")
+    if r.get("notes"):
+        lines += ["## Notes", "", *[f"- {n}" for n in r["notes"]], ""]
+    return "\n".join(lines)

@@ -1,0 +1,155 @@
+"""Re-drives executions that nothing drives any more (docs/decisions/0005-orphaned-executions.md).
+
+An execution that is ``queued`` or ``running`` with no ``wait_token`` belongs to the job that is
+driving it: its START job, or the job that woke it (``driver_token``). When that job is gone for
+good (it exhausted its deliveries and went to ``dlq.executor-jobs-<priority>``, or its message
+was lost with a stream), nothing will ever move the execution again: it stays ``running``
+forever, and the trigger keeps the contact's concurrency slot for it.
+
+:class:`Sweeper` finds such executions and hands each to a fresh RESUME job, exactly as the
+engine does when an execution reaches ``max_steps_per_job`` (:meth:`Engine._hand_over`): in one
+transaction it locks the row, sets ``wait_token = <new token>``, ``wait_kind = 'resume'``,
+clears ``driver_token``, and writes ``Job{reason: RESUME, token}`` to the outbox with
+``Nats-Msg-Id = resume:<token>``. The RESUME job then resumes from the committed state; an
+action attempt left ``running`` is retried under the same idempotency key.
+
+An execution is orphaned when its ``updated_at`` (bumped by every step, wake-up and state
+change) is older than ``stale_after`` by the service clock **and** this sweeper has seen the
+same ``updated_at`` for ``stale_after`` seconds of its own monotonic time (so a jump of the
+clock, as tests do with the offset file, never by itself makes a live execution look orphaned:
+a live job moves its execution on well within ``stale_after`` of real time).
+``stale_after`` must exceed the longest a live job can go without moving its execution: every
+delivery of a job whose action hangs runs up to ``job_timeout_s`` and is redelivered after
+``job_ack_wait_s`` plus a backoff, ``job_max_deliver`` times (see :func:`default_stale_after`).
+If a live job were still in flight anyway, the handover stays safe: the old job can no longer
+drive (its token is no longer the driver's), and at worst both send the same step with the same
+idempotency key, which the provider deduplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from beez.api.messages.v1 import jobs_pb2
+from beez.executor import messages, repository
+from beez.executor.engine import new_token
+from beez.executor.models import Execution
+from beez.kit.bus.topology import Topology
+from beez.kit.clock import Clock
+from beez.kit.db import Database
+from beez.kit.logging import get_logger
+
+log = get_logger(__name__)
+
+RUNNABLE = ("queued", "running")
+BACKOFF_MAX_S = 10.0
+"""The bus worker's largest nak delay (``exponential_backoff``'s default maximum)."""
+
+
+def default_stale_after(job_timeout_s: float, job_ack_wait_s: float, job_max_deliver: int) -> float:
+    """How long a live job may leave its execution unmoved, with a minute of margin.
+
+    ``max_deliver + 1`` deliveries (the worker's spare dead-lettering one included), each up to
+    ``job_timeout_s``, then ``job_ack_wait_s`` and a backoff before the next.
+    """
+    return (job_max_deliver + 1) * (job_timeout_s + job_ack_wait_s + BACKOFF_MAX_S) + 60.0
+
+
+class Sweeper:
+    """Finds orphaned executions and hands each to a RESUME job through the outbox."""
+
+    def __init__(
+        self,
+        db: Database,
+        topology: Topology,
+        clock: Clock,
+        *,
+        stale_after: float,
+        interval: float = 30.0,
+        batch: int = 100,
+    ) -> None:
+        self._db = db
+        self._topology = topology
+        self._clock = clock
+        self._stale_after = stale_after
+        self._interval = interval
+        self._batch = batch
+        self._seen: dict[str, tuple[datetime, float]] = {}
+        """execution id -> (updated_at when first seen stale, monotonic time then)."""
+        self.resumed = 0
+        """Executions handed to a RESUME job by this sweeper (for tests and metrics)."""
+
+    async def sweep(self) -> int:
+        """One round; returns how many executions were handed over."""
+        now = self._clock.now()
+        mono = time.monotonic()
+        cutoff = now - timedelta(seconds=self._stale_after)
+        resumed = 0
+        async with self._db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(Execution)
+                    .where(
+                        Execution.status.in_(RUNNABLE),
+                        Execution.wait_token.is_(None),
+                        Execution.updated_at < cutoff,
+                    )
+                    .order_by(Execution.updated_at)
+                    .limit(self._batch)
+                    .with_for_update(skip_locked=True)
+                    .execution_options(populate_existing=True)
+                )
+            ).scalars()
+            stale: set[str] = set()
+            for ex in rows:
+                stale.add(ex.id)
+                first = self._seen.get(ex.id)
+                if first is None or first[0] != ex.updated_at:
+                    self._seen[ex.id] = (ex.updated_at, mono)
+                    continue
+                if mono - first[1] < self._stale_after:
+                    continue
+                token = new_token()
+                ex.wait_token, ex.wait_kind, ex.driver_token = token, "resume", None
+                ex.updated_at = now
+                await repository.enqueue(
+                    session,
+                    messages.job(
+                        self._topology,
+                        org_id=ex.org_id,
+                        execution_id=ex.id,
+                        priority=ex.priority,
+                        reason=jobs_pb2.JOB_REASON_RESUME,
+                        token=token,
+                        msg_id=f"resume:{token}",
+                        now=now,
+                    ),
+                )
+                log.warning(
+                    "orphaned execution handed to a RESUME job",
+                    execution_id=ex.id,
+                    org_id=ex.org_id,
+                    status=ex.status,
+                    position=ex.position,
+                )
+                stale.discard(ex.id)
+                resumed += 1
+        # forget what moved on or was handed over (a row locked elsewhere is simply seen again)
+        self._seen = {k: v for k, v in self._seen.items() if k in stale}
+        self.resumed += resumed
+        return resumed
+
+    async def run(self) -> None:
+        """Sweeps every ``interval`` seconds until cancelled; failures are logged and retried."""
+        while True:
+            try:
+                resumed = await self.sweep()
+            except Exception as exc:
+                log.warning("sweeping orphaned executions failed", error=repr(exc))
+                resumed = 0
+            if resumed < self._batch:
+                await asyncio.sleep(self._interval)

@@ -1,0 +1,35 @@
+"""The chaos suite: ``@pytest.mark.chaos`` scenarios run only under ``BEEZ_CHAOS=1`` (``make chaos``).
+
+Quick variants are unmarked and run in ``make test``; the long ones skip there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.chaos.harness import ChaosStack, chaos_stack
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "chaos: a long fault-injection scenario, run by `make chaos` (BEEZ_CHAOS=1)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("BEEZ_CHAOS") == "1":
+        return
+    skip = pytest.mark.skip(reason="long chaos scenario: run `make chaos` (BEEZ_CHAOS=1)")
+    for item in items:
+        if item.get_closest_marker("chaos") is not None:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="package")
+async def stack() -> AsyncIterator[ChaosStack]:
+    """One stack shared by this package's scenarios, torn down after them; each has its own organization."""
+    async with chaos_stack() as started:
+        yield started

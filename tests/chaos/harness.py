@@ -1,0 +1,403 @@
+"""The chaos harness: a whole stack we may break, provider stand-ins, and a ledger.
+
+:class:`ChaosStack` owns its own embedded PostgreSQL (``fsync=on``) and nats-server (file
+storage, ``sync_interval: always``) on fixed ports, so a scenario can kill and restart either on
+the same data, and runs the automation, trigger, executor and analytics services as processes
+(``python -m beez.<name>``) that it can SIGTERM, SIGKILL and restart on the same gRPC port.
+
+:class:`Receiver` is an HTTP server standing in for a webhook receiver that deduplicates like a
+real provider: the first request with an ``X-Beez-Idempotency-Key`` is an *effect*; a later
+request with the same key is a *redelivery*, answered the same and changing nothing.
+
+:class:`Ledger` settles the books after a fault, for one organization (every scenario has its
+own). Definitions:
+
+* **expected**: the executions the accepted events must start (events x matching automations);
+  **lost**: expected executions that do not exist, or exist but are not terminal by the deadline
+  (**stuck**: the latter, by status).
+* **effect**: a distinct idempotency key the receiver saw; **redeliveries**: requests beyond
+  the first per key (at-least-once delivery by design: a crash after the call and before the
+  result's commit re-sends the same key, and the receiver drops it).
+* **per-step duplicates**: for one execution and one step position, effects beyond the first,
+  that is the same step performed under two different keys (attempt n and n+1). This is the
+  duplicate a key cannot catch; by docs/decisions/0007 the engine makes it only when an attempt
+  *failed* (an error answer, or the call's own timeout) and the retry schedule ran it again, never
+  for a crash (a crashed attempt is reused with its key). The stand-in never fails, so every
+  scenario expects 0. "Once in effect" means: per execution and step, exactly one effect.
+* **missing effects**: a completed execution whose webhook step has no effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import time
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+import nats
+import psycopg
+from aiohttp import web
+from google.protobuf import json_format
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from beez.api.automation.v1 import automation_pb2, automation_pb2_grpc
+from beez.api.messages.v1 import events_pb2
+from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
+from beez.api.workflow.v1 import workflow_pb2
+from beez.kit.bus.topology import Topology
+from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from tests.services.test_processes import migrate_all
+from tests.support.procs import ServiceProcess
+from tests.support.servers import pg_data_root
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORT = ROOT / ".beez" / "chaos" / "results.jsonl"
+SERVICES = ("automation", "trigger", "executor", "analytics")
+TERMINAL = ("completed", "failed", "cancelled")
+KEY = re.compile(r"^exec:(?P<execution>[^:]+):step:(?P<position>[^:]+):attempt:(?P<attempt>\d+)$")
+
+
+# --- the webhook receiver -------------------------------------------------------------------
+
+
+@dataclass
+class Receiver:
+    """A deduplicating webhook receiver; ``delay_s`` slows the answers to paths under ``/slow``."""
+
+    port: int = field(default_factory=free_port)
+    delay_s: float = 0.0
+    requests: list[str] = field(default_factory=list)
+    """The idempotency key of every request, in arrival order ("" when it had none)."""
+    in_flight: Counter[str] = field(default_factory=Counter)
+    max_concurrent_same_key: int = 0
+    on_request: Callable[[str], None] | None = None
+    """Called with each request's key before it is answered (a scenario may kill the caller)."""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def handle(self, request: web.Request) -> web.Response:
+        await request.read()
+        key = request.headers.get("X-Beez-Idempotency-Key", "")
+        self.requests.append(key)
+        self.in_flight[key] += 1
+        self.max_concurrent_same_key = max(self.max_concurrent_same_key, self.in_flight[key])
+        if self.on_request is not None:
+            self.on_request(key)
+        try:
+            if self.delay_s and request.path.startswith("/slow"):
+                await asyncio.sleep(self.delay_s)
+        finally:
+            self.in_flight[key] -= 1
+        return web.json_response({"ok": True})
+
+    def effects(self) -> set[str]:
+        return {k for k in self.requests if k}
+
+    def redeliveries(self) -> int:
+        return len([k for k in self.requests if k]) - len(self.effects())
+
+
+@asynccontextmanager
+async def receiver(delay_s: float = 0.0) -> AsyncIterator[Receiver]:
+    stand_in = Receiver(delay_s=delay_s)
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", stand_in.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", stand_in.port)
+    await site.start()
+    try:
+        yield stand_in
+    finally:
+        await runner.cleanup()
+
+
+# --- the stack ------------------------------------------------------------------------------
+
+
+@dataclass
+class ChaosStack:
+    """Embedded PostgreSQL and NATS plus the services, each restartable in place."""
+
+    root: Path
+    receiver: Receiver
+    executor_env: dict[str, str] = field(default_factory=dict)
+    pg: EmbeddedPostgres = field(init=False)
+    nats_server: EmbeddedNats = field(init=False)
+    procs: dict[str, ServiceProcess] = field(default_factory=dict, init=False)
+    prefix: str = "chaos"
+    offset_s: float = 0.0
+    nc: NATS | None = None
+
+    def __post_init__(self) -> None:
+        self.pg = EmbeddedPostgres(self.root / "pg", port=free_port())
+        self.nats_server = EmbeddedNats(self.root / "nats", port=free_port(), sync_always=True)
+        self.offset_file = self.root / "clock-offset"
+        self.offset_file.write_text("0")
+        self.topology = Topology(self.prefix)
+
+    @property
+    def database_url(self) -> str:
+        return self.pg.url("beez")
+
+    @property
+    def libpq(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.pg.port}/beez"
+
+    @property
+    def js(self) -> JetStreamContext:
+        assert self.nc is not None
+        return self.nc.jetstream()
+
+    async def start(self) -> None:
+        self.pg.start()
+        with psycopg.connect(
+            f"postgresql://postgres@127.0.0.1:{self.pg.port}/postgres", autocommit=True
+        ) as conn:
+            conn.execute("CREATE DATABASE beez")
+        migrate_all(self.database_url)
+        self.nats_server.start()
+        base = {
+            "BEEZ_DATABASE_URL": self.database_url,
+            "BEEZ_NATS_URL": self.nats_server.url,
+            "BEEZ_BUS_PREFIX": self.prefix,
+            "BEEZ_CLOCK_OFFSET_FILE": str(self.offset_file),
+            "BEEZ_LOG_LEVEL": "WARNING",
+        }
+        logs = self.root / "logs"
+        logs.mkdir(exist_ok=True)
+        self.procs = {name: ServiceProcess(name, dict(base), logs / f"{name}.log") for name in SERVICES}
+        self.procs["automation"].env["BEEZ_ANALYTICS_ADDR"] = self.procs["analytics"].address
+        self.procs["trigger"].env["BEEZ_CONSUMER_ACK_WAIT_S"] = "5"
+        self.procs["executor"].env.update(
+            {
+                "BEEZ_ACTIONS__SSRF_ALLOWLIST": '["127.0.0.1/32"]',
+                "BEEZ_JOB_ACK_WAIT_S": "2",
+                "BEEZ_JOB_CONCURRENCY": "40",
+                "BEEZ_JOB_TIMEOUT_S": "10",
+                "BEEZ_SWEEPER_STALE_AFTER_S": "30",
+                "BEEZ_SWEEPER_INTERVAL_S": "1",
+                **self.executor_env,
+            }
+        )
+        for proc in self.procs.values():
+            proc.start()
+        await self.serving()
+        self.nc = await nats.connect(self.nats_server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+
+    async def serving(self, names: Iterable[str] | None = None, timeout: float = 60.0) -> None:
+        await asyncio.gather(*(self.procs[n].wait_for("SERVING", timeout) for n in names or self.procs))
+
+    async def close(self) -> None:
+        if self.nc is not None:
+            await self.nc.close()
+        for proc in self.procs.values():
+            try:
+                proc.stop()
+            except Exception:  # best effort: stop() already fell back to kill()
+                proc.kill()
+        self.nats_server.stop()
+        self.pg.stop()
+
+    def advance(self, seconds: float) -> None:
+        self.offset_s += seconds
+        self.offset_file.write_text(str(self.offset_s))
+
+    def channel(self, name: str) -> grpc.aio.Channel:
+        return grpc.aio.insecure_channel(self.procs[name].address)
+
+    # --- driving it ---
+
+    async def create_automation(self, org: str, doc: dict[str, Any]) -> str:
+        workflow = json_format.ParseDict(doc, workflow_pb2.Workflow())
+        async with self.channel("automation") as ch:
+            resp = await automation_pb2_grpc.AutomationServiceStub(ch).CreateAutomation(
+                automation_pb2.CreateAutomationRequest(automation=workflow, active=True),
+                metadata=meta(org),
+            )
+        await self.indexed()
+        return str(resp.automation.id)
+
+    async def indexed(self, timeout: float = 30.0) -> None:
+        """Waits until the trigger has applied every automation change published so far."""
+        stream = self.topology.stream("AUTOMATIONS")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            info = await self.js.consumer_info(stream, "trigger-automations")
+            last = (await self.js.stream_info(stream)).state.last_seq
+            if info.num_ack_pending == 0 and info.delivered.stream_seq >= last > 0:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the trigger never indexed the automation")
+
+    async def publish_batch(self, org: str, events: list[dict[str, Any]]) -> list[bool]:
+        """PublishEvents; the accepted flag of each event."""
+        batch = [json_format.ParseDict(e, events_pb2.Event()) for e in events]
+        async with self.channel("trigger") as ch:
+            resp = await trigger_pb2_grpc.EventServiceStub(ch).PublishEvents(
+                trigger_pb2.PublishEventsRequest(events=batch), metadata=meta(org), timeout=60
+            )
+        return [r.accepted for r in resp.results]
+
+    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.libpq, connect_timeout=3) as conn:
+            return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+
+def meta(org: str) -> list[tuple[str, str]]:
+    return [("x-org-id", org), ("x-user-id", "u_chaos")]
+
+
+def event(event_id: str, type_: str, contact_id: str, **data: Any) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "type": type_,
+        "contactId": contact_id,
+        "data": data,
+        "contact": {"id": contact_id, "email": f"{contact_id}@example.com", "firstName": "C"},
+    }
+
+
+def webhook_automation(
+    event_type: str, url: str, *, delays_s: Iterable[int] = (1, 1), settings: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One webhook step per delay, each after its delay: ``{trigger, actions, settings}``."""
+    return {
+        "name": f"chaos {event_type}",
+        "trigger": {"type": "custom_event", "event": event_type},
+        "actions": [
+            {
+                "id": f"hook{i}",
+                "type": "webhook",
+                "config": {"url": f"{url}/hook/{i}", "body": {"n": i}},
+                **({"delay": {"value": d, "unit": "seconds"}} if d else {}),
+            }
+            for i, d in enumerate(delays_s)
+        ],
+        "settings": settings or {"reentry": "always", "maxConcurrentPerContact": 1000},
+    }
+
+
+@asynccontextmanager
+async def chaos_stack(
+    delay_s: float = 0.0, executor_env: dict[str, str] | None = None
+) -> AsyncIterator[ChaosStack]:
+    """A started stack in a fresh directory, closed and removed afterwards (kept on failure)."""
+    root = pg_data_root()
+    async with receiver(delay_s) as stand_in:
+        stack = ChaosStack(root, stand_in, executor_env=executor_env or {})
+        ok = False
+        try:
+            await stack.start()
+            yield stack
+            ok = True
+        finally:
+            await stack.close()
+            if ok and not os.environ.get("BEEZ_CHAOS_KEEP"):
+                shutil.rmtree(root, ignore_errors=True)
+            else:
+                print(f"chaos stack kept at {root}")
+
+
+# --- the ledger -----------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    scenario: str
+    expected: int
+    executions: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    lost: int = 0
+    stuck: int = 0
+    effects: int = 0
+    requests: int = 0
+    redeliveries: int = 0
+    step_duplicates: int = 0
+    missing_effects: int = 0
+    recovery_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def line(self) -> str:
+        extra = " ".join(f"{k}={v}" for k, v in self.extra.items())
+        return (
+            f"CHAOS {self.scenario}: expected={self.expected} executions={self.executions} "
+            f"statuses={self.by_status} lost={self.lost} stuck={self.stuck} effects={self.effects} "
+            f"requests={self.requests} redeliveries(same key)={self.redeliveries} "
+            f"step_duplicates(across keys)={self.step_duplicates} missing_effects={self.missing_effects} "
+            f"recovery_s={self.recovery_s:.2f} {extra}"
+        ).rstrip()
+
+    def report(self) -> None:
+        print("\n" + self.line())
+        REPORT.parent.mkdir(parents=True, exist_ok=True)
+        with REPORT.open("a") as out:
+            out.write(json.dumps({"at": time.time(), **self.__dict__}) + "\n")
+
+
+@dataclass
+class Ledger:
+    """Accounts for one organization's executions and the receiver's effects."""
+
+    stack: ChaosStack
+    org: str
+
+    def statuses(self) -> dict[str, str]:
+        rows = self.stack.query("SELECT id, status FROM executor.executions WHERE org_id = %s", self.org)
+        return {str(i): str(s) for i, s in rows}
+
+    async def settle(self, expected: int, deadline_s: float = 120.0, webhook_steps: int = 0) -> Figures:
+        """Waits until ``expected`` executions are terminal (or the deadline), then counts."""
+        start = time.monotonic()
+        statuses: dict[str, str] = {}
+        while time.monotonic() - start < deadline_s:
+            statuses = self.statuses()
+            if len(statuses) >= expected and all(s in TERMINAL for s in statuses.values()):
+                break
+            await asyncio.sleep(0.5)
+        return self.count(expected, statuses, webhook_steps)
+
+    def count(self, expected: int, statuses: dict[str, str], webhook_steps: int) -> Figures:
+        figures = Figures(scenario="", expected=expected)
+        figures.executions = len(statuses)
+        figures.by_status = dict(Counter(statuses.values()))
+        figures.stuck = sum(1 for s in statuses.values() if s not in TERMINAL)
+        figures.lost = max(0, expected - len(statuses)) + figures.stuck
+        ours = set(statuses)
+        keys = [k for k in self.stack.receiver.requests if (m := KEY.match(k)) and m["execution"] in ours]
+        effects = set(keys)
+        figures.requests = len(keys)
+        figures.effects = len(effects)
+        figures.redeliveries = len(keys) - len(effects)
+        per_step: dict[tuple[str, str], int] = defaultdict(int)
+        for k in effects:
+            m = KEY.match(k)
+            assert m is not None
+            per_step[(m["execution"], m["position"])] += 1
+        figures.step_duplicates = sum(n - 1 for n in per_step.values())
+        if webhook_steps:
+            done = {e for e, s in statuses.items() if s == "completed"}
+            per_execution = Counter(e for e, _ in per_step)
+            figures.missing_effects = sum(max(0, webhook_steps - per_execution[e]) for e in done)
+        return figures
+
+
+def assert_clean(figures: Figures, *, allow_step_duplicates: bool = False) -> None:
+    assert figures.lost == 0, figures.line()
+    assert figures.stuck == 0, figures.line()
+    assert figures.executions == figures.expected, figures.line()
+    assert figures.missing_effects == 0, figures.line()
+    if not allow_step_duplicates:
+        assert figures.step_duplicates == 0, figures.line()
