@@ -32,7 +32,7 @@ from beez.api.messages.v1.lifecycle_pb2 import (
 from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
 from beez.api.workflow.v1.workflow_pb2 import Condition, Workflow
 from beez.kit.bus.publisher import Publisher
-from beez.kit.bus.topology import Topology
+from beez.kit.bus.topology import EXECUTION_OUTCOME_SUBJECTS, Topology
 from beez.kit.clock import ManualClock
 from beez.workflow.context import event_from_json
 from beez.workflow.model import workflow_from_json
@@ -252,7 +252,8 @@ class Harness:
         ack = await self.publisher.publish(
             self.topology.executions(org, name), message, msg_id=message.id, org_id=org
         )
-        await self.consumed("EXECUTIONS", "trigger-executions", ack.seq)
+        if f"executions.*.{name}" in EXECUTION_OUTCOME_SUBJECTS:  # the consumer never sees step events
+            await self.consumed("EXECUTIONS", "trigger-executions", ack.seq)
 
     async def consumed(self, stream: str, durable: str, seq: int, within: float = 10.0) -> None:
         """Waits until the durable consumer has acknowledged everything up to ``seq``."""

@@ -13,6 +13,7 @@ from beez.analytics.service import AnalyticsService, BadEvent
 from beez.api.messages.v1.lifecycle_pb2 import ExecutionEvent
 from beez.kit.bus import headers as h
 from beez.kit.bus.inbox import message_id
+from beez.kit.bus.topology import EXECUTION_OUTCOME_SUBJECTS
 from beez.kit.bus.worker import PermanentError, PullWorker
 from beez.kit.logging import get_logger
 from beez.kit.runtime import Runtime
@@ -70,7 +71,7 @@ class ExecutionEventsConsumer:
             self._runtime.topology,
             stream="EXECUTIONS",
             durable=DURABLE,
-            subjects="executions.>",
+            subjects=EXECUTION_OUTCOME_SUBJECTS,
             handler=self.handle,
             concurrency=self._concurrency,
         )

@@ -11,7 +11,7 @@ a body alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
@@ -21,7 +21,7 @@ from beez.api.messages.v1.events_pb2 import Event
 from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ExecutionEvent, WaitRegistration
 from beez.kit.bus import headers as h
 from beez.kit.bus.inbox import message_id
-from beez.kit.bus.topology import Topology
+from beez.kit.bus.topology import EXECUTION_OUTCOME_SUBJECTS, Topology
 from beez.kit.bus.worker import Handler, PermanentError, PullWorker
 from beez.kit.clock import Clock
 from beez.kit.db import Database
@@ -211,7 +211,7 @@ def worker_factories(
     """The trigger's four durable consumers, by durable name."""
 
     def factory(
-        stream: str, durable: str, subjects: str, handler: Handler, concurrency: int
+        stream: str, durable: str, subjects: str | Sequence[str], handler: Handler, concurrency: int
     ) -> WorkerFactory:
         def build(js: JetStreamContext) -> PullWorker:
             return PullWorker(
@@ -254,7 +254,7 @@ def worker_factories(
         factory(
             "EXECUTIONS",
             "trigger-executions",
-            "executions.>",
+            EXECUTION_OUTCOME_SUBJECTS,
             ExecutionsConsumer(db, clock, topology).handle,
             settings.executions_concurrency,
         ),

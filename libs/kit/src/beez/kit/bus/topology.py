@@ -26,6 +26,15 @@ DEFAULT_DUPLICATE_WINDOW = timedelta(minutes=2)
 JOB_PRIORITIES = ("critical", "high", "normal", "low")
 """The priority token of ``jobs.<priority>.<org>``, most urgent first."""
 
+EXECUTION_OUTCOME_SUBJECTS = (
+    "executions.*.started",
+    "executions.*.completed",
+    "executions.*.failed",
+    "executions.*.cancelled",
+)
+"""The lifecycle subjects that begin or end an execution: consumers that count executions or free
+what they hold filter on these (NATS 2.10 ``filter_subjects``) and never see the step events."""
+
 STREAM_NAME_IN_USE = 10058
 """JetStream error code: a stream of that name exists with a different configuration."""
 
