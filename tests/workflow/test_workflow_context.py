@@ -12,6 +12,7 @@ from beez.workflow.errors import WorkflowError
 from beez.workflow.filters import filters_match
 from beez.workflow.model import conditions_from_json
 from beez.workflow.templates import render
+from tests.support.samples import ADA
 
 EVENT = {
     "id": "evt_01",
@@ -19,18 +20,7 @@ EVENT = {
     "occurredAt": "2026-11-26T10:00:00Z",
     "contactId": "c_123",
     "data": {"list": "New Customers", "count": 3},
-    "contact": {
-        "id": "c_123",
-        "email": "ada@example.com",
-        "phone": "+2348012345678",
-        "firstName": "Ada",
-        "tags": ["lead"],
-        "lists": ["New Customers"],
-        "score": 42,
-        "timezone": "Africa/Lagos",
-        "consent": {"email": True, "sms": False, "whatsapp": True},
-        "fields": {"plan": "pro"},
-    },
+    "contact": ADA,
 }
 
 
