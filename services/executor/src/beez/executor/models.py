@@ -73,6 +73,11 @@ class Execution(Base):
             "status",
             "created_at",
         ),
+        Index(
+            "ix_executions_orphan_candidates",
+            "updated_at",
+            postgresql_where=text("status IN ('queued', 'running') AND wait_token IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
