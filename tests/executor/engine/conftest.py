@@ -125,6 +125,30 @@ class Flow:
         created_at: datetime | None = None,
     ) -> str:
         """Publishes the START job the trigger would, and returns the execution id."""
+        job = self.start_job(
+            workflow,
+            contact=contact,
+            data=data,
+            automation_id=automation_id,
+            execution_id=execution_id,
+            priority=priority,
+            created_at=created_at,
+        )
+        await self.publish(job, f"start:{job.execution_id}", priority)
+        return job.execution_id
+
+    def start_job(
+        self,
+        workflow: dict[str, Any],
+        *,
+        contact: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        automation_id: str = "auto_1",
+        execution_id: str | None = None,
+        priority: str = "normal",
+        created_at: datetime | None = None,
+    ) -> jobs_pb2.Job:
+        """The START job the trigger would send for ``workflow``."""
         execution_id = execution_id or f"ex_{uuid.uuid4().hex[:12]}"
         person = contact if contact is not None else ADA
         event = event_from_json(
@@ -152,8 +176,7 @@ class Flow:
         )
         job.enqueued_at.FromDatetime(self.clock.now())
         job.start.created_at.FromDatetime(created_at or self.clock.now())
-        await self.publish(job, f"start:{execution_id}", priority)
-        return execution_id
+        return job
 
     async def publish(self, job: jobs_pb2.Job, msg_id: str, priority: str = "normal") -> None:
         await self._publisher.publish(

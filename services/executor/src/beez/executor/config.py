@@ -41,6 +41,14 @@ class ExecutorSettings(ServiceSettings):
             "consumer and slots, so a backlog of low jobs never holds up a critical one."
         ),
     )
+    job_start_batch: int = Field(
+        default=64,
+        ge=1,
+        description=(
+            "START jobs whose executions are created and run up to their first external action in "
+            "one transaction. 1 gives each START its own transaction."
+        ),
+    )
     job_timeout_s: float = Field(
         default=300.0, gt=0, description="A job handler running longer fails the attempt (it is retried)."
     )

@@ -13,6 +13,14 @@ Priorities: ``jobs.critical.>``, ``jobs.high.>``, ``jobs.normal.>`` and ``jobs.l
 their own durable consumer (``executor-jobs-<priority>``) and their own handler slots, so a
 backlog of low jobs never delays a critical one; see :func:`split_concurrency`.
 
+START jobs are batched: the handlers holding them submit them to a
+:class:`~beez.kit.batching.Batcher`, and one transaction creates all their executions and runs
+their internal steps (:meth:`Engine.start_batch`). Each handler then finishes its own job (an
+external action, more steps) and acks it, so a crash anywhere still redelivers every job whose
+effect is not committed. Batches are keyed by priority and a shard of the execution id: a
+critical START never waits behind a batch of low ones, and two shards keep the database busy
+while the process computes the next batch.
+
 A handler running past ``job_timeout_s`` is cancelled and the attempt fails (the worker naks it
 for redelivery). Undecodable jobs are dead-lettered at once on ``dlq.executor-jobs-<priority>``.
 """
@@ -20,18 +28,24 @@ for redelivery). Undecodable jobs are dead-lettered at once on ``dlq.executor-jo
 from __future__ import annotations
 
 import asyncio
+import zlib
+from collections.abc import Sequence
 
 from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from beez.api.messages.v1 import jobs_pb2
-from beez.executor.engine import Engine
+from beez.executor.engine import Continuation, Engine
+from beez.kit.batching import Batcher
 from beez.kit.bus.topology import JOB_PRIORITIES, Topology
 from beez.kit.bus.worker import PermanentError, PullWorker
 from beez.kit.logging import get_logger
 
 log = get_logger(__name__)
+
+START_SHARDS = 2
+"""Batches of START jobs of one priority that may be in progress at once."""
 
 WEIGHTS = {"critical": 4, "high": 3, "normal": 2, "low": 1}
 """How the process's job concurrency is shared out between the priorities."""
@@ -73,9 +87,13 @@ class JobConsumers:
         job_timeout: float = 300.0,
         ack_wait: float = 30.0,
         max_deliver: int = 5,
+        start_batch: int = 64,
     ) -> None:
         self._engine = engine
         self._job_timeout = job_timeout
+        self._starts: Batcher[tuple[str, int], jobs_pb2.Job, Continuation] = Batcher(
+            self._start_batch, max_batch=start_batch, name="start jobs"
+        )
         self.workers = [
             PullWorker(
                 js,
@@ -96,7 +114,15 @@ class JobConsumers:
         """Runs one job within the job timeout; returning acks it, raising retries it."""
         job = decode_job(msg)
         async with asyncio.timeout(self._job_timeout):
-            await self._engine.handle(job)
+            if job.reason == jobs_pb2.JOB_REASON_START:
+                shard = zlib.crc32(job.execution_id.encode()) % START_SHARDS
+                continuation = await self._starts.submit((job.start.priority, shard), job)
+                await self._engine.continue_start(job, continuation)
+            else:
+                await self._engine.handle(job)
+
+    async def _start_batch(self, key: tuple[str, int], jobs: Sequence[jobs_pb2.Job]) -> list[Continuation]:
+        return await self._engine.start_batch(jobs)
 
     async def run(self) -> None:
         """Runs every worker until cancelled, then stops them (in-flight jobs get redelivered)."""

@@ -57,9 +57,9 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -76,7 +76,7 @@ from beez.executor.actions.base import (
     TransientError,
 )
 from beez.executor.actions.crm import command_verb
-from beez.executor.models import Execution, ExecutionStep
+from beez.executor.models import DeadLetter, Execution, ExecutionStep, Timer
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.kit.db import Database
@@ -115,12 +115,50 @@ def new_token() -> str:
 
 @dataclass
 class Unit:
-    """One transaction's view of one locked execution."""
+    """One transaction's view of one locked execution.
+
+    ``fresh`` marks an execution created in this very transaction: nothing else can see it yet,
+    it has no step rows, timers or dead letters in the database, so its step log is kept in
+    ``steps`` (pending ORM objects) and every row it writes goes out with the batch's flush,
+    one multi-row INSERT per table, instead of a statement per row.
+    """
 
     session: AsyncSession
     ex: Execution
     now: datetime
     wf: workflow_pb2.Workflow | None = None
+    fresh: bool = False
+    steps: dict[str, ExecutionStep] = field(default_factory=dict)
+    timers: list[Timer] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A START job turned into its execution row and workflow, before any transaction."""
+
+    job: jobs_pb2.Job
+    values: dict[str, Any]
+    workflow: workflow_pb2.Workflow
+    digest: str
+    definition: bytes
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """What a START job still has to do after its batch committed (see :meth:`Engine.start_batch`).
+
+    ``alone``: the execution was not created by the batch (a redelivery, or a duplicate in the
+    batch); the job is handled on its own as before. ``call``: an external action whose
+    ``running`` attempt the batch committed, to be performed now. ``more``: the chain bound was
+    hit with steps left to run.
+    """
+
+    execution_id: str
+    driver: str
+    alone: bool = False
+    call: Call | None = None
+    steps: int = 0
+    more: bool = False
 
 
 @dataclass
@@ -170,6 +208,8 @@ class Engine:
         self._actions = dict(actions)
         self._max_steps = max_steps_per_job
         self._workflows: dict[str, workflow_pb2.Workflow] = {}
+        self._saved: set[str] = set()
+        """Digests of workflows known to be committed: their INSERT can be skipped."""
 
     # --- jobs ------------------------------------------------------------------------------
 
@@ -182,9 +222,8 @@ class Engine:
         if drive:
             await self.run(job.execution_id, job.token)
 
-    async def run(self, execution_id: str, driver: str = "") -> None:
+    async def run(self, execution_id: str, driver: str = "", done: int = 0) -> None:
         """Runs steps until the execution waits or ends, then hands over if the bound was hit."""
-        done = 0
         while done < self._max_steps:
             more, steps = await self._step(execution_id, driver, self._max_steps - done)
             if not more:
@@ -193,9 +232,63 @@ class Engine:
             await asyncio.sleep(0)
         await self._hand_over(execution_id, driver)
 
-    async def _start(self, job: jobs_pb2.Job) -> bool:
-        start = job.start
+    async def start_batch(self, jobs: Sequence[jobs_pb2.Job]) -> list[Continuation]:
+        """Creates the executions of many START jobs in one transaction and runs their internal steps.
+
+        One look-up finds which executions exist already; the others are created as pending
+        rows and driven in memory (``Unit.fresh``) through their internal steps, up to the first
+        external action, wait or end. One flush then writes every execution, step, timer and
+        dead letter of the batch with a multi-row INSERT per table, and one more the outbox.
+        Executions are created in id order, so two batches that race on a redelivered START
+        wait on each other in one order and never deadlock; the loser fails on the unique key,
+        and its items are retried alone (see :class:`beez.kit.batching.Batcher`), where they
+        find the execution and take the ordinary path. Nothing an external action needs is
+        weakened: its ``running`` attempt commits with the batch, before it is performed.
+        """
         now = self._clock.now()
+        prepared = [self._prepare_start(job, now) for job in jobs]
+        outcomes = [Continuation(job.execution_id, job.token, alone=True) for job in jobs]
+        unsaved = {p.digest: p.definition for p in prepared if p.digest not in self._saved}
+        async with self._transaction() as session:
+            if unsaved:
+                await repository.save_workflows(session, unsaved)
+            ids = sorted({p.job.execution_id for p in prepared})
+            existing = await repository.existing_executions(session, ids)
+            for index in sorted(range(len(prepared)), key=lambda i: prepared[i].job.execution_id):
+                p = prepared[index]
+                if p.job.execution_id in existing:
+                    continue
+                existing.add(p.job.execution_id)
+                ex = Execution(**p.values)
+                session.add(ex)
+                self._workflows[p.digest] = p.workflow
+                u = Unit(session, ex, now, p.workflow, fresh=True)
+                await self._mark_running(u)
+                await self._register_goal(u)
+                advanced, done = await self._chain(u, self._max_steps)
+                outcomes[index] = Continuation(
+                    p.job.execution_id,
+                    p.job.token,
+                    call=advanced if isinstance(advanced, Call) else None,
+                    steps=done,
+                    more=advanced is True,
+                )
+        self._remember_saved(unsaved)
+        return outcomes
+
+    async def continue_start(self, job: jobs_pb2.Job, continuation: Continuation) -> None:
+        """Finishes a START job after its batch committed: its external action, then the rest."""
+        if continuation.alone:
+            await self.handle(job)
+            return
+        more = continuation.more
+        if continuation.call is not None:
+            more = await self._complete(continuation.execution_id, continuation.call)
+        if more:
+            await self.run(continuation.execution_id, continuation.driver, continuation.steps)
+
+    def _prepare_start(self, job: jobs_pb2.Job, now: datetime) -> Prepared:
+        start = job.start
         workflow = assign_ids(start.workflow)
         definition = workflow.SerializeToString(deterministic=True)
         digest = hashlib.sha256(definition).hexdigest()
@@ -228,8 +321,20 @@ class Engine:
             "queued_at": _when(job.enqueued_at) or now,
             "updated_at": now,
         }
+        return Prepared(job, values, workflow, digest, definition)
+
+    def _remember_saved(self, digests: Mapping[str, bytes]) -> None:
+        if len(self._saved) > 4096:
+            self._saved.clear()
+        self._saved.update(digests)
+
+    async def _start(self, job: jobs_pb2.Job) -> bool:
+        now = self._clock.now()
+        p = self._prepare_start(job, now)
+        workflow, digest, values = p.workflow, p.digest, p.values
         async with self._transaction() as session:
-            await repository.save_workflow(session, digest, definition)
+            if digest not in self._saved:
+                await repository.save_workflows(session, {digest: p.definition})
             created = await repository.insert_execution(session, values)
             ex = await repository.lock_execution(session, job.execution_id)
             if ex is None:
@@ -242,7 +347,9 @@ class Engine:
                 u = Unit(session, ex, now, workflow)
                 await self._mark_running(u)
                 await self._register_goal(u)
-            return ex.status in RUNNABLE and ex.wait_token is None
+            runnable = ex.status in RUNNABLE and ex.wait_token is None
+        self._remember_saved({digest: p.definition})
+        return runnable
 
     async def _wake(self, job: jobs_pb2.Job) -> bool:
         """Applies a TIMER, SIGNAL, RESUME or RETRY job; True when this job may now drive."""
@@ -282,13 +389,13 @@ class Engine:
             ):
                 self._clear_wait(u, job.token)
                 await self._cancel_registration(u, job.token, kind)
-                await repository.delete_timers(session, ex.id)
+                await self._delete_timers(u)
                 await self._load_workflow(u)
                 await self._finish_waiting_step(u, {"branch": "timeout"})
                 await self._take_branch(u, "timeout")
             elif kind in _EVENT_BRANCH and reason == jobs_pb2.JOB_REASON_SIGNAL:
                 self._clear_wait(u, job.token)
-                await repository.delete_timers(session, ex.id)
+                await self._delete_timers(u)
                 await self._load_workflow(u)
                 self._receive_event(u, job.event)
                 branch = _EVENT_BRANCH[kind]
@@ -339,29 +446,35 @@ class Engine:
         them again. An external action ends the chain: its ``running`` attempt is committed with
         whatever preceded it before the provider is called, as the step protocol requires.
         """
-        done = 0
         async with self._transaction() as session:
             ex = await repository.lock_execution(session, execution_id)
             if ex is None or not _may_drive(ex, driver):
                 return False, 0
-            u = Unit(session, ex, self._clock.now())
-            while True:
-                advanced = await self._advance(u)
-                done += 1
-                if isinstance(advanced, Call):
-                    call = advanced
-                    break
-                if not advanced or done >= min(budget, CHAIN_MAX):
-                    return advanced, done
-                u.now = self._clock.now()
+            advanced, done = await self._chain(Unit(session, ex, self._clock.now()), budget)
+        if not isinstance(advanced, Call):
+            return advanced, done
+        return await self._complete(execution_id, advanced), done
+
+    async def _chain(self, u: Unit, budget: int) -> tuple[bool | Call, int]:
+        """Runs steps of the locked execution in the caller's transaction; see :meth:`_step`."""
+        done = 0
+        while True:
+            advanced = await self._advance(u)
+            done += 1
+            if isinstance(advanced, Call) or not advanced or done >= min(budget, CHAIN_MAX):
+                return advanced, done
+            u.now = self._clock.now()
+
+    async def _complete(self, execution_id: str, call: Call) -> bool:
+        """Performs a committed ``running`` attempt, then settles it in a new transaction."""
         outcome = await self._perform(call)
         async with self._transaction() as session:
             ex = await repository.lock_execution(session, execution_id)
             if ex is None:
-                return False, done
+                return False
             u = Unit(session, ex, self._clock.now())
             wf = await self._load_workflow(u)
-            return await self._settle(u, call, navigation.action_at(wf, call.position), outcome), done
+            return await self._settle(u, call, navigation.action_at(wf, call.position), outcome)
 
     async def _advance(self, u: Unit) -> bool | Call:
         """One step at the position of the locked execution, in the caller's transaction.
@@ -411,13 +524,13 @@ class Engine:
     async def _begin_attempt(self, u: Unit, action: workflow_pb2.Action) -> Call:
         ex = u.ex
         assert ex.position is not None
-        last = await repository.latest_attempt(u.session, ex.id, ex.position)
+        last = await self._latest_attempt(u, ex.position)
         if last is not None and last.status == "running":
             attempt, key = last.attempt, last.idempotency_key  # a crashed attempt: same key
         else:
             attempt = last.attempt + 1 if last is not None else 1
             key = step_key(ex.id, ex.position, attempt)
-            await repository.add_step(u.session, self._step_row(u, action, attempt, key, "running"))
+            await self._add_step(u, self._step_row(u, action, attempt, key, "running"))
         entry = catalog.action_type(action.type)
         return Call(
             execution_id=ex.id,
@@ -483,7 +596,7 @@ class Engine:
     async def _settle(self, u: Unit, call: Call, action: workflow_pb2.Action, outcome: Outcome) -> bool:
         """Step (c): records the attempt and, if the execution is still there, moves it on."""
         ex = u.ex
-        row = await repository.step_by_key(u.session, call.key)
+        row = await self._step_by_key(u, call.key)
         if row is None or row.status != "running":
             return False  # another delivery of this job settled it already
         row.finished_at = u.now
@@ -832,8 +945,8 @@ class Engine:
         ex.status = "waiting"
         ex.wait_token, ex.wait_kind, ex.driver_token = token, wait_kind, None
         ex.updated_at = u.now
-        await repository.add_timer(
-            u.session,
+        await self._add_timer(
+            u,
             {
                 "id": f"tmr_{new_token()}",
                 "org_id": ex.org_id,
@@ -863,8 +976,8 @@ class Engine:
             await self._cancel_registration(u, ex.wait_token, ex.wait_kind)
         if ex.goal_token:
             await self._cancel_registration(u, ex.goal_token, "goal")
-        await repository.delete_timers(u.session, ex.id)
-        for row in await repository.waiting_steps(u.session, ex.id):
+        await self._delete_timers(u)
+        for row in await self._waiting_steps(u):
             row.status = "skipped"
             row.finished_at = u.now
             row.duration_ms = _ms(row.started_at, u.now)
@@ -909,9 +1022,9 @@ class Engine:
             key = step_key(ex.id, ex.position or "", 1)
             row = self._step_row(u, action, 1, key, "failed")
             row.update(finished_at=u.now, duration_ms=0, error=error, error_category=category)
-            await repository.add_step(u.session, row)
-        await repository.add_dead_letter(
-            u.session,
+            await self._add_step(u, row)
+        await self._add_dead_letter(
+            u,
             {
                 "org_id": ex.org_id,
                 "execution_id": ex.id,
@@ -970,7 +1083,7 @@ class Engine:
         row["result"] = mask_value(result)
         if status != "waiting":
             row.update(finished_at=u.now, duration_ms=0)
-        if await repository.add_step(u.session, row) and status == "succeeded":
+        if await self._add_step(u, row) and status == "succeeded":
             await self._lifecycle(
                 u, K.EXECUTION_EVENT_KIND_STEP_COMPLETED, f"{key}:step_completed", step=action
             )
@@ -979,7 +1092,7 @@ class Engine:
         ex, wf = u.ex, await self._load_workflow(u)
         assert ex.position is not None
         key = step_key(ex.id, ex.position, 1)
-        row = await repository.step_by_key(u.session, key)
+        row = await self._step_by_key(u, key)
         if row is None or row.status != "waiting":
             return
         row.status = "succeeded"
@@ -1006,6 +1119,58 @@ class Engine:
             category=row.error_category or "",
             duration_ms=row.duration_ms or 0,
         )
+
+    # --- rows: in memory for a fresh execution, statements otherwise ------------------------
+
+    async def _add_step(self, u: Unit, values: dict[str, Any]) -> bool:
+        """Adds a step row unless its idempotency key exists; True when this call created it."""
+        if not u.fresh:
+            return await repository.add_step(u.session, values)
+        key = values["idempotency_key"]
+        if key in u.steps:
+            return False
+        row = ExecutionStep(**values)
+        u.session.add(row)
+        u.steps[key] = row
+        return True
+
+    async def _latest_attempt(self, u: Unit, position: str) -> ExecutionStep | None:
+        if not u.fresh:
+            return await repository.latest_attempt(u.session, u.ex.id, position)
+        rows = [row for row in u.steps.values() if row.position == position]
+        return max(rows, key=lambda row: row.attempt, default=None)
+
+    async def _step_by_key(self, u: Unit, key: str) -> ExecutionStep | None:
+        if not u.fresh:
+            return await repository.step_by_key(u.session, key)
+        return u.steps.get(key)
+
+    async def _waiting_steps(self, u: Unit) -> list[ExecutionStep]:
+        if not u.fresh:
+            return await repository.waiting_steps(u.session, u.ex.id)
+        return [row for row in u.steps.values() if row.status == "waiting"]
+
+    async def _add_timer(self, u: Unit, values: dict[str, Any]) -> None:
+        if not u.fresh:
+            await repository.add_timer(u.session, values)
+            return
+        timer = Timer(**values)
+        u.session.add(timer)
+        u.timers.append(timer)
+
+    async def _delete_timers(self, u: Unit) -> None:
+        if not u.fresh:
+            await repository.delete_timers(u.session, u.ex.id)
+            return
+        for timer in u.timers:
+            u.session.expunge(timer)
+        u.timers.clear()
+
+    async def _add_dead_letter(self, u: Unit, values: dict[str, Any]) -> None:
+        if not u.fresh:
+            await repository.add_dead_letter(u.session, values)
+            return
+        u.session.add(DeadLetter(**values))
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ orders cannot deadlock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -37,11 +37,10 @@ async def enqueue_all(session: AsyncSession, outgoing: Sequence[Outgoing]) -> No
 # --- workflows -------------------------------------------------------------------------------
 
 
-async def save_workflow(session: AsyncSession, digest: str, definition: bytes) -> None:
-    """Stores a workflow version once; the same content again changes nothing."""
-    await session.execute(
-        insert(WorkflowDefinition).values(digest=digest, definition=definition).on_conflict_do_nothing()
-    )
+async def save_workflows(session: AsyncSession, definitions: Mapping[str, bytes]) -> None:
+    """Stores workflow versions (digest → definition) once; the same content again changes nothing."""
+    rows = [{"digest": digest, "definition": body} for digest, body in sorted(definitions.items())]
+    await session.execute(insert(WorkflowDefinition).values(rows).on_conflict_do_nothing())
 
 
 async def load_workflow(session: AsyncSession, digest: str) -> bytes | None:
@@ -60,6 +59,12 @@ async def insert_execution(session: AsyncSession, values: dict[str, Any]) -> boo
         insert(Execution).values(**values).on_conflict_do_nothing().returning(Execution.id)
     )
     return result.first() is not None
+
+
+async def existing_executions(session: AsyncSession, ids: Sequence[str]) -> set[str]:
+    """Which of ``ids`` name executions that exist (committed, or written by this transaction)."""
+    result = await session.execute(select(Execution.id).where(Execution.id.in_(ids)))
+    return set(result.scalars())
 
 
 async def lock_execution(session: AsyncSession, execution_id: str) -> Execution | None:

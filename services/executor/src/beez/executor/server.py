@@ -68,6 +68,7 @@ async def build(runtime: Runtime) -> ServerSpec:
             job_timeout=settings.job_timeout_s,
             ack_wait=settings.job_ack_wait_s,
             max_deliver=settings.job_max_deliver,
+            start_batch=settings.job_start_batch,
         )
         await consumers.run()
 

@@ -1,0 +1,155 @@
+"""START jobs are created and run in batches: one transaction, the same outcome as one by one."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+
+from beez.api.executor.v1 import executor_pb2
+from beez.executor.actions.registry import build_registry
+from beez.executor.config import ExecutorSettings
+from beez.executor.engine import Engine
+from tests.executor.engine import fakes
+from tests.executor.engine.conftest import Executor, Flow, step_ids
+
+E = executor_pb2
+
+INTERNAL = {
+    "actions": [
+        {
+            "id": "check",
+            "type": "condition",
+            "config": {"conditions": [{"field": "contact.tags", "operator": "contains", "value": "lead"}]},
+            "branches": [
+                {
+                    "name": "yes",
+                    "actions": [
+                        {"id": "remember", "type": "set_variable", "config": {"name": "x", "value": 1}}
+                    ],
+                },
+                {"name": "no", "actions": []},
+            ],
+        },
+        {"id": "tag", "type": "add_tag", "config": {"tag": "Engaged"}},
+    ]
+}
+
+WITH_CALL = {
+    "actions": [
+        {"id": "remember", "type": "set_variable", "config": {"name": "plan", "value": "gold"}},
+        {"id": "hello", "type": "test_record", "config": {"text": "plan {{ vars.plan }}"}},
+        {"id": "tag", "type": "add_tag", "config": {"tag": "Engaged"}},
+    ]
+}
+
+
+@pytest.fixture
+async def engine(executor: Executor) -> AsyncIterator[Engine]:
+    """A second engine on the shared executor's database: its batches are driven by the test."""
+    settings = executor.svc.runtime.settings
+    assert isinstance(settings, ExecutorSettings)
+    registry = build_registry(settings.actions)
+    try:
+        yield Engine(
+            executor.svc.runtime.db,
+            executor.topology,
+            executor.clock,
+            {**registry, **fakes.plugin(settings)},
+        )
+    finally:
+        await registry.aclose()
+
+
+async def transactions_that_wrote(flow: Flow) -> int:
+    """How many transactions inserted the org's executions (rows written together share xmin)."""
+    async with flow.executor.svc.runtime.db.transaction() as session:
+        result = await session.execute(
+            text("SELECT count(DISTINCT xmin::text) FROM executions WHERE org_id = :org"), {"org": flow.org}
+        )
+        return int(result.scalar_one())
+
+
+async def test_a_batch_creates_and_finishes_its_executions_in_one_transaction(
+    flow: Flow, engine: Engine
+) -> None:
+    jobs = [flow.start_job(INTERNAL) for _ in range(20)]
+    duplicate = flow.start_job(INTERNAL, execution_id=jobs[3].execution_id)
+
+    outcomes = await engine.start_batch([*jobs, duplicate])
+
+    assert [o.alone for o in outcomes] == [False] * 20 + [True]
+    assert not any(o.more or o.call for o in outcomes)
+    assert await transactions_that_wrote(flow) == 1
+    for job in jobs:
+        done = await flow.get(job.execution_id)
+        assert done.status == E.EXECUTION_STATUS_COMPLETED
+        assert step_ids(done) == ["check", "remember", "tag"]
+        assert await flow.kinds(job.execution_id) == ["started", *["step_completed"] * 3, "completed"]
+    commands = await flow.outbox(".platform.commands.")
+    assert len(commands) == 20 and len({msg_id for _, msg_id, _ in commands}) == 20
+
+    await engine.continue_start(duplicate, outcomes[-1])  # the duplicate finds it done
+    assert await flow.kinds(jobs[3].execution_id) == ["started", *["step_completed"] * 3, "completed"]
+    assert len(await flow.outbox(".platform.commands.")) == 20
+
+
+async def test_a_redelivered_start_of_a_batch_changes_nothing(flow: Flow, engine: Engine) -> None:
+    job = flow.start_job(INTERNAL)
+    [first] = await engine.start_batch([job])
+    [again] = await engine.start_batch([job])
+
+    assert not first.alone and again.alone
+    await engine.continue_start(job, again)
+    done = await flow.get(job.execution_id)
+    assert done.status == E.EXECUTION_STATUS_COMPLETED and len(done.steps) == 3
+    assert await flow.kinds(job.execution_id) == ["started", *["step_completed"] * 3, "completed"]
+
+
+async def test_an_external_action_is_committed_running_before_it_is_performed(
+    flow: Flow, engine: Engine, provider: fakes.Provider
+) -> None:
+    job = flow.start_job(WITH_CALL)
+
+    [outcome] = await engine.start_batch([job])
+
+    assert outcome.call is not None and outcome.call.step_id == "hello"
+    assert outcome.call.ctx["vars"]["plan"] == "gold"
+    waiting = await flow.get(job.execution_id)
+    assert waiting.status == E.EXECUTION_STATUS_RUNNING
+    assert [(s.step_id, s.status) for s in waiting.steps] == [
+        ("remember", E.STEP_STATUS_SUCCEEDED),
+        ("hello", E.STEP_STATUS_RUNNING),
+    ]
+    assert provider.calls_of(job.execution_id) == []
+
+    await engine.continue_start(job, outcome)
+
+    done = await flow.get(job.execution_id)
+    assert done.status == E.EXECUTION_STATUS_COMPLETED
+    assert step_ids(done) == ["remember", "hello", "tag"]
+    [call] = provider.calls_of(job.execution_id)
+    assert call.config["text"] == "plan gold"
+    assert call.idempotency_key == f"exec:{job.execution_id}:step:1:attempt:1"
+
+
+async def test_a_delay_in_a_batch_leaves_one_timer(flow: Flow, engine: Engine) -> None:
+    job = flow.start_job(
+        {
+            "actions": [
+                {"id": "remember", "type": "set_variable", "config": {"name": "x", "value": 1}},
+                {"id": "pause", "type": "wait", "config": {"value": 1, "unit": "hours"}},
+                {"id": "tag", "type": "add_tag", "config": {"tag": "Engaged"}},
+            ]
+        }
+    )
+    [outcome] = await engine.start_batch([job])
+
+    assert not (outcome.alone or outcome.more or outcome.call)
+    waiting = await flow.get(job.execution_id)
+    assert waiting.status == E.EXECUTION_STATUS_WAITING
+    [timer] = await flow.scheduled(job.execution_id)
+    assert timer.step_id == "pause"
+    await flow.advance(hours=1)
+    await flow.settled(job.execution_id, "completed")
