@@ -532,6 +532,8 @@ class Engine:
             key = step_key(ex.id, ex.position, attempt)
             await self._add_step(u, self._step_row(u, action, attempt, key, "running"))
         entry = catalog.action_type(action.type)
+        local = entry is not None and entry.category in LOCAL_CATEGORIES
+        context = self._context(u, action)
         return Call(
             execution_id=ex.id,
             org_id=ex.org_id,
@@ -542,9 +544,9 @@ class Engine:
             attempt=attempt,
             key=key,
             raw_config=struct_to_dict(action.config),
-            ctx=copy.deepcopy(self._context(u, action)),
+            ctx=context if local else copy.deepcopy(context),  # a local call runs before u changes
             now=u.now,
-            local=entry is not None and entry.category in LOCAL_CATEGORIES,
+            local=local,
         )
 
     async def _perform(self, call: Call) -> Outcome:

@@ -15,6 +15,9 @@ from nats.js import JetStreamContext, api
 from beez.kit.bus import headers as h
 from beez.kit.telemetry import inject_headers
 
+TRACEPARENT = "traceparent"
+"""The W3C trace header; a message that brings its own needs no current context injected."""
+
 
 class Publisher:
     """Publishes to JetStream and waits for the stream's acknowledgement.
@@ -46,7 +49,7 @@ class Publisher:
         if not msg_id:
             raise ValueError("msg_id is required: it is what lets the stream drop a re-sent message")
         payload, content = h.encode(data)
-        merged = inject_headers(content)
+        merged = content if headers and TRACEPARENT in headers else inject_headers(content)
         if org_id:
             merged[h.ORG_ID] = org_id
         merged.update(headers or {})
