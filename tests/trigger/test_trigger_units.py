@@ -13,6 +13,7 @@ from beez.kit.bus.worker import PermanentError
 from beez.trigger.consumers import decode_event
 from beez.trigger.history import decode_token, encode_token
 from beez.trigger.index import enrollment_policy, index_entry
+from beez.trigger.service import Lifecycle, merge
 from beez.trigger.validation import normalize_event
 from tests.trigger.support import workflow
 
@@ -107,3 +108,17 @@ def test_settings_become_enrollment_keys(
 
 def test_a_page_token_round_trips() -> None:
     assert decode_token(encode_token(NOW, "evt_1")) == (NOW, "evt_1")
+
+
+def test_a_lifecycle_batch_merges_to_the_effect_of_its_events_in_order() -> None:
+    batch = [
+        Lifecycle("a", None),
+        Lifecycle("a", "completed"),  # an end covers the start before it...
+        Lifecycle("b", "failed"),
+        Lifecycle("b", None),  # ...and after it
+        Lifecycle("c", "cancelled"),
+        Lifecycle("c", "completed"),  # the first end wins
+        Lifecycle("d", None),
+        Lifecycle("d", None),
+    ]
+    assert merge(batch) == ({"a": "completed", "b": "failed", "c": "cancelled"}, ["d"])

@@ -26,9 +26,23 @@ class TriggerSettings(ServiceSettings):
         default=8, ge=1, description="Wait registrations stored at once (durable trigger-waits)."
     )
     executions_concurrency: int = Field(
-        default=8,
+        default=256,
         ge=1,
-        description="Execution lifecycle events handled at once (durable trigger-executions).",
+        description=(
+            "Execution lifecycle events in hand at once (durable trigger-executions); enough for "
+            "the events in flight to form batches."
+        ),
+    )
+    executions_batch_max: int = Field(
+        default=128, ge=1, description="Most execution lifecycle events applied per transaction."
+    )
+    executions_batch_shards: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Lifecycle batches one replica runs at once; an execution's events always fall in the "
+            "same one (by a hash of its id)."
+        ),
     )
     consumer_max_deliver: int = Field(
         default=5, ge=1, description="Handler attempts per message before it goes to dlq.<durable>."

@@ -11,6 +11,7 @@ a body alone.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 
 from google.protobuf.message import DecodeError
@@ -19,6 +20,7 @@ from nats.js import JetStreamContext
 
 from beez.api.messages.v1.events_pb2 import Event
 from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ExecutionEvent, WaitRegistration
+from beez.kit.batching import Batcher
 from beez.kit.bus import headers as h
 from beez.kit.bus.inbox import message_id
 from beez.kit.bus.topology import EXECUTION_OUTCOME_SUBJECTS, Topology
@@ -29,7 +31,7 @@ from beez.kit.grpc.errors import InvalidArgument
 from beez.trigger import service
 from beez.trigger.config import TriggerSettings
 from beez.trigger.index import InvalidChange
-from beez.trigger.ingest import EventBatcher, Ingestor
+from beez.trigger.ingest import Ingested, Ingestor
 from beez.trigger.waits import InvalidRegistration
 from beez.workflow.context import event_from_json
 from beez.workflow.errors import WorkflowError
@@ -92,14 +94,17 @@ class EventsConsumer:
 
     Idempotent by ``(org, event id)``: the first delivery records the event and does its work
     in one transaction; a redelivery (or the same event already published over gRPC) finds the
-    id and does nothing. Events handled at the same time share transactions (see
-    :class:`~beez.trigger.ingest.EventBatcher`); each message is acked only once its own event
-    is committed. Invalid events are dead-lettered at once.
+    id and does nothing. Events of one organization handled at the same time share one
+    ingestion (a :class:`~beez.kit.batching.Batcher` keyed by organization: an organization's
+    batches never overlap, so they never deadlock one another); each message is acked only once
+    its own event is committed. Invalid events are dead-lettered at once.
     """
 
-    def __init__(self, ingestor: Ingestor, batcher: EventBatcher, topology: Topology) -> None:
+    def __init__(self, ingestor: Ingestor, topology: Topology, *, batch_max: int) -> None:
         self._ingestor = ingestor
-        self._batcher = batcher
+        self._batcher: Batcher[str, Event, Ingested] = Batcher(
+            ingestor.ingest, max_batch=batch_max, name="events"
+        )
         self._topology = topology
 
     async def handle(self, msg: Msg) -> None:
@@ -180,12 +185,33 @@ class ExecutionsConsumer:
     kept. Other kinds are acknowledged untouched. Idempotent by execution id: every effect is
     a delete or a guarded update that finds nothing to do the second time, so no inbox row
     per lifecycle message is needed.
+
+    Handlers running at once submit their decoded event to a :class:`~beez.kit.batching.Batcher`
+    and each message is acked once its batch committed: one transaction of at most five set-based
+    statements per batch instead of one transaction per event. The batch key is a shard of the
+    execution id (``crc32(id) % shards``), not the organization: lifecycle events need nothing
+    per organization, so one key per shard lets every event in flight join a batch, and the
+    started and ended events of one execution always share a key, so they are never applied by
+    two batches of one replica at once; in one batch they merge (see
+    :func:`~beez.trigger.service.merge`). Batches of other shards and replicas may still touch
+    the same executions (a redelivery, a started and a completed on two replicas); the lock
+    order of :meth:`~beez.trigger.repository.Repository.apply_lifecycle` makes them wait for
+    each other instead of deadlocking.
     """
 
-    def __init__(self, db: Database, clock: Clock, topology: Topology) -> None:
-        self._db = db
-        self._clock = clock
+    def __init__(
+        self, db: Database, clock: Clock, topology: Topology, *, batch_max: int, shards: int
+    ) -> None:
         self._topology = topology
+        self._shards = shards
+        self._batcher: Batcher[int, service.Lifecycle, None] = Batcher(
+            lambda _, batch: service.apply_lifecycle(db, clock, batch), max_batch=batch_max, name="lifecycle"
+        )
+
+    @property
+    def batches(self) -> int:
+        """How many batches (transactions) have applied lifecycle events so far."""
+        return self._batcher.batches
 
     async def handle(self, msg: Msg) -> None:
         org, _ = subject_parts(self._topology, "executions", msg.subject)
@@ -194,7 +220,10 @@ class ExecutionsConsumer:
         except DecodeError as exc:
             raise PermanentError(f"undecodable ExecutionEvent: {exc}") from exc
         _body_org(org, event.organization_id, "execution event")
-        await service.apply_execution_event(self._db, self._clock, event)
+        change = service.lifecycle(event)
+        if change is not None:
+            shard = zlib.crc32(change.execution_id.encode()) % self._shards
+            await self._batcher.submit(shard, change)
 
 
 WorkerFactory = Callable[[JetStreamContext], PullWorker]
@@ -234,7 +263,7 @@ def worker_factories(
             "EVENTS",
             "trigger-events",
             "events.>",
-            EventsConsumer(ingestor, EventBatcher(ingestor, settings.events_batch_max), topology).handle,
+            EventsConsumer(ingestor, topology, batch_max=settings.events_batch_max).handle,
             settings.events_concurrency,
         ),
         factory(
@@ -255,7 +284,13 @@ def worker_factories(
             "EXECUTIONS",
             "trigger-executions",
             EXECUTION_OUTCOME_SUBJECTS,
-            ExecutionsConsumer(db, clock, topology).handle,
+            ExecutionsConsumer(
+                db,
+                clock,
+                topology,
+                batch_max=settings.executions_batch_max,
+                shards=settings.executions_batch_shards,
+            ).handle,
             settings.executions_concurrency,
         ),
     ]

@@ -29,7 +29,6 @@ waits.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -260,75 +259,3 @@ def _triggered_automation(event: Event) -> str | None:
     if value is None or value.WhichOneof("kind") != "string_value" or not value.string_value:
         return None
     return value.string_value
-
-
-class EventBatcher:
-    """Groups events that arrive concurrently for one organization into one ingestion.
-
-    The events consumer runs many handlers at once, each with one message. Each handler
-    submits its event here and waits for its own outcome. Per organization at most one
-    ingestion runs at a time: whatever arrives meanwhile waits and goes into the next one, up
-    to ``max_batch`` events. An idle organization is served at once, a busy one in batches,
-    with one transaction per batch instead of one per event; and since an organization's
-    batches never overlap, they never deadlock one another.
-
-    A batch whose transaction fails is retried one event at a time, so one event that keeps
-    failing (and goes to the dead-letter queue) never takes the others of its batch with it.
-    """
-
-    def __init__(self, ingestor: Ingestor, max_batch: int) -> None:
-        self._ingestor = ingestor
-        self._max_batch = max_batch
-        self._queues: dict[str, list[tuple[Event, asyncio.Future[Ingested]]]] = {}
-        self._running: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def submit(self, org_id: str, event: Event) -> Ingested:
-        """Ingests a prepared event of ``org_id``; raises what its ingestion raised."""
-        future: asyncio.Future[Ingested] = asyncio.get_running_loop().create_future()
-        self._queues.setdefault(org_id, []).append((event, future))
-        if org_id not in self._running:
-            self._running.add(org_id)
-            task = asyncio.create_task(self._drain(org_id))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return await future
-
-    async def _drain(self, org_id: str) -> None:
-        try:
-            await asyncio.sleep(0)  # let handlers started by the same fetch join the first batch
-            while queue := self._queues.get(org_id):
-                batch, self._queues[org_id] = queue[: self._max_batch], queue[self._max_batch :]
-                await self._ingest(org_id, batch)
-        except BaseException:
-            for _, future in self._queues.pop(org_id, []):
-                future.cancel()
-            raise
-        finally:
-            self._running.discard(org_id)
-            if not self._queues.get(org_id):
-                self._queues.pop(org_id, None)
-
-    async def _ingest(self, org_id: str, batch: list[tuple[Event, asyncio.Future[Ingested]]]) -> None:
-        try:
-            outcomes = await self._ingestor.ingest(org_id, [event for event, _ in batch])
-        except asyncio.CancelledError:
-            for _, future in batch:
-                future.cancel()
-            raise
-        except Exception as exc:
-            if len(batch) == 1:
-                _settle(batch[0][1], exc)
-                return
-            log.warning("batch ingestion failed; retrying its events one by one", error=repr(exc))
-            for item in batch:
-                await self._ingest(org_id, [item])
-            return
-        for (_, future), outcome in zip(batch, outcomes, strict=True):
-            if not future.done():
-                future.set_result(outcome)
-
-
-def _settle(future: asyncio.Future[Ingested], exc: BaseException) -> None:
-    if not future.done():
-        future.set_exception(exc)

@@ -12,7 +12,7 @@ statements run per enrollment are built once, with bind parameters, which halves
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -23,15 +23,18 @@ from sqlalchemy import (
     Integer,
     Text,
     and_,
+    any_,
     bindparam,
     delete,
     func,
     literal,
+    null,
     or_,
     select,
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -196,6 +199,42 @@ _ENROLL = (
     )
     .on_conflict_do_nothing()
     .returning(enrollments.c.execution_id)
+)
+
+_ids = bindparam("ids", type_=ARRAY(Text))
+_LOCK_ENROLLMENTS = (
+    select(enrollments.c.execution_id)
+    .where(enrollments.c.execution_id == any_(_ids))
+    .order_by(enrollments.c.execution_id)
+    .with_for_update(key_share=True)
+)
+_ended = (
+    func.unnest(_ids, bindparam("outcomes", type_=ARRAY(Text)))
+    .table_valued("execution_id", "outcome")
+    .render_derived("ended")
+)
+_END_ENROLLMENTS = (
+    update(enrollments)
+    .where(enrollments.c.execution_id == _ended.c.execution_id, enrollments.c.ended_at.is_(None))
+    .values(ended_at=_param("now", DateTime(timezone=True)), outcome=_ended.c.outcome, start=null())
+)
+_CLOSE_WAITS_OF = (
+    update(waits)
+    .where(
+        waits.c.id.in_(
+            select(waits.c.id)
+            .where(waits.c.execution_id == any_(_ids), waits.c.closed_at.is_(None))
+            .order_by(waits.c.id)
+            .with_for_update(key_share=True)
+        )
+    )
+    .values(closed_at=_param("now", DateTime(timezone=True)), closed_reason="execution_ended")
+)
+_GIVE_SLOTS_OF = delete(concurrency_slots).where(concurrency_slots.c.execution_id == any_(_ids))
+_DROP_STARTS = (
+    update(enrollments)
+    .where(enrollments.c.execution_id == any_(_ids), enrollments.c.start.is_not(None))
+    .values(start=null())
 )
 
 _CLOSE_WAIT = (
@@ -415,33 +454,42 @@ class Repository:
 
     # --- execution lifecycle --------------------------------------------------------------
 
-    async def execution_started(self, execution_id: str) -> None:
-        """The executor has the execution: the enrollment no longer needs the start payload."""
-        t = enrollments
-        await self.conn.execute(
-            update(t).where(t.c.execution_id == execution_id, t.c.start.is_not(None)).values(start=None)
-        )
+    async def apply_lifecycle(self, ended: Mapping[str, str], started: Sequence[str], now: datetime) -> None:
+        """Applies a batch of lifecycle events in five set-based statements (idempotent).
 
-    async def execution_ended(self, execution_id: str, outcome: str, now: datetime) -> None:
-        """Marks the enrollment ended, frees its slots and closes its waits (idempotent).
+        ``ended`` maps execution ids to their outcome: each such enrollment is marked ended once
+        (``ended_at IS NULL`` guard) and drops its start payload, its open waits are closed and its
+        concurrency slots deleted. ``started`` names executions the executor has: their
+        enrollment drops its start payload (``start IS NOT NULL`` guard). Doing it again finds
+        nothing to do.
 
-        The enrollment row is updated first: a wait registration being stored concurrently
-        holds it ``FOR SHARE`` (see :meth:`register_wait`), so either that registration sees
-        the end and stores a tombstone, or this transaction's later statements see its wait.
+        Lock order, so that concurrent batches (other shards, other replicas, a redelivery racing
+        its first delivery) wait for each other instead of deadlocking:
+
+        1. every enrollment of the batch, ``FOR NO KEY UPDATE`` in execution-id order, before
+           any other row. Two batches sharing an execution queue up on its enrollment while
+           holding only enrollments of lower ids, so the first one runs to its end;
+        2. the open waits of the ended executions, in wait-id order (it also covers executions
+           without an enrollment, whose waits no step 1 protects). The enrollment comes before its
+           waits as :meth:`register_wait` expects: a registration racing this batch either sees
+           the end and stores a tombstone, or its wait is closed here;
+        3. the slots last. An ingestion may hold a wait it is firing and then wait for a slot
+           key this batch deletes; since this batch takes no wait after its first slot, that
+           wait never closes a cycle.
         """
-        await self.conn.execute(
-            update(enrollments)
-            .where(enrollments.c.execution_id == execution_id, enrollments.c.ended_at.is_(None))
-            .values(ended_at=now, outcome=outcome, start=None)
-        )
-        await self.conn.execute(
-            delete(concurrency_slots).where(concurrency_slots.c.execution_id == execution_id)
-        )
-        await self.conn.execute(
-            update(waits)
-            .where(waits.c.execution_id == execution_id, waits.c.closed_at.is_(None))
-            .values(closed_at=now, closed_reason="execution_ended")
-        )
+        ids = sorted({*ended, *started})
+        if not ids:
+            return
+        await self.conn.execute(_LOCK_ENROLLMENTS, {"ids": ids})
+        if ended:
+            ended_ids = sorted(ended)
+            await self.conn.execute(
+                _END_ENROLLMENTS, {"ids": ended_ids, "outcomes": [ended[i] for i in ended_ids], "now": now}
+            )
+            await self.conn.execute(_CLOSE_WAITS_OF, {"ids": ended_ids, "now": now})
+            await self.conn.execute(_GIVE_SLOTS_OF, {"ids": ended_ids})
+        if started:
+            await self.conn.execute(_DROP_STARTS, {"ids": sorted(started)})
 
     # --- waits ----------------------------------------------------------------------------
 

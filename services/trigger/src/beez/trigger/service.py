@@ -8,10 +8,15 @@ at-least-once consumers in :mod:`beez.trigger.consumers` can run it again on a r
   cancellation tombstone); a cancellation leaves a tombstone, also before its registration
   arrives, so the two may come in either order;
 - an ended execution's slots are deleted, its enrollment marked ended once and its waits
-  closed: doing it again finds nothing left to do.
+  closed: doing it again finds nothing left to do. Lifecycle events come in batches, each
+  applied in one transaction with set-based statements
+  (:meth:`~beez.trigger.repository.Repository.apply_lifecycle`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from beez.api.messages.v1.lifecycle_pb2 import (
     AutomationChanged,
@@ -70,14 +75,47 @@ async def apply_wait_registration(db: Database, clock: Clock, message: WaitRegis
     log.debug("wait registered", wait_id=wait.id, kind=wait.kind, execution_id=wait.execution_id)
 
 
-async def apply_execution_event(db: Database, clock: Clock, event: ExecutionEvent) -> None:
-    """Releases what an ended execution held; drops the start payload once it started."""
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """What the trigger needs of one execution event: whose, and how it ended (None: it started)."""
+
+    execution_id: str
+    outcome: str | None
+
+
+def lifecycle(event: ExecutionEvent) -> Lifecycle | None:
+    """The event as the trigger applies it; None for kinds it ignores or without an execution id."""
     if not event.execution_id:
-        return
+        return None
     outcome = OUTCOMES.get(event.kind)
     if outcome is not None:
+        return Lifecycle(event.execution_id, outcome)
+    if event.kind == ExecutionEventKind.EXECUTION_EVENT_KIND_STARTED:
+        return Lifecycle(event.execution_id, None)
+    return None
+
+
+def merge(batch: Sequence[Lifecycle]) -> tuple[dict[str, str], list[str]]:
+    """``(ended: execution id -> outcome, started ids)`` with the effect of applying ``batch`` in order.
+
+    An end makes a start of the same execution redundant, in either order (both drop the start
+    payload, and only the end does more). Of two ends of one execution the first wins, as the
+    ``ended_at IS NULL`` guard would have it one event at a time.
+    """
+    ended: dict[str, str] = {}
+    for item in batch:
+        if item.outcome is not None:
+            ended.setdefault(item.execution_id, item.outcome)
+    started = sorted({item.execution_id for item in batch if item.outcome is None} - ended.keys())
+    return ended, started
+
+
+async def apply_lifecycle(db: Database, clock: Clock, batch: Sequence[Lifecycle]) -> list[None]:
+    """Applies lifecycle events in one transaction: releases what ended executions held, and drops
+    the start payload of those that started. Returns one (empty) outcome per event."""
+    ended, started = merge(batch)
+    if ended or started:
         now = clock.now()
-        await transactional(db, lambda repo: repo.execution_ended(event.execution_id, outcome, now))
-        log.debug("execution ended", execution_id=event.execution_id, outcome=outcome)
-    elif event.kind == ExecutionEventKind.EXECUTION_EVENT_KIND_STARTED:
-        await transactional(db, lambda repo: repo.execution_started(event.execution_id))
+        await transactional(db, lambda repo: repo.apply_lifecycle(ended, started, now))
+        log.debug("execution lifecycle applied", events=len(batch), ended=len(ended), started=len(started))
+    return [None] * len(batch)
