@@ -13,7 +13,15 @@ class AnalyticsSettings(ServiceSettings):
     service_name: str = "analytics"
     grpc_port: int = 50055
     executions_concurrency: int = Field(
-        default=10, ge=1, description="Execution lifecycle events handled at once by this process."
+        default=512,
+        ge=1,
+        description=(
+            "Execution lifecycle events held at once by this process. Twice the batch, so the next "
+            "batch gathers while one is being written."
+        ),
+    )
+    executions_batch_max: int = Field(
+        default=256, ge=1, description="Most lifecycle events applied in one transaction."
     )
     duration_samples: int = Field(
         default=1000,

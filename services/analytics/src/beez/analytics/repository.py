@@ -1,18 +1,134 @@
-"""Every query of the analytics service, scoped by organization, on the caller's session."""
+"""Every query of the analytics service, scoped by organization, on the caller's session.
+
+The lifecycle consumer applies events in batches, so its statements take whole columns as
+arrays and ``unnest`` them: one statement and one round trip per step of a batch, whatever its
+size. They are built once, here. Each touches its rows in sorted key order (inbox keys, then
+executions, then counters), so two batches running at once in different processes wait for each
+other instead of deadlocking.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, BigInteger, DateTime, Table, Text, and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import array, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import TableValuedAlias
+from sqlalchemy.types import TypeEngine
 
 from beez.analytics.models import AutomationCounters, ExecutionOutcome, inbox
-from beez.kit.bus.inbox import claim, purge_inbox
+from beez.kit.bus.inbox import purge_inbox
 
 PERCENTILES = (0.5, 0.95, 0.99)
+
+COUNTS = ("total", "succeeded", "failed", "cancelled")
+"""The counter columns of ``automation_counters``."""
+
+ExecutionKey = tuple[str, str]
+"""``(org_id, execution_id)``, the primary key of ``execution_outcomes``."""
+
+CountersKey = tuple[str, str]
+"""``(org_id, automation_id)``, the primary key of ``automation_counters``."""
+
+
+@dataclass
+class ExecutionRow:
+    """One ``execution_outcomes`` row as the batch path reads, changes and writes it."""
+
+    org_id: str
+    execution_id: str
+    automation_id: str
+    started_at: datetime | None = None
+    outcome: str | None = None
+    finished_at: datetime | None = None
+    duration_ms: int | None = None
+
+    @property
+    def key(self) -> ExecutionKey:
+        return (self.org_id, self.execution_id)
+
+
+def _unnest(**columns: TypeEngine[Any]) -> TableValuedAlias:
+    """``unnest(:each_a, :each_b, ...) AS anon(a, b, ...)``: one array parameter per column.
+
+    The parameters are not named as the columns: INSERT and UPDATE reserve those names.
+    """
+    arrays = [bindparam(f"each_{name}", type_=ARRAY(type_)) for name, type_ in columns.items()]
+    return func.unnest(*arrays).table_valued(*columns).render_derived()
+
+
+def _arrays(columns: Mapping[str, Sequence[Any]]) -> dict[str, Sequence[Any]]:
+    """The parameters of an :func:`_unnest`: each column's values, in row order."""
+    return {f"each_{name}": values for name, values in columns.items()}
+
+
+def _fields(rows: Sequence[ExecutionRow], names: Iterable[str]) -> dict[str, Sequence[Any]]:
+    """The parameters carrying these fields of ``rows``, sorted by key."""
+    ordered = sorted(rows, key=lambda row: row.key)
+    return _arrays({name: [getattr(row, name) for row in ordered] for name in names})
+
+
+_outcomes = cast(Table, ExecutionOutcome.__table__)
+_counters = cast(Table, AutomationCounters.__table__)
+_TIME = DateTime(timezone=True)
+_ROW: dict[str, TypeEngine[Any]] = {
+    "org_id": Text(),
+    "execution_id": Text(),
+    "automation_id": Text(),
+    "started_at": _TIME,
+    "outcome": Text(),
+    "finished_at": _TIME,
+    "duration_ms": BigInteger(),
+}
+_STATE = ("started_at", "outcome", "finished_at", "duration_ms")
+
+_keys = _unnest(message_id=Text())
+_CLAIM = (
+    insert(inbox)
+    .from_select(["consumer", "message_id"], select(bindparam("consumer", type_=Text), _keys.c.message_id))
+    .on_conflict_do_nothing()
+    .returning(inbox.c.message_id)
+)
+
+_new = _unnest(**_ROW)
+_INSERT_EXECUTIONS = (
+    insert(_outcomes)
+    .from_select(list(_ROW), select(*(_new.c[name] for name in _ROW)))
+    .on_conflict_do_nothing()
+    .returning(_outcomes.c.org_id, _outcomes.c.execution_id)
+)
+
+_ids = _unnest(org_id=Text(), execution_id=Text())
+_LOCK_EXECUTIONS = (
+    select(*(_outcomes.c[name] for name in _ROW))
+    .join(_ids, and_(_outcomes.c.org_id == _ids.c.org_id, _outcomes.c.execution_id == _ids.c.execution_id))
+    .order_by(_outcomes.c.org_id, _outcomes.c.execution_id)
+    .with_for_update(of=_outcomes)
+)
+
+_changed = _unnest(org_id=Text(), execution_id=Text(), **{name: _ROW[name] for name in _STATE})
+_UPDATE_EXECUTIONS = (
+    update(_outcomes)
+    .where(_outcomes.c.org_id == _changed.c.org_id, _outcomes.c.execution_id == _changed.c.execution_id)
+    .values({name: _changed.c[name] for name in _STATE})
+)
+
+_deltas = _unnest(org_id=Text(), automation_id=Text(), **dict.fromkeys(COUNTS, BigInteger()))
+_counters_insert = insert(_counters).from_select(
+    ["org_id", "automation_id", *COUNTS],
+    select(_deltas.c.org_id, _deltas.c.automation_id, *(_deltas.c[name] for name in COUNTS)),
+)
+_ADD_TO_COUNTERS = _counters_insert.on_conflict_do_update(
+    index_elements=[_counters.c.org_id, _counters.c.automation_id],
+    set_={
+        **{name: _counters.c[name] + _counters_insert.excluded[name] for name in COUNTS},
+        "updated_at": func.now(),
+    },
+)
 
 
 class StatsRepository:
@@ -21,46 +137,60 @@ class StatsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def claim(self, consumer: str, message_key: str) -> bool:
-        """Records the message as handled; False when it already was (skip its effect)."""
-        return await claim(self._session, inbox, consumer, message_key)
+    async def claim(self, consumer: str, message_keys: Collection[str]) -> set[str]:
+        """Records the messages as handled; returns the keys that were not yet (apply those).
+
+        A key another transaction is claiming right now makes this wait for that one's outcome,
+        as :func:`beez.kit.bus.inbox.claim` does for one key.
+        """
+        if not message_keys:
+            return set()
+        params = {"consumer": consumer, **_arrays({"message_id": sorted(message_keys)})}
+        result = await self._session.execute(_CLAIM, params)
+        return set(result.scalars())
 
     async def purge_inbox(self, older_than: timedelta) -> int:
         return await purge_inbox(self._session, inbox, older_than)
 
-    async def execution(
-        self, org_id: str, execution_id: str, automation_id: str
-    ) -> tuple[ExecutionOutcome, bool]:
-        """The execution's row, locked for this transaction, and whether it was created just now."""
-        created = await self._session.scalar(
-            insert(ExecutionOutcome)
-            .values(org_id=org_id, execution_id=execution_id, automation_id=automation_id)
-            .on_conflict_do_nothing()
-            .returning(ExecutionOutcome.execution_id)
-        )
-        row = (
-            await self._session.scalars(
-                select(ExecutionOutcome)
-                .where(ExecutionOutcome.org_id == org_id, ExecutionOutcome.execution_id == execution_id)
-                .with_for_update()
-            )
-        ).one()
-        return row, created is not None
+    async def insert_executions(self, rows: Sequence[ExecutionRow]) -> set[ExecutionKey]:
+        """Inserts the rows of executions not known yet; returns the keys of those inserted.
 
-    async def add_to_counters(self, org_id: str, automation_id: str, deltas: Mapping[str, int]) -> None:
-        """Adds ``deltas`` (column -> amount) to the automation's counters, creating them at 0."""
-        table = AutomationCounters.__table__
-        stmt = insert(AutomationCounters).values(org_id=org_id, automation_id=automation_id, **deltas)
-        await self._session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[table.c.org_id, table.c.automation_id],
-                set_={
-                    **{column: table.c[column] + stmt.excluded[column] for column in deltas},
-                    "updated_at": func.now(),
-                },
-            )
-        )
-        await self._session.flush()
+        The others are left alone (lock and change them with :meth:`lock_executions` and
+        :meth:`update_executions`). Inserted rows stay locked until the transaction ends.
+        """
+        if not rows:
+            return set()
+        result = await self._session.execute(_INSERT_EXECUTIONS, _fields(rows, _ROW))
+        return {(org_id, execution_id) for org_id, execution_id in result}
+
+    async def lock_executions(self, keys: Collection[ExecutionKey]) -> dict[ExecutionKey, ExecutionRow]:
+        """The existing rows of these executions, locked for this transaction in key order."""
+        if not keys:
+            return {}
+        ordered = sorted(keys)
+        params = _arrays({"org_id": [org for org, _ in ordered], "execution_id": [ex for _, ex in ordered]})
+        result = await self._session.execute(_LOCK_EXECUTIONS, params)
+        rows = [ExecutionRow(**mapping) for mapping in result.mappings()]
+        return {row.key: row for row in rows}
+
+    async def update_executions(self, rows: Sequence[ExecutionRow]) -> None:
+        """Writes the started time, outcome, finished time and duration of existing rows."""
+        if not rows:
+            return
+        await self._session.execute(_UPDATE_EXECUTIONS, _fields(rows, ("org_id", "execution_id", *_STATE)))
+
+    async def add_to_counters(self, deltas: Mapping[CountersKey, Mapping[str, int]]) -> None:
+        """Adds each automation's deltas (counter column -> amount), creating its counters at 0."""
+        if not deltas:
+            return
+        ordered = sorted(deltas)
+        columns: dict[str, Sequence[Any]] = {
+            "org_id": [org for org, _ in ordered],
+            "automation_id": [automation for _, automation in ordered],
+        }
+        for name in COUNTS:
+            columns[name] = [deltas[key].get(name, 0) for key in ordered]
+        await self._session.execute(_ADD_TO_COUNTERS, _arrays(columns))
 
     async def counters(self, org_id: str, automation_id: str) -> AutomationCounters | None:
         return await self._session.get(AutomationCounters, (org_id, automation_id))

@@ -24,7 +24,12 @@ async def build(runtime: Runtime) -> ServerSpec:
     settings = runtime.settings
     assert isinstance(settings, AnalyticsSettings)
     service = AnalyticsService(runtime.db, runtime.clock, duration_samples=settings.duration_samples)
-    consumer = ExecutionEventsConsumer(runtime, service, concurrency=settings.executions_concurrency)
+    consumer = ExecutionEventsConsumer(
+        runtime,
+        service,
+        concurrency=settings.executions_concurrency,
+        max_batch=settings.executions_batch_max,
+    )
 
     def register(server: grpc.aio.Server) -> None:
         analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(AnalyticsHandlers(service), server)

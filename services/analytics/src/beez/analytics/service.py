@@ -13,14 +13,19 @@ Counting is per execution, not per message, so the numbers stay right whatever t
 Durations are the terminal event's ``duration_ms``, else the time since the started event when
 that one was seen first. Percentiles cover the most recent completed executions only, so the
 figures answer "how long does a run take" and are not skewed by retries and cancellations.
+
+Events are applied in batches (:meth:`AnalyticsService.record_batch`), one transaction each, with
+the same result as one at a time in the batch's order.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from beez.analytics.repository import StatsRepository
+from beez.analytics.repository import CountersKey, ExecutionKey, ExecutionRow, StatsRepository
 from beez.api.messages.v1.lifecycle_pb2 import ExecutionEvent, ExecutionEventKind
 from beez.kit.clock import Clock
 from beez.kit.db import Database
@@ -41,6 +46,64 @@ COUNTED_KINDS = {ExecutionEventKind.EXECUTION_EVENT_KIND_STARTED, *OUTCOMES}
 
 class BadEvent(ValueError):
     """An event that can never be applied (missing ids); the consumer dead-letters it."""
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleEvent:
+    """A counted execution event, validated by :meth:`AnalyticsService.prepare`."""
+
+    message_key: str
+    """What the inbox remembers of its message."""
+    org_id: str
+    execution_id: str
+    automation_id: str
+    outcome: str | None
+    """The outcome a terminal event records; None for the started event."""
+    at: datetime
+    duration_ms: int
+    """The duration the event reports, 0 when it does not."""
+
+
+@dataclass(slots=True)
+class _Replay:
+    """An execution's row after a batch's events of it, and what each of them changed."""
+
+    row: ExecutionRow
+    row_changed: bool = False
+    changed: list[bool] = field(default_factory=list)
+    deltas: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def of(cls, row: ExecutionRow, events: Sequence[LifecycleEvent], *, new: bool) -> _Replay:
+        """Applies ``events`` in order to ``row`` (changed in place); ``new``: the row was not stored."""
+        before = replace(row)
+        replay = cls(row)
+        for event in events:
+            deltas = _apply(row, event)
+            if new:  # the first event seen of an execution counts it
+                deltas["total"] = 1
+                new = False
+            replay.changed.append(bool(deltas))
+            replay.deltas.update(deltas)
+        replay.row_changed = row != before
+        return replay
+
+
+def _apply(row: ExecutionRow, event: LifecycleEvent) -> dict[str, int]:
+    """Moves ``row`` by one event; returns the counter changes it causes (total aside)."""
+    if event.outcome is None:
+        row.started_at = row.started_at or event.at
+        return {}
+    stale = row.finished_at is not None and event.at < row.finished_at
+    if row.outcome == event.outcome or stale:
+        return {}
+    deltas = {COUNTERS[event.outcome]: 1}
+    if row.outcome is not None:
+        deltas[COUNTERS[row.outcome]] = -1
+    row.outcome = event.outcome
+    row.finished_at = event.at
+    row.duration_ms = event.duration_ms or _elapsed_ms(row.started_at, event.at)
+    return deltas
 
 
 @dataclass(frozen=True)
@@ -66,16 +129,17 @@ class AnalyticsService:
         self._clock = clock
         self._samples = duration_samples
 
-    async def record(self, consumer: str, message_key: str, org_id: str, event: ExecutionEvent) -> bool:
-        """Applies one lifecycle event once; True when it changed something.
+    def prepare(self, message_key: str, org_id: str, event: ExecutionEvent) -> LifecycleEvent | None:
+        """Validates ``event`` for :meth:`record_batch`; None for kinds that do not count.
 
-        Kinds that do not affect the counts (step and waiting events) are ignored without a write.
+        Step and waiting events do not affect the counts, so they are ignored without a write.
+        An event without ``occurred_at`` happened now.
 
         Raises:
             BadEvent: when a counted event lacks its organization, execution or automation id.
         """
         if event.kind not in COUNTED_KINDS:
-            return False
+            return None
         missing = [
             name
             for name, value in (
@@ -88,28 +152,71 @@ class AnalyticsService:
         if missing:
             raise BadEvent(f"execution event {event.id!r} has no {', '.join(missing)}")
         at = event.occurred_at.ToDatetime(tzinfo=UTC) if event.HasField("occurred_at") else self._clock.now()
+        return LifecycleEvent(
+            message_key=message_key,
+            org_id=org_id,
+            execution_id=event.execution_id,
+            automation_id=event.automation_id,
+            outcome=OUTCOMES.get(event.kind),
+            at=at,
+            duration_ms=event.duration_ms,
+        )
+
+    async def record(self, consumer: str, message_key: str, org_id: str, event: ExecutionEvent) -> bool:
+        """Applies one lifecycle event once; True when it changed something.
+
+        Raises:
+            BadEvent: see :meth:`prepare`.
+        """
+        prepared = self.prepare(message_key, org_id, event)
+        if prepared is None:
+            return False
+        return (await self.record_batch(consumer, [prepared]))[0]
+
+    async def record_batch(self, consumer: str, events: Sequence[LifecycleEvent]) -> list[bool]:
+        """Applies prepared events in one transaction, each once; per event, whether it changed something.
+
+        The result is the same as applying them one by one in this order: a message key seen
+        before (or earlier in the batch) changes nothing, and an execution's events are replayed
+        on its row in order. Executions new to analytics are inserted in their final state;
+        known ones are locked, replayed and written back, with one statement per step for the
+        whole batch, and the counters move by the sum of the batch's changes.
+        """
+        changed = [False] * len(events)
         async with self._db.transaction() as session:
             repo = StatsRepository(session)
-            if not await repo.claim(consumer, message_key):
-                return False
-            row, new = await repo.execution(org_id, event.execution_id, event.automation_id)
-            deltas = {"total": 1} if new else {}
-            if event.kind == ExecutionEventKind.EXECUTION_EVENT_KIND_STARTED:
-                row.started_at = row.started_at or at
-            else:
-                outcome = OUTCOMES[event.kind]
-                stale = row.finished_at is not None and at < row.finished_at
-                if row.outcome != outcome and not stale:
-                    if row.outcome is not None:
-                        deltas[COUNTERS[row.outcome]] = -1
-                    deltas[COUNTERS[outcome]] = 1
-                    row.outcome = outcome
-                    row.finished_at = at
-                    row.duration_ms = event.duration_ms or _elapsed_ms(row.started_at, at)
-            if deltas:
-                await repo.add_to_counters(org_id, row.automation_id, deltas)
-            return bool(deltas) or new
-        return False  # pragma: no cover - mypy: the transaction block always returns
+            unclaimed = await repo.claim(consumer, {event.message_key for event in events})
+            positions: dict[ExecutionKey, list[int]] = {}
+            for i, event in enumerate(events):
+                if event.message_key in unclaimed:
+                    unclaimed.discard(event.message_key)  # the same key later in the batch is a duplicate
+                    positions.setdefault((event.org_id, event.execution_id), []).append(i)
+            if not positions:
+                return changed
+
+            def replay(row: ExecutionRow, new: bool) -> _Replay:
+                return _Replay.of(row, [events[i] for i in positions[row.key]], new=new)
+
+            as_new = {
+                key: replay(ExecutionRow(*key, automation_id=events[where[0]].automation_id), new=True)
+                for key, where in positions.items()
+            }
+            inserted = await repo.insert_executions([outcome.row for outcome in as_new.values()])
+            known = await repo.lock_executions(positions.keys() - inserted)
+            if len(inserted) + len(known) != len(positions):  # a row neither inserted nor found
+                raise RuntimeError("execution rows changed under the batch; retry it")
+            replays = {key: as_new[key] for key in inserted}
+            replays.update({key: replay(row, new=False) for key, row in known.items()})
+            await repo.update_executions([outcome.row for outcome in replays.values() if outcome.row_changed])
+
+            deltas: dict[CountersKey, Counter[str]] = {}
+            for key, outcome in replays.items():
+                counters = (outcome.row.org_id, outcome.row.automation_id)
+                deltas.setdefault(counters, Counter()).update(outcome.deltas)
+                for i, flag in zip(positions[key], outcome.changed, strict=True):
+                    changed[i] = flag
+            await repo.add_to_counters({key: delta for key, delta in deltas.items() if any(delta.values())})
+        return changed
 
     async def automation_stats(self, org_id: str, automation_id: str) -> AutomationStats:
         """The automation's stats; zeros for an automation analytics has heard nothing about.
