@@ -36,7 +36,14 @@ async def trigger_service(admin_url: str, nats_url: str) -> AsyncIterator[Runnin
     nc = await nats.connect(nats_url)
     clock = ManualClock(START)
     try:
-        async with running_service("trigger", database_url, nats_url, unique_prefix(), clock=clock) as svc:
+        async with running_service(
+            "trigger",
+            database_url,
+            nats_url,
+            unique_prefix(),
+            clock=clock,
+            start_sweep_interval_s=3600.0,  # tests sweep when they mean to (test_trigger_start_sweeper)
+        ) as svc:
             yield Running(svc, nc.jetstream(), clock)
     finally:
         await nc.drain()

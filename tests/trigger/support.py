@@ -289,8 +289,12 @@ class Harness:
     async def signals(self, org: str | None = None) -> list[Job]:
         return [sent.job for sent in await self.outbox_jobs(org) if sent.job.signal]
 
-    async def stream_jobs(self, count: int, within: float = 5.0) -> list[SentJob]:
-        """Reads ``count`` jobs off the JOBS stream, as an executor would, and acks them."""
+    async def stream_jobs(self, count: int, within: float = 5.0, *, term: bool = False) -> list[SentJob]:
+        """Reads ``count`` jobs off the JOBS stream, as an executor would, and acks them.
+
+        ``term``: terminates them instead, as an executor does with a job it dead-letters: the
+        work-queue stream drops them without anything having been done.
+        """
         if self._jobs_sub is None:
             self._jobs_sub = await self.js.pull_subscribe(
                 self.topology.subject(f"jobs.*.{self.org}"),
@@ -310,7 +314,7 @@ class Harness:
             for msg in messages:
                 msg_id = (msg.headers or {}).get("Nats-Msg-Id", "")
                 found.append(SentJob(msg.subject, msg_id, Job.FromString(msg.data)))
-                await msg.ack()
+                await (msg.term() if term else msg.ack())
         return found
 
     async def open_wait_ids(self) -> set[str]:

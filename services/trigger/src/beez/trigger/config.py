@@ -80,3 +80,25 @@ class TriggerSettings(ServiceSettings):
     maintenance_interval_s: float = Field(
         default=300.0, gt=0, description="Seconds between purges of old events and closed waits."
     )
+    start_redispatch_after_s: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "Seconds after its START job was (re-)dispatched that an enrollment the executor has not "
+            "reported started gets its START published again (decision 0008)."
+        ),
+    )
+    start_redispatch_max: int = Field(
+        default=3,
+        ge=0,
+        description=(
+            "Times one START is re-dispatched; one deadline after the last, the sweeper gives up "
+            "and records it in given_up_at."
+        ),
+    )
+    start_sweep_interval_s: float = Field(
+        default=30.0, gt=0, description="Seconds between two rounds of the start sweeper."
+    )
+    start_sweep_batch: int = Field(
+        default=500, ge=1, description="Most enrollments one round of the start sweeper handles."
+    )

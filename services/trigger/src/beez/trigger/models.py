@@ -90,7 +90,10 @@ class Enrollment(Base):
     """An execution the trigger decided to start.
 
     ``start`` holds the ``ExecutionStart`` the job carries until the executor reports the
-    execution started (or ended), so that state never lives only in a message.
+    execution started (or ended), so that state never lives only in a message. While it does,
+    ``dispatched_at`` says when its START job last went to the outbox, and the start sweeper
+    (:mod:`beez.trigger.sweeper`, decision 0008) publishes it again once that is too long ago,
+    counting in ``redispatches``, until it gives up (``given_up_at``).
     """
 
     __tablename__ = "enrollments"
@@ -98,6 +101,11 @@ class Enrollment(Base):
         UniqueConstraint("automation_id", "event_id"),
         Index("ix_enrollments_org_id_event_id", "org_id", "event_id"),
         Index("ix_enrollments_created_at", "created_at", postgresql_using="brin"),
+        Index(
+            "ix_enrollments_pending_start",
+            "dispatched_at",
+            postgresql_where=text("start IS NOT NULL AND given_up_at IS NULL"),
+        ),
     )
 
     execution_id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -111,6 +119,17 @@ class Enrollment(Base):
     start: Mapped[bytes | None] = mapped_column(BYTEA, comment="ExecutionStart until the executor has it")
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str | None] = mapped_column(Text, comment="completed, failed or cancelled")
+    dispatched_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True),
+        comment="When the START job last went to the outbox; NULL only on rows older than this column",
+    )
+    redispatches: Mapped[int] = mapped_column(
+        Integer, server_default=text("0"), comment="How often the start sweeper published the START again"
+    )
+    given_up_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True),
+        comment="When the start sweeper stopped re-dispatching a START that never started",
+    )
 
 
 class RunOnce(Base):

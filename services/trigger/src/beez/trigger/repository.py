@@ -110,6 +110,16 @@ class NewEnrollment:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingStart:
+    """An enrollment whose START the executor has not reported started."""
+
+    execution_id: str
+    org_id: str
+    start: bytes
+    redispatches: int
+
+
+@dataclass(frozen=True, slots=True)
 class StoredEvent:
     """An event of the history."""
 
@@ -196,6 +206,7 @@ _ENROLL = (
         priority=_param("priority"),
         created_at=_param("now", DateTime(timezone=True)),
         start=_param("start", enrollments.c.start.type),
+        dispatched_at=_param("now", DateTime(timezone=True)),
     )
     .on_conflict_do_nothing()
     .returning(enrollments.c.execution_id)
@@ -490,6 +501,43 @@ class Repository:
             await self.conn.execute(_GIVE_SLOTS_OF, {"ids": ended_ids})
         if started:
             await self.conn.execute(_DROP_STARTS, {"ids": sorted(started)})
+
+    # --- the start sweeper ----------------------------------------------------------------
+
+    async def overdue_starts(self, dispatched_before: datetime, limit: int) -> list[PendingStart]:
+        """Up to ``limit`` enrollments still holding a START dispatched before the cutoff.
+
+        Oldest dispatch first, by the partial index ``ix_enrollments_pending_start``, locked
+        ``FOR NO KEY UPDATE SKIP LOCKED``: replicas sweeping at once share the rows, and a
+        sweeper never waits for (nor deadlocks with) a lifecycle batch holding one.
+        """
+        t = enrollments
+        rows = await self.conn.execute(
+            select(t.c.execution_id, t.c.org_id, t.c.start, t.c.redispatches)
+            .where(t.c.start.is_not(None), t.c.given_up_at.is_(None), t.c.dispatched_at < dispatched_before)
+            .order_by(t.c.dispatched_at)
+            .limit(limit)
+            .with_for_update(key_share=True, skip_locked=True)
+        )
+        return [PendingStart(*row) for row in rows]
+
+    async def starts_redispatched(self, execution_ids: Sequence[str], now: datetime) -> None:
+        """Records that the START of these enrollments went to the outbox once more, at ``now``."""
+        t = enrollments
+        await self.conn.execute(
+            update(t)
+            .where(t.c.execution_id == any_(_ids))
+            .values(dispatched_at=now, redispatches=t.c.redispatches + 1),
+            {"ids": list(execution_ids)},
+        )
+
+    async def starts_given_up(self, execution_ids: Sequence[str], now: datetime) -> None:
+        """Records that the sweeper re-dispatches the START of these enrollments no more."""
+        t = enrollments
+        await self.conn.execute(
+            update(t).where(t.c.execution_id == any_(_ids)).values(given_up_at=now),
+            {"ids": list(execution_ids)},
+        )
 
     # --- waits ----------------------------------------------------------------------------
 

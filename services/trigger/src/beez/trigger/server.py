@@ -14,6 +14,7 @@ from beez.trigger import consumers, maintenance, models
 from beez.trigger.config import TriggerSettings
 from beez.trigger.handlers import EventService
 from beez.trigger.ingest import Ingestor
+from beez.trigger.sweeper import StartSweeper
 
 SERVICE_NAMES = [
     trigger_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
@@ -69,6 +70,16 @@ async def build(runtime: Runtime) -> ServerSpec:
     async def housekeeping() -> None:
         await maintenance.run(runtime.db, runtime.clock, settings)
 
+    sweeper = StartSweeper(
+        runtime.db,
+        runtime.clock,
+        runtime.topology,
+        redispatch_after=settings.start_redispatch_after_s,
+        max_redispatches=settings.start_redispatch_max,
+        interval=settings.start_sweep_interval_s,
+        batch=settings.start_sweep_batch,
+    )
+
     return ServerSpec(
         register=register,
         service_names=SERVICE_NAMES,
@@ -77,5 +88,6 @@ async def build(runtime: Runtime) -> ServerSpec:
             runtime.outbox_relay(models.outbox),
             *(consumer(durable, factory) for durable, factory in factories.items()),
             housekeeping,
+            sweeper.run,
         ],
     )
