@@ -32,10 +32,10 @@ class BenchConfig:
     service_env: dict[str, str] = field(
         default_factory=lambda: {
             "BEEZ_LOG_LEVEL": "WARNING",
-            "BEEZ_JOB_CONCURRENCY": "160",
+            "BEEZ_JOB_CONCURRENCY": "640",
+            "BEEZ_JOB_START_BATCH": "128",
             "BEEZ_EVENTS_CONCURRENCY": "256",
             "BEEZ_EVENTS_BATCH_MAX": "128",
-            "BEEZ_EXECUTIONS_CONCURRENCY": "32",
             "BEEZ_DB_POOL_SIZE": "20",
             "BEEZ_TIMER_BATCH": "500",
             "BEEZ_TIMER_POLL_INTERVAL_S": "0.05",

@@ -134,7 +134,9 @@ async def test_an_external_action_is_committed_running_before_it_is_performed(
     assert call.idempotency_key == f"exec:{job.execution_id}:step:1:attempt:1"
 
 
-async def test_a_delay_in_a_batch_leaves_one_timer(flow: Flow, engine: Engine) -> None:
+async def test_a_delay_in_a_batch_leaves_one_timer_whose_wake_up_runs_on_in_one_transaction(
+    flow: Flow, engine: Engine
+) -> None:
     job = flow.start_job(
         {
             "actions": [
@@ -153,3 +155,14 @@ async def test_a_delay_in_a_batch_leaves_one_timer(flow: Flow, engine: Engine) -
     assert timer.step_id == "pause"
     await flow.advance(hours=1)
     await flow.settled(job.execution_id, "completed")
+    async with flow.executor.svc.runtime.db.transaction() as session:
+        woken = await session.execute(
+            text(
+                "SELECT count(DISTINCT xmin::text) FROM ("
+                " SELECT xmin FROM executions WHERE id = :id"
+                " UNION ALL SELECT xmin FROM execution_steps"
+                " WHERE execution_id = :id AND step_id IN ('pause', 'tag')) AS rows"
+            ),
+            {"id": job.execution_id},
+        )
+        assert woken.scalar_one() == 1  # the wake-up and the steps after it: one transaction

@@ -216,11 +216,20 @@ class Engine:
     async def handle(self, job: jobs_pb2.Job) -> None:
         """Applies one job and runs the execution as far as it goes."""
         if job.reason == jobs_pb2.JOB_REASON_START:
-            drive = await self._start(job)
-        else:
-            drive = await self._wake(job)
-        if drive:
-            await self.run(job.execution_id, job.token)
+            if await self._start(job):
+                await self.run(job.execution_id, job.token)
+            return
+        advanced: bool | Call = False
+        done = 0
+        async with self._transaction() as session:
+            u = await self._apply_wake(session, job)
+            if u is not None:  # the steps that follow share the wake-up's transaction
+                u.now = self._clock.now()
+                advanced, done = await self._chain(u, self._max_steps)
+        if isinstance(advanced, Call):
+            advanced = await self._complete(job.execution_id, advanced)
+        if advanced:
+            await self.run(job.execution_id, job.token, done)
 
     async def run(self, execution_id: str, driver: str = "", done: int = 0) -> None:
         """Runs steps until the execution waits or ends, then hands over if the bound was hit."""
@@ -351,66 +360,65 @@ class Engine:
         self._remember_saved({digest: p.definition})
         return runnable
 
-    async def _wake(self, job: jobs_pb2.Job) -> bool:
-        """Applies a TIMER, SIGNAL, RESUME or RETRY job; True when this job may now drive."""
-        async with self._transaction() as session:
-            ex = await repository.lock_execution(session, job.execution_id)
-            if ex is None or ex.org_id != job.organization_id:
-                log.info("job for an unknown execution ignored", execution_id=job.execution_id)
-                return False
-            if ex.status in TERMINAL or not job.token:
-                return False
-            u = Unit(session, ex, self._clock.now())
-            if job.reason == jobs_pb2.JOB_REASON_SIGNAL and job.signal == "goal":
-                if job.token == ex.goal_token:
-                    await self._reach_goal(u, job)
-                return False
-            if job.token != ex.wait_token:
-                # stale, or a redelivery of the job that woke it and then crashed
-                return job.token == ex.driver_token and ex.status in RUNNABLE and ex.wait_token is None
-            kind = ex.wait_kind or ""
-            reason = job.reason
-            if (reason == jobs_pb2.JOB_REASON_TIMER and kind in ("delay", "quiet_hours", "retry")) or (
-                reason == jobs_pb2.JOB_REASON_RESUME and kind == "resume"
-            ):
-                self._clear_wait(u, job.token)
-            elif reason == jobs_pb2.JOB_REASON_RETRY and kind == "retry_execution":
-                self._clear_wait(u, job.token, status="queued")
-                await self._load_workflow(u)
-                await self._mark_running(u)
-            elif reason == jobs_pb2.JOB_REASON_TIMER and kind == "wait":
-                self._clear_wait(u, job.token)
-                await self._load_workflow(u)
-                await self._finish_waiting_step(u, {})
-                await self._move_on(u)
-            elif kind in _EVENT_BRANCH and (
-                reason == jobs_pb2.JOB_REASON_TIMER
-                or (reason == jobs_pb2.JOB_REASON_SIGNAL and job.signal == "timeout")
-            ):
-                self._clear_wait(u, job.token)
-                await self._cancel_registration(u, job.token, kind)
-                await self._delete_timers(u)
-                await self._load_workflow(u)
-                await self._finish_waiting_step(u, {"branch": "timeout"})
-                await self._take_branch(u, "timeout")
-            elif kind in _EVENT_BRANCH and reason == jobs_pb2.JOB_REASON_SIGNAL:
-                self._clear_wait(u, job.token)
-                await self._delete_timers(u)
-                await self._load_workflow(u)
-                self._receive_event(u, job.event)
-                branch = _EVENT_BRANCH[kind]
-                await self._finish_waiting_step(u, {"branch": branch, "event_id": job.event.id})
-                await self._take_branch(u, branch)
-            else:
-                log.warning(
-                    "job does not answer what the execution waits for",
-                    execution_id=ex.id,
-                    reason=jobs_pb2.JobReason.Name(reason),
-                    signal=job.signal,
-                    wait_kind=kind,
-                )
-                return False
-            return ex.status in RUNNABLE and ex.wait_token is None
+    async def _apply_wake(self, session: AsyncSession, job: jobs_pb2.Job) -> Unit | None:
+        """Applies a TIMER, SIGNAL, RESUME or RETRY job; the locked unit when this job may now drive."""
+        ex = await repository.lock_execution(session, job.execution_id)
+        if ex is None or ex.org_id != job.organization_id:
+            log.info("job for an unknown execution ignored", execution_id=job.execution_id)
+            return None
+        if ex.status in TERMINAL or not job.token:
+            return None
+        u = Unit(session, ex, self._clock.now())
+        if job.reason == jobs_pb2.JOB_REASON_SIGNAL and job.signal == "goal":
+            if job.token == ex.goal_token:
+                await self._reach_goal(u, job)
+            return None
+        if job.token != ex.wait_token:
+            # stale, or a redelivery of the job that woke it and then crashed
+            return u if _may_drive(ex, job.token) else None
+        kind = ex.wait_kind or ""
+        reason = job.reason
+        if (reason == jobs_pb2.JOB_REASON_TIMER and kind in ("delay", "quiet_hours", "retry")) or (
+            reason == jobs_pb2.JOB_REASON_RESUME and kind == "resume"
+        ):
+            self._clear_wait(u, job.token)
+        elif reason == jobs_pb2.JOB_REASON_RETRY and kind == "retry_execution":
+            self._clear_wait(u, job.token, status="queued")
+            await self._load_workflow(u)
+            await self._mark_running(u)
+        elif reason == jobs_pb2.JOB_REASON_TIMER and kind == "wait":
+            self._clear_wait(u, job.token)
+            await self._load_workflow(u)
+            await self._finish_waiting_step(u, {})
+            await self._move_on(u)
+        elif kind in _EVENT_BRANCH and (
+            reason == jobs_pb2.JOB_REASON_TIMER
+            or (reason == jobs_pb2.JOB_REASON_SIGNAL and job.signal == "timeout")
+        ):
+            self._clear_wait(u, job.token)
+            await self._cancel_registration(u, job.token, kind)
+            await self._delete_timers(u)
+            await self._load_workflow(u)
+            await self._finish_waiting_step(u, {"branch": "timeout"})
+            await self._take_branch(u, "timeout")
+        elif kind in _EVENT_BRANCH and reason == jobs_pb2.JOB_REASON_SIGNAL:
+            self._clear_wait(u, job.token)
+            await self._delete_timers(u)
+            await self._load_workflow(u)
+            self._receive_event(u, job.event)
+            branch = _EVENT_BRANCH[kind]
+            await self._finish_waiting_step(u, {"branch": branch, "event_id": job.event.id})
+            await self._take_branch(u, branch)
+        else:
+            log.warning(
+                "job does not answer what the execution waits for",
+                execution_id=ex.id,
+                reason=jobs_pb2.JobReason.Name(reason),
+                signal=job.signal,
+                wait_kind=kind,
+            )
+            return None
+        return u if ex.status in RUNNABLE and ex.wait_token is None else None
 
     async def _hand_over(self, execution_id: str, driver: str) -> None:
         """Bound reached: a RESUME job (through the outbox) continues in a fresh job."""
