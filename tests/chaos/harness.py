@@ -25,6 +25,11 @@ own). Definitions:
   for a crash (a crashed attempt is reused with its key). The stand-in never fails, so every
   scenario expects 0. "Once in effect" means: per execution and step, exactly one effect.
 * **missing effects**: a completed execution whose webhook step has no effect.
+
+:class:`WireTap` watches subjects on core NATS, where every publish passes, re-sends included
+(the stream's duplicate window drops a re-send from the stream, not from the wire), and
+:func:`stored` reads what a stream actually kept: together they tell "sent twice" from "stored
+twice". :meth:`ChaosStack.cpu_seconds` says where the CPU time of a phase went.
 """
 
 from __future__ import annotations
@@ -44,11 +49,14 @@ from typing import Any
 
 import grpc
 import nats
+import psutil
 import psycopg
 from aiohttp import web
 from google.protobuf import json_format
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from beez.api.automation.v1 import automation_pb2, automation_pb2_grpc
 from beez.api.messages.v1 import events_pb2
@@ -254,6 +262,118 @@ class ChaosStack:
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.libpq, connect_timeout=3) as conn:
             return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds (user + system) used so far by each live service process, by PostgreSQL
+        (the postmaster, its live children and the children it reaped), by nats-server and by
+        this test process (the driver and the webhook receiver). A restarted process starts
+        again from 0, so compare two readings only across a phase without restarts."""
+        used = {
+            name: _cpu(proc.proc.pid) if proc.proc is not None and proc.proc.poll() is None else 0.0
+            for name, proc in self.procs.items()
+        }
+        used["postgres"] = _cpu(self.pg.proc.pid, children=True) if self.pg.proc is not None else 0.0
+        used["nats"] = _cpu(self.nats_server.proc.pid) if self.nats_server.proc is not None else 0.0
+        used["test"] = _cpu(os.getpid())
+        return used
+
+
+def _cpu(pid: int, *, children: bool = False) -> float:
+    try:
+        process = psutil.Process(pid)
+        times = process.cpu_times()
+        total = times.user + times.system
+        if children:
+            total += times.children_user + times.children_system
+            for child in process.children():
+                try:
+                    child_times = child.cpu_times()
+                except psutil.Error:  # exited meanwhile: the postmaster reaps it into children_*
+                    continue
+                total += child_times.user + child_times.system
+        return total
+    except psutil.Error:
+        return 0.0
+
+
+def cpu_split(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds each component used between two :meth:`ChaosStack.cpu_seconds` readings."""
+    return {name: round(after[name] - before.get(name, 0.0), 1) for name in after}
+
+
+# --- the wire and the streams ---------------------------------------------------------------
+
+
+@dataclass
+class WireTap:
+    """Every copy of every message published on some subjects, seen on core NATS as it passes.
+
+    ``copies`` counts the copies per ``Nats-Msg-Id`` (a relay re-send shows up as a second copy
+    here even when the stream drops it); ``first`` keeps each id's subject and payload.
+    ``on_message`` is called with the subject and id of each copy, in the client's callback, so
+    a scenario may kill a process the moment something appears.
+    """
+
+    copies: Counter[str] = field(default_factory=Counter)
+    first: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    on_message: Callable[[str, str], None] | None = None
+
+    async def handle(self, msg: Msg) -> None:
+        msg_id = (msg.headers or {}).get("Nats-Msg-Id", "")
+        self.copies[msg_id] += 1
+        self.first.setdefault(msg_id, (msg.subject, msg.data))
+        if self.on_message is not None:
+            self.on_message(msg.subject, msg_id)
+
+
+@asynccontextmanager
+async def wire_tap(stack: ChaosStack, *subjects: str) -> AsyncIterator[WireTap]:
+    """Taps ``subjects`` (raw, unprefixed, wildcards allowed) until the block ends."""
+    assert stack.nc is not None
+    tap = WireTap()
+    subs = [await stack.nc.subscribe(stack.topology.subject(s), cb=tap.handle) for s in subjects]
+    await stack.nc.flush()
+    try:
+        yield tap
+    finally:
+        await stack.nc.flush()
+        for sub in subs:
+            await sub.unsubscribe()
+
+
+async def stored(stack: ChaosStack, stream: str, subject: str) -> list[Msg]:
+    """Every message ``stream`` holds on ``subject`` (raw, wildcards allowed), oldest first."""
+    sub = await stack.js.pull_subscribe(
+        stack.topology.subject(subject),
+        stream=stack.topology.stream(stream),
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE),
+    )
+    found: list[Msg] = []
+    try:
+        while True:
+            try:
+                found += await sub.fetch(500, timeout=1.0)
+            except TimeoutError:
+                return found
+    finally:
+        await sub.unsubscribe()
+
+
+async def analytics_counts(
+    stack: ChaosStack, org: str, expected: int, deadline_s: float = 60.0
+) -> tuple[int, int]:
+    """Analytics' (total, succeeded) over the organization's automations, once they reach
+    ``expected`` (it consumes the lifecycle asynchronously) or at the deadline."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        ((total, succeeded),) = stack.query(
+            "SELECT coalesce(sum(total), 0), coalesce(sum(succeeded), 0)"
+            " FROM analytics.automation_counters WHERE org_id = %s",
+            org,
+        )
+        if (int(total) >= expected and int(succeeded) >= expected) or time.monotonic() > deadline:
+            return int(total), int(succeeded)
+        await asyncio.sleep(0.5)
 
 
 def meta(org: str) -> list[tuple[str, str]]:
