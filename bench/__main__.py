@@ -32,6 +32,9 @@ def parse(argv: list[str]) -> tuple[BenchConfig, Path, bool]:
     parser.add_argument("--latency-duration", type=float, help="seconds at each latency rate")
     parser.add_argument("--matching-sizes", type=int, nargs="+", help="active automations per step")
     parser.add_argument("--drain", type=float, help="seconds to wait for outstanding executions")
+    parser.add_argument(
+        "--env", nargs="+", default=[], metavar="NAME=VALUE", help="extra service environment (overrides)"
+    )
     args = parser.parse_args(argv)
     config = BenchConfig.quick_run() if args.quick else BenchConfig()
     if args.only:
@@ -50,6 +53,9 @@ def parse(argv: list[str]) -> tuple[BenchConfig, Path, bool]:
         config.matching_sizes = tuple(args.matching_sizes)
     if args.drain:
         config.drain_s = args.drain
+    for item in args.env:
+        name, _, value = item.partition("=")
+        config.service_env[name] = value
     return config, args.out, args.profile
 
 

@@ -24,6 +24,7 @@ from beez.kit.bus import (
     ensure_streams,
     inbox_handler,
 )
+from beez.kit.bus.outbox import COPY_FROM, OutboxMessage, enqueue_many
 from beez.kit.bus.topology import EVENTS
 from tests.kit.bus.bus_support import BusDb, stream_messages, wait_until
 
@@ -100,6 +101,32 @@ async def test_explicit_msg_id_is_used_on_the_wire(
     assert await OutboxRelay(bus_db.db, bus_db.outbox, Publisher(js)).relay_once() == 1
     [msg] = await stream_messages(js, topology.stream("EVENTS"))
     assert (msg.headers or {})["Nats-Msg-Id"] == "evt-123"
+
+
+async def test_many_messages_of_one_transaction_keep_their_order_ids_and_headers(
+    js: JetStreamContext, topology: Topology, bus_db: BusDb
+) -> None:
+    count = COPY_FROM * 3 + 1  # written with one COPY
+    messages = [
+        OutboxMessage(
+            topology.events("acme", "bulk"),
+            f"bulk-{i}".encode(),
+            msg_id=f"bulk-{i}" if i % 2 else None,
+            org_id="acme",
+            headers={"X-Index": str(i)},
+        )
+        for i in range(count)
+    ]
+    async with bus_db.db.transaction() as session:
+        await enqueue_many(session, bus_db.outbox, messages)
+    assert await OutboxRelay(bus_db.db, bus_db.outbox, Publisher(js)).relay_once() == count
+
+    stored = await stream_messages(js, topology.stream("EVENTS"))
+    assert [m.data for m in stored] == [f"bulk-{i}".encode() for i in range(count)]
+    for i, msg in enumerate(stored):
+        headers = msg.headers or {}
+        assert headers["X-Index"] == str(i) and headers["Beez-Org-Id"] == "acme"
+        assert headers["Nats-Msg-Id"] == (f"bulk-{i}" if i % 2 else f"{bus_db.db.schema}:outbox:{i + 1}")
 
 
 async def test_rolled_back_transaction_publishes_nothing(

@@ -8,11 +8,16 @@ below it commits on its own behalf.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any, cast
 
-from sqlalchemy import MetaData, text
+from psycopg import AsyncConnection, sql
+from psycopg.types.json import Jsonb
+from sqlalchemy import MetaData, Table, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection as SAConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 NAMING_CONVENTION = {
@@ -80,3 +85,46 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def copy_rows(
+    session: AsyncSession | SAConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+) -> None:
+    """Writes ``rows`` (``columns`` of each; a missing key is NULL) into ``table`` with ``COPY``.
+
+    For many rows written at once, inside the caller's transaction: COPY sends one stream with no
+    statement to parse or plan per row and no result per row, several times cheaper in CPU than
+    an executemany, and a multi-row ``VALUES`` of a new size is a new statement to parse every
+    time. Columns left out take their defaults (identities, ``now()``). JSONB values are plain
+    Python values. No ``RETURNING``: for rows whose generated keys nobody reads back.
+    """
+    if not rows:
+        return
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSONB)}
+    wrap = [name in json_columns for name in columns]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(*([table.schema] if table.schema else []), table.name),
+        sql.SQL(", ").join(sql.Identifier(name) for name in columns),
+    )
+    connection = await session.connection() if isinstance(session, AsyncSession) else session
+    raw = await connection.get_raw_connection()
+    driver = cast(AsyncConnection[Any], raw.driver_connection)
+    async with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            await copy.write_row(
+                [
+                    Jsonb(value) if json and value is not None else value
+                    for json, value in zip(wrap, (row.get(name) for name in columns), strict=True)
+                ]
+            )
+
+
+def copy_columns(table: Table, rows: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The table's columns that any of ``rows`` sets, in table order (for :func:`copy_rows`)."""
+    named: set[str] = set()
+    for row in rows:
+        named.update(row)
+    return [c.name for c in table.columns if c.name in named]

@@ -76,7 +76,7 @@ from beez.executor.actions.base import (
     TransientError,
 )
 from beez.executor.actions.crm import command_verb
-from beez.executor.models import DeadLetter, Execution, ExecutionStep, Timer
+from beez.executor.models import Execution, ExecutionStep
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.kit.db import Database
@@ -102,6 +102,9 @@ LOCAL_CATEGORIES = frozenset({"crm", "tasks", "data", "automation", "notificatio
 OUTBOX_BUFFER = "beez.executor.outbox"
 """``session.info`` key of the messages a transaction emitted; written in one go before commit."""
 
+FRESH_UNITS = "beez.executor.fresh"
+"""``session.info`` key of the executions a transaction created; copied in just before commit."""
+
 CHAIN_MAX = 50
 """Most internal steps one transaction runs, so a long internal loop still commits now and then."""
 
@@ -118,9 +121,9 @@ class Unit:
     """One transaction's view of one locked execution.
 
     ``fresh`` marks an execution created in this very transaction: nothing else can see it yet,
-    it has no step rows, timers or dead letters in the database, so its step log is kept in
-    ``steps`` (pending ORM objects) and every row it writes goes out with the batch's flush,
-    one multi-row INSERT per table, instead of a statement per row.
+    it has no step rows, timers or dead letters in the database, so its row and everything it
+    writes stay in memory (transient ORM objects, dicts) until the transaction's flush copies
+    them in with one ``COPY`` per table, instead of a statement per row.
     """
 
     session: AsyncSession
@@ -129,7 +132,8 @@ class Unit:
     wf: workflow_pb2.Workflow | None = None
     fresh: bool = False
     steps: dict[str, ExecutionStep] = field(default_factory=dict)
-    timers: list[Timer] = field(default_factory=list)
+    timers: list[dict[str, Any]] = field(default_factory=list)
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -268,10 +272,9 @@ class Engine:
                 if p.job.execution_id in existing:
                     continue
                 existing.add(p.job.execution_id)
-                ex = Execution(**p.values)
-                session.add(ex)
                 self._workflows[p.digest] = p.workflow
-                u = Unit(session, ex, now, p.workflow, fresh=True)
+                u = Unit(session, Execution(**p.values), now, p.workflow, fresh=True)
+                session.info.setdefault(FRESH_UNITS, []).append(u)
                 await self._mark_running(u)
                 await self._register_goal(u)
                 advanced, done = await self._chain(u, self._max_steps)
@@ -1139,9 +1142,7 @@ class Engine:
         key = values["idempotency_key"]
         if key in u.steps:
             return False
-        row = ExecutionStep(**values)
-        u.session.add(row)
-        u.steps[key] = row
+        u.steps[key] = ExecutionStep(**values)
         return True
 
     async def _latest_attempt(self, u: Unit, position: str) -> ExecutionStep | None:
@@ -1164,23 +1165,19 @@ class Engine:
         if not u.fresh:
             await repository.add_timer(u.session, values)
             return
-        timer = Timer(**values)
-        u.session.add(timer)
-        u.timers.append(timer)
+        u.timers.append(values)
 
     async def _delete_timers(self, u: Unit) -> None:
         if not u.fresh:
             await repository.delete_timers(u.session, u.ex.id)
             return
-        for timer in u.timers:
-            u.session.expunge(timer)
         u.timers.clear()
 
     async def _add_dead_letter(self, u: Unit, values: dict[str, Any]) -> None:
         if not u.fresh:
             await repository.add_dead_letter(u.session, values)
             return
-        u.session.add(DeadLetter(**values))
+        u.dead_letters.append(values)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -1222,7 +1219,20 @@ class Engine:
 
     @staticmethod
     async def _flush(session: AsyncSession) -> None:
-        """Writes the messages the transaction emitted into the outbox: one INSERT, one NOTIFY."""
+        """Writes the executions the transaction created, with their rows, and its messages.
+
+        One COPY per table for the new executions (see :class:`Unit`), then the outbox: one
+        write and one NOTIFY.
+        """
+        units: list[Unit] = session.info.pop(FRESH_UNITS, [])
+        if units:
+            await repository.copy_new_executions(
+                session,
+                [u.ex for u in units],
+                [step for u in units for step in u.steps.values()],
+                [timer for u in units for timer in u.timers],
+                [letter for u in units for letter in u.dead_letters],
+            )
         pending: list[messages.Outgoing] = session.info.pop(OUTBOX_BUFFER, [])
         await repository.enqueue_all(session, pending)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, tuple_
+from sqlalchemy import CursorResult, Table, delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,7 @@ from beez.executor import models
 from beez.executor.messages import Outgoing
 from beez.executor.models import DeadLetter, Execution, ExecutionStep, Timer, WorkflowDefinition
 from beez.kit.bus.outbox import enqueue_many
+from beez.kit.db import copy_columns, copy_rows
 
 
 async def enqueue(session: AsyncSession, outgoing: Outgoing) -> None:
@@ -51,6 +52,41 @@ async def load_workflow(session: AsyncSession, digest: str) -> bytes | None:
 
 
 # --- executions ------------------------------------------------------------------------------
+
+_EXECUTIONS = cast(Table, Execution.__table__)
+_STEPS = cast(Table, ExecutionStep.__table__)
+_TIMERS = cast(Table, Timer.__table__)
+_DEAD_LETTERS = cast(Table, DeadLetter.__table__)
+_EXECUTION_COLUMNS = [c.name for c in _EXECUTIONS.columns]
+_STEP_COLUMNS = [c.name for c in _STEPS.columns if c.name != "seq"]
+
+
+async def copy_new_executions(
+    session: AsyncSession,
+    executions: Sequence[Execution],
+    steps: Sequence[ExecutionStep],
+    timers: Sequence[Mapping[str, Any]],
+    dead_letters: Sequence[Mapping[str, Any]],
+) -> None:
+    """Writes executions created in memory by this transaction, with their rows, by COPY.
+
+    The objects are transient (never added to the session): nothing else can have seen these
+    executions, so there is nothing to conflict with, lock or read back.
+    """
+    await copy_rows(
+        session,
+        _EXECUTIONS,
+        [{name: getattr(ex, name) for name in _EXECUTION_COLUMNS} for ex in executions],
+        _EXECUTION_COLUMNS,
+    )
+    await copy_rows(
+        session,
+        _STEPS,
+        [{name: getattr(step, name) for name in _STEP_COLUMNS} for step in steps],
+        _STEP_COLUMNS,
+    )
+    await copy_rows(session, _TIMERS, timers, copy_columns(_TIMERS, timers))
+    await copy_rows(session, _DEAD_LETTERS, dead_letters, copy_columns(_DEAD_LETTERS, dead_letters))
 
 
 async def insert_execution(session: AsyncSession, values: dict[str, Any]) -> bool:

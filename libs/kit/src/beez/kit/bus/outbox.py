@@ -52,7 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from beez.kit.bus import headers as h
 from beez.kit.bus.publisher import Publisher
-from beez.kit.db import Database
+from beez.kit.db import Database, copy_rows
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import inject_headers
 
@@ -101,8 +101,10 @@ class OutboxMessage:
     headers: Mapping[str, str] | None = None
 
 
-OUTBOX_CHUNK = 1000
-"""Rows per INSERT, far below PostgreSQL's 65535 bind parameters."""
+COPY_FROM = 8
+"""Rows from which one COPY is cheaper than an executemany (it costs one more round trip)."""
+
+OUTBOX_COLUMNS = ("subject", "payload", "headers", "msg_id", "org_id")
 
 
 async def enqueue_many(
@@ -113,8 +115,9 @@ async def enqueue_many(
     Each row carries the current trace context, so the trace continues from this transaction
     however late the relay publishes. One ``pg_notify`` in the same transaction wakes the relay;
     PostgreSQL delivers it only on commit (and never on rollback), which is exactly when the
-    rows become visible. The rows go as one executemany of one fixed statement, which both
-    SQLAlchemy and psycopg cache, rather than a multi-row VALUES rebuilt for every count.
+    rows become visible. A few rows go as one executemany of one cached statement, many as one
+    ``COPY`` (:func:`beez.kit.db.copy_rows`), rather than a multi-row VALUES rebuilt for every
+    count.
     """
     if not messages:
         return
@@ -132,8 +135,10 @@ async def enqueue_many(
                 "org_id": m.org_id,
             }
         )
-    for start in range(0, len(rows), OUTBOX_CHUNK):
-        await session.execute(insert(table), rows[start : start + OUTBOX_CHUNK])
+    if len(rows) >= COPY_FROM:
+        await copy_rows(session, table, rows, OUTBOX_COLUMNS)
+    else:
+        await session.execute(insert(table), rows)
     await session.execute(select(func.pg_notify(outbox_channel(table), "")))
 
 
