@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 
 import pytest
@@ -25,6 +25,7 @@ from beez.kit.bus import (
     inbox_handler,
 )
 from beez.kit.bus.outbox import COPY_FROM, OutboxMessage, enqueue_many
+from beez.kit.bus.publisher import Outgoing
 from beez.kit.bus.topology import EVENTS
 from tests.kit.bus.bus_support import BusDb, stream_messages, wait_until
 
@@ -51,6 +52,11 @@ class RecordingPublisher(Publisher):
         ack = await super().publish(subject, data, msg_id=msg_id, headers=headers, org_id=org_id)
         self.acks.append(ack)
         return ack
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> list[api.PubAck]:
+        acks = await super().publish_many(messages)
+        self.acks.extend(acks)
+        return acks
 
 
 async def kill_relay(ids: list[int]) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from google.protobuf.wrappers_pb2 import StringValue
 from nats.js import JetStreamContext
+from nats.js.errors import NoStreamResponseError
 from opentelemetry import context, trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from beez.kit.bus import Publisher, Topology
+from beez.kit.bus.publisher import Outgoing
 from tests.kit.bus.bus_support import stream_messages
 
 
@@ -51,3 +53,38 @@ async def test_protobuf_message_carries_its_type_org_and_trace(
 async def test_publishing_without_msg_id_is_refused(js: JetStreamContext, topology: Topology) -> None:
     with pytest.raises(ValueError, match="msg_id"):
         await Publisher(js).publish(topology.events("acme", "x"), b"", msg_id="")
+
+
+async def test_publish_many_returns_the_acks_in_order_and_drops_repeats(
+    js: JetStreamContext, topology: Topology
+) -> None:
+    publisher = Publisher(js)
+    subject = topology.events("acme", "bulk")
+    batch = [Outgoing(subject, f"m-{i}".encode(), f"m-{i}", org_id="acme") for i in range(50)]
+
+    acks = await publisher.publish_many(batch)
+    again = await publisher.publish_many(batch[:10])
+
+    assert [ack.seq for ack in acks] == list(range(acks[0].seq, acks[0].seq + 50))
+    assert not any(ack.duplicate for ack in acks)
+    assert all(ack.duplicate for ack in again)
+    stored = await stream_messages(js, topology.stream("EVENTS"))
+    assert [m.data for m in stored] == [f"m-{i}".encode() for i in range(50)]
+    assert all((m.headers or {})["Beez-Org-Id"] == "acme" for m in stored)
+
+
+async def test_publish_many_raises_when_a_message_has_no_stream(
+    js: JetStreamContext, topology: Topology
+) -> None:
+    publisher = Publisher(js, timeout=2.0)
+    good = Outgoing(topology.events("acme", "ok"), b"ok", "ok-1")
+    lost = Outgoing(f"{topology.prefix}-nowhere.at.all", b"x", "lost-1")
+
+    with pytest.raises(NoStreamResponseError):
+        await publisher.publish_many([good, lost, good])
+    assert js.publish_async_pending() == 0  # nothing left waiting
+
+
+async def test_publish_many_needs_every_msg_id(js: JetStreamContext, topology: Topology) -> None:
+    with pytest.raises(ValueError, match="msg_id"):
+        await Publisher(js).publish_many([Outgoing(topology.events("acme", "x"), b"x", "")])

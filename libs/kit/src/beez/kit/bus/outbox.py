@@ -25,7 +25,6 @@ from typing import Any, cast
 
 import psycopg
 from google.protobuf.message import Message
-from nats.js import api
 from psycopg import sql
 from sqlalchemy import (
     BigInteger,
@@ -35,7 +34,6 @@ from sqlalchemy import (
     Identity,
     Index,
     MetaData,
-    Row,
     Table,
     Text,
     any_,
@@ -51,7 +49,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from beez.kit.bus import headers as h
-from beez.kit.bus.publisher import Publisher
+from beez.kit.bus.publisher import Outgoing, Publisher
 from beez.kit.db import Database, copy_rows
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import inject_headers
@@ -160,10 +158,10 @@ class OutboxRelay:
     """Publishes committed outbox rows in id order and marks them sent; run one or more per service.
 
     Each round takes up to ``batch`` unsent rows ``ORDER BY id FOR UPDATE SKIP LOCKED`` in one
-    transaction, publishes them all concurrently (they leave in id order on the one connection),
-    waits for every PubAck, marks them ``sent_at = now()`` and commits. Rounds repeat while rows
-    are found, then the relay sleeps until a NOTIFY (a dedicated LISTEN connection, reconnected
-    when it drops) or ``poll_interval``, whichever comes first.
+    transaction, publishes them all at once (JetStream async publish: they leave in id order on
+    the one connection), waits for every PubAck, marks them ``sent_at = now()`` and commits.
+    Rounds repeat while rows are found, then the relay sleeps until a NOTIFY (a dedicated LISTEN
+    connection, reconnected when it drops) or ``poll_interval``, whichever comes first.
 
     * No high-water mark: the query is ``sent_at IS NULL``, not ``id > last_id``. Identity values
       are taken at insert but rows become visible at commit, so a transaction holding id 7 may
@@ -230,10 +228,18 @@ class OutboxRelay:
             rows = result.all()
             if not rows:
                 return 0
-            outcomes = await asyncio.gather(*(self._publish(row) for row in rows), return_exceptions=True)
-            for outcome in outcomes:
-                if isinstance(outcome, BaseException):
-                    raise outcome
+            await self._publisher.publish_many(
+                [
+                    Outgoing(
+                        row.subject,
+                        bytes(row.payload),
+                        row.msg_id or f"{self._default_msg_id}{row.id}",
+                        row.headers,
+                        row.org_id,
+                    )
+                    for row in rows
+                ]
+            )
             ids = [int(row.id) for row in rows]
             if self._on_published is not None:
                 await self._on_published(ids)
@@ -244,15 +250,6 @@ class OutboxRelay:
             )
         self.published += len(rows)
         return len(rows)
-
-    async def _publish(self, row: Row[*tuple[Any, ...]]) -> api.PubAck:
-        return await self._publisher.publish(
-            row.subject,
-            bytes(row.payload),
-            msg_id=row.msg_id or f"{self._default_msg_id}{row.id}",
-            headers=row.headers,
-            org_id=row.org_id,
-        )
 
     async def purge(self) -> int:
         """Deletes up to PURGE_BATCH sent rows older than ``retention``; returns how many."""
