@@ -72,8 +72,9 @@ class PullWorker:
     already taken) or through the inbox (:func:`beez.kit.bus.inbox.claim`) in the same
     transaction as its effect. Nothing here deduplicates deliveries.
 
-    * While the handler runs, ``in_progress()`` is sent every ``ack_wait / 3`` so the server does
-      not redeliver a slow but healthy handler's message to another replica.
+    * While the handler runs, ``in_progress()`` is sent every ``ack_wait / 3`` to ``ack_wait / 2``
+      (one loop per worker beats for all its handlers) so the server does not redeliver a slow
+      but healthy handler's message to another replica.
     * A failure is retried with ``nak(delay=backoff(n))`` up to ``max_deliver`` handler attempts.
     * After the last attempt, or at once for a :class:`PermanentError`, the message is published to
       ``dlq.<durable>`` (original data and headers plus ``Beez-Dlq-*``, ``Nats-Msg-Id`` =
@@ -142,6 +143,8 @@ class PullWorker:
         self._error_pause = error_pause
         self._sub: JetStreamContext.PullSubscription | None = None
         self._inflight: set[asyncio.Task[None]] = set()
+        self._handling: dict[int, tuple[Msg, float]] = {}
+        """Messages whose handler runs, by ``id``: the message and when it last reset its AckWait."""
         self._stopping = asyncio.Event()
         self._stopped = asyncio.Event()
         self._running = False
@@ -179,6 +182,7 @@ class PullWorker:
         self._stopping.clear()
         self._stopped.clear()
         stop_wait = asyncio.create_task(self._stopping.wait())
+        beats = asyncio.create_task(self._heartbeats()) if self._heartbeat_interval else None
         graceful = False
         failures = 0
         try:
@@ -202,6 +206,10 @@ class PullWorker:
         finally:
             stop_wait.cancel()
             await self._shutdown(graceful)
+            if beats is not None:
+                beats.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await beats
             self._running = False
             self._stopped.set()
 
@@ -318,7 +326,7 @@ class PullWorker:
             log.warning("could not settle message", consumer=self._durable, error=_describe(exc))
 
     async def _handle(self, msg: Msg) -> None:
-        heartbeat = asyncio.create_task(self._heartbeat(msg)) if self._heartbeat_interval else None
+        self._handling[id(msg)] = (msg, asyncio.get_running_loop().time())
         try:
             with (
                 extracted_context(msg.headers),
@@ -334,20 +342,28 @@ class PullWorker:
             ):
                 await self._handler(msg)
         finally:
-            if heartbeat is not None:
-                heartbeat.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await heartbeat
+            self._handling.pop(id(msg), None)
 
-    async def _heartbeat(self, msg: Msg) -> None:
-        """Resets the message's ack timer every ack_wait/3 while its handler runs."""
+    async def _heartbeats(self) -> None:
+        """Resets the ack timer of every message whose handler has run for ack_wait/3 since its last reset.
+
+        One loop for the whole worker rather than a task per message: it wakes every ack_wait/6,
+        so no handler goes longer than ack_wait/2 without a beat.
+        """
         assert self._heartbeat_interval is not None
+        interval = self._heartbeat_interval
+        loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(self._heartbeat_interval)
-            try:
-                await msg.in_progress()
-            except Exception as exc:  # a missed beat costs at most a redelivery
-                log.debug("heartbeat failed", consumer=self._durable, error=_describe(exc))
+            await asyncio.sleep(interval / 2)
+            now = loop.time()
+            due = [(key, msg) for key, (msg, last) in self._handling.items() if now - last >= interval]
+            for key, msg in due:
+                try:
+                    await msg.in_progress()
+                except Exception as exc:  # a missed beat costs at most a redelivery
+                    log.debug("heartbeat failed", consumer=self._durable, error=_describe(exc))
+                if key in self._handling:
+                    self._handling[key] = (msg, loop.time())
 
     async def _dead_letter(self, msg: Msg, error: str) -> None:
         meta = msg.metadata
