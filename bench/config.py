@@ -38,7 +38,6 @@ class BenchConfig:
             "BEEZ_EVENTS_BATCH_MAX": "128",
             "BEEZ_DB_POOL_SIZE": "20",
             "BEEZ_TIMER_BATCH": "500",
-            "BEEZ_TIMER_POLL_INTERVAL_S": "0.05",
         }
     )
     sections: tuple[str, ...] = ("throughput", "latency", "matching", "timers")

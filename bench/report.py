@@ -113,6 +113,20 @@ def markdown(r: dict[str, Any]) -> str:
                 f"| {_ms(x['max_ms'])} | {x['lost_or_late']} |"
             )
         lines.append("")
+        hops = [x for x in lat if x.get("hops_p50_ms")]
+        if hops:
+            names = list(hops[0]["hops_p50_ms"])
+            lines += [
+                "Where it goes, p50 per hop in ms (from each COMPLETED event's own times; see "
+                "`bench.workloads.HOPS`):",
+                "",
+                "| target rate /s | " + " | ".join(names) + " |",
+                "|---:|" + "---:|" * len(names),
+            ]
+            for x in hops:
+                cells = " | ".join(_ms(x["hops_p50_ms"][n]) for n in names)
+                lines.append(f"| {x['target_rate']:,} | {cells} |")
+            lines.append("")
     mt = r.get("matching") or []
     lines += ["## Trigger matching cost per event", "", f"Target: {TARGETS['matching']}.", ""]
     if mt:

@@ -3,7 +3,8 @@
 Servers are embedded (state under ``.beez/bench/``, wiped at every run) unless ``DATABASE_URL``
 / ``NATS_URL`` are set; then the run uses a database and a bus prefix of its own on them.
 Service processes reuse the suite's :class:`tests.support.procs.ServiceProcess`, optionally
-run under cProfile (``--profile``): the profile is written when the service exits on SIGTERM.
+run under cProfile in CPU time (``--profile``, :mod:`bench.cpuprofile`): the profile is written
+when the service exits on SIGTERM.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ class BenchService(ServiceProcess):
         env.setdefault("BEEZ_HEALTH_INTERVAL_S", "1.0")
         command = [sys.executable]
         if self.profile_to is not None:
-            command += ["-m", "cProfile", "-o", str(self.profile_to)]
-        command += ["-m", f"beez.{self.name}"]
+            command += ["-m", "bench.cpuprofile", str(self.profile_to), f"beez.{self.name}"]
+        else:
+            command += ["-m", f"beez.{self.name}"]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         return self

@@ -89,13 +89,24 @@ def percentiles(values: Sequence[float]) -> dict[str, float | int | None]:
     }
 
 
+HOPS = ("to_trigger_commit", "to_executor_start", "run", "to_client")
+"""Where an execution's latency goes, from its COMPLETED event's times (wall clocks, one machine):
+the event's publish → the trigger's ingest (``created_at``) → the executor's start (``queue_wait_ms``
+later) → completion (``duration_ms`` later) → the COMPLETED event reaching the client. The first
+hop ends before the trigger's commit, the second includes that commit, the relay and the START hop."""
+
+
 @dataclass
 class Completions:
     """Executions completed (and failed) as seen on ``executions.*.completed|failed``."""
 
     sent: dict[str, float] = field(default_factory=dict)
     """Contact id → perf_counter just before its event was published."""
+    sent_wall: dict[str, float] = field(default_factory=dict)
+    """Contact id → wall clock just before its event was published (to place the hops)."""
     latencies: list[float] = field(default_factory=list)
+    hops: dict[str, list[float]] = field(default_factory=lambda: {name: [] for name in HOPS})
+    """Seconds per hop, from the COMPLETED event's own times (see :data:`HOPS`)."""
     done_at: list[float] = field(default_factory=list)
     failed: int = 0
 
@@ -104,8 +115,16 @@ class Completions:
         event = lifecycle_pb2.ExecutionEvent.FromString(msg.data)
         self.done_at.append(now)
         started = self.sent.pop(event.contact_id, None)
+        sent_wall = self.sent_wall.pop(event.contact_id, None)
         if started is not None:
             self.latencies.append(now - started)
+        if sent_wall is not None and event.HasField("occurred_at"):
+            finished = event.occurred_at.ToNanoseconds() / 1e9
+            began = finished - event.duration_ms / 1000
+            created = began - event.queue_wait_ms / 1000
+            spans = (created - sent_wall, began - created, finished - began, time.time() - finished)
+            for name, seconds in zip(HOPS, spans, strict=True):
+                self.hops[name].append(seconds)
 
     async def on_failed(self, msg: Msg) -> None:
         self.failed += 1
@@ -114,6 +133,7 @@ class Completions:
         """Stops waiting for what has not completed (so it never counts in a later phase)."""
         left = len(self.sent)
         self.sent.clear()
+        self.sent_wall.clear()
         return left
 
     @property
@@ -212,6 +232,7 @@ class Driver:
             org = orgs[(start + i) % len(orgs)]
             ev = self.event(RUN_EVENT)
             self.completions.sent[ev.contact_id] = time.perf_counter()
+            self.completions.sent_wall[ev.contact_id] = time.time()
             sends.append(
                 self.js.publish(
                     self.topology.subject(f"events.{org}.{RUN_EVENT}"),
@@ -277,6 +298,8 @@ async def latency_at(
     """Open loop: ``rate`` events/s for ``duration_s``; latency publish → COMPLETED."""
     c = driver.completions
     c.latencies.clear()
+    for values in c.hops.values():
+        values.clear()
     total = max(1, int(rate * duration_s))
     begin = time.perf_counter()
     published = 0
@@ -297,6 +320,7 @@ async def latency_at(
         "lost_or_late": left,
         "drained": drained,
         **percentiles(c.latencies),
+        "hops_p50_ms": {name: percentiles(values)["p50_ms"] for name, values in c.hops.items()},
     }
 
 

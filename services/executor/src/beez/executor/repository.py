@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, delete, select, tuple_
+from sqlalchemy import CursorResult, Table, bindparam, delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -234,18 +234,42 @@ async def delete_timers(session: AsyncSession, execution_id: str) -> int:
     return int(result.rowcount)
 
 
-async def claim_due_timers(session: AsyncSession, now: datetime, limit: int) -> list[Timer]:
-    """Deletes and returns up to ``limit`` timers due at ``now``, skipping rows others hold."""
-    due = (
-        select(Timer.id)
-        .where(Timer.due_at <= now)
-        .order_by(Timer.due_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
+@dataclass(frozen=True, slots=True)
+class DueTimer:
+    """What firing a timer needs of its row."""
+
+    id: str
+    org_id: str
+    execution_id: str
+    priority: str
+    token: str
+
+
+_T = _TIMERS.c
+_CLAIM_DUE = (
+    delete(_TIMERS)
+    .where(
+        _T.id.in_(
+            select(_T.id)
+            .where(_T.due_at <= bindparam("now"))
+            .order_by(_T.due_at)
+            .limit(bindparam("limit"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
     )
-    result = await session.execute(delete(Timer).where(Timer.id.in_(due)).returning(Timer))
-    return list(result.scalars())
+    .returning(_T.id, _T.org_id, _T.execution_id, _T.priority, _T.token)
+)
+
+
+async def claim_due_timers(session: AsyncSession, now: datetime, limit: int) -> list[DueTimer]:
+    """Deletes and returns up to ``limit`` timers due at ``now``, skipping rows others hold.
+
+    A Core statement built once: the loop runs it every poll, found or not, and the ORM's bulk
+    DELETE machinery cost several times more CPU than the statement itself.
+    """
+    result = await session.execute(_CLAIM_DUE, {"now": now, "limit": limit})
+    return [DueTimer(*row) for row in result]
 
 
 @dataclass(frozen=True)
