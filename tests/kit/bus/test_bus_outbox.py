@@ -24,9 +24,10 @@ from beez.kit.bus import (
     ensure_streams,
     inbox_handler,
 )
-from beez.kit.bus.outbox import COPY_FROM, OutboxMessage, enqueue_many
+from beez.kit.bus.outbox import OutboxMessage, enqueue_many
 from beez.kit.bus.publisher import Outgoing
 from beez.kit.bus.topology import EVENTS
+from beez.kit.db import COPY_FROM
 from tests.kit.bus.bus_support import BusDb, stream_messages, wait_until
 
 StartRelay = Callable[[OutboxRelay], "asyncio.Task[None]"]

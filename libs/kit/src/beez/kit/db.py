@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
-from sqlalchemy import MetaData, Table, text
+from sqlalchemy import MetaData, Table, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection as SAConnection
@@ -87,13 +87,17 @@ class Database:
         await self.engine.dispose()
 
 
+COPY_FROM = 8
+"""Rows from which :func:`copy_rows` uses COPY rather than one executemany INSERT."""
+
+
 async def copy_rows(
     session: AsyncSession | SAConnection,
     table: Table,
     rows: Sequence[Mapping[str, Any]],
     columns: Sequence[str],
 ) -> None:
-    """Writes ``rows`` (``columns`` of each; a missing key is NULL) into ``table`` with ``COPY``.
+    """Writes ``rows`` (``columns`` of each; a missing key is NULL) into ``table``, by ``COPY`` if many.
 
     For many rows written at once, inside the caller's transaction: COPY sends one stream with no
     statement to parse or plan per row and no result per row, several times cheaper in CPU than
@@ -102,6 +106,9 @@ async def copy_rows(
     Python values. No ``RETURNING``: for rows whose generated keys nobody reads back.
     """
     if not rows:
+        return
+    if len(rows) < COPY_FROM:  # COPY costs a round trip more than one statement
+        await session.execute(insert(table), [{name: row.get(name) for name in columns} for row in rows])
         return
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSONB)}
     wrap = [name in json_columns for name in columns]

@@ -40,7 +40,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     select,
     text,
     update,
@@ -99,9 +98,6 @@ class OutboxMessage:
     headers: Mapping[str, str] | None = None
 
 
-COPY_FROM = 8
-"""Rows from which one COPY is cheaper than an executemany (it costs one more round trip)."""
-
 OUTBOX_COLUMNS = ("subject", "payload", "headers", "msg_id", "org_id")
 
 
@@ -133,10 +129,7 @@ async def enqueue_many(
                 "org_id": m.org_id,
             }
         )
-    if len(rows) >= COPY_FROM:
-        await copy_rows(session, table, rows, OUTBOX_COLUMNS)
-    else:
-        await session.execute(insert(table), rows)
+    await copy_rows(session, table, rows, OUTBOX_COLUMNS)
     await session.execute(select(func.pg_notify(outbox_channel(table), "")))
 
 
