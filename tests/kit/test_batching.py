@@ -73,3 +73,27 @@ async def test_max_batch_must_be_positive() -> None:
 
     with pytest.raises(ValueError, match="max_batch"):
         Batcher(process, max_batch=0)
+
+
+async def test_linger_gathers_a_trickle_into_one_batch() -> None:
+    recorder = Recorder()
+    batcher: Batcher[str, int, int] = Batcher(recorder.process, max_batch=100, linger=0.05)
+
+    async def trickle(i: int) -> int:
+        await asyncio.sleep(i * 0.005)
+        return await batcher.submit("k", i)
+
+    assert await asyncio.gather(*(trickle(i) for i in range(5))) == [0, 10, 20, 30, 40]
+    assert recorder.calls == [("k", [0, 1, 2, 3, 4])]
+
+
+async def test_without_linger_a_trickle_goes_one_by_one() -> None:
+    recorder = Recorder()
+    batcher: Batcher[str, int, int] = Batcher(recorder.process, max_batch=100)
+
+    async def trickle(i: int) -> int:
+        await asyncio.sleep(i * 0.02)
+        return await batcher.submit("k", i)
+
+    await asyncio.gather(*(trickle(i) for i in range(3)))
+    assert recorder.calls == [("k", [0]), ("k", [1]), ("k", [2])]

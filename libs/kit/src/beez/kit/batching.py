@@ -37,11 +37,21 @@ Process = Callable[[K, Sequence[T]], Awaitable[Sequence[R]]]
 class Batcher(Generic[K, T, R]):
     """Collects items submitted concurrently per key and processes them in batches."""
 
-    def __init__(self, process: Process[K, T, R], *, max_batch: int, name: str = "batch") -> None:
+    def __init__(
+        self, process: Process[K, T, R], *, max_batch: int, name: str = "batch", linger: float = 0.0
+    ) -> None:
+        """``linger``: seconds an idle key waits after its first item for others to join it.
+
+        For work off the latency path (bookkeeping consumers) a few milliseconds turn a trickle
+        of one-item transactions into a few larger ones; 0 serves an idle key at once.
+        """
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
+        if linger < 0:
+            raise ValueError("linger must not be negative")
         self._process = process
         self._max_batch = max_batch
+        self._linger = linger
         self._name = name
         self._queues: dict[K, list[tuple[T, asyncio.Future[R]]]] = {}
         self._running: set[K] = set()
@@ -63,6 +73,8 @@ class Batcher(Generic[K, T, R]):
     async def _drain(self, key: K) -> None:
         try:
             await asyncio.sleep(0)  # let handlers started by the same fetch join the first batch
+            if self._linger and len(self._queues.get(key, ())) < self._max_batch:
+                await asyncio.sleep(self._linger)
             while queue := self._queues.get(key):
                 batch, self._queues[key] = queue[: self._max_batch], queue[self._max_batch :]
                 await self._run(key, batch)

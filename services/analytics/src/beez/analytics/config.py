@@ -23,6 +23,15 @@ class AnalyticsSettings(ServiceSettings):
     executions_batch_max: int = Field(
         default=256, ge=1, description="Most lifecycle events applied in one transaction."
     )
+    executions_linger_s: float = Field(
+        default=0.02,
+        ge=0,
+        description=(
+            "How long a lifecycle batch waits for more events once its first arrives. These "
+            "consumers are off the latency path, so under light load a few milliseconds turn "
+            "one-event transactions (a started here, its completed there) into shared ones."
+        ),
+    )
     duration_samples: int = Field(
         default=1000,
         ge=1,

@@ -58,13 +58,19 @@ class ExecutionEventsConsumer:
     """
 
     def __init__(
-        self, runtime: Runtime, service: AnalyticsService, *, concurrency: int, max_batch: int
+        self,
+        runtime: Runtime,
+        service: AnalyticsService,
+        *,
+        concurrency: int,
+        max_batch: int,
+        linger: float = 0.0,
     ) -> None:
         self._runtime = runtime
         self._service = service
         self._concurrency = concurrency
         self.batcher: Batcher[str, LifecycleEvent, bool] = Batcher(
-            self._record, max_batch=max_batch, name=DURABLE
+            self._record, max_batch=max_batch, name=DURABLE, linger=linger
         )
         self.worker: PullWorker | None = None
 

@@ -29,6 +29,7 @@ async def build(runtime: Runtime) -> ServerSpec:
         service,
         concurrency=settings.executions_concurrency,
         max_batch=settings.executions_batch_max,
+        linger=settings.executions_linger_s,
     )
 
     def register(server: grpc.aio.Server) -> None:

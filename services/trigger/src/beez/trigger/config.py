@@ -36,6 +36,15 @@ class TriggerSettings(ServiceSettings):
     executions_batch_max: int = Field(
         default=128, ge=1, description="Most execution lifecycle events applied per transaction."
     )
+    executions_linger_s: float = Field(
+        default=0.02,
+        ge=0,
+        description=(
+            "How long a lifecycle batch waits for more events once its first arrives. These "
+            "consumers are off the latency path, so under light load a few milliseconds turn "
+            "one-event transactions (a started here, its completed there) into shared ones."
+        ),
+    )
     executions_batch_shards: int = Field(
         default=2,
         ge=1,

@@ -200,12 +200,22 @@ class ExecutionsConsumer:
     """
 
     def __init__(
-        self, db: Database, clock: Clock, topology: Topology, *, batch_max: int, shards: int
+        self,
+        db: Database,
+        clock: Clock,
+        topology: Topology,
+        *,
+        batch_max: int,
+        shards: int,
+        linger: float = 0.0,
     ) -> None:
         self._topology = topology
         self._shards = shards
         self._batcher: Batcher[int, service.Lifecycle, None] = Batcher(
-            lambda _, batch: service.apply_lifecycle(db, clock, batch), max_batch=batch_max, name="lifecycle"
+            lambda _, batch: service.apply_lifecycle(db, clock, batch),
+            max_batch=batch_max,
+            name="lifecycle",
+            linger=linger,
         )
 
     @property
@@ -289,6 +299,7 @@ def worker_factories(
                 clock,
                 topology,
                 batch_max=settings.executions_batch_max,
+                linger=settings.executions_linger_s,
                 shards=settings.executions_batch_shards,
             ).handle,
             settings.executions_concurrency,
