@@ -12,7 +12,7 @@ import pytest
 from google.protobuf.message import Message
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from beez.kit.bus import (
@@ -24,7 +24,7 @@ from beez.kit.bus import (
     ensure_streams,
     inbox_handler,
 )
-from beez.kit.bus.outbox import OutboxMessage, enqueue_many
+from beez.kit.bus.outbox import DirectPublisher, OutboxMessage, enqueue_many
 from beez.kit.bus.publisher import Outgoing
 from beez.kit.bus.topology import EVENTS
 from beez.kit.db import COPY_FROM
@@ -294,3 +294,98 @@ async def test_sent_rows_are_purged_after_retention_and_unsent_ones_kept(
     async with bus_db.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(bus_db.outbox)) == 1
     assert await unsent(bus_db) == 1
+
+
+class FailingPublisher(Publisher):
+    """Stands for NATS being away when the transaction commits."""
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> list[api.PubAck]:
+        raise TimeoutError("nats is away")
+
+
+async def enqueue_orders(bus: BusDb, topology: Topology, ids: list[str], *, msg_ids: bool = True) -> None:
+    async with bus.db.transaction() as session:
+        for order_id in ids:
+            await session.execute(insert(bus.orders).values(id=order_id, status="placed"))
+        await enqueue_many(
+            session,
+            bus.outbox,
+            [
+                OutboxMessage(
+                    topology.events("acme", "order_placed"), order_id.encode(), order_id if msg_ids else None
+                )
+                for order_id in ids
+            ],
+        )
+
+
+async def test_direct_publish_sends_and_marks_a_transaction_s_rows_when_it_commits(
+    js: JetStreamContext, topology: Topology, bus_db: BusDb
+) -> None:
+    direct = DirectPublisher(bus_db.db, bus_db.outbox, Publisher(js))
+    direct.install()
+
+    await enqueue_orders(bus_db, topology, ["o-1", "o-2", "o-3"])  # no relay runs in this test
+
+    assert [m.data for m in await stream_messages(js, topology.stream("EVENTS"))] == [b"o-1", b"o-2", b"o-3"]
+    assert direct.published == 3
+    await direct.settled()
+    assert await unsent(bus_db) == 0
+
+
+async def test_direct_publish_sends_nothing_for_a_rolled_back_transaction(
+    js: JetStreamContext, topology: Topology, bus_db: BusDb
+) -> None:
+    DirectPublisher(bus_db.db, bus_db.outbox, Publisher(js)).install()
+
+    async def change_of_mind() -> None:
+        async with bus_db.db.transaction() as session:
+            message = OutboxMessage(topology.events("acme", "x"), b"never", "never-1")
+            await enqueue_many(session, bus_db.outbox, [message])
+            raise RuntimeError("changed my mind")
+
+    with pytest.raises(RuntimeError, match="changed my mind"):
+        await change_of_mind()
+
+    assert await stream_messages(js, topology.stream("EVENTS")) == []
+    assert await unsent(bus_db) == 0
+
+
+async def test_what_the_direct_publish_misses_the_relay_sends_once_it_is_old_enough(
+    js: JetStreamContext, topology: Topology, bus_db: BusDb
+) -> None:
+    direct = DirectPublisher(bus_db.db, bus_db.outbox, FailingPublisher(js))
+    direct.install()
+    await enqueue_orders(bus_db, topology, ["o-1", "o-2"])
+    assert direct.published == 0 and await unsent(bus_db) == 2
+
+    patient = OutboxRelay(bus_db.db, bus_db.outbox, Publisher(js), min_age=timedelta(hours=1))
+    assert await patient.relay_once() == 0  # too fresh: a direct publish may still be under way
+    relay = OutboxRelay(bus_db.db, bus_db.outbox, Publisher(js), min_age=timedelta(0))
+    assert await relay.relay_once() == 2
+    assert [m.data for m in await stream_messages(js, topology.stream("EVENTS"))] == [b"o-1", b"o-2"]
+
+
+async def test_rows_without_their_own_msg_id_are_left_to_the_relay(
+    js: JetStreamContext, topology: Topology, bus_db: BusDb
+) -> None:
+    direct = DirectPublisher(bus_db.db, bus_db.outbox, Publisher(js))
+    direct.install()
+    await enqueue_orders(bus_db, topology, ["o-1"], msg_ids=False)
+    assert direct.published == 0 and await unsent(bus_db) == 1
+    assert await OutboxRelay(bus_db.db, bus_db.outbox, Publisher(js)).relay_once() == 1
+
+
+async def test_direct_publish_and_relay_together_store_each_message_once(
+    js: JetStreamContext, topology: Topology, bus_db: BusDb
+) -> None:
+    """A relay sending rows whose direct publish is in flight: the stream keeps one of each."""
+    direct = DirectPublisher(bus_db.db, bus_db.outbox, Publisher(js))
+    direct.install()
+    await enqueue_orders(bus_db, topology, ["o-1", "o-2"])
+    await direct.settled()
+    async with bus_db.db.transaction() as session:  # as if the marks had not committed yet
+        await session.execute(update(bus_db.outbox).values(sent_at=None))
+
+    assert await OutboxRelay(bus_db.db, bus_db.outbox, Publisher(js), min_age=timedelta(0)).relay_once() == 2
+    assert [m.data for m in await stream_messages(js, topology.stream("EVENTS"))] == [b"o-1", b"o-2"]

@@ -8,8 +8,10 @@ below it commits on its own behalf.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from psycopg import AsyncConnection, sql
@@ -19,6 +21,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection as SAConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from beez.kit.logging import get_logger
+
+log = get_logger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -60,6 +66,25 @@ def create_engine(
     )
 
 
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class TransactionScope:
+    """The :meth:`Database.transaction` the current task is in: its database, and what runs after it."""
+
+    db: Database
+    after_commit: list[AfterCommit] = field(default_factory=list)
+
+
+_SCOPE: ContextVar[TransactionScope | None] = ContextVar("beez_transaction", default=None)
+
+
+def current_transaction() -> TransactionScope | None:
+    """The innermost :meth:`Database.transaction` of the running task, if any."""
+    return _SCOPE.get()
+
+
 class Database:
     """A service's engine and session factory."""
 
@@ -67,12 +92,29 @@ class Database:
         self.schema = schema
         self.engine = create_engine(url, schema, pool_size=pool_size, application_name=application_name)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.extensions: dict[str, Any] = {}
+        """Per-database helpers others attach (the outbox's direct publishers, by table)."""
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed when the block ends, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        """A session in one transaction: committed when the block ends, rolled back on error.
+
+        Actions registered on :func:`current_transaction` run after the commit, in order, and
+        only after it (never after a rollback); an action that fails is logged, not raised, as
+        the transaction did commit.
+        """
+        scope = TransactionScope(self)
+        token = _SCOPE.set(scope)
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+        finally:
+            _SCOPE.reset(token)
+        for action in scope.after_commit:
+            try:
+                await action()
+            except Exception as exc:
+                log.warning("after-commit action failed", error=repr(exc))
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query."""

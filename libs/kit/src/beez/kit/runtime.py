@@ -13,6 +13,7 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from nats.aio.client import Client as NATS
@@ -20,7 +21,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import Table
 
 from beez.kit.bus.connect import connect, require_server_version
-from beez.kit.bus.outbox import OutboxRelay
+from beez.kit.bus.outbox import DirectPublisher, OutboxRelay
 from beez.kit.bus.publisher import Publisher
 from beez.kit.bus.topology import Topology, ensure_streams
 from beez.kit.clock import Clock, SystemClock, clock_from_settings
@@ -31,6 +32,10 @@ from beez.kit.settings import ServiceSettings, load_settings
 from beez.kit.telemetry import configure_tracing
 
 log = get_logger(__name__)
+
+
+DIRECT_MIN_AGE = timedelta(seconds=5)
+"""With direct publishing, how old an unsent outbox row is before the relay sends it instead."""
 
 
 @dataclass
@@ -69,7 +74,16 @@ class Runtime:
         async def relay() -> None:
             await self.nats_ready.wait()
             assert self.js is not None
-            await OutboxRelay(self.db, table, Publisher(self.js)).run()
+            publisher = Publisher(self.js)
+            if not self.settings.outbox_direct_publish:
+                await OutboxRelay(self.db, table, publisher).run()
+                return
+            direct = DirectPublisher(self.db, table, publisher)
+            direct.install()
+            try:
+                await OutboxRelay(self.db, table, publisher, min_age=DIRECT_MIN_AGE).run()
+            finally:
+                direct.uninstall()
 
         return relay
 

@@ -46,6 +46,13 @@ class ServiceSettings(BaseSettings):
     health_interval_s: float = Field(default=2.0, gt=0, description="How often dependencies are probed.")
     drain_grace_s: float = Field(default=10.0, ge=0, description="How long SIGTERM waits for in-flight RPCs.")
     db_pool_size: int = Field(default=10, ge=1)
+    outbox_direct_publish: bool = Field(
+        default=True,
+        description=(
+            "Publish a transaction's outbox rows right after it commits instead of waiting for the "
+            "relay (which still sends whatever that misses, after 5 s)."
+        ),
+    )
     clock_offset_file: str = Field(
         default="",
         description="Testing: a file holding seconds to add to the wall clock (see FileOffsetClock).",

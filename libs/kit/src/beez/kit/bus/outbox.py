@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from typing import Any, cast
 import psycopg
 from google.protobuf.message import Message
 from psycopg import sql
+from psycopg.types.json import Jsonb
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -47,9 +49,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from beez.kit.batching import Batcher
 from beez.kit.bus import headers as h
 from beez.kit.bus.publisher import Outgoing, Publisher
-from beez.kit.db import Database, copy_rows
+from beez.kit.db import Database, copy_rows, current_transaction
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import inject_headers
 
@@ -129,8 +132,130 @@ async def enqueue_many(
                 "org_id": m.org_id,
             }
         )
+    scope = current_transaction()
+    direct = scope.db.extensions.get(direct_key(table)) if scope is not None else None
+    if scope is not None and isinstance(direct, DirectPublisher) and all(row["msg_id"] for row in rows):
+        ids = await _insert_returning_ids(session, table, rows)
+        scope.after_commit.append(functools.partial(direct.publish, ids, rows))
+        return  # no NOTIFY: the relay only takes what the direct publish left behind
     await copy_rows(session, table, rows, OUTBOX_COLUMNS)
     await session.execute(select(func.pg_notify(outbox_channel(table), "")))
+
+
+async def _insert_returning_ids(
+    session: AsyncSession | AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> list[int]:
+    """Inserts outbox rows with one statement of fixed text (columns as arrays); their ids."""
+    statement = text(
+        f"INSERT INTO {_qualified(table)} (subject, payload, headers, msg_id, org_id) "
+        "SELECT * FROM unnest(CAST(:subjects AS text[]), CAST(:payloads AS bytea[]), "
+        "CAST(:headers AS jsonb[]), CAST(:msg_ids AS text[]), CAST(:org_ids AS text[])) RETURNING id"
+    )
+    result = await session.execute(
+        statement,
+        {
+            "subjects": [row["subject"] for row in rows],
+            "payloads": [row["payload"] for row in rows],
+            "headers": [Jsonb(row["headers"]) for row in rows],
+            "msg_ids": [row["msg_id"] for row in rows],
+            "org_ids": [row["org_id"] for row in rows],
+        },
+    )
+    return [int(value) for value in result.scalars()]
+
+
+def _qualified(table: Table) -> str:
+    name = sql_identifier(table.name)
+    return f"{sql_identifier(table.schema)}.{name}" if table.schema else name
+
+
+def sql_identifier(name: str) -> str:
+    """``name`` quoted as a PostgreSQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def direct_key(table: Table) -> str:
+    """Where a :class:`DirectPublisher` for ``table`` sits in ``Database.extensions``."""
+    return f"outbox-direct:{table.schema or 'public'}.{table.name}"
+
+
+class DirectPublisher:
+    """Publishes a transaction's outbox rows right after it commits, then marks them sent.
+
+    The relay's round trip (NOTIFY, wake, SELECT ... FOR UPDATE, publish, UPDATE, commit) costs
+    a transaction and several milliseconds per committing transaction. The process that wrote
+    the rows has them in memory, so once its transaction commits it publishes them at once
+    (:meth:`Publisher.publish_many`) and marks them sent in the background, many transactions'
+    rows per UPDATE.
+    The outbox guarantee is unchanged: the rows were committed with the state change, and
+    whatever this misses (a crash after commit, NATS away, a failed mark) the relay finds and
+    sends after ``min_age``; a message sent twice carries the same ``Nats-Msg-Id`` and the
+    stream's duplicate window drops the copy. Only rows with an explicit ``msg_id`` go this
+    way (the default id needs the row id before the insert).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        table: Table,
+        publisher: Publisher,
+        *,
+        mark_batch: int = 2000,
+        mark_linger: float = 0.05,
+    ) -> None:
+        """Marks wait up to ``mark_linger`` for company: nobody waits on them but the relay."""
+        self._db = db
+        self._table = table
+        self._publisher = publisher
+        self._marks: Batcher[str, Sequence[int], None] = Batcher(
+            self._mark, max_batch=mark_batch, name="outbox marks", linger=mark_linger
+        )
+        self._marking: set[asyncio.Task[None]] = set()
+        self.published = 0
+        """Rows this publisher sent (for tests and metrics); their marks follow shortly."""
+
+    def install(self) -> None:
+        """From now on, transactions of this database publish their ``table`` rows directly."""
+        self._db.extensions[direct_key(self._table)] = self
+
+    def uninstall(self) -> None:
+        if self._db.extensions.get(direct_key(self._table)) is self:
+            del self._db.extensions[direct_key(self._table)]
+
+    async def publish(self, ids: Sequence[int], rows: Sequence[Mapping[str, Any]]) -> None:
+        """Publishes committed rows and marks them sent; failures are left to the relay."""
+        try:
+            await self._publisher.publish_many(
+                [Outgoing(r["subject"], r["payload"], r["msg_id"], r["headers"], r["org_id"]) for r in rows]
+            )
+        except Exception as exc:
+            log.info("direct publish failed; the relay will send", table=self._table.name, error=repr(exc))
+            return
+        self.published += len(ids)
+        task = asyncio.create_task(self._marks.submit("marks", ids))  # nobody needs to wait for it
+        self._marking.add(task)
+        task.add_done_callback(self._marked)
+
+    def _marked(self, task: asyncio.Task[None]) -> None:
+        self._marking.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.info("marking outbox rows failed; the relay sends them again", error=repr(task.exception()))
+
+    async def settled(self) -> None:
+        """Waits until every mark started so far is written (tests; a graceful stop)."""
+        while self._marking:
+            await asyncio.gather(*self._marking, return_exceptions=True)
+
+    async def _mark(self, _: str, batches: Sequence[Sequence[int]]) -> list[None]:
+        ids = sorted(i for batch in batches for i in batch)
+        t = self._table
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(t)
+                .where(t.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger))))
+                .values(sent_at=func.now())
+            )
+        return [None] * len(batches)
 
 
 async def enqueue(
@@ -169,6 +294,9 @@ class OutboxRelay:
 
     ``on_published`` runs after the PubAcks and before the mark, inside the transaction: it is
     the hook fault-injection tests use to kill the relay exactly between publishing and marking.
+
+    With a :class:`DirectPublisher` the writers publish their own rows after commit; the relay
+    then takes only rows older than ``min_age``, those the direct publish left behind.
     """
 
     def __init__(
@@ -184,6 +312,7 @@ class OutboxRelay:
         on_published: OnPublished | None = None,
         listen_keepalive: float = 30.0,
         max_error_pause: float = 15.0,
+        min_age: timedelta | None = None,
     ) -> None:
         self._db = db
         self._table = table
@@ -195,6 +324,7 @@ class OutboxRelay:
         self._on_published = on_published
         self._keepalive = listen_keepalive
         self._max_error_pause = max_error_pause
+        self._min_age = min_age
         self._channel = outbox_channel(table)
         self._default_msg_id = f"{table.schema or 'public'}:outbox:"
         self._conninfo = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -211,12 +341,13 @@ class OutboxRelay:
         """Publishes and marks one batch of unsent rows; returns how many there were."""
         t = self._table
         async with self._db.transaction() as session:
+            query = select(t.c.id, t.c.subject, t.c.payload, t.c.headers, t.c.msg_id, t.c.org_id).where(
+                t.c.sent_at.is_(None)
+            )
+            if self._min_age is not None:
+                query = query.where(t.c.created_at < func.now() - bindparam("min_age", self._min_age))
             result = await session.execute(
-                select(t.c.id, t.c.subject, t.c.payload, t.c.headers, t.c.msg_id, t.c.org_id)
-                .where(t.c.sent_at.is_(None))
-                .order_by(t.c.id)
-                .limit(self._batch)
-                .with_for_update(skip_locked=True)
+                query.order_by(t.c.id).limit(self._batch).with_for_update(skip_locked=True)
             )
             rows = result.all()
             if not rows:
