@@ -195,18 +195,20 @@ class Driver:
         raise RuntimeError("the trigger never indexed the automations")
 
     async def quiesce(self, timeout: float) -> float:
-        """Waits (up to ``timeout``) until no job is pending or in hand; returns seconds waited.
+        """Waits (up to ``timeout``) until no event, job or lifecycle event is pending or in hand.
 
-        A phase that overloaded the stack leaves a backlog; without this the next phase would
-        measure the backlog instead of itself.
+        A phase that overloaded the stack leaves a backlog (events not yet matched, jobs not yet
+        run, lifecycle events not yet counted); without this the next phase would measure the
+        backlog instead of itself. Returns the seconds waited.
         """
-        stream = self.topology.stream("JOBS")
+        streams = [self.topology.stream(name) for name in ("EVENTS", "JOBS", "EXECUTIONS")]
         began = time.monotonic()
         while time.monotonic() - began < timeout:
             busy = 0
-            for info in await self.js.consumers_info(stream):
-                busy += (info.num_pending or 0) + (info.num_ack_pending or 0)
-            if busy == 0:
+            for stream in streams:
+                for info in await self.js.consumers_info(stream):
+                    busy += (info.num_pending or 0) + (info.num_ack_pending or 0)
+            if busy == 0 and not self.completions.pending:
                 break
             await asyncio.sleep(0.5)
         return round(time.monotonic() - began, 1)
