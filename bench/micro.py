@@ -1,0 +1,215 @@
+"""``python -m bench.micro [engine|relay|worker|timers ...]``: CPU per item of single components.
+
+The stack benchmark says how much CPU each service spends per execution; these say where inside
+one service it goes, by driving one component directly, in this process, against a real
+PostgreSQL and NATS (``DATABASE_URL`` / ``NATS_URL``, else the machine's at 127.0.0.1), and
+reading ``time.process_time`` around the work. They are what the "single components" table of
+bench/REPORT.md was measured with. ``--profile DIR`` also writes a CPU-time cProfile per part.
+
+* ``engine``: ``Engine.start_batch`` on batches of 128 START jobs of the benchmark's 3-step
+  automation (creation, the three internal steps, the outbox rows, the commit).
+* ``relay``: ``OutboxRelay.relay_once`` publishing 6,000 committed outbox rows.
+* ``worker``: a ``PullWorker`` consuming 10,000 messages with a handler that does nothing.
+* ``timers``: 1,000 idle polls of the executor's timer loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import nats
+from nats.aio.msg import Msg
+
+from beez.api.messages.v1 import events_pb2, jobs_pb2
+from beez.executor import models
+from beez.executor.__main__ import MIGRATIONS
+from beez.executor.actions.registry import build_registry
+from beez.executor.actions.settings import ActionSettings
+from beez.executor.engine import Engine
+from beez.executor.timers import TimerLoop
+from beez.kit.bus import OutboxRelay, Publisher, PullWorker, Topology, ensure_streams
+from beez.kit.bus.outbox import OutboxMessage, enqueue_many
+from beez.kit.bus.publisher import Outgoing
+from beez.kit.clock import SystemClock
+from beez.kit.db import Database
+from beez.kit.migrations import upgrade
+from beez.kit.telemetry import configure_tracing
+from bench.workloads import three_step_workflow
+from tests.support.servers import create_database, drop_database
+
+ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+NATS_URL = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
+
+Part = Callable[[Database, Topology], Awaitable[tuple[int, Callable[[], Awaitable[None]]]]]
+"""Prepares a part; returns how many items the measured work handles, and that work."""
+
+
+def start_job(workflow: object) -> jobs_pb2.Job:
+    contact_id = "c_" + uuid.uuid4().hex[:12]
+    event = events_pb2.Event(id="evt_" + uuid.uuid4().hex, type="bench.run", contact_id=contact_id)
+    event.contact.id = contact_id
+    event.contact.tags.append("lead")
+    return jobs_pb2.Job(
+        execution_id="ex_" + uuid.uuid4().hex,
+        reason=jobs_pb2.JOB_REASON_START,
+        organization_id="org_micro",
+        start=jobs_pb2.ExecutionStart(
+            automation_id="aut_micro",
+            automation_version=1,
+            workflow=workflow,  # type: ignore[arg-type]
+            event=event,
+            contact_id=contact_id,
+        ),
+    )
+
+
+async def engine_part(db: Database, topology: Topology) -> tuple[int, Callable[[], Awaitable[None]]]:
+    engine = Engine(db, topology, SystemClock(), dict(build_registry(ActionSettings())))
+    workflow = three_step_workflow("bench.run")
+    jobs = [start_job(workflow) for _ in range(3072)]
+    await engine.start_batch(jobs[:128])  # warm caches: workflow, statements
+
+    async def work() -> None:
+        for start in range(128, len(jobs), 128):
+            await engine.start_batch(jobs[start : start + 128])
+
+    return len(jobs) - 128, work
+
+
+async def relay_part(db: Database, topology: Topology) -> tuple[int, Callable[[], Awaitable[None]]]:
+    nc = await nats.connect(NATS_URL)
+    js = nc.jetstream()
+    await ensure_streams(js, topology)
+    count = 6000
+    subject = topology.events("org_micro", "tick")
+    rows = [OutboxMessage(subject, b"p" * 200, f"m{i}", "org_micro") for i in range(count)]
+    for start in range(0, count, 600):
+        async with db.transaction() as session:
+            await enqueue_many(session, models.outbox, rows[start : start + 600])
+    relay = OutboxRelay(db, models.outbox, Publisher(js), batch=500)
+
+    async def work() -> None:
+        while await relay.relay_once():
+            pass
+        await nc.close()
+
+    return count, work
+
+
+async def worker_part(db: Database, topology: Topology) -> tuple[int, Callable[[], Awaitable[None]]]:
+    configure_tracing("micro")
+    nc = await nats.connect(NATS_URL)
+    js = nc.jetstream()
+    await ensure_streams(js, topology)
+    count = 10_000
+    publisher = Publisher(js)
+    subject = topology.events("org_micro", "tick")
+    for start in range(0, count, 500):
+        await publisher.publish_many(
+            [Outgoing(subject, b"p" * 200, f"w{i}", org_id="org_micro") for i in range(start, start + 500)]
+        )
+    done = asyncio.Event()
+    seen = 0
+
+    async def handler(msg: Msg) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == count:
+            done.set()
+
+    worker = PullWorker(
+        js,
+        topology,
+        stream="EVENTS",
+        durable="micro",
+        subjects=["events.>"],
+        handler=handler,
+        concurrency=256,
+    )
+
+    async def work() -> None:
+        task = asyncio.create_task(worker.run())
+        await done.wait()
+        await worker.stop()
+        await task
+        await nc.close()
+
+    return count, work
+
+
+async def timers_part(db: Database, topology: Topology) -> tuple[int, Callable[[], Awaitable[None]]]:
+    loop = TimerLoop(db, topology, SystemClock())
+    for _ in range(50):
+        await loop.fire_due()
+    polls = 1000
+
+    async def work() -> None:
+        for _ in range(polls):
+            await loop.fire_due()
+
+    return polls, work
+
+
+PARTS: dict[str, Part] = {
+    "engine": engine_part,
+    "relay": relay_part,
+    "worker": worker_part,
+    "timers": timers_part,
+}
+
+
+async def measure(name: str, profile_dir: Path | None) -> float:
+    """CPU milliseconds per item of one part, on a database and bus prefix of its own."""
+    url = create_database(ADMIN_URL, prefix="beez_micro")
+    topology = Topology("micro" + uuid.uuid4().hex[:6])
+    db = Database(url, "executor", pool_size=5)
+    nc = await nats.connect(NATS_URL)
+    try:
+        await asyncio.to_thread(upgrade, MIGRATIONS, url, "executor")
+        items, work = await PARTS[name](db, topology)
+        profiler = cProfile.Profile(time.process_time) if profile_dir else None
+        began = time.process_time()
+        if profiler is not None:
+            profiler.enable()
+        await work()
+        if profiler is not None:
+            profiler.disable()
+        spent = time.process_time() - began
+        if profiler is not None and profile_dir is not None:
+            profiler.dump_stats(str(profile_dir / f"{name}.prof"))
+        return 1000 * spent / items
+    finally:
+        js = nc.jetstream()
+        for info in await js.streams_info():
+            if info.config.name and info.config.name.startswith(topology.prefix):
+                await js.delete_stream(info.config.name)
+        await nc.close()
+        await db.dispose()
+        drop_database(ADMIN_URL, url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.micro", description=__doc__)
+    parser.add_argument("parts", nargs="*", metavar="PART", help=f"any of {', '.join(PARTS)} (default: all)")
+    parser.add_argument("--profile", type=Path, help="write a CPU-time cProfile per part here")
+    args = parser.parse_args()
+    unknown = set(args.parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    for name in args.parts or list(PARTS):
+        per_item = asyncio.run(measure(name, args.profile))
+        note = " (under the profiler)" if args.profile else ""
+        print(f"{name:7s} {per_item:.3f} ms of CPU per item{note}")
+
+
+if __name__ == "__main__":
+    main()
