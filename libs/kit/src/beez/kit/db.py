@@ -116,6 +116,21 @@ class Database:
             except Exception as exc:
                 log.warning("after-commit action failed", error=repr(exc))
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session whose statements all see one snapshot (REPEATABLE READ).
+
+        In the default READ COMMITTED each statement sees what was committed when it began, so a
+        read of a row and then of its children can straddle another transaction's commit and
+        show a state that never existed (an execution still waiting, with the step its wake-up
+        just added). Reads that must agree with each other use this.
+        """
+        async with self.sessions() as session, session.begin():
+            await session.connection(
+                execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+            )
+            yield session
+
     async def ping(self) -> bool:
         """True when the database answers a trivial query."""
         try:

@@ -82,7 +82,7 @@ from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.logging import get_logger, mask_value
 from beez.workflow import catalog, navigation
-from beez.workflow.conditions import compile_conditions
+from beez.workflow.conditions import CompiledCondition, compile_conditions
 from beez.workflow.context import build_context, contact_to_dict, event_to_dict
 from beez.workflow.errors import ConditionError, TemplateError
 from beez.workflow.intervals import add_interval, quiet_hours_end, wait_due, zone
@@ -213,6 +213,8 @@ class Engine:
         self._max_steps = max_steps_per_job
         self._workflows: dict[str, workflow_pb2.Workflow] = {}
         self._saved: set[str] = set()
+        self._conditions: dict[tuple[str, str], CompiledCondition] = {}
+        """Compiled step conditions by (workflow digest, path)."""
         """Digests of workflows known to be committed: their INSERT can be skipped."""
 
     # --- jobs ------------------------------------------------------------------------------
@@ -722,10 +724,17 @@ class Engine:
         return False
 
     def _holds(self, u: Unit, action: workflow_pb2.Action, raw: Any, path: str) -> bool:
-        conditions, issues = conditions_from_json(raw if isinstance(raw, list) else [], path)
-        if issues:
-            raise ConditionError(issues)
-        return compile_conditions(conditions, path).evaluate(self._context(u, action), u.now)
+        key = (u.ex.workflow_digest, path)
+        compiled = self._conditions.get(key)
+        if compiled is None:  # a workflow version never changes, so neither do its conditions
+            conditions, issues = conditions_from_json(raw if isinstance(raw, list) else [], path)
+            if issues:
+                raise ConditionError(issues)
+            compiled = compile_conditions(conditions, path)
+            if len(self._conditions) >= 4096:
+                self._conditions.clear()
+            self._conditions[key] = compiled
+        return compiled.evaluate(self._context(u, action), u.now)
 
     async def _branch_now(self, u: Unit, action: workflow_pb2.Action, branch: str) -> bool:
         await self._log_control(u, action, "succeeded", {"branch": branch})
@@ -1306,7 +1315,7 @@ def step_key(execution_id: str, position: str, attempt: int) -> str:
 
 def apply_contact_changes(contact: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     """The snapshot with an action's ``contact_changes`` applied (see ``ActionResult``)."""
-    result = copy.deepcopy(dict(contact))
+    result = dict(contact)  # shallow: every change below replaces a value, none edits one in place
     for key, add, remove in (("tags", "add_tags", "remove_tags"), ("lists", "add_lists", "remove_lists")):
         values = list(result.get(key) or [])
         for item in changes.get(add) or []:

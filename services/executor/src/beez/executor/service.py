@@ -110,7 +110,7 @@ class ExecutionService:
         return ExecutionPage(rows, token)
 
     async def get(self, org_id: str, execution_id: str, automation_id: str = "") -> ExecutionDetail:
-        async with self._db.transaction() as session:
+        async with self._db.snapshot() as session:  # the row and its steps as of one moment
             ex = await repository.get_execution(session, org_id, execution_id)
             if ex is None or (automation_id and ex.automation_id != automation_id):
                 raise NotFound(f"execution {execution_id} not found")
