@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from beez.api.executor.v1 import executor_pb2
+from beez.api.messages.v1 import jobs_pb2
 from beez.executor.actions.registry import build_registry
 from beez.executor.config import ExecutorSettings
 from beez.executor.engine import Engine
@@ -166,3 +167,82 @@ async def test_a_delay_in_a_batch_leaves_one_timer_whose_wake_up_runs_on_in_one_
             {"id": job.execution_id},
         )
         assert woken.scalar_one() == 1  # the wake-up and the steps after it: one transaction
+
+
+async def waiting_tokens(flow: Flow) -> dict[str, str]:
+    """Execution id → the token of the timer it waits for."""
+    async with flow.executor.svc.runtime.db.transaction() as session:
+        rows = await session.execute(
+            text("SELECT execution_id, token FROM timers WHERE org_id = :org"), {"org": flow.org}
+        )
+        return {row.execution_id: row.token for row in rows}
+
+
+def timer_job(flow: Flow, execution_id: str, token: str) -> jobs_pb2.Job:
+    return jobs_pb2.Job(
+        execution_id=execution_id, organization_id=flow.org, reason=jobs_pb2.JOB_REASON_TIMER, token=token
+    )
+
+
+async def test_a_batch_of_wake_ups_runs_their_executions_on_in_one_transaction(
+    flow: Flow, engine: Engine, provider: fakes.Provider
+) -> None:
+    delayed = {
+        "actions": [
+            {"id": "pause", "type": "wait", "config": {"value": 1, "unit": "hours"}},
+            {"id": "tag", "type": "add_tag", "config": {"tag": "Engaged"}},
+        ]
+    }
+    starts = [flow.start_job(delayed) for _ in range(12)]
+    await engine.start_batch(starts)
+    tokens = await waiting_tokens(flow)
+    assert len(tokens) == 12
+    jobs = [timer_job(flow, execution_id, token) for execution_id, token in tokens.items()]
+    stale = timer_job(flow, starts[0].execution_id, "not-the-token")
+    foreign = jobs_pb2.Job(
+        execution_id=starts[1].execution_id,
+        organization_id="org_other",
+        reason=jobs_pb2.JOB_REASON_TIMER,
+        token=tokens[starts[1].execution_id],
+    )
+
+    outcomes = await engine.wake_batch([*jobs, jobs[0], stale, foreign])
+
+    assert not any(o.call or o.more or o.alone for o in outcomes)
+    async with flow.executor.svc.runtime.db.transaction() as session:
+        woken = await session.execute(
+            text("SELECT count(DISTINCT xmin::text) FROM executions WHERE org_id = :org"), {"org": flow.org}
+        )
+        assert woken.scalar_one() == 1  # one transaction woke and finished all twelve
+    for start in starts:
+        done = await flow.get(start.execution_id)
+        assert done.status == E.EXECUTION_STATUS_COMPLETED
+        assert step_ids(done) == ["pause", "tag"]
+    assert len(await flow.outbox(".platform.commands.")) == 12  # the repeated job added nothing
+    assert await waiting_tokens(flow) == {}
+
+
+async def test_a_wake_up_batch_commits_an_external_attempt_before_it_is_performed(
+    flow: Flow, engine: Engine, provider: fakes.Provider
+) -> None:
+    start = flow.start_job(
+        {
+            "actions": [
+                {"id": "pause", "type": "wait", "config": {"value": 1, "unit": "hours"}},
+                {"id": "hello", "type": "test_record", "config": {"text": "hi"}},
+            ]
+        }
+    )
+    await engine.start_batch([start])
+    [(execution_id, token)] = (await waiting_tokens(flow)).items()
+    job = timer_job(flow, execution_id, token)
+
+    [outcome] = await engine.wake_batch([job])
+
+    assert outcome.call is not None and outcome.call.step_id == "hello"
+    running = await flow.get(execution_id)
+    assert [(s.step_id, s.status) for s in running.steps][-1] == ("hello", E.STEP_STATUS_RUNNING)
+    assert provider.calls_of(execution_id) == []
+    await engine.continue_job(job, outcome)
+    assert (await flow.get(execution_id)).status == E.EXECUTION_STATUS_COMPLETED
+    assert len(provider.calls_of(execution_id)) == 1

@@ -55,7 +55,7 @@ def test_a_message_that_is_not_a_usable_job_is_dead_lettered_at_once() -> None:
 
 
 class SlowEngine:
-    async def handle(self, job: jobs_pb2.Job) -> None:
+    async def wake_batch(self, jobs: list[jobs_pb2.Job]) -> None:
         await asyncio.sleep(10)
 
 
@@ -63,7 +63,7 @@ async def test_a_job_running_past_its_timeout_fails_the_attempt() -> None:
     consumers = JobConsumers(cast(Any, None), Topology("t"), cast(Engine, SlowEngine()), job_timeout=0.05)
     job = jobs_pb2.Job(execution_id="e", organization_id="o", reason=jobs_pb2.JOB_REASON_TIMER, token="x")
     with pytest.raises(TimeoutError):
-        await consumers.handle(cast(Any, FakeMsg(job.SerializeToString())))
+        await consumers.handle("normal", cast(Any, FakeMsg(job.SerializeToString())))
     assert sorted(w.durable for w in consumers.workers) == [
         "executor-jobs-critical",
         "executor-jobs-high",

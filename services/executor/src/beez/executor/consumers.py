@@ -13,13 +13,15 @@ Priorities: ``jobs.critical.>``, ``jobs.high.>``, ``jobs.normal.>`` and ``jobs.l
 their own durable consumer (``executor-jobs-<priority>``) and their own handler slots, so a
 backlog of low jobs never delays a critical one; see :func:`split_concurrency`.
 
-START jobs are batched: the handlers holding them submit them to a
-:class:`~beez.kit.batching.Batcher`, and one transaction creates all their executions and runs
-their internal steps (:meth:`Engine.start_batch`). Each handler then finishes its own job (an
-external action, more steps) and acks it, so a crash anywhere still redelivers every job whose
-effect is not committed. Batches are keyed by priority and a shard of the execution id: a
-critical START never waits behind a batch of low ones, and two shards keep the database busy
-while the process computes the next batch.
+Jobs are batched: the handlers holding them submit them to a :class:`~beez.kit.batching.Batcher`
+and one transaction applies a whole batch. START jobs create their executions and run their
+internal steps in memory (:meth:`Engine.start_batch`); wake-up jobs (TIMER, SIGNAL, RESUME,
+RETRY) lock all their executions in one statement and run the steps they unblock
+(:meth:`Engine.wake_batch`). Each handler then finishes its own job (an external action, more
+steps) and acks it, so a crash anywhere still redelivers every job whose effect is not
+committed. Batches are keyed by priority and a shard of the execution id: a critical job never
+waits behind a batch of low ones, and two shards keep the database busy while the process
+computes the next batch.
 
 A handler running past ``job_timeout_s`` is cancelled and the attempt fails (the worker naks it
 for redelivery). Undecodable jobs are dead-lettered at once on ``dlq.executor-jobs-<priority>``.
@@ -28,6 +30,7 @@ for redelivery). Undecodable jobs are dead-lettered at once on ``dlq.executor-jo
 from __future__ import annotations
 
 import asyncio
+import functools
 import zlib
 from collections.abc import Sequence
 
@@ -44,8 +47,8 @@ from beez.kit.logging import get_logger
 
 log = get_logger(__name__)
 
-START_SHARDS = 2
-"""Batches of START jobs of one priority that may be in progress at once."""
+SHARDS = 2
+"""Batches of one kind and priority that may be in progress at once."""
 
 WEIGHTS = {"critical": 4, "high": 3, "normal": 2, "low": 1}
 """How the process's job concurrency is shared out between the priorities."""
@@ -94,6 +97,9 @@ class JobConsumers:
         self._starts: Batcher[tuple[str, int], jobs_pb2.Job, Continuation] = Batcher(
             self._start_batch, max_batch=start_batch, name="start jobs"
         )
+        self._wakes: Batcher[tuple[str, int], jobs_pb2.Job, Continuation] = Batcher(
+            self._wake_batch, max_batch=start_batch, name="wake-up jobs"
+        )
         self.workers = [
             PullWorker(
                 js,
@@ -101,7 +107,7 @@ class JobConsumers:
                 stream="JOBS",
                 durable=f"executor-jobs-{priority}",
                 subjects=[f"jobs.{priority}.>"],
-                handler=self.handle,
+                handler=functools.partial(self.handle, priority),
                 concurrency=slots,
                 ack_wait=ack_wait,
                 max_deliver=max_deliver,
@@ -110,19 +116,20 @@ class JobConsumers:
             for priority, slots in split_concurrency(concurrency).items()
         ]
 
-    async def handle(self, msg: Msg) -> None:
+    async def handle(self, priority: str, msg: Msg) -> None:
         """Runs one job within the job timeout; returning acks it, raising retries it."""
         job = decode_job(msg)
+        key = (priority, zlib.crc32(job.execution_id.encode()) % SHARDS)
+        batcher = self._starts if job.reason == jobs_pb2.JOB_REASON_START else self._wakes
         async with asyncio.timeout(self._job_timeout):
-            if job.reason == jobs_pb2.JOB_REASON_START:
-                shard = zlib.crc32(job.execution_id.encode()) % START_SHARDS
-                continuation = await self._starts.submit((job.start.priority, shard), job)
-                await self._engine.continue_start(job, continuation)
-            else:
-                await self._engine.handle(job)
+            continuation = await batcher.submit(key, job)
+            await self._engine.continue_job(job, continuation)
 
     async def _start_batch(self, key: tuple[str, int], jobs: Sequence[jobs_pb2.Job]) -> list[Continuation]:
         return await self._engine.start_batch(jobs)
+
+    async def _wake_batch(self, key: tuple[str, int], jobs: Sequence[jobs_pb2.Job]) -> list[Continuation]:
+        return await self._engine.wake_batch(jobs)
 
     async def run(self) -> None:
         """Runs every worker until cancelled, then stops them (in-flight jobs get redelivered)."""

@@ -213,9 +213,9 @@ class Engine:
         self._max_steps = max_steps_per_job
         self._workflows: dict[str, workflow_pb2.Workflow] = {}
         self._saved: set[str] = set()
+        """Digests of workflows known to be committed: their INSERT can be skipped."""
         self._conditions: dict[tuple[str, str], CompiledCondition] = {}
         """Compiled step conditions by (workflow digest, path)."""
-        """Digests of workflows known to be committed: their INSERT can be skipped."""
 
     # --- jobs ------------------------------------------------------------------------------
 
@@ -225,17 +225,48 @@ class Engine:
             if await self._start(job):
                 await self.run(job.execution_id, job.token)
             return
-        advanced: bool | Call = False
-        done = 0
+        [continuation] = await self.wake_batch([job])
+        await self.continue_job(job, continuation)
+
+    async def wake_batch(self, jobs: Sequence[jobs_pb2.Job]) -> list[Continuation]:
+        """Applies many TIMER, SIGNAL, RESUME and RETRY jobs in one transaction, with the steps after them.
+
+        One statement locks every execution the batch names, in id order (so batches racing on
+        the same executions wait for each other rather than deadlock); each job is then applied
+        as :meth:`handle` would, in id order, and the steps it unblocks run in the same
+        transaction up to the first external action, whose ``running`` attempt commits with the
+        batch and which :meth:`continue_job` performs afterwards. Two jobs for one execution see
+        each other's effect, as one after the other would.
+        """
+        outcomes = [Continuation(job.execution_id, job.token) for job in jobs]
         async with self._transaction() as session:
-            u = await self._apply_wake(session, job)
-            if u is not None:  # the steps that follow share the wake-up's transaction
-                u.now = self._clock.now()
+            locked = await repository.lock_executions(session, sorted({job.execution_id for job in jobs}))
+            for index in sorted(range(len(jobs)), key=lambda i: jobs[i].execution_id):
+                job = jobs[index]
+                u = await self._apply_wake(session, job, locked.get(job.execution_id))
+                if u is None:
+                    continue
+                u.now = self._clock.now()  # the steps that follow share the wake-up's transaction
                 advanced, done = await self._chain(u, self._max_steps)
-        if isinstance(advanced, Call):
-            advanced = await self._complete(job.execution_id, advanced)
-        if advanced:
-            await self.run(job.execution_id, job.token, done)
+                outcomes[index] = Continuation(
+                    job.execution_id,
+                    job.token,
+                    call=advanced if isinstance(advanced, Call) else None,
+                    steps=done,
+                    more=advanced is True,
+                )
+        return outcomes
+
+    async def continue_job(self, job: jobs_pb2.Job, continuation: Continuation) -> None:
+        """Finishes a job after its batch committed: its external action, then the rest."""
+        if continuation.alone:
+            await self.handle(job)
+            return
+        more = continuation.more
+        if continuation.call is not None:
+            more = await self._complete(continuation.execution_id, continuation.call)
+        if more:
+            await self.run(continuation.execution_id, continuation.driver, continuation.steps)
 
     async def run(self, execution_id: str, driver: str = "", done: int = 0) -> None:
         """Runs steps until the execution waits or ends, then hands over if the bound was hit."""
@@ -291,15 +322,8 @@ class Engine:
         return outcomes
 
     async def continue_start(self, job: jobs_pb2.Job, continuation: Continuation) -> None:
-        """Finishes a START job after its batch committed: its external action, then the rest."""
-        if continuation.alone:
-            await self.handle(job)
-            return
-        more = continuation.more
-        if continuation.call is not None:
-            more = await self._complete(continuation.execution_id, continuation.call)
-        if more:
-            await self.run(continuation.execution_id, continuation.driver, continuation.steps)
+        """Finishes a START job after its batch committed (see :meth:`continue_job`)."""
+        await self.continue_job(job, continuation)
 
     def _prepare_start(self, job: jobs_pb2.Job, now: datetime) -> Prepared:
         start = job.start
@@ -365,9 +389,11 @@ class Engine:
         self._remember_saved({digest: p.definition})
         return runnable
 
-    async def _apply_wake(self, session: AsyncSession, job: jobs_pb2.Job) -> Unit | None:
-        """Applies a TIMER, SIGNAL, RESUME or RETRY job; the locked unit when this job may now drive."""
-        ex = await repository.lock_execution(session, job.execution_id)
+    async def _apply_wake(
+        self, session: AsyncSession, job: jobs_pb2.Job, ex: Execution | None
+    ) -> Unit | None:
+        """Applies a TIMER, SIGNAL, RESUME or RETRY job to its locked execution; the unit when the
+        job may now drive it."""
         if ex is None or ex.org_id != job.organization_id:
             log.info("job for an unknown execution ignored", execution_id=job.execution_id)
             return None

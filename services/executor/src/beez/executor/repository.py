@@ -114,6 +114,18 @@ async def lock_execution(session: AsyncSession, execution_id: str) -> Execution 
     return result.scalar_one_or_none()
 
 
+async def lock_executions(session: AsyncSession, ids: Sequence[str]) -> dict[str, Execution]:
+    """The executions named, locked for the rest of the transaction in id order (missing ones absent)."""
+    result = await session.execute(
+        select(Execution)
+        .where(Execution.id.in_(ids))
+        .order_by(Execution.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {ex.id: ex for ex in result.scalars()}
+
+
 async def lock_org_execution(session: AsyncSession, org_id: str, execution_id: str) -> Execution | None:
     """The organization's execution, locked; None when missing or another organization's."""
     result = await session.execute(
