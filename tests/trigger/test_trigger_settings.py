@@ -88,6 +88,26 @@ async def test_max_concurrent_per_contact_limits_running_executions_and_frees_sl
     assert (ended.outcome, ended.ended, ended.dropped) == ("cancelled", True, True)
 
 
+async def test_a_freed_slot_is_taken_again_lowest_first_even_with_a_huge_limit(trigger: Harness) -> None:
+    await trigger.automation(
+        "auto-1", workflow(settings={"reentry": "always", "maxConcurrentPerContact": 100_000})
+    )
+    runs = [str(await started(trigger)) for _ in range(4)]
+
+    async def slots(ids: list[str]) -> list[int]:
+        rows = await trigger.sql(
+            "SELECT execution_id, slot FROM trigger.concurrency_slots WHERE execution_id = ANY(:ids)", ids=ids
+        )
+        held = {row.execution_id: row.slot for row in rows}
+        return [held[i] for i in ids]
+
+    assert await slots(runs) == [0, 1, 2, 3]
+    await trigger.execution_event(runs[1], ExecutionEventKind.EXECUTION_EVENT_KIND_COMPLETED)
+    await trigger.execution_event(runs[0], ExecutionEventKind.EXECUTION_EVENT_KIND_COMPLETED)
+    more = [str(await started(trigger)) for _ in range(3)]
+    assert await slots(more) == [0, 1, 4]
+
+
 async def test_the_enrollment_keeps_the_start_until_the_executor_reports_it_started(trigger: Harness) -> None:
     await trigger.automation("auto-1", workflow())
     execution = await started(trigger)

@@ -32,6 +32,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -147,15 +148,19 @@ _GIVE_RUN_ONCE = delete(run_once).where(
     run_once.c.automation_id == _param("automation_id"), run_once.c.contact_id == _param("contact_id")
 )
 
-_series = func.generate_series(0, _param("slots", Integer) - 1).table_valued("slot").render_derived("s")
+_mine = (
+    concurrency_slots.c.automation_id == _param("automation_id"),
+    concurrency_slots.c.contact_id == _param("contact_id"),
+)
+_candidates = union_all(
+    select(literal(0, Integer).label("slot")),
+    select((concurrency_slots.c.slot + 1).label("slot")).where(*_mine),
+).subquery("candidates")
+"""Where the lowest free slot can be: 0, or just above a held one (the slot below the lowest free
+slot above 0 is held). So the search costs what the contact holds, not ``slots``: a
+``generate_series(0, slots - 1)`` cost 18 ms per enrolment at ``maxConcurrentPerContact`` 100,000."""
 _held = (
-    select(concurrency_slots.c.slot)
-    .where(
-        concurrency_slots.c.automation_id == _param("automation_id"),
-        concurrency_slots.c.contact_id == _param("contact_id"),
-        concurrency_slots.c.slot == _series.c.slot,
-    )
-    .exists()
+    select(concurrency_slots.c.slot).where(*_mine, concurrency_slots.c.slot == _candidates.c.slot).exists()
 )
 _TAKE_SLOT = (
     pg_insert(concurrency_slots)
@@ -164,12 +169,12 @@ _TAKE_SLOT = (
         select(
             _param("automation_id"),
             _param("contact_id"),
-            _series.c.slot,
+            _candidates.c.slot,
             _param("execution_id"),
             _param("now", DateTime(timezone=True)),
         )
-        .where(~_held)
-        .order_by(_series.c.slot)
+        .where(_candidates.c.slot < _param("slots", Integer), ~_held)
+        .order_by(_candidates.c.slot)
         .limit(1),
     )
     .on_conflict_do_nothing()
