@@ -113,28 +113,10 @@ class Flow:
 
     # --- driving ---------------------------------------------------------------------------
 
-    async def start(
-        self,
-        workflow: dict[str, Any],
-        *,
-        contact: dict[str, Any] | None = None,
-        data: dict[str, Any] | None = None,
-        automation_id: str = "auto_1",
-        execution_id: str | None = None,
-        priority: str = "normal",
-        created_at: datetime | None = None,
-    ) -> str:
-        """Publishes the START job the trigger would, and returns the execution id."""
-        job = self.start_job(
-            workflow,
-            contact=contact,
-            data=data,
-            automation_id=automation_id,
-            execution_id=execution_id,
-            priority=priority,
-            created_at=created_at,
-        )
-        await self.publish(job, f"start:{job.execution_id}", priority)
+    async def start(self, workflow: dict[str, Any], **options: Any) -> str:
+        """Publishes the START job the trigger would (see :meth:`start_job`); the execution id."""
+        job = self.start_job(workflow, **options)
+        await self.publish(job, f"start:{job.execution_id}", job.start.priority or "normal")
         return job.execution_id
 
     def start_job(

@@ -91,7 +91,7 @@ async def test_a_batch_creates_and_finishes_its_executions_in_one_transaction(
     commands = await flow.outbox(".platform.commands.")
     assert len(commands) == 20 and len({msg_id for _, msg_id, _ in commands}) == 20
 
-    await engine.continue_start(duplicate, outcomes[-1])  # the duplicate finds it done
+    await engine.continue_job(duplicate, outcomes[-1])  # the duplicate finds it done
     assert await flow.kinds(jobs[3].execution_id) == ["started", *["step_completed"] * 3, "completed"]
     assert len(await flow.outbox(".platform.commands.")) == 20
 
@@ -102,7 +102,7 @@ async def test_a_redelivered_start_of_a_batch_changes_nothing(flow: Flow, engine
     [again] = await engine.start_batch([job])
 
     assert not first.alone and again.alone
-    await engine.continue_start(job, again)
+    await engine.continue_job(job, again)
     done = await flow.get(job.execution_id)
     assert done.status == E.EXECUTION_STATUS_COMPLETED and len(done.steps) == 3
     assert await flow.kinds(job.execution_id) == ["started", *["step_completed"] * 3, "completed"]
@@ -125,7 +125,7 @@ async def test_an_external_action_is_committed_running_before_it_is_performed(
     ]
     assert provider.calls_of(job.execution_id) == []
 
-    await engine.continue_start(job, outcome)
+    await engine.continue_job(job, outcome)
 
     done = await flow.get(job.execution_id)
     assert done.status == E.EXECUTION_STATUS_COMPLETED

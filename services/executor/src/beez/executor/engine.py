@@ -321,10 +321,6 @@ class Engine:
         self._remember_saved(unsaved)
         return outcomes
 
-    async def continue_start(self, job: jobs_pb2.Job, continuation: Continuation) -> None:
-        """Finishes a START job after its batch committed (see :meth:`continue_job`)."""
-        await self.continue_job(job, continuation)
-
     def _prepare_start(self, job: jobs_pb2.Job, now: datetime) -> Prepared:
         start = job.start
         workflow = assign_ids(start.workflow)

@@ -174,6 +174,15 @@ def sql_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+async def mark_sent(session: AsyncSession, table: Table, ids: Sequence[int]) -> None:
+    """Marks outbox rows sent, in the caller's transaction."""
+    await session.execute(
+        update(table)
+        .where(table.c.id == any_(bindparam("ids", list(ids), type_=ARRAY(BigInteger))))
+        .values(sent_at=func.now())
+    )
+
+
 def direct_key(table: Table) -> str:
     """Where a :class:`DirectPublisher` for ``table`` sits in ``Database.extensions``."""
     return f"outbox-direct:{table.schema or 'public'}.{table.name}"
@@ -248,13 +257,8 @@ class DirectPublisher:
 
     async def _mark(self, _: str, batches: Sequence[Sequence[int]]) -> list[None]:
         ids = sorted(i for batch in batches for i in batch)
-        t = self._table
         async with self._db.transaction() as session:
-            await session.execute(
-                update(t)
-                .where(t.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger))))
-                .values(sent_at=func.now())
-            )
+            await mark_sent(session, self._table, ids)
         return [None] * len(batches)
 
 
@@ -367,11 +371,7 @@ class OutboxRelay:
             ids = [int(row.id) for row in rows]
             if self._on_published is not None:
                 await self._on_published(ids)
-            await session.execute(
-                update(t)
-                .where(t.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger))))
-                .values(sent_at=func.now())
-            )
+            await mark_sent(session, t, ids)
         self.published += len(rows)
         return len(rows)
 
