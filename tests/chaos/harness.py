@@ -66,6 +66,7 @@ from beez.kit.bus.topology import Topology
 from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from tests.services.test_processes import migrate_all
 from tests.support.procs import ServiceProcess
+from tests.support.providers import serving
 from tests.support.servers import pg_data_root
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,16 +121,8 @@ class Receiver:
 @asynccontextmanager
 async def receiver(delay_s: float = 0.0) -> AsyncIterator[Receiver]:
     stand_in = Receiver(delay_s=delay_s)
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", stand_in.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", stand_in.port)
-    await site.start()
-    try:
+    async with serving(stand_in.handle, stand_in.port):
         yield stand_in
-    finally:
-        await runner.cleanup()
 
 
 # --- the stack ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from aiosmtpd.controller import Controller
 
 from beez.kit.embedded import free_port
@@ -100,15 +101,21 @@ class HttpStandIn:
 
 
 @asynccontextmanager
-async def http_server() -> AsyncIterator[HttpStandIn]:
-    stand_in = HttpStandIn(port=free_port())
+async def serving(handler: Handler, port: int) -> AsyncIterator[None]:
+    """A real HTTP server on 127.0.0.1:``port`` answering every method and path with ``handler``."""
     app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", stand_in.handle)
+    app.router.add_route("*", "/{tail:.*}", handler)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", stand_in.port)
-    await site.start()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
-        yield stand_in
+        yield
     finally:
         await runner.cleanup()
+
+
+@asynccontextmanager
+async def http_server() -> AsyncIterator[HttpStandIn]:
+    stand_in = HttpStandIn(port=free_port())
+    async with serving(stand_in.handle, stand_in.port):
+        yield stand_in

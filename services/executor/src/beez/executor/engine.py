@@ -454,21 +454,7 @@ class Engine:
             if ex is None or not _may_drive(ex, driver):
                 return
             u = Unit(session, ex, self._clock.now())
-            token = new_token()
-            ex.wait_token, ex.wait_kind, ex.driver_token = token, "resume", None
-            await self._emit(
-                u,
-                messages.job(
-                    self._topology,
-                    org_id=ex.org_id,
-                    execution_id=ex.id,
-                    priority=ex.priority,
-                    reason=jobs_pb2.JOB_REASON_RESUME,
-                    token=token,
-                    msg_id=f"resume:{token}",
-                    now=u.now,
-                ),
-            )
+            await self._emit(u, hand_to_resume_job(self._topology, ex, u.now))
 
     # --- one step --------------------------------------------------------------------------
 
@@ -1328,6 +1314,27 @@ class Engine:
             return quiet_hours_end(u.now, quiet.start, quiet.end, self._zone(u))
         except ValueError:
             return None
+
+
+def hand_to_resume_job(topology: Topology, ex: Execution, now: datetime) -> messages.Outgoing:
+    """Makes the locked execution wait for a fresh RESUME job, and returns that job for the outbox.
+
+    Used when one job has run its share of steps (the step bound) and by the sweeper for an
+    execution nothing drives any more; only the job carrying the new token may drive it next.
+    """
+    token = new_token()
+    ex.wait_token, ex.wait_kind, ex.driver_token = token, "resume", None
+    ex.updated_at = now
+    return messages.job(
+        topology,
+        org_id=ex.org_id,
+        execution_id=ex.id,
+        priority=ex.priority,
+        reason=jobs_pb2.JOB_REASON_RESUME,
+        token=token,
+        msg_id=f"resume:{token}",
+        now=now,
+    )
 
 
 def step_key(execution_id: str, position: str, attempt: int) -> str:

@@ -28,20 +28,19 @@ idempotency key, which the provider deduplicates.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from beez.api.messages.v1 import jobs_pb2
-from beez.executor import messages, repository
-from beez.executor.engine import new_token
+from beez.executor import repository
+from beez.executor.engine import hand_to_resume_job
 from beez.executor.models import Execution
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.logging import get_logger
+from beez.kit.loops import repeat_rounds
 
 log = get_logger(__name__)
 
@@ -113,22 +112,7 @@ class Sweeper:
                     continue
                 if mono - first[1] < self._stale_after:
                     continue
-                token = new_token()
-                ex.wait_token, ex.wait_kind, ex.driver_token = token, "resume", None
-                ex.updated_at = now
-                await repository.enqueue(
-                    session,
-                    messages.job(
-                        self._topology,
-                        org_id=ex.org_id,
-                        execution_id=ex.id,
-                        priority=ex.priority,
-                        reason=jobs_pb2.JOB_REASON_RESUME,
-                        token=token,
-                        msg_id=f"resume:{token}",
-                        now=now,
-                    ),
-                )
+                await repository.enqueue(session, hand_to_resume_job(self._topology, ex, now))
                 log.warning(
                     "orphaned execution handed to a RESUME job",
                     execution_id=ex.id,
@@ -145,11 +129,6 @@ class Sweeper:
 
     async def run(self) -> None:
         """Sweeps every ``interval`` seconds until cancelled; failures are logged and retried."""
-        while True:
-            try:
-                resumed = await self.sweep()
-            except Exception as exc:
-                log.warning("sweeping orphaned executions failed", error=repr(exc))
-                resumed = 0
-            if resumed < self._batch:
-                await asyncio.sleep(self._interval)
+        await repeat_rounds(
+            self.sweep, interval=self._interval, full=self._batch, what="sweeping orphaned executions"
+        )

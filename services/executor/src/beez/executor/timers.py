@@ -15,14 +15,13 @@ their timers fire on the next poll, while the loop itself polls on real time.
 
 from __future__ import annotations
 
-import asyncio
-
 from beez.api.messages.v1 import jobs_pb2
 from beez.executor import messages, repository
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.logging import get_logger
+from beez.kit.loops import repeat_rounds
 
 log = get_logger(__name__)
 
@@ -71,15 +70,6 @@ class TimerLoop:
 
     async def run(self) -> None:
         """Fires timers until cancelled; database trouble is logged and retried."""
-        failures = 0
-        while True:
-            try:
-                fired = await self.fire_due()
-                failures = 0
-            except Exception as exc:
-                failures += 1
-                log.warning("firing timers failed", error=repr(exc))
-                await asyncio.sleep(min(self._poll_interval * 2**failures, 5.0))
-                continue
-            if fired < self._batch:
-                await asyncio.sleep(self._poll_interval)
+        await repeat_rounds(
+            self.fire_due, interval=self._poll_interval, full=self._batch, what="firing timers", max_pause=5.0
+        )

@@ -21,7 +21,6 @@ an operator can inspect it, and re-arm it by clearing ``given_up_at`` and ``redi
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +32,7 @@ from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.logging import get_logger
+from beez.kit.loops import repeat_rounds
 from beez.trigger.jobs import Outgoing, redispatch_msg_id, start_job
 from beez.trigger.repository import PendingStart, Repository, transactional
 
@@ -130,14 +130,11 @@ class StartSweeper:
 
         A full batch is followed by the next round at once, so a backlog drains quickly.
         """
-        while True:
-            try:
-                handled = len(await self.sweep())
-            except Exception as exc:
-                log.warning("sweeping START jobs failed", error=repr(exc))
-                handled = 0
-            if handled < self._batch:
-                await asyncio.sleep(self._interval)
+
+        async def round_() -> int:
+            return len(await self.sweep())
+
+        await repeat_rounds(round_, interval=self._interval, full=self._batch, what="sweeping START jobs")
 
 
 def _ids(pending: Sequence[PendingStart]) -> list[str]:
