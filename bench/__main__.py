@@ -95,6 +95,10 @@ async def run(config: BenchConfig, out: Path, profile: bool = False, state: Path
         orgs = [f"bo{i:03d}" for i in range(config.throughput_orgs)]
         await workloads.setup_run_automations(driver, orgs)
         saturation = None
+        sampler.begin("idle")
+        await asyncio.sleep(config.idle_s)
+        sampler.end("idle")
+        log(f"idle: {sampler.phases['idle']}")
         if "throughput" in config.sections:
             log("throughput")
             sampler.begin("throughput")

@@ -10,6 +10,8 @@ from typing import Any
 class BenchConfig:
     """Every knob of a run; the report records all of them beside the figures."""
 
+    # the stack's own CPU with nothing to do (pollers, heartbeats, health probes)
+    idle_s: float = 10.0
     # sustained throughput (closed loop: at most `inflight` events published and not completed)
     throughput_warmup_s: float = 8.0
     throughput_window_s: float = 30.0
@@ -47,6 +49,7 @@ class BenchConfig:
     def quick_run(cls) -> BenchConfig:
         """A smoke run: every section, small sizes, well under a minute."""
         return cls(
+            idle_s=2.0,
             throughput_warmup_s=2.0,
             throughput_window_s=5.0,
             throughput_inflight=500,

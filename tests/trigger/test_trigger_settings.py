@@ -154,3 +154,62 @@ async def test_a_burst_across_contacts_cannot_exceed_max_executions(trigger: Har
         "SELECT started FROM trigger.automation_counters WHERE automation_id = :id", id=trigger.id("auto-1")
     )
     assert counter.started == 5
+
+
+async def started_by_event(trigger: Harness) -> dict[str, list[str]]:
+    """Execution ids per event id, from the START jobs sent."""
+    out: dict[str, list[str]] = {}
+    for job in await trigger.starts():
+        out.setdefault(job.start.event.id, []).append(job.execution_id)
+    return out
+
+
+async def test_one_batch_for_one_contact_fills_its_free_slots_in_event_order(trigger: Harness) -> None:
+    """The set-based enrolment gives every request of a contact the same free slot; the ones it
+    refuses are retried one by one, so a batch ends as the same events one at a time would."""
+    await trigger.automation("auto-1", workflow(settings={"reentry": "always", "maxConcurrentPerContact": 2}))
+    await trigger.publish_many([event(id=f"e{i}") for i in range(4)] + [event(id="x", contact="c_2")])
+    started_by = await started_by_event(trigger)
+    assert sorted(started_by) == ["e0", "e1", "x"]
+    rows = await trigger.sql(
+        "SELECT execution_id, contact_id, slot FROM trigger.concurrency_slots WHERE automation_id = :id",
+        id=trigger.id("auto-1"),
+    )
+    held = {row.execution_id: (row.contact_id, row.slot) for row in rows}
+    assert held == {
+        started_by["e0"][0]: ("c_1", 0),
+        started_by["e1"][0]: ("c_1", 1),
+        started_by["x"][0]: ("c_2", 0),
+    }
+
+
+async def test_a_batch_mixing_policies_enrolls_each_by_its_own(trigger: Harness) -> None:
+    await trigger.automation("once", workflow(settings={"runOnce": True}))
+    await trigger.automation("capped", workflow(settings={"reentry": "always", "maxExecutions": 1}))
+    await trigger.automation("open", workflow(settings={"reentry": "always", "maxConcurrentPerContact": 5}))
+    await trigger.publish_many([event(id="a"), event(id="b"), event(id="c", contact="c_2")])
+    started: dict[str, list[str]] = {}
+    for job in await trigger.starts():
+        started.setdefault(job.start.event.id, []).append(job.start.automation_id)
+    # a: all three; b: "once" refused (c_1 ran it), "capped" refused (its one run); c: "once" for c_2
+    assert {k: sorted(v) for k, v in started.items()} == {
+        "a": sorted(trigger.id(n) for n in ("once", "capped", "open")),
+        "b": [trigger.id("open")],
+        "c": sorted(trigger.id(n) for n in ("once", "open")),
+    }
+
+
+async def test_a_slot_taken_for_an_enrollment_that_exists_already_is_given_back(trigger: Harness) -> None:
+    """An event ingested again after its history was purged finds its enrollment in place: the
+    set-based statement took a slot for it, then gives that slot back."""
+    await trigger.automation("auto-1", workflow(settings={"reentry": "always", "maxConcurrentPerContact": 3}))
+    [first] = await trigger.publish_many([event(id="e1")])
+    await trigger.sql("DELETE FROM trigger.events WHERE event_id = 'e1' RETURNING event_id")
+    [again] = await trigger.publish_many([event(id="e1")])
+    assert (first.accepted, again.accepted) == (True, True)
+    [execution] = (await started_by_event(trigger))["e1"]
+    rows = await trigger.sql(
+        "SELECT execution_id FROM trigger.concurrency_slots WHERE automation_id = :id",
+        id=trigger.id("auto-1"),
+    )
+    assert [row.execution_id for row in rows] == [execution]

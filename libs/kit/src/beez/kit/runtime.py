@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import uvloop
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from sqlalchemy import Table
@@ -159,4 +161,11 @@ def main(
         log.info("migrated", schema=schema)
         return
     configure_tracing(settings.service_name, settings.otlp_endpoint)
-    asyncio.run(serve(settings, schema, build))
+    run(serve(settings, schema, build), settings.event_loop)
+
+
+def run(main: Coroutine[Any, Any, None], event_loop: str = "uvloop") -> None:
+    """Runs ``main`` to completion on a new event loop of the kind ``event_loop`` names."""
+    factory = uvloop.new_event_loop if event_loop == "uvloop" else None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main)

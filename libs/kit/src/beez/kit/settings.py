@@ -8,7 +8,7 @@ missing or malformed setting stops at once instead of half-starting.
 from __future__ import annotations
 
 import sys
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,6 +46,10 @@ class ServiceSettings(BaseSettings):
     health_interval_s: float = Field(default=2.0, gt=0, description="How often dependencies are probed.")
     drain_grace_s: float = Field(default=10.0, ge=0, description="How long SIGTERM waits for in-flight RPCs.")
     db_pool_size: int = Field(default=10, ge=1)
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop",
+        description="The asyncio event loop: uvloop (libuv, less CPU per I/O) or the standard one.",
+    )
     outbox_direct_publish: bool = Field(
         default=True,
         description=(

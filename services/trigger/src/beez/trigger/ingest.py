@@ -30,7 +30,7 @@ waits.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,7 +46,13 @@ from beez.kit.telemetry import tracer
 from beez.trigger.ids import new_execution_id
 from beez.trigger.index import AUTOMATION_TRIGGERED, CompiledTriggers, enrollment_policy
 from beez.trigger.jobs import Outgoing, signal_job, start_job
-from beez.trigger.repository import IndexedAutomation, NewEnrollment, Repository, transactional
+from beez.trigger.repository import (
+    EnrollRequest,
+    IndexedAutomation,
+    NewEnrollment,
+    Repository,
+    transactional,
+)
 from beez.trigger.validation import normalize_event
 from beez.trigger.waits import OpenWait, WaitMatcher
 from beez.workflow.context import build_context
@@ -140,16 +146,27 @@ class Ingestor:
                 waits[wait.contact_id].append(wait)
             closed: set[str] = set()
             outgoing: list[Outgoing] = []
+            planned: list[tuple[str, EnrollRequest, ExecutionStart]] = []
+            signals: dict[str, int] = {}
             for event in fresh:
                 data = struct_to_dict(event.data)
                 context = build_context(event, None)
-                execution_ids = await self._start(
-                    repo, org_id, event, data, context, by_type, by_id, outgoing, now
+                planned.extend(
+                    (event.id, request, start)
+                    for request, start in self._plan(org_id, event, data, context, by_type, by_id, now)
                 )
-                signals = await self._signal(
+                signals[event.id] = await self._signal(
                     repo, org_id, event, data, context, waits.get(event.contact_id, []), closed, outgoing, now
                 )
-                outcomes[event.id] = Ingested(event.id, True, tuple(execution_ids), signals)
+            enrolled = await repo.enroll_many([request for _, request, _ in planned])
+            started: dict[str, list[str]] = defaultdict(list)
+            for event_id, request, start in planned:
+                execution_id = request.enrollment.execution_id
+                if execution_id in enrolled:
+                    outgoing.append(start_job(self._topology, org_id, execution_id, start, now))
+                    started[event_id].append(execution_id)
+            for event in fresh:
+                outcomes[event.id] = Ingested(event.id, True, tuple(started[event.id]), signals[event.id])
             await repo.enqueue(outgoing)
         results: list[Ingested] = []
         for event in events:
@@ -157,25 +174,24 @@ class Ingestor:
             results.append(outcome or Ingested(event.id, False))
         return results
 
-    async def _start(
+    def _plan(
         self,
-        repo: Repository,
         org_id: str,
         event: Event,
         data: dict[str, Any],
         context: dict[str, Any],
         by_type: dict[str, list[IndexedAutomation]],
         by_id: dict[str, IndexedAutomation],
-        outgoing: list[Outgoing],
         now: datetime,
-    ) -> list[str]:
+    ) -> Iterator[tuple[EnrollRequest, ExecutionStart]]:
+        """The enrollments ``event`` asks for: each matching automation whose filters and entry
+        conditions hold, with the keys its policy takes and the START it would send."""
         candidates: dict[str, tuple[IndexedAutomation, bool]] = {}
         for automation in by_type.get(event.type, []):
             candidates[automation.automation_id] = (automation, True)
         target = _triggered_automation(event)
         if target is not None and target in by_id and target not in candidates:
             candidates[target] = (by_id[target], False)
-        started: list[str] = []
         for automation, check_filters in candidates.values():
             compiled = self.triggers.get(automation.automation_id, automation.version, automation.workflow)
             if check_filters and not compiled.filters_hold(data):
@@ -199,27 +215,25 @@ class Ingestor:
                 priority=automation.priority,
             )
             start.created_at.FromDatetime(now)
-            enrolled = await repo.enroll(
-                NewEnrollment(
-                    execution_id=execution_id,
-                    org_id=org_id,
-                    automation_id=automation.automation_id,
-                    automation_version=automation.version,
-                    event_id=event.id,
-                    contact_id=contact,
-                    priority=automation.priority,
-                    created_at=now,
-                    start=start.SerializeToString(),
-                ),
+            enrollment = NewEnrollment(
+                execution_id=execution_id,
+                org_id=org_id,
+                automation_id=automation.automation_id,
+                automation_version=automation.version,
+                event_id=event.id,
+                contact_id=contact,
+                priority=automation.priority,
+                created_at=now,
+                start=start.SerializeToString(),
+            )
+            request = EnrollRequest(
+                enrollment,
                 once_contact=contact if policy.once_per_contact else None,
                 slot_contact=contact if policy.slots_per_contact is not None else None,
                 slots=policy.slots_per_contact or 0,
                 max_executions=policy.max_executions,
             )
-            if enrolled:
-                outgoing.append(start_job(self._topology, org_id, execution_id, start, now))
-                started.append(execution_id)
-        return started
+            yield request, start
 
     async def _signal(
         self,

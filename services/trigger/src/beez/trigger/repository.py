@@ -31,6 +31,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     tuple_,
     union_all,
     update,
@@ -108,6 +109,22 @@ class NewEnrollment:
     priority: str
     created_at: datetime
     start: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollRequest:
+    """An enrollment and the keys its automation's policy makes it take (see ``Repository.enroll``)."""
+
+    enrollment: NewEnrollment
+    once_contact: str | None
+    slot_contact: str | None
+    slots: int
+    max_executions: int
+
+    @property
+    def set_based(self) -> bool:
+        """Whether :meth:`Repository.enroll_many` can take its keys in its one statement."""
+        return self.once_contact is None and self.max_executions <= 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +234,123 @@ _ENROLL = (
     .returning(enrollments.c.execution_id)
 )
 
+_ENROLL_MANY = text(
+    f"""
+    WITH req AS (
+        SELECT * FROM unnest(
+            CAST(:execution_ids AS text[]), CAST(:org_ids AS text[]), CAST(:automation_ids AS text[]),
+            CAST(:versions AS integer[]), CAST(:event_ids AS text[]), CAST(:contact_ids AS text[]),
+            CAST(:slot_contacts AS text[]), CAST(:slots AS integer[]), CAST(:priorities AS text[]),
+            CAST(:starts AS bytea[])
+        ) WITH ORDINALITY AS r(execution_id, org_id, automation_id, automation_version, event_id,
+                               contact_id, slot_contact, slots, priority, start, n)
+    ),
+    slotted AS (
+        INSERT INTO {concurrency_slots.fullname} (automation_id, contact_id, slot, execution_id, acquired_at)
+        SELECT r.automation_id, r.slot_contact, free.slot, r.execution_id, :now
+        FROM req r
+        CROSS JOIN LATERAL (
+            SELECT c.slot
+            FROM (
+                SELECT 0 AS slot
+                UNION ALL
+                SELECT s.slot + 1 FROM {concurrency_slots.fullname} s
+                WHERE s.automation_id = r.automation_id AND s.contact_id = r.slot_contact
+            ) c
+            WHERE c.slot < r.slots AND NOT EXISTS (
+                SELECT 1 FROM {concurrency_slots.fullname} h
+                WHERE h.automation_id = r.automation_id AND h.contact_id = r.slot_contact
+                  AND h.slot = c.slot
+            )
+            ORDER BY c.slot
+            LIMIT 1
+        ) free
+        WHERE r.slot_contact IS NOT NULL
+        ORDER BY r.n
+        ON CONFLICT DO NOTHING
+        RETURNING execution_id
+    ),
+    enrolled AS (
+        INSERT INTO {enrollments.fullname} (execution_id, org_id, automation_id, automation_version,
+            event_id, contact_id, priority, created_at, start, dispatched_at)
+        SELECT r.execution_id, r.org_id, r.automation_id, r.automation_version, r.event_id,
+               r.contact_id, r.priority, :now, r.start, :now
+        FROM req r
+        WHERE r.slot_contact IS NULL OR r.execution_id IN (SELECT execution_id FROM slotted)
+        ORDER BY r.n
+        ON CONFLICT DO NOTHING
+        RETURNING execution_id
+    )
+    SELECT r.execution_id,
+           r.execution_id IN (SELECT execution_id FROM slotted) AS slotted,
+           r.execution_id IN (SELECT execution_id FROM enrolled) AS enrolled
+    FROM req r
+    """
+)
+"""Takes a free slot (where the policy has slots) and inserts the enrollment, for a whole batch in
+one statement. Every sub-statement sees the same snapshot, so two requests of one batch for the
+same (automation, contact) pick the same slot and one of them is refused: the caller retries the
+refused ones with the one-at-a-time path, which sees this statement's rows."""
+
+_RECORD_EVENTS = text(
+    f"""
+    INSERT INTO {events.fullname} (org_id, event_id, type, contact_id, occurred_at, received_at, payload)
+    SELECT :org_id, e.event_id, e.type, e.contact_id, e.occurred_at, :received_at, e.payload
+    FROM unnest(
+        CAST(:event_ids AS text[]), CAST(:types AS text[]), CAST(:contact_ids AS text[]),
+        CAST(:occurred AS timestamptz[]), CAST(:payloads AS bytea[])
+    ) AS e(event_id, type, contact_id, occurred_at, payload)
+    ON CONFLICT DO NOTHING
+    RETURNING event_id
+    """
+)
+"""One statement text whatever the batch size, so it is compiled and prepared once."""
+
+_ACTIVE_AUTOMATIONS = (
+    select(
+        automation_index.c.automation_id,
+        automation_index.c.version,
+        automation_index.c.event_type,
+        automation_index.c.priority,
+        automation_index.c.run_once,
+        automation_index.c.max_executions,
+        automation_index.c.reentry,
+        automation_index.c.max_concurrent_per_contact,
+        automation_index.c.workflow,
+    )
+    .where(
+        automation_index.c.org_id == _param("org_id"),
+        automation_index.c.active,
+        or_(
+            automation_index.c.event_type == any_(bindparam("types", type_=ARRAY(Text))),
+            automation_index.c.automation_id == any_(bindparam("automation_ids", type_=ARRAY(Text))),
+        ),
+    )
+    .order_by(automation_index.c.automation_id)
+)
+
+_OPEN_WAITS = (
+    select(
+        waits.c.id,
+        waits.c.execution_id,
+        waits.c.contact_id,
+        waits.c.kind,
+        waits.c.event_type,
+        waits.c.filters,
+        waits.c.conditions,
+        waits.c.expires_at,
+        func.coalesce(enrollments.c.priority, literal("normal")),
+    )
+    .select_from(waits.outerjoin(enrollments, enrollments.c.execution_id == waits.c.execution_id))
+    .where(
+        waits.c.org_id == _param("org_id"),
+        waits.c.contact_id == any_(bindparam("contacts", type_=ARRAY(Text))),
+        waits.c.closed_at.is_(None),
+        or_(waits.c.expires_at.is_(None), waits.c.expires_at > _param("now", DateTime(timezone=True))),
+    )
+    .order_by(waits.c.registered_at, waits.c.id)
+)
+
 _ids = bindparam("ids", type_=ARRAY(Text))
 _LOCK_ENROLLMENTS = (
     select(enrollments.c.execution_id)
@@ -307,29 +441,11 @@ class Repository:
         self, org_id: str, event_types: Iterable[str], automation_ids: Iterable[str]
     ) -> list[IndexedAutomation]:
         """Active automations of ``org_id`` listening to one of ``event_types``, or named."""
-        t = automation_index
         types, ids = sorted(set(event_types)), sorted(set(automation_ids))
-        wanted = []
-        if types:
-            wanted.append(t.c.event_type.in_(types))
-        if ids:
-            wanted.append(t.c.automation_id.in_(ids))
-        if not wanted:
+        if not types and not ids:
             return []
         rows = await self.conn.execute(
-            select(
-                t.c.automation_id,
-                t.c.version,
-                t.c.event_type,
-                t.c.priority,
-                t.c.run_once,
-                t.c.max_executions,
-                t.c.reentry,
-                t.c.max_concurrent_per_contact,
-                t.c.workflow,
-            )
-            .where(t.c.org_id == org_id, t.c.active, or_(*wanted))
-            .order_by(t.c.automation_id)
+            _ACTIVE_AUTOMATIONS, {"org_id": org_id, "types": types, "automation_ids": ids}
         )
         return [IndexedAutomation(*row) for row in rows]
 
@@ -339,20 +455,17 @@ class Repository:
         """Records the events not seen before; returns the ids of those that were new."""
         if not batch:
             return set()
-        rows = [
-            {
-                "org_id": org_id,
-                "event_id": event.id,
-                "type": event.type,
-                "contact_id": event.contact_id or None,
-                "occurred_at": event.occurred_at.ToDatetime(tzinfo=received_at.tzinfo),
-                "received_at": received_at,
-                "payload": event.SerializeToString(),
-            }
-            for event in batch
-        ]
-        stmt = pg_insert(events).values(rows).on_conflict_do_nothing().returning(events.c.event_id)
-        return set((await self.conn.scalars(stmt)).all())
+        tz = received_at.tzinfo
+        params = {
+            "org_id": org_id,
+            "received_at": received_at,
+            "event_ids": [event.id for event in batch],
+            "types": [event.type for event in batch],
+            "contact_ids": [event.contact_id or None for event in batch],
+            "occurred": [event.occurred_at.ToDatetime(tzinfo=tz) for event in batch],
+            "payloads": [event.SerializeToString() for event in batch],
+        }
+        return set((await self.conn.scalars(_RECORD_EVENTS, params)).all())
 
     async def list_events(
         self,
@@ -394,6 +507,42 @@ class Repository:
         return started
 
     # --- enrollment -----------------------------------------------------------------------
+
+    async def enroll_many(self, requests: Sequence[EnrollRequest]) -> set[str]:
+        """Enrolls a batch; returns the execution ids enrolled. Same outcome as :meth:`enroll` each.
+
+        The requests whose policy needs only a slot, or nothing, go through one set-based
+        statement (:data:`_ENROLL_MANY`). What it refuses (a slot taken by another request of the
+        batch or by a concurrent transaction, a contact at its limit) and the requests needing
+        ``run_once`` or ``max_executions`` go through :meth:`enroll` one at a time, in order. A
+        slot whose enrollment turned out to exist already (the same event again) is given back.
+        """
+        enrolled: set[str] = set()
+        one_by_one = [r for r in requests if not r.set_based]
+        batch = {r.enrollment.execution_id: r for r in requests if r.set_based}
+        if batch:
+            rows = await self.conn.execute(_ENROLL_MANY, _enroll_params(list(batch.values())))
+            orphans: list[str] = []
+            for execution_id, slotted, inserted in rows:
+                if inserted:
+                    enrolled.add(execution_id)
+                elif slotted:
+                    orphans.append(execution_id)
+                elif batch[execution_id].slot_contact is not None:
+                    one_by_one.append(batch[execution_id])
+            if orphans:
+                await self.conn.execute(_GIVE_SLOTS_OF, {"ids": orphans})
+        order = {id(r): i for i, r in enumerate(requests)}
+        for request in sorted(one_by_one, key=lambda r: order[id(r)]):
+            if await self.enroll(
+                request.enrollment,
+                once_contact=request.once_contact,
+                slot_contact=request.slot_contact,
+                slots=request.slots,
+                max_executions=request.max_executions,
+            ):
+                enrolled.add(request.enrollment.execution_id)
+        return enrolled
 
     async def enroll(
         self,
@@ -606,28 +755,7 @@ class Repository:
         contacts = sorted({c for c in contact_ids if c})
         if not contacts:
             return []
-        w, e = waits, enrollments
-        rows = await self.conn.execute(
-            select(
-                w.c.id,
-                w.c.execution_id,
-                w.c.contact_id,
-                w.c.kind,
-                w.c.event_type,
-                w.c.filters,
-                w.c.conditions,
-                w.c.expires_at,
-                func.coalesce(e.c.priority, literal("normal")),
-            )
-            .select_from(w.outerjoin(e, e.c.execution_id == w.c.execution_id))
-            .where(
-                w.c.org_id == org_id,
-                w.c.contact_id.in_(contacts),
-                w.c.closed_at.is_(None),
-                or_(w.c.expires_at.is_(None), w.c.expires_at > now),
-            )
-            .order_by(w.c.registered_at, w.c.id)
-        )
+        rows = await self.conn.execute(_OPEN_WAITS, {"org_id": org_id, "contacts": contacts, "now": now})
         return [OpenWait(*row) for row in rows]
 
     async def close_wait(self, wait_id: str, reason: str, now: datetime) -> bool:
@@ -675,3 +803,21 @@ class Repository:
 
 def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
+
+
+def _enroll_params(batch: Sequence[EnrollRequest]) -> dict[str, Any]:
+    """The column arrays of :data:`_ENROLL_MANY` for ``batch``."""
+    now = batch[0].enrollment.created_at
+    return {
+        "now": now,
+        "execution_ids": [r.enrollment.execution_id for r in batch],
+        "org_ids": [r.enrollment.org_id for r in batch],
+        "automation_ids": [r.enrollment.automation_id for r in batch],
+        "versions": [r.enrollment.automation_version for r in batch],
+        "event_ids": [r.enrollment.event_id for r in batch],
+        "contact_ids": [r.enrollment.contact_id for r in batch],
+        "slot_contacts": [r.slot_contact for r in batch],
+        "slots": [r.slots for r in batch],
+        "priorities": [r.enrollment.priority for r in batch],
+        "starts": [r.enrollment.start for r in batch],
+    }
