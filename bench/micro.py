@@ -7,7 +7,8 @@ reading ``time.process_time`` around the work. They are what the "single compone
 bench/REPORT.md was measured with. ``--profile DIR`` also writes a CPU-time cProfile per part.
 
 * ``engine``: ``Engine.start_batch`` on batches of 128 START jobs of the benchmark's 3-step
-  automation (creation, the three internal steps, the outbox rows, the commit).
+  automation (creation, the three internal steps, the outbox rows, the commit); ``engine1``
+  the same one job at a time, as at light load.
 * ``relay``: ``OutboxRelay.relay_once`` publishing 6,000 committed outbox rows.
 * ``worker``: a ``PullWorker`` consuming 10,000 messages with a handler that does nothing.
 * ``timers``: 1,000 idle polls of the executor's timer loop.
@@ -70,17 +71,23 @@ def start_job(workflow: object) -> jobs_pb2.Job:
     )
 
 
-async def engine_part(db: Database, topology: Topology) -> tuple[int, Callable[[], Awaitable[None]]]:
-    engine = Engine(db, topology, SystemClock(), dict(build_registry(ActionSettings())))
-    workflow = three_step_workflow("bench.run")
-    jobs = [start_job(workflow) for _ in range(3072)]
-    await engine.start_batch(jobs[:128])  # warm caches: workflow, statements
+def engine_part_of(size: int, total: int) -> Part:
+    """``Engine.start_batch`` on batches of ``size`` START jobs, ``total`` jobs in all."""
 
-    async def work() -> None:
-        for start in range(128, len(jobs), 128):
-            await engine.start_batch(jobs[start : start + 128])
+    async def part(db: Database, topology: Topology) -> tuple[int, Callable[[], Awaitable[None]]]:
+        engine = Engine(db, topology, SystemClock(), dict(build_registry(ActionSettings())))
+        workflow = three_step_workflow("bench.run")
+        jobs = [start_job(workflow) for _ in range(total + 128)]
+        for start in range(0, 128, size):  # warm caches: workflow, statements, prepared plans
+            await engine.start_batch(jobs[start : start + size])
 
-    return len(jobs) - 128, work
+        async def work() -> None:
+            for start in range(128, len(jobs), size):
+                await engine.start_batch(jobs[start : start + size])
+
+        return total, work
+
+    return part
 
 
 async def relay_part(db: Database, topology: Topology) -> tuple[int, Callable[[], Awaitable[None]]]:
@@ -158,7 +165,8 @@ async def timers_part(db: Database, topology: Topology) -> tuple[int, Callable[[
 
 
 PARTS: dict[str, Part] = {
-    "engine": engine_part,
+    "engine": engine_part_of(128, 2944),
+    "engine1": engine_part_of(1, 1000),
     "relay": relay_part,
     "worker": worker_part,
     "timers": timers_part,

@@ -97,3 +97,16 @@ async def test_without_linger_a_trickle_goes_one_by_one() -> None:
 
     await asyncio.gather(*(trickle(i) for i in range(3)))
     assert recorder.calls == [("k", [0]), ("k", [1]), ("k", [2])]
+
+
+async def test_a_long_linger_ends_as_soon_as_a_batch_is_full() -> None:
+    recorder = Recorder()
+    batcher: Batcher[str, int, int] = Batcher(recorder.process, max_batch=4, linger=30.0)
+
+    async def trickle(i: int) -> int:
+        await asyncio.sleep(i * 0.002)
+        return await batcher.submit("k", i)
+
+    results = await asyncio.wait_for(asyncio.gather(*(trickle(i) for i in range(4))), timeout=2)
+    assert results == [0, 10, 20, 30]
+    assert recorder.calls == [("k", [0, 1, 2, 3])]

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import psycopg
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 
-from beez.kit.db import COPY_FROM, Database, copy_rows, current_transaction
+from beez.kit.db import COPY_FROM, Database, copy_rows, current_transaction, pipelined
+from beez.kit.embedded import EmbeddedPostgres
 
 METADATA = MetaData()
 ITEMS = Table("items", METADATA, Column("id", Integer, primary_key=True), Column("name", Text))
@@ -89,3 +105,61 @@ async def test_copy_rows_writes_few_and_many_rows(db: Database, count: int) -> N
     async with db.snapshot() as session:
         stored = (await session.execute(select(ITEMS.c.id, ITEMS.c.name).where(ITEMS.c.id >= 100))).all()
     assert sorted((r.id, r.name) for r in stored) == [(row["id"], row["name"]) for row in rows]
+
+
+async def test_a_pool_without_pre_ping_recovers_by_itself_after_a_postgres_restart(pg_dir: Path) -> None:
+    """No pre-ping (decision 0010): after a restart at most one transaction fails, on a connection
+    the restart broke; that failure invalidates the pool, so what follows runs on new connections."""
+    pg = EmbeddedPostgres(pg_dir).start()
+    db = Database(pg.url(), "public", pool_size=3)
+    try:
+        for _ in range(3):  # several pooled connections, all broken by the restart
+            async with db.transaction() as session:
+                assert await session.scalar(text("SELECT 1")) == 1
+        pg.stop()
+        pg.start()
+        outcomes: list[str] = []
+        for _ in range(4):
+            try:
+                async with db.transaction() as session:
+                    await session.scalar(text("SELECT 1"))
+                outcomes.append("ok")
+            except DBAPIError as exc:
+                outcomes.append("invalidated" if exc.connection_invalidated else f"failed: {exc}")
+        assert outcomes in (["ok"] * 4, ["invalidated"] + ["ok"] * 3)
+    finally:
+        await db.engine.dispose()
+        pg.stop()
+
+
+_ADD = insert(ITEMS).values(id=bindparam("id"), name=bindparam("name")).returning(ITEMS.c.id)
+_RENAME = update(ITEMS).where(ITEMS.c.id == bindparam("item")).values(name=literal("renamed"))
+_NAMES = select(ITEMS.c.id, ITEMS.c.name).where(ITEMS.c.id == any_(bindparam("ids"))).order_by(ITEMS.c.id)
+
+
+async def test_pipelined_statements_run_in_order_and_return_each_ones_rows(db: Database) -> None:
+    async with db.transaction() as session:
+        added, renamed, listed = await pipelined(
+            session,
+            [
+                (_ADD, {"id": 10, "name": "a"}),
+                (_RENAME, {"item": 10}),  # sees the row the statement before inserted
+                (_NAMES, {"ids": [10, 11]}),
+            ],
+        )
+    assert (added, renamed, listed) == ([(10,)], [], [(10, "renamed")])
+    async with db.transaction() as session:
+        assert await session.scalar(select(ITEMS.c.name).where(ITEMS.c.id == 10)) == "renamed"
+
+
+async def test_pipelined_statements_share_the_callers_transaction(db: Database) -> None:
+    async def conflicting() -> None:
+        async with db.transaction() as session:
+            await session.execute(insert(ITEMS).values(id=20, name="first"))
+            await pipelined(session, [(_ADD, {"id": 21, "name": "b"}), (_ADD, {"id": 20, "name": "dup"})])
+
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        await conflicting()
+    async with db.transaction() as session:
+        left = (await session.execute(select(ITEMS.c.id).where(ITEMS.c.id.in_([20, 21])))).all()
+    assert left == []  # the failure rolled back the pipeline's rows and the caller's

@@ -43,7 +43,9 @@ class Batcher(Generic[K, T, R]):
         """``linger``: seconds an idle key waits after its first item for others to join it.
 
         For work off the latency path (bookkeeping consumers) a few milliseconds turn a trickle
-        of one-item transactions into a few larger ones; 0 serves an idle key at once.
+        of one-item transactions into a few larger ones; 0 serves an idle key at once. The wait
+        ends early once ``max_batch`` items have gathered, so a long linger never holds back a
+        busy key (whose submitters, a consumer's handler slots, would otherwise sit idle).
         """
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
@@ -55,6 +57,8 @@ class Batcher(Generic[K, T, R]):
         self._name = name
         self._queues: dict[K, list[tuple[T, asyncio.Future[R]]]] = {}
         self._running: set[K] = set()
+        self._full: dict[K, asyncio.Event] = {}
+        """Set when a lingering key's queue reaches ``max_batch``."""
         self._tasks: set[asyncio.Task[None]] = set()
         self.batches = 0
         """How many batches ran (retries of a failed batch item by item included)."""
@@ -62,7 +66,10 @@ class Batcher(Generic[K, T, R]):
     async def submit(self, key: K, item: T) -> R:
         """Processes ``item`` in a batch of ``key``; returns its outcome or raises its error."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._queues.setdefault(key, []).append((item, future))
+        queue = self._queues.setdefault(key, [])
+        queue.append((item, future))
+        if len(queue) >= self._max_batch and (full := self._full.get(key)) is not None:
+            full.set()
         if key not in self._running:
             self._running.add(key)
             task = asyncio.create_task(self._drain(key))
@@ -74,7 +81,13 @@ class Batcher(Generic[K, T, R]):
         try:
             await asyncio.sleep(0)  # let handlers started by the same fetch join the first batch
             if self._linger and len(self._queues.get(key, ())) < self._max_batch:
-                await asyncio.sleep(self._linger)
+                full = self._full[key] = asyncio.Event()
+                try:
+                    await asyncio.wait_for(full.wait(), self._linger)
+                except TimeoutError:
+                    pass
+                finally:
+                    self._full.pop(key, None)
             while queue := self._queues.get(key):
                 batch, self._queues[key] = queue[: self._max_batch], queue[self._max_batch :]
                 await self._run(key, batch)

@@ -18,9 +18,11 @@ from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
 from sqlalchemy import MetaData, Table, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection as SAConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.expression import ClauseElement
 
 from beez.kit.logging import get_logger
 
@@ -49,14 +51,25 @@ def async_url(url: str) -> str:
 
 
 def create_engine(
-    url: str, schema: str, *, pool_size: int = 10, application_name: str = "beez"
+    url: str,
+    schema: str,
+    *,
+    pool_size: int = 10,
+    application_name: str = "beez",
+    pre_ping: bool = False,
 ) -> AsyncEngine:
-    """An engine whose connections see ``schema`` first on their search path."""
+    """An engine whose connections see ``schema`` first on their search path.
+
+    ``pre_ping`` off (the default) saves a round trip per transaction: a connection broken by a
+    PostgreSQL restart fails its next statement instead, which invalidates the whole pool, so
+    one unit of work per process fails (a message redelivered, an RPC answered UNAVAILABLE)
+    and the next gets fresh connections (decision 0010).
+    """
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         pool_recycle=1800,
         connect_args={
             "options": f"-c search_path={schema},public",
@@ -88,9 +101,19 @@ def current_transaction() -> TransactionScope | None:
 class Database:
     """A service's engine and session factory."""
 
-    def __init__(self, url: str, schema: str, *, pool_size: int = 10, application_name: str = "beez") -> None:
+    def __init__(
+        self,
+        url: str,
+        schema: str,
+        *,
+        pool_size: int = 10,
+        application_name: str = "beez",
+        pre_ping: bool = False,
+    ) -> None:
         self.schema = schema
-        self.engine = create_engine(url, schema, pool_size=pool_size, application_name=application_name)
+        self.engine = create_engine(
+            url, schema, pool_size=pool_size, application_name=application_name, pre_ping=pre_ping
+        )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.extensions: dict[str, Any] = {}
         """Per-database helpers others attach (the outbox's direct publishers, by table)."""
@@ -192,3 +215,49 @@ def copy_columns(table: Table, rows: Iterable[Mapping[str, Any]]) -> list[str]:
     for row in rows:
         named.update(row)
     return [c.name for c in table.columns if c.name in named]
+
+
+Statement = tuple[ClauseElement, Mapping[str, Any]]
+"""A prebuilt Core statement and its parameters, for :func:`pipelined`."""
+
+_PIPELINE_SQL: dict[int, tuple[ClauseElement, str, dict[str, Any]]] = {}
+_DIALECT = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
+
+
+def _pipeline_sql(statement: ClauseElement) -> tuple[str, dict[str, Any]]:
+    """``statement`` as psycopg SQL text (``%(name)s`` parameters) and the values of its literal
+    parameters, compiled once per statement."""
+    cached = _PIPELINE_SQL.get(id(statement))
+    if cached is not None and cached[0] is statement:
+        return cached[1], cached[2]
+    compiled = statement.compile(dialect=_DIALECT)
+    if getattr(compiled, "positiontup", None):  # a positional paramstyle would reorder them
+        raise ValueError("pipelined statements need named parameters")
+    literals = {name: value for name, value in compiled.params.items() if value is not None}
+    _PIPELINE_SQL[id(statement)] = (statement, str(compiled), literals)
+    return str(compiled), literals
+
+
+async def pipelined(session: AsyncSession | SAConnection, statements: Sequence[Statement]) -> list[list[Any]]:
+    """Runs ``statements`` in order in one round trip; returns the rows of each (empty without any).
+
+    In the caller's transaction, through psycopg's pipeline mode: the statements (and the
+    transaction's ``BEGIN`` when they come first) go to PostgreSQL together and their results come
+    back together, where running them one by one pays a round trip, a wake-up of both processes
+    and SQLAlchemy's execution machinery per statement. PostgreSQL still runs them one after the
+    other, in the order given, so lock order is kept. For module-level prebuilt statements with
+    named bind parameters whose values psycopg adapts as they are (no SQLAlchemy type
+    processing: text, numbers, timestamps, bytes, lists as arrays). An error surfaces as the
+    ``psycopg.Error`` PostgreSQL reported, and aborts the transaction like any failed statement.
+    """
+    connection = await session.connection() if isinstance(session, AsyncSession) else session
+    raw = await connection.get_raw_connection()
+    driver = cast(AsyncConnection[Any], raw.driver_connection)
+    cursors = []
+    async with driver.pipeline():
+        for statement, params in statements:
+            cursor = driver.cursor()
+            query, literals = _pipeline_sql(statement)
+            await cursor.execute(query, {**literals, **params} if literals else params)
+            cursors.append(cursor)
+    return [await cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]

@@ -116,6 +116,7 @@ async def start(
             schema,
             pool_size=settings.db_pool_size,
             application_name=f"beez-{settings.service_name}",
+            pre_ping=settings.db_pool_pre_ping,
         ),
         topology=Topology(settings.bus_prefix),
         clock=clock or clock_from_settings(settings.clock_offset_file),

@@ -46,6 +46,10 @@ class ServiceSettings(BaseSettings):
     health_interval_s: float = Field(default=2.0, gt=0, description="How often dependencies are probed.")
     drain_grace_s: float = Field(default=10.0, ge=0, description="How long SIGTERM waits for in-flight RPCs.")
     db_pool_size: int = Field(default=10, ge=1)
+    db_pool_pre_ping: bool = Field(
+        default=False,
+        description="Ping a pooled connection before each use (a round trip per transaction).",
+    )
     event_loop: Literal["uvloop", "asyncio"] = Field(
         default="uvloop",
         description="The asyncio event loop: uvloop (libuv, less CPU per I/O) or the standard one.",

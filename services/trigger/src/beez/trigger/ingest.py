@@ -127,14 +127,11 @@ class Ingestor:
             if event.id not in seen:
                 seen.add(event.id)
                 unique.append(event)
-        new_ids = await repo.record_events(org_id, unique, now)
+        targets = {t for t in (_triggered_automation(event) for event in unique) if t is not None}
+        new_ids, automations, open_waits = await repo.ingest_lookups(org_id, unique, targets, now)
         fresh = [event for event in unique if event.id in new_ids]
         outcomes: dict[str, Ingested] = {}
         if fresh:
-            targets = {_triggered_automation(event) for event in fresh} - {None}
-            automations = await repo.active_automations(
-                org_id, {event.type for event in fresh}, [t for t in targets if t is not None]
-            )
             by_type: dict[str, list[IndexedAutomation]] = defaultdict(list)
             by_id: dict[str, IndexedAutomation] = {}
             for automation in automations:
@@ -142,7 +139,7 @@ class Ingestor:
                 if automation.event_type:
                     by_type[automation.event_type].append(automation)
             waits: dict[str, list[OpenWait]] = defaultdict(list)
-            for wait in await repo.open_waits(org_id, {event.contact_id for event in fresh}, now):
+            for wait in open_waits:
                 waits[wait.contact_id].append(wait)
             closed: set[str] = set()
             outgoing: list[Outgoing] = []

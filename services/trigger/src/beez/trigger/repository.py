@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
+import psycopg
 from sqlalchemy import (
     CursorResult,
     DateTime,
@@ -43,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from beez.api.messages.v1.events_pb2 import Event
 from beez.kit.bus.outbox import enqueue_many
-from beez.kit.db import Database
+from beez.kit.db import Database, Statement, pipelined
 from beez.kit.logging import get_logger
 from beez.trigger import models
 from beez.trigger.index import IndexEntry
@@ -73,8 +74,8 @@ async def transactional(db: Database, work: Callable[[Repository], Awaitable[T]]
         try:
             async with db.transaction() as session:
                 return await work(await Repository.of(session))
-        except DBAPIError as exc:
-            sqlstate = getattr(exc.orig, "sqlstate", None)
+        except (DBAPIError, psycopg.Error) as exc:  # psycopg's own from pipelined statements
+            sqlstate = getattr(exc.orig if isinstance(exc, DBAPIError) else exc, "sqlstate", None)
             if sqlstate not in RETRYABLE_SQLSTATES or attempt == attempts:
                 raise
             log.info("transaction aborted by the database; retrying", sqlstate=sqlstate, attempt=attempt)
@@ -437,35 +438,39 @@ class Repository:
         ).returning(t.c.automation_id)
         return (await self.conn.execute(upsert)).first() is not None
 
-    async def active_automations(
-        self, org_id: str, event_types: Iterable[str], automation_ids: Iterable[str]
-    ) -> list[IndexedAutomation]:
-        """Active automations of ``org_id`` listening to one of ``event_types``, or named."""
-        types, ids = sorted(set(event_types)), sorted(set(automation_ids))
-        if not types and not ids:
-            return []
-        rows = await self.conn.execute(
-            _ACTIVE_AUTOMATIONS, {"org_id": org_id, "types": types, "automation_ids": ids}
-        )
-        return [IndexedAutomation(*row) for row in rows]
-
     # --- events ---------------------------------------------------------------------------
 
-    async def record_events(self, org_id: str, batch: Sequence[Event], received_at: datetime) -> set[str]:
-        """Records the events not seen before; returns the ids of those that were new."""
+    async def ingest_lookups(
+        self, org_id: str, batch: Sequence[Event], automation_ids: Iterable[str], now: datetime
+    ) -> tuple[set[str], list[IndexedAutomation], list[OpenWait]]:
+        """Records the batch's events and reads what matching them needs, in one round trip.
+
+        Returns the ids of the events not seen before (the others are left as they are), the
+        active automations of ``org_id`` listening to one of the batch's event types or named in
+        ``automation_ids``, and the open, unexpired waits of the batch's contacts with their
+        execution's job priority. The reads cover every event of the batch; the caller keeps
+        what concerns the new ones.
+        """
         if not batch:
-            return set()
-        tz = received_at.tzinfo
-        params = {
-            "org_id": org_id,
-            "received_at": received_at,
-            "event_ids": [event.id for event in batch],
-            "types": [event.type for event in batch],
-            "contact_ids": [event.contact_id or None for event in batch],
-            "occurred": [event.occurred_at.ToDatetime(tzinfo=tz) for event in batch],
-            "payloads": [event.SerializeToString() for event in batch],
-        }
-        return set((await self.conn.scalars(_RECORD_EVENTS, params)).all())
+            return set(), [], []
+        types = sorted({event.type for event in batch})
+        contacts = sorted({event.contact_id for event in batch if event.contact_id})
+        recorded, automations, waiting = await pipelined(
+            self.conn,
+            [
+                (_RECORD_EVENTS, _record_params(org_id, batch, now)),
+                (
+                    _ACTIVE_AUTOMATIONS,
+                    {"org_id": org_id, "types": types, "automation_ids": sorted(set(automation_ids))},
+                ),
+                (_OPEN_WAITS, {"org_id": org_id, "contacts": contacts, "now": now}),
+            ],
+        )
+        return (
+            {row[0] for row in recorded},
+            [IndexedAutomation(*row) for row in automations],
+            [OpenWait(*row) for row in waiting],
+        )
 
     async def list_events(
         self,
@@ -620,7 +625,7 @@ class Repository:
     # --- execution lifecycle --------------------------------------------------------------
 
     async def apply_lifecycle(self, ended: Mapping[str, str], started: Sequence[str], now: datetime) -> None:
-        """Applies a batch of lifecycle events in five set-based statements (idempotent).
+        """Applies a batch of lifecycle events in five set-based statements, sent together (idempotent).
 
         ``ended`` maps execution ids to their outcome: each such enrollment is marked ended once
         (``ended_at IS NULL`` guard) and drops its start payload, its open waits are closed and its
@@ -645,16 +650,17 @@ class Repository:
         ids = sorted({*ended, *started})
         if not ids:
             return
-        await self.conn.execute(_LOCK_ENROLLMENTS, {"ids": ids})
+        statements: list[Statement] = [(_LOCK_ENROLLMENTS, {"ids": ids})]
         if ended:
             ended_ids = sorted(ended)
-            await self.conn.execute(
-                _END_ENROLLMENTS, {"ids": ended_ids, "outcomes": [ended[i] for i in ended_ids], "now": now}
-            )
-            await self.conn.execute(_CLOSE_WAITS_OF, {"ids": ended_ids, "now": now})
-            await self.conn.execute(_GIVE_SLOTS_OF, {"ids": ended_ids})
+            statements += [
+                (_END_ENROLLMENTS, {"ids": ended_ids, "outcomes": [ended[i] for i in ended_ids], "now": now}),
+                (_CLOSE_WAITS_OF, {"ids": ended_ids, "now": now}),
+                (_GIVE_SLOTS_OF, {"ids": ended_ids}),
+            ]
         if started:
-            await self.conn.execute(_DROP_STARTS, {"ids": sorted(started)})
+            statements.append((_DROP_STARTS, {"ids": sorted(started)}))
+        await pipelined(self.conn, statements)
 
     # --- the start sweeper ----------------------------------------------------------------
 
@@ -750,14 +756,6 @@ class Repository:
             )
         )
 
-    async def open_waits(self, org_id: str, contact_ids: Iterable[str], now: datetime) -> list[OpenWait]:
-        """The open, unexpired waits of these contacts, with their execution's job priority."""
-        contacts = sorted({c for c in contact_ids if c})
-        if not contacts:
-            return []
-        rows = await self.conn.execute(_OPEN_WAITS, {"org_id": org_id, "contacts": contacts, "now": now})
-        return [OpenWait(*row) for row in rows]
-
     async def close_wait(self, wait_id: str, reason: str, now: datetime) -> bool:
         """Closes an open wait; False when another transaction closed it first."""
         return await self._wrote(_CLOSE_WAIT, {"wait_id": wait_id, "now": now, "reason": reason})
@@ -820,4 +818,18 @@ def _enroll_params(batch: Sequence[EnrollRequest]) -> dict[str, Any]:
         "slots": [r.slots for r in batch],
         "priorities": [r.enrollment.priority for r in batch],
         "starts": [r.enrollment.start for r in batch],
+    }
+
+
+def _record_params(org_id: str, batch: Sequence[Event], received_at: datetime) -> dict[str, Any]:
+    """The column arrays of :data:`_RECORD_EVENTS` for ``batch``."""
+    tz = received_at.tzinfo
+    return {
+        "org_id": org_id,
+        "received_at": received_at,
+        "event_ids": [event.id for event in batch],
+        "types": [event.type for event in batch],
+        "contact_ids": [event.contact_id or None for event in batch],
+        "occurred": [event.occurred_at.ToDatetime(tzinfo=tz) for event in batch],
+        "payloads": [event.SerializeToString() for event in batch],
     }

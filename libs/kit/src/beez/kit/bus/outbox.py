@@ -210,7 +210,7 @@ class DirectPublisher:
         publisher: Publisher,
         *,
         mark_batch: int = 2000,
-        mark_linger: float = 0.05,
+        mark_linger: float = 0.2,
     ) -> None:
         """Marks wait up to ``mark_linger`` for company: nobody waits on them but the relay."""
         self._db = db
