@@ -36,7 +36,7 @@ from beez.executor.actions.settings import ActionSettings
 from beez.executor.engine import Engine
 from beez.executor.timers import TimerLoop
 from beez.kit.bus import OutboxRelay, Publisher, PullWorker, Topology, ensure_streams
-from beez.kit.bus.outbox import OutboxMessage, enqueue_many
+from beez.kit.bus.outbox import DirectPublisher, OutboxMessage, enqueue_many
 from beez.kit.bus.publisher import Outgoing
 from beez.kit.clock import SystemClock
 from beez.kit.db import Database
@@ -72,9 +72,14 @@ def start_job(workflow: object) -> jobs_pb2.Job:
 
 
 def engine_part_of(size: int, total: int) -> Part:
-    """``Engine.start_batch`` on batches of ``size`` START jobs, ``total`` jobs in all."""
+    """``Engine.start_batch`` on batches of ``size`` START jobs, ``total`` jobs in all, with the
+    outbox published directly after each commit, as the services run."""
 
     async def part(db: Database, topology: Topology) -> tuple[int, Callable[[], Awaitable[None]]]:
+        nc = await nats.connect(NATS_URL)
+        js = nc.jetstream()
+        await ensure_streams(js, topology)
+        DirectPublisher(db, models.outbox, Publisher(js)).install()
         engine = Engine(db, topology, SystemClock(), dict(build_registry(ActionSettings())))
         workflow = three_step_workflow("bench.run")
         jobs = [start_job(workflow) for _ in range(total + 128)]
@@ -84,6 +89,7 @@ def engine_part_of(size: int, total: int) -> Part:
         async def work() -> None:
             for start in range(128, len(jobs), size):
                 await engine.start_batch(jobs[start : start + size])
+            await nc.drain()
 
         return total, work
 

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
-from sqlalchemy import MetaData, Table, insert, text
+from sqlalchemy import MetaData, Table, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.engine import make_url
@@ -217,8 +217,9 @@ def copy_columns(table: Table, rows: Iterable[Mapping[str, Any]]) -> list[str]:
     return [c.name for c in table.columns if c.name in named]
 
 
-Statement = tuple[ClauseElement, Mapping[str, Any]]
-"""A prebuilt Core statement and its parameters, for :func:`pipelined`."""
+Statement = tuple[ClauseElement, Mapping[str, Any] | Sequence[Mapping[str, Any]]]
+"""A prebuilt Core statement and its parameters (a list of them: executed once per item), for
+:func:`pipelined`."""
 
 _PIPELINE_SQL: dict[int, tuple[ClauseElement, str, dict[str, Any]]] = {}
 _DIALECT = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
@@ -258,6 +259,35 @@ async def pipelined(session: AsyncSession | SAConnection, statements: Sequence[S
         for statement, params in statements:
             cursor = driver.cursor()
             query, literals = _pipeline_sql(statement)
-            await cursor.execute(query, {**literals, **params} if literals else params)
+            if isinstance(params, Mapping):
+                await cursor.execute(query, {**literals, **params} if literals else params)
+            else:
+                await cursor.executemany(query, [{**literals, **p} for p in params] if literals else params)
             cursors.append(cursor)
     return [await cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
+
+
+_INSERTS: dict[tuple[Table, tuple[str, ...]], ClauseElement] = {}
+
+
+def rows_insert(table: Table, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> Statement:
+    """An INSERT of ``rows`` (``columns`` of each; a missing key is NULL) for :func:`pipelined`.
+
+    The few-rows counterpart of :func:`copy_rows`, to send with other statements in one round
+    trip: one statement text per table and column list, executed once per row.
+    """
+    key = (table, tuple(columns))
+    statement = _INSERTS.get(key)
+    if statement is None:
+        statement = _INSERTS[key] = insert(table).values(
+            {name: bindparam(name, type_=table.c[name].type) for name in columns}
+        )
+    json = [isinstance(table.c[name].type, JSONB) for name in columns]
+    params = [
+        {
+            name: Jsonb(value) if is_json and value is not None else value
+            for name, is_json, value in zip(columns, json, (row.get(name) for name in columns), strict=True)
+        }
+        for row in rows
+    ]
+    return statement, params

@@ -79,7 +79,7 @@ from beez.executor.actions.crm import command_verb
 from beez.executor.models import Execution, ExecutionStep
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
-from beez.kit.db import Database
+from beez.kit.db import Database, Statement
 from beez.kit.logging import get_logger, mask_value
 from beez.workflow import catalog, navigation
 from beez.workflow.conditions import CompiledCondition, compile_conditions
@@ -1238,12 +1238,14 @@ class Engine:
     async def _flush(session: AsyncSession) -> None:
         """Writes the executions the transaction created, with their rows, and its messages.
 
-        One COPY per table for the new executions (see :class:`Unit`), then the outbox: one
-        write and one NOTIFY.
+        One COPY per table for many new executions (see :class:`Unit`), then the outbox: one
+        write and one NOTIFY. A few new executions' rows go with the outbox rows, in one round
+        trip when they are published directly.
         """
         units: list[Unit] = session.info.pop(FRESH_UNITS, [])
+        rows: list[Statement] = []
         if units:
-            await repository.copy_new_executions(
+            rows = await repository.write_new_executions(
                 session,
                 [u.ex for u in units],
                 [step for u in units for step in u.steps.values()],
@@ -1251,7 +1253,7 @@ class Engine:
                 [letter for u in units for letter in u.dead_letters],
             )
         pending: list[messages.Outgoing] = session.info.pop(OUTBOX_BUFFER, [])
-        await repository.enqueue_all(session, pending)
+        await repository.enqueue_all(session, pending, before=rows)
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:

@@ -22,7 +22,7 @@ from beez.executor import models
 from beez.executor.messages import Outgoing
 from beez.executor.models import DeadLetter, Execution, ExecutionStep, Timer, WorkflowDefinition
 from beez.kit.bus.outbox import enqueue_many
-from beez.kit.db import copy_columns, copy_rows
+from beez.kit.db import COPY_FROM, Statement, copy_columns, copy_rows, rows_insert
 
 
 async def enqueue(session: AsyncSession, outgoing: Outgoing) -> None:
@@ -30,9 +30,12 @@ async def enqueue(session: AsyncSession, outgoing: Outgoing) -> None:
     await enqueue_many(session, models.outbox, [outgoing])
 
 
-async def enqueue_all(session: AsyncSession, outgoing: Sequence[Outgoing]) -> None:
-    """Writes messages to the outbox in the caller's transaction, in one statement (and one NOTIFY)."""
-    await enqueue_many(session, models.outbox, outgoing)
+async def enqueue_all(
+    session: AsyncSession, outgoing: Sequence[Outgoing], *, before: Sequence[Statement] = ()
+) -> None:
+    """Writes messages to the outbox in the caller's transaction, in one statement (and one NOTIFY),
+    after the statements ``before`` (in one round trip with them when published directly)."""
+    await enqueue_many(session, models.outbox, outgoing, before=before)
 
 
 # --- workflows -------------------------------------------------------------------------------
@@ -61,32 +64,35 @@ _EXECUTION_COLUMNS = [c.name for c in _EXECUTIONS.columns]
 _STEP_COLUMNS = [c.name for c in _STEPS.columns if c.name != "seq"]
 
 
-async def copy_new_executions(
+async def write_new_executions(
     session: AsyncSession,
     executions: Sequence[Execution],
     steps: Sequence[ExecutionStep],
     timers: Sequence[Mapping[str, Any]],
     dead_letters: Sequence[Mapping[str, Any]],
-) -> None:
-    """Writes executions created in memory by this transaction, with their rows, by COPY.
+) -> list[Statement]:
+    """Writes executions created in memory by this transaction, with their rows.
 
     The objects are transient (never added to the session): nothing else can have seen these
-    executions, so there is nothing to conflict with, lock or read back.
+    executions, so there is nothing to conflict with, lock or read back. Many rows go by COPY,
+    table after table, now; a few are returned as INSERTs for the caller to send in one round
+    trip with its last statements (:func:`beez.kit.db.pipelined`), in the same table order.
     """
-    await copy_rows(
-        session,
-        _EXECUTIONS,
-        [{name: getattr(ex, name) for name in _EXECUTION_COLUMNS} for ex in executions],
-        _EXECUTION_COLUMNS,
-    )
-    await copy_rows(
-        session,
-        _STEPS,
-        [{name: getattr(step, name) for name in _STEP_COLUMNS} for step in steps],
-        _STEP_COLUMNS,
-    )
-    await copy_rows(session, _TIMERS, timers, copy_columns(_TIMERS, timers))
-    await copy_rows(session, _DEAD_LETTERS, dead_letters, copy_columns(_DEAD_LETTERS, dead_letters))
+    tables: list[tuple[Table, Sequence[Mapping[str, Any]], Sequence[str]]] = [
+        (
+            _EXECUTIONS,
+            [{name: getattr(ex, name) for name in _EXECUTION_COLUMNS} for ex in executions],
+            _EXECUTION_COLUMNS,
+        ),
+        (_STEPS, [{name: getattr(step, name) for name in _STEP_COLUMNS} for step in steps], _STEP_COLUMNS),
+        (_TIMERS, list(timers), copy_columns(_TIMERS, timers)),
+        (_DEAD_LETTERS, list(dead_letters), copy_columns(_DEAD_LETTERS, dead_letters)),
+    ]
+    if all(len(rows) < COPY_FROM for _, rows, _ in tables):
+        return [rows_insert(table, rows, columns) for table, rows, columns in tables if rows]
+    for table, rows, columns in tables:
+        await copy_rows(session, table, rows, columns)
+    return []
 
 
 async def insert_execution(session: AsyncSession, values: dict[str, Any]) -> bool:

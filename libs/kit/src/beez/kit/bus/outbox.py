@@ -48,11 +48,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.elements import TextClause
 
 from beez.kit.batching import Batcher
 from beez.kit.bus import headers as h
 from beez.kit.bus.publisher import Outgoing, Publisher
-from beez.kit.db import Database, copy_rows, current_transaction
+from beez.kit.db import Database, Statement, copy_rows, current_transaction, pipelined
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import inject_headers
 
@@ -105,7 +106,11 @@ OUTBOX_COLUMNS = ("subject", "payload", "headers", "msg_id", "org_id")
 
 
 async def enqueue_many(
-    session: AsyncSession | AsyncConnection, table: Table, messages: Sequence[OutboxMessage]
+    session: AsyncSession | AsyncConnection,
+    table: Table,
+    messages: Sequence[OutboxMessage],
+    *,
+    before: Sequence[Statement] = (),
 ) -> None:
     """Adds ``messages`` to the outbox in the caller's transaction, in few statements.
 
@@ -114,9 +119,12 @@ async def enqueue_many(
     PostgreSQL delivers it only on commit (and never on rollback), which is exactly when the
     rows become visible. A few rows go as one executemany of one cached statement, many as one
     ``COPY`` (:func:`beez.kit.db.copy_rows`), rather than a multi-row VALUES rebuilt for every
-    count.
+    count. ``before``: the transaction's last writes, sent in the same round trip as the outbox
+    rows when a :class:`DirectPublisher` takes them (see :func:`beez.kit.db.pipelined`).
     """
     if not messages:
+        if before:
+            await pipelined(session, before)
         return
     trace_headers = inject_headers()
     rows = []
@@ -135,33 +143,35 @@ async def enqueue_many(
     scope = current_transaction()
     direct = scope.db.extensions.get(direct_key(table)) if scope is not None else None
     if scope is not None and isinstance(direct, DirectPublisher) and all(row["msg_id"] for row in rows):
-        ids = await _insert_returning_ids(session, table, rows)
+        *_, inserted = await pipelined(session, [*before, _insert_returning_ids(table, rows)])
+        ids = [int(row[0]) for row in inserted]
         scope.after_commit.append(functools.partial(direct.publish, ids, rows))
         return  # no NOTIFY: the relay only takes what the direct publish left behind
+    if before:
+        await pipelined(session, before)
     await copy_rows(session, table, rows, OUTBOX_COLUMNS)
     await session.execute(select(func.pg_notify(outbox_channel(table), "")))
 
 
-async def _insert_returning_ids(
-    session: AsyncSession | AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
-) -> list[int]:
-    """Inserts outbox rows with one statement of fixed text (columns as arrays); their ids."""
-    statement = text(
-        f"INSERT INTO {_qualified(table)} (subject, payload, headers, msg_id, org_id) "
-        "SELECT * FROM unnest(CAST(:subjects AS text[]), CAST(:payloads AS bytea[]), "
-        "CAST(:headers AS jsonb[]), CAST(:msg_ids AS text[]), CAST(:org_ids AS text[])) RETURNING id"
-    )
-    result = await session.execute(
-        statement,
-        {
-            "subjects": [row["subject"] for row in rows],
-            "payloads": [row["payload"] for row in rows],
-            "headers": [Jsonb(row["headers"]) for row in rows],
-            "msg_ids": [row["msg_id"] for row in rows],
-            "org_ids": [row["org_id"] for row in rows],
-        },
-    )
-    return [int(value) for value in result.scalars()]
+_INSERTS_RETURNING_IDS: dict[Table, TextClause] = {}
+
+
+def _insert_returning_ids(table: Table, rows: Sequence[Mapping[str, Any]]) -> Statement:
+    """Inserts outbox rows with one statement of fixed text (columns as arrays), returning their ids."""
+    statement = _INSERTS_RETURNING_IDS.get(table)
+    if statement is None:
+        statement = _INSERTS_RETURNING_IDS[table] = text(
+            f"INSERT INTO {_qualified(table)} (subject, payload, headers, msg_id, org_id) "
+            "SELECT * FROM unnest(CAST(:subjects AS text[]), CAST(:payloads AS bytea[]), "
+            "CAST(:headers AS jsonb[]), CAST(:msg_ids AS text[]), CAST(:org_ids AS text[])) RETURNING id"
+        )
+    return statement, {
+        "subjects": [row["subject"] for row in rows],
+        "payloads": [row["payload"] for row in rows],
+        "headers": [Jsonb(row["headers"]) for row in rows],
+        "msg_ids": [row["msg_id"] for row in rows],
+        "org_ids": [row["org_id"] for row in rows],
+    }
 
 
 def _qualified(table: Table) -> str:
