@@ -163,3 +163,15 @@ async def test_pipelined_statements_share_the_callers_transaction(db: Database) 
     async with db.transaction() as session:
         left = (await session.execute(select(ITEMS.c.id).where(ITEMS.c.id.in_([20, 21])))).all()
     assert left == []  # the failure rolled back the pipeline's rows and the caller's
+
+
+async def test_each_statement_on_an_autocommit_connection_is_its_own_transaction(db: Database) -> None:
+    async with db.autocommit() as conn:
+        first = await conn.scalar(text("SELECT txid_current()"))
+        second = await conn.scalar(text("SELECT txid_current()"))
+        await conn.execute(insert(ITEMS).values(id=30, name="kept"))
+    async with db.transaction() as session:
+        same = await session.scalar(text("SELECT txid_current() = txid_current()"))
+        kept = await session.scalar(select(ITEMS.c.name).where(ITEMS.c.id == 30))
+    assert first != second
+    assert (same, kept) == (True, "kept")

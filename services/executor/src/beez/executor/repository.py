@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, delete, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import CursorResult, Table, Text, any_, bindparam, delete, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from beez.executor import models
 from beez.executor.messages import Outgoing
 from beez.executor.models import DeadLetter, Execution, ExecutionStep, Timer, WorkflowDefinition
 from beez.kit.bus.outbox import enqueue_many
-from beez.kit.db import COPY_FROM, Statement, copy_columns, copy_rows, rows_insert
+from beez.kit.db import COPY_FROM, Statement, copy_columns, copy_rows, pipelined, rows_insert
 
 
 async def enqueue(session: AsyncSession, outgoing: Outgoing) -> None:
@@ -103,10 +103,16 @@ async def insert_execution(session: AsyncSession, values: dict[str, Any]) -> boo
     return result.first() is not None
 
 
+_EXISTING = select(_EXECUTIONS.c.id).where(_EXECUTIONS.c.id == any_(bindparam("ids", type_=ARRAY(Text))))
+
+
 async def existing_executions(session: AsyncSession, ids: Sequence[str]) -> set[str]:
-    """Which of ``ids`` name executions that exist (committed, or written by this transaction)."""
-    result = await session.execute(select(Execution.id).where(Execution.id.in_(ids)))
-    return set(result.scalars())
+    """Which of ``ids`` name executions that exist (committed, or written by this transaction).
+
+    Pipelined: as a batch's first statement it goes in one round trip with the ``BEGIN``.
+    """
+    [rows] = await pipelined(session, [(_EXISTING, {"ids": list(ids)})])
+    return {row[0] for row in rows}
 
 
 async def lock_execution(session: AsyncSession, execution_id: str) -> Execution | None:
