@@ -41,6 +41,14 @@ async def dead_lettered_jobs(stack: ChaosStack) -> int:
         await sub.unsubscribe()
 
 
+async def slots_released(stack: ChaosStack, timeout: float = 10.0) -> None:
+    """Waits until the trigger holds no concurrency slot any more."""
+    deadline = time.monotonic() + timeout
+    while stack.query("SELECT count(*) FROM trigger.concurrency_slots")[0][0]:
+        assert time.monotonic() < deadline, "the trigger never released the slots"
+        await asyncio.sleep(0.05)
+
+
 async def orphaned_start(sweeper: bool) -> None:
     scenario = "orphaned-start-" + ("sweeper" if sweeper else "control")
     env = {
@@ -80,7 +88,9 @@ async def orphaned_start(sweeper: bool) -> None:
             assert figures.stuck == CONTACTS, figures.line()  # the bug the sweeper fixes
             assert figures.extra["second_events_started"] == 0  # and the slots stay held
             return
-        # the slots are free again: each contact's next event starts a new execution
+        # the slots are free again (once the trigger has applied the COMPLETED events, which it
+        # does asynchronously): each contact's next event starts a new execution
+        await slots_released(stack)
         accepted = await stack.publish_batch(org, second)
         again = await ledger.settle(2 * CONTACTS, deadline_s=40, webhook_steps=1)
         again.scenario, again.recovery_s = scenario, figures.recovery_s

@@ -37,7 +37,7 @@ class TriggerSettings(ServiceSettings):
         default=128, ge=1, description="Most execution lifecycle events applied per transaction."
     )
     executions_linger_s: float = Field(
-        default=0.05,
+        default=0.02,
         ge=0,
         description=(
             "How long a lifecycle batch waits for more events once its first arrives. These "
