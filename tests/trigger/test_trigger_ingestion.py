@@ -8,6 +8,7 @@ import json
 from nats.js import api
 
 from beez.api.messages.v1.events_pb2 import Event
+from beez.trigger.ingest import Ingestor
 from tests.trigger.support import Harness, event, workflow
 
 
@@ -111,3 +112,34 @@ async def test_concurrent_copies_of_one_event_start_one_execution(trigger: Harne
     results = await asyncio.gather(*(trigger.publish(event(id="race-1")) for _ in range(10)))
     assert sum(r.accepted for r in results) == 1
     assert len(await trigger.starts()) == 1
+
+
+async def test_events_of_several_organizations_share_one_transaction_and_stay_apart(trigger: Harness) -> None:
+    """The events consumer batches by a hash of the organization, so one ingestion may hold many
+    organizations: each event still matches only its own organization's automations."""
+    await trigger.automation("auto-1", workflow())
+    await trigger.automation("auto-x", workflow(), org=trigger.other_org)
+    runtime = trigger.svc.runtime
+    ingestor = Ingestor(
+        runtime.db, runtime.clock, runtime.topology, max_event_bytes=65536, compiled_cache_size=16
+    )
+    mine, theirs, again = event(id="m1"), event(id="t1", contact="c_9"), event(id="m1")
+    for org, evt in ((trigger.org, mine), (trigger.other_org, theirs)):
+        evt.organization_id = org
+    results = await ingestor.ingest_many(
+        [(trigger.org, mine), (trigger.other_org, theirs), (trigger.org, again)]
+    )
+
+    assert [(r.event_id, r.accepted, len(r.execution_ids)) for r in results] == [
+        ("m1", True, 1),
+        ("t1", True, 1),
+        ("m1", False, 0),
+    ]
+    [own] = await trigger.starts()
+    [other] = await trigger.starts(trigger.other_org)
+    assert (own.start.automation_id, own.execution_id) == (trigger.id("auto-1"), results[0].execution_ids[0])
+    assert (other.start.automation_id, other.organization_id) == (trigger.id("auto-x"), trigger.other_org)
+    [row] = await trigger.sql(
+        "SELECT count(DISTINCT xmin::text) AS transactions FROM trigger.events WHERE event_id IN ('m1', 't1')"
+    )
+    assert row.transactions == 1

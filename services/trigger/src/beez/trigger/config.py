@@ -17,7 +17,15 @@ class TriggerSettings(ServiceSettings):
         default=64, ge=1, description="Events from events.> in hand at once (durable trigger-events)."
     )
     events_batch_max: int = Field(
-        default=64, ge=1, description="Most events from events.> of one organization per transaction."
+        default=64, ge=1, description="Most events from events.> per transaction (of any organizations)."
+    )
+    events_batch_shards: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Event transactions that may run at once; an organization's events always go to the "
+            "same one, so two never hold the same organization's rows."
+        ),
     )
     automations_concurrency: int = Field(
         default=4, ge=1, description="Automation changes projected at once (durable trigger-automations)."

@@ -94,16 +94,19 @@ class EventsConsumer:
 
     Idempotent by ``(org, event id)``: the first delivery records the event and does its work
     in one transaction; a redelivery (or the same event already published over gRPC) finds the
-    id and does nothing. Events of one organization handled at the same time share one
-    ingestion (a :class:`~beez.kit.batching.Batcher` keyed by organization: an organization's
-    batches never overlap, so they never deadlock one another); each message is acked only once
-    its own event is committed. Invalid events are dead-lettered at once.
+    id and does nothing. Events handled at the same time share one ingestion, whatever their
+    organization (a :class:`~beez.kit.batching.Batcher` keyed by a hash of the organization into
+    ``shards``: an organization always lands in the same shard and a shard's batches never
+    overlap, so two batches never hold one organization's rows and never deadlock one another);
+    each message is acked only once its own event is committed. Invalid events are
+    dead-lettered at once.
     """
 
-    def __init__(self, ingestor: Ingestor, topology: Topology, *, batch_max: int) -> None:
+    def __init__(self, ingestor: Ingestor, topology: Topology, *, batch_max: int, shards: int = 2) -> None:
         self._ingestor = ingestor
-        self._batcher: Batcher[str, Event, Ingested] = Batcher(
-            ingestor.ingest, max_batch=batch_max, name="events"
+        self._shards = shards
+        self._batcher: Batcher[int, tuple[str, Event], Ingested] = Batcher(
+            lambda _, items: ingestor.ingest_many(items), max_batch=batch_max, name="events"
         )
         self._topology = topology
 
@@ -123,7 +126,7 @@ class EventsConsumer:
         except InvalidArgument as exc:
             problems = "; ".join(f"{v.field}: {v.description}" for v in exc.violations)
             raise PermanentError(f"invalid event: {problems}") from exc
-        await self._batcher.submit(org, prepared[0])
+        await self._batcher.submit(zlib.crc32(org.encode()) % self._shards, (org, prepared[0]))
 
 
 class AutomationsConsumer:
@@ -273,7 +276,9 @@ def worker_factories(
             "EVENTS",
             "trigger-events",
             "events.>",
-            EventsConsumer(ingestor, topology, batch_max=settings.events_batch_max).handle,
+            EventsConsumer(
+                ingestor, topology, batch_max=settings.events_batch_max, shards=settings.events_batch_shards
+            ).handle,
             settings.events_concurrency,
         ),
         factory(
