@@ -71,3 +71,26 @@ async def test_grpc_calls_continue_the_callers_trace() -> None:
         assert resp.automation_id == format(caller.get_span_context().trace_id, "032x")
     finally:
         await server.stop()
+
+
+_WITHOUT_EXPORTER = """
+from opentelemetry import trace
+from beez.kit import telemetry
+telemetry.configure_tracing("probe")
+tracer = telemetry.tracer("probe")
+with tracer.start_as_current_span("outer") as outer:
+    headers = telemetry.inject_headers()
+    with telemetry.extracted_context(headers), tracer.start_as_current_span("inner") as inner:
+        same_trace = inner.get_span_context().trace_id == outer.get_span_context().trace_id
+print(outer.is_recording(), outer.get_span_context().trace_id != 0, "traceparent" in headers, same_trace)
+"""
+
+
+def test_without_an_exporter_spans_are_not_recorded_but_trace_ids_still_propagate() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_EXPORTER], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    assert out == ["False", "True", "True", "True"]

@@ -298,3 +298,80 @@ async def test_worker_resumes_after_the_nats_server_restarts(tmp_path: Path, bus
     finally:
         await nc.close()
         server.stop()
+
+
+async def test_a_trickle_is_served_by_open_pull_requests_not_one_per_message(
+    js: JetStreamContext, topology: Topology
+) -> None:
+    """A continuous pull: at light load each message used to cost a pull request (and a status
+    reply) of its own; an open request now delivers messages as they come, and a new one asks for
+    more only once half a batch has been delivered."""
+    requests: list[bytes] = []
+    nc = js._nc
+    publish = nc.publish
+
+    async def counting(subject: str, payload: bytes = b"", reply: str = "", headers: Any = None) -> None:
+        if ".CONSUMER.MSG.NEXT." in subject:
+            requests.append(payload)
+        await publish(subject, payload, reply, headers)
+
+    handled: list[bytes] = []
+
+    async def handler(msg: Msg) -> None:
+        handled.append(msg.data)
+
+    nc.publish = counting  # type: ignore[method-assign]
+    w = worker(js, topology, handler, concurrency=8)
+    task = asyncio.create_task(w.run())
+    try:
+        for i in range(20):
+            await js.publish(topology.jobs("low", "acme"), str(i).encode())
+            await wait_until(lambda: len(handled) == i + 1, what=f"message {i}")  # noqa: B023
+    finally:
+        await w.stop()
+        await task
+        nc.publish = publish  # type: ignore[method-assign]
+    assert handled == [str(i).encode() for i in range(20)]
+    assert len(requests) <= 20 // 4 + 1, requests  # a request per 4 messages (half of 8), not 20
+
+
+async def test_concurrency_holds_under_a_continuous_pull(js: JetStreamContext, topology: Topology) -> None:
+    running = 0
+    peak = 0
+
+    async def handler(msg: Msg) -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.02)
+        running -= 1
+
+    w = worker(js, topology, handler, concurrency=4)
+    task = asyncio.create_task(w.run())
+    try:
+        for i in range(40):
+            await js.publish(topology.jobs("low", "acme"), str(i).encode())
+        await wait_until(lambda: w.stats.processed == 40, within=10, what="all messages")
+    finally:
+        await w.stop()
+        await task
+    assert peak == 4
+
+
+async def test_a_deleted_consumer_is_declared_again(js: JetStreamContext, topology: Topology) -> None:
+    handled: list[bytes] = []
+
+    async def handler(msg: Msg) -> None:
+        handled.append(msg.data)
+
+    w = worker(js, topology, handler, error_pause=0.05, fetch_timeout=1.0)
+    task = asyncio.create_task(w.run())
+    try:
+        await js.publish(topology.jobs("low", "acme"), b"first")
+        await wait_until(lambda: handled == [b"first"], what="first message")
+        await js.delete_consumer(topology.stream("JOBS"), "executor")
+        await js.publish(topology.jobs("low", "acme"), b"second")
+        await wait_until(lambda: handled == [b"first", b"second"], within=10, what="second message")
+    finally:
+        await w.stop()
+        await task

@@ -1,7 +1,9 @@
 """OpenTelemetry: one tracer provider per process, gRPC instrumentation, W3C context on NATS.
 
-Export goes to an OTLP collector when ``otlp_endpoint`` is set; otherwise spans are still
-created (so log lines carry trace ids and context still propagates) but not exported.
+Export goes to an OTLP collector when ``otlp_endpoint`` is set. Otherwise spans are not
+recorded: each is a non-recording span that still carries a trace id (so log lines carry trace
+ids and context still propagates, unsampled) at a fraction of the cost of building a span
+nobody exports, which was a fifth of a consumer's CPU per message at light load.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import TracerProvider, sampling
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 _configured = False
@@ -24,11 +26,14 @@ def configure_tracing(service: str, otlp_endpoint: str = "", exporter: SpanExpor
     global _configured
     if _configured:
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": f"beez-{service}"}))
     if exporter is None and otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
         exporter = OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True)
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": f"beez-{service}"}),
+        sampler=sampling.DEFAULT_ON if exporter is not None else sampling.ALWAYS_OFF,
+    )
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)

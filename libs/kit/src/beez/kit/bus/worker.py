@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext, api
 from opentelemetry.trace import SpanKind
 
@@ -27,6 +29,12 @@ Handler = Callable[[Msg], Awaitable[None]]
 
 Backoff = Callable[[int], float]
 """Seconds to wait before redelivering a message that failed on delivery ``n`` (1-based)."""
+
+STATUS_HEADER = "Status"
+DESCRIPTION_HEADER = "Description"
+PENDING_HEADER = "Nats-Pending-Messages"
+LOST_GRACE = 2.0
+"""Seconds past its expiry after which a pull request that neither delivered nor ended is lost."""
 
 DLQ_ERROR_LIMIT = 1024
 """Bytes of ``Beez-Dlq-Error`` kept: enough for a message, not a traceback in a header."""
@@ -141,7 +149,14 @@ class PullWorker:
         self._fetch_timeout = fetch_timeout
         self._stop_timeout = stop_timeout
         self._error_pause = error_pause
-        self._sub: JetStreamContext.PullSubscription | None = None
+        self._sub: Subscription | None = None
+        self._next_subject = ""
+        self._low_water = max(1, self._batch // 2)
+        self._outstanding = 0
+        """Messages asked for by open pull requests and not delivered yet."""
+        self._lost_after = 0.0
+        self._wake = asyncio.Event()
+        self._broken: Exception | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._handling: dict[int, tuple[Msg, float]] = {}
         """Messages whose handler runs, by ``id``: the message and when it last reset its AckWait."""
@@ -175,7 +190,7 @@ class PullWorker:
         )
 
     async def run(self) -> None:
-        """Fetches and dispatches messages until :meth:`stop`; never raises for bus trouble."""
+        """Pulls and dispatches messages until :meth:`stop`; never raises for bus trouble."""
         if self._running:
             raise RuntimeError(f"worker {self._durable} is already running")
         self._running = True
@@ -193,7 +208,7 @@ class PullWorker:
                     continue
                 except TimeoutError as exc:
                     if self._sub is not None:
-                        continue  # no message within fetch_timeout, or a fetch lost in a reconnect
+                        continue
                     error: Exception = exc  # declaring the consumer timed out: NATS is away
                 except Exception as exc:
                     error = exc
@@ -224,41 +239,64 @@ class PullWorker:
             await self._stopped.wait()
 
     async def _round(self, stop_wait: asyncio.Task[bool]) -> None:
-        """Binds the consumer if needed, waits for a free handler slot, fetches and dispatches."""
+        """Binds the consumer if needed, asks for as many messages as handlers are free, then waits.
+
+        A continuous pull: pull requests stay open for ``fetch_timeout`` and the server sends
+        each message the moment it has one, so a message costs no request of its own. A new
+        request goes out when the free handler slots exceed what is already asked for by half a
+        batch (or by anything, when nothing is asked for). Messages arrive in
+        :meth:`_on_delivery`; a request's end (expired, or refused) comes back as a status
+        message naming how many of its messages it did not deliver. A request that neither
+        delivers nor ends in ``fetch_timeout`` plus a grace (lost in a reconnect or a server
+        restart) is written off.
+        """
+        nc = self._js._nc
+        loop = asyncio.get_running_loop()
         if self._sub is None:
             await ensure_consumer(self._js, self._stream, self.consumer_config())
-            self._sub = await self._js.pull_subscribe_bind(durable=self._durable, stream=self._stream)
-        free = await self._free_slots(stop_wait)
-        if not free:
-            return
-        for msg in await self._fetch(min(free, self._batch), stop_wait):
+            self._next_subject = f"{self._js._prefix}.CONSUMER.MSG.NEXT.{self._stream}.{self._durable}"
+            self._outstanding = 0
+            self._sub = await nc.subscribe(nc.new_inbox(), cb=self._on_delivery)
+        if self._broken is not None:
+            broken, self._broken = self._broken, None
+            raise broken
+        if self._outstanding and loop.time() > self._lost_after:
+            self._outstanding = 0
+        want = min(self._concurrency - len(self._inflight) - self._outstanding, self._batch)
+        if want > 0 and (want >= self._low_water or not self._outstanding):
+            request = {"batch": want, "expires": int(self._fetch_timeout * 1e9)}
+            await nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._sub.subject)
+            self._outstanding += want
+            self._lost_after = loop.time() + self._fetch_timeout + LOST_GRACE
+        self._wake.clear()
+        wake = asyncio.ensure_future(self._wake.wait())
+        try:
+            timeout = max(0.0, self._lost_after - loop.time()) if self._outstanding else self._fetch_timeout
+            await asyncio.wait({wake, stop_wait}, timeout=timeout + 0.01, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            wake.cancel()
+
+    async def _on_delivery(self, msg: Msg) -> None:
+        """Handles what arrives on the pull inbox: a message to process, or a request's end."""
+        status = (msg.headers or {}).get(STATUS_HEADER) if not msg.reply else None
+        if status is None:
+            self._outstanding = max(0, self._outstanding - 1)
+            self._lost_after = asyncio.get_running_loop().time() + self._fetch_timeout + LOST_GRACE
             task = asyncio.create_task(self._process(msg))
             self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+            task.add_done_callback(self._done)
+            return
+        if status == "100":  # an idle heartbeat (none are asked for)
+            return
+        pending = (msg.headers or {}).get(PENDING_HEADER)
+        self._outstanding = max(0, self._outstanding - int(pending)) if pending else 0
+        if status == "409" and "deleted" in (msg.headers or {}).get(DESCRIPTION_HEADER, "").lower():
+            self._broken = RuntimeError(f"consumer {self._durable} was deleted")
+        self._wake.set()
 
-    async def _free_slots(self, stop_wait: asyncio.Task[bool]) -> int:
-        while len(self._inflight) >= self._concurrency and not self._stopping.is_set():
-            await asyncio.wait({*self._inflight, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
-        return 0 if self._stopping.is_set() else self._concurrency - len(self._inflight)
-
-    async def _fetch(self, n: int, stop_wait: asyncio.Task[bool]) -> list[Msg]:
-        """One pull request for up to ``n`` messages, abandoned when stop() is called.
-
-        An abandoned pull request may still hand the server's next message to our inbox just
-        before we unsubscribe; that message is redelivered after ack_wait (one delivery used).
-        """
-        assert self._sub is not None
-        fetch = asyncio.ensure_future(self._sub.fetch(n, timeout=self._fetch_timeout))
-        try:
-            await asyncio.wait({fetch, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if not fetch.done():
-                fetch.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await fetch
-        if fetch.cancelled():
-            return []
-        return list(fetch.result())
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._wake.set()
 
     async def _shutdown(self, graceful: bool) -> None:
         pending = set(self._inflight)
