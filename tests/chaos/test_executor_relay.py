@@ -90,6 +90,15 @@ def unsent(stack: ChaosStack, org: str) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
+async def settled_outbox(stack: ChaosStack, org: str, within: float = 15.0) -> set[str]:
+    """The rows still unsent once the marks (asynchronous, up to 200 ms after a direct publish)
+    and the relay (rows older than 5 s, polled each second) had their time: none, normally."""
+    deadline = time.monotonic() + within
+    while (left := unsent(stack, org)) and time.monotonic() < deadline:  # noqa: ASYNC110 - a database poll
+        await asyncio.sleep(0.25)
+    return left
+
+
 @pytest.mark.chaos
 @pytest.mark.timeout(900)
 async def test_executor_killed_between_relay_publish_and_mark(stack: ChaosStack) -> None:
@@ -129,7 +138,7 @@ async def test_executor_killed_between_relay_publish_and_mark(stack: ChaosStack)
         figures = await ledger.settle(total, deadline_s=120, webhook_steps=1)
         figures.recovery_s = time.monotonic() - restarted
         analytics = await analytics_counts(stack, org, total)
-        left = unsent(stack, org)
+        left = await settled_outbox(stack, org)
         await asyncio.sleep(1.0)  # the last re-sends reach the tap
     ours = set(ledger.statuses())
     commands = [
