@@ -375,3 +375,45 @@ async def test_a_deleted_consumer_is_declared_again(js: JetStreamContext, topolo
     finally:
         await w.stop()
         await task
+
+
+async def test_no_handler_starts_after_stop_and_nothing_is_lost(
+    js: JetStreamContext, topology: Topology
+) -> None:
+    """A pull request stays open while the worker stops: a message it delivers then is handed
+    back (nak), never started, and the next worker gets it."""
+    started: list[bytes] = []
+    stopping = False
+    late_starts = 0
+
+    async def slow(msg: Msg) -> None:
+        nonlocal late_starts
+        late_starts += stopping
+        started.append(msg.data)
+        await asyncio.sleep(0.5)
+
+    subject = topology.jobs("low", "acme")
+    w = worker(js, topology, slow, concurrency=4)
+    task = asyncio.create_task(w.run())
+    await js.publish(subject, b"first")
+    await wait_until(lambda: started == [b"first"], what="first handler")
+    stopping = True
+    stop = asyncio.create_task(w.stop())  # waits for "first", its request still open
+    await asyncio.sleep(0.1)
+    await js.publish(subject, b"late")
+    await stop
+    await task
+    assert (late_starts, started) == (0, [b"first"])
+
+    again: list[bytes] = []
+
+    async def record(msg: Msg) -> None:
+        again.append(msg.data)
+
+    w2 = worker(js, topology, record)
+    task2 = asyncio.create_task(w2.run())
+    try:
+        await wait_until(lambda: again == [b"late"], within=40, what="the late message")
+    finally:
+        await w2.stop()
+        await task2

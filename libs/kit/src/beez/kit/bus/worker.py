@@ -279,6 +279,11 @@ class PullWorker:
     async def _on_delivery(self, msg: Msg) -> None:
         """Handles what arrives on the pull inbox: a message to process, or a request's end."""
         status = (msg.headers or {}).get(STATUS_HEADER) if not msg.reply else None
+        if status is None and self._stopping.is_set():
+            # stop() was called: no handler starts any more; give it straight back
+            with contextlib.suppress(Exception):
+                await msg.nak()
+            return
         if status is None:
             self._outstanding = max(0, self._outstanding - 1)
             self._lost_after = asyncio.get_running_loop().time() + self._fetch_timeout + LOST_GRACE
