@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 from sqlalchemy import (
     Column,
     Integer,
@@ -23,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from beez.kit.db import COPY_FROM, Database, copy_rows, current_transaction, pipelined
+from beez.kit.db import COPY_FROM, Database, _binary_arrays, copy_rows, current_transaction, pipelined
 from beez.kit.embedded import EmbeddedPostgres
 
 METADATA = MetaData()
@@ -163,6 +164,49 @@ async def test_pipelined_statements_share_the_callers_transaction(db: Database) 
     async with db.transaction() as session:
         left = (await session.execute(select(ITEMS.c.id).where(ITEMS.c.id.in_([20, 21])))).all()
     assert left == []  # the failure rolled back the pipeline's rows and the caller's
+
+
+_UNNEST = text(
+    "SELECT t, b, j, n FROM unnest(CAST(:texts AS text[]), CAST(:blobs AS bytea[]), "
+    "CAST(:docs AS jsonb[]), CAST(:numbers AS bigint[])) AS u(t, b, j, n)"
+)
+
+
+async def test_pipelined_arrays_keep_awkward_values_whole(db: Database) -> None:
+    texts = ['a "quoted", {braced} \\ text', None, "", "NULL"]
+    blobs = [b"\x00\\'\"{}", None, b"", bytes(range(256))]
+    docs = [Jsonb({"k": 'v "q" \\ {}'}), None, Jsonb([]), Jsonb("NULL")]
+    numbers = [2**40, None, 0, -1]
+    async with db.transaction() as session:
+        (rows,) = await pipelined(
+            session, [(_UNNEST, {"texts": texts, "blobs": blobs, "docs": docs, "numbers": numbers})]
+        )
+    assert [tuple(row) for row in rows] == [
+        ('a "quoted", {braced} \\ text', b"\x00\\'\"{}", {"k": 'v "q" \\ {}'}, 2**40),
+        (None, None, None, None),
+        ("", b"", [], 0),
+        ("NULL", bytes(range(256)), "NULL", -1),
+    ]
+
+
+def test_arrays_go_binary_unless_their_type_is_left_to_postgres() -> None:
+    query = (
+        "SELECT %(blobs)s, CAST(%(cast)s AS text[]), %(colons)s::TEXT[], "
+        "%(inferred)s, %(empty)s, %(nulls)s, %(one)s"
+    )
+    params = {
+        "blobs": [b"x"],
+        "cast": ["a"],
+        "colons": ["b"],
+        "inferred": ["c"],  # a text list compared with a uuid column, say: PostgreSQL picks its type
+        "empty": [],
+        "nulls": [None],
+        "one": "d",
+    }
+    assert _binary_arrays(query, params) == (
+        "SELECT %(blobs)b, CAST(%(cast)b AS text[]), %(colons)b::TEXT[], "
+        "%(inferred)s, %(empty)s, %(nulls)s, %(one)s"
+    )
 
 
 async def test_each_statement_on_an_autocommit_connection_is_its_own_transaction(db: Database) -> None:

@@ -158,6 +158,18 @@ def test_missing_roots_and_intermediate_objects_make_comparisons_false() -> None
     assert holds(cond(field="vars.order.total", operator="is_empty"), ctx={"vars": {"order": "text"}})
 
 
+def test_a_condition_is_handed_only_the_roots_it_names() -> None:
+    # CEL converts every variable it is given; a value it cannot convert in a root the
+    # condition never reads (here a Python object in the event) must not matter.
+    ctx = {**CTX, "event": {"data": {"handle": object()}}}
+    assert holds(cond(field="contact.score", operator="greater_than", value=80), ctx=ctx)
+    assert not holds(cond(field="event.data.total", operator="greater_than", value=1), ctx=ctx)
+    raw = compile_conditions(
+        [cond(expression="vars.attempts == 3.0 && now > timestamp('2026-01-01T00:00:00Z')")]
+    )
+    assert raw.evaluate(ctx, NOW)
+
+
 def test_and_binds_tighter_than_or() -> None:
     true = {"field": "contact.fields.plan", "operator": "equals", "value": "pro"}
     false = {"field": "contact.fields.plan", "operator": "equals", "value": "free"}

@@ -6,12 +6,16 @@ import json
 from typing import Any
 
 import pytest
+from google.protobuf import json_format
+from google.protobuf.struct_pb2 import Struct
 
 from beez.api.workflow.v1.workflow_pb2 import Workflow
 from beez.workflow.errors import Issue, WorkflowError
 from beez.workflow.model import (
     assign_ids,
     conditions_from_json,
+    plain,
+    struct_to_dict,
     walk_actions,
     workflow_from_json,
     workflow_to_json,
@@ -192,3 +196,21 @@ def test_assign_ids_nests_through_deep_branches(build: Any) -> None:
     )
     ids = [step.action.id for step in walk_actions(assign_ids(workflow).actions)]
     assert ids == ["s0_condition", "s0_yes_0_add_tag", "s0_yes_1_loop", "s0_yes_1_body_0_add_tag"]
+
+
+def test_a_struct_reads_as_the_plain_json_it_holds() -> None:
+    data: dict[str, Any] = {
+        "tag": "vip",
+        "count": 3,
+        "ratio": 0.25,
+        "big": 2.0**60,
+        "on": False,
+        "none": None,
+        "nested": {"list": [1, "two", {"three": 3.5}, [], None], "empty": {}},
+    }
+    struct = Struct()
+    struct.update(data)
+    converted = struct_to_dict(struct)
+    assert converted == plain(json_format.MessageToDict(struct))
+    assert converted == {**data, "big": 2.0**60}
+    assert type(converted["count"]) is int and type(converted["big"]) is float

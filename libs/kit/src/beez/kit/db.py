@@ -249,6 +249,42 @@ def _pipeline_sql(statement: ClauseElement) -> tuple[str, dict[str, Any]]:
     return str(compiled), literals
 
 
+_BINARY_ARRAYS: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def _binary_arrays(query: str, params: Mapping[str, Any]) -> str:
+    """``query`` with its array parameters sent in binary format where that means the same.
+
+    psycopg writes a list in text format element by element in Python, escaping each (a bytea
+    doubles in size, a JSON document is quoted again): about 17 µs per row of a five-column
+    unnest insert, against under 4 µs in binary. A list of texts is the exception: in text
+    format its type is left for PostgreSQL to infer (a uuid column takes it), in binary it is
+    ``text[]``, so it goes binary only where the statement casts it (``CAST(%(name)s AS ...)``, ``::``).
+    """
+    names = tuple(
+        name for name, value in params.items() if isinstance(value, list) and _binary_list(query, name, value)
+    )
+    if not names:
+        return query
+    key = (query, names)
+    variant = _BINARY_ARRAYS.get(key)
+    if variant is None:
+        variant = query
+        for name in names:
+            variant = variant.replace(f"%({name})s", f"%({name})b")
+        if len(_BINARY_ARRAYS) > 4096:
+            _BINARY_ARRAYS.clear()
+        _BINARY_ARRAYS[key] = variant
+    return variant
+
+
+def _binary_list(query: str, name: str, value: list[Any]) -> bool:
+    first = next((item for item in value if item is not None), None)
+    if first is None:
+        return False  # no element to take a type from
+    return not isinstance(first, str) or f"CAST(%({name})s AS " in query or f"%({name})s::" in query
+
+
 async def pipelined(session: AsyncSession | SAConnection, statements: Sequence[Statement]) -> list[list[Any]]:
     """Runs ``statements`` in order in one round trip; returns the rows of each (empty without any).
 
@@ -270,7 +306,9 @@ async def pipelined(session: AsyncSession | SAConnection, statements: Sequence[S
             cursor = driver.cursor()
             query, literals = _pipeline_sql(statement)
             if isinstance(params, Mapping):
-                await cursor.execute(query, {**literals, **params} if literals else params)
+                await cursor.execute(
+                    _binary_arrays(query, params), {**literals, **params} if literals else params
+                )
             else:
                 await cursor.executemany(query, [{**literals, **p} for p in params] if literals else params)
             cursors.append(cursor)

@@ -474,6 +474,19 @@ def _program(source: str) -> cel.Program:
     return cel.compile(source)
 
 
+_IDENTIFIERS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@lru_cache(maxsize=4096)
+def _names(source: str) -> frozenset[str]:
+    """Every identifier in ``source``: a superset of the variables the program can read.
+
+    Only these are handed to CEL, which converts each variable it is given, read or not: a
+    condition on ``contact.score`` need not pay for the trigger event and its payload.
+    """
+    return frozenset(_IDENTIFIERS.findall(source))
+
+
 # --- evaluation ------------------------------------------------------------------------------
 
 
@@ -493,13 +506,15 @@ class CompiledCondition:
         an error, or a result that is not a boolean, makes the conditions not hold, or raises
         :class:`ConditionError` when ``strict``.
         """
+        names = _names(self.source)
         variables: dict[str, Any] = {
-            key: normalise(value) for key, value in ctx.items() if isinstance(key, str)
+            key: normalise(value) for key, value in ctx.items() if isinstance(key, str) and key in names
         }
         for root in ROOTS:
-            if not isinstance(variables.get(root), dict):
+            if root in names and not isinstance(variables.get(root), dict):
                 variables[root] = {}
-        variables["now"] = normalise(now)
+        if "now" in names:
+            variables["now"] = normalise(now)
         try:
             result = _program(self.source).execute(cel.Context(variables, _FUNCTIONS))
         except Exception as exc:  # the cel binding raises KeyError, TypeError, RuntimeError...

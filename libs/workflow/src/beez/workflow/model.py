@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
+from google.protobuf.struct_pb2 import Struct, Value
 
 from beez.api.workflow.v1.workflow_pb2 import Action, Condition, Workflow
 from beez.workflow.errors import Issue, WorkflowError, join_path
@@ -244,10 +245,29 @@ def plain(value: Any) -> Any:
     return value
 
 
-def struct_to_dict(struct: Message) -> dict[str, Any]:
-    """A ``google.protobuf.Struct`` as a plain dict (whole numbers as ints)."""
-    result = plain(json_format.MessageToDict(struct))
-    return result if isinstance(result, dict) else {}
+def struct_to_dict(struct: Struct) -> dict[str, Any]:
+    """A ``google.protobuf.Struct`` as a plain dict (whole numbers as ints, as :func:`plain`).
+
+    Read straight off the message rather than through ``json_format`` and :func:`plain`, at
+    less than half the cost: the executor reads every step's config this way.
+    """
+    return {key: _value(item) for key, item in struct.fields.items()}
+
+
+def _value(value: Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "number_value":
+        number = value.number_value
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return {key: _value(item) for key, item in value.struct_value.fields.items()}
+    if kind == "list_value":
+        return [_value(item) for item in value.list_value.values]
+    return None
 
 
 def workflow_to_json(workflow: Workflow) -> dict[str, Any]:
