@@ -24,7 +24,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from beez.kit.db import COPY_FROM, Database, _binary_arrays, copy_rows, current_transaction, pipelined
+from beez.kit.db import (
+    COPY_FROM,
+    Database,
+    _binary_arrays,
+    copy_rows,
+    current_transaction,
+    pipelined,
+    plain_rows,
+)
 from beez.kit.embedded import EmbeddedPostgres
 
 METADATA = MetaData()
@@ -187,6 +195,24 @@ async def test_pipelined_arrays_keep_awkward_values_whole(db: Database) -> None:
         ("", b"", [], 0),
         ("NULL", bytes(range(256)), "NULL", -1),
     ]
+
+
+def test_a_plain_row_has_the_models_columns_and_nothing_else() -> None:
+    class Item:  # a mapped class as plain_rows sees it
+        __table__ = ITEMS
+        id: int
+        name: str | None
+
+    PlainItem = plain_rows(Item)
+    item = PlainItem(id=1)
+    assert (item.id, item.name) == (1, None)
+    item.name = "renamed"
+    assert item.name == "renamed"
+    with pytest.raises(AttributeError):
+        item.other = 1  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match="no column colour"):
+        PlainItem(id=2, colour="red")
+    assert not hasattr(item, "_sa_instance_state")
 
 
 def test_arrays_go_binary_unless_their_type_is_left_to_postgres() -> None:

@@ -76,7 +76,7 @@ from beez.executor.actions.base import (
     TransientError,
 )
 from beez.executor.actions.crm import command_verb
-from beez.executor.models import Execution, ExecutionStep
+from beez.executor.models import Execution, ExecutionStep, NewExecution, NewExecutionStep
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.kit.db import Database, Statement
@@ -122,7 +122,7 @@ class Unit:
 
     ``fresh`` marks an execution created in this very transaction: nothing else can see it yet,
     it has no step rows, timers or dead letters in the database, so its row and everything it
-    writes stay in memory (transient ORM objects, dicts) until the transaction's flush copies
+    writes stay in memory (plain row objects, dicts) until the transaction's flush copies
     them in with one ``COPY`` per table, instead of a statement per row.
     """
 
@@ -306,7 +306,7 @@ class Engine:
                     continue
                 existing.add(p.job.execution_id)
                 self._workflows[p.digest] = p.workflow
-                u = Unit(session, Execution(**p.values), now, p.workflow, fresh=True)
+                u = Unit(session, NewExecution(**p.values), now, p.workflow, fresh=True)
                 session.info.setdefault(FRESH_UNITS, []).append(u)
                 await self._mark_running(u)
                 await self._register_goal(u)
@@ -1159,7 +1159,7 @@ class Engine:
         key = values["idempotency_key"]
         if key in u.steps:
             return False
-        u.steps[key] = ExecutionStep(**values)
+        u.steps[key] = NewExecutionStep(**values)
         return True
 
     async def _latest_attempt(self, u: Unit, position: str) -> ExecutionStep | None:

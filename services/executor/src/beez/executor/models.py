@@ -30,7 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from beez.kit.bus.inbox import inbox_table
 from beez.kit.bus.outbox import outbox_table
-from beez.kit.db import make_metadata
+from beez.kit.db import make_metadata, plain_rows
 
 metadata = make_metadata("executor")
 outbox = outbox_table(metadata)
@@ -148,6 +148,12 @@ class ExecutionStep(Base):
     result: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     error: Mapped[str | None] = mapped_column(Text)
     error_category: Mapped[str | None] = mapped_column(Text)
+
+
+NewExecution = plain_rows(Execution)
+"""An execution created in memory by the transaction that writes it (``Unit.fresh``)."""
+NewExecutionStep = plain_rows(ExecutionStep)
+"""A step row of such an execution."""
 
 
 class Timer(Base):

@@ -73,7 +73,7 @@ async def write_new_executions(
 ) -> list[Statement]:
     """Writes executions created in memory by this transaction, with their rows.
 
-    The objects are transient (never added to the session): nothing else can have seen these
+    The objects are plain rows (:data:`NewExecution`, never in a session): nothing else can have seen these
     executions, so there is nothing to conflict with, lock or read back. Many rows go by COPY,
     table after table, now; a few are returned as INSERTs for the caller to send in one round
     trip with its last statements (:func:`beez.kit.db.pipelined`), in the same table order.
