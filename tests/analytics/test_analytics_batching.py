@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from sqlalchemy.exc import DataError
+from psycopg import DataError
 
 from beez.analytics.consumers import DURABLE, ExecutionEventsConsumer
 from beez.analytics.service import AnalyticsService, AutomationStats, LifecycleEvent

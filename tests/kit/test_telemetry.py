@@ -35,6 +35,20 @@ def test_nats_headers_carry_the_trace_to_the_consumer() -> None:
     assert consumer.parent is not None and consumer.parent.span_id == producer.get_span_context().span_id
 
 
+def test_a_per_message_span_is_recorded_under_the_producers_when_spans_are_exported() -> None:
+    tracer = telemetry.tracer("test")
+    with tracer.start_as_current_span("publish") as producer:
+        headers = telemetry.inject_headers()
+    with (
+        telemetry.extracted_context(headers),
+        telemetry.span(tracer, "process", attributes=lambda: {"messaging.system": "nats"}),
+    ):
+        current = trace.get_current_span()
+    assert isinstance(current, ReadableSpan) and current.name == "process"
+    assert current.attributes == {"messaging.system": "nats"}
+    assert current.parent is not None and current.parent.span_id == producer.get_span_context().span_id
+
+
 class Echo(analytics_pb2_grpc.AnalyticsServiceServicer):
     async def GetAutomationStats(
         self, request: Any, context: Any
@@ -82,7 +96,13 @@ with tracer.start_as_current_span("outer") as outer:
     headers = telemetry.inject_headers()
     with telemetry.extracted_context(headers), tracer.start_as_current_span("inner") as inner:
         same_trace = inner.get_span_context().trace_id == outer.get_span_context().trace_id
-print(outer.is_recording(), outer.get_span_context().trace_id != 0, "traceparent" in headers, same_trace)
+made = []
+spanned = telemetry.span(tracer, "process", attributes=lambda: made.append(1) or {})
+with telemetry.extracted_context(headers), spanned:
+    current = trace.get_current_span().get_span_context()
+producer = outer.get_span_context()
+kept = (current.trace_id, current.span_id) == (producer.trace_id, producer.span_id)
+print(outer.is_recording(), producer.trace_id != 0, "traceparent" in headers, same_trace, kept, made == [])
 """
 
 
@@ -93,4 +113,5 @@ def test_without_an_exporter_spans_are_not_recorded_but_trace_ids_still_propagat
     out = subprocess.run(
         [sys.executable, "-c", _WITHOUT_EXPORTER], capture_output=True, text=True, check=True, timeout=60
     ).stdout.split()
-    assert out == ["False", "True", "True", "True"]
+    # and a per-message span() costs nothing: the block keeps the producer's context
+    assert out == ["False", "True", "True", "True", "True", "True"]

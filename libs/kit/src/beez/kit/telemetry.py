@@ -8,7 +8,7 @@ nobody exports, which was a fifth of a consumer's CPU per message at light load.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,11 +19,12 @@ from opentelemetry.sdk.trace import TracerProvider, sampling
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 _configured = False
+_exporting = False
 
 
 def configure_tracing(service: str, otlp_endpoint: str = "", exporter: SpanExporter | None = None) -> None:
     """Installs the global tracer provider once per process."""
-    global _configured
+    global _configured, _exporting
     if _configured:
         return
     if exporter is None and otlp_endpoint:
@@ -38,6 +39,7 @@ def configure_tracing(service: str, otlp_endpoint: str = "", exporter: SpanExpor
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     _configured = True
+    _exporting = exporter is not None
 
 
 def grpc_server_interceptor() -> Any:
@@ -64,12 +66,35 @@ def inject_headers(headers: dict[str, str] | None = None) -> dict[str, str]:
 @contextmanager
 def extracted_context(headers: Mapping[str, str] | None) -> Iterator[None]:
     """Makes the trace context carried in message headers current for the block."""
-    ctx = propagate.extract(dict(headers or {}))
+    ctx = propagate.extract(headers if headers is not None else {})
     token = otel_context.attach(ctx)
     try:
         yield
     finally:
         otel_context.detach(token)
+
+
+@contextmanager
+def span(
+    tracer: trace.Tracer,
+    name: str,
+    *,
+    kind: trace.SpanKind = trace.SpanKind.INTERNAL,
+    attributes: Callable[[], Mapping[str, Any]] | None = None,
+) -> Iterator[None]:
+    """A span around the block when spans are exported, and nothing at all when they are not.
+
+    For spans opened per message or per batch: even a non-recording span costs a sampler call,
+    span and context objects and attaching them (about 6 µs), a noticeable part of consuming one
+    message. Without one, the block keeps the context it had (the one extracted from the
+    message's headers), so log lines still carry the trace id. ``attributes`` is called only
+    when the span is made.
+    """
+    if not _exporting:
+        yield
+        return
+    with tracer.start_as_current_span(name, kind=kind, attributes=attributes() if attributes else None):
+        yield
 
 
 def tracer(name: str) -> trace.Tracer:

@@ -22,6 +22,7 @@ from sqlalchemy.types import TypeEngine
 
 from beez.analytics.models import AutomationCounters, ExecutionOutcome, inbox
 from beez.kit.bus.inbox import purge_inbox
+from beez.kit.db import Statement, pipelined
 
 PERCENTILES = (0.5, 0.95, 0.99)
 
@@ -131,6 +132,18 @@ _ADD_TO_COUNTERS = _counters_insert.on_conflict_do_update(
 )
 
 
+def _counter_deltas(deltas: Mapping[CountersKey, Mapping[str, int]]) -> dict[str, Sequence[Any]]:
+    """The parameters of ``_ADD_TO_COUNTERS``: each automation's deltas, in key order."""
+    ordered = sorted(deltas)
+    columns: dict[str, Sequence[Any]] = {
+        "org_id": [org for org, _ in ordered],
+        "automation_id": [automation for _, automation in ordered],
+    }
+    for name in COUNTS:
+        columns[name] = [deltas[key].get(name, 0) for key in ordered]
+    return _arrays(columns)
+
+
 class StatsRepository:
     """Queries over the counters, the execution outcomes and the inbox."""
 
@@ -146,8 +159,8 @@ class StatsRepository:
         if not message_keys:
             return set()
         params = {"consumer": consumer, **_arrays({"message_id": sorted(message_keys)})}
-        result = await self._session.execute(_CLAIM, params)
-        return set(result.scalars())
+        [rows] = await pipelined(self._session, [(_CLAIM, params)])
+        return {row[0] for row in rows}
 
     async def purge_inbox(self, older_than: timedelta) -> int:
         return await purge_inbox(self._session, inbox, older_than)
@@ -156,12 +169,12 @@ class StatsRepository:
         """Inserts the rows of executions not known yet; returns the keys of those inserted.
 
         The others are left alone (lock and change them with :meth:`lock_executions` and
-        :meth:`update_executions`). Inserted rows stay locked until the transaction ends.
+        :meth:`write_changes`). Inserted rows stay locked until the transaction ends.
         """
         if not rows:
             return set()
-        result = await self._session.execute(_INSERT_EXECUTIONS, _fields(rows, _ROW))
-        return {(org_id, execution_id) for org_id, execution_id in result}
+        [inserted] = await pipelined(self._session, [(_INSERT_EXECUTIONS, _fields(rows, _ROW))])
+        return {(org_id, execution_id) for org_id, execution_id in inserted}
 
     async def lock_executions(self, keys: Collection[ExecutionKey]) -> dict[ExecutionKey, ExecutionRow]:
         """The existing rows of these executions, locked for this transaction in key order."""
@@ -169,28 +182,25 @@ class StatsRepository:
             return {}
         ordered = sorted(keys)
         params = _arrays({"org_id": [org for org, _ in ordered], "execution_id": [ex for _, ex in ordered]})
-        result = await self._session.execute(_LOCK_EXECUTIONS, params)
-        rows = [ExecutionRow(**mapping) for mapping in result.mappings()]
+        [locked] = await pipelined(self._session, [(_LOCK_EXECUTIONS, params)])
+        rows = [ExecutionRow(**dict(zip(_ROW, values, strict=True))) for values in locked]
         return {row.key: row for row in rows}
 
-    async def update_executions(self, rows: Sequence[ExecutionRow]) -> None:
-        """Writes the started time, outcome, finished time and duration of existing rows."""
-        if not rows:
-            return
-        await self._session.execute(_UPDATE_EXECUTIONS, _fields(rows, ("org_id", "execution_id", *_STATE)))
+    async def write_changes(
+        self, rows: Sequence[ExecutionRow], deltas: Mapping[CountersKey, Mapping[str, int]]
+    ) -> None:
+        """Writes the state of changed existing rows (started time, outcome, finished time,
+        duration) and adds each automation's counter deltas, creating its counters at 0.
 
-    async def add_to_counters(self, deltas: Mapping[CountersKey, Mapping[str, int]]) -> None:
-        """Adds each automation's deltas (counter column -> amount), creating its counters at 0."""
-        if not deltas:
-            return
-        ordered = sorted(deltas)
-        columns: dict[str, Sequence[Any]] = {
-            "org_id": [org for org, _ in ordered],
-            "automation_id": [automation for _, automation in ordered],
-        }
-        for name in COUNTS:
-            columns[name] = [deltas[key].get(name, 0) for key in ordered]
-        await self._session.execute(_ADD_TO_COUNTERS, _arrays(columns))
+        Both go in one round trip: they are a batch's last writes and need no answer.
+        """
+        statements: list[Statement] = []
+        if rows:
+            statements.append((_UPDATE_EXECUTIONS, _fields(rows, ("org_id", "execution_id", *_STATE))))
+        if deltas:
+            statements.append((_ADD_TO_COUNTERS, _counter_deltas(deltas)))
+        if statements:
+            await pipelined(self._session, statements)
 
     async def counters(self, org_id: str, automation_id: str) -> AutomationCounters | None:
         return await self._session.get(AutomationCounters, (org_id, automation_id))

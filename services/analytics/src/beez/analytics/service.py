@@ -207,15 +207,16 @@ class AnalyticsService:
                 raise RuntimeError("execution rows changed under the batch; retry it")
             replays = {key: as_new[key] for key in inserted}
             replays.update({key: replay(row, new=False) for key, row in known.items()})
-            await repo.update_executions([outcome.row for outcome in replays.values() if outcome.row_changed])
-
             deltas: dict[CountersKey, Counter[str]] = {}
             for key, outcome in replays.items():
                 counters = (outcome.row.org_id, outcome.row.automation_id)
                 deltas.setdefault(counters, Counter()).update(outcome.deltas)
                 for i, flag in zip(positions[key], outcome.changed, strict=True):
                     changed[i] = flag
-            await repo.add_to_counters({key: delta for key, delta in deltas.items() if any(delta.values())})
+            await repo.write_changes(
+                [outcome.row for outcome in replays.values() if outcome.row_changed],
+                {key: delta for key, delta in deltas.items() if any(delta.values())},
+            )
         return changed
 
     async def automation_stats(self, org_id: str, automation_id: str) -> AutomationStats:

@@ -42,7 +42,7 @@ from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument
 from beez.kit.logging import get_logger
-from beez.kit.telemetry import tracer
+from beez.kit.telemetry import span, tracer
 from beez.trigger.ids import new_execution_id
 from beez.trigger.index import AUTOMATION_TRIGGERED, CompiledTriggers, enrollment_policy
 from beez.trigger.jobs import Outgoing, signal_job, start_job
@@ -125,8 +125,10 @@ class Ingestor:
         async def work(repo: Repository) -> dict[str, list[Ingested]]:
             return {org_id: await self._ingest(repo, org_id, by_org[org_id]) for org_id in sorted(by_org)}
 
-        with _tracer.start_as_current_span(
-            "trigger.ingest", attributes={"beez.orgs": len(by_org), "beez.events": len(items)}
+        with span(
+            _tracer,
+            "trigger.ingest",
+            attributes=lambda: {"beez.orgs": len(by_org), "beez.events": len(items)},
         ):
             results = await transactional(self._db, work)
         for org_id, ingested in results.items():

@@ -19,7 +19,7 @@ from opentelemetry.trace import SpanKind
 from beez.kit.bus import headers as h
 from beez.kit.bus.topology import Topology, ensure_consumer
 from beez.kit.logging import get_logger
-from beez.kit.telemetry import extracted_context, tracer
+from beez.kit.telemetry import extracted_context, span, tracer
 
 log = get_logger(__name__)
 _tracer = tracer(__name__)
@@ -373,10 +373,11 @@ class PullWorker:
         try:
             with (
                 extracted_context(msg.headers),
-                _tracer.start_as_current_span(
+                span(
+                    _tracer,
                     f"{self._durable} process",
                     kind=SpanKind.CONSUMER,
-                    attributes={
+                    attributes=lambda: {
                         "messaging.system": "nats",
                         "messaging.destination.name": msg.subject,
                         "messaging.consumer.group.name": self._durable,
