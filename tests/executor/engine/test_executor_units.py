@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
+import decimal
+import enum
+import json
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -11,10 +15,11 @@ import pytest
 from beez.api.messages.v1 import jobs_pb2
 from beez.executor.config import ExecutorSettings
 from beez.executor.consumers import JobConsumers, decode_job, split_concurrency
-from beez.executor.engine import Engine, apply_contact_changes
+from beez.executor.engine import Engine, apply_contact_changes, json_safe
 from beez.executor.plugins import load_plugin, plugin_actions
 from beez.kit.bus.topology import Topology
 from beez.kit.bus.worker import PermanentError
+from beez.workflow.model import plain
 
 SAMPLE_ACTIONS = {"sample": object()}
 NOT_ACTIONS = ["sample"]
@@ -103,3 +108,34 @@ def test_contact_changes_apply_to_the_snapshot() -> None:
         "assigned_team": "Success Team",
     }
     assert contact["tags"] == ["lead", "old"]  # the input is left alone
+
+
+class _Level(enum.IntEnum):
+    HIGH = 3
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        7,
+        2.0,
+        2.5,
+        2.0**60,
+        float("inf"),
+        "text",
+        [1, (2, 3.0), None],
+        {"a": {"b": [None, 2.5, {"c": 4.0}]}},
+        {2: "a number key", None: "none", True: "bool", 1.5: "float"},
+        _Level.HIGH,
+        datetime.datetime(2026, 11, 26, 12, 0),
+        {"when": datetime.date(2026, 11, 26), "amount": decimal.Decimal("9.90"), "tags": {"vip"}},
+        b"raw",
+    ],
+)
+def test_json_safe_is_the_json_round_trip(value: Any) -> None:
+    expected = plain(json.loads(json.dumps(value, default=str)))
+    got = json_safe(value)
+    assert json.dumps(got) == json.dumps(expected)
+    assert type(got) is type(expected)

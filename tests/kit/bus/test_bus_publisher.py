@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from google.protobuf.wrappers_pb2 import StringValue
 from nats.js import JetStreamContext
-from nats.js.errors import NoStreamResponseError
+from nats.js.errors import APIError, NoStreamResponseError
 from opentelemetry import context, trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
@@ -84,8 +82,34 @@ async def test_publish_many_raises_when_a_message_has_no_stream(
 
     with pytest.raises(NoStreamResponseError):
         await publisher.publish_many([good, lost, good])
-    await asyncio.sleep(0)  # the futures' done callbacks run on the next turn of the loop
-    assert js.publish_async_pending() == 0  # nothing left waiting
+    assert publisher.awaiting_acks == 0  # nothing left waiting
+    assert [ack.duplicate for ack in await publisher.publish_many([good])] == [True]  # and it goes on
+
+
+async def test_publish_many_raises_the_streams_refusal(js: JetStreamContext, topology: Topology) -> None:
+    publisher = Publisher(js)
+    refused = Outgoing(
+        topology.events("acme", "x"), b"x", "refused-1", headers={"Nats-Expected-Stream": "ELSEWHERE"}
+    )
+    with pytest.raises(APIError, match="expected stream does not match"):
+        await publisher.publish_many([refused])
+    assert publisher.awaiting_acks == 0
+
+
+async def test_publish_many_gives_up_when_acks_do_not_come(js: JetStreamContext, topology: Topology) -> None:
+    silent = f"{topology.prefix}-silent.x"
+    sub = await js._nc.subscribe(silent)  # takes the message, never answers: no PubAck ever comes
+    publisher = Publisher(js, timeout=0.3)
+    try:
+        with pytest.raises(TimeoutError):
+            await publisher.publish_many([Outgoing(silent, b"x", "silent-1")])
+        assert publisher.awaiting_acks == 0
+        assert [
+            ack.seq > 0
+            for ack in await publisher.publish_many([Outgoing(topology.events("acme", "y"), b"y", "y-1")])
+        ] == [True]
+    finally:
+        await sub.unsubscribe()
 
 
 async def test_publish_many_needs_every_msg_id(js: JetStreamContext, topology: Topology) -> None:

@@ -687,18 +687,20 @@ class Engine:
     async def _control(self, u: Unit, action: workflow_pb2.Action) -> bool:
         ex = u.ex
         assert ex.position is not None
-        config = struct_to_dict(action.config)
         at = navigation.path_of(ex.position)
         try:
+            if action.type == "condition":
+                held = self._holds(u, action, f"{at}.config.conditions")
+                return await self._branch_now(u, action, "yes" if held else "no")
+            if action.type == "wait_until" and self._holds(u, action, f"{at}.config.conditions"):
+                return await self._branch_now(u, action, "met")
+            config = struct_to_dict(action.config)
             if action.type == "wait":
                 due = wait_due(config, u.now, self._zone(u))
                 await self._log_control(u, action, "waiting", {"due_at": due.isoformat()})
                 kind = "until" if isinstance(config.get("until"), str) else "delay"
                 await self._wait_on_timer(u, action, "wait", kind, due)
                 return False
-            if action.type == "condition":
-                held = self._holds(u, action, config.get("conditions"), f"{at}.config.conditions")
-                return await self._branch_now(u, action, "yes" if held else "no")
             if action.type == "switch":
                 chosen = "default"
                 for index, branch in enumerate(action.branches):
@@ -722,8 +724,6 @@ class Engine:
             if action.type == "wait_for_event":
                 return await self._wait_for(u, action, config, "event")
             if action.type == "wait_until":
-                if self._holds(u, action, config.get("conditions"), f"{at}.config.conditions"):
-                    return await self._branch_now(u, action, "met")
                 return await self._wait_for(u, action, config, "until")
         except ValueError as exc:  # bad intervals, conditions, positions: the workflow is wrong
             await self._fail(u, action, str(exc), "configuration")
@@ -731,10 +731,12 @@ class Engine:
         await self._fail(u, action, f"the engine cannot run {action.type!r}", "configuration")
         return False
 
-    def _holds(self, u: Unit, action: workflow_pb2.Action, raw: Any, path: str) -> bool:
+    def _holds(self, u: Unit, action: workflow_pb2.Action, path: str) -> bool:
+        """Whether the step's ``config.conditions`` hold, compiled once per workflow version."""
         key = (u.ex.workflow_digest, path)
         compiled = self._conditions.get(key)
         if compiled is None:  # a workflow version never changes, so neither do its conditions
+            raw = struct_to_dict(action.config).get("conditions")
             conditions, issues = conditions_from_json(raw if isinstance(raw, list) else [], path)
             if issues:
                 raise ConditionError(issues)
@@ -1384,5 +1386,19 @@ def _ms(start: datetime, end: datetime) -> int:
 
 
 def json_safe(value: Any) -> Any:
-    """``value`` as plain JSON (whole floats as ints); anything else JSON lacks becomes text."""
+    """``value`` as plain JSON (whole floats as ints); anything else JSON lacks becomes text.
+
+    The same as a round trip through ``json.dumps(value, default=str)`` and :func:`plain`, which
+    it takes only for what is not already plain JSON: action outputs, variables and contacts
+    nearly always are, and walking them costs a fraction of serializing and parsing them.
+    """
+    kind = type(value)
+    if value is None or kind is str or kind is bool or kind is int:
+        return value
+    if kind is float:
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    if kind is list or kind is tuple:
+        return [json_safe(item) for item in value]
+    if kind is dict and all(type(key) is str for key in value):
+        return {key: json_safe(item) for key, item in value.items()}
     return plain(json.loads(json.dumps(value, default=str)))

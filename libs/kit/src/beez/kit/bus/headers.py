@@ -8,6 +8,9 @@ from nats.js.api import Header
 MSG_ID = Header.MSG_ID.value
 """``Nats-Msg-Id``: the stream drops a second message with the same id within its duplicate window."""
 
+STATUS = Header.STATUS.value
+"""A status reply's code (``Status: 503`` no responders, ``408`` request expired, ...)."""
+
 ORG_ID = "Beez-Org-Id"
 """The organization a message belongs to, so consumers and tools can scope it without decoding."""
 

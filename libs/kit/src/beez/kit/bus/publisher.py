@@ -8,14 +8,22 @@ change go through the outbox (:mod:`beez.kit.bus.outbox`), whose relay uses this
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from google.protobuf.message import Message
+from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
+from nats.js.errors import APIError, NoStreamResponseError
 
 from beez.kit.bus import headers as h
 from beez.kit.telemetry import inject_headers
+
+NO_RESPONDERS = "503"
+"""The status of a reply that says no stream took the subject."""
 
 TRACEPARENT = "traceparent"
 """The W3C trace header; a message that brings its own needs no current context injected."""
@@ -32,6 +40,7 @@ class Publisher:
     def __init__(self, js: JetStreamContext, *, timeout: float | None = None) -> None:
         self._js = js
         self._timeout = timeout
+        self._acks: _Acks | None = None
 
     async def publish(
         self,
@@ -54,23 +63,107 @@ class Publisher:
     async def publish_many(self, messages: Sequence[Outgoing]) -> list[api.PubAck]:
         """Publishes ``messages`` as :meth:`publish` would, without waiting for each PubAck in turn.
 
-        JetStream's asynchronous publish: every message goes out at once with its own reply
-        subject on one shared inbox, and the PubAcks are collected as they come back, without a
-        request, a timer and a task per message. Returns the PubAcks in order; raises the first
-        failure (and abandons the rest), or ``TimeoutError`` when they are not all back within
-        the timeout. Either way some of the messages may be stored: like :meth:`publish`, a
-        retry re-sends them under the same ids and the stream drops the copies.
+        Asynchronous publish: every message goes out at once with its own reply subject on one
+        inbox of this publisher (:class:`_Acks`), and the PubAcks are collected as they come
+        back. Returns the PubAcks in order; raises the first failure (and abandons the rest), or
+        ``TimeoutError`` when they are not all back within the timeout. Either way some of the
+        messages may be stored: like :meth:`publish`, a retry re-sends them under the same ids
+        and the stream drops the copies.
         """
-        futures: list[asyncio.Future[api.PubAck]] = []
+        if self._acks is None:
+            self._acks = _Acks(self._js._nc)
+        return await self._acks.publish(
+            [(m.subject, *_prepare(m.data, m.msg_id, m.headers, m.org_id)) for m in messages],
+            self._timeout or BATCH_TIMEOUT,
+        )
+
+    @property
+    def awaiting_acks(self) -> int:
+        """PubAcks :meth:`publish_many` is still waiting for (none between calls)."""
+        return 0 if self._acks is None else len(self._acks.waiting)
+
+
+class _Batch:
+    """The PubAcks of one :meth:`Publisher.publish_many` call, as they arrive."""
+
+    __slots__ = ("acks", "done", "missing")
+
+    def __init__(self, size: int) -> None:
+        self.acks: list[api.PubAck | None] = [None] * size
+        self.missing = size
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
+class _Acks:
+    """One reply inbox for a publisher's asynchronous publishes, and the batches waiting on it.
+
+    nats-py's ``publish_async`` does the same per message with a semaphore, a random token
+    (a system call), a future and its callbacks; this keeps one counter, one dict entry per
+    message and one future per batch, which halves the client's cost of a published message.
+    """
+
+    def __init__(self, nc: Client) -> None:
+        self._nc = nc
+        self._prefix = ""
+        self._next = 0
+        self._subscribing: asyncio.Lock = asyncio.Lock()
+        self.waiting: dict[str, tuple[_Batch, int]] = {}
+
+    async def publish(
+        self, messages: Sequence[tuple[str, bytes, dict[str, str]]], timeout: float
+    ) -> list[api.PubAck]:
+        if not self._prefix:
+            async with self._subscribing:
+                if not self._prefix:
+                    prefix = self._nc.new_inbox() + "."
+                    await self._nc.subscribe(prefix + "*", cb=self._on_reply)
+                    self._prefix = prefix
+        batch = _Batch(len(messages))
+        replies = []
         try:
-            for m in messages:
-                payload, merged = _prepare(m.data, m.msg_id, m.headers, m.org_id)
-                futures.append(await self._js.publish_async(m.subject, payload, headers=merged))
-            async with asyncio.timeout(self._timeout or BATCH_TIMEOUT):
-                return list(await asyncio.gather(*futures))
+            for index, (subject, payload, headers) in enumerate(messages):
+                self._next += 1
+                reply = f"{self._prefix}{self._next}"
+                self.waiting[reply] = (batch, index)
+                replies.append(reply)
+                await self._nc.publish(subject, payload, reply=reply, headers=headers)
+            if messages:
+                async with asyncio.timeout(timeout):
+                    await batch.done
+            return cast(list[api.PubAck], batch.acks)
         finally:
-            for future in futures:
-                future.cancel()  # a no-op once done; frees the slot of one never answered
+            for reply in replies:
+                self.waiting.pop(reply, None)
+
+    async def _on_reply(self, msg: Msg) -> None:
+        entry = self.waiting.pop(msg.subject, None)
+        if entry is None:  # a batch given up on (timeout, failure)
+            return
+        batch, index = entry
+        if batch.done.done():
+            return
+        if msg.headers and msg.headers.get(h.STATUS) == NO_RESPONDERS:
+            batch.done.set_exception(NoStreamResponseError())
+            return
+        try:
+            response = json.loads(msg.data)
+        except ValueError as exc:
+            batch.done.set_exception(exc)
+            return
+        if "error" in response:
+            try:
+                APIError.from_error(response["error"])  # raises the error's own class
+            except APIError as exc:
+                batch.done.set_exception(exc)
+            return
+        try:
+            batch.acks[index] = api.PubAck.from_response(response)
+        except (TypeError, AttributeError) as exc:  # not a PubAck at all
+            batch.done.set_exception(exc)
+            return
+        batch.missing -= 1
+        if batch.missing == 0:
+            batch.done.set_result(None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ Handler = Callable[[Msg], Awaitable[None]]
 Backoff = Callable[[int], float]
 """Seconds to wait before redelivering a message that failed on delivery ``n`` (1-based)."""
 
-STATUS_HEADER = "Status"
+STATUS_HEADER = h.STATUS
 DESCRIPTION_HEADER = "Description"
 PENDING_HEADER = "Nats-Pending-Messages"
 LOST_GRACE = 2.0
