@@ -526,7 +526,7 @@ class Repository:
         one_by_one = [r for r in requests if not r.set_based]
         batch = {r.enrollment.execution_id: r for r in requests if r.set_based}
         if batch:
-            rows = await self.conn.execute(_ENROLL_MANY, _enroll_params(list(batch.values())))
+            [rows] = await pipelined(self.conn, [(_ENROLL_MANY, _enroll_params(list(batch.values())))])
             orphans: list[str] = []
             for execution_id, slotted, inserted in rows:
                 if inserted:

@@ -48,7 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.elements import ClauseElement, TextClause
 
 from beez.kit.batching import Batcher
 from beez.kit.bus import headers as h
@@ -186,11 +186,17 @@ def sql_identifier(name: str) -> str:
 
 async def mark_sent(session: AsyncSession | AsyncConnection, table: Table, ids: Sequence[int]) -> None:
     """Marks outbox rows sent, in the caller's transaction."""
-    await session.execute(
-        update(table)
-        .where(table.c.id == any_(bindparam("ids", list(ids), type_=ARRAY(BigInteger))))
-        .values(sent_at=func.now())
-    )
+    statement = _MARKS.get(table)
+    if statement is None:
+        statement = _MARKS[table] = (
+            update(table)
+            .where(table.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+            .values(sent_at=func.now())
+        )
+    await pipelined(session, [(statement, {"ids": list(ids)})])
+
+
+_MARKS: dict[Table, ClauseElement] = {}
 
 
 def direct_key(table: Table) -> str:
