@@ -247,9 +247,11 @@ class Flow:
         return [event for event in events if event.execution_id == execution_id]
 
     async def kinds(self, execution_id: str) -> list[str]:
+        """The kinds of the execution's lifecycle events in order, a completed step each."""
         return [
             lifecycle_pb2.ExecutionEventKind.Name(e.kind).removeprefix("EXECUTION_EVENT_KIND_").lower()
             for e in await self.lifecycle(execution_id)
+            for _ in (e.steps if e.kind == lifecycle_pb2.EXECUTION_EVENT_KIND_STEP_COMPLETED else [e])
         ]
 
     async def registrations(self, execution_id: str) -> list[lifecycle_pb2.WaitRegistration]:

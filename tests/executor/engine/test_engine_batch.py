@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from beez.api.executor.v1 import executor_pb2
-from beez.api.messages.v1 import jobs_pb2
+from beez.api.messages.v1 import jobs_pb2, lifecycle_pb2
 from beez.executor.actions.registry import build_registry
 from beez.executor.config import ExecutorSettings
 from beez.executor.engine import Engine
@@ -90,6 +90,15 @@ async def test_a_batch_creates_and_finishes_its_executions_in_one_transaction(
         assert await flow.kinds(job.execution_id) == ["started", *["step_completed"] * 3, "completed"]
     commands = await flow.outbox(".platform.commands.")
     assert len(commands) == 20 and len({msg_id for _, msg_id, _ in commands}) == 20
+    started, steps, completed = await flow.lifecycle(jobs[0].execution_id)  # the steps in one message
+    assert [e.kind for e in (started, steps, completed)] == [
+        lifecycle_pb2.EXECUTION_EVENT_KIND_STARTED,
+        lifecycle_pb2.EXECUTION_EVENT_KIND_STEP_COMPLETED,
+        lifecycle_pb2.EXECUTION_EVENT_KIND_COMPLETED,
+    ]
+    assert [step.step_id for step in steps.steps] == ["check", "remember", "tag"]
+    assert (steps.step_id, steps.step_type) == ("tag", "add_tag")
+    assert steps.id == f"{steps.steps[0].id}+2" and len({step.id for step in steps.steps}) == 3
 
     await engine.continue_job(duplicate, outcomes[-1])  # the duplicate finds it done
     assert await flow.kinds(jobs[3].execution_id) == ["started", *["step_completed"] * 3, "completed"]

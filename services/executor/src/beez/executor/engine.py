@@ -100,6 +100,7 @@ LOCAL_CATEGORIES = frozenset({"crm", "tasks", "data", "automation", "notificatio
 """Catalog families whose actions only compute commands/events: run inside one transaction."""
 
 OUTBOX_BUFFER = "beez.executor.outbox"
+STEPS_BUFFER = "beez.executor.steps"
 """``session.info`` key of the messages a transaction emitted; written in one go before commit."""
 
 FRESH_UNITS = "beez.executor.fresh"
@@ -1213,6 +1214,16 @@ class Engine:
         with_queue_wait: bool = False,
     ) -> None:
         ex = u.ex
+        if kind == K.EXECUTION_EVENT_KIND_STEP_COMPLETED and step is not None:
+            completed = lifecycle_pb2.StepCompleted(
+                id=event_id,
+                step_id=step.id,
+                step_type=step.type,
+                occurred_at=messages.timestamp(u.now),
+                duration_ms=duration_ms,
+            )
+            u.session.info.setdefault(STEPS_BUFFER, {}).setdefault(ex.id, (u, []))[1].append(completed)
+            return
         event = lifecycle_pb2.ExecutionEvent(
             id=event_id,
             kind=kind,
@@ -1230,14 +1241,49 @@ class Engine:
             queue_wait_ms=(ex.queue_wait_ms or 0) if with_queue_wait else 0,
             converted=ex.converted,
         )
+        self._emit_steps(u.session, ex.id)  # on the stream, the steps completed before it go first
         await self._emit(u, messages.lifecycle(self._topology, event))
 
     async def _emit(self, u: Unit, outgoing: messages.Outgoing) -> None:
         """Adds ``outgoing`` to the transaction's outbox buffer (see :meth:`_transaction`)."""
         u.session.info.setdefault(OUTBOX_BUFFER, []).append(outgoing)
 
-    @staticmethod
-    async def _flush(session: AsyncSession) -> None:
+    def _emit_steps(self, session: AsyncSession, execution_id: str | None = None) -> None:
+        """Turns the steps completed so far (by one execution, or all) into STEP_COMPLETED messages.
+
+        One message per execution and transaction carries all its completed steps (decision
+        0012): they commit together, and a message each was a sixth of the stack's work per
+        execution. A single step keeps the id its own event always had. On the executions stream
+        the message keeps its place: it goes before the execution's next lifecycle event of the
+        transaction (or last); other streams' messages (commands, jobs) never had an order with it.
+        """
+        pending: dict[str, tuple[Unit, list[lifecycle_pb2.StepCompleted]]] = session.info.get(
+            STEPS_BUFFER, {}
+        )
+        for key in [execution_id] if execution_id is not None else list(pending):
+            entry = pending.pop(key, None)
+            if entry is None:
+                continue
+            u, steps = entry
+            ex, last = u.ex, steps[-1]
+            event = lifecycle_pb2.ExecutionEvent(
+                id=last.id if len(steps) == 1 else f"{steps[0].id}+{len(steps) - 1}",
+                kind=K.EXECUTION_EVENT_KIND_STEP_COMPLETED,
+                organization_id=ex.org_id,
+                execution_id=ex.id,
+                automation_id=ex.automation_id,
+                automation_version=ex.automation_version,
+                contact_id=ex.contact_id,
+                step_id=last.step_id,
+                step_type=last.step_type,
+                occurred_at=last.occurred_at,
+                duration_ms=last.duration_ms,
+                converted=ex.converted,
+                steps=steps,
+            )
+            session.info.setdefault(OUTBOX_BUFFER, []).append(messages.lifecycle(self._topology, event))
+
+    async def _flush(self, session: AsyncSession) -> None:
         """Writes the executions the transaction created, with their rows, and its messages.
 
         One COPY per table for many new executions (see :class:`Unit`), then the outbox: one
@@ -1254,6 +1300,7 @@ class Engine:
                 [timer for u in units for timer in u.timers],
                 [letter for u in units for letter in u.dead_letters],
             )
+        self._emit_steps(session)
         pending: list[messages.Outgoing] = session.info.pop(OUTBOX_BUFFER, [])
         await repository.enqueue_all(session, pending, before=rows)
 

@@ -52,7 +52,7 @@ WAIT_KIND_UNTIL: WaitKind
 WAIT_KIND_GOAL: WaitKind
 
 class ExecutionEvent(_message.Message):
-    __slots__ = ("id", "kind", "organization_id", "execution_id", "automation_id", "automation_version", "contact_id", "step_id", "step_type", "error", "error_category", "occurred_at", "duration_ms", "queue_wait_ms", "converted")
+    __slots__ = ("id", "kind", "organization_id", "execution_id", "automation_id", "automation_version", "contact_id", "step_id", "step_type", "error", "error_category", "occurred_at", "duration_ms", "queue_wait_ms", "converted", "steps")
     ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -68,6 +68,7 @@ class ExecutionEvent(_message.Message):
     DURATION_MS_FIELD_NUMBER: _ClassVar[int]
     QUEUE_WAIT_MS_FIELD_NUMBER: _ClassVar[int]
     CONVERTED_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: ExecutionEventKind
     organization_id: str
@@ -83,7 +84,22 @@ class ExecutionEvent(_message.Message):
     duration_ms: int
     queue_wait_ms: int
     converted: bool
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[ExecutionEventKind, str]] = ..., organization_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., automation_id: _Optional[str] = ..., automation_version: _Optional[int] = ..., contact_id: _Optional[str] = ..., step_id: _Optional[str] = ..., step_type: _Optional[str] = ..., error: _Optional[str] = ..., error_category: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration_ms: _Optional[int] = ..., queue_wait_ms: _Optional[int] = ..., converted: _Optional[bool] = ...) -> None: ...
+    steps: _containers.RepeatedCompositeFieldContainer[StepCompleted]
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[ExecutionEventKind, str]] = ..., organization_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., automation_id: _Optional[str] = ..., automation_version: _Optional[int] = ..., contact_id: _Optional[str] = ..., step_id: _Optional[str] = ..., step_type: _Optional[str] = ..., error: _Optional[str] = ..., error_category: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration_ms: _Optional[int] = ..., queue_wait_ms: _Optional[int] = ..., converted: _Optional[bool] = ..., steps: _Optional[_Iterable[_Union[StepCompleted, _Mapping]]] = ...) -> None: ...
+
+class StepCompleted(_message.Message):
+    __slots__ = ("id", "step_id", "step_type", "occurred_at", "duration_ms")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_TYPE_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    step_id: str
+    step_type: str
+    occurred_at: _timestamp_pb2.Timestamp
+    duration_ms: int
+    def __init__(self, id: _Optional[str] = ..., step_id: _Optional[str] = ..., step_type: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration_ms: _Optional[int] = ...) -> None: ...
 
 class AutomationChanged(_message.Message):
     __slots__ = ("kind", "organization_id", "automation_id", "version", "active", "workflow", "occurred_at", "revision")
