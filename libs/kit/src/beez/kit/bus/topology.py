@@ -129,7 +129,7 @@ class Topology:
         return self.subject(f"jobs.{priority}.{org}")
 
     def executions(self, org: str, event: str) -> str:
-        """``executions.<org>.<event>``: started, step_completed (the steps of a transaction), completed, ..."""
+        """``executions.<org>.<event>``: started, step_completed (a transaction's steps), completed, ..."""
         return self.subject(f"executions.{org}.{event}")
 
     def automation_changed(self, org: str) -> str:
