@@ -12,6 +12,9 @@ bench/REPORT.md was measured with. ``--profile DIR`` also writes a CPU-time cPro
 * ``relay``: ``OutboxRelay.relay_once`` publishing 6,000 committed outbox rows.
 * ``worker``: a ``PullWorker`` consuming 10,000 messages with a handler that does nothing.
 * ``timers``: 1,000 idle polls of the executor's timer loop.
+* ``ingest``: the trigger's ``Ingestor.ingest_many`` on batches of 128 events of 10
+  organizations, each matching one automation (recording, matching, enrolment, the START
+  jobs' outbox rows, the commit and the direct publish).
 """
 
 from __future__ import annotations
@@ -28,18 +31,24 @@ from pathlib import Path
 import nats
 from nats.aio.msg import Msg
 
-from beez.api.messages.v1 import events_pb2, jobs_pb2
+from beez.api.messages.v1 import events_pb2, jobs_pb2, lifecycle_pb2
 from beez.executor import models
 from beez.executor.__main__ import MIGRATIONS
 from beez.executor.actions.registry import build_registry
 from beez.executor.actions.settings import ActionSettings
 from beez.executor.engine import Engine
 from beez.executor.timers import TimerLoop
+from beez.trigger import models as trigger_models
+from beez.trigger.__main__ import MIGRATIONS as TRIGGER_MIGRATIONS
+from beez.trigger.index import index_entry
+from beez.trigger.ingest import Ingestor
+from beez.trigger.repository import Repository as TriggerRepository
 from beez.kit.bus import OutboxRelay, Publisher, PullWorker, Topology, ensure_streams
 from beez.kit.bus.outbox import DirectPublisher, OutboxMessage, enqueue_many
 from beez.kit.bus.publisher import Outgoing
 from beez.kit.clock import SystemClock
 from beez.kit.db import Database
+from beez.kit.logging import configure_logging
 from beez.kit.migrations import upgrade
 from beez.kit.telemetry import configure_tracing
 from bench.workloads import three_step_workflow
@@ -170,12 +179,62 @@ async def timers_part(db: Database, topology: Topology) -> tuple[int, Callable[[
     return polls, work
 
 
+async def ingest_part(db: Database, topology: Topology) -> tuple[int, Callable[[], Awaitable[None]]]:
+    url = db.engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
+    await asyncio.to_thread(upgrade, TRIGGER_MIGRATIONS, url, "trigger")
+    tdb = Database(url, "trigger", pool_size=5)
+    nc = await nats.connect(NATS_URL)
+    js = nc.jetstream()
+    await ensure_streams(js, topology)
+    DirectPublisher(tdb, trigger_models.outbox, Publisher(js)).install()
+    clock = SystemClock()
+    ingestor = Ingestor(tdb, clock, topology, max_event_bytes=256 * 1024, compiled_cache_size=1024)
+    orgs = [f"org_{i}" for i in range(10)]
+    workflow = three_step_workflow("bench.run")
+    async with tdb.transaction() as session:
+        repo = await TriggerRepository.of(session)
+        for org in orgs:
+            change = lifecycle_pb2.AutomationChanged(
+                kind=lifecycle_pb2.CHANGE_KIND_UPSERTED,
+                organization_id=org,
+                automation_id=f"aut_{org}",
+                version=1,
+                active=True,
+                workflow=workflow,
+                revision=1,
+            )
+            await repo.upsert_automation(index_entry(change, org), clock.now())
+
+    def batch(size: int) -> list[tuple[str, events_pb2.Event]]:
+        items = []
+        for i in range(size):
+            org = orgs[i % len(orgs)]
+            contact_id = "c_" + uuid.uuid4().hex[:12]
+            event = events_pb2.Event(id="evt_" + uuid.uuid4().hex, type="bench.run", contact_id=contact_id)
+            event.contact.id = contact_id
+            items.append((org, ingestor.prepare(org, [event], ["event"])[0]))
+        return items
+
+    total = 3072
+    batches = [batch(128) for _ in range(total // 128 + 1)]
+    await ingestor.ingest_many(batches[0])  # warm caches: automations, statements, prepared plans
+
+    async def work() -> None:
+        for items in batches[1:]:
+            await ingestor.ingest_many(items)
+        await nc.drain()
+        await tdb.dispose()
+
+    return total, work
+
+
 PARTS: dict[str, Part] = {
     "engine": engine_part_of(128, 2944),
     "engine1": engine_part_of(1, 1000),
     "relay": relay_part,
     "worker": worker_part,
     "timers": timers_part,
+    "ingest": ingest_part,
 }
 
 
@@ -219,6 +278,7 @@ def main() -> None:
         parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
+    configure_logging("micro", "WARNING")  # as the benchmark runs the services
     for name in args.parts or list(PARTS):
         per_item = asyncio.run(measure(name, args.profile))
         note = " (under the profiler)" if args.profile else ""
