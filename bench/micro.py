@@ -38,11 +38,6 @@ from beez.executor.actions.registry import build_registry
 from beez.executor.actions.settings import ActionSettings
 from beez.executor.engine import Engine
 from beez.executor.timers import TimerLoop
-from beez.trigger import models as trigger_models
-from beez.trigger.__main__ import MIGRATIONS as TRIGGER_MIGRATIONS
-from beez.trigger.index import index_entry
-from beez.trigger.ingest import Ingestor
-from beez.trigger.repository import Repository as TriggerRepository
 from beez.kit.bus import OutboxRelay, Publisher, PullWorker, Topology, ensure_streams
 from beez.kit.bus.outbox import DirectPublisher, OutboxMessage, enqueue_many
 from beez.kit.bus.publisher import Outgoing
@@ -51,6 +46,11 @@ from beez.kit.db import Database
 from beez.kit.logging import configure_logging
 from beez.kit.migrations import upgrade
 from beez.kit.telemetry import configure_tracing
+from beez.trigger import models as trigger_models
+from beez.trigger.__main__ import MIGRATIONS as TRIGGER_MIGRATIONS
+from beez.trigger.index import index_entry
+from beez.trigger.ingest import Ingestor
+from beez.trigger.repository import Repository as TriggerRepository
 from bench.workloads import three_step_workflow
 from tests.support.servers import create_database, drop_database
 

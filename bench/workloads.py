@@ -31,6 +31,7 @@ from beez.api.messages.v1 import events_pb2, jobs_pb2, lifecycle_pb2
 from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
 from beez.api.workflow.v1 import workflow_pb2
 from beez.kit.bus import headers as h
+from beez.kit.bus.publisher import Outgoing, Publisher
 from beez.kit.bus.topology import Topology
 from beez.trigger.index import index_entry
 
@@ -156,6 +157,10 @@ class Driver:
     topology: Topology
     trigger_address: str
     completions: Completions = field(default_factory=Completions)
+    publisher: Publisher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.publisher = Publisher(self.js)
 
     async def subscribe(self) -> None:
         await self.nc.subscribe(
@@ -228,21 +233,19 @@ class Driver:
         )
 
     async def publish_events(self, orgs: Sequence[str], count: int, start: int = 0) -> None:
-        """``count`` events on ``events.<org>.bench.run``, published concurrently, each acked."""
-        sends = []
+        """``count`` events on ``events.<org>.bench.run``, published at once, each acked.
+
+        Through the kit's :class:`~beez.kit.bus.publisher.Publisher`, as a platform service
+        would publish its events: all of them go out, then the PubAcks are collected.
+        """
+        batch = []
         for i in range(count):
             org = orgs[(start + i) % len(orgs)]
             ev = self.event(RUN_EVENT)
             self.completions.sent[ev.contact_id] = time.perf_counter()
             self.completions.sent_wall[ev.contact_id] = time.time()
-            sends.append(
-                self.js.publish(
-                    self.topology.subject(f"events.{org}.{RUN_EVENT}"),
-                    ev.SerializeToString(),
-                    headers={h.MSG_ID: ev.id, h.CONTENT_TYPE: h.PROTOBUF_CONTENT_TYPE},
-                )
-            )
-        await asyncio.gather(*sends)
+            batch.append(Outgoing(self.topology.subject(f"events.{org}.{RUN_EVENT}"), ev, ev.id, org_id=org))
+        await self.publisher.publish_many(batch)
 
 
 async def setup_run_automations(driver: Driver, orgs: Sequence[str]) -> None:
