@@ -14,7 +14,8 @@ bench/REPORT.md was measured with. ``--profile DIR`` also writes a CPU-time cPro
 * ``timers``: 1,000 idle polls of the executor's timer loop.
 * ``ingest``: the trigger's ``Ingestor.ingest_many`` on batches of 128 events of 10
   organizations, each matching one automation (recording, matching, enrolment, the START
-  jobs' outbox rows, the commit and the direct publish).
+  jobs' outbox rows, the commit and the direct publish); ``lifecycle`` its
+  ``apply_lifecycle`` on the started and completed events of those executions, 128 a batch.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import functools
 import os
 import time
 import uuid
@@ -51,6 +53,7 @@ from beez.trigger.__main__ import MIGRATIONS as TRIGGER_MIGRATIONS
 from beez.trigger.index import index_entry
 from beez.trigger.ingest import Ingestor
 from beez.trigger.repository import Repository as TriggerRepository
+from beez.trigger.service import Lifecycle, apply_lifecycle
 from bench.workloads import three_step_workflow
 from tests.support.servers import create_database, drop_database
 
@@ -179,7 +182,14 @@ async def timers_part(db: Database, topology: Topology) -> tuple[int, Callable[[
     return polls, work
 
 
-async def ingest_part(db: Database, topology: Topology) -> tuple[int, Callable[[], Awaitable[None]]]:
+def trigger_part(*, lifecycle: bool) -> Part:
+    """The trigger's ingestion of events, or its lifecycle batches for the executions they started."""
+    return functools.partial(_trigger_part, lifecycle=lifecycle)
+
+
+async def _trigger_part(
+    db: Database, topology: Topology, *, lifecycle: bool
+) -> tuple[int, Callable[[], Awaitable[None]]]:
     url = db.engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
     await asyncio.to_thread(upgrade, TRIGGER_MIGRATIONS, url, "trigger")
     tdb = Database(url, "trigger", pool_size=5)
@@ -216,16 +226,40 @@ async def ingest_part(db: Database, topology: Topology) -> tuple[int, Callable[[
         return items
 
     total = 3072
-    batches = [batch(128) for _ in range(total // 128 + 1)]
+    size = int(os.environ.get("MICRO_BATCH", "128"))
+    batches = [batch(size) for _ in range(total // size + 1)]
     await ingestor.ingest_many(batches[0])  # warm caches: automations, statements, prepared plans
 
-    async def work() -> None:
+    async def ingest() -> list[str]:
+        started = []
         for items in batches[1:]:
-            await ingestor.ingest_many(items)
+            started += [i for result in await ingestor.ingest_many(items) for i in result.execution_ids]
+        return started
+
+    if not lifecycle:
+
+        async def work() -> None:
+            await ingest()
+            await nc.drain()
+            await tdb.dispose()
+
+        return total, work
+
+    executions = await ingest()
+    events = [
+        item
+        for i in range(0, len(executions), 64)
+        for item in [Lifecycle(x, None) for x in executions[i : i + 64]]
+        + [Lifecycle(x, "completed") for x in executions[i : i + 64]]
+    ]
+
+    async def apply() -> None:
+        for i in range(0, len(events), 128):
+            await apply_lifecycle(tdb, clock, events[i : i + 128])
         await nc.drain()
         await tdb.dispose()
 
-    return total, work
+    return len(executions), apply
 
 
 PARTS: dict[str, Part] = {
@@ -234,7 +268,8 @@ PARTS: dict[str, Part] = {
     "relay": relay_part,
     "worker": worker_part,
     "timers": timers_part,
-    "ingest": ingest_part,
+    "ingest": trigger_part(lifecycle=False),
+    "lifecycle": trigger_part(lifecycle=True),
 }
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
+
+import pytest
 
 from nats.js import api
 
 from beez.api.messages.v1.events_pb2 import Event
+from beez.trigger import repository
 from beez.trigger.ingest import Ingestor
 from tests.trigger.support import Harness, event, workflow
 
@@ -143,3 +147,38 @@ async def test_events_of_several_organizations_share_one_transaction_and_stay_ap
         "SELECT count(DISTINCT xmin::text) AS transactions FROM trigger.events WHERE event_id IN ('m1', 't1')"
     )
     assert row.transactions == 1
+
+
+async def test_a_batch_of_many_organizations_costs_the_round_trips_of_one(
+    trigger: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recording, matching reads and enrolment are set-based across the batch's organizations:
+    a batch from five tenants goes to PostgreSQL in as many round trips as one tenant's."""
+    orgs = [trigger.org, trigger.other_org, *(f"{trigger.org}-{i}" for i in range(3))]
+    for index, org in enumerate(orgs):
+        await trigger.automation(f"auto-{index}", workflow(), org=org)
+    runtime = trigger.svc.runtime
+    ingestor = Ingestor(
+        runtime.db, runtime.clock, runtime.topology, max_event_bytes=65536, compiled_cache_size=16
+    )
+    round_trips = 0
+    real = repository.pipelined
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal round_trips
+        round_trips += 1
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(repository, "pipelined", counted)
+    items = []
+    for index, org in enumerate(orgs):
+        evt = event(id=f"e{index}", contact=f"c_{index}")
+        evt.organization_id = org
+        items.append((org, evt))
+    results = await ingestor.ingest_many(items)
+
+    assert [len(r.execution_ids) for r in results] == [1] * 5
+    assert round_trips == 2  # the lookups of every organization, then every enrolment
+    for index, org in enumerate(orgs):
+        [start] = await trigger.starts(org)
+        assert start.start.automation_id == trigger.id(f"auto-{index}")

@@ -123,7 +123,7 @@ class Ingestor:
             by_org[org_id].append(event)
 
         async def work(repo: Repository) -> dict[str, list[Ingested]]:
-            return {org_id: await self._ingest(repo, org_id, by_org[org_id]) for org_id in sorted(by_org)}
+            return await self._ingest(repo, {org_id: by_org[org_id] for org_id in sorted(by_org)})
 
         with span(
             _tracer,
@@ -141,19 +141,31 @@ class Ingestor:
         ordered = {org_id: iter(ingested) for org_id, ingested in results.items()}
         return [next(ordered[org_id]) for org_id, _ in items]
 
-    async def _ingest(self, repo: Repository, org_id: str, events: Sequence[Event]) -> list[Ingested]:
+    async def _ingest(self, repo: Repository, by_org: dict[str, list[Event]]) -> dict[str, list[Ingested]]:
+        """Ingests each organization's events, in the given order of organizations.
+
+        The work is set-based across organizations: one round trip records every event and
+        reads what matching needs, one statement enrolls every match, one writes every job.
+        What differs per organization (its automations, its waits) is matched in memory.
+        """
         now = self._clock.now()
-        seen: set[str] = set()
-        unique: list[Event] = []
-        for event in events:
-            if event.id not in seen:
-                seen.add(event.id)
-                unique.append(event)
-        targets = {t for t in (_triggered_automation(event) for event in unique) if t is not None}
-        new_ids, automations, open_waits = await repo.ingest_lookups(org_id, unique, targets, now)
-        fresh = [event for event in unique if event.id in new_ids]
-        outcomes: dict[str, Ingested] = {}
-        if fresh:
+        unique = {org_id: _first_of_each_id(events) for org_id, events in by_org.items()}
+        lookups = await repo.ingest_lookups(
+            [
+                (org_id, events, {t for t in (_triggered_automation(e) for e in events) if t is not None})
+                for org_id, events in unique.items()
+            ],
+            now,
+        )
+        closed: set[str] = set()
+        outgoing: list[Outgoing] = []
+        planned: list[tuple[str, str, EnrollRequest, ExecutionStart]] = []
+        signals: dict[str, int] = {}
+        fresh_of: dict[str, list[Event]] = {}
+        for (org_id, events), (new_ids, automations, open_waits) in zip(unique.items(), lookups, strict=True):
+            fresh = fresh_of[org_id] = [event for event in events if event.id in new_ids]
+            if not fresh:
+                continue
             by_type: dict[str, list[IndexedAutomation]] = defaultdict(list)
             by_id: dict[str, IndexedAutomation] = {}
             for automation in automations:
@@ -163,34 +175,33 @@ class Ingestor:
             waits: dict[str, list[OpenWait]] = defaultdict(list)
             for wait in open_waits:
                 waits[wait.contact_id].append(wait)
-            closed: set[str] = set()
-            outgoing: list[Outgoing] = []
-            planned: list[tuple[str, EnrollRequest, ExecutionStart]] = []
-            signals: dict[str, int] = {}
             for event in fresh:
                 data = struct_to_dict(event.data)
                 context = build_context(event, None)
                 planned.extend(
-                    (event.id, request, start)
+                    (org_id, event.id, request, start)
                     for request, start in self._plan(org_id, event, data, context, by_type, by_id, now)
                 )
                 signals[event.id] = await self._signal(
                     repo, org_id, event, data, context, waits.get(event.contact_id, []), closed, outgoing, now
                 )
-            enrolled = await repo.enroll_many([request for _, request, _ in planned])
-            started: dict[str, list[str]] = defaultdict(list)
-            for event_id, request, start in planned:
-                execution_id = request.enrollment.execution_id
-                if execution_id in enrolled:
-                    outgoing.append(start_job(self._topology, org_id, execution_id, start, now))
-                    started[event_id].append(execution_id)
-            for event in fresh:
-                outcomes[event.id] = Ingested(event.id, True, tuple(started[event.id]), signals[event.id])
+        enrolled = await repo.enroll_many([request for _, _, request, _ in planned]) if planned else set()
+        started: dict[str, list[str]] = defaultdict(list)
+        for org_id, event_id, request, start in planned:
+            execution_id = request.enrollment.execution_id
+            if execution_id in enrolled:
+                outgoing.append(start_job(self._topology, org_id, execution_id, start, now))
+                started[event_id].append(execution_id)
+        if outgoing:
             await repo.enqueue(outgoing)
-        results: list[Ingested] = []
-        for event in events:
-            outcome = outcomes.pop(event.id, None)  # a repeated id is accepted once, the first time
-            results.append(outcome or Ingested(event.id, False))
+        results: dict[str, list[Ingested]] = {}
+        for org_id, events in by_org.items():
+            outcomes: dict[str, Ingested | None] = {
+                event.id: Ingested(event.id, True, tuple(started[event.id]), signals[event.id])
+                for event in fresh_of[org_id]
+            }
+            # a repeated id is accepted once, the first time
+            results[org_id] = [outcomes.pop(event.id, None) or Ingested(event.id, False) for event in events]
         return results
 
     def _plan(
@@ -282,6 +293,17 @@ class Ingestor:
                 )
                 fired += 1
         return fired
+
+
+def _first_of_each_id(events: Sequence[Event]) -> list[Event]:
+    """``events`` without the repeats of an id, in order."""
+    seen: set[str] = set()
+    unique: list[Event] = []
+    for event in events:
+        if event.id not in seen:
+            seen.add(event.id)
+            unique.append(event)
+    return unique
 
 
 def _triggered_automation(event: Event) -> str | None:

@@ -441,36 +441,39 @@ class Repository:
     # --- events ---------------------------------------------------------------------------
 
     async def ingest_lookups(
-        self, org_id: str, batch: Sequence[Event], automation_ids: Iterable[str], now: datetime
-    ) -> tuple[set[str], list[IndexedAutomation], list[OpenWait]]:
-        """Records the batch's events and reads what matching them needs, in one round trip.
+        self, batches: Sequence[tuple[str, Sequence[Event], Iterable[str]]], now: datetime
+    ) -> list[tuple[set[str], list[IndexedAutomation], list[OpenWait]]]:
+        """Records each organization's events and reads what matching them needs, in one round trip.
 
-        Returns the ids of the events not seen before (the others are left as they are), the
-        active automations of ``org_id`` listening to one of the batch's event types or named in
-        ``automation_ids``, and the open, unexpired waits of the batch's contacts with their
-        execution's job priority. The reads cover every event of the batch; the caller keeps
-        what concerns the new ones.
+        ``batches``: per organization, its events and the automations they name. Returns, for
+        each in order, the ids of the events not seen before (the others are left as they are),
+        the active automations of the organization listening to one of its events' types or
+        named, and the open, unexpired waits of its events' contacts with their execution's job
+        priority. The reads cover every event given; the caller keeps what concerns the new
+        ones. Every organization's three statements go in the same round trip, so a batch of
+        many organizations' events costs one, not one per organization.
         """
-        if not batch:
-            return set(), [], []
-        types = sorted({event.type for event in batch})
-        contacts = sorted({event.contact_id for event in batch if event.contact_id})
-        recorded, automations, waiting = await pipelined(
-            self.conn,
-            [
+        statements: list[Statement] = []
+        for org_id, batch, automation_ids in batches:
+            types = sorted({event.type for event in batch})
+            contacts = sorted({event.contact_id for event in batch if event.contact_id})
+            statements += [
                 (_RECORD_EVENTS, _record_params(org_id, batch, now)),
                 (
                     _ACTIVE_AUTOMATIONS,
                     {"org_id": org_id, "types": types, "automation_ids": sorted(set(automation_ids))},
                 ),
                 (_OPEN_WAITS, {"org_id": org_id, "contacts": contacts, "now": now}),
-            ],
-        )
-        return (
-            {row[0] for row in recorded},
-            [IndexedAutomation(*row) for row in automations],
-            [OpenWait(*row) for row in waiting],
-        )
+            ]
+        rows = await pipelined(self.conn, statements) if statements else []
+        return [
+            (
+                {row[0] for row in recorded},
+                [IndexedAutomation(*row) for row in automations],
+                [OpenWait(*row) for row in waiting],
+            )
+            for recorded, automations, waiting in zip(rows[0::3], rows[1::3], rows[2::3], strict=True)
+        ]
 
     async def list_events(
         self,
