@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-
 from nats.js import api
 
 from beez.api.messages.v1.events_pb2 import Event
