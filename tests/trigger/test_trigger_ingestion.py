@@ -10,6 +10,7 @@ import pytest
 from nats.js import api
 
 from beez.api.messages.v1.events_pb2 import Event
+from beez.kit import db as kit_db
 from beez.trigger import repository
 from beez.trigger.ingest import Ingestor
 from tests.trigger.support import Harness, event, workflow
@@ -161,7 +162,7 @@ async def test_a_batch_of_many_organizations_costs_the_round_trips_of_one(
         runtime.db, runtime.clock, runtime.topology, max_event_bytes=65536, compiled_cache_size=16
     )
     round_trips = 0
-    real = repository.pipelined
+    real = kit_db.pipelined
 
     async def counted(*args: Any, **kwargs: Any) -> Any:
         nonlocal round_trips
