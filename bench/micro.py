@@ -265,6 +265,7 @@ async def _trigger_part(
 PARTS: dict[str, Part] = {
     "engine": engine_part_of(128, 2944),
     "engine1": engine_part_of(1, 1000),
+    "engine32": engine_part_of(32, 2944),
     "relay": relay_part,
     "worker": worker_part,
     "timers": timers_part,
