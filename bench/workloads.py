@@ -109,11 +109,16 @@ class Completions:
     hops: dict[str, list[float]] = field(default_factory=lambda: {name: [] for name in HOPS})
     """Seconds per hop, from the COMPLETED event's own times (see :data:`HOPS`)."""
     done_at: list[float] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    """Executions whose COMPLETED arrived: each counts once."""
     failed: int = 0
 
     async def on_completed(self, msg: Msg) -> None:
         now = time.perf_counter()
         event = lifecycle_pb2.ExecutionEvent.FromString(msg.data)
+        if event.execution_id in self.seen:
+            return  # published again (the outbox relay): JetStream dropped it, a plain subscriber did not
+        self.seen.add(event.execution_id)
         self.done_at.append(now)
         started = self.sent.pop(event.contact_id, None)
         sent_wall = self.sent_wall.pop(event.contact_id, None)
