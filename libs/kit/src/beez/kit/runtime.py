@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -139,7 +140,19 @@ async def start(
 async def serve(settings: ServiceSettings, schema: str, build: Build) -> None:
     """Serves until a stop signal, then drains and shuts down."""
     server, _ = await start(settings, schema, build)
+    configure_gc(settings.gc_threshold)
     await server.wait()
+
+
+def configure_gc(threshold: int) -> None:
+    """Collects the young generation every ``threshold`` allocations (0: Python's default), and
+    freezes what is alive now (modules, settings, compiled statements, connections) out of the
+    collector's scans for good. See :attr:`ServiceSettings.gc_threshold`."""
+    if threshold:
+        _, older, oldest = gc.get_threshold()
+        gc.set_threshold(threshold, older, oldest)
+    gc.collect()
+    gc.freeze()
 
 
 def main(
