@@ -13,6 +13,8 @@ import nats
 import psycopg
 
 from beez.kit.bus.topology import Topology
+from beez.kit.runtime import configure_gc
+from beez.kit.settings import ServiceSettings
 from bench import report, workloads
 from bench.config import BenchConfig
 from bench.sampler import Sampler
@@ -91,6 +93,7 @@ async def run(config: BenchConfig, out: Path, profile: bool = False, state: Path
             nc, nc.jetstream(), Topology(stack.prefix), stack.services["trigger"].address
         )
         await driver.subscribe()
+        configure_gc(ServiceSettings().gc_threshold)  # the driver is a client on the kit, as services are
         sampler.counter = lambda: len(driver.completions.done_at)
         orgs = [f"bo{i:03d}" for i in range(config.throughput_orgs)]
         await workloads.setup_run_automations(driver, orgs)
