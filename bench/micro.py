@@ -33,7 +33,7 @@ from pathlib import Path
 import nats
 from nats.aio.msg import Msg
 
-from beez.api.messages.v1 import events_pb2, jobs_pb2, lifecycle_pb2
+from beez.api.messages.v1 import events_pb2, jobs_pb2
 from beez.executor import models
 from beez.executor.__main__ import MIGRATIONS
 from beez.executor.actions.registry import build_registry
@@ -54,7 +54,7 @@ from beez.trigger.index import index_entry
 from beez.trigger.ingest import Ingestor
 from beez.trigger.repository import Repository as TriggerRepository
 from beez.trigger.service import Lifecycle, apply_lifecycle
-from bench.workloads import three_step_workflow
+from bench.workloads import three_step_workflow, upserted
 from tests.support.servers import create_database, drop_database
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -204,16 +204,7 @@ async def _trigger_part(
     async with tdb.transaction() as session:
         repo = await TriggerRepository.of(session)
         for org in orgs:
-            change = lifecycle_pb2.AutomationChanged(
-                kind=lifecycle_pb2.CHANGE_KIND_UPSERTED,
-                organization_id=org,
-                automation_id=f"aut_{org}",
-                version=1,
-                active=True,
-                workflow=workflow,
-                revision=1,
-            )
-            await repo.upsert_automation(index_entry(change, org), clock.now())
+            await repo.upsert_automation(index_entry(upserted(org, f"aut_{org}", workflow), org), clock.now())
 
     def batch(size: int) -> list[tuple[str, events_pb2.Event]]:
         items = []

@@ -71,6 +71,21 @@ def three_step_workflow(event_type: str) -> workflow_pb2.Workflow:
     return json_format.ParseDict(doc, workflow_pb2.Workflow())
 
 
+def upserted(
+    org: str, automation_id: str, workflow: workflow_pb2.Workflow
+) -> lifecycle_pb2.AutomationChanged:
+    """Version 1 of an active automation, as the automation service announces it."""
+    return lifecycle_pb2.AutomationChanged(
+        kind=lifecycle_pb2.CHANGE_KIND_UPSERTED,
+        organization_id=org,
+        automation_id=automation_id,
+        version=1,
+        active=True,
+        workflow=workflow,
+        revision=1,
+    )
+
+
 def percentiles(values: Sequence[float]) -> dict[str, float | int | None]:
     """count, p50/p95/p99/max and mean of ``values`` (seconds), in milliseconds."""
     if not values:
@@ -177,15 +192,7 @@ class Driver:
 
     async def announce(self, org: str, automation_id: str, workflow: workflow_pb2.Workflow) -> None:
         """An automation, as the automation service announces it (AUTOMATIONS stream)."""
-        change = lifecycle_pb2.AutomationChanged(
-            kind=lifecycle_pb2.CHANGE_KIND_UPSERTED,
-            organization_id=org,
-            automation_id=automation_id,
-            version=1,
-            active=True,
-            workflow=workflow,
-            revision=1,
-        )
+        change = upserted(org, automation_id, workflow)
         await self.js.publish(
             self.topology.subject(f"automations.{org}.changed"),
             change.SerializeToString(),
@@ -378,16 +385,7 @@ def load_index(libpq_url: str, start: int, stop: int, orgs: int) -> float:
                 k = j // orgs
                 wf = workflows.get(k) or workflows.setdefault(k, three_step_workflow(f"bench.e{k}"))
                 org = match_org(j % orgs)
-                change = lifecycle_pb2.AutomationChanged(
-                    kind=lifecycle_pb2.CHANGE_KIND_UPSERTED,
-                    organization_id=org,
-                    automation_id=f"bm{j:06d}",
-                    version=1,
-                    active=True,
-                    workflow=wf,
-                    revision=1,
-                )
-                e = index_entry(change, org)
+                e = index_entry(upserted(org, f"bm{j:06d}", wf), org)
                 copy.write_row(
                     (
                         e.automation_id, e.org_id, e.revision, e.version, e.active, e.deleted,

@@ -1224,14 +1224,10 @@ class Engine:
             )
             u.session.info.setdefault(STEPS_BUFFER, {}).setdefault(ex.id, (u, []))[1].append(completed)
             return
-        event = lifecycle_pb2.ExecutionEvent(
-            id=event_id,
-            kind=kind,
-            organization_id=ex.org_id,
-            execution_id=ex.id,
-            automation_id=ex.automation_id,
-            automation_version=ex.automation_version,
-            contact_id=ex.contact_id,
+        event = _execution_event(
+            ex,
+            kind,
+            event_id,
             step_id=step.id if step is not None else "",
             step_type=step.type if step is not None else "",
             error=error,
@@ -1239,7 +1235,6 @@ class Engine:
             occurred_at=messages.timestamp(u.now),
             duration_ms=duration_ms,
             queue_wait_ms=(ex.queue_wait_ms or 0) if with_queue_wait else 0,
-            converted=ex.converted,
         )
         self._emit_steps(u.session, ex.id)  # on the stream, the steps completed before it go first
         await self._emit(u, messages.lifecycle(self._topology, event))
@@ -1252,10 +1247,11 @@ class Engine:
         """Turns the steps completed so far (by one execution, or all) into STEP_COMPLETED messages.
 
         One message per execution and transaction carries all its completed steps (decision
-        0012): they commit together, and a message each was a sixth of the stack's work per
-        execution. A single step keeps the id its own event always had. On the executions stream
-        the message keeps its place: it goes before the execution's next lifecycle event of the
-        transaction (or last); other streams' messages (commands, jobs) never had an order with it.
+        0012): they commit together, and a message per step cost the benchmark's automation a
+        sixth of the stack's CPU per execution. A single step keeps the id its own event always
+        had. On the executions stream the message keeps its place: it goes before the execution's
+        next lifecycle event of the transaction (or last); other streams' messages (commands,
+        jobs) never had an order with it.
         """
         pending: dict[str, tuple[Unit, list[lifecycle_pb2.StepCompleted]]] = session.info.get(
             STEPS_BUFFER, {}
@@ -1266,19 +1262,14 @@ class Engine:
                 continue
             u, steps = entry
             ex, last = u.ex, steps[-1]
-            event = lifecycle_pb2.ExecutionEvent(
-                id=last.id if len(steps) == 1 else f"{steps[0].id}+{len(steps) - 1}",
-                kind=K.EXECUTION_EVENT_KIND_STEP_COMPLETED,
-                organization_id=ex.org_id,
-                execution_id=ex.id,
-                automation_id=ex.automation_id,
-                automation_version=ex.automation_version,
-                contact_id=ex.contact_id,
+            event = _execution_event(
+                ex,
+                K.EXECUTION_EVENT_KIND_STEP_COMPLETED,
+                last.id if len(steps) == 1 else f"{steps[0].id}+{len(steps) - 1}",
                 step_id=last.step_id,
                 step_type=last.step_type,
                 occurred_at=last.occurred_at,
                 duration_ms=last.duration_ms,
-                converted=ex.converted,
                 steps=steps,
             )
             session.info.setdefault(OUTBOX_BUFFER, []).append(messages.lifecycle(self._topology, event))
@@ -1430,6 +1421,23 @@ def _when(ts: Any) -> datetime | None:
 
 def _ms(start: datetime, end: datetime) -> int:
     return max(0, math.floor((end - start).total_seconds() * 1000))
+
+
+def _execution_event(
+    ex: Execution, kind: lifecycle_pb2.ExecutionEventKind, event_id: str, **fields: Any
+) -> lifecycle_pb2.ExecutionEvent:
+    """A lifecycle event of ``ex``: its identity fields, and the event's own ``fields``."""
+    return lifecycle_pb2.ExecutionEvent(
+        id=event_id,
+        kind=kind,
+        organization_id=ex.org_id,
+        execution_id=ex.id,
+        automation_id=ex.automation_id,
+        automation_version=ex.automation_version,
+        contact_id=ex.contact_id,
+        converted=ex.converted,
+        **fields,
+    )
 
 
 def json_safe(value: Any) -> Any:
