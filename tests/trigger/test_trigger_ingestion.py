@@ -153,7 +153,8 @@ async def test_a_batch_of_many_organizations_costs_the_round_trips_of_one(
     trigger: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Recording, matching reads and enrolment are set-based across the batch's organizations:
-    a batch from five tenants goes to PostgreSQL in as many round trips as one tenant's."""
+    a batch from five tenants goes to PostgreSQL in as many round trips as one tenant's, and
+    each tenant's event (all five with the same id) starts its own execution."""
     orgs = [trigger.org, trigger.other_org, *(f"{trigger.org}-{i}" for i in range(3))]
     for index, org in enumerate(orgs):
         await trigger.automation(f"auto-{index}", workflow(), org=org)
@@ -172,12 +173,13 @@ async def test_a_batch_of_many_organizations_costs_the_round_trips_of_one(
     monkeypatch.setattr(repository, "pipelined", counted)
     items = []
     for index, org in enumerate(orgs):
-        evt = event(id=f"e{index}", contact=f"c_{index}")
+        evt = event(id="same-id", contact=f"c_{index}")  # an event id is an organization's own
         evt.organization_id = org
         items.append((org, evt))
     results = await ingestor.ingest_many(items)
 
     assert [len(r.execution_ids) for r in results] == [1] * 5
+    assert len({r.execution_ids[0] for r in results}) == 5
     assert round_trips == 2  # the lookups of every organization, then every enrolment
     for index, org in enumerate(orgs):
         [start] = await trigger.starts(org)

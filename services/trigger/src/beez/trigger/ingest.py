@@ -160,7 +160,7 @@ class Ingestor:
         closed: set[str] = set()
         outgoing: list[Outgoing] = []
         planned: list[tuple[str, str, EnrollRequest, ExecutionStart]] = []
-        signals: dict[str, int] = {}
+        signals: dict[tuple[str, str], int] = {}  # by (organization, event id): ids are per organization
         fresh_of: dict[str, list[Event]] = {}
         for (org_id, events), (new_ids, automations, open_waits) in zip(unique.items(), lookups, strict=True):
             fresh = fresh_of[org_id] = [event for event in events if event.id in new_ids]
@@ -182,22 +182,24 @@ class Ingestor:
                     (org_id, event.id, request, start)
                     for request, start in self._plan(org_id, event, data, context, by_type, by_id, now)
                 )
-                signals[event.id] = await self._signal(
+                signals[org_id, event.id] = await self._signal(
                     repo, org_id, event, data, context, waits.get(event.contact_id, []), closed, outgoing, now
                 )
         enrolled = await repo.enroll_many([request for _, _, request, _ in planned]) if planned else set()
-        started: dict[str, list[str]] = defaultdict(list)
+        started: dict[tuple[str, str], list[str]] = defaultdict(list)
         for org_id, event_id, request, start in planned:
             execution_id = request.enrollment.execution_id
             if execution_id in enrolled:
                 outgoing.append(start_job(self._topology, org_id, execution_id, start, now))
-                started[event_id].append(execution_id)
+                started[org_id, event_id].append(execution_id)
         if outgoing:
             await repo.enqueue(outgoing)
         results: dict[str, list[Ingested]] = {}
         for org_id, events in by_org.items():
             outcomes: dict[str, Ingested | None] = {
-                event.id: Ingested(event.id, True, tuple(started[event.id]), signals[event.id])
+                event.id: Ingested(
+                    event.id, True, tuple(started[org_id, event.id]), signals[org_id, event.id]
+                )
                 for event in fresh_of[org_id]
             }
             # a repeated id is accepted once, the first time
