@@ -127,6 +127,18 @@ def markdown(r: dict[str, Any]) -> str:
                 cells = " | ".join(_ms(x["hops_p50_ms"][n]) for n in names)
                 lines.append(f"| {x['target_rate']:,} | {cells} |")
             lines.append("")
+            tails = [x for x in hops if x.get("hops_p99_ms")]
+            if tails:
+                lines += [
+                    "And p99 per hop, in ms (each hop's own p99: they need not add up to the total's):",
+                    "",
+                    "| target rate /s | " + " | ".join(names) + " |",
+                    "|---:|" + "---:|" * len(names),
+                ]
+                for x in tails:
+                    cells = " | ".join(_ms(x["hops_p99_ms"][n]) for n in names)
+                    lines.append(f"| {x['target_rate']:,} | {cells} |")
+                lines.append("")
     mt = r.get("matching") or []
     lines += ["## Trigger matching cost per event", "", f"Target: {TARGETS['matching']}.", ""]
     if mt:

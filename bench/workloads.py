@@ -338,6 +338,7 @@ async def latency_at(
         "drained": drained,
         **percentiles(c.latencies),
         "hops_p50_ms": {name: percentiles(values)["p50_ms"] for name, values in c.hops.items()},
+        "hops_p99_ms": {name: percentiles(values)["p99_ms"] for name, values in c.hops.items()},
     }
 
 
