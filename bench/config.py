@@ -34,11 +34,13 @@ class BenchConfig:
     service_env: dict[str, str] = field(
         default_factory=lambda: {
             "BEEZ_LOG_LEVEL": "WARNING",
-            # 1,280 slots give the normal priority (the benchmark's automations) 256 START jobs in
-            # hand, so two batches of up to 128 can be gathering while two commit; at 640 the
-            # executor waited on its own commits with CPU to spare (963 against 1,073/s).
-            "BEEZ_JOB_CONCURRENCY": "1280",
-            "BEEZ_JOB_START_BATCH": "128",
+            # 2,560 slots give the normal priority (the benchmark's automations) 512 START jobs in
+            # hand, so two batches of up to 256 can be gathering while two commit. With fewer the
+            # executor waited on its own commits with CPU to spare: 640 slots and batches of 128
+            # gave 963/s where 1,280 gave 1,073/s, and 1,280 gave 797-880/s where 2,560 with
+            # batches of 256 gave 865-961/s (back to back, in a slower hour of this machine).
+            "BEEZ_JOB_CONCURRENCY": "2560",
+            "BEEZ_JOB_START_BATCH": "256",
             "BEEZ_EVENTS_CONCURRENCY": "256",
             "BEEZ_EVENTS_BATCH_MAX": "128",
             "BEEZ_DB_POOL_SIZE": "20",
