@@ -120,7 +120,16 @@ def normalise(value: Any) -> Any:
 
     Booleans stay booleans; timestamps stay datetimes (naive ones are taken as UTC).
     """
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    kind = type(value)
+    if kind is str or kind is bool or value is None or kind is float:
+        return value
+    if kind is dict:  # the common containers first: an ABC check costs more than the work
+        return {str(key): normalise(item) for key, item in value.items()}
+    if kind is list:
+        return [normalise(item) for item in value]
+    if kind is int:
+        return float(value)
+    if isinstance(value, bool | str):
         return value
     if isinstance(value, int | float | Decimal):
         return float(value)
