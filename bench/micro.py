@@ -1,4 +1,4 @@
-"""``python -m bench.micro [engine|relay|worker|timers ...]``: CPU per item of single components.
+"""``python -m bench.micro [PART ...]``: CPU per item of single components (the parts below).
 
 The stack benchmark says how much CPU each service spends per execution; these say where inside
 one service it goes, by driving one component directly, in this process, against a real
@@ -7,8 +7,8 @@ reading ``time.process_time`` around the work. They are what the "single compone
 bench/REPORT.md was measured with. ``--profile DIR`` also writes a CPU-time cProfile per part.
 
 * ``engine``: ``Engine.start_batch`` on batches of 128 START jobs of the benchmark's 3-step
-  automation (creation, the three internal steps, the outbox rows, the commit); ``engine1``
-  the same one job at a time, as at light load.
+  automation (creation, the three internal steps, the outbox rows, the commit); ``engine32``
+  in batches of 32; ``engine1`` one job at a time, as at light load.
 * ``relay``: ``OutboxRelay.relay_once`` publishing 6,000 committed outbox rows.
 * ``worker``: a ``PullWorker`` consuming 10,000 messages with a handler that does nothing.
 * ``timers``: 1,000 idle polls of the executor's timer loop.
@@ -16,6 +16,7 @@ bench/REPORT.md was measured with. ``--profile DIR`` also writes a CPU-time cPro
   organizations, each matching one automation (recording, matching, enrolment, the START
   jobs' outbox rows, the commit and the direct publish); ``lifecycle`` its
   ``apply_lifecycle`` on the started and completed events of those executions, 128 a batch.
+  ``MICRO_BATCH=n`` sets the events per ingestion batch (the per-batch cost shows at 32 or 8).
 """
 
 from __future__ import annotations
