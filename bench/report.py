@@ -115,30 +115,19 @@ def markdown(r: dict[str, Any]) -> str:
         lines.append("")
         hops = [x for x in lat if x.get("hops_p50_ms")]
         if hops:
-            names = list(hops[0]["hops_p50_ms"])
-            lines += [
+            lines += _hop_table(
                 "Where it goes, p50 per hop in ms (from each COMPLETED event's own times; see "
                 "`bench.workloads.HOPS`):",
-                "",
-                "| target rate /s | " + " | ".join(names) + " |",
-                "|---:|" + "---:|" * len(names),
-            ]
-            for x in hops:
-                cells = " | ".join(_ms(x["hops_p50_ms"][n]) for n in names)
-                lines.append(f"| {x['target_rate']:,} | {cells} |")
-            lines.append("")
+                "hops_p50_ms",
+                hops,
+            )
             tails = [x for x in hops if x.get("hops_p99_ms")]
             if tails:
-                lines += [
+                lines += _hop_table(
                     "And p99 per hop, in ms (each hop's own p99: they need not add up to the total's):",
-                    "",
-                    "| target rate /s | " + " | ".join(names) + " |",
-                    "|---:|" + "---:|" * len(names),
-                ]
-                for x in tails:
-                    cells = " | ".join(_ms(x["hops_p99_ms"][n]) for n in names)
-                    lines.append(f"| {x['target_rate']:,} | {cells} |")
-                lines.append("")
+                    "hops_p99_ms",
+                    tails,
+                )
     mt = r.get("matching") or []
     lines += ["## Trigger matching cost per event", "", f"Target: {TARGETS['matching']}.", ""]
     if mt:
@@ -218,3 +207,12 @@ def markdown(r: dict[str, Any]) -> str:
     if r.get("notes"):
         lines += ["## Notes", "", *[f"- {n}" for n in r["notes"]], ""]
     return "\n".join(lines)
+
+
+def _hop_table(title: str, key: str, rows: list[dict[str, Any]]) -> list[str]:
+    """A Markdown table of one per-hop figure (``key``) for each latency rate in ``rows``."""
+    names = list(rows[0][key])
+    lines = [title, "", "| target rate /s | " + " | ".join(names) + " |", "|---:|" + "---:|" * len(names)]
+    for x in rows:
+        lines.append(f"| {x['target_rate']:,} | " + " | ".join(_ms(x[key][n]) for n in names) + " |")
+    return [*lines, ""]
