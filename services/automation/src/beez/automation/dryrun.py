@@ -1,76 +1,95 @@
 """TestAutomation's dry run: would a sample event start the automation, and what would it do.
 
 Pure logic over ``beez.workflow``; it reads nothing and writes nothing, sends nothing and
-publishes nothing. It walks the workflow the way the executor does (``beez.workflow.navigation``)
-and reports each step it would visit, in order:
+publishes nothing. It walks the workflow the way the executor does (``beez.workflow.navigation``),
+deciding every branch, loop turn, recipient and contact change with the same functions the
+executor's engine and actions call (``beez.workflow.branches``, ``.loops``, ``.recipients``,
+``.effects``), and reports each step it would visit, in order:
 
 - ``would_start``: the sample's type is the event the trigger listens to (an empty type is taken
   to be that event), the trigger filters match its data, and the entry conditions hold. The
   settings (runOnce, maxExecutions, reentry, concurrency) depend on history and are not checked.
   The steps are walked either way, so templates can be previewed on any sample.
+- the contact is the sample's snapshot, as the executor takes it (its id defaults to the event's
+  ``contact_id``).
 - communication steps: their config rendered (``detail.config``: subject, body, text...), the
-  recipient (``detail.to``: ``to``, else the contact's address), and ``would_send``, or
-  ``skipped`` with ``detail.reason`` when the contact has no consent for the channel (whatever
-  ``to`` says, as the executor decides) or there is no address. Slack needs no consent.
-- other actions: ``would_run`` with the rendered config; nothing is called. Effects on the
-  contact snapshot (tags, lists, score, fields) and ``set_variable`` are applied to the dry-run
-  context, so later conditions and templates see them, as they would in a real run.
+  recipient (``detail.to``: ``to``, else the contact's address, as the provider gets it), and
+  ``would_send``; or ``skipped`` with ``detail.reason`` when the contact has no consent for the
+  channel (whatever ``to`` says) or no address. Slack needs no consent.
+- other actions: ``would_run`` with the rendered config; nothing is called. Their effects on
+  the contact snapshot (tags, lists, score, fields, assignment) and variables (``set_variable``)
+  are applied to the dry-run context, so later conditions and templates see them.
 - ``wait``: ``wait``; a step's own ``delay`` shows as ``detail.delay``. Time does not pass.
 - ``condition``/``switch``: evaluated on the context; ``branch`` with ``detail.branch``.
 - ``wait_for_event``: takes the branch ``wait_outcomes`` names for it (keyed by step id or
   position), else ``timeout``: in a dry run no event arrives, which is what the timeout means.
-  ``wait_until``: the named branch, else ``met`` when its conditions already hold on the
-  sample, else ``timeout``. Outcome ``wait`` with ``detail.branch``.
-- ``random_split``: the stable choice of ``random_split_choice`` keyed by
-  ``<automation id>:<step id>:<contact id>``, the key the executor uses, so the dry run shows
-  the branch this contact would really take.
+  ``wait_until``: ``met`` at once when its conditions already hold (as in a real run), else the
+  named branch, else ``timeout``. Outcome ``wait`` with ``detail.branch``.
+- ``random_split``: the stable choice keyed by ``<automation id>:<step id>:<contact id>``, the
+  key the executor uses, so the dry run shows the branch this contact would really take.
 - ``loop``: ``loop`` with ``detail.iterations``, then its body once per iteration, with
   ``vars.item`` and ``vars.loop_index`` set as the executor sets them. A run visits
   at most :data:`MAX_VISITS` steps; past that a ``truncated`` step ends the report.
-- ``stop``: ``stop``, and the walk ends. A template that fails to render gives ``error``
-  with ``detail.error`` and ends the walk, as it would fail the execution.
+- ``stop``: ``stop``, and the walk ends. A goal written as ``{conditions}`` that holds before a
+  step ends the walk with a ``goal`` step, as it ends a real run.
+- a step that would fail the execution (a template that does not render, conditions that do not
+  parse or compile, a malformed address, a config an action refuses) gives ``error`` with
+  ``detail.error`` and ``detail.category``, as the executor records them, and ends the walk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from beez.api.messages.v1.events_pb2 import Event
+from beez.api.messages.v1.events_pb2 import Contact, Event
 from beez.api.workflow.v1.workflow_pb2 import Action, Workflow
+from beez.kit.logging import mask_text
 from beez.workflow import catalog
+from beez.workflow.branches import (
+    WAIT_BRANCHES,
+    compile_step_conditions,
+    condition_branch,
+    goal_reached,
+    split_branch,
+    step_conditions_path,
+    switch_branch,
+    wait_timeout_due,
+)
 from beez.workflow.conditions import compile_conditions
 from beez.workflow.context import build_context
+from beez.workflow.effects import StepError, apply_contact_changes, effect_of
 from beez.workflow.errors import ConditionError, Issue, TemplateError
 from beez.workflow.filters import filters_match
-from beez.workflow.model import conditions_from_json, struct_to_dict
+from beez.workflow.intervals import wait_due, zone
+from beez.workflow.loops import loop_turn
+from beez.workflow.model import struct_to_dict
 from beez.workflow.navigation import (
     Position,
     action_at,
     enter_branch,
     first,
-    loop_items,
     next_after,
     positions,
-    random_split_choice,
 )
+from beez.workflow.recipients import InvalidRecipient, contact_id, delivery
 from beez.workflow.templates import render, render_config
 
-__all__ = ["MAX_VISITS", "DryRun", "TestStepResult", "dry_run", "trigger_event", "wait_outcome_issues"]
+__all__ = [
+    "MAX_VISITS",
+    "WAIT_BRANCHES",
+    "DryRun",
+    "TestStepResult",
+    "dry_run",
+    "trigger_event",
+    "wait_outcome_issues",
+]
 
 MAX_VISITS = 1000
 """The most steps one dry run visits (loops repeat their bodies)."""
-
-WAIT_BRANCHES: dict[str, tuple[str, ...]] = {
-    "wait_for_event": ("event", "timeout"),
-    "wait_until": ("met", "timeout"),
-}
-
-_RECIPIENT = {"email": "email", "sms": "phone", "whatsapp": "phone"}
-_ADDRESS = {"email": "email address", "phone": "phone number"}
-_LOOP_VARS = ("item", "loop_index")
 
 
 @dataclass(frozen=True)
@@ -86,11 +105,14 @@ class TestStepResult:
 
 @dataclass(frozen=True)
 class DryRun:
-    """Whether the sample would start the automation, why, and the steps it would take."""
+    """Whether the sample would start the automation, why, the steps it would take, and the
+    contact snapshot and variables the run would end with."""
 
     would_start: bool
     reason: str
     steps: list[TestStepResult]
+    contact: dict[str, Any] = field(default_factory=dict)
+    vars: dict[str, Any] = field(default_factory=dict)
 
 
 def trigger_event(workflow: Workflow) -> str:
@@ -139,13 +161,12 @@ def _start_check(workflow: Workflow, event: Event, ctx: Mapping[str, Any], now: 
     return True, "the trigger filters and entry conditions hold"
 
 
-@dataclass
-class _Loop:
-    """A loop being run: its items (fixed on entry), the iteration, the variables it hides."""
+class _Failed(Exception):
+    """A step that would fail the execution: the error and category the executor records."""
 
-    items: list[Any]
-    saved: dict[str, Any]
-    index: int = -1
+    def __init__(self, error: str, category: str) -> None:
+        super().__init__(error)
+        self.error, self.category = error, category
 
 
 class _Walk:
@@ -165,7 +186,7 @@ class _Walk:
         self.outcomes = outcomes
         self.now = now
         self.steps: list[TestStepResult] = []
-        self.loops: dict[Position, _Loop] = {}
+        self.loops: dict[Position, dict[str, Any]] = {}
 
     @property
     def contact(self) -> dict[str, Any]:
@@ -176,6 +197,9 @@ class _Walk:
         pos = first(self.workflow)
         visits = 0
         while pos is not None:
+            if goal_reached(self.workflow, self.ctx, self.now):
+                self.steps.append(TestStepResult("", "", pos, "goal", {"reason": "goal reached"}))
+                return
             if visits >= MAX_VISITS:
                 self.steps.append(
                     TestStepResult("", "", pos, "truncated", {"reason": f"stopped after {MAX_VISITS} steps"})
@@ -198,135 +222,124 @@ class _Walk:
         """Visits the step at ``pos``; returns the next position, None when the run ends."""
         action = action_at(self.workflow, pos)
         config = struct_to_dict(action.config)
-        kind = action.type
         try:
-            if kind == "loop":
-                return self.loop(action, pos, config)
-            if kind == "stop":
-                self.record(action, pos, "stop", {"reason": render(str(config.get("reason", "")), self.ctx)})
-                return None
-            if kind == "wait":
-                self.record(action, pos, "wait", dict(config))
-                return next_after(self.workflow, pos)
-            if kind == "condition":
-                held = self.holds(config.get("conditions"), pos)
-                name = "yes" if held else "no"
-                self.record(action, pos, "branch", {"branch": name, "result": held})
-                return self.branch(pos, name)
-            if kind == "switch":
-                chosen = self.switch(action)
-                self.record(action, pos, "branch", {"branch": chosen})
-                return self.branch(pos, chosen)
-            if kind == "random_split":
-                contact_id = self.ctx["event"].get("contact_id") or self.contact.get("id") or ""
-                key = f"{self.automation_id}:{action.id}:{contact_id}"
-                chosen = random_split_choice(action.branches, key)
-                self.record(action, pos, "branch", {"branch": chosen})
-                return self.branch(pos, chosen)
-            if kind in WAIT_BRANCHES:
-                chosen = self.wait_branch(action, pos, config)
-                self.record(action, pos, "wait", {"branch": chosen, **config})
-                return self.branch(pos, chosen)
+            if catalog.is_control(action.type):
+                return self.control(action, pos, config)
             self.act(action, pos, config)
-        except TemplateError as exc:
-            self.record(action, pos, "error", {"error": f"template: {exc}"})
+        except _Failed as exc:
+            self.record(action, pos, "error", {"error": exc.error, "category": exc.category})
             return None
-        except ConditionError as exc:  # a stored version the current rules no longer accept
-            self.record(action, pos, "error", {"error": f"conditions: {exc}"})
+        except ValueError as exc:  # bad conditions, intervals, weights: the workflow is wrong
+            self.record(action, pos, "error", {"error": str(exc), "category": "configuration"})
             return None
         return next_after(self.workflow, pos)
+
+    def control(self, action: Action, pos: Position, config: dict[str, Any]) -> Position | None:
+        """A control step: the branch it takes, the loop turn, the wait, or the end."""
+        kind = action.type
+        if kind == "loop":
+            return self.loop(action, pos, config)
+        if kind == "stop":
+            reason = str(config.get("reason", ""))
+            with suppress(TemplateError):  # a preview nicety: the executor logs it as written
+                reason = render(reason, self.ctx)
+            self.record(action, pos, "stop", {"reason": reason})
+            return None
+        if kind == "wait":
+            wait_due(
+                config,
+                self.now,
+                zone(str(self.contact.get("timezone") or ""), self.workflow.settings.timezone),
+            )
+            self.record(action, pos, "wait", dict(config))
+            return next_after(self.workflow, pos)
+        if kind == "condition":
+            held = compile_step_conditions(config, step_conditions_path(pos)).evaluate(self.ctx, self.now)
+            name = condition_branch(held)
+            self.record(action, pos, "branch", {"branch": name, "result": held})
+            return self.branch(pos, name)
+        if kind == "switch":
+            chosen = switch_branch(action, self.ctx, self.now, pos)
+            self.record(action, pos, "branch", {"branch": chosen})
+            return self.branch(pos, chosen)
+        if kind == "random_split":
+            who = self.ctx["event"].get("contact_id") or self.contact.get("id") or ""
+            chosen = split_branch(action, self.automation_id, who)
+            self.record(action, pos, "branch", {"branch": chosen})
+            return self.branch(pos, chosen)
+        if kind in WAIT_BRANCHES:
+            chosen = self.wait_branch(action, pos, config)
+            self.record(action, pos, "wait", {"branch": chosen, **config})
+            return self.branch(pos, chosen)
+        raise ValueError(f"the engine cannot run {kind!r}")
 
     def loop(self, action: Action, pos: Position, config: Mapping[str, Any]) -> Position | None:
-        """Enters the next iteration's body (``vars.item``, ``vars.loop_index`` set), or moves past."""
-        variables: dict[str, Any] = self.ctx["vars"]
-        state = self.loops.get(pos)
-        if state is None:  # entering the loop, not coming back from its body
-            items = loop_items(config, self.ctx)
-            self.record(action, pos, "loop", {"iterations": len(items)})
-            saved = {name: variables[name] for name in _LOOP_VARS if name in variables}
-            state = self.loops[pos] = _Loop(items, saved)
-        state.index += 1
-        entered = (
-            enter_branch(self.workflow, pos, "body", state.index) if state.index < len(state.items) else None
+        """One visit of a loop step: enters the next iteration's body, or moves past the loop."""
+        turn = loop_turn(
+            self.loops.get(pos),
+            config,
+            self.ctx,
+            self.ctx["vars"],
+            has_body=enter_branch(self.workflow, pos, "body", 0) is not None,
         )
-        if entered is not None:
-            variables.update(item=state.items[state.index], loop_index=state.index)
-            return entered
-        del self.loops[pos]
-        for name in _LOOP_VARS:
-            variables.pop(name, None)
-        variables.update(state.saved)
-        return next_after(self.workflow, pos)
-
-    def holds(self, conditions: Any, pos: Position) -> bool:
-        parsed, issues = conditions_from_json(conditions or [], f"{pos}.config.conditions")
-        if issues:
-            return False
-        try:
-            return compile_conditions(parsed).evaluate(self.ctx, self.now)
-        except ConditionError:
-            return False
-
-    def switch(self, action: Action) -> str | None:
-        fallback = None
-        for candidate in action.branches:
-            if candidate.name == "default":
-                fallback = candidate.name
-            elif compile_conditions(candidate.conditions).evaluate(self.ctx, self.now):
-                return candidate.name
-        return fallback
+        if turn.iterations is not None:
+            self.record(action, pos, "loop", {"iterations": turn.iterations})
+        self.ctx["vars"] = turn.vars
+        if turn.state is None:
+            self.loops.pop(pos, None)
+            return next_after(self.workflow, pos)
+        self.loops[pos] = turn.state
+        return enter_branch(self.workflow, pos, "body", turn.iteration)
 
     def wait_branch(self, action: Action, pos: Position, config: Mapping[str, Any]) -> str:
+        """``met`` when a wait_until's conditions hold already; else the named outcome, else timeout."""
+        if action.type == "wait_until":
+            compiled = compile_step_conditions(config, step_conditions_path(pos))
+            if compiled.evaluate(self.ctx, self.now):
+                return "met"
+        wait_timeout_due(config, self.now)
         chosen = self.outcomes.get(action.id) if action.id else None
-        chosen = chosen or self.outcomes.get(pos)
-        if chosen:
-            return chosen
-        if action.type == "wait_until" and self.holds(config.get("conditions"), pos):
-            return "met"
-        return "timeout"
+        return chosen or self.outcomes.get(pos) or "timeout"
 
     def act(self, action: Action, pos: Position, config: Mapping[str, Any]) -> None:
         """An action that does something: rendered, never run; its effect on the context applied."""
-        rendered = render_config(config, self.ctx)
-        detail: dict[str, Any] = {"config": rendered}
-        if catalog.is_communication(action.type):
-            outcome = self.send(action.type, rendered, detail)
-        else:
+        try:
+            rendered = render_config(config, self.ctx)
+            detail: dict[str, Any] = {"config": rendered}
             outcome = "would_run"
-            self.apply(action.type, rendered)
+            if catalog.is_communication(action.type):
+                outcome = self.send(action.type, rendered, detail)
+            else:
+                self.apply(action.type, rendered)
+        except TemplateError as exc:  # errors are masked as the executor masks an action's
+            raise _Failed(mask_text(f"template: {exc}"), "template") from exc
+        except InvalidRecipient as exc:
+            raise _Failed(mask_text(exc.describe(mask_text)), exc.category) from exc
+        except StepError as exc:
+            raise _Failed(mask_text(str(exc)), exc.category) from exc
         self.record(action, pos, outcome, detail)
 
     def send(self, type_: str, rendered: Mapping[str, Any], detail: dict[str, Any]) -> str:
         """Consent first, whatever ``to`` says; then ``to``, else the contact's address."""
-        channel = catalog.channel(type_)
-        if channel is None:  # Slack goes to the team, not to the contact
-            return "would_send"
-        if self.contact.get("consent", {}).get(channel) is not True:
-            detail["reason"] = f"no {channel} consent"
+        found = delivery(type_, rendered, self.contact)
+        if found.skip is not None:
+            detail["reason"] = found.skip.reason
             return "skipped"
-        detail["to"] = rendered.get("to") or self.contact.get(_RECIPIENT[channel]) or ""
-        if not detail["to"]:
-            detail["reason"] = f"contact has no {_ADDRESS[_RECIPIENT[channel]]}"
-            return "skipped"
+        if found.channel is not None:
+            detail["to"] = found.to
         return "would_send"
 
     def apply(self, type_: str, config: Mapping[str, Any]) -> None:
         """The action's effect on the dry run's contact snapshot and variables."""
-        contact = self.contact
-        if type_ in ("add_tag", "remove_tag"):
-            tags = [tag for tag in contact.get("tags", []) if tag != config["tag"]]
-            contact["tags"] = [*tags, config["tag"]] if type_ == "add_tag" else tags
-        elif type_ in ("add_to_list", "remove_from_list"):
-            lists = [item for item in contact.get("lists", []) if item != config["list"]]
-            contact["lists"] = [*lists, config["list"]] if type_ == "add_to_list" else lists
-        elif type_ == "update_score":
-            base = 0 if "value" in config else int(contact.get("score") or 0)
-            contact["score"] = base + int(config.get("value", config.get("delta", 0)))
-        elif type_ == "update_field":  # a custom field, however the author spelled it
-            name = str(config["field"]).removeprefix("contact.").removeprefix("fields.")
-            contact["fields"] = {**(contact.get("fields") or {}), name: config["value"]}
-        elif type_ == "set_variable":
-            self.ctx["vars"][config["name"]] = config["value"]
+        effect = effect_of(type_, config, self.contact)
+        if effect is None:
+            return
+        if effect.needs_contact and not contact_id(self.contact, self.ctx["event"]):
+            raise StepError("this step needs a contact, and the execution has none", category="no_contact")
+        if effect.contact_changes:
+            self.ctx["contact"] = apply_contact_changes(self.contact, effect.contact_changes)
+        if effect.vars:
+            self.ctx["vars"] = {**self.ctx["vars"], **effect.vars}
 
 
 def dry_run(
@@ -344,12 +357,16 @@ def dry_run(
     sample.CopyFrom(event)
     if not sample.type:
         sample.type = trigger_event(workflow)
+    contact = Contact()
+    if sample.HasField("contact"):
+        contact.CopyFrom(sample.contact)
+    contact.id = contact.id or sample.contact_id  # the executor's snapshot: the event's contact
     ctx = build_context(
         sample,
-        None,
+        contact,
         execution={"id": "dry-run", "automation_id": automation_id, "dry_run": True},
     )
     would_start, reason = _start_check(workflow, sample, ctx, now)
     walk = _Walk(automation_id, workflow, ctx, wait_outcomes, now)
     walk.run()
-    return DryRun(would_start, reason, walk.steps)
+    return DryRun(would_start, reason, walk.steps, walk.contact, walk.ctx["vars"])
