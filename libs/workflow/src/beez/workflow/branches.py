@@ -12,7 +12,8 @@ fails with a configuration error) rather than counting as "does not hold".
   ``met``) or :data:`TIMEOUT`; a ``wait_until`` whose conditions already hold when it is
   reached takes ``met`` at once and waits for nothing.
 - ``random_split``: a stable choice keyed by :func:`split_key`.
-- a goal written as ``{conditions}`` only is checked before every step (:func:`goal_reached`).
+- a goal written as ``{conditions}`` only is checked before every step (:func:`goal_reached`);
+  a goal with an ``event`` is the trigger service's to report.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
     "WAIT_KINDS",
     "compile_step_conditions",
     "condition_branch",
+    "goal_conditions",
     "goal_reached",
     "split_branch",
     "split_key",
@@ -139,16 +141,22 @@ def wait_timeout_due(config: Mapping[str, Any], now: datetime) -> datetime:
     return add_interval(now, timeout).astimezone(UTC)
 
 
-def goal_reached(workflow: Workflow, ctx: Mapping[str, Any], now: datetime) -> bool:
-    """Whether a goal written as ``{conditions}`` only holds in ``ctx`` (checked before each step).
+def goal_conditions(workflow: Workflow) -> CompiledCondition | None:
+    """A goal written as ``{conditions}`` only, compiled; None for other goals, no goal, or goal
+    conditions that do not compile (they never hold).
 
-    A goal with an ``event`` is not checked here (the trigger service reports it); goal
-    conditions that do not compile never hold.
+    Cheap to call before every step: compiled conditions are cached by content, and the context
+    is only needed when this is not None.
     """
     if not workflow.HasField("goal") or workflow.goal.event or not len(workflow.goal.conditions):
-        return False
+        return None
     try:
-        compiled = compile_conditions(workflow.goal.conditions, "goal.conditions")
+        return compile_conditions(workflow.goal.conditions, "goal.conditions")
     except ConditionError:
-        return False
-    return compiled.evaluate(ctx, now)
+        return None
+
+
+def goal_reached(workflow: Workflow, ctx: Mapping[str, Any], now: datetime) -> bool:
+    """Whether the workflow's ``{conditions}`` goal holds in ``ctx`` (see :func:`goal_conditions`)."""
+    compiled = goal_conditions(workflow)
+    return compiled is not None and compiled.evaluate(ctx, now)
