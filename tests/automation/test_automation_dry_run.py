@@ -251,3 +251,57 @@ async def test_an_empty_sample_type_means_the_trigger_event(api: Api) -> None:
     created = await create(api, workflow_from_json(onboarding_json(conditions=[])))
     reply = await dry_run(api, created.id, sample_event(type=""))
     assert reply.would_start
+
+
+async def test_the_dry_run_applies_assignments_and_fields_and_checks_addresses_as_the_executor(
+    api: Api,
+) -> None:
+    workflow = workflow_from_json(
+        {
+            "name": "Drifts",
+            "trigger": {"type": "list_joined"},
+            "actions": [
+                {"id": "assign", "type": "assign_user", "config": {"user_id": "u_grace", "team": "Success"}},
+                {"id": "plan", "type": "update_field", "config": {"field": "contact.plan", "value": "gold"}},
+                {
+                    "id": "ready",
+                    "type": "wait_until",
+                    "config": {
+                        "conditions": [{"field": "contact.score", "operator": "greater_than", "value": 1}],
+                        "timeout": {"value": 1, "unit": "days"},
+                    },
+                },
+                {
+                    "id": "owner",
+                    "type": "send_whatsapp",
+                    "config": {
+                        "body": "{{ contact.assigned_user }} of {{ contact.assigned_team }}, "
+                        "{{ contact.fields['contact.plan'] }} / {{ contact.fields.plan }}"
+                    },
+                },
+                {
+                    "id": "bad",
+                    "type": "send_email",
+                    "config": {"subject": "Hi", "body": "x", "to": "{{ 'nobody' }}"},
+                },
+                {"id": "never", "type": "add_tag", "config": {"tag": "never"}},
+            ],
+        }
+    )
+    created = await create(api, workflow)
+
+    reply = await dry_run(api, created.id, ready="timeout")
+
+    assert [(s.step_id, s.outcome) for s in reply.steps] == [
+        ("assign", "would_run"),
+        ("plan", "would_run"),
+        ("ready", "wait"),
+        ("owner", "would_send"),
+        ("bad", "error"),
+    ]
+    assert detail(reply, "2")["branch"] == "met", "conditions that hold already are met, whatever the outcome"
+    assert detail(reply, "3")["config"] == {"body": "u_grace of Success, gold / pro"}
+    assert detail(reply, "4") == {
+        "error": "`to` is not an email address: 'nobody'",
+        "category": "invalid_recipient",
+    }
