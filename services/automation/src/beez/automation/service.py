@@ -28,7 +28,6 @@ from beez.api.messages.v1.events_pb2 import Event
 from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ChangeKind
 from beez.api.workflow.v1.workflow_pb2 import Workflow
 from beez.automation import dryrun
-from beez.automation.ids import new_id
 from beez.automation.models import Automation, AutomationVersion
 from beez.automation.repository import AutomationRepository, ListFilter
 from beez.automation.stats import Stats, StatsSource
@@ -37,6 +36,7 @@ from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument, NotFound
 from beez.kit.grpc.identity import Identity
+from beez.kit.ids import new_id
 from beez.workflow import catalog
 from beez.workflow.errors import Issue
 from beez.workflow.model import assign_ids, workflow_from_json, workflow_to_json

@@ -41,9 +41,9 @@ from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument
+from beez.kit.ids import new_id
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import span, tracer
-from beez.trigger.ids import new_execution_id
 from beez.trigger.index import AUTOMATION_TRIGGERED, CompiledTriggers, enrollment_policy
 from beez.trigger.jobs import Outgoing, signal_job, start_job
 from beez.trigger.repository import (
@@ -237,7 +237,7 @@ class Ingestor:
                 automation.max_executions,
             )
             contact = event.contact_id or None
-            execution_id = new_execution_id()
+            execution_id = new_id()
             start = ExecutionStart(
                 automation_id=automation.automation_id,
                 automation_version=automation.version,

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from beez.api.messages.v1.events_pb2 import Event
 from beez.kit.grpc.errors import FieldViolation
-from beez.trigger.ids import new_event_id
+from beez.kit.ids import new_hex_id
 from beez.workflow.catalog import EVENT_NAME_PATTERN
 
 MAX_TYPE_LENGTH = 200
@@ -58,7 +58,7 @@ def normalize_event(
         violations.append(FieldViolation(f"{path}.type", problem))
 
     if not result.id:
-        result.id = new_event_id()
+        result.id = new_hex_id("evt_")
     elif len(result.id) > MAX_ID_LENGTH or not _ID.match(result.id):
         violations.append(
             FieldViolation(
