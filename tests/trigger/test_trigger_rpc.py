@@ -143,4 +143,4 @@ async def test_list_events_refuses_a_forged_page_token(trigger: Harness) -> None
             trigger_pb2.ListEventsRequest(page_token="not-a-token"), metadata=trigger.metadata()
         )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert set(violations(caught.value)) == {"pageToken"}
+    assert set(violations(caught.value)) == {"page_token"}  # the proto field, as in every service

@@ -11,7 +11,6 @@ from beez.api.messages.v1.events_pb2 import Event
 from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ChangeKind
 from beez.kit.bus.worker import PermanentError
 from beez.trigger.consumers import decode_event
-from beez.trigger.history import decode_token, encode_token
 from beez.trigger.index import enrollment_policy, index_entry
 from beez.trigger.service import Lifecycle, merge
 from beez.trigger.validation import normalize_event
@@ -104,10 +103,6 @@ def test_settings_become_enrollment_keys(
 ) -> None:
     policy = enrollment_policy(run_once, reentry, concurrent, 0)
     assert (policy.once_per_contact, policy.slots_per_contact) == expected
-
-
-def test_a_page_token_round_trips() -> None:
-    assert decode_token(encode_token(NOW, "evt_1")) == (NOW, "evt_1")
 
 
 def test_a_lifecycle_batch_merges_to_the_effect_of_its_events_in_order() -> None:

@@ -15,10 +15,6 @@ client sent. Other request fields are named as in the request (``id``, ``page_to
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -37,6 +33,7 @@ from beez.kit.db import Database
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument, NotFound
 from beez.kit.grpc.identity import Identity
 from beez.kit.ids import new_id
+from beez.kit.paging import cut_page, decode_key, read_page, scope_of
 from beez.workflow import catalog
 from beez.workflow.errors import Issue
 from beez.workflow.model import assign_ids, workflow_from_json, workflow_to_json
@@ -126,42 +123,6 @@ def _view(row: Automation, workflow: Workflow, version: int | None = None) -> Au
     )
 
 
-class PageToken:
-    """Opaque page tokens: base64url JSON of the last id served and a digest of the filters.
-
-    A token is only good with the filters it was made for; reusing it with others is
-    INVALID_ARGUMENT rather than a silently wrong page.
-    """
-
-    @staticmethod
-    def _digest(where: ListFilter) -> str:
-        key = json.dumps([where.active, where.trigger_type, where.name])
-        return hashlib.sha256(key.encode()).hexdigest()[:16]
-
-    @classmethod
-    def encode(cls, last_id: str, where: ListFilter) -> str:
-        raw = json.dumps({"after": last_id, "q": cls._digest(where)}, separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, token: str, where: ListFilter) -> str:
-        """The last id of the previous page; INVALID_ARGUMENT for anything this API did not make."""
-        try:
-            data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        except (binascii.Error, ValueError):
-            data = None
-        if not isinstance(data, dict) or not isinstance(data.get("after"), str):
-            raise InvalidArgument(
-                "invalid page_token", [FieldViolation("page_token", "is not a token this API returned")]
-            )
-        if data.get("q") != cls._digest(where):
-            raise InvalidArgument(
-                "page_token does not match the filters",
-                [FieldViolation("page_token", "was returned for other filters; repeat the same filters")],
-            )
-        return str(data["after"])
-
-
 class AutomationService:
     """Automations of every organization, each call scoped to the caller's."""
 
@@ -196,19 +157,21 @@ class AutomationService:
 
     async def list_automations(self, identity: Identity, query: ListQuery) -> Page:
         """A page of the organization's automations, newest first."""
-        if query.page_size < 0:
-            raise InvalidArgument(
-                "page_size must not be negative", [FieldViolation("page_size", "must be >= 0")]
-            )
-        size = min(query.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         where = ListFilter(query.active, query.trigger_type, query.name)
-        after = PageToken.decode(query.page_token, where) if query.page_token else None
+        scope = scope_of(where.active, where.trigger_type, where.name)
+        page = read_page(
+            query.page_size,
+            query.page_token,
+            default=DEFAULT_PAGE_SIZE,
+            maximum=MAX_PAGE_SIZE,
+            decode=lambda token: decode_key(token, scope),
+        )
         async with self._db.transaction() as session:
             rows = await AutomationRepository(session).list_page(
-                identity.org_id, where, before_id=after, limit=size + 1
+                identity.org_id, where, before_id=page.after, limit=page.size + 1
             )
-        token = PageToken.encode(rows[size - 1][0].id, where) if len(rows) > size else ""
-        return Page([_view(row, workflow_from_json(data)) for row, data in rows[:size]], token)
+        served, token = cut_page(rows, page.size, lambda row: (row[0].id,), scope)
+        return Page([_view(row, workflow_from_json(data)) for row, data in served], token)
 
     # --- changes -------------------------------------------------------------------------
 

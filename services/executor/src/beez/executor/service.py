@@ -11,29 +11,20 @@ the person cancelling wants.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from beez.executor import repository
 from beez.executor.engine import CANCELLABLE, Engine
 from beez.executor.models import Execution, ExecutionStep
 from beez.kit.db import Database
 from beez.kit.grpc.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from beez.kit.paging import MomentKey, PageRequest, cut_page, decode_moment_key, read_page
+
+Page = PageRequest[MomentKey]
+"""A page request of an execution list: its size, and the (time, id) cursor after which it starts."""
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-
-
-@dataclass(frozen=True)
-class Page:
-    """A page request: how many, and after which cursor."""
-
-    size: int
-    after: tuple[datetime, str] | None
 
 
 @dataclass(frozen=True)
@@ -54,36 +45,11 @@ class ExecutionDetail:
     steps: list[ExecutionStep]
 
 
-def encode_cursor(moment: datetime, key: str) -> str:
-    raw = json.dumps({"t": moment.isoformat(), "k": key}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(token: str) -> tuple[datetime, str]:
-    """The cursor in a page token; raises ValueError for one this service did not make."""
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        data: Any = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(data["t"]), str(data["k"])
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise ValueError("not a page token of this list") from exc
-
-
 def page_of(page_size: int, page_token: str) -> Page:
-    """Checks the paging fields of a request; a size of 0 means the default, sizes are capped."""
-    violations = []
-    if page_size < 0:
-        violations.append(FieldViolation("page_size", "must not be negative"))
-    after = None
-    if page_token:
-        try:
-            after = decode_cursor(page_token)
-        except ValueError as exc:
-            violations.append(FieldViolation("page_token", str(exc)))
-    if violations:
-        raise InvalidArgument("invalid paging", violations)
-    size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    return Page(size, after)
+    """The page a list request asks for: 0 means the default size, sizes are capped."""
+    return read_page(
+        page_size, page_token, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE, decode=decode_moment_key
+    )
 
 
 def require(**fields: str) -> None:
@@ -103,11 +69,8 @@ class ExecutionService:
     async def find(self, where: repository.ExecutionFilter, page: Page) -> ExecutionPage:
         async with self._db.transaction() as session:
             rows = await repository.find_executions(session, where, page.after, page.size + 1)
-        token = ""
-        if len(rows) > page.size:
-            rows = rows[: page.size]
-            token = encode_cursor(rows[-1].created_at, rows[-1].id)
-        return ExecutionPage(rows, token)
+        served, token = cut_page(rows, page.size, lambda ex: (ex.created_at, ex.id))
+        return ExecutionPage(served, token)
 
     async def get(self, org_id: str, execution_id: str, automation_id: str = "") -> ExecutionDetail:
         async with self._db.snapshot() as session:  # the row and its steps as of one moment
@@ -144,11 +107,8 @@ class ExecutionService:
             rows = await repository.find_timers(
                 session, org_id, automation_id or None, page.after, page.size + 1
             )
-        token = ""
-        if len(rows) > page.size:
-            rows = rows[: page.size]
-            token = encode_cursor(rows[-1].timer.due_at, rows[-1].timer.id)
-        return ScheduledPage(rows, token)
+        served, token = cut_page(rows, page.size, lambda row: (row.timer.due_at, row.timer.id))
+        return ScheduledPage(served, token)
 
     async def cancel_scheduled(self, org_id: str, timer_id: str) -> None:
         async with self._db.transaction() as session:

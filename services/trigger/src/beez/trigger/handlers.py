@@ -9,6 +9,7 @@ from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
 from beez.kit.db import Database
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument
 from beez.kit.grpc.identity import current_identity
+from beez.kit.paging import decode_moment_key, read_page
 from beez.trigger import history
 from beez.trigger.ingest import Ingested, Ingestor
 
@@ -59,21 +60,19 @@ class EventService(trigger_pb2_grpc.EventServiceServicer):  # type: ignore[misc]
         self, request: trigger_pb2.ListEventsRequest, context: Any
     ) -> trigger_pb2.ListEventsResponse:
         org_id = current_identity().org_id
-        if request.page_size < 0:
-            raise InvalidArgument("invalid page size", [FieldViolation("pageSize", "must not be negative")])
-        page_size = min(request.page_size or self._page_size, self._page_size_max)
-        since = request.since.ToDatetime(tzinfo=UTC) if request.HasField("since") else None
-        page = await history.list_events(
-            self._db,
-            org_id,
-            type_=request.type,
-            contact_id=request.contact_id,
-            since=since,
-            page_size=page_size,
-            page_token=request.page_token,
+        page = read_page(
+            request.page_size,
+            request.page_token,
+            default=self._page_size,
+            maximum=self._page_size_max,
+            decode=decode_moment_key,
         )
-        response = trigger_pb2.ListEventsResponse(next_page_token=page.next_page_token)
-        for entry in page.entries:
+        since = request.since.ToDatetime(tzinfo=UTC) if request.HasField("since") else None
+        found = await history.list_events(
+            self._db, org_id, type_=request.type, contact_id=request.contact_id, since=since, page=page
+        )
+        response = trigger_pb2.ListEventsResponse(next_page_token=found.next_page_token)
+        for entry in found.entries:
             record = response.events.add(event=entry.event, execution_ids=list(entry.execution_ids))
             record.received_at.FromDatetime(entry.received_at)
         return response
