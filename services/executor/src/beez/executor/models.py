@@ -28,13 +28,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from beez.kit.bus.inbox import inbox_table
 from beez.kit.bus.outbox import outbox_table
 from beez.kit.db import make_metadata, plain_rows
 
 metadata = make_metadata("executor")
 outbox = outbox_table(metadata)
-inbox = inbox_table(metadata)
 
 EXECUTION_STATUSES = ("pending", "queued", "running", "waiting", "completed", "failed", "cancelled")
 STEP_STATUSES = ("running", "succeeded", "failed", "skipped", "waiting")

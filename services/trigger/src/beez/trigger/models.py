@@ -19,13 +19,11 @@ from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, Table, Tex
 from sqlalchemy.dialects.postgresql import BYTEA, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from beez.kit.bus.inbox import inbox_table
 from beez.kit.bus.outbox import outbox_table
 from beez.kit.db import make_metadata
 
 metadata = make_metadata("trigger")
 outbox = outbox_table(metadata)
-inbox = inbox_table(metadata)
 
 
 class Base(DeclarativeBase):
