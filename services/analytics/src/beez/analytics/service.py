@@ -25,11 +25,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from beez.analytics.repository import CountersKey, ExecutionKey, ExecutionRow, StatsRepository
 from beez.api.messages.v1.lifecycle_pb2 import ExecutionEvent, ExecutionEventKind
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument
+from beez.kit.transactions import in_transaction
 
 OUTCOMES: dict[int, str] = {
     ExecutionEventKind.EXECUTION_EVENT_KIND_COMPLETED: "completed",
@@ -180,10 +183,12 @@ class AnalyticsService:
         before (or earlier in the batch) changes nothing, and an execution's events are replayed
         on its row in order. Executions new to analytics are inserted in their final state;
         known ones are locked, replayed and written back, with one statement per step for the
-        whole batch, and the counters move by the sum of the batch's changes.
+        whole batch, and the counters move by the sum of the batch's changes. A batch aborted by a
+        deadlock or serialization failure runs again from scratch (:mod:`beez.kit.transactions`).
         """
-        changed = [False] * len(events)
-        async with self._db.transaction() as session:
+
+        async def apply(session: AsyncSession) -> list[bool]:
+            changed = [False] * len(events)
             repo = StatsRepository(session)
             unclaimed = await repo.claim(consumer, {event.message_key for event in events})
             positions: dict[ExecutionKey, list[int]] = {}
@@ -217,7 +222,9 @@ class AnalyticsService:
                 [outcome.row for outcome in replays.values() if outcome.row_changed],
                 {key: delta for key, delta in deltas.items() if any(delta.values())},
             )
-        return changed
+            return changed
+
+        return await in_transaction(self._db, apply)
 
     async def automation_stats(self, org_id: str, automation_id: str) -> AutomationStats:
         """The automation's stats; zeros for an automation analytics has heard nothing about.

@@ -1,9 +1,10 @@
 """Every query of the trigger service.
 
 A :class:`Repository` works inside the caller's transaction (the connection of a session from
-``Database.transaction()``) and never commits. :func:`transactional` runs a unit of work and
-retries it when PostgreSQL aborted it for a deadlock or a serialization failure, which
-concurrent enrollments on the same keys can cause; a retried unit starts from scratch.
+``Database.transaction()``) and never commits. :func:`transactional` runs a unit of work on a
+repository with :func:`beez.kit.transactions.in_transaction`, which retries it when PostgreSQL
+aborted it for a deadlock or a serialization failure, which concurrent enrollments on the same
+keys can cause; a retried unit starts from scratch.
 
 Queries are Core statements on the tables of :mod:`beez.trigger.models`, run on the session's
 connection: the hot path runs a few of them per event and gains nothing from the ORM. The
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-import psycopg
 from sqlalchemy import (
     CursorResult,
     DateTime,
@@ -39,13 +39,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from beez.api.messages.v1.events_pb2 import Event
 from beez.kit.bus.outbox import enqueue_many
 from beez.kit.db import Database, Statement, pipelined
 from beez.kit.logging import get_logger
+from beez.kit.transactions import in_transaction
 from beez.trigger import models
 from beez.trigger.index import IndexEntry
 from beez.trigger.jobs import Outgoing
@@ -64,22 +64,14 @@ log = get_logger(__name__)
 
 T = TypeVar("T")
 
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
-"""deadlock_detected, serialization_failure."""
 
+async def transactional(db: Database, work: Callable[[Repository], Awaitable[T]]) -> T:
+    """Runs ``work`` on a :class:`Repository` in one transaction, retried after a deadlock."""
 
-async def transactional(db: Database, work: Callable[[Repository], Awaitable[T]], attempts: int = 5) -> T:
-    """Runs ``work`` in one transaction, retrying it after a deadlock or serialization failure."""
-    for attempt in range(1, attempts + 1):
-        try:
-            async with db.transaction() as session:
-                return await work(await Repository.of(session))
-        except (DBAPIError, psycopg.Error) as exc:  # psycopg's own from pipelined statements
-            sqlstate = getattr(exc.orig if isinstance(exc, DBAPIError) else exc, "sqlstate", None)
-            if sqlstate not in RETRYABLE_SQLSTATES or attempt == attempts:
-                raise
-            log.info("transaction aborted by the database; retrying", sqlstate=sqlstate, attempt=attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
+    async def on_session(session: AsyncSession) -> T:
+        return await work(await Repository.of(session))
+
+    return await in_transaction(db, on_session)
 
 
 @dataclass(frozen=True, slots=True)
