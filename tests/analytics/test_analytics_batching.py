@@ -113,7 +113,7 @@ async def test_concurrent_messages_share_one_transaction_and_a_poison_fails_alon
     analytics: InProcService,
 ) -> None:
     service = service_of(analytics)
-    consumer = ExecutionEventsConsumer(analytics.runtime, service, concurrency=64, max_batch=64)
+    consumer = ExecutionEventsConsumer(analytics.runtime.topology, service, concurrency=64, max_batch=64)
     org, aid = new_org(), "aut_batch"
     first = [
         lifecycle(kind, org, aid, f"a{i}", at_s=i) for i in range(10) for kind in ("started", "completed")

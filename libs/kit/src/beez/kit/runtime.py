@@ -24,6 +24,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import Table
 
 from beez.kit.bus.connect import connect, require_server_version
+from beez.kit.bus.lifecycle import WorkersFactory, run_workers
 from beez.kit.bus.outbox import DirectPublisher, OutboxRelay
 from beez.kit.bus.publisher import Publisher
 from beez.kit.bus.topology import Topology, ensure_streams
@@ -89,6 +90,22 @@ class Runtime:
                 direct.uninstall()
 
         return relay
+
+    def consumers(self, name: str, build: WorkersFactory) -> Callable[[], Awaitable[None]]:
+        """A background loop running the workers ``build`` makes, once NATS is up.
+
+        The one consumer lifecycle of every service (:mod:`beez.kit.bus.lifecycle`): the workers
+        start when JetStream is connected and, when the server stops, drain for up to
+        ``drain_grace_s`` before they stop.
+        """
+
+        async def run() -> None:
+            await self.nats_ready.wait()
+            assert self.js is not None
+            await run_workers(build(self.js), drain_s=self.settings.drain_grace_s)
+
+        run.__qualname__ = name
+        return run
 
     async def nats_ok(self) -> bool:
         """True while connected to NATS and the server answers."""

@@ -44,7 +44,11 @@ class ServiceSettings(BaseSettings):
     log_pii: bool = Field(default=False, description="Log emails and phone numbers unmasked.")
     otlp_endpoint: str = Field(default="", description="OTLP/gRPC collector; empty disables export.")
     health_interval_s: float = Field(default=2.0, gt=0, description="How often dependencies are probed.")
-    drain_grace_s: float = Field(default=10.0, ge=0, description="How long SIGTERM waits for in-flight RPCs.")
+    drain_grace_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="How long SIGTERM waits for in-flight RPCs, then for the consumers' handlers in flight.",
+    )
     db_pool_size: int = Field(default=10, ge=1)
     db_pool_pre_ping: bool = Field(
         default=False,

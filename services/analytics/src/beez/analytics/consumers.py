@@ -8,16 +8,16 @@ from datetime import timedelta
 
 from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 
 from beez.analytics.service import AnalyticsService, BadEvent, LifecycleEvent
 from beez.api.messages.v1.lifecycle_pb2 import ExecutionEvent
 from beez.kit.batching import Batcher
 from beez.kit.bus import headers as h
 from beez.kit.bus.inbox import message_id
-from beez.kit.bus.topology import EXECUTION_OUTCOME_SUBJECTS
+from beez.kit.bus.topology import EXECUTION_OUTCOME_SUBJECTS, Topology
 from beez.kit.bus.worker import PermanentError, PullWorker
 from beez.kit.logging import get_logger
-from beez.kit.runtime import Runtime
 
 log = get_logger(__name__)
 
@@ -59,20 +59,19 @@ class ExecutionEventsConsumer:
 
     def __init__(
         self,
-        runtime: Runtime,
+        topology: Topology,
         service: AnalyticsService,
         *,
         concurrency: int,
         max_batch: int,
         linger: float = 0.0,
     ) -> None:
-        self._runtime = runtime
+        self._topology = topology
         self._service = service
         self._concurrency = concurrency
         self.batcher: Batcher[str, LifecycleEvent, bool] = Batcher(
             self._record, max_batch=max_batch, name=DURABLE, linger=linger
         )
-        self.worker: PullWorker | None = None
 
     async def handle(self, msg: Msg) -> None:
         """Applies one message's event; raises PermanentError for one that can never apply."""
@@ -91,20 +90,18 @@ class ExecutionEventsConsumer:
     async def _record(self, _key: str, events: Sequence[LifecycleEvent]) -> list[bool]:
         return await self._service.record_batch(DURABLE, events)
 
-    async def run(self) -> None:
-        """Consumes once NATS is up, until cancelled (un-acked messages are redelivered)."""
-        await self._runtime.nats_ready.wait()
-        assert self._runtime.js is not None
-        self.worker = PullWorker(
-            self._runtime.js,
-            self._runtime.topology,
+    def workers(self, js: JetStreamContext) -> list[PullWorker]:
+        """The consumer's worker, for :meth:`beez.kit.runtime.Runtime.consumers` to run and drain."""
+        worker = PullWorker(
+            js,
+            self._topology,
             stream="EXECUTIONS",
             durable=DURABLE,
             subjects=EXECUTION_OUTCOME_SUBJECTS,
             handler=self.handle,
             concurrency=self._concurrency,
         )
-        await self.worker.run()
+        return [worker]
 
 
 def inbox_purger(service: AnalyticsService, retention: timedelta) -> Callable[[], Awaitable[None]]:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import grpc
 
 from beez.analytics.config import AnalyticsSettings
-from beez.analytics.consumers import ExecutionEventsConsumer, inbox_purger
+from beez.analytics.consumers import DURABLE, ExecutionEventsConsumer, inbox_purger
 from beez.analytics.handlers import AnalyticsHandlers
 from beez.analytics.service import AnalyticsService
 from beez.api.analytics.v1 import analytics_pb2, analytics_pb2_grpc
@@ -25,7 +25,7 @@ async def build(runtime: Runtime) -> ServerSpec:
     assert isinstance(settings, AnalyticsSettings)
     service = AnalyticsService(runtime.db, runtime.clock, duration_samples=settings.duration_samples)
     consumer = ExecutionEventsConsumer(
-        runtime,
+        runtime.topology,
         service,
         concurrency=settings.executions_concurrency,
         max_batch=settings.executions_batch_max,
@@ -39,5 +39,8 @@ async def build(runtime: Runtime) -> ServerSpec:
         register=register,
         service_names=SERVICE_NAMES,
         probes={},
-        background=[consumer.run, inbox_purger(service, timedelta(days=settings.inbox_retention_days))],
+        background=[
+            runtime.consumers(DURABLE, consumer.workers),
+            inbox_purger(service, timedelta(days=settings.inbox_retention_days)),
+        ],
     )

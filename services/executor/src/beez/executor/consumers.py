@@ -78,7 +78,11 @@ def decode_job(msg: Msg) -> jobs_pb2.Job:
 
 
 class JobConsumers:
-    """The pull workers of the four job priorities, all handing jobs to one engine."""
+    """The pull workers of the four job priorities, all handing jobs to one engine.
+
+    :meth:`beez.kit.runtime.Runtime.consumers` runs :attr:`workers`: it starts them once NATS is
+    up and drains them when the server stops.
+    """
 
     def __init__(
         self,
@@ -130,10 +134,3 @@ class JobConsumers:
 
     async def _wake_batch(self, key: tuple[str, int], jobs: Sequence[jobs_pb2.Job]) -> list[Continuation]:
         return await self._engine.wake_batch(jobs)
-
-    async def run(self) -> None:
-        """Runs every worker until cancelled, then stops them (in-flight jobs get redelivered)."""
-        try:
-            await asyncio.gather(*(worker.run() for worker in self.workers))
-        finally:
-            await asyncio.gather(*(worker.stop() for worker in self.workers), return_exceptions=True)

@@ -7,6 +7,7 @@ up) and the timer loop. The action registry's HTTP client is closed when the ser
 from __future__ import annotations
 
 import grpc
+from nats.js import JetStreamContext
 
 from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
 from beez.executor import models
@@ -20,6 +21,7 @@ from beez.executor.plugins import plugin_actions
 from beez.executor.service import ExecutionService
 from beez.executor.sweeper import Sweeper, default_stale_after
 from beez.executor.timers import TimerLoop
+from beez.kit.bus.worker import PullWorker
 from beez.kit.grpc.server import ServerSpec
 from beez.kit.runtime import Runtime
 
@@ -57,11 +59,9 @@ async def build(runtime: Runtime) -> ServerSpec:
         interval=settings.sweeper_interval_s,
     )
 
-    async def consume() -> None:
-        await runtime.nats_ready.wait()
-        assert runtime.js is not None
-        consumers = JobConsumers(
-            runtime.js,
+    def job_workers(js: JetStreamContext) -> list[PullWorker]:
+        return JobConsumers(
+            js,
             runtime.topology,
             engine,
             concurrency=settings.job_concurrency,
@@ -69,8 +69,7 @@ async def build(runtime: Runtime) -> ServerSpec:
             ack_wait=settings.job_ack_wait_s,
             max_deliver=settings.job_max_deliver,
             start_batch=settings.job_start_batch,
-        )
-        await consumers.run()
+        ).workers
 
     def register(server: grpc.aio.Server) -> None:
         servicer = ExecutionServicer(ExecutionService(runtime.db, engine))
@@ -80,6 +79,11 @@ async def build(runtime: Runtime) -> ServerSpec:
         register=register,
         service_names=SERVICE_NAMES,
         probes={},
-        background=[runtime.outbox_relay(models.outbox), consume, timers.run, sweeper.run],
+        background=[
+            runtime.outbox_relay(models.outbox),
+            runtime.consumers("executor-jobs", job_workers),
+            timers.run,
+            sweeper.run,
+        ],
         on_stop=[registry.aclose],
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
@@ -23,6 +23,7 @@ from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ExecutionEvent
 from beez.kit.batching import Batcher
 from beez.kit.bus import headers as h
 from beez.kit.bus.inbox import message_id
+from beez.kit.bus.lifecycle import WorkersFactory
 from beez.kit.bus.topology import EXECUTION_OUTCOME_SUBJECTS, Topology
 from beez.kit.bus.worker import Handler, PermanentError, PullWorker
 from beez.kit.clock import Clock
@@ -239,24 +240,20 @@ class ExecutionsConsumer:
             await self._batcher.submit(shard, change)
 
 
-WorkerFactory = Callable[[JetStreamContext], PullWorker]
-"""Builds a consumer's worker once JetStream is connected."""
-
-
 def worker_factories(
     topology: Topology,
     settings: TriggerSettings,
     db: Database,
     clock: Clock,
     ingestor: Ingestor,
-) -> dict[str, WorkerFactory]:
-    """The trigger's four durable consumers, by durable name."""
+) -> dict[str, WorkersFactory]:
+    """The trigger's four durable consumers, by durable name, each run by :meth:`Runtime.consumers`."""
 
     def factory(
         stream: str, durable: str, subjects: str | Sequence[str], handler: Handler, concurrency: int
-    ) -> WorkerFactory:
-        def build(js: JetStreamContext) -> PullWorker:
-            return PullWorker(
+    ) -> WorkersFactory:
+        def build(js: JetStreamContext) -> list[PullWorker]:
+            worker = PullWorker(
                 js,
                 topology,
                 stream=stream,
@@ -266,8 +263,8 @@ def worker_factories(
                 concurrency=concurrency,
                 max_deliver=settings.consumer_max_deliver,
                 ack_wait=settings.consumer_ack_wait_s,
-                stop_timeout=settings.drain_grace_s,
             )
+            return [worker]
 
         return build
 

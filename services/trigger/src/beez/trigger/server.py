@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-
 import grpc
 
 from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
@@ -43,28 +40,6 @@ async def build(runtime: Runtime) -> ServerSpec:
         )
         trigger_pb2_grpc.add_EventServiceServicer_to_server(event_service, server)
 
-    def consumer(durable: str, factory: consumers.WorkerFactory) -> Callable[[], Awaitable[None]]:
-        """The background loop running one durable consumer once NATS is up.
-
-        When the server stops (cancelling its loops), the worker is stopped gracefully: it
-        fetches nothing more and lets the handlers in flight commit and ack, so a deploy does
-        not leave messages to be redelivered only after ``ack_wait``.
-        """
-
-        async def run() -> None:
-            await runtime.nats_ready.wait()
-            assert runtime.js is not None
-            worker = factory(runtime.js)
-            running = asyncio.create_task(worker.run())
-            try:
-                await asyncio.shield(running)
-            except asyncio.CancelledError:
-                await worker.stop()
-                raise
-
-        run.__qualname__ = durable
-        return run
-
     factories = consumers.worker_factories(runtime.topology, settings, runtime.db, runtime.clock, ingestor)
 
     async def housekeeping() -> None:
@@ -86,7 +61,7 @@ async def build(runtime: Runtime) -> ServerSpec:
         probes={},
         background=[
             runtime.outbox_relay(models.outbox),
-            *(consumer(durable, factory) for durable, factory in factories.items()),
+            *(runtime.consumers(durable, factory) for durable, factory in factories.items()),
             housekeeping,
             sweeper.run,
         ],

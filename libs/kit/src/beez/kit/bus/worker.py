@@ -228,12 +228,15 @@ class PullWorker:
             self._running = False
             self._stopped.set()
 
-    async def stop(self) -> None:
-        """Stops fetching, waits up to ``stop_timeout`` for running handlers, then unsubscribes.
+    async def stop(self, timeout: float | None = None) -> None:
+        """Stops fetching, waits up to ``timeout`` (else ``stop_timeout``) for running handlers, then
+        unsubscribes.
 
         Handlers still running after that are cancelled; their messages are not acked and the
         server redelivers them after ``ack_wait``. The durable consumer is kept.
         """
+        if timeout is not None:
+            self._stop_timeout = timeout
         self._stopping.set()
         if self._running:
             await self._stopped.wait()
