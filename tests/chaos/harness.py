@@ -1,9 +1,10 @@
 """The chaos harness: a whole stack we may break, provider stand-ins, and a ledger.
 
-:class:`ChaosStack` owns its own embedded PostgreSQL (``fsync=on``) and nats-server (file
-storage, ``sync_interval: always``) on fixed ports, so a scenario can kill and restart either on
-the same data, and runs the automation, trigger, executor and analytics services as processes
-(``python -m beez.<name>``) that it can SIGTERM, SIGKILL and restart on the same gRPC port.
+:class:`ChaosStack` is a :class:`beez.kit.stack.Stack` with its own embedded PostgreSQL
+(``fsync=on``) and nats-server (file storage, ``sync_interval: always``) on fixed ports, so a
+scenario can kill and restart either on the same data, and runs the automation, trigger, executor
+and analytics services as processes (``python -m beez.<name>``) that it can SIGTERM, SIGKILL and
+restart on the same gRPC port.
 
 :class:`Receiver` is an HTTP server standing in for a webhook receiver that deduplicates like a
 real provider: the first request with an ``X-Beez-Idempotency-Key`` is an *effect*; a later
@@ -64,8 +65,7 @@ from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
 from beez.api.workflow.v1 import workflow_pb2
 from beez.kit.bus.topology import Topology
 from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres, free_port
-from tests.services.test_processes import migrate_all
-from tests.support.procs import ServiceProcess
+from beez.kit.stack import Dependencies, ServiceProcess, Stack, libpq_url, migrate_all
 from tests.support.providers import serving
 from tests.support.servers import pg_data_root
 
@@ -135,27 +135,42 @@ class ChaosStack:
     root: Path
     receiver: Receiver
     executor_env: dict[str, str] = field(default_factory=dict)
-    pg: EmbeddedPostgres = field(init=False)
-    nats_server: EmbeddedNats = field(init=False)
-    procs: dict[str, ServiceProcess] = field(default_factory=dict, init=False)
     prefix: str = "chaos"
     offset_s: float = 0.0
     nc: NATS | None = None
+    stack: Stack | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.pg = EmbeddedPostgres(self.root / "pg", port=free_port())
-        self.nats_server = EmbeddedNats(self.root / "nats", port=free_port(), sync_always=True)
         self.offset_file = self.root / "clock-offset"
         self.offset_file.write_text("0")
         self.topology = Topology(self.prefix)
 
     @property
+    def deps(self) -> Dependencies:
+        assert self.stack is not None, "the stack is not started"
+        return self.stack.deps
+
+    @property
+    def pg(self) -> EmbeddedPostgres:
+        assert self.deps.pg is not None
+        return self.deps.pg
+
+    @property
+    def nats_server(self) -> EmbeddedNats:
+        assert self.deps.nats is not None
+        return self.deps.nats
+
+    @property
+    def procs(self) -> dict[str, ServiceProcess]:
+        return self.stack.services if self.stack is not None else {}
+
+    @property
     def database_url(self) -> str:
-        return self.pg.url("beez")
+        return self.deps.database_url
 
     @property
     def libpq(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.pg.port}/beez"
+        return libpq_url(self.database_url)
 
     @property
     def js(self) -> JetStreamContext:
@@ -163,54 +178,40 @@ class ChaosStack:
         return self.nc.jetstream()
 
     async def start(self) -> None:
-        self.pg.start()
-        with psycopg.connect(
-            f"postgresql://postgres@127.0.0.1:{self.pg.port}/postgres", autocommit=True
-        ) as conn:
-            conn.execute("CREATE DATABASE beez")
-        migrate_all(self.database_url)
-        self.nats_server.start()
-        base = {
-            "BEEZ_DATABASE_URL": self.database_url,
-            "BEEZ_NATS_URL": self.nats_server.url,
-            "BEEZ_BUS_PREFIX": self.prefix,
-            "BEEZ_CLOCK_OFFSET_FILE": str(self.offset_file),
-            "BEEZ_LOG_LEVEL": "WARNING",
-        }
-        logs = self.root / "logs"
-        logs.mkdir(exist_ok=True)
-        self.procs = {name: ServiceProcess(name, dict(base), logs / f"{name}.log") for name in SERVICES}
-        self.procs["automation"].env["BEEZ_ANALYTICS_ADDR"] = self.procs["analytics"].address
-        self.procs["trigger"].env["BEEZ_CONSUMER_ACK_WAIT_S"] = "5"
-        self.procs["executor"].env.update(
-            {
-                "BEEZ_ACTIONS__SSRF_ALLOWLIST": '["127.0.0.1/32"]',
-                "BEEZ_JOB_ACK_WAIT_S": "2",
-                "BEEZ_JOB_CONCURRENCY": "40",
-                "BEEZ_JOB_TIMEOUT_S": "10",
-                "BEEZ_SWEEPER_STALE_AFTER_S": "30",
-                "BEEZ_SWEEPER_INTERVAL_S": "1",
-                **self.executor_env,
-            }
+        deps = Dependencies.start(self.root, nats_sync_always=True)
+        self.stack = Stack.plan(
+            deps,
+            self.root / "logs",
+            names=SERVICES,
+            prefix=self.prefix,
+            env={"BEEZ_CLOCK_OFFSET_FILE": str(self.offset_file), "BEEZ_LOG_LEVEL": "WARNING"},
+            service_env={
+                "trigger": {"BEEZ_CONSUMER_ACK_WAIT_S": "5"},
+                "executor": {
+                    "BEEZ_ACTIONS__SSRF_ALLOWLIST": '["127.0.0.1/32"]',
+                    "BEEZ_JOB_ACK_WAIT_S": "2",
+                    "BEEZ_JOB_CONCURRENCY": "40",
+                    "BEEZ_JOB_TIMEOUT_S": "10",
+                    "BEEZ_SWEEPER_STALE_AFTER_S": "30",
+                    "BEEZ_SWEEPER_INTERVAL_S": "1",
+                    **self.executor_env,
+                },
+            },
         )
-        for proc in self.procs.values():
-            proc.start()
+        migrate_all(deps.database_url)
+        self.stack.start()
         await self.serving()
         self.nc = await nats.connect(self.nats_server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
 
     async def serving(self, names: Iterable[str] | None = None, timeout: float = 60.0) -> None:
-        await asyncio.gather(*(self.procs[n].wait_for("SERVING", timeout) for n in names or self.procs))
+        assert self.stack is not None
+        await self.stack.serving(names, timeout)
 
     async def close(self) -> None:
         if self.nc is not None:
             await self.nc.close()
-        for proc in self.procs.values():
-            try:
-                proc.stop()
-            except Exception:  # best effort: stop() already fell back to kill()
-                proc.kill()
-        self.nats_server.stop()
-        self.pg.stop()
+        if self.stack is not None:
+            self.stack.stop()
 
     def advance(self, seconds: float) -> None:
         self.offset_s += seconds

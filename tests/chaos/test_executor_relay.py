@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 
 from beez.api.messages.v1 import commands_pb2, lifecycle_pb2
+from beez.kit.stack import ServiceProcess
 from tests.chaos.harness import (
     ChaosStack,
     Ledger,
@@ -39,7 +40,6 @@ from tests.chaos.harness import (
     stored,
     wire_tap,
 )
-from tests.support.procs import ServiceProcess
 
 TARGETS = ("command", "timer_job", "completed")
 ROUNDS_PER_TARGET = 4

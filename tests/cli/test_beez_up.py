@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from beez.kit.embedded import free_port
-from tests.support.procs import SERVICES
+from beez.kit.stack import SERVICES
 
 
 def descendants(pid: int) -> list[psutil.Process]:

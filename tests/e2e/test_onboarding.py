@@ -27,10 +27,10 @@ from beez.api.messages.v1 import commands_pb2, events_pb2
 from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
 from beez.api.workflow.v1 import workflow_pb2
 from beez.kit.bus.topology import Topology
-from tests.services.test_processes import migrate_all
-from tests.support.procs import ServiceProcess
+from beez.kit.stack import Dependencies, ServiceProcess, migrate_all
+from beez.kit.stack import Stack as Processes
 from tests.support.providers import HttpStandIn, SmtpSink, http_server, smtp_server
-from tests.support.servers import create_database, drop_database, unique_prefix
+from tests.support.servers import unique_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
 ORG = "org_onboarding"
@@ -84,47 +84,40 @@ class Stack:
 async def stack(
     admin_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
-    database_url = create_database(admin_url)
-    migrate_all(database_url)
-    prefix = unique_prefix()
     logs = tmp_path_factory.mktemp("e2e")
+    deps = Dependencies.start(logs, admin_url=admin_url, nats_url=nats_url)
+    migrate_all(deps.database_url)
     offset_file = logs / "clock-offset"
     offset_file.write_text("0")
     async with smtp_server() as (sink, smtp_port), http_server() as whatsapp:
-        base = {
-            "BEEZ_DATABASE_URL": database_url,
-            "BEEZ_NATS_URL": nats_url,
-            "BEEZ_BUS_PREFIX": prefix,
-            "BEEZ_CLOCK_OFFSET_FILE": str(offset_file),
-        }
-        procs = {
-            name: ServiceProcess(name, dict(base), logs / f"{name}.log")
-            for name in ("automation", "trigger", "executor", "analytics")
-        }
-        procs["automation"].env["BEEZ_ANALYTICS_ADDR"] = procs["analytics"].address
-        procs["executor"].env.update(
-            {
-                "BEEZ_ACTIONS__SMTP_HOST": "127.0.0.1",
-                "BEEZ_ACTIONS__SMTP_PORT": str(smtp_port),
-                "BEEZ_ACTIONS__DEFAULT_FROM": "hello@beez.test",
-                "BEEZ_ACTIONS__EMAIL_TEMPLATES": json.dumps(TEMPLATES),
-                "BEEZ_ACTIONS__WHATSAPP_BASE_URL": whatsapp.url,
-                "BEEZ_ACTIONS__WHATSAPP_TOKEN": "wa-token",
-                "BEEZ_ACTIONS__WHATSAPP_PHONE_NUMBER_ID": "pn1",
-                "BEEZ_ACTIONS__SSRF_ALLOWLIST": '["127.0.0.1/32"]',
-            }
-        )
-        for proc in procs.values():
-            proc.start()
+        processes = Processes.plan(
+            deps,
+            logs,
+            names=("automation", "trigger", "executor", "analytics"),
+            prefix=unique_prefix(),
+            env={"BEEZ_CLOCK_OFFSET_FILE": str(offset_file)},
+            service_env={
+                "executor": {
+                    "BEEZ_ACTIONS__SMTP_HOST": "127.0.0.1",
+                    "BEEZ_ACTIONS__SMTP_PORT": str(smtp_port),
+                    "BEEZ_ACTIONS__DEFAULT_FROM": "hello@beez.test",
+                    "BEEZ_ACTIONS__EMAIL_TEMPLATES": json.dumps(TEMPLATES),
+                    "BEEZ_ACTIONS__WHATSAPP_BASE_URL": whatsapp.url,
+                    "BEEZ_ACTIONS__WHATSAPP_TOKEN": "wa-token",
+                    "BEEZ_ACTIONS__WHATSAPP_PHONE_NUMBER_ID": "pn1",
+                    "BEEZ_ACTIONS__SSRF_ALLOWLIST": '["127.0.0.1/32"]',
+                }
+            },
+        ).start()
         nc = await nats.connect(nats_url)
-        topology = Topology(prefix)
-        stack = Stack(procs, sink, whatsapp, offset_file, nc.jetstream(), topology)
+        topology = Topology(processes.prefix)
+        stack = Stack(processes.services, sink, whatsapp, offset_file, nc.jetstream(), topology)
 
         async def on_command(msg: Msg) -> None:
             stack.commands.append(commands_pb2.PlatformCommand.FromString(msg.data))
 
         try:
-            await asyncio.gather(*(p.wait_for("SERVING", timeout=60) for p in procs.values()))
+            await processes.serving(timeout=60)
             sub = await nc.jetstream().subscribe(
                 topology.subject("platform.commands.>"), ordered_consumer=True, cb=on_command
             )
@@ -132,9 +125,7 @@ async def stack(
             await sub.unsubscribe()
         finally:
             await nc.close()
-            for proc in procs.values():
-                proc.stop()
-            drop_database(admin_url, database_url)
+            processes.stop()
 
 
 def meta() -> list[tuple[str, str]]:

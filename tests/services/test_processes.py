@@ -14,8 +14,8 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 
 from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from beez.kit.migrations import upgrade
-from tests.support.procs import SERVICES, ServiceProcess
-from tests.support.servers import create_database, drop_database, libpq_url, unique_prefix
+from beez.kit.stack import SERVICES, Dependencies, ServiceProcess, Stack, libpq_url, migrate_all
+from tests.support.servers import unique_prefix
 
 EXPECTED_SERVICES = {
     "automation": {"beez.api.automation.v1.AutomationService", "beez.api.automation.v1.CatalogService"},
@@ -25,12 +25,6 @@ EXPECTED_SERVICES = {
     "analytics": {"beez.api.analytics.v1.AnalyticsService"},
 }
 STANDARD = {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}
-
-
-def migrate_all(database_url: str) -> None:
-    for name in SERVICES:
-        module = importlib.import_module(f"beez.{name}.__main__")
-        upgrade(module.MIGRATIONS, database_url, name)
 
 
 def schema_objects(database_url: str) -> dict[str, set[str]]:
@@ -70,17 +64,14 @@ async def services(
     admin_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[dict[str, ServiceProcess]]:
     """All five services, started once for this module; the drain test stops them last."""
-    database_url = create_database(admin_url)
-    migrate_all(database_url)
-    logs = tmp_path_factory.mktemp("logs")
-    env = {"BEEZ_DATABASE_URL": database_url, "BEEZ_NATS_URL": nats_url, "BEEZ_BUS_PREFIX": unique_prefix()}
-    procs = {n: ServiceProcess(n, env, logs / f"{n}.log").start() for n in SERVICES}
+    state = tmp_path_factory.mktemp("stack")
+    deps = Dependencies.start(state, admin_url=admin_url, nats_url=nats_url)
+    stack = Stack.plan(deps, state / "logs", prefix=unique_prefix())
     try:
-        yield procs
+        migrate_all(deps.database_url)
+        yield stack.start().services
     finally:
-        for proc in procs.values():
-            proc.kill()
-        drop_database(admin_url, database_url)
+        stack.stop(timeout=0)  # what the drain test left running is killed
 
 
 async def test_all_five_services_start_as_processes_and_report_serving(

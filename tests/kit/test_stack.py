@@ -1,0 +1,134 @@
+"""The stack starter every caller shares: wiring, databases of its own, starting and stopping processes."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from beez.kit.embedded import free_port
+from beez.kit.stack import (
+    SERVICES,
+    Dependencies,
+    ServiceProcess,
+    Stack,
+    ensure_database,
+    libpq_url,
+    sticky_port,
+)
+
+SLEEPER = ["-c", "import time; time.sleep(60)"]
+STUBBORN = ["-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"]
+
+
+def given(database_url: str = "postgresql://db/x", nats_url: str = "nats://bus:4222") -> Dependencies:
+    return Dependencies(database_url, nats_url)
+
+
+def test_a_plan_wires_the_services_to_the_servers_to_each_other_and_to_the_gateway(tmp_path: Path) -> None:
+    stack = Stack.plan(
+        given(),
+        tmp_path,
+        prefix="t123",
+        env={"BEEZ_LOG_LEVEL": "WARNING"},
+        service_env={"executor": {"BEEZ_JOB_CONCURRENCY": "40", "BEEZ_LOG_LEVEL": "DEBUG"}},
+        ports={"trigger": 50_999},
+        gateway_port=18_080,
+    )
+    assert list(stack.services) == [*SERVICES, "gateway"]
+    executor, trigger, gateway = (stack.services[n] for n in ("executor", "trigger", "gateway"))
+    assert executor.env["BEEZ_DATABASE_URL"] == "postgresql://db/x"
+    assert executor.env["BEEZ_NATS_URL"] == "nats://bus:4222"
+    assert executor.env["BEEZ_BUS_PREFIX"] == "t123"
+    assert executor.env["BEEZ_JOB_CONCURRENCY"] == "40"
+    assert executor.env["BEEZ_LOG_LEVEL"] == "DEBUG"  # its own setting wins over the stack's
+    assert trigger.env["BEEZ_LOG_LEVEL"] == "WARNING"
+    assert trigger.port == 50_999
+    assert stack.services["automation"].env["BEEZ_ANALYTICS_ADDR"] == stack.services["analytics"].address
+    assert gateway.http and gateway.port == 18_080
+    assert {gateway.env[f"BEEZ_{n.upper()}_ADDR"] for n in SERVICES} == {
+        stack.services[n].address for n in SERVICES
+    }
+    assert len({p.port for p in stack.services.values()}) == len(stack.services)
+
+
+def test_a_plan_without_a_prefix_or_gateway_sets_neither(tmp_path: Path) -> None:
+    stack = Stack.plan(given(), tmp_path, names=("trigger",))
+    assert list(stack.services) == ["trigger"]
+    assert "BEEZ_BUS_PREFIX" not in stack.services["trigger"].env
+
+
+def test_a_sticky_port_is_kept_while_free_and_replaced_when_taken(tmp_path: Path) -> None:
+    path = tmp_path / "pg.port"
+    first = sticky_port(path)
+    assert sticky_port(path) == first
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", first))
+        busy.listen()
+        assert sticky_port(path) != first
+
+
+def test_a_stack_with_an_admin_url_gets_a_database_of_its_own_dropped_at_stop(
+    admin_url: str, tmp_path: Path
+) -> None:
+    deps = Dependencies.start(tmp_path, admin_url=admin_url, nats_url="nats://unused:4222")
+    assert deps.pg is None and deps.nats is None
+    with psycopg.connect(libpq_url(deps.database_url)) as conn:
+        assert conn.execute("SELECT current_database()").fetchone()[0].startswith("beez_t_")  # type: ignore[index]
+    deps.stop()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(libpq_url(deps.database_url)).close()
+
+
+def test_ensure_database_is_idempotent(database_url: str) -> None:
+    url = ensure_database(database_url, "postgres")
+    assert libpq_url(url).endswith("/postgres")
+
+
+def test_a_process_runs_under_its_runner_and_stops_on_sigterm(tmp_path: Path) -> None:
+    proc = ServiceProcess("sleeper", {}, tmp_path / "sleeper.log", runner=lambda name: SLEEPER).start()
+    assert proc.running()
+    assert proc.proc is not None and proc.proc.args == [sys.executable, *SLEEPER]
+    assert proc.stop(timeout=10) == -signal.SIGTERM
+    assert not proc.running()
+
+
+def test_stopping_a_stack_kills_what_ignores_sigterm_after_the_timeout(tmp_path: Path) -> None:
+    stack = Stack.plan(
+        given(),
+        tmp_path,
+        names=("polite", "stubborn"),
+        runner=lambda name: SLEEPER if name == "polite" else STUBBORN,
+    ).start()
+    time.sleep(0.3)  # let the stubborn one install its handler
+    began = time.monotonic()
+    stack.stop(timeout=1.0)
+    assert time.monotonic() - began < 5
+    assert stack.exited() == {"polite": -signal.SIGTERM, "stubborn": -signal.SIGKILL}
+
+
+def test_starting_refuses_a_taken_port_and_starts_nothing(tmp_path: Path) -> None:
+    port = free_port()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        stack = Stack.plan(
+            given(), tmp_path, names=("a", "b"), ports={"b": port}, runner=lambda name: SLEEPER
+        )
+        with pytest.raises(RuntimeError, match="already in use"):
+            stack.start()
+    assert all(p.proc is None for p in stack.services.values())
+
+
+def test_a_stubborn_process_alone_is_killed_by_stop(tmp_path: Path) -> None:
+    proc = ServiceProcess("stubborn", {}, tmp_path / "s.log", runner=lambda name: STUBBORN).start()
+    time.sleep(0.3)
+    with pytest.raises(subprocess.TimeoutExpired):
+        proc.stop(timeout=0.5)
+    assert not proc.running()
