@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SERVICES = ("automation", "trigger", "executor", "beezora", "analytics")
+from beez.kit.stack import SERVICES
+
+__all__ = ["DEFAULT_GRPC_BASE", "DEFAULT_HTTP_PORT", "SERVICES", "Component", "components"]
 DEFAULT_GRPC_BASE = 50051
 DEFAULT_HTTP_PORT = 8080
 
