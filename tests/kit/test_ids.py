@@ -33,7 +33,7 @@ def test_an_id_is_a_version_7_rfc_uuid_stamped_with_the_current_millisecond() ->
 
 def test_ids_made_in_one_millisecond_still_increase_strictly() -> None:
     future_ms = time.time_ns() // 1_000_000 + 3_600_000  # ahead of every id made so far
-    with mock.patch.object(ids.time, "time_ns", return_value=future_ms * 1_000_000):
+    with mock.patch("time.time_ns", return_value=future_ms * 1_000_000):
         made = [uuid7() for _ in range(5_000)]  # past the 4,096 one millisecond holds
     assert made == sorted(made)
     assert len(set(made)) == len(made)
@@ -43,7 +43,7 @@ def test_ids_made_in_one_millisecond_still_increase_strictly() -> None:
 
 def test_ids_keep_increasing_when_the_clock_steps_back() -> None:
     first = uuid7()
-    with mock.patch.object(ids.time, "time_ns", return_value=((first.int >> 80) - 10_000) * 1_000_000):
+    with mock.patch("time.time_ns", return_value=((first.int >> 80) - 10_000) * 1_000_000):
         later = uuid7()
     assert later > first
 

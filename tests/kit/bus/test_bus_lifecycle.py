@@ -28,7 +28,7 @@ async def ack_pending(js: JetStreamContext, topology: Topology, durable: str) ->
         if info.num_ack_pending == 0:
             break
         await asyncio.sleep(0.02)
-    return info.num_ack_pending
+    return int(info.num_ack_pending)
 
 
 async def test_cancelling_the_loop_lets_every_worker_finish_and_ack_its_handlers(
