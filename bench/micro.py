@@ -39,7 +39,7 @@ from beez.executor import models
 from beez.executor.__main__ import MIGRATIONS
 from beez.executor.actions.registry import build_registry
 from beez.executor.actions.settings import ActionSettings
-from beez.executor.engine import Engine
+from beez.executor.engine import Engine, SessionStore
 from beez.executor.timers import TimerLoop
 from beez.kit.bus import OutboxRelay, Publisher, PullWorker, Topology, ensure_streams
 from beez.kit.bus.outbox import DirectPublisher, OutboxMessage, enqueue_many
@@ -93,7 +93,7 @@ def engine_part_of(size: int, total: int) -> Part:
         js = nc.jetstream()
         await ensure_streams(js, topology)
         DirectPublisher(db, models.outbox, Publisher(js)).install()
-        engine = Engine(db, topology, SystemClock(), dict(build_registry(ActionSettings())))
+        engine = Engine(SessionStore(db), topology, SystemClock(), dict(build_registry(ActionSettings())))
         workflow = three_step_workflow("bench.run")
         jobs = [start_job(workflow) for _ in range(total + 128)]
         for start in range(0, 128, size):  # warm caches: workflow, statements, prepared plans

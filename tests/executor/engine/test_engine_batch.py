@@ -11,7 +11,7 @@ from beez.api.executor.v1 import executor_pb2
 from beez.api.messages.v1 import jobs_pb2, lifecycle_pb2
 from beez.executor.actions.registry import build_registry
 from beez.executor.config import ExecutorSettings
-from beez.executor.engine import Engine
+from beez.executor.engine import Engine, SessionStore
 from tests.executor.engine import fakes
 from tests.executor.engine.conftest import Executor, Flow, step_ids
 
@@ -54,7 +54,7 @@ async def engine(executor: Executor) -> AsyncIterator[Engine]:
     registry = build_registry(settings.actions)
     try:
         yield Engine(
-            executor.svc.runtime.db,
+            SessionStore(executor.svc.runtime.db),
             executor.topology,
             executor.clock,
             {**registry, **fakes.plugin(settings)},

@@ -1,80 +1,79 @@
-"""ExecutionService over gRPC: requests to calls of :mod:`beez.executor.service`, rows to protos."""
+"""ExecutionService over gRPC: requests to calls of :mod:`beez.executor.service`, its values to protos."""
 
 from __future__ import annotations
 
-from datetime import UTC as _UTC
+from datetime import UTC
 from typing import Any
 
 from google.protobuf import struct_pb2
 
 from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
-from beez.executor import repository
+from beez.api.executor.v1.executor_pb2 import ExecutionStatus as ExecutionStatusProto
+from beez.api.executor.v1.executor_pb2 import StepStatus as StepStatusProto
+from beez.executor.domain import ExecutionFilter, ExecutionView, ScheduledWork, StepView
 from beez.executor.messages import timestamp
-from beez.executor.models import Execution, ExecutionStep
 from beez.executor.service import ExecutionService, page_of, require
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument
 from beez.kit.grpc.identity import current_identity
 from beez.workflow.model import plain
-
-E = executor_pb2
+from beez.workflow.status import ExecutionStatus, StepStatus
 
 EXECUTION_STATUS = {
-    "pending": E.EXECUTION_STATUS_PENDING,
-    "queued": E.EXECUTION_STATUS_QUEUED,
-    "running": E.EXECUTION_STATUS_RUNNING,
-    "waiting": E.EXECUTION_STATUS_WAITING,
-    "completed": E.EXECUTION_STATUS_COMPLETED,
-    "failed": E.EXECUTION_STATUS_FAILED,
-    "cancelled": E.EXECUTION_STATUS_CANCELLED,
+    ExecutionStatus.PENDING: ExecutionStatusProto.EXECUTION_STATUS_PENDING,
+    ExecutionStatus.QUEUED: ExecutionStatusProto.EXECUTION_STATUS_QUEUED,
+    ExecutionStatus.RUNNING: ExecutionStatusProto.EXECUTION_STATUS_RUNNING,
+    ExecutionStatus.WAITING: ExecutionStatusProto.EXECUTION_STATUS_WAITING,
+    ExecutionStatus.COMPLETED: ExecutionStatusProto.EXECUTION_STATUS_COMPLETED,
+    ExecutionStatus.FAILED: ExecutionStatusProto.EXECUTION_STATUS_FAILED,
+    ExecutionStatus.CANCELLED: ExecutionStatusProto.EXECUTION_STATUS_CANCELLED,
 }
-STATUS_NAMES = {value: name for name, value in EXECUTION_STATUS.items()}
+STATUS_NAMES = {value: status for status, value in EXECUTION_STATUS.items()}
 STEP_STATUS = {
-    "running": E.STEP_STATUS_RUNNING,
-    "succeeded": E.STEP_STATUS_SUCCEEDED,
-    "failed": E.STEP_STATUS_FAILED,
-    "skipped": E.STEP_STATUS_SKIPPED,
-    "waiting": E.STEP_STATUS_WAITING,
+    StepStatus.RUNNING: StepStatusProto.STEP_STATUS_RUNNING,
+    StepStatus.SUCCEEDED: StepStatusProto.STEP_STATUS_SUCCEEDED,
+    StepStatus.FAILED: StepStatusProto.STEP_STATUS_FAILED,
+    StepStatus.SKIPPED: StepStatusProto.STEP_STATUS_SKIPPED,
+    StepStatus.WAITING: StepStatusProto.STEP_STATUS_WAITING,
 }
 
 
-def execution_proto(ex: Execution, steps: list[ExecutionStep] | None = None) -> executor_pb2.Execution:
-    """An execution as the API shows it; ``current_step`` is its position (``"3.timeout.0"``),
-    empty once it completed or was cancelled, and the failed step's position after a failure."""
-    message = E.Execution(
-        id=ex.id,
-        automation_id=ex.automation_id,
-        automation_version=ex.automation_version,
-        contact_id=ex.contact_id,
-        status=EXECUTION_STATUS[ex.status],
-        trigger_event_id=ex.trigger_event_id,
-        create_time=timestamp(ex.created_at),
-        current_step=ex.position or "",
-        error=ex.error or "",
-        queue_wait_ms=ex.queue_wait_ms or 0,
-        converted=ex.converted,
-        steps=[step_proto(step) for step in steps or []],
+def execution_proto(execution: ExecutionView) -> executor_pb2.Execution:
+    """An execution as the API shows it (see :class:`~beez.executor.domain.ExecutionView`)."""
+    message = executor_pb2.Execution(
+        id=execution.id,
+        automation_id=execution.automation_id,
+        automation_version=execution.automation_version,
+        contact_id=execution.contact_id,
+        status=EXECUTION_STATUS[execution.status],
+        trigger_event_id=execution.trigger_event_id,
+        create_time=timestamp(execution.created_at),
+        current_step=execution.current_step,
+        error=execution.error,
+        queue_wait_ms=execution.queue_wait_ms,
+        converted=execution.converted,
+        steps=[step_proto(step) for step in execution.steps],
     )
-    if ex.started_at is not None:
-        message.start_time.CopyFrom(timestamp(ex.started_at))
-    if ex.finished_at is not None:
-        message.end_time.CopyFrom(timestamp(ex.finished_at))
+    if execution.started_at is not None:
+        message.start_time.CopyFrom(timestamp(execution.started_at))
+    if execution.finished_at is not None:
+        message.end_time.CopyFrom(timestamp(execution.finished_at))
     return message
 
 
-def step_proto(step: ExecutionStep) -> executor_pb2.StepLog:
+def step_proto(step: StepView) -> executor_pb2.StepLog:
     result = struct_pb2.Struct()
-    result.update(plain(step.result or {}))
-    message = E.StepLog(
+    result.update(plain(step.result))
+    message = executor_pb2.StepLog(
         step_id=step.step_id,
         type=step.type,
         path=step.path,
         status=STEP_STATUS[step.status],
         attempt=step.attempt,
         started_at=timestamp(step.started_at),
-        duration_ms=step.duration_ms or 0,
+        duration_ms=step.duration_ms,
         result=result,
-        error=step.error or "",
-        error_category=step.error_category or "",
+        error=step.error,
+        error_category=step.error_category,
         idempotency_key=step.idempotency_key,
     )
     if step.finished_at is not None:
@@ -82,16 +81,15 @@ def step_proto(step: ExecutionStep) -> executor_pb2.StepLog:
     return message
 
 
-def scheduled_proto(row: repository.ScheduledRow) -> executor_pb2.ScheduledWork:
-    timer = row.timer
-    return E.ScheduledWork(
-        id=timer.id,
-        execution_id=timer.execution_id,
-        automation_id=row.automation_id,
-        contact_id=row.contact_id,
-        kind=timer.kind,
-        due_at=timestamp(timer.due_at),
-        step_id=timer.step_id,
+def scheduled_proto(work: ScheduledWork) -> executor_pb2.ScheduledWork:
+    return executor_pb2.ScheduledWork(
+        id=work.id,
+        execution_id=work.execution_id,
+        automation_id=work.automation_id,
+        contact_id=work.contact_id,
+        kind=work.kind,
+        due_at=timestamp(work.due_at),
+        step_id=work.step_id,
     )
 
 
@@ -106,20 +104,21 @@ class ExecutionServicer(executor_pb2_grpc.ExecutionServiceServicer):
     ) -> executor_pb2.ListExecutionsResponse:
         require(automation_id=request.automation_id)
         page = page_of(request.page_size, request.page_token)
-        where = repository.ExecutionFilter(current_identity().org_id, automation_id=request.automation_id)
+        where = ExecutionFilter(current_identity().org_id, automation_id=request.automation_id)
         found = await self._service.find(where, page)
-        return E.ListExecutionsResponse(
-            executions=[execution_proto(ex) for ex in found.executions], next_page_token=found.next_token
+        return executor_pb2.ListExecutionsResponse(
+            executions=[execution_proto(execution) for execution in found.executions],
+            next_page_token=found.next_token,
         )
 
     async def GetExecution(
         self, request: executor_pb2.GetExecutionRequest, context: Any
     ) -> executor_pb2.GetExecutionResponse:
         require(execution_id=request.execution_id)
-        detail = await self._service.get(
+        execution = await self._service.get(
             current_identity().org_id, request.execution_id, request.automation_id
         )
-        return E.GetExecutionResponse(execution=execution_proto(detail.execution, detail.steps))
+        return executor_pb2.GetExecutionResponse(execution=execution_proto(execution))
 
     async def SearchExecutions(
         self, request: executor_pb2.SearchExecutionsRequest, context: Any
@@ -133,14 +132,14 @@ class ExecutionServicer(executor_pb2_grpc.ExecutionServiceServicer):
                 violations.append(FieldViolation(f"statuses[{index}]", "is not an execution status"))
             else:
                 statuses.append(name)
-        start = request.start_time.ToDatetime(tzinfo=_UTC) if request.HasField("start_time") else None
-        end = request.end_time.ToDatetime(tzinfo=_UTC) if request.HasField("end_time") else None
+        start = request.start_time.ToDatetime(tzinfo=UTC) if request.HasField("start_time") else None
+        end = request.end_time.ToDatetime(tzinfo=UTC) if request.HasField("end_time") else None
         if start is not None and end is not None and end <= start:
             violations.append(FieldViolation("end_time", "must be after start_time"))
         if violations:
             raise InvalidArgument("invalid search", violations)
         page = page_of(request.page_size, request.page_token)
-        where = repository.ExecutionFilter(
+        where = ExecutionFilter(
             current_identity().org_id,
             automation_id=request.automation_id,
             contact_id=request.contact_id or None,
@@ -149,31 +148,34 @@ class ExecutionServicer(executor_pb2_grpc.ExecutionServiceServicer):
             created_to=end,
         )
         found = await self._service.find(where, page)
-        return E.SearchExecutionsResponse(
-            executions=[execution_proto(ex) for ex in found.executions], next_page_token=found.next_token
+        return executor_pb2.SearchExecutionsResponse(
+            executions=[execution_proto(execution) for execution in found.executions],
+            next_page_token=found.next_token,
         )
 
     async def CancelExecution(
         self, request: executor_pb2.CancelExecutionRequest, context: Any
     ) -> executor_pb2.CancelExecutionResponse:
         require(execution_id=request.execution_id)
-        ex = await self._service.cancel(current_identity().org_id, request.execution_id, request.reason)
-        return E.CancelExecutionResponse(execution=execution_proto(ex))
+        execution = await self._service.cancel(
+            current_identity().org_id, request.execution_id, request.reason
+        )
+        return executor_pb2.CancelExecutionResponse(execution=execution_proto(execution))
 
     async def RetryExecution(
         self, request: executor_pb2.RetryExecutionRequest, context: Any
     ) -> executor_pb2.RetryExecutionResponse:
         require(execution_id=request.execution_id)
-        ex = await self._service.retry(current_identity().org_id, request.execution_id)
-        return E.RetryExecutionResponse(execution=execution_proto(ex))
+        execution = await self._service.retry(current_identity().org_id, request.execution_id)
+        return executor_pb2.RetryExecutionResponse(execution=execution_proto(execution))
 
     async def ListScheduled(
         self, request: executor_pb2.ListScheduledRequest, context: Any
     ) -> executor_pb2.ListScheduledResponse:
         page = page_of(request.page_size, request.page_token)
         found = await self._service.scheduled(current_identity().org_id, request.automation_id, page)
-        return E.ListScheduledResponse(
-            scheduled=[scheduled_proto(row) for row in found.scheduled], next_page_token=found.next_token
+        return executor_pb2.ListScheduledResponse(
+            scheduled=[scheduled_proto(work) for work in found.scheduled], next_page_token=found.next_token
         )
 
     async def CancelScheduled(
@@ -181,15 +183,16 @@ class ExecutionServicer(executor_pb2_grpc.ExecutionServiceServicer):
     ) -> executor_pb2.CancelScheduledResponse:
         require(id=request.id)
         await self._service.cancel_scheduled(current_identity().org_id, request.id)
-        return E.CancelScheduledResponse()
+        return executor_pb2.CancelScheduledResponse()
 
     async def GetContactHistory(
         self, request: executor_pb2.GetContactHistoryRequest, context: Any
     ) -> executor_pb2.GetContactHistoryResponse:
         require(contact_id=request.contact_id)
         page = page_of(request.page_size, request.page_token)
-        where = repository.ExecutionFilter(current_identity().org_id, contact_id=request.contact_id)
+        where = ExecutionFilter(current_identity().org_id, contact_id=request.contact_id)
         found = await self._service.find(where, page)
-        return E.GetContactHistoryResponse(
-            executions=[execution_proto(ex) for ex in found.executions], next_page_token=found.next_token
+        return executor_pb2.GetContactHistoryResponse(
+            executions=[execution_proto(execution) for execution in found.executions],
+            next_page_token=found.next_token,
         )

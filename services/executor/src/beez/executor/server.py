@@ -15,7 +15,7 @@ from beez.executor.actions.base import Action
 from beez.executor.actions.registry import build_registry
 from beez.executor.config import ExecutorSettings
 from beez.executor.consumers import JobConsumers
-from beez.executor.engine import Engine
+from beez.executor.engine import Engine, SessionStore
 from beez.executor.handlers import ExecutionServicer
 from beez.executor.plugins import plugin_actions
 from beez.executor.service import ExecutionService
@@ -37,7 +37,7 @@ async def build(runtime: Runtime) -> ServerSpec:
     registry = build_registry(settings.actions)
     actions: dict[str, Action] = {**registry, **plugin_actions(settings)}
     engine = Engine(
-        runtime.db,
+        SessionStore(runtime.db),
         runtime.topology,
         runtime.clock,
         actions,

@@ -14,11 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from beez.executor import repository
-from beez.executor.engine import CANCELLABLE, Engine
+from beez.executor.domain import ExecutionFilter, ExecutionView, ScheduledWork, StepView
+from beez.executor.engine import Engine
 from beez.executor.models import Execution, ExecutionStep
 from beez.kit.db import Database
 from beez.kit.grpc.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from beez.kit.paging import MomentKey, PageRequest, cut_page, decode_moment_key, read_page
+from beez.workflow.status import CANCELLABLE, ExecutionStatus, StepStatus
 
 Page = PageRequest[MomentKey]
 """A page request of an execution list: its size, and the (time, id) cursor after which it starts."""
@@ -29,20 +31,63 @@ MAX_PAGE_SIZE = 200
 
 @dataclass(frozen=True)
 class ExecutionPage:
-    executions: list[Execution]
+    executions: list[ExecutionView]
     next_token: str
 
 
 @dataclass(frozen=True)
 class ScheduledPage:
-    scheduled: list[repository.ScheduledRow]
+    scheduled: list[ScheduledWork]
     next_token: str
 
 
-@dataclass(frozen=True)
-class ExecutionDetail:
-    execution: Execution
-    steps: list[ExecutionStep]
+def step_view(step: ExecutionStep) -> StepView:
+    return StepView(
+        step_id=step.step_id,
+        type=step.type,
+        path=step.path,
+        status=StepStatus(step.status),
+        attempt=step.attempt,
+        started_at=step.started_at,
+        finished_at=step.finished_at,
+        duration_ms=step.duration_ms or 0,
+        result=step.result or {},
+        error=step.error or "",
+        error_category=step.error_category or "",
+        idempotency_key=step.idempotency_key,
+    )
+
+
+def execution_view(execution: Execution, steps: list[ExecutionStep] | None = None) -> ExecutionView:
+    return ExecutionView(
+        id=execution.id,
+        automation_id=execution.automation_id,
+        automation_version=execution.automation_version,
+        contact_id=execution.contact_id,
+        status=ExecutionStatus(execution.status),
+        trigger_event_id=execution.trigger_event_id,
+        created_at=execution.created_at,
+        started_at=execution.started_at,
+        finished_at=execution.finished_at,
+        current_step=execution.position or "",
+        error=execution.error or "",
+        queue_wait_ms=execution.queue_wait_ms or 0,
+        converted=execution.converted,
+        steps=[step_view(step) for step in steps or []],
+    )
+
+
+def scheduled_work(row: repository.ScheduledRow) -> ScheduledWork:
+    timer = row.timer
+    return ScheduledWork(
+        id=timer.id,
+        execution_id=timer.execution_id,
+        automation_id=row.automation_id,
+        contact_id=row.contact_id,
+        kind=timer.kind,
+        due_at=timer.due_at,
+        step_id=timer.step_id,
+    )
 
 
 def page_of(page_size: int, page_token: str) -> Page:
@@ -66,41 +111,42 @@ class ExecutionService:
         self._db = db
         self._engine = engine
 
-    async def find(self, where: repository.ExecutionFilter, page: Page) -> ExecutionPage:
+    async def find(self, where: ExecutionFilter, page: Page) -> ExecutionPage:
         async with self._db.transaction() as session:
             rows = await repository.find_executions(session, where, page.after, page.size + 1)
-        served, token = cut_page(rows, page.size, lambda ex: (ex.created_at, ex.id))
-        return ExecutionPage(served, token)
+        served, token = cut_page(rows, page.size, lambda row: (row.created_at, row.id))
+        return ExecutionPage([execution_view(row) for row in served], token)
 
-    async def get(self, org_id: str, execution_id: str, automation_id: str = "") -> ExecutionDetail:
+    async def get(self, org_id: str, execution_id: str, automation_id: str = "") -> ExecutionView:
+        """The execution with its step log."""
         async with self._db.snapshot() as session:  # the row and its steps as of one moment
-            ex = await repository.get_execution(session, org_id, execution_id)
-            if ex is None or (automation_id and ex.automation_id != automation_id):
+            execution = await repository.get_execution(session, org_id, execution_id)
+            if execution is None or (automation_id and execution.automation_id != automation_id):
                 raise NotFound(f"execution {execution_id} not found")
-            steps = await repository.steps_of(session, ex.id)
-        return ExecutionDetail(ex, steps)
+            steps = await repository.steps_of(session, execution.id)
+        return execution_view(execution, steps)
 
-    async def cancel(self, org_id: str, execution_id: str, reason: str) -> Execution:
-        async with self._db.transaction() as session:
-            ex = await repository.lock_org_execution(session, org_id, execution_id)
-            if ex is None:
+    async def cancel(self, org_id: str, execution_id: str, reason: str) -> ExecutionView:
+        async with self._engine.execution(org_id, execution_id) as unit:
+            if unit is None:
                 raise NotFound(f"execution {execution_id} not found")
-            if ex.status not in CANCELLABLE:
-                raise FailedPrecondition(f"execution {execution_id} is {ex.status}; it cannot be cancelled")
-            await self._engine.cancel(session, ex, reason)
-        return ex
+            status = unit.execution.status
+            if status not in CANCELLABLE:
+                raise FailedPrecondition(f"execution {execution_id} is {status}; it cannot be cancelled")
+            await self._engine.cancel(unit, reason)
+        return execution_view(unit.execution)
 
-    async def retry(self, org_id: str, execution_id: str) -> Execution:
-        async with self._db.transaction() as session:
-            ex = await repository.lock_org_execution(session, org_id, execution_id)
-            if ex is None:
+    async def retry(self, org_id: str, execution_id: str) -> ExecutionView:
+        async with self._engine.execution(org_id, execution_id) as unit:
+            if unit is None:
                 raise NotFound(f"execution {execution_id} not found")
-            if ex.status != "failed" or ex.position is None:
+            status = unit.execution.status
+            if status != ExecutionStatus.FAILED or unit.execution.position is None:
                 raise FailedPrecondition(
-                    f"execution {execution_id} is {ex.status}; only a failed one is retried"
+                    f"execution {execution_id} is {status}; only a failed one is retried"
                 )
-            await self._engine.requeue(session, ex)
-        return ex
+            await self._engine.requeue(unit)
+        return execution_view(unit.execution)
 
     async def scheduled(self, org_id: str, automation_id: str, page: Page) -> ScheduledPage:
         async with self._db.transaction() as session:
@@ -108,15 +154,8 @@ class ExecutionService:
                 session, org_id, automation_id or None, page.after, page.size + 1
             )
         served, token = cut_page(rows, page.size, lambda row: (row.timer.due_at, row.timer.id))
-        return ScheduledPage(served, token)
+        return ScheduledPage([scheduled_work(row) for row in served], token)
 
     async def cancel_scheduled(self, org_id: str, timer_id: str) -> None:
-        async with self._db.transaction() as session:
-            timer = await repository.get_timer(session, org_id, timer_id)
-            if timer is None:
-                raise NotFound(f"scheduled work {timer_id} not found")
-            ex = await repository.lock_org_execution(session, org_id, timer.execution_id)
-            if ex is not None and ex.status in CANCELLABLE:
-                await self._engine.cancel(session, ex, "scheduled work cancelled")
-            else:
-                await repository.delete_timers(session, timer.execution_id)
+        if not await self._engine.cancel_scheduled(org_id, timer_id):
+            raise NotFound(f"scheduled work {timer_id} not found")

@@ -7,11 +7,12 @@ was lost with a stream), nothing will ever move the execution again: it stays ``
 forever, and the trigger keeps the contact's concurrency slot for it.
 
 :class:`Sweeper` finds such executions and hands each to a fresh RESUME job, exactly as the
-engine does when an execution reaches ``max_steps_per_job`` (:meth:`Engine._hand_over`): in one
-transaction it locks the row, sets ``wait_token = <new token>``, ``wait_kind = 'resume'``,
-clears ``driver_token``, and writes ``Job{reason: RESUME, token}`` to the outbox with
-``Nats-Msg-Id = resume:<token>``. The RESUME job then resumes from the committed state; an
-action attempt left ``running`` is retried under the same idempotency key.
+engine does when an execution reaches ``max_steps_per_job``
+(:meth:`~beez.executor.engine.steps.StepRunner.hand_over`): in one transaction it locks the
+row, sets ``wait_token = <new token>``, ``wait_kind = 'resume'``, clears ``driver_token``, and
+writes ``Job{reason: RESUME, token}`` to the outbox with ``Nats-Msg-Id = resume:<token>``. The
+RESUME job then resumes from the committed state; an action attempt left ``running`` is retried
+under the same idempotency key.
 
 An execution is orphaned when its ``updated_at`` (bumped by every step, wake-up and state
 change) is older than ``stale_after`` by the service clock **and** this sweeper has seen the
@@ -31,11 +32,8 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from beez.executor import repository
 from beez.executor.engine import hand_to_resume_job
-from beez.executor.models import Execution
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.kit.db import Database
@@ -44,7 +42,6 @@ from beez.kit.loops import repeat_rounds
 
 log = get_logger(__name__)
 
-RUNNABLE = ("queued", "running")
 BACKOFF_MAX_S = 10.0
 """The bus worker's largest nak delay (``exponential_backoff``'s default maximum)."""
 
@@ -89,38 +86,25 @@ class Sweeper:
         cutoff = now - timedelta(seconds=self._stale_after)
         resumed = 0
         async with self._db.transaction() as session:
-            rows = (
-                await session.execute(
-                    select(Execution)
-                    .where(
-                        Execution.status.in_(RUNNABLE),
-                        Execution.wait_token.is_(None),
-                        Execution.updated_at < cutoff,
-                    )
-                    .order_by(Execution.updated_at)
-                    .limit(self._batch)
-                    .with_for_update(skip_locked=True)
-                    .execution_options(populate_existing=True)
-                )
-            ).scalars()
+            candidates = await repository.orphan_candidates(session, cutoff, self._batch)
             stale: set[str] = set()
-            for ex in rows:
-                stale.add(ex.id)
-                first = self._seen.get(ex.id)
-                if first is None or first[0] != ex.updated_at:
-                    self._seen[ex.id] = (ex.updated_at, mono)
+            for execution in candidates:
+                stale.add(execution.id)
+                first = self._seen.get(execution.id)
+                if first is None or first[0] != execution.updated_at:
+                    self._seen[execution.id] = (execution.updated_at, mono)
                     continue
                 if mono - first[1] < self._stale_after:
                     continue
-                await repository.enqueue(session, hand_to_resume_job(self._topology, ex, now))
+                await repository.enqueue(session, hand_to_resume_job(self._topology, execution, now))
                 log.warning(
                     "orphaned execution handed to a RESUME job",
-                    execution_id=ex.id,
-                    org_id=ex.org_id,
-                    status=ex.status,
-                    position=ex.position,
+                    execution_id=execution.id,
+                    org_id=execution.org_id,
+                    status=execution.status,
+                    position=execution.position,
                 )
-                stale.discard(ex.id)
+                stale.discard(execution.id)
                 resumed += 1
         # forget what moved on or was handed over (a row locked elsewhere is simply seen again)
         self._seen = {k: v for k, v in self._seen.items() if k in stale}

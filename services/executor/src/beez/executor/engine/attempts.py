@@ -1,0 +1,288 @@
+"""Action steps: the attempt protocol (architecture.md, "Exactly once in effect").
+
+Per action step:
+
+a. :meth:`ActionSteps.begin`, in one transaction: insert the attempt row ``running`` with key
+   ``exec:<id>:step:<position>:attempt:<n>`` (a ``running`` row left by a crash is reused, same
+   key and attempt); the caller commits it;
+b. :meth:`ActionSteps.perform`: render the config and call the action with that key, outside
+   any transaction;
+c. :meth:`ActionSteps.settle`, in one transaction with the execution locked again: record the
+   attempt's outcome (masked), and, if the execution is still at that step, apply its variables
+   and contact changes, write its commands, events and lifecycle events to the outbox, and move
+   on: the next position, or a retry timer, or the failure with its dead letter.
+
+Actions without external effects (:data:`LOCAL_CATEGORIES`: they only return commands and
+events for the outbox) run (a), (b) and (c) in one transaction.
+
+* Retries follow ``beez.workflow.retry`` (default: at once, then 60, 300, 900 s later), a
+  ``Retry-After`` longer than the next wait wins; a wait of 0 is a timer due at once.
+* A step whose action is still in flight when the execution is cancelled or reaches its goal
+  records its outcome in the log, but its variables, contact changes and commands are dropped.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from beez.api.messages.v1 import commands_pb2, events_pb2
+from beez.api.messages.v1.lifecycle_pb2 import ExecutionEventKind
+from beez.api.workflow.v1 import workflow_pb2
+from beez.executor import messages
+from beez.executor.actions.base import Action, ActionContext, ActionResult, PermanentError, TransientError
+from beez.executor.actions.crm import command_verb
+from beez.executor.engine import state
+from beez.executor.engine.steplog import elapsed_ms, may_run, step_event, step_key, step_row
+from beez.executor.engine.store import Unit
+from beez.executor.engine.workflows import step_context
+from beez.kit.logging import get_logger, mask_value
+from beez.workflow import catalog
+from beez.workflow.errors import TemplateError
+from beez.workflow.model import plain, struct_to_dict
+from beez.workflow.retry import retry_policy
+from beez.workflow.status import ExecutionStatus, StepStatus
+from beez.workflow.templates import render_config
+from beez.workflow.waits import WaitKind
+
+log = get_logger(__name__)
+
+LOCAL_CATEGORIES = frozenset({"crm", "tasks", "data", "automation", "notifications"})
+"""Catalog families whose actions only compute commands/events: run inside one transaction."""
+
+
+@dataclass
+class Call:
+    """An action attempt committed as ``running``, to be performed outside the transaction."""
+
+    execution_id: str
+    org_id: str
+    automation_id: str
+    position: str
+    step_id: str
+    type: str
+    attempt: int
+    key: str
+    raw_config: dict[str, Any]
+    ctx: dict[str, Any]
+    now: datetime
+    local: bool
+
+
+@dataclass
+class Outcome:
+    """What an attempt came to: a result, or a failure."""
+
+    result: ActionResult | None = None
+    error: str = ""
+    category: str = ""
+    permanent: bool = False
+    retry_after: float | None = None
+
+
+def failure(
+    *, error: str, category: str, transient: bool = False, retry_after: float | None = None
+) -> Outcome:
+    return Outcome(
+        error=mask_value(error) or "failed",  # provider errors may quote addresses and numbers
+        category=category,
+        permanent=not transient,
+        retry_after=retry_after,
+    )
+
+
+def is_local(action_type: str) -> bool:
+    """Whether the action only computes commands and events (no call outside this database)."""
+    entry = catalog.action_type(action_type)
+    return entry is not None and entry.category in LOCAL_CATEGORIES
+
+
+class ActionSteps:
+    """Begins, performs and settles attempts of action steps, with the registered actions."""
+
+    def __init__(self, actions: Mapping[str, Action]) -> None:
+        self._actions = dict(actions)
+
+    async def begin(self, unit: Unit, action: workflow_pb2.Action) -> Call:
+        """Step (a): the attempt's ``running`` row, and what performing it needs."""
+        execution = unit.execution
+        assert execution.position is not None
+        last = await unit.rows.latest_attempt(execution.position)
+        if last is not None and last.status == StepStatus.RUNNING:
+            attempt, key = last.attempt, last.idempotency_key  # a crashed attempt: same key
+        else:
+            attempt = last.attempt + 1 if last is not None else 1
+            key = step_key(execution.id, execution.position, attempt)
+            await unit.rows.add_step(step_row(unit, action, attempt, key, StepStatus.RUNNING))
+        local = is_local(action.type)
+        context = step_context(unit, action)
+        return Call(
+            execution_id=execution.id,
+            org_id=execution.org_id,
+            automation_id=execution.automation_id,
+            position=execution.position,
+            step_id=action.id,
+            type=action.type,
+            attempt=attempt,
+            key=key,
+            raw_config=struct_to_dict(action.config),
+            ctx=context if local else copy.deepcopy(context),  # a local call runs before unit changes
+            now=unit.now,
+            local=local,
+        )
+
+    async def perform(self, call: Call) -> Outcome:
+        """Step (b): renders the config and runs the action once. BaseExceptions (a crash) propagate."""
+        action = self._actions.get(call.type)
+        if action is None:
+            return failure(error=f"no action implements {call.type!r}", category="configuration")
+        try:
+            config = render_config(call.raw_config, call.ctx)
+        except TemplateError as exc:
+            return failure(error=f"template: {exc}", category="template")
+        context = ActionContext(
+            org_id=call.org_id,
+            execution_id=call.execution_id,
+            automation_id=call.automation_id,
+            step_id=call.step_id,
+            step_path=call.position,
+            attempt=call.attempt,
+            idempotency_key=call.key,
+            config=config,
+            contact=call.ctx["contact"],
+            event=call.ctx["event"],
+            vars=call.ctx["vars"],
+            now=call.now,
+        )
+        try:
+            result = await action.run(context)
+        except PermanentError as exc:
+            return failure(error=str(exc), category=exc.category)
+        except TransientError as exc:
+            return failure(error=str(exc), category=exc.category, transient=True, retry_after=exc.retry_after)
+        except Exception as exc:
+            log.warning("action raised", type=call.type, key=call.key, error=repr(exc))
+            return failure(error=f"{type(exc).__name__}: {exc}", category="unknown", transient=True)
+        return Outcome(result=result)
+
+    async def settle(self, unit: Unit, call: Call, action: workflow_pb2.Action, outcome: Outcome) -> bool:
+        """Step (c): records the attempt and, if the execution is still there, moves it on.
+
+        True when the next step may run at once.
+        """
+        execution = unit.execution
+        row = await unit.rows.step_by_key(call.key)
+        if row is None or row.status != StepStatus.RUNNING:
+            return False  # another delivery of this job settled it already
+        row.finished_at = unit.now
+        row.duration_ms = elapsed_ms(row.started_at, unit.now)
+        current = (
+            execution.status == ExecutionStatus.RUNNING
+            and execution.position == call.position
+            and execution.wait_token is None
+        )
+        result = outcome.result
+        if result is not None:
+            row.status = StepStatus.SKIPPED if result.status == StepStatus.SKIPPED else StepStatus.SUCCEEDED
+            recorded = dict(mask_value(json_safe(result.output)))
+            if result.reason:
+                recorded["reason"] = mask_value(result.reason)
+            row.result = recorded
+            if not current:
+                return False
+            apply_result(unit, call, result)
+            step_event(unit, action, call.key, ExecutionEventKind.EXECUTION_EVENT_KIND_STEP_COMPLETED, row)
+            await state.move_on(unit)
+            return may_run(execution)
+        row.status = StepStatus.FAILED
+        row.error = outcome.error
+        row.error_category = outcome.category
+        if not current:
+            return False
+        step_event(unit, action, call.key, ExecutionEventKind.EXECUTION_EVENT_KIND_STEP_FAILED, row)
+        delay = None
+        if not outcome.permanent:
+            delay = retry_policy(call.raw_config).delay_before(call.attempt - execution.attempt_base + 1)
+        if delay is None:
+            await state.fail(unit, action, outcome.error, outcome.category, key=call.key)
+            return False
+        wait_s = max(float(delay), float(outcome.retry_after or 0.0))
+        due = unit.now + timedelta(seconds=wait_s)
+        await state.wait_on_timer(unit, action, WaitKind.RETRY, "retry", due)
+        return False
+
+
+def apply_result(unit: Unit, call: Call, result: ActionResult) -> None:
+    """An attempt's effects on its execution: variables, contact changes, commands and events."""
+    execution = unit.execution
+    if result.vars:
+        execution.vars = {**execution.vars, **json_safe(result.vars)}
+    if result.contact_changes:
+        execution.contact = json_safe(apply_contact_changes(execution.contact, result.contact_changes))
+    topology = unit.outbox.topology
+    for index, command in enumerate(result.commands):
+        if not command.WhichOneof("command"):
+            log.warning("action returned an empty platform command", type=call.type, key=call.key)
+            continue
+        stamped = commands_pb2.PlatformCommand()
+        stamped.CopyFrom(command)
+        stamped.idempotency_key = stamped.idempotency_key or call.key
+        stamped.organization_id = execution.org_id
+        stamped.contact_id = stamped.contact_id or execution.contact_id
+        stamped.execution_id = execution.id
+        stamped.automation_id = execution.automation_id
+        subject = topology.command(execution.org_id, command_verb(stamped))
+        unit.outbox.emit(messages.Outgoing(subject, stamped, f"{call.key}:cmd:{index}", execution.org_id))
+    for index, event in enumerate(result.events):
+        out = events_pb2.Event()
+        out.CopyFrom(event)
+        out.organization_id = execution.org_id
+        out.id = out.id or f"{call.key}:event:{index}"
+        subject = topology.events(execution.org_id, out.type)
+        unit.outbox.emit(messages.Outgoing(subject, out, out.id, execution.org_id))
+
+
+def apply_contact_changes(contact: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The snapshot with an action's ``contact_changes`` applied (see ``ActionResult``)."""
+    result = dict(contact)  # shallow: every change below replaces a value, none edits one in place
+    for key, add, remove in (("tags", "add_tags", "remove_tags"), ("lists", "add_lists", "remove_lists")):
+        values = list(result.get(key) or [])
+        for item in changes.get(add) or []:
+            if item not in values:
+                values.append(item)
+        dropped = set(changes.get(remove) or [])
+        result[key] = [item for item in values if item not in dropped]
+    fields = changes.get("fields")
+    if isinstance(fields, Mapping):
+        result["fields"] = {**(result.get("fields") or {}), **plain(dict(fields))}
+    if isinstance(changes.get("score"), int | float):
+        result["score"] = changes["score"]
+    if isinstance(changes.get("score_delta"), int | float):
+        result["score"] = (result.get("score") or 0) + changes["score_delta"]
+    for key in ("assigned_user", "assigned_team"):
+        if changes.get(key):
+            result[key] = changes[key]
+    return result
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` as plain JSON (whole floats as ints); anything else JSON lacks becomes text.
+
+    The same as a round trip through ``json.dumps(value, default=str)`` and :func:`plain`, which
+    it takes only for what is not already plain JSON: action outputs, variables and contacts
+    nearly always are, and walking them costs a fraction of serializing and parsing them.
+    """
+    kind = type(value)
+    if value is None or kind is str or kind is bool or kind is int:
+        return value
+    if kind is float:
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    if kind is list or kind is tuple:
+        return [json_safe(item) for item in value]
+    if kind is dict and all(type(key) is str for key in value):
+        return {key: json_safe(item) for key, item in value.items()}
+    return plain(json.loads(json.dumps(value, default=str)))

@@ -1,0 +1,153 @@
+"""Running steps: from an execution's position until it waits, ends, or meets an external action.
+
+Internal steps (control types and actions of :data:`~.attempts.LOCAL_CATEGORIES`) follow each
+other in one transaction, up to ``CHAIN_MAX`` steps: they have no effect outside this database,
+so a crash rolls them back together and the redelivered job runs them again. An external action
+ends the chain: its ``running`` attempt is committed with whatever preceded it before the
+provider is called, as the step protocol requires (see :mod:`.attempts`).
+
+* ``delay`` applies to any step, control types included, before it runs.
+* Quiet hours hold back the steps that reach a contact on a channel (email, WhatsApp, SMS:
+  ``catalog.channel``); Slack goes to the team and is not held back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC
+
+from beez.executor.engine import state
+from beez.executor.engine.attempts import ActionSteps, Call
+from beez.executor.engine.control import ControlSteps, goal_conditions_hold
+from beez.executor.engine.steplog import may_drive
+from beez.executor.engine.store import Store, Unit, unit_of_work
+from beez.executor.engine.workflows import Workflows, quiet_hours_over
+from beez.kit.bus.topology import Topology
+from beez.kit.clock import Clock
+from beez.workflow import catalog, navigation
+from beez.workflow.intervals import add_interval
+from beez.workflow.status import ExecutionStatus
+from beez.workflow.waits import WaitKind
+
+CHAIN_MAX = 50
+"""Most internal steps one transaction runs, so a long internal loop still commits now and then."""
+
+
+class StepRunner:
+    """Runs the steps of executions; see the module docstring."""
+
+    def __init__(
+        self,
+        store: Store,
+        topology: Topology,
+        clock: Clock,
+        workflows: Workflows,
+        actions: ActionSteps,
+        *,
+        max_steps_per_job: int,
+    ) -> None:
+        self.store = store
+        self.topology = topology
+        self.clock = clock
+        self.workflows = workflows
+        self.actions = actions
+        self.control = ControlSteps(workflows)
+        self.max_steps = max_steps_per_job
+
+    async def run(self, execution_id: str, driver: str = "", done: int = 0) -> None:
+        """Runs steps until the execution waits or ends, then hands over if the bound was hit."""
+        while done < self.max_steps:
+            more, steps = await self.step(execution_id, driver, self.max_steps - done)
+            if not more:
+                return
+            done += steps
+            await asyncio.sleep(0)
+        await self.hand_over(execution_id, driver)
+
+    async def step(self, execution_id: str, driver: str, budget: int = 1) -> tuple[bool, int]:
+        """Runs steps from the execution's position: (whether the next may run at once, steps run)."""
+        async with unit_of_work(self.store, self.topology) as (tx, outbox):
+            execution = await tx.lock_execution(execution_id)
+            if execution is None or not may_drive(execution, driver):
+                return False, 0
+            unit = Unit(tx, outbox, execution, tx.rows(execution.id), self.clock.now())
+            advanced, done = await self.chain(unit, budget)
+        if not isinstance(advanced, Call):
+            return advanced, done
+        return await self.complete(execution_id, advanced), done
+
+    async def chain(self, unit: Unit, budget: int) -> tuple[bool | Call, int]:
+        """Runs steps of the locked execution in the caller's transaction; see :meth:`step`."""
+        done = 0
+        while True:
+            advanced = await self.advance(unit)
+            done += 1
+            if isinstance(advanced, Call) or not advanced or done >= min(budget, CHAIN_MAX):
+                return advanced, done
+            unit.now = self.clock.now()
+
+    async def complete(self, execution_id: str, call: Call) -> bool:
+        """Performs a committed ``running`` attempt, then settles it in a new transaction."""
+        outcome = await self.actions.perform(call)
+        async with unit_of_work(self.store, self.topology) as (tx, outbox):
+            execution = await tx.lock_execution(execution_id)
+            if execution is None:
+                return False
+            unit = Unit(tx, outbox, execution, tx.rows(execution.id), self.clock.now())
+            workflow = await self.workflows.load(unit)
+            return await self.actions.settle(
+                unit, call, navigation.action_at(workflow, call.position), outcome
+            )
+
+    async def advance(self, unit: Unit) -> bool | Call:
+        """One step at the position of the locked execution, in the caller's transaction.
+
+        True when the next step may run at once; a :class:`Call` when the step is an external
+        action whose ``running`` attempt must be committed before it is performed.
+        """
+        execution = unit.execution
+        workflow = await self.workflows.load(unit)
+        if execution.status == ExecutionStatus.QUEUED:
+            state.mark_running(unit)
+        if execution.position is None:
+            await state.finish(unit, ExecutionStatus.COMPLETED, reason="completed")
+            return False
+        if goal_conditions_hold(unit):
+            await state.finish(unit, ExecutionStatus.COMPLETED, reason="goal reached", converted=True)
+            return False
+        try:
+            action = navigation.action_at(workflow, execution.position)
+        except navigation.PositionError as exc:
+            await state.fail(unit, None, str(exc), "configuration")
+            return False
+        if execution.phase == "start":
+            execution.phase = "ready"
+            looping = execution.position in execution.loops  # a loop step comes back once per iteration
+            if action.HasField("delay") and action.delay.value > 0 and not looping:
+                try:
+                    due = add_interval(unit.now, action.delay).astimezone(UTC)
+                except ValueError as exc:
+                    await state.fail(unit, action, f"delay: {exc}", "configuration")
+                    return False
+                await state.wait_on_timer(unit, action, WaitKind.DELAY, "delay", due)
+                return False
+        if catalog.channel(action.type) is not None:
+            quiet_end = quiet_hours_over(unit)
+            if quiet_end is not None:
+                await state.wait_on_timer(unit, action, WaitKind.QUIET_HOURS, "quiet_hours", quiet_end)
+                return False
+        if catalog.is_control(action.type):
+            return await self.control.run(unit, action)
+        call = await self.actions.begin(unit, action)
+        if call.local:
+            outcome = await self.actions.perform(call)
+            return await self.actions.settle(unit, call, action, outcome)
+        return call
+
+    async def hand_over(self, execution_id: str, driver: str) -> None:
+        """Bound reached: a RESUME job (through the outbox) continues in a fresh job."""
+        async with unit_of_work(self.store, self.topology) as (tx, outbox):
+            execution = await tx.lock_execution(execution_id)
+            if execution is None or not may_drive(execution, driver):
+                return
+            outbox.emit(state.hand_to_resume_job(self.topology, execution, self.clock.now()))
