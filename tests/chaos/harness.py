@@ -66,13 +66,13 @@ from beez.api.workflow.v1 import workflow_pb2
 from beez.kit.bus.topology import Topology
 from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from beez.kit.stack import Dependencies, ServiceProcess, Stack, libpq_url, migrate_all
+from beez.workflow.status import TERMINAL
 from tests.support.providers import serving
 from tests.support.servers import pg_data_root
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / ".beez" / "chaos" / "results.jsonl"
 SERVICES = ("automation", "trigger", "executor", "analytics")
-TERMINAL = ("completed", "failed", "cancelled")
 KEY = re.compile(r"^exec:(?P<execution>[^:]+):step:(?P<position>[^:]+):attempt:(?P<attempt>\d+)$")
 
 

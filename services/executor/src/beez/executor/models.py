@@ -30,12 +30,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from beez.kit.bus.outbox import outbox_table
 from beez.kit.db import make_metadata, plain_rows
+from beez.workflow.status import ExecutionStatus, StepStatus
 
 metadata = make_metadata("executor")
 outbox = outbox_table(metadata)
 
-EXECUTION_STATUSES = ("pending", "queued", "running", "waiting", "completed", "failed", "cancelled")
-STEP_STATUSES = ("running", "succeeded", "failed", "skipped", "waiting")
+EXECUTION_STATUSES = tuple(status.value for status in ExecutionStatus)
+STEP_STATUSES = tuple(status.value for status in StepStatus)
 
 
 class Base(DeclarativeBase):
@@ -149,7 +150,7 @@ class ExecutionStep(Base):
 
 
 NewExecution = plain_rows(Execution)
-"""An execution created in memory by the transaction that writes it (``Unit.fresh``)."""
+"""An execution created in memory by the transaction that writes it (see ``engine.sql_store``)."""
 NewExecutionStep = plain_rows(ExecutionStep)
 """A step row of such an execution."""
 

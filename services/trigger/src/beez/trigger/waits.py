@@ -27,23 +27,19 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from beez.api.messages.v1.lifecycle_pb2 import WaitKind, WaitRegistration
+from beez.api.messages.v1.lifecycle_pb2 import WaitRegistration
 from beez.api.workflow.v1.workflow_pb2 import Condition
 from beez.kit.logging import get_logger
 from beez.workflow.conditions import CompiledCondition, compile_conditions
 from beez.workflow.errors import ConditionError
 from beez.workflow.filters import filters_match
 from beez.workflow.model import struct_to_dict
+from beez.workflow.waits import REGISTRATION_NAMES, SIGNALS
 
 log = get_logger(__name__)
 
-KIND_NAMES = {
-    WaitKind.WAIT_KIND_EVENT: "event",
-    WaitKind.WAIT_KIND_UNTIL: "until",
-    WaitKind.WAIT_KIND_GOAL: "goal",
-}
-SIGNALS = {"event": "event", "until": "met", "goal": "goal"}
-"""The ``Job.signal`` each kind of wait sends when it fires."""
+KIND_NAMES = REGISTRATION_NAMES
+"""The name of each kind of registration (``beez.workflow.waits``)."""
 
 
 class InvalidRegistration(ValueError):

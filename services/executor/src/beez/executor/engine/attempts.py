@@ -30,8 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from beez.api.messages.v1 import commands_pb2, events_pb2
-from beez.api.messages.v1.lifecycle_pb2 import ExecutionEventKind
+from beez.api.messages.v1 import commands_pb2, events_pb2, lifecycle_pb2
 from beez.api.workflow.v1 import workflow_pb2
 from beez.executor import messages
 from beez.executor.actions.base import Action, ActionContext, ActionResult, PermanentError, TransientError
@@ -195,7 +194,7 @@ class ActionSteps:
             if not current:
                 return False
             apply_result(unit, call, result)
-            step_event(unit, action, call.key, ExecutionEventKind.EXECUTION_EVENT_KIND_STEP_COMPLETED, row)
+            step_event(unit, action, call.key, lifecycle_pb2.EXECUTION_EVENT_KIND_STEP_COMPLETED, row)
             await state.move_on(unit)
             return may_run(execution)
         row.status = StepStatus.FAILED
@@ -203,7 +202,7 @@ class ActionSteps:
         row.error_category = outcome.category
         if not current:
             return False
-        step_event(unit, action, call.key, ExecutionEventKind.EXECUTION_EVENT_KIND_STEP_FAILED, row)
+        step_event(unit, action, call.key, lifecycle_pb2.EXECUTION_EVENT_KIND_STEP_FAILED, row)
         delay = None
         if not outcome.permanent:
             delay = retry_policy(call.raw_config).delay_before(call.attempt - execution.attempt_base + 1)

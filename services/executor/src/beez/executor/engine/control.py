@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
-from beez.api.messages.v1.lifecycle_pb2 import WaitKind as RegistrationKind
+from beez.api.messages.v1 import lifecycle_pb2
 from beez.api.workflow.v1 import workflow_pb2
 from beez.executor import messages
 from beez.executor.engine import state
@@ -182,7 +182,7 @@ class ControlSteps:
             registration = messages.wait_registration(
                 topology,
                 registration_id=token,
-                kind=RegistrationKind.WAIT_KIND_EVENT,
+                kind=lifecycle_pb2.WAIT_KIND_EVENT,
                 org_id=execution.org_id,
                 execution_id=execution.id,
                 contact_id=execution.contact_id,
@@ -199,7 +199,7 @@ class ControlSteps:
             registration = messages.wait_registration(
                 topology,
                 registration_id=token,
-                kind=RegistrationKind.WAIT_KIND_UNTIL,
+                kind=lifecycle_pb2.WAIT_KIND_UNTIL,
                 org_id=execution.org_id,
                 execution_id=execution.id,
                 contact_id=execution.contact_id,

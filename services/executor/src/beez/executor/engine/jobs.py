@@ -176,11 +176,13 @@ class Jobs:
         now = clock.now()
         prepared = [prepare_start(job, now) for job in jobs]
         outcomes = [Continuation(job.execution_id, job.token, alone=True) for job in jobs]
-        unsaved = {p.digest: p.definition for p in prepared if not self._workflows.is_saved(p.digest)}
+        unsaved = {
+            start.digest: start.definition for start in prepared if not self._workflows.is_saved(start.digest)
+        }
         async with unit_of_work(steps.store, steps.topology) as (tx, outbox):
             if unsaved:
                 await tx.save_workflows(unsaved)
-            existing = await tx.existing_executions(sorted({p.job.execution_id for p in prepared}))
+            existing = await tx.existing_executions(sorted({start.job.execution_id for start in prepared}))
             for index in sorted(range(len(prepared)), key=lambda i: prepared[i].job.execution_id):
                 start = prepared[index]
                 if start.job.execution_id in existing:

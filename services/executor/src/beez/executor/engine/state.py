@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from beez.api.messages.v1 import events_pb2, jobs_pb2
-from beez.api.messages.v1.lifecycle_pb2 import ExecutionEventKind
+from beez.api.messages.v1 import events_pb2, jobs_pb2, lifecycle_pb2
 from beez.api.workflow.v1 import workflow_pb2
 from beez.executor import messages
 from beez.executor.engine.steplog import elapsed_ms, new_token, step_key, step_row
@@ -28,9 +27,9 @@ from beez.workflow.waits import GOAL, REGISTRATION_KINDS, SIGNALS, WaitKind
 log = get_logger(__name__)
 
 ENDED = {
-    ExecutionStatus.COMPLETED: ExecutionEventKind.EXECUTION_EVENT_KIND_COMPLETED,
-    ExecutionStatus.FAILED: ExecutionEventKind.EXECUTION_EVENT_KIND_FAILED,
-    ExecutionStatus.CANCELLED: ExecutionEventKind.EXECUTION_EVENT_KIND_CANCELLED,
+    ExecutionStatus.COMPLETED: lifecycle_pb2.EXECUTION_EVENT_KIND_COMPLETED,
+    ExecutionStatus.FAILED: lifecycle_pb2.EXECUTION_EVENT_KIND_FAILED,
+    ExecutionStatus.CANCELLED: lifecycle_pb2.EXECUTION_EVENT_KIND_CANCELLED,
 }
 """The lifecycle event each way of ending sends."""
 
@@ -49,7 +48,7 @@ def mark_running(unit: Unit) -> None:
         unit.outbox.lifecycle(
             execution,
             unit.now,
-            ExecutionEventKind.EXECUTION_EVENT_KIND_STARTED,
+            lifecycle_pb2.EXECUTION_EVENT_KIND_STARTED,
             f"exec:{execution.id}:started",
             with_queue_wait=True,
         )
@@ -124,7 +123,7 @@ async def wait_on_timer(
     unit.outbox.lifecycle(
         execution,
         unit.now,
-        ExecutionEventKind.EXECUTION_EVENT_KIND_WAITING,
+        lifecycle_pb2.EXECUTION_EVENT_KIND_WAITING,
         f"exec:{execution.id}:waiting:{token}",
         step=action,
     )
