@@ -34,7 +34,6 @@ from tests.executor.engine import fakes
 from tests.support.inproc import InProcService, running_service
 from tests.support.servers import create_database, drop_database, unique_prefix
 
-E = executor_pb2
 START_TIME = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # a Monday, noon UTC
 
 ADA: dict[str, Any] = {
@@ -194,7 +193,7 @@ class Flow:
 
     async def get(self, execution_id: str) -> executor_pb2.Execution:
         response = await self.stub.GetExecution(
-            E.GetExecutionRequest(execution_id=execution_id), metadata=self.metadata
+            executor_pb2.GetExecutionRequest(execution_id=execution_id), metadata=self.metadata
         )
         execution: executor_pb2.Execution = response.execution
         return execution
@@ -223,7 +222,7 @@ class Flow:
         self, execution_id: str, *statuses: str, timeout: float = 5.0
     ) -> executor_pb2.Execution:
         """Waits until the execution's status is one of ``statuses`` (names like ``completed``)."""
-        wanted = {E.ExecutionStatus.Value(f"EXECUTION_STATUS_{s.upper()}") for s in statuses}
+        wanted = {executor_pb2.ExecutionStatus.Value(f"EXECUTION_STATUS_{s.upper()}") for s in statuses}
         return await self.until(
             execution_id, lambda ex: ex.status in wanted, f"status {'/'.join(statuses)}", timeout
         )
@@ -271,7 +270,7 @@ class Flow:
         raise AssertionError(f"no registration of kind {kind} for {execution_id}")
 
     async def scheduled(self, execution_id: str | None = None) -> list[executor_pb2.ScheduledWork]:
-        response = await self.stub.ListScheduled(E.ListScheduledRequest(), metadata=self.metadata)
+        response = await self.stub.ListScheduled(executor_pb2.ListScheduledRequest(), metadata=self.metadata)
         return [w for w in response.scheduled if execution_id is None or w.execution_id == execution_id]
 
 

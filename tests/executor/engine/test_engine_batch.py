@@ -15,8 +15,6 @@ from beez.executor.engine import Engine, SessionStore
 from tests.executor.engine import fakes
 from tests.executor.engine.conftest import Executor, Flow, step_ids
 
-E = executor_pb2
-
 INTERNAL = {
     "actions": [
         {
@@ -85,7 +83,7 @@ async def test_a_batch_creates_and_finishes_its_executions_in_one_transaction(
     assert await transactions_that_wrote(flow) == 1
     for job in jobs:
         done = await flow.get(job.execution_id)
-        assert done.status == E.EXECUTION_STATUS_COMPLETED
+        assert done.status == executor_pb2.EXECUTION_STATUS_COMPLETED
         assert step_ids(done) == ["check", "remember", "tag"]
         assert await flow.kinds(job.execution_id) == ["started", *["step_completed"] * 3, "completed"]
     commands = await flow.outbox(".platform.commands.")
@@ -113,7 +111,7 @@ async def test_a_redelivered_start_of_a_batch_changes_nothing(flow: Flow, engine
     assert not first.alone and again.alone
     await engine.continue_job(job, again)
     done = await flow.get(job.execution_id)
-    assert done.status == E.EXECUTION_STATUS_COMPLETED and len(done.steps) == 3
+    assert done.status == executor_pb2.EXECUTION_STATUS_COMPLETED and len(done.steps) == 3
     assert await flow.kinds(job.execution_id) == ["started", *["step_completed"] * 3, "completed"]
 
 
@@ -127,17 +125,17 @@ async def test_an_external_action_is_committed_running_before_it_is_performed(
     assert outcome.call is not None and outcome.call.step_id == "hello"
     assert outcome.call.ctx["vars"]["plan"] == "gold"
     waiting = await flow.get(job.execution_id)
-    assert waiting.status == E.EXECUTION_STATUS_RUNNING
+    assert waiting.status == executor_pb2.EXECUTION_STATUS_RUNNING
     assert [(s.step_id, s.status) for s in waiting.steps] == [
-        ("remember", E.STEP_STATUS_SUCCEEDED),
-        ("hello", E.STEP_STATUS_RUNNING),
+        ("remember", executor_pb2.STEP_STATUS_SUCCEEDED),
+        ("hello", executor_pb2.STEP_STATUS_RUNNING),
     ]
     assert provider.calls_of(job.execution_id) == []
 
     await engine.continue_job(job, outcome)
 
     done = await flow.get(job.execution_id)
-    assert done.status == E.EXECUTION_STATUS_COMPLETED
+    assert done.status == executor_pb2.EXECUTION_STATUS_COMPLETED
     assert step_ids(done) == ["remember", "hello", "tag"]
     [call] = provider.calls_of(job.execution_id)
     assert call.config["text"] == "plan gold"
@@ -160,7 +158,7 @@ async def test_a_delay_in_a_batch_leaves_one_timer_whose_wake_up_runs_on_in_one_
 
     assert not (outcome.alone or outcome.more or outcome.call)
     waiting = await flow.get(job.execution_id)
-    assert waiting.status == E.EXECUTION_STATUS_WAITING
+    assert waiting.status == executor_pb2.EXECUTION_STATUS_WAITING
     [timer] = await flow.scheduled(job.execution_id)
     assert timer.step_id == "pause"
     await flow.advance(hours=1)
@@ -225,7 +223,7 @@ async def test_a_batch_of_wake_ups_runs_their_executions_on_in_one_transaction(
         assert woken.scalar_one() == 1  # one transaction woke and finished all twelve
     for start in starts:
         done = await flow.get(start.execution_id)
-        assert done.status == E.EXECUTION_STATUS_COMPLETED
+        assert done.status == executor_pb2.EXECUTION_STATUS_COMPLETED
         assert step_ids(done) == ["pause", "tag"]
     assert len(await flow.outbox(".platform.commands.")) == 12  # the repeated job added nothing
     assert await waiting_tokens(flow) == {}
@@ -250,8 +248,8 @@ async def test_a_wake_up_batch_commits_an_external_attempt_before_it_is_performe
 
     assert outcome.call is not None and outcome.call.step_id == "hello"
     running = await flow.get(execution_id)
-    assert [(s.step_id, s.status) for s in running.steps][-1] == ("hello", E.STEP_STATUS_RUNNING)
+    assert [(s.step_id, s.status) for s in running.steps][-1] == ("hello", executor_pb2.STEP_STATUS_RUNNING)
     assert provider.calls_of(execution_id) == []
     await engine.continue_job(job, outcome)
-    assert (await flow.get(execution_id)).status == E.EXECUTION_STATUS_COMPLETED
+    assert (await flow.get(execution_id)).status == executor_pb2.EXECUTION_STATUS_COMPLETED
     assert len(provider.calls_of(execution_id)) == 1

@@ -13,9 +13,6 @@ from beez.workflow.navigation import random_split_choice
 from tests.executor.engine import fakes
 from tests.executor.engine.conftest import ADA, Flow, event_json, step_ids
 
-E = executor_pb2
-L = lifecycle_pb2
-
 
 def record(step_id: str, **config: Any) -> dict[str, Any]:
     return {"id": step_id, "type": "test_record", "config": config}
@@ -31,20 +28,20 @@ async def test_wait_step_waits_for_its_interval_then_continues(flow: Flow) -> No
         }
     )
     waiting = await flow.settled(execution_id, "waiting")
-    assert [(s.step_id, s.status) for s in waiting.steps] == [("pause", E.STEP_STATUS_WAITING)]
+    assert [(s.step_id, s.status) for s in waiting.steps] == [("pause", executor_pb2.STEP_STATUS_WAITING)]
     [work] = await flow.scheduled(execution_id)
     assert work.kind == "delay" and work.step_id == "pause"
     assert work.due_at.ToDatetime(tzinfo=UTC) == flow.clock.now() + timedelta(hours=1)
 
     await flow.advance(minutes=59)
     await asyncio.sleep(0.2)
-    assert (await flow.get(execution_id)).status == E.EXECUTION_STATUS_WAITING
+    assert (await flow.get(execution_id)).status == executor_pb2.EXECUTION_STATUS_WAITING
 
     await flow.advance(minutes=1)
     done = await flow.settled(execution_id, "completed")
     assert [(s.step_id, s.status) for s in done.steps] == [
-        ("pause", E.STEP_STATUS_SUCCEEDED),
-        ("after", E.STEP_STATUS_SUCCEEDED),
+        ("pause", executor_pb2.STEP_STATUS_SUCCEEDED),
+        ("after", executor_pb2.STEP_STATUS_SUCCEEDED),
     ]
     assert await flow.scheduled(execution_id) == []
 
@@ -173,7 +170,7 @@ async def test_wait_for_event_takes_the_event_branch_when_the_signal_arrives(
 ) -> None:
     execution_id = await flow.start(WAIT_FOR_CLICK)
     await flow.settled(execution_id, "waiting")
-    registration = await flow.registration(execution_id, L.WAIT_KIND_EVENT)
+    registration = await flow.registration(execution_id, lifecycle_pb2.WAIT_KIND_EVENT)
     assert registration.event_type == "link.clicked"
     assert dict(registration.filters) == {"link": "onboarding"}
     assert registration.contact_id == "c_ada" and registration.organization_id == flow.org
@@ -194,7 +191,7 @@ async def test_wait_for_event_takes_the_event_branch_when_the_signal_arrives(
 async def test_wait_for_event_times_out_into_the_timeout_branch(flow: Flow) -> None:
     execution_id = await flow.start(WAIT_FOR_CLICK)
     await flow.settled(execution_id, "waiting")
-    registration = await flow.registration(execution_id, L.WAIT_KIND_EVENT)
+    registration = await flow.registration(execution_id, lifecycle_pb2.WAIT_KIND_EVENT)
 
     await flow.advance(hours=24)
     done = await flow.settled(execution_id, "completed")
@@ -230,7 +227,7 @@ WAIT_UNTIL_VIP = {
 async def test_wait_until_takes_the_met_branch_on_signal(flow: Flow) -> None:
     execution_id = await flow.start(WAIT_UNTIL_VIP)
     await flow.settled(execution_id, "waiting")
-    registration = await flow.registration(execution_id, L.WAIT_KIND_UNTIL)
+    registration = await flow.registration(execution_id, lifecycle_pb2.WAIT_KIND_UNTIL)
     assert registration.conditions[0].field == "contact.tags"
 
     vip = {**ADA, "tags": ["lead", "vip"]}
@@ -411,7 +408,7 @@ async def test_reaching_the_goal_during_a_delay_ends_converted_and_skips_the_res
         }
     )
     await flow.settled(execution_id, "waiting")
-    goal = await flow.registration(execution_id, L.WAIT_KIND_GOAL)
+    goal = await flow.registration(execution_id, lifecycle_pb2.WAIT_KIND_GOAL)
     assert goal.event_type == "purchase.made" and dict(goal.filters) == {"plan": "pro"}
 
     await flow.signal(execution_id, goal.id, "goal", event_json("purchase.made", {"plan": "pro"}))
@@ -423,7 +420,11 @@ async def test_reaching_the_goal_during_a_delay_ends_converted_and_skips_the_res
     await asyncio.sleep(0.3)
     assert provider.calls_of(execution_id, "nudge") == []
     assert step_ids(await flow.get(execution_id)) == ["first"]
-    completed = [e for e in await flow.lifecycle(execution_id) if e.kind == L.EXECUTION_EVENT_KIND_COMPLETED]
+    completed = [
+        e
+        for e in await flow.lifecycle(execution_id)
+        if e.kind == lifecycle_pb2.EXECUTION_EVENT_KIND_COMPLETED
+    ]
     assert len(completed) == 1 and completed[0].converted
 
 

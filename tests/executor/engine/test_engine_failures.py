@@ -15,9 +15,6 @@ from beez.executor import models
 from tests.executor.engine import fakes
 from tests.executor.engine.conftest import Flow, start_executor, step_ids
 
-E = executor_pb2
-L = lifecycle_pb2
-
 
 async def test_transient_failures_retry_on_schedule_then_succeed(
     flow: Flow, provider: fakes.Provider
@@ -27,22 +24,24 @@ async def test_transient_failures_retry_on_schedule_then_succeed(
     )
 
     first = await flow.settled(execution_id, "waiting")
-    assert [(s.attempt, s.status) for s in first.steps] == [(1, E.STEP_STATUS_FAILED)]
+    assert [(s.attempt, s.status) for s in first.steps] == [(1, executor_pb2.STEP_STATUS_FAILED)]
     [retry] = await flow.scheduled(execution_id)
     assert retry.kind == "retry"
     assert retry.due_at.ToDatetime(tzinfo=UTC) == flow.clock.now() + timedelta(seconds=60)
 
     await flow.advance(seconds=60)
-    await flow.until(execution_id, lambda ex: len(ex.steps) == 2 and ex.status == E.EXECUTION_STATUS_WAITING)
+    await flow.until(
+        execution_id, lambda ex: len(ex.steps) == 2 and ex.status == executor_pb2.EXECUTION_STATUS_WAITING
+    )
     [retry] = await flow.scheduled(execution_id)
     assert retry.due_at.ToDatetime(tzinfo=UTC) == flow.clock.now() + timedelta(seconds=300)
 
     await flow.advance(seconds=300)
     done = await flow.settled(execution_id, "completed")
     assert [(s.attempt, s.status) for s in done.steps] == [
-        (1, E.STEP_STATUS_FAILED),
-        (2, E.STEP_STATUS_FAILED),
-        (3, E.STEP_STATUS_SUCCEEDED),
+        (1, executor_pb2.STEP_STATUS_FAILED),
+        (2, executor_pb2.STEP_STATUS_FAILED),
+        (3, executor_pb2.STEP_STATUS_SUCCEEDED),
     ]
     assert done.steps[0].error == "provider answered 503" and done.steps[0].error_category == "transient"
     keys = [s.idempotency_key for s in done.steps]
@@ -100,13 +99,16 @@ async def test_a_permanent_failure_fails_the_execution_with_a_dead_letter_and_an
     )
     failed = await flow.settled(execution_id, "failed")
     assert step_ids(failed) == ["ok", "bad"]
-    assert failed.steps[1].status == E.STEP_STATUS_FAILED and failed.steps[1].error_category == "bad_request"
+    assert (
+        failed.steps[1].status == executor_pb2.STEP_STATUS_FAILED
+        and failed.steps[1].error_category == "bad_request"
+    )
     assert failed.error == "provider refused the request (400)"
     assert len(provider.calls_of(execution_id, "bad")) == 1  # no retry
     assert failed.current_step == "1"
 
     events = await flow.lifecycle(execution_id)
-    [failure] = [e for e in events if e.kind == L.EXECUTION_EVENT_KIND_FAILED]
+    [failure] = [e for e in events if e.kind == lifecycle_pb2.EXECUTION_EVENT_KIND_FAILED]
     assert (failure.error, failure.error_category) == ("provider refused the request (400)", "bad_request")
     async with flow.executor.svc.runtime.db.transaction() as session:
         letters = (
@@ -148,9 +150,9 @@ async def test_retrying_a_failed_execution_resumes_from_the_failed_step(
 
     provider.broken.discard(execution_id)
     response = await flow.stub.RetryExecution(
-        E.RetryExecutionRequest(execution_id=execution_id), metadata=flow.metadata
+        executor_pb2.RetryExecutionRequest(execution_id=execution_id), metadata=flow.metadata
     )
-    assert response.execution.status == E.EXECUTION_STATUS_QUEUED
+    assert response.execution.status == executor_pb2.EXECUTION_STATUS_QUEUED
     done = await flow.settled(execution_id, "completed")
     assert step_ids(done) == ["ok", "fragile", "fragile", "end"]
     assert [s.attempt for s in done.steps] == [1, 1, 2, 1]
@@ -163,7 +165,9 @@ async def test_a_retried_step_gets_a_fresh_attempt_count(flow: Flow) -> None:
     config = {"failures": 3, "retry": {"attempts": 2, "backoff": [0]}}
     execution_id = await flow.start({"actions": [{"id": "call", "type": "test_flaky", "config": config}]})
     await flow.settled(execution_id, "failed")  # attempts 1 and 2 failed
-    await flow.stub.RetryExecution(E.RetryExecutionRequest(execution_id=execution_id), metadata=flow.metadata)
+    await flow.stub.RetryExecution(
+        executor_pb2.RetryExecutionRequest(execution_id=execution_id), metadata=flow.metadata
+    )
     done = await flow.settled(execution_id, "completed")  # attempt 3 fails, 4 succeeds: two fresh tries
     assert [s.attempt for s in done.steps] == [1, 2, 3, 4]
 
@@ -180,8 +184,8 @@ async def test_a_crash_after_the_effect_reuses_the_idempotency_key(
         done = await flow.settled(execution_id, "completed", timeout=10)
 
     assert [(s.step_id, s.attempt, s.status) for s in done.steps] == [
-        ("pay", 1, E.STEP_STATUS_SUCCEEDED),
-        ("after", 1, E.STEP_STATUS_SUCCEEDED),
+        ("pay", 1, executor_pb2.STEP_STATUS_SUCCEEDED),
+        ("after", 1, executor_pb2.STEP_STATUS_SUCCEEDED),
     ]
     key = f"exec:{execution_id}:step:0:attempt:1"
     calls = provider.calls_of(execution_id, "pay")
@@ -227,8 +231,8 @@ async def test_a_stale_timer_token_is_ignored(flow: Flow) -> None:
     await flow.signal(execution_id, "not-the-token", "goal")
     await asyncio.sleep(0.3)
     still = await flow.get(execution_id)
-    assert still.status == E.EXECUTION_STATUS_WAITING
-    assert [(s.step_id, s.status) for s in still.steps] == [("pause", E.STEP_STATUS_WAITING)]
+    assert still.status == executor_pb2.EXECUTION_STATUS_WAITING
+    assert [(s.step_id, s.status) for s in still.steps] == [("pause", executor_pb2.STEP_STATUS_WAITING)]
 
 
 async def test_cancel_during_a_delay_stops_everything(flow: Flow, provider: fakes.Provider) -> None:
@@ -239,22 +243,23 @@ async def test_cancel_during_a_delay_stops_everything(flow: Flow, provider: fake
         }
     )
     await flow.settled(execution_id, "waiting")
-    goal = await flow.registration(execution_id, L.WAIT_KIND_GOAL)
+    goal = await flow.registration(execution_id, lifecycle_pb2.WAIT_KIND_GOAL)
     response = await flow.stub.CancelExecution(
-        E.CancelExecutionRequest(execution_id=execution_id, reason="changed my mind"), metadata=flow.metadata
+        executor_pb2.CancelExecutionRequest(execution_id=execution_id, reason="changed my mind"),
+        metadata=flow.metadata,
     )
-    assert response.execution.status == E.EXECUTION_STATUS_CANCELLED
+    assert response.execution.status == executor_pb2.EXECUTION_STATUS_CANCELLED
     assert await flow.scheduled(execution_id) == []
 
     await flow.advance(hours=2)
     await asyncio.sleep(0.3)
-    assert (await flow.get(execution_id)).status == E.EXECUTION_STATUS_CANCELLED
+    assert (await flow.get(execution_id)).status == executor_pb2.EXECUTION_STATUS_CANCELLED
     assert provider.calls_of(execution_id) == []
     assert [r.id for r in await flow.registrations(execution_id) if r.cancel] == [goal.id]
     assert (await flow.kinds(execution_id))[-1] == "cancelled"
     with pytest.raises(grpc.aio.AioRpcError) as again:
         await flow.stub.CancelExecution(
-            E.CancelExecutionRequest(execution_id=execution_id), metadata=flow.metadata
+            executor_pb2.CancelExecutionRequest(execution_id=execution_id), metadata=flow.metadata
         )
     assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 

@@ -7,8 +7,6 @@ from beez.api.messages.v1 import commands_pb2
 from tests.executor.engine import fakes
 from tests.executor.engine.conftest import Flow, step_ids
 
-E = executor_pb2
-
 
 async def test_linear_workflow_completes_with_one_log_per_step(flow: Flow, provider: fakes.Provider) -> None:
     execution_id = await flow.start(
@@ -28,7 +26,7 @@ async def test_linear_workflow_completes_with_one_log_per_step(flow: Flow, provi
     done = await flow.settled(execution_id, "completed")
 
     assert step_ids(done) == ["hello", "tag", "remember", "bye"]
-    assert all(step.status == E.STEP_STATUS_SUCCEEDED and step.attempt == 1 for step in done.steps)
+    assert all(step.status == executor_pb2.STEP_STATUS_SUCCEEDED and step.attempt == 1 for step in done.steps)
     assert done.steps[0].idempotency_key == f"exec:{execution_id}:step:0:attempt:1"
     assert done.steps[0].path == "actions[0]"
     assert done.start_time.ToDatetime() and done.end_time.ToDatetime()

@@ -17,8 +17,7 @@ from beez.api.executor.v1 import executor_pb2
 from beez.api.messages.v1 import lifecycle_pb2
 from tests.executor.engine.conftest import ADA, Executor, Flow
 
-E = executor_pb2
-UNKNOWN_STATUS = cast(E.ExecutionStatus, 99)
+UNKNOWN_STATUS = cast(executor_pb2.ExecutionStatus, 99)
 PAUSE = {"actions": [{"id": "pause", "type": "wait", "config": {"value": 1, "unit": "days"}}]}
 QUICK = {"actions": [{"id": "one", "type": "test_record"}]}
 
@@ -54,42 +53,50 @@ async def test_every_rpc_is_scoped_to_the_callers_organization(flow: Flow, execu
     stub = flow.stub
 
     calls: dict[str, Callable[[], Awaitable[Any]]] = {
-        "get": lambda: stub.GetExecution(E.GetExecutionRequest(execution_id=execution_id), metadata=stranger),
+        "get": lambda: stub.GetExecution(
+            executor_pb2.GetExecutionRequest(execution_id=execution_id), metadata=stranger
+        ),
         "cancel": lambda: stub.CancelExecution(
-            E.CancelExecutionRequest(execution_id=execution_id), metadata=stranger
+            executor_pb2.CancelExecutionRequest(execution_id=execution_id), metadata=stranger
         ),
         "retry": lambda: stub.RetryExecution(
-            E.RetryExecutionRequest(execution_id=execution_id), metadata=stranger
+            executor_pb2.RetryExecutionRequest(execution_id=execution_id), metadata=stranger
         ),
         "cancel_scheduled": lambda: stub.CancelScheduled(
-            E.CancelScheduledRequest(id=work.id), metadata=stranger
+            executor_pb2.CancelScheduledRequest(id=work.id), metadata=stranger
         ),
     }
     for name, call in calls.items():
         error = await rpc_error(call())
         assert error.code() == grpc.StatusCode.NOT_FOUND, name
 
-    listed = await stub.ListExecutions(E.ListExecutionsRequest(automation_id="auto_iso"), metadata=stranger)
-    searched = await stub.SearchExecutions(
-        E.SearchExecutionsRequest(automation_id="auto_iso", contact_id="c_ada"), metadata=stranger
+    listed = await stub.ListExecutions(
+        executor_pb2.ListExecutionsRequest(automation_id="auto_iso"), metadata=stranger
     )
-    history = await stub.GetContactHistory(E.GetContactHistoryRequest(contact_id="c_ada"), metadata=stranger)
-    scheduled = await stub.ListScheduled(E.ListScheduledRequest(), metadata=stranger)
+    searched = await stub.SearchExecutions(
+        executor_pb2.SearchExecutionsRequest(automation_id="auto_iso", contact_id="c_ada"), metadata=stranger
+    )
+    history = await stub.GetContactHistory(
+        executor_pb2.GetContactHistoryRequest(contact_id="c_ada"), metadata=stranger
+    )
+    scheduled = await stub.ListScheduled(executor_pb2.ListScheduledRequest(), metadata=stranger)
     assert not listed.executions and not searched.executions and not history.executions
     assert not scheduled.scheduled
 
     # the owner still sees (and controls) all of it
-    assert (await flow.get(execution_id)).status == E.EXECUTION_STATUS_WAITING
+    assert (await flow.get(execution_id)).status == executor_pb2.EXECUTION_STATUS_WAITING
     assert [w.id for w in await flow.scheduled(execution_id)] == [work.id]
     owner = await stub.ListExecutions(
-        E.ListExecutionsRequest(automation_id="auto_iso"), metadata=flow.metadata
+        executor_pb2.ListExecutionsRequest(automation_id="auto_iso"), metadata=flow.metadata
     )
     assert [ex.id for ex in owner.executions] == [execution_id]
     missing = await rpc_error(
-        stub.GetExecution(E.GetExecutionRequest(execution_id="nope"), metadata=flow.metadata)
+        stub.GetExecution(executor_pb2.GetExecutionRequest(execution_id="nope"), metadata=flow.metadata)
     )
     assert missing.code() == grpc.StatusCode.NOT_FOUND
-    unauthenticated = await rpc_error(stub.GetExecution(E.GetExecutionRequest(execution_id=execution_id)))
+    unauthenticated = await rpc_error(
+        stub.GetExecution(executor_pb2.GetExecutionRequest(execution_id=execution_id))
+    )
     assert unauthenticated.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
@@ -110,7 +117,7 @@ async def test_list_executions_pages_newest_first(flow: Flow) -> None:
     pages = 0
     while True:
         page = await flow.stub.ListExecutions(
-            E.ListExecutionsRequest(automation_id="auto_list", page_size=2, page_token=token),
+            executor_pb2.ListExecutionsRequest(automation_id="auto_list", page_size=2, page_token=token),
             metadata=flow.metadata,
         )
         seen.extend(ex.id for ex in page.executions)
@@ -134,13 +141,15 @@ async def test_search_filters_by_contact_status_and_date(flow: Flow) -> None:
 
     async def search(**fields: Any) -> list[str]:
         response = await flow.stub.SearchExecutions(
-            E.SearchExecutionsRequest(automation_id="auto_s", **fields), metadata=flow.metadata
+            executor_pb2.SearchExecutionsRequest(automation_id="auto_s", **fields), metadata=flow.metadata
         )
         return sorted(ex.id for ex in response.executions)
 
     assert await search(contact_id="c_bob") == [other]
-    assert await search(statuses=[E.EXECUTION_STATUS_WAITING]) == [waiting]
-    assert await search(contact_id="c_ada", statuses=[E.EXECUTION_STATUS_COMPLETED]) == sorted([early, done])
+    assert await search(statuses=[executor_pb2.EXECUTION_STATUS_WAITING]) == [waiting]
+    assert await search(contact_id="c_ada", statuses=[executor_pb2.EXECUTION_STATUS_COMPLETED]) == sorted(
+        [early, done]
+    )
     assert await search(start_time=ts(flow, days=-1)) == sorted([done, waiting, other])
     assert await search(end_time=ts(flow, days=-1)) == [early]
     assert len(await search(page_size=1)) == 1
@@ -158,11 +167,11 @@ async def test_contact_history_lists_every_automation_for_the_contact(flow: Flow
     for execution_id in (first, second):
         await flow.settled(execution_id, "completed")
     page = await flow.stub.GetContactHistory(
-        E.GetContactHistoryRequest(contact_id="c_hist", page_size=1), metadata=flow.metadata
+        executor_pb2.GetContactHistoryRequest(contact_id="c_hist", page_size=1), metadata=flow.metadata
     )
     assert [ex.id for ex in page.executions] == [second]
     rest = await flow.stub.GetContactHistory(
-        E.GetContactHistoryRequest(contact_id="c_hist", page_token=page.next_page_token),
+        executor_pb2.GetContactHistoryRequest(contact_id="c_hist", page_token=page.next_page_token),
         metadata=flow.metadata,
     )
     assert [ex.id for ex in rest.executions] == [first]
@@ -172,17 +181,18 @@ async def test_contact_history_lists_every_automation_for_the_contact(flow: Flow
 async def test_bad_requests_name_the_fields_at_fault(flow: Flow) -> None:
     stub, meta = flow.stub, flow.metadata
     cases: list[tuple[Awaitable[Any], list[str]]] = [
-        (stub.ListExecutions(E.ListExecutionsRequest(), metadata=meta), ["automation_id"]),
+        (stub.ListExecutions(executor_pb2.ListExecutionsRequest(), metadata=meta), ["automation_id"]),
         (
             stub.ListExecutions(
-                E.ListExecutionsRequest(automation_id="a", page_size=-1, page_token="%%"), metadata=meta
+                executor_pb2.ListExecutionsRequest(automation_id="a", page_size=-1, page_token="%%"),
+                metadata=meta,
             ),
             ["page_size", "page_token"],
         ),
-        (stub.GetExecution(E.GetExecutionRequest(), metadata=meta), ["execution_id"]),
+        (stub.GetExecution(executor_pb2.GetExecutionRequest(), metadata=meta), ["execution_id"]),
         (
             stub.SearchExecutions(
-                E.SearchExecutionsRequest(
+                executor_pb2.SearchExecutionsRequest(
                     automation_id="a",
                     statuses=[UNKNOWN_STATUS],
                     start_time=ts(flow),
@@ -192,11 +202,14 @@ async def test_bad_requests_name_the_fields_at_fault(flow: Flow) -> None:
             ),
             ["statuses[0]", "end_time"],
         ),
-        (stub.CancelExecution(E.CancelExecutionRequest(), metadata=meta), ["execution_id"]),
-        (stub.RetryExecution(E.RetryExecutionRequest(), metadata=meta), ["execution_id"]),
-        (stub.ListScheduled(E.ListScheduledRequest(page_token="garbage"), metadata=meta), ["page_token"]),
-        (stub.CancelScheduled(E.CancelScheduledRequest(), metadata=meta), ["id"]),
-        (stub.GetContactHistory(E.GetContactHistoryRequest(), metadata=meta), ["contact_id"]),
+        (stub.CancelExecution(executor_pb2.CancelExecutionRequest(), metadata=meta), ["execution_id"]),
+        (stub.RetryExecution(executor_pb2.RetryExecutionRequest(), metadata=meta), ["execution_id"]),
+        (
+            stub.ListScheduled(executor_pb2.ListScheduledRequest(page_token="garbage"), metadata=meta),
+            ["page_token"],
+        ),
+        (stub.CancelScheduled(executor_pb2.CancelScheduledRequest(), metadata=meta), ["id"]),
+        (stub.GetContactHistory(executor_pb2.GetContactHistoryRequest(), metadata=meta), ["contact_id"]),
     ]
     for call, fields in cases:
         error = await rpc_error(call)
@@ -208,7 +221,9 @@ async def test_retry_refuses_an_execution_that_has_not_failed(flow: Flow) -> Non
     execution_id = await flow.start(QUICK)
     await flow.settled(execution_id, "completed")
     error = await rpc_error(
-        flow.stub.RetryExecution(E.RetryExecutionRequest(execution_id=execution_id), metadata=flow.metadata)
+        flow.stub.RetryExecution(
+            executor_pb2.RetryExecutionRequest(execution_id=execution_id), metadata=flow.metadata
+        )
     )
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
 
@@ -217,7 +232,7 @@ async def test_cancelling_scheduled_work_deletes_it_and_cancels_its_execution(fl
     execution_id = await flow.start(PAUSE, automation_id="auto_sched")
     await flow.settled(execution_id, "waiting")
     listed = await flow.stub.ListScheduled(
-        E.ListScheduledRequest(automation_id="auto_sched"), metadata=flow.metadata
+        executor_pb2.ListScheduledRequest(automation_id="auto_sched"), metadata=flow.metadata
     )
     [work] = listed.scheduled
     assert (work.execution_id, work.automation_id, work.contact_id, work.kind) == (
@@ -227,13 +242,13 @@ async def test_cancelling_scheduled_work_deletes_it_and_cancels_its_execution(fl
         "delay",
     )
 
-    await flow.stub.CancelScheduled(E.CancelScheduledRequest(id=work.id), metadata=flow.metadata)
+    await flow.stub.CancelScheduled(executor_pb2.CancelScheduledRequest(id=work.id), metadata=flow.metadata)
     assert await flow.scheduled(execution_id) == []
     cancelled = await flow.get(execution_id)
-    assert cancelled.status == E.EXECUTION_STATUS_CANCELLED
-    assert [s.status for s in cancelled.steps] == [E.STEP_STATUS_SKIPPED]
+    assert cancelled.status == executor_pb2.EXECUTION_STATUS_CANCELLED
+    assert [s.status for s in cancelled.steps] == [executor_pb2.STEP_STATUS_SKIPPED]
     error = await rpc_error(
-        flow.stub.CancelScheduled(E.CancelScheduledRequest(id=work.id), metadata=flow.metadata)
+        flow.stub.CancelScheduled(executor_pb2.CancelScheduledRequest(id=work.id), metadata=flow.metadata)
     )
     assert error.code() == grpc.StatusCode.NOT_FOUND
 
@@ -246,9 +261,11 @@ async def test_scheduled_work_pages_soonest_first(flow: Flow) -> None:
         )
     for execution_id in runs:
         await flow.settled(execution_id, "waiting")
-    first = await flow.stub.ListScheduled(E.ListScheduledRequest(page_size=2), metadata=flow.metadata)
+    first = await flow.stub.ListScheduled(
+        executor_pb2.ListScheduledRequest(page_size=2), metadata=flow.metadata
+    )
     rest = await flow.stub.ListScheduled(
-        E.ListScheduledRequest(page_token=first.next_page_token), metadata=flow.metadata
+        executor_pb2.ListScheduledRequest(page_token=first.next_page_token), metadata=flow.metadata
     )
     order = [w.execution_id for w in [*first.scheduled, *rest.scheduled]]
     assert order == [runs[1], runs[2], runs[0]]
