@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from beez.api.messages.v1.lifecycle_pb2 import ExecutionEventKind
+
 
 class ExecutionStatus(StrEnum):
     """Where an execution is in its life."""
@@ -43,3 +45,10 @@ CANCELLABLE = frozenset(
     {ExecutionStatus.PENDING, ExecutionStatus.QUEUED, ExecutionStatus.RUNNING, ExecutionStatus.WAITING}
 )
 """The statuses CancelExecution accepts: every one that has not ended."""
+
+OUTCOMES: dict[ExecutionEventKind, ExecutionStatus] = {
+    ExecutionEventKind.EXECUTION_EVENT_KIND_COMPLETED: ExecutionStatus.COMPLETED,
+    ExecutionEventKind.EXECUTION_EVENT_KIND_FAILED: ExecutionStatus.FAILED,
+    ExecutionEventKind.EXECUTION_EVENT_KIND_CANCELLED: ExecutionStatus.CANCELLED,
+}
+"""The lifecycle events an execution ends with, and the terminal status each records."""

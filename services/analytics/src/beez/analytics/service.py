@@ -33,15 +33,13 @@ from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument
 from beez.kit.transactions import in_transaction
+from beez.workflow.status import OUTCOMES, ExecutionStatus
 
-OUTCOMES: dict[int, str] = {
-    ExecutionEventKind.EXECUTION_EVENT_KIND_COMPLETED: "completed",
-    ExecutionEventKind.EXECUTION_EVENT_KIND_FAILED: "failed",
-    ExecutionEventKind.EXECUTION_EVENT_KIND_CANCELLED: "cancelled",
+COUNTERS: dict[str, str] = {
+    ExecutionStatus.COMPLETED: "succeeded",
+    ExecutionStatus.FAILED: "failed",
+    ExecutionStatus.CANCELLED: "cancelled",
 }
-"""Terminal event kinds and the outcome they record."""
-
-COUNTERS = {"completed": "succeeded", "failed": "failed", "cancelled": "cancelled"}
 """The counter column of each outcome."""
 
 COUNTED_KINDS = {ExecutionEventKind.EXECUTION_EVENT_KIND_STARTED, *OUTCOMES}

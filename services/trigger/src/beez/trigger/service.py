@@ -30,15 +30,9 @@ from beez.kit.logging import get_logger
 from beez.trigger.index import index_entry
 from beez.trigger.repository import transactional
 from beez.trigger.waits import registration
+from beez.workflow.status import OUTCOMES
 
 log = get_logger(__name__)
-
-OUTCOMES = {
-    ExecutionEventKind.EXECUTION_EVENT_KIND_COMPLETED: "completed",
-    ExecutionEventKind.EXECUTION_EVENT_KIND_FAILED: "failed",
-    ExecutionEventKind.EXECUTION_EVENT_KIND_CANCELLED: "cancelled",
-}
-"""The terminal kinds of execution event, and the outcome each records."""
 
 
 async def apply_automation_change(db: Database, clock: Clock, change: AutomationChanged, org_id: str) -> bool:

@@ -21,16 +21,12 @@ from beez.kit.logging import get_logger
 from beez.workflow import navigation
 from beez.workflow.context import contact_to_dict, event_to_dict
 from beez.workflow.model import struct_to_dict
-from beez.workflow.status import ExecutionStatus, StepStatus
+from beez.workflow.status import OUTCOMES, ExecutionStatus, StepStatus
 from beez.workflow.waits import GOAL, REGISTRATION_KINDS, SIGNALS, WaitKind
 
 log = get_logger(__name__)
 
-ENDED = {
-    ExecutionStatus.COMPLETED: lifecycle_pb2.EXECUTION_EVENT_KIND_COMPLETED,
-    ExecutionStatus.FAILED: lifecycle_pb2.EXECUTION_EVENT_KIND_FAILED,
-    ExecutionStatus.CANCELLED: lifecycle_pb2.EXECUTION_EVENT_KIND_CANCELLED,
-}
+ENDED = {status: kind for kind, status in OUTCOMES.items()}
 """The lifecycle event each way of ending sends."""
 
 KEPT_ASSIGNMENTS = ("assigned_user", "assigned_team")
