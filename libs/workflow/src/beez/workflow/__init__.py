@@ -13,6 +13,8 @@ Pure logic, no I/O. One module per job:
 - :mod:`~beez.workflow.branches`, :mod:`~beez.workflow.loops`, :mod:`~beez.workflow.effects`,
   :mod:`~beez.workflow.recipients`: what a step does (the branch it takes, a loop's turn, its
   effect on the contact, where its message goes), shared by the executor and the dry run;
+- :mod:`~beez.workflow.status`: execution and step statuses; :mod:`~beez.workflow.waits`: what an
+  execution waits for, and the signals that end its waits;
 - :mod:`~beez.workflow.retry`: retry schedules; :mod:`~beez.workflow.filters`: event filters;
 - :mod:`~beez.workflow.schemas`: JSON-schema errors mapped to paths;
 - :mod:`~beez.workflow.errors`: ``Issue`` and the exceptions carrying issues.
