@@ -1,43 +1,15 @@
-"""Conditions compiled to CEL, and evaluated against a contact/event/vars/execution context.
+"""Condition lists to CEL source: one program per list, with every problem as an issue at its path.
 
-Every condition list becomes ONE CEL program, whose source can be shown to people
-(:attr:`CompiledCondition.source`). The forms of a condition:
-
-- a comparison ``{field, operator, value, logic}``: ``logic`` ("AND", the default, or "OR")
-  joins it to the condition before it, and AND binds tighter than OR, as in most languages:
-  ``a, OR b, AND c`` means ``a || (b && c)``. The first condition's ``logic`` is ignored;
-- groups ``{"all": [...]}`` (every one holds), ``{"any": [...]}`` (at least one holds) and
-  ``{"not": {...}}``; inside ``all``/``any`` the group decides, so members' ``logic`` is ignored;
-- raw CEL ``{"expression": "contact.score > 80 && 'vip' in contact.tags"}``, used as is.
-
-Semantics of comparisons, decided here:
-
-- a comparison on a missing field (or on a value of the wrong type, e.g. ``greater_than`` on a
-  text) is false, never an error. This holds for the negative operators too (``not_equals``,
-  ``not_contains``, ``not_in_list`` need the field present); ``is_empty`` is the one operator
-  that is true for a missing field, and ``is_not_empty`` is its exact negation;
-- numbers are compared as doubles: every number in the context and every literal is
-  converted, so ``contact.score > 80`` holds for a score of ``81`` and of ``80.5``. Raw CEL
-  compares ints with doubles fine, but arithmetic needs doubles: ``contact.score + 1.0``;
-- times (``before``, ``after``, ``between`` with timestamps, ``within_last``) accept RFC 3339
-  timestamps and ``YYYY-MM-DD`` dates, a date meaning midnight UTC; ``within_last`` is relative
-  to the ``now`` given to :meth:`CompiledCondition.evaluate` and excludes the future;
-- tags are matched exactly (case-sensitive); ``has_*`` operators read ``contact.tags`` unless
-  a field is given;
-- regular expressions use CEL's (RE2) syntax and match anywhere unless anchored.
-
-Fields are dotted snake_case paths under ``contact``, ``event``, ``vars`` and ``execution``; a
-segment that is not a CEL identifier is indexed (``contact.fields["plan type"]``).
+The semantics each operator compiles to are set out in :mod:`beez.workflow.conditions`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -46,19 +18,8 @@ from google.protobuf import json_format
 
 from beez.api.workflow.v1.workflow_pb2 import Condition
 from beez.workflow.catalog import operator as catalog_operator
-from beez.workflow.errors import ConditionError, Issue, join_path
-from beez.workflow.intervals import interval_parts, interval_problem, parse_time, subtract_interval
-
-__all__ = [
-    "CONTACT_FIELDS",
-    "EVENT_FIELDS",
-    "ROOTS",
-    "CompiledCondition",
-    "compile_conditions",
-    "condition_issues",
-    "normalise",
-    "to_cel",
-]
+from beez.workflow.errors import Issue, join_path
+from beez.workflow.intervals import interval_parts, interval_problem, parse_time
 
 ROOTS: tuple[str, ...] = ("contact", "event", "vars", "execution")
 """The names a field path may start with."""
@@ -110,48 +71,6 @@ _RESERVED = frozenset(
     ]
 )
 _SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
-
-
-# --- values ----------------------------------------------------------------------------------
-
-
-def normalise(value: Any) -> Any:
-    """A context value as CEL sees it here: every number a double, tuples as lists.
-
-    Booleans stay booleans; timestamps stay datetimes (naive ones are taken as UTC).
-    """
-    kind = type(value)
-    if kind is str or kind is bool or value is None or kind is float:
-        return value
-    if kind is dict:  # the common containers first: an ABC check costs more than the work
-        return {str(key): normalise(item) for key, item in value.items()}
-    if kind is list:
-        return [normalise(item) for item in value]
-    if kind is int:
-        return float(value)
-    if isinstance(value, bool | str):
-        return value
-    if isinstance(value, int | float | Decimal):
-        return float(value)
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if isinstance(value, Mapping):
-        return {str(key): normalise(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [normalise(item) for item in value]
-    return value
-
-
-def _cel_as_time(value: Any) -> datetime | None:
-    return parse_time(value)
-
-
-def _cel_months_ago(now: Any, months: Any) -> datetime:
-    moment = parse_time(now) or datetime.now(UTC)
-    return subtract_interval(moment, {"value": int(months), "unit": "months"})
-
-
-_FUNCTIONS: dict[str, Callable[..., Any]] = {"as_time": _cel_as_time, "months_ago": _cel_months_ago}
 
 
 def _literal(value: Any) -> str:
@@ -467,7 +386,7 @@ def to_cel(conditions: Sequence[Condition], path: str = "conditions") -> tuple[s
     source = _join_with_logic(conditions, path, issues)
     if not issues:
         try:
-            _program(source)
+            cel_program(source)
         except Exception as exc:  # a raw expression that only fails once combined
             issues.append(Issue(path, "invalid CEL: " + " ".join(str(exc).split())))
     return source, issues
@@ -479,81 +398,6 @@ def condition_issues(conditions: Sequence[Condition], path: str = "conditions") 
 
 
 @lru_cache(maxsize=4096)
-def _program(source: str) -> cel.Program:
+def cel_program(source: str) -> cel.Program:
+    """``source`` compiled by CEL, cached: validation and evaluation share the compiled programs."""
     return cel.compile(source)
-
-
-_IDENTIFIERS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-@lru_cache(maxsize=4096)
-def _names(source: str) -> frozenset[str]:
-    """Every identifier in ``source``: a superset of the variables the program can read.
-
-    Only these are handed to CEL, which converts each variable it is given, read or not: a
-    condition on ``contact.score`` need not pay for the trigger event and its payload.
-    """
-    return frozenset(_IDENTIFIERS.findall(source))
-
-
-# --- evaluation ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledCondition:
-    """A compiled condition list: its CEL ``source`` and the means to evaluate it."""
-
-    source: str
-    path: str = "conditions"
-
-    def evaluate(self, ctx: Mapping[str, Any], now: datetime, *, strict: bool = False) -> bool:
-        """Whether the conditions hold for ``ctx`` at ``now``.
-
-        ``ctx`` has the roots ``contact``, ``event``, ``vars`` and ``execution`` (missing ones
-        are empty), e.g. from :func:`beez.workflow.context.build_context`. Comparisons never
-        fail; a raw CEL expression can (an unknown variable, adding a text to a number). Such
-        an error, or a result that is not a boolean, makes the conditions not hold, or raises
-        :class:`ConditionError` when ``strict``.
-        """
-        names = _names(self.source)
-        variables: dict[str, Any] = {
-            key: normalise(value) for key, value in ctx.items() if isinstance(key, str) and key in names
-        }
-        for root in ROOTS:
-            if root in names and not isinstance(variables.get(root), dict):
-                variables[root] = {}
-        if "now" in names:
-            variables["now"] = normalise(now)
-        try:
-            result = _program(self.source).execute(cel.Context(variables, _FUNCTIONS))
-        except Exception as exc:  # the cel binding raises KeyError, TypeError, RuntimeError...
-            if strict:
-                raise ConditionError([Issue(self.path, f"cannot be evaluated: {exc}")]) from exc
-            return False
-        if not isinstance(result, bool):
-            if strict:
-                raise ConditionError([Issue(self.path, f"gave {result!r}, not true or false")])
-            return False
-        return result
-
-
-@lru_cache(maxsize=2048)
-def _compile_cached(path: str, serialized: tuple[bytes, ...]) -> CompiledCondition:
-    conditions = [Condition.FromString(data) for data in serialized]
-    source, issues = to_cel(conditions, path)
-    if issues:
-        raise ConditionError(issues)
-    return CompiledCondition(source, path)
-
-
-def compile_conditions(conditions: Sequence[Condition], path: str = "conditions") -> CompiledCondition:
-    """Compiles a condition list (all must hold, joined by their ``logic``) to one CEL program.
-
-    Results are cached by content, so compiling the same list again is cheap.
-
-    Raises:
-        ConditionError: with every issue (unknown operator, wrong value type, bad CEL, a field
-            outside the roots...), paths under ``path``.
-    """
-    serialized = tuple(condition.SerializeToString(deterministic=True) for condition in conditions)
-    return _compile_cached(path, serialized)

@@ -1,0 +1,336 @@
+"""The action and control types, in display order, with their config schemas."""
+
+from __future__ import annotations
+
+from beez.workflow.catalog.entries import LOOP_DEFAULT_MAX_ITEMS, LOOP_MAX_ITEMS, LOOP_MAX_TIMES, ActionType
+from beez.workflow.catalog.pieces import (
+    CONDITIONS,
+    EVENT_NAME,
+    FIELD_PATH,
+    FILTERS,
+    HTTP_HEADERS,
+    IDENTIFIER,
+    INTERVAL,
+    TEXT,
+    TIME_OF_DAY,
+    config_schema,
+    required_unless,
+    schema_rules,
+)
+from beez.workflow.intervals import UNITS, WEEKDAYS
+
+ACTIONS: tuple[ActionType, ...] = (
+    # communication
+    ActionType(
+        "send_email",
+        "Send email",
+        "Sends an email, from a stored template or a body; to the contact unless `to` says otherwise.",
+        "communication",
+        config_schema(
+            "send_email",
+            {
+                "template": {**TEXT, "description": "A stored template; it carries its own subject."},
+                "subject": {**TEXT, "description": "Overrides the template's subject."},
+                "body": {"type": "string"},
+                "to": {"type": "string", "format": "email", "description": "Default: the contact's email."},
+                "from": {"type": "string", "format": "email"},
+                "reply_to": {"type": "string", "format": "email"},
+            },
+            **required_unless("template", ["subject", "body"], "required when no template is given"),
+        ),
+        channel="email",
+    ),
+    ActionType(
+        "send_whatsapp",
+        "Send WhatsApp message",
+        "Sends a WhatsApp message (a body, or an approved template).",
+        "communication",
+        config_schema(
+            "send_whatsapp",
+            {"body": {"type": "string"}, "template": TEXT, "to": {"type": "string"}},
+            **required_unless("template", ["body"], "body or template is required"),
+        ),
+        channel="whatsapp",
+    ),
+    ActionType(
+        "send_sms",
+        "Send SMS",
+        "Sends a text message to the contact's phone unless `to` says otherwise.",
+        "communication",
+        config_schema("send_sms", {"body": TEXT, "to": {"type": "string"}}, ("body",)),
+        channel="sms",
+    ),
+    ActionType(
+        "send_slack",
+        "Send Slack message",
+        "Posts to Slack, through the organization's integration or an incoming webhook.",
+        "communication",
+        config_schema(
+            "send_slack",
+            {"text": TEXT, "webhook_url": {"type": "string", "format": "uri"}, "channel": TEXT},
+            ("text",),
+        ),
+    ),
+    # integration
+    ActionType(
+        "webhook",
+        "Webhook",
+        "Sends an HTTP request (POST by default) with the given body.",
+        "integration",
+        config_schema(
+            "webhook",
+            {
+                "url": {"type": "string", "format": "uri"},
+                "method": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE"], "default": "POST"},
+                "headers": HTTP_HEADERS,
+                "body": {"type": ["object", "array", "string"]},
+                "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 120},
+            },
+            ("url",),
+        ),
+    ),
+    ActionType(
+        "call_api",
+        "Call API",
+        "Calls an HTTP API; `save_as` keeps the response in vars.<save_as> for later steps.",
+        "integration",
+        config_schema(
+            "call_api",
+            {
+                "url": {"type": "string", "format": "uri"},
+                "method": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]},
+                "headers": HTTP_HEADERS,
+                "body": {"type": ["object", "array", "string"]},
+                "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 120},
+                "save_as": IDENTIFIER,
+            },
+            ("url", "method"),
+        ),
+    ),
+    # crm
+    ActionType(
+        "add_tag",
+        "Add tag",
+        "Adds a tag to the contact.",
+        "crm",
+        config_schema("add_tag", {"tag": TEXT}, ("tag",)),
+    ),
+    ActionType(
+        "remove_tag",
+        "Remove tag",
+        "Removes a tag from the contact.",
+        "crm",
+        config_schema("remove_tag", {"tag": TEXT}, ("tag",)),
+    ),
+    ActionType(
+        "update_field",
+        "Update field",
+        "Sets one of the contact's fields.",
+        "crm",
+        config_schema("update_field", {"field": TEXT, "value": {}}, ("field", "value")),
+    ),
+    ActionType(
+        "add_to_list",
+        "Add to list",
+        "Adds the contact to a list.",
+        "crm",
+        config_schema("add_to_list", {"list": TEXT}, ("list",)),
+    ),
+    ActionType(
+        "remove_from_list",
+        "Remove from list",
+        "Removes the contact from a list.",
+        "crm",
+        config_schema("remove_from_list", {"list": TEXT}, ("list",)),
+    ),
+    ActionType(
+        "update_score",
+        "Update score",
+        "Changes the contact's score by `delta`, or sets it to `value`.",
+        "crm",
+        config_schema(
+            "update_score",
+            {"delta": {"type": "integer"}, "value": {"type": "integer"}},
+            **schema_rules(
+                {
+                    "if": {"required": ["value"]},
+                    "then": {"not": {"required": ["delta"]}, "errorMessage": "give delta or value, not both"},
+                    "else": {"required": ["delta"], "errorMessage": "delta (or value) is required"},
+                }
+            ),
+        ),
+    ),
+    ActionType(
+        "assign_user",
+        "Assign user",
+        "Assigns the contact to a user or to a team.",
+        "crm",
+        config_schema(
+            "assign_user",
+            {"user_id": TEXT, "team": TEXT},
+            **required_unless("user_id", ["team"], "user_id or team is required"),
+        ),
+    ),
+    # tasks
+    ActionType(
+        "create_task",
+        "Create task",
+        "Creates a task about the contact.",
+        "tasks",
+        config_schema(
+            "create_task",
+            {
+                "title": TEXT,
+                "description": {"type": "string"},
+                "assignee": TEXT,
+                "due_in_hours": {"type": "integer", "minimum": 1, "maximum": 8760},
+            },
+            ("title",),
+        ),
+    ),
+    # data
+    ActionType(
+        "set_variable",
+        "Set variable",
+        "Stores a value in vars.<name> for later steps, conditions and templates.",
+        "data",
+        config_schema("set_variable", {"name": IDENTIFIER, "value": {}}, ("name", "value")),
+    ),
+    # automation
+    ActionType(
+        "trigger_automation",
+        "Trigger automation",
+        "Starts another automation for the same contact.",
+        "automation",
+        config_schema("trigger_automation", {"automation_id": TEXT}, ("automation_id",)),
+    ),
+    # notifications
+    ActionType(
+        "send_internal_notification",
+        "Send internal notification",
+        "Notifies the team inside the app.",
+        "notifications",
+        config_schema(
+            "send_internal_notification",
+            {"message": TEXT, "user_id": TEXT, "channel": TEXT},
+            ("message",),
+        ),
+    ),
+    # control
+    ActionType(
+        "wait",
+        "Wait",
+        "Waits for an amount of time, or until a time of day (on some weekdays) in the contact's zone.",
+        "control",
+        config_schema(
+            "wait",
+            {
+                "value": {"type": "integer", "minimum": 1},
+                "unit": {"enum": list(UNITS)},
+                "until": TIME_OF_DAY,
+                "weekdays": {
+                    "type": "array",
+                    "items": {"enum": list(WEEKDAYS)},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
+            },
+            retry=False,
+            dependentRequired={"weekdays": ["until"]},
+            **schema_rules(
+                {
+                    "if": {"required": ["until"]},
+                    "then": {
+                        "not": {"anyOf": [{"required": ["value"]}, {"required": ["unit"]}]},
+                        "errorMessage": "give value and unit, or until, not both",
+                    },
+                    "else": {"required": ["value", "unit"], "errorMessage": "required (or until)"},
+                }
+            ),
+        ),
+    ),
+    ActionType(
+        "condition",
+        "Condition",
+        "Runs branch yes when the conditions hold, branch no otherwise.",
+        "control",
+        config_schema("condition", {"conditions": CONDITIONS}, ("conditions",), retry=False),
+        branches=("yes", "no"),
+    ),
+    ActionType(
+        "switch",
+        "Switch",
+        "Runs the first branch whose conditions hold, else the branch named default.",
+        "control",
+        config_schema("switch", {}, retry=False),
+        named_branches=True,
+    ),
+    ActionType(
+        "wait_for_event",
+        "Wait for event",
+        "Waits for an event about the contact (branch event) or for the timeout (branch timeout).",
+        "control",
+        config_schema(
+            "wait_for_event",
+            {"event": EVENT_NAME, "filters": FILTERS, "timeout": INTERVAL},
+            ("event", "timeout"),
+            retry=False,
+        ),
+        branches=("event", "timeout"),
+    ),
+    ActionType(
+        "wait_until",
+        "Wait until",
+        "Waits until the conditions hold (branch met), re-checked on each event about the contact, "
+        "or for the timeout (branch timeout).",
+        "control",
+        config_schema(
+            "wait_until",
+            {"conditions": CONDITIONS, "timeout": INTERVAL},
+            ("conditions", "timeout"),
+            retry=False,
+        ),
+        branches=("met", "timeout"),
+    ),
+    ActionType(
+        "random_split",
+        "Random split",
+        "Sends each contact down one branch, with chances proportional to the branch weights; "
+        "a contact's path is stable.",
+        "control",
+        config_schema("random_split", {}, retry=False),
+        named_branches=True,
+    ),
+    ActionType(
+        "loop",
+        "Loop",
+        f"Runs branch body `times` times, or once per item of the list at `over` (at most "
+        f"`max_items`, default {LOOP_DEFAULT_MAX_ITEMS}); never more than {LOOP_MAX_TIMES}.",
+        "control",
+        config_schema(
+            "loop",
+            {
+                "times": {"type": "integer", "minimum": 1, "maximum": LOOP_MAX_TIMES},
+                "over": FIELD_PATH,
+                "max_items": {"type": "integer", "minimum": 1, "maximum": LOOP_MAX_ITEMS},
+            },
+            retry=False,
+            dependentRequired={"max_items": ["over"]},
+            **schema_rules(
+                {
+                    "if": {"required": ["over"]},
+                    "then": {"not": {"required": ["times"]}, "errorMessage": "give times or over, not both"},
+                    "else": {"required": ["times"], "errorMessage": "times (or over) is required"},
+                }
+            ),
+        ),
+        branches=("body",),
+    ),
+    ActionType(
+        "stop",
+        "Stop",
+        "Ends the execution here.",
+        "control",
+        config_schema("stop", {"reason": {"type": "string"}}, retry=False),
+    ),
+)

@@ -1,0 +1,93 @@
+"""What a catalog entry is: a trigger type, an action or control type, a condition operator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from beez.workflow.catalog.pieces import FILTERS, config_schema
+
+LOOP_MAX_TIMES = 1000
+"""The most iterations a ``loop`` may run (``times``, or ``max_items`` for ``over``)."""
+
+LOOP_DEFAULT_MAX_ITEMS = 100
+"""How many items a ``loop {over}`` visits when it gives no ``max_items``."""
+
+LOOP_MAX_ITEMS = LOOP_MAX_TIMES
+
+ACTION_CATEGORIES: tuple[str, ...] = (
+    "communication",
+    "integration",
+    "crm",
+    "tasks",
+    "data",
+    "automation",
+    "notifications",
+    "control",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerType:
+    """A trigger type: what event it listens to and what ``config``/``filters`` it takes."""
+
+    type: str
+    name: str
+    description: str
+    event: str | None
+    category: str = "event"
+    config_schema: dict[str, Any] = field(default_factory=lambda: config_schema("config", {}, retry=False))
+    filters_schema: dict[str, Any] = field(default_factory=lambda: dict(FILTERS))
+
+    @property
+    def requires_event(self) -> bool:
+        """Whether ``trigger.event`` must be given (there is no default event)."""
+        return self.event is None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionType:
+    """An action or control type and the ``config`` and branches it takes.
+
+    ``branches`` are the fixed branch names; ``named_branches`` types (switch, random_split)
+    take branches named by the author instead. ``channel`` is the contact channel of a
+    communication action (None for others and for Slack, which goes to the team).
+    """
+
+    type: str
+    name: str
+    description: str
+    category: str
+    config_schema: dict[str, Any]
+    branches: tuple[str, ...] = ()
+    named_branches: bool = False
+    channel: str | None = None
+
+    @property
+    def is_control(self) -> bool:
+        """Whether the type steers the flow rather than doing something."""
+        return self.category == "control"
+
+    @property
+    def takes_branches(self) -> bool:
+        """Whether steps of this type may carry branches at all."""
+        return bool(self.branches) or self.named_branches
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """A condition operator: what it means and which values it accepts.
+
+    ``value_types`` uses: string, number, boolean, null, list (of scalars), strings (a list of
+    strings), range (``[lo, hi]`` of numbers or of timestamps), timestamp (RFC 3339 or
+    ``YYYY-MM-DD``), interval (``{value, unit}``), regex, none (no value).
+    """
+
+    name: str
+    description: str
+    value_types: tuple[str, ...]
+    field_required: bool = True
+
+
+def event_trigger(type_: str, name: str, description: str, event: str | None) -> TriggerType:
+    return TriggerType(type=type_, name=name, description=description, event=event)

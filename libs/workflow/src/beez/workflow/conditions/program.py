@@ -1,0 +1,133 @@
+"""Compiled conditions: a cached CEL program and its evaluation against a context."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import cel
+
+from beez.api.workflow.v1.workflow_pb2 import Condition
+from beez.workflow.conditions.translate import ROOTS, cel_program, to_cel
+from beez.workflow.errors import ConditionError, Issue
+from beez.workflow.intervals import parse_time, subtract_interval
+
+
+def normalise(value: Any) -> Any:
+    """A context value as CEL sees it here: every number a double, tuples as lists.
+
+    Booleans stay booleans; timestamps stay datetimes (naive ones are taken as UTC).
+    """
+    kind = type(value)
+    if kind is str or kind is bool or value is None or kind is float:
+        return value
+    if kind is dict:  # the common containers first: an ABC check costs more than the work
+        return {str(key): normalise(item) for key, item in value.items()}
+    if kind is list:
+        return [normalise(item) for item in value]
+    if kind is int:
+        return float(value)
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return float(value)
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, Mapping):
+        return {str(key): normalise(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [normalise(item) for item in value]
+    return value
+
+
+def _cel_as_time(value: Any) -> datetime | None:
+    return parse_time(value)
+
+
+def _cel_months_ago(now: Any, months: Any) -> datetime:
+    moment = parse_time(now) or datetime.now(UTC)
+    return subtract_interval(moment, {"value": int(months), "unit": "months"})
+
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {"as_time": _cel_as_time, "months_ago": _cel_months_ago}
+
+
+_IDENTIFIERS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@lru_cache(maxsize=4096)
+def _names(source: str) -> frozenset[str]:
+    """Every identifier in ``source``: a superset of the variables the program can read.
+
+    Only these are handed to CEL, which converts each variable it is given, read or not: a
+    condition on ``contact.score`` need not pay for the trigger event and its payload.
+    """
+    return frozenset(_IDENTIFIERS.findall(source))
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledCondition:
+    """A compiled condition list: its CEL ``source`` and the means to evaluate it."""
+
+    source: str
+    path: str = "conditions"
+
+    def evaluate(self, ctx: Mapping[str, Any], now: datetime, *, strict: bool = False) -> bool:
+        """Whether the conditions hold for ``ctx`` at ``now``.
+
+        ``ctx`` has the roots ``contact``, ``event``, ``vars`` and ``execution`` (missing ones
+        are empty), e.g. from :func:`beez.workflow.context.build_context`. Comparisons never
+        fail; a raw CEL expression can (an unknown variable, adding a text to a number). Such
+        an error, or a result that is not a boolean, makes the conditions not hold, or raises
+        :class:`ConditionError` when ``strict``.
+        """
+        names = _names(self.source)
+        variables: dict[str, Any] = {
+            key: normalise(value) for key, value in ctx.items() if isinstance(key, str) and key in names
+        }
+        for root in ROOTS:
+            if root in names and not isinstance(variables.get(root), dict):
+                variables[root] = {}
+        if "now" in names:
+            variables["now"] = normalise(now)
+        try:
+            result = cel_program(self.source).execute(cel.Context(variables, _FUNCTIONS))
+        except Exception as exc:  # the cel binding raises KeyError, TypeError, RuntimeError...
+            if strict:
+                raise ConditionError([Issue(self.path, f"cannot be evaluated: {exc}")]) from exc
+            return False
+        if not isinstance(result, bool):
+            if strict:
+                raise ConditionError([Issue(self.path, f"gave {result!r}, not true or false")])
+            return False
+        return result
+
+
+@lru_cache(maxsize=2048)
+def _compile_cached(path: str, serialized: tuple[bytes, ...]) -> CompiledCondition:
+    conditions = [Condition.FromString(data) for data in serialized]
+    source, issues = to_cel(conditions, path)
+    if issues:
+        raise ConditionError(issues)
+    return CompiledCondition(source, path)
+
+
+def compile_conditions(conditions: Sequence[Condition], path: str = "conditions") -> CompiledCondition:
+    """Compiles a condition list (all must hold, joined by their ``logic``) to one CEL program.
+
+    Results are cached by content, so compiling the same list again is cheap.
+
+    Raises:
+        ConditionError: with every issue (unknown operator, wrong value type, bad CEL, a field
+            outside the roots...), paths under ``path``.
+    """
+    serialized = tuple(condition.SerializeToString(deterministic=True) for condition in conditions)
+    return _compile_cached(path, serialized)
