@@ -287,7 +287,7 @@ class Harness:
         return [sent.job for sent in await self.outbox_jobs(org) if sent.job.HasField("start")]
 
     async def signals(self, org: str | None = None) -> list[Job]:
-        return [sent.job for sent in await self.outbox_jobs(org) if sent.job.signal]
+        return [sent.job for sent in await self.outbox_jobs(org) if sent.job.signal_kind]
 
     async def stream_jobs(self, count: int, within: float = 5.0, *, term: bool = False) -> list[SentJob]:
         """Reads ``count`` jobs off the JOBS stream, as an executor would, and acks them.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from beez.api.messages.v1.jobs_pb2 import JobReason
+from beez.api.messages.v1.jobs_pb2 import JobPriority, JobReason
 from tests.trigger.support import Harness, event, workflow
 
 
@@ -32,7 +32,7 @@ async def test_an_event_matching_an_active_automation_produces_one_start_job(tri
     assert start.event.organization_id == trigger.org
     assert start.event.contact.email == "ada@example.com"
     assert start.contact_id == "c_1"
-    assert start.priority == "normal"
+    assert start.priority_level == JobPriority.JOB_PRIORITY_NORMAL
     assert start.HasField("created_at")
     assert await trigger.stream_jobs(1, within=0.3) == []
     assert len(await trigger.outbox_jobs()) == 1
@@ -43,7 +43,7 @@ async def test_the_start_job_goes_to_the_automations_priority(trigger: Harness) 
     await trigger.publish(event())
     [sent] = await trigger.stream_jobs(1)
     assert sent.subject == trigger.topology.jobs("high", trigger.org)
-    assert sent.job.start.priority == "high"
+    assert sent.job.start.priority_level == JobPriority.JOB_PRIORITY_HIGH
 
 
 async def test_trigger_filters_gate_the_start(trigger: Harness) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from beez.api.messages.v1.jobs_pb2 import JobPriority
 from beez.api.messages.v1.lifecycle_pb2 import ExecutionEventKind
 from beez.kit.migrations import upgrade
 from beez.trigger.__main__ import MIGRATIONS
@@ -101,6 +102,28 @@ async def test_a_start_lost_before_any_executor_saw_it_is_published_again_once_p
     assert (await start_msg_ids(trigger))[-1] == f"start:{execution_id}:again:2"
     row = await enrollment(trigger, execution_id)
     assert (row.redispatches, row.dispatched_at, row.given_up_at) == (2, trigger.clock.now(), None)
+
+
+async def test_a_start_stored_without_priority_level_goes_out_again_on_its_enrollments_priority(
+    trigger: Harness,
+) -> None:
+    await trigger.automation("auto-1", workflow(settings={"priority": "high"}))
+    await trigger.publish(event())
+    [lost] = await trigger.stream_jobs(1, term=True)
+    execution_id = lost.job.execution_id
+    stored = lost.job.start
+    stored.ClearField("priority_level")  # as written before the field existed (decision 0014)
+    await trigger.sql(
+        "UPDATE trigger.enrollments SET start = :start WHERE execution_id = :id RETURNING execution_id",
+        start=stored.SerializeToString(),
+        id=execution_id,
+    )
+
+    trigger.clock.advance(deadline(trigger) + SECOND)
+    await sweep(sweeper(trigger))
+    [again] = await trigger.stream_jobs(1)
+    assert again.subject == trigger.topology.jobs("high", trigger.org)
+    assert again.job.start.priority_level == JobPriority.JOB_PRIORITY_HIGH
 
 
 async def test_an_enrollment_reported_started_or_ended_is_never_published_again(trigger: Harness) -> None:

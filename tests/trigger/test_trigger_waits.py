@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from beez.api.messages.v1.jobs_pb2 import JobReason
+from beez.api.messages.v1.jobs_pb2 import JobReason, JobSignal
 from beez.api.messages.v1.lifecycle_pb2 import WaitKind
 from tests.trigger.support import Harness, event, workflow
 
@@ -27,7 +27,11 @@ async def test_an_event_matching_a_wait_for_event_signals_the_execution_and_clos
     assert sent.subject == trigger.topology.jobs("normal", trigger.org)
     assert sent.msg_id == f"signal:{trigger.id('w-1')}"
     assert job.reason == JobReason.JOB_REASON_SIGNAL
-    assert (job.execution_id, job.signal, job.token) == ("exec-1", "event", trigger.id("w-1"))
+    assert (job.execution_id, job.signal_kind, job.token) == (
+        "exec-1",
+        JobSignal.JOB_SIGNAL_EVENT,
+        trigger.id("w-1"),
+    )
     assert job.organization_id == trigger.org
     assert job.event.id == "click-1"
     assert job.event.data["link"] == "onboarding"
@@ -58,7 +62,11 @@ async def test_a_wait_until_is_met_by_a_later_events_contact_snapshot(trigger: H
 
     await trigger.publish(event("score.changed", id="s-2", snapshot={"score": 64}))
     [job] = await trigger.signals()
-    assert (job.execution_id, job.signal, job.token) == ("exec-7", "met", trigger.id("w-1"))
+    assert (job.execution_id, job.signal_kind, job.token) == (
+        "exec-7",
+        JobSignal.JOB_SIGNAL_MET,
+        trigger.id("w-1"),
+    )
     assert await trigger.open_wait_ids() == set()
 
 
@@ -68,9 +76,9 @@ async def test_a_goal_with_an_event_fires_once(trigger: Harness) -> None:
     await trigger.publish(event("purchase.made", id="p-1", data={"total": 30}))
     await trigger.publish(event("purchase.made", id="p-2"))
     [job] = await trigger.signals()
-    assert (job.execution_id, job.signal, job.token, job.event.id) == (
+    assert (job.execution_id, job.signal_kind, job.token, job.event.id) == (
         "exec-2",
-        "goal",
+        JobSignal.JOB_SIGNAL_GOAL,
         trigger.id("goal-1"),
         "p-1",
     )
@@ -83,7 +91,7 @@ async def test_a_goal_with_conditions_fires_on_any_event_that_meets_them(trigger
     await trigger.publish(event("tag.added", snapshot={"tags": ["lead"]}))
     await trigger.publish(event("tag.added", snapshot={"tags": ["lead", "customer"]}))
     [job] = await trigger.signals()
-    assert job.signal == "goal"
+    assert job.signal_kind == JobSignal.JOB_SIGNAL_GOAL
 
 
 async def test_one_event_can_start_an_automation_and_signal_waits_of_its_contact(trigger: Harness) -> None:
@@ -92,9 +100,9 @@ async def test_one_event_can_start_an_automation_and_signal_waits_of_its_contact
     await trigger.register_wait("w-2", EVENT, execution_id="exec-b", event_type="purchase.made")
     await trigger.publish(event("purchase.made"))
     assert len(await trigger.starts()) == 1
-    assert sorted((j.token, j.signal) for j in await trigger.signals()) == [
-        (trigger.id("goal-1"), "goal"),
-        (trigger.id("w-2"), "event"),
+    assert sorted((j.token, j.signal_kind) for j in await trigger.signals()) == [
+        (trigger.id("goal-1"), JobSignal.JOB_SIGNAL_GOAL),
+        (trigger.id("w-2"), JobSignal.JOB_SIGNAL_EVENT),
     ]
 
 
@@ -104,7 +112,7 @@ async def test_a_signal_goes_to_the_priority_of_the_execution_the_trigger_starte
     [start] = await trigger.starts()
     await trigger.register_wait("w-1", EVENT, execution_id=start.execution_id, event_type="link.clicked")
     await trigger.publish(event("link.clicked"))
-    subjects = [sent.subject for sent in await trigger.outbox_jobs() if sent.job.signal]
+    subjects = [sent.subject for sent in await trigger.outbox_jobs() if sent.job.signal_kind]
     assert subjects == [trigger.topology.jobs("critical", trigger.org)]
 
 

@@ -26,7 +26,7 @@ from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
 from beez.api.messages.v1 import jobs_pb2, lifecycle_pb2
 from beez.executor import models
 from beez.kit.bus.publisher import Publisher
-from beez.kit.bus.topology import Topology
+from beez.kit.bus.topology import Topology, priority_name, priority_value
 from beez.kit.clock import ManualClock
 from beez.workflow.context import event_from_json
 from beez.workflow.model import workflow_from_json
@@ -115,7 +115,9 @@ class Flow:
     async def start(self, workflow: dict[str, Any], **options: Any) -> str:
         """Publishes the START job the trigger would (see :meth:`start_job`); the execution id."""
         job = self.start_job(workflow, **options)
-        await self.publish(job, f"start:{job.execution_id}", job.start.priority or "normal")
+        await self.publish(
+            job, f"start:{job.execution_id}", priority_name(job.start.priority_level) or "normal"
+        )
         return job.execution_id
 
     def start_job(
@@ -152,7 +154,7 @@ class Flow:
                 workflow=workflow_from_json({"name": "test", "trigger": {"type": "list_joined"}, **workflow}),
                 event=event,
                 contact_id=person["id"],
-                priority=priority,
+                priority_level=priority_value(priority),
             ),
         )
         job.enqueued_at.FromDatetime(self.clock.now())
@@ -165,14 +167,18 @@ class Flow:
         )
 
     async def signal(
-        self, execution_id: str, token: str, signal: str = "event", event: dict[str, Any] | None = None
+        self,
+        execution_id: str,
+        token: str,
+        signal: jobs_pb2.JobSignal = jobs_pb2.JOB_SIGNAL_EVENT,
+        event: dict[str, Any] | None = None,
     ) -> None:
         """Publishes the SIGNAL job the trigger sends when an event matches a registration."""
         job = jobs_pb2.Job(
             execution_id=execution_id,
             reason=jobs_pb2.JOB_REASON_SIGNAL,
             organization_id=self.org,
-            signal=signal,
+            signal_kind=signal,
             token=token,
         )
         if event is not None:

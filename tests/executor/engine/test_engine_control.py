@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from beez.api.executor.v1 import executor_pb2
-from beez.api.messages.v1 import lifecycle_pb2
+from beez.api.messages.v1 import jobs_pb2, lifecycle_pb2
 from beez.api.workflow.v1 import workflow_pb2
 from beez.workflow.navigation import random_split_choice
 from tests.executor.engine import fakes
@@ -179,7 +179,10 @@ async def test_wait_for_event_takes_the_event_branch_when_the_signal_arrives(
     assert work.kind == "wait_timeout"
 
     await flow.signal(
-        execution_id, registration.id, "event", event_json("link.clicked", {"link": "onboarding"})
+        execution_id,
+        registration.id,
+        jobs_pb2.JOB_SIGNAL_EVENT,
+        event_json("link.clicked", {"link": "onboarding"}),
     )
     done = await flow.settled(execution_id, "completed")
     assert step_ids(done) == ["click", "engaged", "after"]
@@ -201,7 +204,7 @@ async def test_wait_for_event_times_out_into_the_timeout_branch(flow: Flow) -> N
     assert [r.id for r in cancelled] == [registration.id]
 
     # the event arriving late is stale and changes nothing
-    await flow.signal(execution_id, registration.id, "event", event_json("link.clicked"))
+    await flow.signal(execution_id, registration.id, jobs_pb2.JOB_SIGNAL_EVENT, event_json("link.clicked"))
     await asyncio.sleep(0.2)
     assert step_ids(await flow.get(execution_id)) == ["click", "reminder", "after"]
 
@@ -232,7 +235,10 @@ async def test_wait_until_takes_the_met_branch_on_signal(flow: Flow) -> None:
 
     vip = {**ADA, "tags": ["lead", "vip"]}
     await flow.signal(
-        execution_id, registration.id, "met", event_json("tag.added", {"tag": "vip"}, contact=vip)
+        execution_id,
+        registration.id,
+        jobs_pb2.JOB_SIGNAL_MET,
+        event_json("tag.added", {"tag": "vip"}, contact=vip),
     )
     done = await flow.settled(execution_id, "completed")
     assert step_ids(done) == ["until_vip", "welcome_vip"]
@@ -411,7 +417,9 @@ async def test_reaching_the_goal_during_a_delay_ends_converted_and_skips_the_res
     goal = await flow.registration(execution_id, lifecycle_pb2.WAIT_KIND_GOAL)
     assert goal.event_type == "purchase.made" and dict(goal.filters) == {"plan": "pro"}
 
-    await flow.signal(execution_id, goal.id, "goal", event_json("purchase.made", {"plan": "pro"}))
+    await flow.signal(
+        execution_id, goal.id, jobs_pb2.JOB_SIGNAL_GOAL, event_json("purchase.made", {"plan": "pro"})
+    )
     done = await flow.settled(execution_id, "completed")
     assert done.converted
     assert await flow.scheduled(execution_id) == []

@@ -228,7 +228,7 @@ async def test_a_stale_timer_token_is_ignored(flow: Flow) -> None:
     )
     await flow.settled(execution_id, "waiting")
     await flow.timer(execution_id, "not-the-token")
-    await flow.signal(execution_id, "not-the-token", "goal")
+    await flow.signal(execution_id, "not-the-token", jobs_pb2.JOB_SIGNAL_GOAL)
     await asyncio.sleep(0.3)
     still = await flow.get(execution_id)
     assert still.status == executor_pb2.EXECUTION_STATUS_WAITING

@@ -153,14 +153,18 @@ class Harness:
         await self.deliver()
 
     async def signal(
-        self, execution_id: str, token: str, signal: str = "event", event: dict[str, Any] | None = None
+        self,
+        execution_id: str,
+        token: str,
+        signal: jobs_pb2.JobSignal = jobs_pb2.JOB_SIGNAL_EVENT,
+        event: dict[str, Any] | None = None,
     ) -> None:
         """The SIGNAL job the trigger sends when an event matches a registration."""
         job = jobs_pb2.Job(
             execution_id=execution_id,
             reason=jobs_pb2.JOB_REASON_SIGNAL,
             organization_id=ORG,
-            signal=signal,
+            signal_kind=signal,
             token=token,
         )
         if event is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
-from beez.api.messages.v1 import lifecycle_pb2
+from beez.api.messages.v1 import jobs_pb2, lifecycle_pb2
 from beez.api.workflow.v1 import workflow_pb2
 from beez.workflow.navigation import random_split_choice
 from beez.workflow.status import ExecutionStatus, StepStatus
@@ -229,7 +229,10 @@ async def test_wait_for_event_takes_the_event_branch_on_its_signal(harness: Harn
     assert registration.expires_at.ToDatetime(tzinfo=UTC) == harness.clock.now() + timedelta(hours=24)
 
     await harness.signal(
-        execution_id, registration.id, "event", event_json("link.clicked", {"link": "onboarding"})
+        execution_id,
+        registration.id,
+        jobs_pb2.JOB_SIGNAL_EVENT,
+        event_json("link.clicked", {"link": "onboarding"}),
     )
     assert harness.step_ids(execution_id) == ["click", "engaged", "after"]
     assert harness.store.steps_of(execution_id)[0].result["branch"] == "event"
@@ -247,7 +250,7 @@ async def test_wait_for_event_times_out_into_the_timeout_branch(harness: Harness
     assert [r.id for r in harness.registrations(execution_id) if r.cancel] == [registration.id]
 
     # the event arriving late is stale and changes nothing
-    await harness.signal(execution_id, registration.id, "event", event_json("link.clicked"))
+    await harness.signal(execution_id, registration.id, jobs_pb2.JOB_SIGNAL_EVENT, event_json("link.clicked"))
     assert harness.step_ids(execution_id) == ["click", "reminder", "after"]
 
 
@@ -262,7 +265,9 @@ async def test_an_event_with_a_contact_refreshes_the_snapshot_keeping_assignment
     )
     registration = harness.registration(execution_id, WAIT_KIND_EVENT)
     fresh = {**ADA, "firstName": "Adaeze", "tags": ["customer"]}
-    await harness.signal(execution_id, registration.id, "event", event_json("link.clicked", contact=fresh))
+    await harness.signal(
+        execution_id, registration.id, jobs_pb2.JOB_SIGNAL_EVENT, event_json("link.clicked", contact=fresh)
+    )
     contact = harness.execution(execution_id).contact
     assert contact["first_name"] == "Adaeze" and contact["tags"] == ["customer"]
     assert contact["assigned_user"] == "u_1"
@@ -291,7 +296,10 @@ async def test_wait_until_takes_the_met_branch_on_signal(harness: Harness) -> No
     registration = harness.registration(execution_id, WAIT_KIND_UNTIL)
     assert registration.conditions[0].field == "contact.tags"
     await harness.signal(
-        execution_id, registration.id, "met", event_json("tag.added", contact={**ADA, "tags": ["vip"]})
+        execution_id,
+        registration.id,
+        jobs_pb2.JOB_SIGNAL_MET,
+        event_json("tag.added", contact={**ADA, "tags": ["vip"]}),
     )
     assert harness.step_ids(execution_id) == ["until_vip", "welcome_vip"]
     assert harness.store.steps_of(execution_id)[0].result["branch"] == "met"
@@ -331,7 +339,7 @@ async def test_reaching_the_goal_during_a_delay_ends_converted_and_skips_the_res
     )
     goal = harness.registration(execution_id, WAIT_KIND_GOAL)
     assert goal.event_type == "purchase.made"
-    await harness.signal(execution_id, goal.id, "goal", event_json("purchase.made"))
+    await harness.signal(execution_id, goal.id, jobs_pb2.JOB_SIGNAL_GOAL, event_json("purchase.made"))
     execution = harness.execution(execution_id)
     assert execution.status == ExecutionStatus.COMPLETED and execution.converted
     assert execution.end_reason == "goal reached" and execution.vars["last_event"]["type"] == "purchase.made"

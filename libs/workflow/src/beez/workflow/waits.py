@@ -2,15 +2,16 @@
 
 An execution that waits stores a ``wait_kind`` and the token of the job that may wake it. Three
 kinds are registered with the trigger service, which matches events against them and answers
-with a SIGNAL job: ``event`` (wait_for_event), ``until`` (wait_until) and ``goal``. The signal a
-registered wait sends is also the branch its step takes (``event`` / ``met``), and ``timeout``
-takes the other one.
+with a SIGNAL job: ``event`` (wait_for_event), ``until`` (wait_until) and ``goal``. The job's
+``signal_kind`` says which (:data:`SIGNALS`); the branch a waiting step then takes is
+:data:`beez.workflow.branches.ARRIVED` (``event`` / ``met``), and ``timeout`` takes the other one.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from beez.api.messages.v1.jobs_pb2 import JobSignal
 from beez.api.messages.v1.lifecycle_pb2 import WaitKind as RegistrationKind
 
 
@@ -38,9 +39,12 @@ GOAL = "goal"
 TIMEOUT = "timeout"
 """The signal and the branch of a registered wait whose time ran out."""
 
-SIGNALS: dict[str, str] = {WaitKind.EVENT: "event", WaitKind.UNTIL: "met", GOAL: "goal"}
-"""The ``Job.signal`` each registered wait sends when it fires: for ``event`` and ``until``
-also the branch the waiting step takes."""
+SIGNALS: dict[str, JobSignal] = {
+    WaitKind.EVENT: JobSignal.JOB_SIGNAL_EVENT,
+    WaitKind.UNTIL: JobSignal.JOB_SIGNAL_MET,
+    GOAL: JobSignal.JOB_SIGNAL_GOAL,
+}
+"""The ``Job.signal_kind`` each registered wait sends when it fires (decision 0014)."""
 
 REGISTRATION_KINDS: dict[str, RegistrationKind] = {
     WaitKind.EVENT: RegistrationKind.WAIT_KIND_EVENT,

@@ -37,7 +37,8 @@ from typing import Any
 
 from beez.api.messages.v1.events_pb2 import Event
 from beez.api.messages.v1.jobs_pb2 import ExecutionStart
-from beez.kit.bus.topology import Topology
+from beez.kit.bus.outbox import OutboxMessage
+from beez.kit.bus.topology import Topology, priority_value
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument
@@ -45,7 +46,7 @@ from beez.kit.ids import new_id
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import span, tracer
 from beez.trigger.index import AUTOMATION_TRIGGERED, CompiledTriggers, enrollment_policy
-from beez.trigger.jobs import Outgoing, signal_job, start_job
+from beez.trigger.jobs import signal_job, start_job
 from beez.trigger.repository import (
     EnrollRequest,
     IndexedAutomation,
@@ -158,7 +159,7 @@ class Ingestor:
             now,
         )
         closed: set[str] = set()
-        outgoing: list[Outgoing] = []
+        outgoing: list[OutboxMessage] = []
         planned: list[tuple[str, str, EnrollRequest, ExecutionStart]] = []
         signals: dict[tuple[str, str], int] = {}  # by (organization, event id): ids are per organization
         fresh_of: dict[str, list[Event]] = {}
@@ -244,7 +245,7 @@ class Ingestor:
                 workflow=compiled.workflow,
                 event=event,
                 contact_id=event.contact_id,
-                priority=automation.priority,
+                priority_level=priority_value(automation.priority),
             )
             start.created_at.FromDatetime(now)
             enrollment = NewEnrollment(
@@ -276,7 +277,7 @@ class Ingestor:
         context: dict[str, Any],
         waits: list[OpenWait],
         closed: set[str],
-        outgoing: list[Outgoing],
+        outgoing: list[OutboxMessage],
         now: datetime,
     ) -> int:
         fired = 0

@@ -4,9 +4,9 @@
   ``jobs.<priority>.<org>``, ``Nats-Msg-Id = start:<execution_id>``; the start sweeper's n-th
   re-dispatch of it has ``start:<execution_id>:again:<n>``, so JetStream's duplicate window does
   not drop it (decision 0008).
-* Signal: ``Job{reason: SIGNAL, execution_id, organization_id, enqueued_at, signal, event,
-  token=<wait id>}`` on ``jobs.<priority>.<org>``, ``Nats-Msg-Id = signal:<wait id>``; signal is
-  ``event`` (wait_for_event), ``met`` (wait_until) or ``goal``.
+* Signal: ``Job{reason: SIGNAL, execution_id, organization_id, enqueued_at, signal_kind, event,
+  token=<wait id>}`` on ``jobs.<priority>.<org>``, ``Nats-Msg-Id = signal:<wait id>``; signal_kind
+  is ``EVENT`` (wait_for_event), ``MET`` (wait_until) or ``GOAL``.
 
 Both go through the outbox in the transaction that decided them.
 """
@@ -16,12 +16,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from beez.api.messages.v1.events_pb2 import Event
-from beez.api.messages.v1.jobs_pb2 import ExecutionStart, Job, JobReason
+from beez.api.messages.v1.jobs_pb2 import ExecutionStart, Job, JobReason, JobSignal
 from beez.kit.bus.outbox import OutboxMessage
-from beez.kit.bus.topology import Topology
-
-Outgoing = OutboxMessage
-"""A message for the outbox (subject, message, ``Nats-Msg-Id``, organization)."""
+from beez.kit.bus.topology import Topology, priority_name
 
 
 def start_msg_id(execution_id: str) -> str:
@@ -43,7 +40,8 @@ def start_job(
     start: ExecutionStart,
     now: datetime,
     msg_id: str | None = None,
-) -> Outgoing:
+) -> OutboxMessage:
+    """The START job of ``start``, on the subject of its priority (normal when it names none)."""
     job = Job(
         execution_id=execution_id,
         reason=JobReason.JOB_REASON_START,
@@ -51,7 +49,8 @@ def start_job(
         start=start,
     )
     job.enqueued_at.FromDatetime(now)
-    return Outgoing(topology.jobs(start.priority, org_id), job, msg_id or start_msg_id(execution_id), org_id)
+    subject = topology.jobs(priority_name(start.priority_level) or "normal", org_id)
+    return OutboxMessage(subject, job, msg_id or start_msg_id(execution_id), org_id)
 
 
 def signal_job(
@@ -59,18 +58,19 @@ def signal_job(
     org_id: str,
     execution_id: str,
     wait_id: str,
-    signal: str,
+    signal: JobSignal,
     event: Event,
     priority: str,
     now: datetime,
-) -> Outgoing:
+) -> OutboxMessage:
+    """The SIGNAL job answering the wait ``wait_id``; ``priority`` is the subject token."""
     job = Job(
         execution_id=execution_id,
         reason=JobReason.JOB_REASON_SIGNAL,
         organization_id=org_id,
-        signal=signal,
+        signal_kind=signal,
         event=event,
         token=wait_id,
     )
     job.enqueued_at.FromDatetime(now)
-    return Outgoing(topology.jobs(priority, org_id), job, signal_msg_id(wait_id), org_id)
+    return OutboxMessage(topology.jobs(priority, org_id), job, signal_msg_id(wait_id), org_id)

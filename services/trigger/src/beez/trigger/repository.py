@@ -42,13 +42,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from beez.api.messages.v1.events_pb2 import Event
-from beez.kit.bus.outbox import enqueue_many
+from beez.kit.bus.outbox import OutboxMessage, enqueue_many
 from beez.kit.db import Database, Statement, pipelined
 from beez.kit.logging import get_logger
 from beez.kit.transactions import in_transaction
 from beez.trigger import models
 from beez.trigger.index import IndexEntry
-from beez.trigger.jobs import Outgoing
 from beez.trigger.models import (
     automation_counters,
     automation_index,
@@ -128,6 +127,8 @@ class PendingStart:
     org_id: str
     start: bytes
     redispatches: int
+    priority: str
+    """The enrollment's job priority, for START payloads stored before ``priority_level`` existed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -668,7 +669,7 @@ class Repository:
         """
         t = enrollments
         rows = await self.conn.execute(
-            select(t.c.execution_id, t.c.org_id, t.c.start, t.c.redispatches)
+            select(t.c.execution_id, t.c.org_id, t.c.start, t.c.redispatches, t.c.priority)
             .where(t.c.start.is_not(None), t.c.given_up_at.is_(None), t.c.dispatched_at < dispatched_before)
             .order_by(t.c.dispatched_at)
             .limit(limit)
@@ -757,7 +758,7 @@ class Repository:
 
     # --- outbox ---------------------------------------------------------------------------
 
-    async def enqueue(self, messages: Sequence[Outgoing]) -> None:
+    async def enqueue(self, messages: Sequence[OutboxMessage]) -> None:
         """Writes ``messages`` to the outbox in few statements; the relay wakes on commit."""
         await enqueue_many(self.conn, models.outbox, messages)
 

@@ -28,12 +28,13 @@ from datetime import datetime, timedelta
 from google.protobuf.message import DecodeError
 
 from beez.api.messages.v1.jobs_pb2 import ExecutionStart
-from beez.kit.bus.topology import Topology
+from beez.kit.bus.outbox import OutboxMessage
+from beez.kit.bus.topology import Topology, priority_value
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.logging import get_logger
 from beez.kit.loops import repeat_rounds
-from beez.trigger.jobs import Outgoing, redispatch_msg_id, start_job
+from beez.trigger.jobs import redispatch_msg_id, start_job
 from beez.trigger.repository import PendingStart, Repository, transactional
 
 log = get_logger(__name__)
@@ -99,7 +100,7 @@ class StartSweeper:
 
     async def _sweep(self, repo: Repository, now: datetime) -> Swept:
         again: list[PendingStart] = []
-        jobs: list[Outgoing] = []
+        jobs: list[OutboxMessage] = []
         spent: list[PendingStart] = []
         for pending in await repo.overdue_starts(now - self._after, self._batch):
             job = self._job(pending, now) if pending.redispatches < self._max else None
@@ -115,13 +116,15 @@ class StartSweeper:
             await repo.starts_given_up(_ids(spent), now)
         return Swept(tuple(again), tuple(spent))
 
-    def _job(self, pending: PendingStart, now: datetime) -> Outgoing | None:
+    def _job(self, pending: PendingStart, now: datetime) -> OutboxMessage | None:
         """The START job once more under a new message id; None if the payload is unreadable."""
         try:
             start = ExecutionStart.FromString(bytes(pending.start))
         except DecodeError as exc:
             log.error("undecodable START payload", execution_id=pending.execution_id, error=str(exc))
             return None
+        if not start.priority_level:  # stored by a trigger that sent the priority as a string
+            start.priority_level = priority_value(pending.priority)
         msg_id = redispatch_msg_id(pending.execution_id, pending.redispatches + 1)
         return start_job(self._topology, pending.org_id, pending.execution_id, start, now, msg_id)
 

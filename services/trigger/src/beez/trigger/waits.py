@@ -4,11 +4,11 @@ Pure logic. A wait belongs to an execution and a contact, and is matched against
 of that contact in the same organization:
 
 - ``event`` (wait_for_event): the event's type equals ``event_type`` and its data passes
-  ``filters``; the signal is ``"event"`` and carries the event;
+  ``filters``; the signal is ``JOB_SIGNAL_EVENT`` and carries the event;
 - ``until`` (wait_until): ``conditions`` hold for the event's context (its contact snapshot,
-  the event itself); the signal is ``"met"``;
+  the event itself); the signal is ``JOB_SIGNAL_MET``;
 - ``goal``: as ``event`` when ``event_type`` is set, and/or ``conditions`` hold; the signal
-  is ``"goal"`` and carries the event.
+  is ``JOB_SIGNAL_GOAL`` and carries the event.
 
 In general a wait matches when each part it has holds: ``event_type`` (if set), ``filters``
 (if any), ``conditions`` (if any); a wait with none of them never matches. A wait fires once:
@@ -27,6 +27,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
+from beez.api.messages.v1.jobs_pb2 import JobSignal
 from beez.api.messages.v1.lifecycle_pb2 import WaitRegistration
 from beez.api.workflow.v1.workflow_pb2 import Condition
 from beez.kit.logging import get_logger
@@ -110,7 +111,7 @@ class WaitMatcher:
 
     def signal(
         self, wait: OpenWait, event_type: str, data: dict[str, Any], context: dict[str, Any], now: datetime
-    ) -> str | None:
+    ) -> JobSignal | None:
         """The signal ``wait`` gets from this event, or None. Expired waits get nothing."""
         if wait.expires_at is not None and wait.expires_at <= now:
             return None

@@ -16,6 +16,7 @@ from datetime import timedelta
 from nats.js import JetStreamContext, api
 from nats.js.errors import BadRequestError
 
+from beez.api.messages.v1.jobs_pb2 import JobPriority
 from beez.kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -25,6 +26,28 @@ DEFAULT_DUPLICATE_WINDOW = timedelta(minutes=2)
 
 JOB_PRIORITIES = ("critical", "high", "normal", "low")
 """The priority token of ``jobs.<priority>.<org>``, most urgent first."""
+
+PRIORITY_NAMES: dict[JobPriority, str] = {
+    JobPriority.JOB_PRIORITY_CRITICAL: "critical",
+    JobPriority.JOB_PRIORITY_HIGH: "high",
+    JobPriority.JOB_PRIORITY_NORMAL: "normal",
+    JobPriority.JOB_PRIORITY_LOW: "low",
+}
+"""The subject token of each ``JobPriority``; ``UNSPECIFIED`` has none."""
+
+PRIORITY_VALUES: dict[str, JobPriority] = {name: value for value, name in PRIORITY_NAMES.items()}
+"""The ``JobPriority`` a subject token names."""
+
+
+def priority_name(value: JobPriority) -> str:
+    """The subject token of ``value``; ``""`` for ``UNSPECIFIED`` (or a value this build does not know)."""
+    return PRIORITY_NAMES.get(value, "")
+
+
+def priority_value(name: str) -> JobPriority:
+    """The ``JobPriority`` named ``name``; ``UNSPECIFIED`` for anything else."""
+    return PRIORITY_VALUES.get(name, JobPriority.JOB_PRIORITY_UNSPECIFIED)
+
 
 EXECUTION_OUTCOME_SUBJECTS = (
     "executions.*.started",

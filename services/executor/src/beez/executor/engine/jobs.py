@@ -34,6 +34,7 @@ from beez.executor.engine.steplog import finish_waiting_step, may_drive, may_run
 from beez.executor.engine.steps import StepRunner
 from beez.executor.engine.store import Transaction, Unit, unit_of_work
 from beez.executor.models import Execution
+from beez.kit.bus.topology import priority_name
 from beez.kit.logging import get_logger
 from beez.workflow import navigation
 from beez.workflow.context import contact_to_dict, event_to_dict
@@ -103,7 +104,7 @@ def prepare_start(job: jobs_pb2.Job, now: datetime) -> Prepared:
         "automation_version": start.automation_version,
         "contact_id": contact_id,
         "workflow_digest": digest,
-        "priority": messages.priority_of(start.priority, workflow.settings.priority),
+        "priority": messages.priority_of(priority_name(start.priority_level), workflow.settings.priority),
         "status": ExecutionStatus.QUEUED,
         "position": navigation.first(workflow),
         "phase": "start",
@@ -258,7 +259,7 @@ class Jobs:
             return None
         unit = Unit(tx, outbox, execution, tx.rows(execution.id), self._steps.clock.now())
         reason, kind = job.reason, execution.wait_kind or ""
-        if reason == jobs_pb2.JOB_REASON_SIGNAL and job.signal == SIGNALS[GOAL]:
+        if reason == jobs_pb2.JOB_REASON_SIGNAL and job.signal_kind == SIGNALS[GOAL]:
             if job.token == execution.goal_token:
                 await state.reach_goal(unit, job.event if job.HasField("event") else None)
             return None
@@ -281,7 +282,7 @@ class Jobs:
             await state.move_on(unit)
         elif branch is not None and (
             reason == jobs_pb2.JOB_REASON_TIMER
-            or (reason == jobs_pb2.JOB_REASON_SIGNAL and job.signal == TIMEOUT)
+            or (reason == jobs_pb2.JOB_REASON_SIGNAL and job.signal_kind == jobs_pb2.JOB_SIGNAL_TIMEOUT)
         ):
             state.clear_wait(unit, job.token)
             state.cancel_registration(unit, job.token, kind)
@@ -301,7 +302,7 @@ class Jobs:
                 "job does not answer what the execution waits for",
                 execution_id=execution.id,
                 reason=jobs_pb2.JobReason.Name(reason),
-                signal=job.signal,
+                signal=job.signal_kind,
                 wait_kind=kind,
             )
             return None

@@ -19,10 +19,11 @@ from beez.executor.models import Execution
 from beez.kit.bus.topology import Topology
 from beez.kit.logging import get_logger
 from beez.workflow import navigation
+from beez.workflow.branches import ARRIVED
 from beez.workflow.context import contact_to_dict, event_to_dict
 from beez.workflow.model import struct_to_dict
 from beez.workflow.status import OUTCOMES, ExecutionStatus, StepStatus
-from beez.workflow.waits import GOAL, REGISTRATION_KINDS, SIGNALS, WaitKind
+from beez.workflow.waits import GOAL, REGISTRATION_KINDS, WaitKind
 
 log = get_logger(__name__)
 
@@ -257,7 +258,7 @@ def receive_event(unit: Unit, event: events_pb2.Event) -> None:
 
 def event_branch(wait_kind: str) -> str | None:
     """The branch a registered wait of ``wait_kind`` takes when its event comes (None: not one)."""
-    return SIGNALS.get(wait_kind) if wait_kind in (WaitKind.EVENT, WaitKind.UNTIL) else None
+    return ARRIVED.get(wait_kind) if wait_kind in (WaitKind.EVENT, WaitKind.UNTIL) else None
 
 
 def hand_to_resume_job(topology: Topology, execution: Execution, now: datetime) -> messages.Outgoing:

@@ -27,17 +27,21 @@ from beez.api.workflow.v1 import workflow_pb2 as beez_dot_api_dot_workflow_dot_v
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x62\x65\x65z/api/messages/v1/jobs.proto\x12\x14\x62\x65\x65z.api.messages.v1\x1a!beez/api/messages/v1/events.proto\x1a#beez/api/workflow/v1/workflow.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x96\x02\n\x03Job\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12/\n\x06reason\x18\x02 \x01(\x0e\x32\x1f.beez.api.messages.v1.JobReason\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12/\n\x0b\x65nqueued_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06signal\x18\x05 \x01(\t\x12\x33\n\x05start\x18\x06 \x01(\x0b\x32$.beez.api.messages.v1.ExecutionStart\x12*\n\x05\x65vent\x18\x07 \x01(\x0b\x32\x1b.beez.api.messages.v1.Event\x12\r\n\x05token\x18\x08 \x01(\t\"\xf7\x01\n\x0e\x45xecutionStart\x12\x15\n\rautomation_id\x18\x01 \x01(\t\x12\x1a\n\x12\x61utomation_version\x18\x02 \x01(\x05\x12\x30\n\x08workflow\x18\x03 \x01(\x0b\x32\x1e.beez.api.workflow.v1.Workflow\x12*\n\x05\x65vent\x18\x04 \x01(\x0b\x32\x1b.beez.api.messages.v1.Event\x12\x12\n\ncontact_id\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08priority\x18\x07 \x01(\t*\x97\x01\n\tJobReason\x12\x1a\n\x16JOB_REASON_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_REASON_START\x10\x01\x12\x15\n\x11JOB_REASON_RESUME\x10\x02\x12\x14\n\x10JOB_REASON_TIMER\x10\x03\x12\x15\n\x11JOB_REASON_SIGNAL\x10\x04\x12\x14\n\x10JOB_REASON_RETRY\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x62\x65\x65z/api/messages/v1/jobs.proto\x12\x14\x62\x65\x65z.api.messages.v1\x1a!beez/api/messages/v1/events.proto\x1a#beez/api/workflow/v1/workflow.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xca\x02\n\x03Job\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12/\n\x06reason\x18\x02 \x01(\x0e\x32\x1f.beez.api.messages.v1.JobReason\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12/\n\x0b\x65nqueued_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x05start\x18\x06 \x01(\x0b\x32$.beez.api.messages.v1.ExecutionStart\x12*\n\x05\x65vent\x18\x07 \x01(\x0b\x32\x1b.beez.api.messages.v1.Event\x12\r\n\x05token\x18\x08 \x01(\t\x12\x34\n\x0bsignal_kind\x18\t \x01(\x0e\x32\x1f.beez.api.messages.v1.JobSignalJ\x04\x08\x05\x10\x06R\x06signal\"\xb0\x02\n\x0e\x45xecutionStart\x12\x15\n\rautomation_id\x18\x01 \x01(\t\x12\x1a\n\x12\x61utomation_version\x18\x02 \x01(\x05\x12\x30\n\x08workflow\x18\x03 \x01(\x0b\x32\x1e.beez.api.workflow.v1.Workflow\x12*\n\x05\x65vent\x18\x04 \x01(\x0b\x32\x1b.beez.api.messages.v1.Event\x12\x12\n\ncontact_id\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x39\n\x0epriority_level\x18\x08 \x01(\x0e\x32!.beez.api.messages.v1.JobPriorityJ\x04\x08\x07\x10\x08R\x08priority*\x97\x01\n\tJobReason\x12\x1a\n\x16JOB_REASON_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_REASON_START\x10\x01\x12\x15\n\x11JOB_REASON_RESUME\x10\x02\x12\x14\n\x10JOB_REASON_TIMER\x10\x03\x12\x15\n\x11JOB_REASON_SIGNAL\x10\x04\x12\x14\n\x10JOB_REASON_RETRY\x10\x05*~\n\tJobSignal\x12\x1a\n\x16JOB_SIGNAL_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_SIGNAL_EVENT\x10\x01\x12\x12\n\x0eJOB_SIGNAL_MET\x10\x02\x12\x13\n\x0fJOB_SIGNAL_GOAL\x10\x03\x12\x16\n\x12JOB_SIGNAL_TIMEOUT\x10\x04*\x8c\x01\n\x0bJobPriority\x12\x1c\n\x18JOB_PRIORITY_UNSPECIFIED\x10\x00\x12\x19\n\x15JOB_PRIORITY_CRITICAL\x10\x01\x12\x15\n\x11JOB_PRIORITY_HIGH\x10\x02\x12\x17\n\x13JOB_PRIORITY_NORMAL\x10\x03\x12\x14\n\x10JOB_PRIORITY_LOW\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'beez.api.messages.v1.jobs_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_JOBREASON']._serialized_start=694
-  _globals['_JOBREASON']._serialized_end=845
+  _globals['_JOBREASON']._serialized_start=803
+  _globals['_JOBREASON']._serialized_end=954
+  _globals['_JOBSIGNAL']._serialized_start=956
+  _globals['_JOBSIGNAL']._serialized_end=1082
+  _globals['_JOBPRIORITY']._serialized_start=1085
+  _globals['_JOBPRIORITY']._serialized_end=1225
   _globals['_JOB']._serialized_start=163
-  _globals['_JOB']._serialized_end=441
-  _globals['_EXECUTIONSTART']._serialized_start=444
-  _globals['_EXECUTIONSTART']._serialized_end=691
+  _globals['_JOB']._serialized_end=493
+  _globals['_EXECUTIONSTART']._serialized_start=496
+  _globals['_EXECUTIONSTART']._serialized_end=800
 # @@protoc_insertion_point(module_scope)
