@@ -11,7 +11,8 @@ from nats.js import JetStreamContext
 from psycopg import DataError
 
 from beez.analytics.consumers import DURABLE, ExecutionEventsConsumer
-from beez.analytics.service import AnalyticsService, AutomationStats, LifecycleEvent
+from beez.analytics.domain.counting import LifecycleEvent
+from beez.analytics.service import AnalyticsService, AutomationStats
 from beez.api.messages.v1.lifecycle_pb2 import ExecutionEvent
 from beez.kit.bus.publisher import Publisher
 from beez.kit.bus.topology import Topology

@@ -10,7 +10,8 @@ from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from beez.analytics.service import AnalyticsService, BadEvent, LifecycleEvent
+from beez.analytics.domain.counting import BadEvent, LifecycleEvent
+from beez.analytics.service import AnalyticsService
 from beez.api.messages.v1.lifecycle_pb2 import ExecutionEvent
 from beez.kit.batching import Batcher
 from beez.kit.bus import headers as h

@@ -9,7 +9,7 @@ from beez.api.analytics.v1 import analytics_pb2, analytics_pb2_grpc
 from beez.kit.grpc.identity import current_identity
 
 
-class AnalyticsHandlers(analytics_pb2_grpc.AnalyticsServiceServicer):
+class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
     """``beez.api.analytics.v1.AnalyticsService``."""
 
     def __init__(self, service: AnalyticsService) -> None:

@@ -8,7 +8,7 @@ import grpc
 
 from beez.analytics.config import AnalyticsSettings
 from beez.analytics.consumers import DURABLE, ExecutionEventsConsumer, inbox_purger
-from beez.analytics.handlers import AnalyticsHandlers
+from beez.analytics.handlers import AnalyticsServicer
 from beez.analytics.service import AnalyticsService
 from beez.api.analytics.v1 import analytics_pb2, analytics_pb2_grpc
 from beez.kit.grpc.server import ServerSpec
@@ -33,7 +33,7 @@ async def build(runtime: Runtime) -> ServerSpec:
     )
 
     def register(server: grpc.aio.Server) -> None:
-        analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(AnalyticsHandlers(service), server)
+        analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(AnalyticsServicer(service), server)
 
     return ServerSpec(
         register=register,

@@ -22,89 +22,27 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from beez.analytics.repository import CountersKey, ExecutionKey, ExecutionRow, StatsRepository
-from beez.api.messages.v1.lifecycle_pb2 import ExecutionEvent, ExecutionEventKind
+from beez.analytics.domain.counting import (
+    COUNTED_KINDS,
+    BadEvent,
+    CountersKey,
+    ExecutionKey,
+    ExecutionRow,
+    LifecycleEvent,
+    Replay,
+)
+from beez.analytics.repository.stats import StatsRepository
+from beez.api.messages.v1.lifecycle_pb2 import ExecutionEvent
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument
 from beez.kit.transactions import in_transaction
-from beez.workflow.status import OUTCOMES, ExecutionStatus
-
-COUNTERS: dict[str, str] = {
-    ExecutionStatus.COMPLETED: "succeeded",
-    ExecutionStatus.FAILED: "failed",
-    ExecutionStatus.CANCELLED: "cancelled",
-}
-"""The counter column of each outcome."""
-
-COUNTED_KINDS = {ExecutionEventKind.EXECUTION_EVENT_KIND_STARTED, *OUTCOMES}
-
-
-class BadEvent(ValueError):
-    """An event that can never be applied (missing ids); the consumer dead-letters it."""
-
-
-@dataclass(frozen=True, slots=True)
-class LifecycleEvent:
-    """A counted execution event, validated by :meth:`AnalyticsService.prepare`."""
-
-    message_key: str
-    """What the inbox remembers of its message."""
-    org_id: str
-    execution_id: str
-    automation_id: str
-    outcome: str | None
-    """The outcome a terminal event records; None for the started event."""
-    at: datetime
-    duration_ms: int
-    """The duration the event reports, 0 when it does not."""
-
-
-@dataclass(slots=True)
-class _Replay:
-    """An execution's row after a batch's events of it, and what each of them changed."""
-
-    row: ExecutionRow
-    row_changed: bool = False
-    changed: list[bool] = field(default_factory=list)
-    deltas: Counter[str] = field(default_factory=Counter)
-
-    @classmethod
-    def of(cls, row: ExecutionRow, events: Sequence[LifecycleEvent], *, new: bool) -> _Replay:
-        """Applies ``events`` in order to ``row`` (changed in place); ``new``: the row was not stored."""
-        before = replace(row)
-        replay = cls(row)
-        for event in events:
-            deltas = _apply(row, event)
-            if new:  # the first event seen of an execution counts it
-                deltas["total"] = 1
-                new = False
-            replay.changed.append(bool(deltas))
-            replay.deltas.update(deltas)
-        replay.row_changed = row != before
-        return replay
-
-
-def _apply(row: ExecutionRow, event: LifecycleEvent) -> dict[str, int]:
-    """Moves ``row`` by one event; returns the counter changes it causes (total aside)."""
-    if event.outcome is None:
-        row.started_at = row.started_at or event.at
-        return {}
-    stale = row.finished_at is not None and event.at < row.finished_at
-    if row.outcome == event.outcome or stale:
-        return {}
-    deltas = {COUNTERS[event.outcome]: 1}
-    if row.outcome is not None:
-        deltas[COUNTERS[row.outcome]] = -1
-    row.outcome = event.outcome
-    row.finished_at = event.at
-    row.duration_ms = event.duration_ms or _elapsed_ms(row.started_at, event.at)
-    return deltas
+from beez.workflow.status import OUTCOMES
 
 
 @dataclass(frozen=True)
@@ -197,8 +135,8 @@ class AnalyticsService:
             if not positions:
                 return changed
 
-            def replay(row: ExecutionRow, new: bool) -> _Replay:
-                return _Replay.of(row, [events[i] for i in positions[row.key]], new=new)
+            def replay(row: ExecutionRow, new: bool) -> Replay:
+                return Replay.of(row, [events[i] for i in positions[row.key]], new=new)
 
             as_new = {
                 key: replay(ExecutionRow(*key, automation_id=events[where[0]].automation_id), new=True)
@@ -258,9 +196,3 @@ class AnalyticsService:
         """Forgets handled message ids older than ``older_than``; returns how many."""
         async with self._db.transaction() as session:
             return await StatsRepository(session).purge_inbox(older_than)
-
-
-def _elapsed_ms(start: datetime | None, end: datetime) -> int | None:
-    if start is None or end < start:
-        return None
-    return int((end - start) / timedelta(milliseconds=1))

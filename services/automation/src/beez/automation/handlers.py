@@ -69,7 +69,7 @@ def automation_to_proto(view: AutomationView) -> automation_pb2.Automation:
     return message
 
 
-class AutomationHandlers(automation_pb2_grpc.AutomationServiceServicer):
+class AutomationServicer(automation_pb2_grpc.AutomationServiceServicer):
     """``beez.api.automation.v1.AutomationService``."""
 
     def __init__(self, service: AutomationService) -> None:
@@ -159,7 +159,7 @@ class AutomationHandlers(automation_pb2_grpc.AutomationServiceServicer):
         )
 
 
-class CatalogHandlers(catalog_pb2_grpc.CatalogServiceServicer):
+class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     """``beez.api.automation.v1.CatalogService``."""
 
     def __init__(self, service: CatalogService) -> None:

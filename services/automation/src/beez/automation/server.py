@@ -7,7 +7,7 @@ import grpc
 from beez.api.automation.v1 import automation_pb2, automation_pb2_grpc, catalog_pb2, catalog_pb2_grpc
 from beez.automation import models
 from beez.automation.config import AutomationSettings
-from beez.automation.handlers import AutomationHandlers, CatalogHandlers
+from beez.automation.handlers import AutomationServicer, CatalogServicer
 from beez.automation.service import AutomationService, CatalogService
 from beez.automation.stats import AnalyticsStats
 from beez.kit.grpc.server import ServerSpec
@@ -30,8 +30,8 @@ async def build(runtime: Runtime) -> ServerSpec:
     service = AutomationService(runtime.db, runtime.topology, runtime.clock, stats)
 
     def register(server: grpc.aio.Server) -> None:
-        automation_pb2_grpc.add_AutomationServiceServicer_to_server(AutomationHandlers(service), server)
-        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogHandlers(CatalogService()), server)
+        automation_pb2_grpc.add_AutomationServiceServicer_to_server(AutomationServicer(service), server)
+        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(CatalogService()), server)
 
     return ServerSpec(
         register=register,

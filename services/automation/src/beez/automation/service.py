@@ -25,7 +25,7 @@ from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ChangeKind
 from beez.api.workflow.v1.workflow_pb2 import Workflow
 from beez.automation import dryrun
 from beez.automation.models import Automation, AutomationVersion
-from beez.automation.repository import AutomationRepository, ListFilter
+from beez.automation.repository.automations import AutomationRepository, ListFilter
 from beez.automation.stats import Stats, StatsSource
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock

@@ -10,8 +10,7 @@ other instead of deadlocking.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import ARRAY, BigInteger, DateTime, Table, Text, and_, bindparam, func, select, update
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlalchemy.types import TypeEngine
 
+from beez.analytics.domain.counting import CountersKey, ExecutionKey, ExecutionRow
 from beez.analytics.models import AutomationCounters, ExecutionOutcome, inbox
 from beez.kit.bus.inbox import purge_inbox
 from beez.kit.db import Statement, pipelined
@@ -28,29 +28,6 @@ PERCENTILES = (0.5, 0.95, 0.99)
 
 COUNTS = ("total", "succeeded", "failed", "cancelled")
 """The counter columns of ``automation_counters``."""
-
-ExecutionKey = tuple[str, str]
-"""``(org_id, execution_id)``, the primary key of ``execution_outcomes``."""
-
-CountersKey = tuple[str, str]
-"""``(org_id, automation_id)``, the primary key of ``automation_counters``."""
-
-
-@dataclass
-class ExecutionRow:
-    """One ``execution_outcomes`` row as the batch path reads, changes and writes it."""
-
-    org_id: str
-    execution_id: str
-    automation_id: str
-    started_at: datetime | None = None
-    outcome: str | None = None
-    finished_at: datetime | None = None
-    duration_ms: int | None = None
-
-    @property
-    def key(self) -> ExecutionKey:
-        return (self.org_id, self.execution_id)
 
 
 def _unnest(**columns: TypeEngine[Any]) -> TableValuedAlias:

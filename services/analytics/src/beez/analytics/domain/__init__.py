@@ -1,0 +1,1 @@
+"""Pure analytics logic: no gRPC, no SQL, no I/O."""
