@@ -105,7 +105,7 @@ async def run(config: BenchConfig, out: Path, profile: bool = False, state: Path
         if "throughput" in config.sections:
             log("throughput")
             sampler.begin("throughput")
-            t = await workloads.throughput(
+            throughput = await workloads.throughput(
                 driver,
                 orgs,
                 config.throughput_warmup_s,
@@ -113,9 +113,9 @@ async def run(config: BenchConfig, out: Path, profile: bool = False, state: Path
                 config.throughput_inflight,
             )
             sampler.end("throughput")
-            result["throughput"] = t
-            saturation = t["executions_per_s"]
-            log(f"  {t['executions_per_s']} executions/s")
+            result["throughput"] = throughput
+            saturation = throughput["executions_per_s"]
+            log(f"  {throughput['executions_per_s']} executions/s")
         if "latency" in config.sections:
             rates = list(config.latency_rates)
             if saturation:
@@ -126,14 +126,14 @@ async def run(config: BenchConfig, out: Path, profile: bool = False, state: Path
                 log(f"latency at {rate}/s (after {waited} s for the backlog to clear)")
                 phase = f"latency@{rate:g}/s"
                 sampler.begin(phase)
-                x = await workloads.latency_at(
+                latency = await workloads.latency_at(
                     driver, orgs, rate, config.latency_duration_s, config.drain_s / 2
                 )
                 sampler.end(phase)
-                x["of_saturation"] = rate == rates[-1] and saturation is not None
-                x["backlog_wait_s"] = waited
-                result["latency"].append(x)
-                log(f"  p50 {x['p50_ms']} ms p99 {x['p99_ms']} ms")
+                latency["of_saturation"] = rate == rates[-1] and saturation is not None
+                latency["backlog_wait_s"] = waited
+                result["latency"].append(latency)
+                log(f"  p50 {latency['p50_ms']} ms p99 {latency['p99_ms']} ms")
         if "matching" in config.sections:
             result["quiesced_before_matching_s"] = await driver.quiesce(config.drain_s)
             result["matching"] = []
@@ -146,11 +146,13 @@ async def run(config: BenchConfig, out: Path, profile: bool = False, state: Path
                 loaded = size
                 phase = f"matching@{size}"
                 sampler.begin(phase)
-                x = await workloads.matching_cost(driver, size, config.matching_orgs, config.matching_events)
+                matching = await workloads.matching_cost(
+                    driver, size, config.matching_orgs, config.matching_events
+                )
                 sampler.end(phase)
-                x["load_s"] = round(load_s, 2)
-                result["matching"].append(x)
-                log(f"  p50 {x['p50_ms']} ms")
+                matching["load_s"] = round(load_s, 2)
+                result["matching"].append(matching)
+                log(f"  p50 {matching['p50_ms']} ms")
             await driver.completions.drained(60)
         if "timers" in config.sections:
             result["quiesced_before_timers_s"] = await driver.quiesce(config.drain_s)

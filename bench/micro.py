@@ -43,7 +43,7 @@ from beez.executor.engine import Engine, SessionStore
 from beez.executor.timers import TimerLoop
 from beez.kit.bus import OutboxRelay, Publisher, PullWorker, Topology, ensure_streams
 from beez.kit.bus.outbox import DirectPublisher, OutboxMessage, enqueue_many
-from beez.kit.bus.publisher import Outgoing
+from beez.kit.bus.publisher import Publication
 from beez.kit.clock import SystemClock
 from beez.kit.db import Database
 from beez.kit.logging import configure_logging
@@ -139,7 +139,7 @@ async def worker_part(db: Database, topology: Topology) -> tuple[int, Callable[[
     subject = topology.events("org_micro", "tick")
     for start in range(0, count, 500):
         await publisher.publish_many(
-            [Outgoing(subject, b"p" * 200, f"w{i}", org_id="org_micro") for i in range(start, start + 500)]
+            [Publication(subject, b"p" * 200, f"w{i}", org_id="org_micro") for i in range(start, start + 500)]
         )
     done = asyncio.Event()
     seen = 0

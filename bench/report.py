@@ -88,15 +88,18 @@ def markdown(r: dict[str, Any]) -> str:
         "Sizes: " + ", ".join(f"`{k}={v}`" for k, v in s["config"].items() if k not in ("service_env",)),
         "",
     ]
-    t = r.get("throughput")
+    throughput = r.get("throughput")
     lines += ["## Sustained throughput", "", f"Target: {TARGETS['throughput']}.", ""]
-    if t:
+    if throughput:
         lines += [
-            f"- **{t['executions_per_s']:,} completed executions/s** over a {t['window_s']} s window "
-            f"(after {t['warmup_s']} s warm-up; at most {t['inflight_bound']} events outstanding; "
-            f"{t['orgs']} organizations; {t['published']} events published; {t['failed']} failed)",
-            f"- latency while saturated: p50 {_ms(t['latency_under_saturation']['p50_ms'])} ms, "
-            f"p99 {_ms(t['latency_under_saturation']['p99_ms'])} ms",
+            f"- **{throughput['executions_per_s']:,} completed executions/s** "
+            f"over a {throughput['window_s']} s window "
+            f"(after {throughput['warmup_s']} s warm-up; "
+            f"at most {throughput['inflight_bound']} events outstanding; "
+            f"{throughput['orgs']} organizations; {throughput['published']} events published; "
+            f"{throughput['failed']} failed)",
+            f"- latency while saturated: p50 {_ms(throughput['latency_under_saturation']['p50_ms'])} ms, "
+            f"p99 {_ms(throughput['latency_under_saturation']['p99_ms'])} ms",
             "",
         ]
     lat = r.get("latency") or []
@@ -159,10 +162,10 @@ def markdown(r: dict[str, Any]) -> str:
             ("claim_lag", "claimed (job enqueued_at - due_at)"),
             ("publish_lag", "published (job received - due_at)"),
         ):
-            x = tm[key]
+            lag = tm[key]
             lines.append(
-                f"| {label} | {_ms(x['p50_ms'])} | {_ms(x['p95_ms'])} "
-                f"| {_ms(x['p99_ms'])} | {_ms(x['max_ms'])} |"
+                f"| {label} | {_ms(lag['p50_ms'])} | {_ms(lag['p95_ms'])} "
+                f"| {_ms(lag['p99_ms'])} | {_ms(lag['max_ms'])} |"
             )
         lines.append("")
     res = r.get("resources")

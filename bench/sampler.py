@@ -53,8 +53,10 @@ class Sampler:
     @staticmethod
     def machine_busy() -> float:
         """CPU seconds the whole machine spent busy so far (every process, ours or not)."""
-        t = psutil.cpu_times()
-        return float(t.user + t.nice + t.system + getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0))
+        cpu = psutil.cpu_times()
+        return float(
+            cpu.user + cpu.nice + cpu.system + getattr(cpu, "irq", 0.0) + getattr(cpu, "softirq", 0.0)
+        )
 
     def begin(self, phase: str) -> None:
         self.sample()

@@ -30,8 +30,8 @@ from nats.js import JetStreamContext
 from beez.api.messages.v1 import events_pb2, jobs_pb2, lifecycle_pb2
 from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
 from beez.api.workflow.v1 import workflow_pb2
-from beez.kit.bus import headers as h
-from beez.kit.bus.publisher import Outgoing, Publisher
+from beez.kit.bus.headers import CONTENT_TYPE, MSG_ID, PROTOBUF_CONTENT_TYPE
+from beez.kit.bus.publisher import Publication, Publisher
 from beez.kit.bus.topology import Topology
 from beez.trigger.index import index_entry
 
@@ -196,7 +196,7 @@ class Driver:
         await self.js.publish(
             self.topology.subject(f"automations.{org}.changed"),
             change.SerializeToString(),
-            headers={h.MSG_ID: f"{automation_id}:1", h.CONTENT_TYPE: h.PROTOBUF_CONTENT_TYPE},
+            headers={MSG_ID: f"{automation_id}:1", CONTENT_TYPE: PROTOBUF_CONTENT_TYPE},
         )
 
     async def indexed(self, timeout: float = 60.0) -> None:
@@ -256,7 +256,9 @@ class Driver:
             ev = self.event(RUN_EVENT)
             self.completions.sent[ev.contact_id] = time.perf_counter()
             self.completions.sent_wall[ev.contact_id] = time.time()
-            batch.append(Outgoing(self.topology.subject(f"events.{org}.{RUN_EVENT}"), ev, ev.id, org_id=org))
+            batch.append(
+                Publication(self.topology.subject(f"events.{org}.{RUN_EVENT}"), ev, ev.id, org_id=org)
+            )
         await self.publisher.publish_many(batch)
 
 
@@ -276,23 +278,23 @@ async def throughput(
     drain_s: float = 120.0,
 ) -> dict[str, Any]:
     """Completed executions per second at saturation (closed loop, ``inflight`` outstanding)."""
-    c = driver.completions
-    c.latencies.clear()
+    completions = driver.completions
+    completions.latencies.clear()
     begin = time.perf_counter()
     window_start, window_end = begin + warmup_s, begin + warmup_s + window_s
     published = 0
-    done_before = len(c.done_at)
+    done_before = len(completions.done_at)
     while time.perf_counter() < window_end:
-        room = inflight - c.pending
+        room = inflight - completions.pending
         if room > 0:
             n = min(room, 250)
             await driver.publish_events(orgs, n, published)
             published += n
         else:
             await asyncio.sleep(0.005)
-    in_window = sum(1 for t in c.done_at[done_before:] if window_start <= t <= window_end)
-    drained = await c.drained(drain_s)
-    left = c.forget()
+    in_window = sum(1 for t in completions.done_at[done_before:] if window_start <= t <= window_end)
+    drained = await completions.drained(drain_s)
+    left = completions.forget()
     rate = in_window / window_s
     return {
         "executions_per_s": round(rate, 1),
@@ -302,10 +304,10 @@ async def throughput(
         "published": published,
         "inflight_bound": inflight,
         "orgs": len(orgs),
-        "latency_under_saturation": percentiles(c.latencies),
+        "latency_under_saturation": percentiles(completions.latencies),
         "drained_after": drained,
         "not_completed_after_drain": left,
-        "failed": c.failed,
+        "failed": completions.failed,
     }
 
 
@@ -313,9 +315,9 @@ async def latency_at(
     driver: Driver, orgs: Sequence[str], rate: float, duration_s: float, drain_s: float = 60.0
 ) -> dict[str, Any]:
     """Open loop: ``rate`` events/s for ``duration_s``; latency publish → COMPLETED."""
-    c = driver.completions
-    c.latencies.clear()
-    for values in c.hops.values():
+    completions = driver.completions
+    completions.latencies.clear()
+    for values in completions.hops.values():
         values.clear()
     total = max(1, int(rate * duration_s))
     begin = time.perf_counter()
@@ -327,8 +329,8 @@ async def latency_at(
             published = due
         await asyncio.sleep(0.002)
     elapsed = time.perf_counter() - begin
-    drained = await c.drained(drain_s)
-    left = c.forget()
+    drained = await completions.drained(drain_s)
+    left = completions.forget()
     return {
         "target_rate": round(rate, 1),
         "achieved_publish_rate": round(published / elapsed, 1),
@@ -336,9 +338,9 @@ async def latency_at(
         "duration_s": round(elapsed, 2),
         "lost_or_late": left,
         "drained": drained,
-        **percentiles(c.latencies),
-        "hops_p50_ms": {name: percentiles(values)["p50_ms"] for name, values in c.hops.items()},
-        "hops_p99_ms": {name: percentiles(values)["p99_ms"] for name, values in c.hops.items()},
+        **percentiles(completions.latencies),
+        "hops_p50_ms": {name: percentiles(values)["p50_ms"] for name, values in completions.hops.items()},
+        "hops_p99_ms": {name: percentiles(values)["p99_ms"] for name, values in completions.hops.items()},
     }
 
 
@@ -386,12 +388,13 @@ def load_index(libpq_url: str, start: int, stop: int, orgs: int) -> float:
                 k = j // orgs
                 wf = workflows.get(k) or workflows.setdefault(k, three_step_workflow(f"bench.e{k}"))
                 org = match_org(j % orgs)
-                e = index_entry(upserted(org, f"bm{j:06d}", wf), org)
+                entry = index_entry(upserted(org, f"bm{j:06d}", wf), org)
                 copy.write_row(
                     (
-                        e.automation_id, e.org_id, e.revision, e.version, e.active, e.deleted,
-                        e.trigger_type, e.event_type, e.priority, e.run_once, e.max_executions,
-                        e.reentry, e.max_concurrent_per_contact, e.workflow, now,
+                        entry.automation_id, entry.org_id, entry.revision, entry.version, entry.active,
+                        entry.deleted, entry.trigger_type, entry.event_type, entry.priority, entry.run_once,
+                        entry.max_executions, entry.reentry, entry.max_concurrent_per_contact, entry.workflow,
+                        now,
                     )
                 )  # fmt: skip
         conn.execute("ANALYZE trigger.automation_index")

@@ -7,7 +7,7 @@ import time
 
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from beez.kit.bus import headers as h
+from beez.kit.bus.headers import DLQ_CONSUMER, DLQ_ERROR, DLQ_ORIGINAL_MSG_ID, DLQ_SUBJECT, MSG_ID, ORG_ID
 from tests.chaos.harness import ChaosStack, Ledger, assert_clean, event, webhook_automation
 
 POISON = b"\xff\x00 not a protobuf \xfe"
@@ -45,22 +45,22 @@ async def test_poison_message_on_every_consumer_is_dead_lettered_while_others_fl
     kind = "chaos.poison"
     await stack.create_automation(org, webhook_automation(kind, stack.receiver.url, delays_s=(0,)))
     start_seq = (await stack.js.stream_info(stack.topology.stream("DLQ"))).state.last_seq + 1
-    t = stack.topology
+    topology = stack.topology
     targets = {
-        "executor-jobs-critical": t.jobs("critical", org),
-        "executor-jobs-high": t.jobs("high", org),
-        "executor-jobs-normal": t.jobs("normal", org),
-        "executor-jobs-low": t.jobs("low", org),
-        "trigger-events": t.events(org, kind),
-        "trigger-automations": t.automation_changed(org),
-        "trigger-waits": t.waits(org, "register"),
-        "trigger-executions": t.executions(org, "completed"),
-        "analytics-executions": t.executions(org, "completed"),
+        "executor-jobs-critical": topology.jobs("critical", org),
+        "executor-jobs-high": topology.jobs("high", org),
+        "executor-jobs-normal": topology.jobs("normal", org),
+        "executor-jobs-low": topology.jobs("low", org),
+        "trigger-events": topology.events(org, kind),
+        "trigger-automations": topology.automation_changed(org),
+        "trigger-waits": topology.waits(org, "register"),
+        "trigger-executions": topology.executions(org, "completed"),
+        "analytics-executions": topology.executions(org, "completed"),
     }
     began = time.monotonic()
     for subject in sorted(set(targets.values())):
         await stack.js.publish(
-            subject, POISON, headers={h.MSG_ID: f"poison:{subject}", h.ORG_ID: org, "X-Original": subject}
+            subject, POISON, headers={MSG_ID: f"poison:{subject}", ORG_ID: org, "X-Original": subject}
         )
     # everything else flows on: a batch of good events runs to the end meanwhile
     good = [event(f"evt_poison_good_{i}", kind, f"c_{i}") for i in range(20)]
@@ -80,12 +80,12 @@ async def test_poison_message_on_every_consumer_is_dead_lettered_while_others_fl
     for durable, subject in targets.items():
         (one,) = letters.get(durable) or [("", {})]
         _, headers = one
-        assert headers.get(h.DLQ_CONSUMER) == durable, (durable, headers)
-        assert headers.get(h.DLQ_SUBJECT) == subject, (durable, headers)
-        assert headers.get(h.ORG_ID) == org, (durable, headers)
+        assert headers.get(DLQ_CONSUMER) == durable, (durable, headers)
+        assert headers.get(DLQ_SUBJECT) == subject, (durable, headers)
+        assert headers.get(ORG_ID) == org, (durable, headers)
         assert headers.get("X-Original") == subject, (durable, headers)
-        assert headers.get(h.DLQ_ORIGINAL_MSG_ID) == f"poison:{subject}", (durable, headers)
-        assert headers.get(h.DLQ_ERROR), (durable, headers)
+        assert headers.get(DLQ_ORIGINAL_MSG_ID) == f"poison:{subject}", (durable, headers)
+        assert headers.get(DLQ_ERROR), (durable, headers)
 
 
 async def test_handler_slower_than_ack_wait_never_runs_twice_at_once(stack: ChaosStack) -> None:

@@ -12,7 +12,7 @@ import pytest
 from google.protobuf import json_format
 
 from beez.api.messages.v1 import events_pb2
-from beez.kit.bus import headers as h
+from beez.kit.bus.headers import MSG_ID, ORG_ID
 from tests.chaos.harness import ChaosStack, Ledger, assert_clean, chaos_stack, event, webhook_automation
 
 
@@ -20,7 +20,7 @@ async def publish_on_stream(stack: ChaosStack, org: str, doc: dict[str, Any], ms
     """Publishes straight on ``events.<org>.<type>``; True when the stream stored it (not a duplicate)."""
     body = json_format.ParseDict(doc, events_pb2.Event()).SerializeToString()
     ack = await stack.js.publish(
-        stack.topology.events(org, doc["type"]), body, headers={h.MSG_ID: msg_id, h.ORG_ID: org}
+        stack.topology.events(org, doc["type"]), body, headers={MSG_ID: msg_id, ORG_ID: org}
     )
     return not ack.duplicate
 

@@ -25,7 +25,7 @@ from beez.kit.bus import (
     inbox_handler,
 )
 from beez.kit.bus.outbox import DirectPublisher, OutboxMessage, enqueue_many
-from beez.kit.bus.publisher import Outgoing
+from beez.kit.bus.publisher import Publication
 from beez.kit.bus.topology import EVENTS
 from beez.kit.db import COPY_FROM
 from tests.kit.bus.bus_support import BusDb, stream_messages, wait_until
@@ -54,7 +54,7 @@ class RecordingPublisher(Publisher):
         self.acks.append(ack)
         return ack
 
-    async def publish_many(self, messages: Sequence[Outgoing]) -> list[api.PubAck]:
+    async def publish_many(self, messages: Sequence[Publication]) -> list[api.PubAck]:
         acks = await super().publish_many(messages)
         self.acks.extend(acks)
         return acks
@@ -299,7 +299,7 @@ async def test_sent_rows_are_purged_after_retention_and_unsent_ones_kept(
 class FailingPublisher(Publisher):
     """Stands for NATS being away when the transaction commits."""
 
-    async def publish_many(self, messages: Sequence[Outgoing]) -> list[api.PubAck]:
+    async def publish_many(self, messages: Sequence[Publication]) -> list[api.PubAck]:
         raise TimeoutError("nats is away")
 
 

@@ -10,7 +10,7 @@ from opentelemetry import context, trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from beez.kit.bus import Publisher, Topology
-from beez.kit.bus.publisher import Outgoing
+from beez.kit.bus.publisher import Publication
 from tests.kit.bus.bus_support import stream_messages
 
 
@@ -60,7 +60,7 @@ async def test_publish_many_returns_the_acks_in_order_and_drops_repeats(
 ) -> None:
     publisher = Publisher(js)
     subject = topology.events("acme", "bulk")
-    batch = [Outgoing(subject, f"m-{i}".encode(), f"m-{i}", org_id="acme") for i in range(50)]
+    batch = [Publication(subject, f"m-{i}".encode(), f"m-{i}", org_id="acme") for i in range(50)]
 
     acks = await publisher.publish_many(batch)
     again = await publisher.publish_many(batch[:10])
@@ -77,8 +77,8 @@ async def test_publish_many_raises_when_a_message_has_no_stream(
     js: JetStreamContext, topology: Topology
 ) -> None:
     publisher = Publisher(js, timeout=2.0)
-    good = Outgoing(topology.events("acme", "ok"), b"ok", "ok-1")
-    lost = Outgoing(f"{topology.prefix}-nowhere.at.all", b"x", "lost-1")
+    good = Publication(topology.events("acme", "ok"), b"ok", "ok-1")
+    lost = Publication(f"{topology.prefix}-nowhere.at.all", b"x", "lost-1")
 
     with pytest.raises(NoStreamResponseError):
         await publisher.publish_many([good, lost, good])
@@ -88,7 +88,7 @@ async def test_publish_many_raises_when_a_message_has_no_stream(
 
 async def test_publish_many_raises_the_streams_refusal(js: JetStreamContext, topology: Topology) -> None:
     publisher = Publisher(js)
-    refused = Outgoing(
+    refused = Publication(
         topology.events("acme", "x"), b"x", "refused-1", headers={"Nats-Expected-Stream": "ELSEWHERE"}
     )
     with pytest.raises(APIError, match="expected stream does not match"):
@@ -102,11 +102,11 @@ async def test_publish_many_gives_up_when_acks_do_not_come(js: JetStreamContext,
     publisher = Publisher(js, timeout=0.3)
     try:
         with pytest.raises(TimeoutError):
-            await publisher.publish_many([Outgoing(silent, b"x", "silent-1")])
+            await publisher.publish_many([Publication(silent, b"x", "silent-1")])
         assert publisher.awaiting_acks == 0
         assert [
             ack.seq > 0
-            for ack in await publisher.publish_many([Outgoing(topology.events("acme", "y"), b"y", "y-1")])
+            for ack in await publisher.publish_many([Publication(topology.events("acme", "y"), b"y", "y-1")])
         ] == [True]
     finally:
         await sub.unsubscribe()
@@ -114,4 +114,4 @@ async def test_publish_many_gives_up_when_acks_do_not_come(js: JetStreamContext,
 
 async def test_publish_many_needs_every_msg_id(js: JetStreamContext, topology: Topology) -> None:
     with pytest.raises(ValueError, match="msg_id"):
-        await Publisher(js).publish_many([Outgoing(topology.events("acme", "x"), b"x", "")])
+        await Publisher(js).publish_many([Publication(topology.events("acme", "x"), b"x", "")])

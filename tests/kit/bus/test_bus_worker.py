@@ -50,12 +50,12 @@ async def test_handler_that_keeps_raising_is_retried_to_its_bound_then_dead_lett
     await Publisher(js).publish(
         subject, b"job-42", msg_id="job-42", org_id="acme", headers={"X-Reason": "start"}
     )
-    w = start_worker(worker(js, topology, always_fails, max_deliver=3, backoff=constant(0.05)))
-    await wait_until(lambda: w.stats.dead_lettered == 1, what="dead-lettered")
+    pull_worker = start_worker(worker(js, topology, always_fails, max_deliver=3, backoff=constant(0.05)))
+    await wait_until(lambda: pull_worker.stats.dead_lettered == 1, what="dead-lettered")
     await asyncio.sleep(0.3)  # nothing more may happen
 
     assert calls == [1, 2, 3]
-    assert (w.stats.failed, w.stats.processed) == (3, 0)
+    assert (pull_worker.stats.failed, pull_worker.stats.processed) == (3, 0)
     [dead] = await stream_messages(js, topology.stream("DLQ"))
     assert dead.subject == topology.dlq("executor")
     assert dead.data == b"job-42"
@@ -85,8 +85,8 @@ async def test_poison_message_goes_straight_to_dlq(
         raise PermanentError("not a protobuf Job")
 
     await js.publish(topology.jobs("normal", "acme"), b"\xff\xfe")
-    w = start_worker(worker(js, topology, undecodable, max_deliver=5, backoff=constant(0.05)))
-    await wait_until(lambda: w.stats.dead_lettered == 1, what="dead-lettered")
+    pull_worker = start_worker(worker(js, topology, undecodable, max_deliver=5, backoff=constant(0.05)))
+    await wait_until(lambda: pull_worker.stats.dead_lettered == 1, what="dead-lettered")
     await asyncio.sleep(0.2)
     assert calls == 1
     [dead] = await stream_messages(js, topology.stream("DLQ"))
@@ -107,12 +107,12 @@ async def test_message_whose_last_attempt_never_finished_is_dead_lettered_on_the
         await never.wait()
 
     await js.publish(topology.jobs("normal", "acme"), b"oom")
-    w = start_worker(
+    pull_worker = start_worker(
         worker(
             js, topology, hangs, max_deliver=2, ack_wait=0.5, heartbeat=False, concurrency=4, stop_timeout=0.1
         )
     )
-    await wait_until(lambda: w.stats.dead_lettered == 1, what="dead-lettered")
+    await wait_until(lambda: pull_worker.stats.dead_lettered == 1, what="dead-lettered")
     assert calls == [1, 2], "the handler ran max_deliver times, never on the spare delivery"
     [dead] = await stream_messages(js, topology.stream("DLQ"))
     assert (dead.headers or {})["Beez-Dlq-Error"].startswith("DeliveryLimitReached: delivered 3 times")
@@ -134,10 +134,10 @@ async def test_other_messages_keep_flowing_while_one_is_retried(
     await js.publish(topology.jobs("normal", "acme"), b"bad")
     for i in range(5):
         await js.publish(topology.jobs("normal", "acme"), f"good-{i}".encode())
-    w = start_worker(worker(js, topology, handler, max_deliver=2, backoff=constant(0.8)))
+    pull_worker = start_worker(worker(js, topology, handler, max_deliver=2, backoff=constant(0.8)))
     await wait_until(lambda: len(done) == 5, what="good messages processed")
     assert len(attempts) == 1, "all five went through while the bad one waited for its retry"
-    await wait_until(lambda: w.stats.dead_lettered == 1, what="bad one dead-lettered")
+    await wait_until(lambda: pull_worker.stats.dead_lettered == 1, what="bad one dead-lettered")
 
 
 async def test_slow_handler_with_heartbeats_is_not_redelivered(
@@ -234,13 +234,13 @@ async def test_stop_waits_for_running_handlers_and_keeps_the_durable(
         started.set()
         await asyncio.sleep(0.3)
 
-    w = worker(js, topology, slowish)
-    task = asyncio.create_task(w.run())
+    pull_worker = worker(js, topology, slowish)
+    task = asyncio.create_task(pull_worker.run())
     await js.publish(topology.jobs("low", "acme"), b"x")
     await asyncio.wait_for(started.wait(), 5)
-    await w.stop()
+    await pull_worker.stop()
     await task
-    assert w.stats.processed == 1
+    assert pull_worker.stats.processed == 1
     for _ in range(50):  # the server applies acks asynchronously
         info = await js.consumer_info(topology.stream("JOBS"), "executor")
         if info.num_ack_pending == 0:
@@ -256,12 +256,12 @@ async def test_stop_before_run_and_unknown_stream_do_not_crash(
     async def never(msg: Msg) -> None:
         raise AssertionError
 
-    w = worker(js, topology, never, stream="NOPE", error_pause=0.05)
-    await w.stop()  # never started: returns at once
-    task = asyncio.create_task(w.run())
+    pull_worker = worker(js, topology, never, stream="NOPE", error_pause=0.05)
+    await pull_worker.stop()  # never started: returns at once
+    task = asyncio.create_task(pull_worker.run())
     await asyncio.sleep(0.3)  # declaring the consumer keeps failing; run() logs and retries
     assert not task.done()
-    await w.stop()
+    await pull_worker.stop()
     await task
     with pytest.raises(NotFoundError):
         await js.consumer_info(topology.stream("NOPE"), "executor")
@@ -280,10 +280,10 @@ async def test_worker_resumes_after_the_nats_server_restarts(tmp_path: Path, bus
         async def handler(msg: Msg) -> None:
             handled.append(msg.data)
 
-        w = worker(js, topology, handler, fetch_timeout=1.0, error_pause=0.1)
-        task = asyncio.create_task(w.run())
+        pull_worker = worker(js, topology, handler, fetch_timeout=1.0, error_pause=0.1)
+        task = asyncio.create_task(pull_worker.run())
         await js.publish(topology.jobs("high", "acme"), b"before")
-        await wait_until(lambda: w.stats.processed == 1, what="first message")
+        await wait_until(lambda: pull_worker.stats.processed == 1, what="first message")
         await nc.flush()  # its ack reached the server before the crash
 
         server.kill()
@@ -293,7 +293,7 @@ async def test_worker_resumes_after_the_nats_server_restarts(tmp_path: Path, bus
         await wait_until(lambda: nc.is_connected, within=10, what="reconnected")
         await js.publish(topology.jobs("high", "acme"), b"after")
         await wait_until(lambda: handled == [b"before", b"after"], within=10, what="second message")
-        await w.stop()
+        await pull_worker.stop()
         await task
     finally:
         await nc.close()
@@ -321,14 +321,14 @@ async def test_a_trickle_is_served_by_open_pull_requests_not_one_per_message(
         handled.append(msg.data)
 
     nc.publish = counting  # type: ignore[method-assign]
-    w = worker(js, topology, handler, concurrency=8)
-    task = asyncio.create_task(w.run())
+    pull_worker = worker(js, topology, handler, concurrency=8)
+    task = asyncio.create_task(pull_worker.run())
     try:
         for i in range(20):
             await js.publish(topology.jobs("low", "acme"), str(i).encode())
             await wait_until(lambda: len(handled) == i + 1, what=f"message {i}")  # noqa: B023
     finally:
-        await w.stop()
+        await pull_worker.stop()
         await task
         nc.publish = publish  # type: ignore[method-assign]
     assert handled == [str(i).encode() for i in range(20)]
@@ -346,14 +346,14 @@ async def test_concurrency_holds_under_a_continuous_pull(js: JetStreamContext, t
         await asyncio.sleep(0.02)
         running -= 1
 
-    w = worker(js, topology, handler, concurrency=4)
-    task = asyncio.create_task(w.run())
+    pull_worker = worker(js, topology, handler, concurrency=4)
+    task = asyncio.create_task(pull_worker.run())
     try:
         for i in range(40):
             await js.publish(topology.jobs("low", "acme"), str(i).encode())
-        await wait_until(lambda: w.stats.processed == 40, within=10, what="all messages")
+        await wait_until(lambda: pull_worker.stats.processed == 40, within=10, what="all messages")
     finally:
-        await w.stop()
+        await pull_worker.stop()
         await task
     assert peak == 4
 
@@ -364,8 +364,8 @@ async def test_a_deleted_consumer_is_declared_again(js: JetStreamContext, topolo
     async def handler(msg: Msg) -> None:
         handled.append(msg.data)
 
-    w = worker(js, topology, handler, error_pause=0.05, fetch_timeout=1.0)
-    task = asyncio.create_task(w.run())
+    pull_worker = worker(js, topology, handler, error_pause=0.05, fetch_timeout=1.0)
+    task = asyncio.create_task(pull_worker.run())
     try:
         await js.publish(topology.jobs("low", "acme"), b"first")
         await wait_until(lambda: handled == [b"first"], what="first message")
@@ -373,7 +373,7 @@ async def test_a_deleted_consumer_is_declared_again(js: JetStreamContext, topolo
         await js.publish(topology.jobs("low", "acme"), b"second")
         await wait_until(lambda: handled == [b"first", b"second"], within=10, what="second message")
     finally:
-        await w.stop()
+        await pull_worker.stop()
         await task
 
 
@@ -393,12 +393,12 @@ async def test_no_handler_starts_after_stop_and_nothing_is_lost(
         await asyncio.sleep(0.5)
 
     subject = topology.jobs("low", "acme")
-    w = worker(js, topology, slow, concurrency=4)
-    task = asyncio.create_task(w.run())
+    pull_worker = worker(js, topology, slow, concurrency=4)
+    task = asyncio.create_task(pull_worker.run())
     await js.publish(subject, b"first")
     await wait_until(lambda: started == [b"first"], what="first handler")
     stopping = True
-    stop = asyncio.create_task(w.stop())  # waits for "first", its request still open
+    stop = asyncio.create_task(pull_worker.stop())  # waits for "first", its request still open
     await asyncio.sleep(0.1)
     await js.publish(subject, b"late")
     await stop

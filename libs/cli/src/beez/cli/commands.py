@@ -291,16 +291,17 @@ def executions_show(ctx: typer.Context, execution_id: str, as_json: Json = False
             ),
         )
     )
-    e = resp.execution
+    execution = resp.execution
     if as_json:
-        console.print_json(to_json(e))
+        console.print_json(to_json(execution))
         return
     console.print(
-        f"[bold]{e.id}[/] automation {e.automation_id} v{e.automation_version} contact {e.contact_id}: "
-        f"{_status(e.status)}{' (converted)' if e.converted else ''}"
+        f"[bold]{execution.id}[/] automation {execution.automation_id} v{execution.automation_version} "
+        f"contact {execution.contact_id}: "
+        f"{_status(execution.status)}{' (converted)' if execution.converted else ''}"
     )
     table = Table("step", "type", "status", "attempt", "duration", "error")
-    for s in e.steps:
+    for s in execution.steps:
         table.add_row(
             s.step_id,
             s.type,

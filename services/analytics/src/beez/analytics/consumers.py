@@ -14,7 +14,7 @@ from beez.analytics.domain.counting import BadEvent, LifecycleEvent
 from beez.analytics.service import AnalyticsService
 from beez.api.messages.v1.lifecycle_pb2 import ExecutionEvent
 from beez.kit.batching import Batcher
-from beez.kit.bus import headers as h
+from beez.kit.bus.headers import ORG_ID
 from beez.kit.bus.inbox import message_id
 from beez.kit.bus.topology import EXECUTION_OUTCOME_SUBJECTS, Topology
 from beez.kit.bus.worker import PermanentError, PullWorker
@@ -80,7 +80,7 @@ class ExecutionEventsConsumer:
             event = ExecutionEvent.FromString(msg.data)
         except DecodeError as exc:
             raise PermanentError(f"not an ExecutionEvent: {exc}") from exc
-        org_id = event.organization_id or (msg.headers or {}).get(h.ORG_ID, "")
+        org_id = event.organization_id or (msg.headers or {}).get(ORG_ID, "")
         try:
             prepared = self._service.prepare(message_key(msg, event), org_id, event)
         except BadEvent as exc:

@@ -28,29 +28,27 @@ from beez.gateway.descriptors import (
 from beez.gateway.metadata import ORG_HTTP_HEADER, USER_HTTP_HEADER
 from beez.gateway.routes import Route, RouteTable
 
-_F = FieldDescriptor
-
 OPENAPI_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 STATUS_SCHEMA = "google.rpc.Status"
 ANY_SCHEMA = "google.protobuf.Any"
 MAX_QUERY_DEPTH = 3
 
 _SCALARS: dict[int, dict[str, Any]] = {
-    _F.TYPE_DOUBLE: {"type": "number", "format": "double"},
-    _F.TYPE_FLOAT: {"type": "number", "format": "float"},
-    _F.TYPE_INT32: {"type": "integer", "format": "int32"},
-    _F.TYPE_SINT32: {"type": "integer", "format": "int32"},
-    _F.TYPE_SFIXED32: {"type": "integer", "format": "int32"},
-    _F.TYPE_UINT32: {"type": "integer", "format": "int64", "minimum": 0},
-    _F.TYPE_FIXED32: {"type": "integer", "format": "int64", "minimum": 0},
-    _F.TYPE_INT64: {"type": "string", "format": "int64"},
-    _F.TYPE_SINT64: {"type": "string", "format": "int64"},
-    _F.TYPE_SFIXED64: {"type": "string", "format": "int64"},
-    _F.TYPE_UINT64: {"type": "string", "format": "uint64"},
-    _F.TYPE_FIXED64: {"type": "string", "format": "uint64"},
-    _F.TYPE_BOOL: {"type": "boolean"},
-    _F.TYPE_STRING: {"type": "string"},
-    _F.TYPE_BYTES: {"type": "string", "format": "byte"},
+    FieldDescriptor.TYPE_DOUBLE: {"type": "number", "format": "double"},
+    FieldDescriptor.TYPE_FLOAT: {"type": "number", "format": "float"},
+    FieldDescriptor.TYPE_INT32: {"type": "integer", "format": "int32"},
+    FieldDescriptor.TYPE_SINT32: {"type": "integer", "format": "int32"},
+    FieldDescriptor.TYPE_SFIXED32: {"type": "integer", "format": "int32"},
+    FieldDescriptor.TYPE_UINT32: {"type": "integer", "format": "int64", "minimum": 0},
+    FieldDescriptor.TYPE_FIXED32: {"type": "integer", "format": "int64", "minimum": 0},
+    FieldDescriptor.TYPE_INT64: {"type": "string", "format": "int64"},
+    FieldDescriptor.TYPE_SINT64: {"type": "string", "format": "int64"},
+    FieldDescriptor.TYPE_SFIXED64: {"type": "string", "format": "int64"},
+    FieldDescriptor.TYPE_UINT64: {"type": "string", "format": "uint64"},
+    FieldDescriptor.TYPE_FIXED64: {"type": "string", "format": "uint64"},
+    FieldDescriptor.TYPE_BOOL: {"type": "boolean"},
+    FieldDescriptor.TYPE_STRING: {"type": "string"},
+    FieldDescriptor.TYPE_BYTES: {"type": "string", "format": "byte"},
 }
 
 _WELL_KNOWN: dict[str, dict[str, Any]] = {
@@ -277,9 +275,9 @@ class _Schemas:
         return {"type": "array", "items": single} if field.is_repeated else single
 
     def single(self, field: FieldDescriptor) -> dict[str, Any]:
-        if field.type == _F.TYPE_ENUM:
+        if field.type == FieldDescriptor.TYPE_ENUM:
             return self.enum_ref(enum_type(field))
-        if field.type in (_F.TYPE_MESSAGE, _F.TYPE_GROUP):
+        if field.type in (FieldDescriptor.TYPE_MESSAGE, FieldDescriptor.TYPE_GROUP):
             message = message_type(field)
             if message.full_name in WRAPPERS:
                 return {**self.single(message.fields_by_name["value"]), "nullable": True}

@@ -40,19 +40,17 @@ from beez.gateway.descriptors import (
 from beez.gateway.errors import invalid_argument
 from beez.gateway.routes import Route
 
-_F = FieldDescriptor
-
 _INT_RANGES: dict[int, tuple[int, int]] = {
-    _F.TYPE_INT32: (-(2**31), 2**31 - 1),
-    _F.TYPE_SINT32: (-(2**31), 2**31 - 1),
-    _F.TYPE_SFIXED32: (-(2**31), 2**31 - 1),
-    _F.TYPE_INT64: (-(2**63), 2**63 - 1),
-    _F.TYPE_SINT64: (-(2**63), 2**63 - 1),
-    _F.TYPE_SFIXED64: (-(2**63), 2**63 - 1),
-    _F.TYPE_UINT32: (0, 2**32 - 1),
-    _F.TYPE_FIXED32: (0, 2**32 - 1),
-    _F.TYPE_UINT64: (0, 2**64 - 1),
-    _F.TYPE_FIXED64: (0, 2**64 - 1),
+    FieldDescriptor.TYPE_INT32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_SINT32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_SFIXED32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_INT64: (-(2**63), 2**63 - 1),
+    FieldDescriptor.TYPE_SINT64: (-(2**63), 2**63 - 1),
+    FieldDescriptor.TYPE_SFIXED64: (-(2**63), 2**63 - 1),
+    FieldDescriptor.TYPE_UINT32: (0, 2**32 - 1),
+    FieldDescriptor.TYPE_FIXED32: (0, 2**32 - 1),
+    FieldDescriptor.TYPE_UINT64: (0, 2**64 - 1),
+    FieldDescriptor.TYPE_FIXED64: (0, 2**64 - 1),
 }
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -207,9 +205,9 @@ def _set_leaf_message(target: Message, field: FieldDescriptor, value: str, name:
 def _scalar(field: FieldDescriptor, text: str, name: str) -> Any:
     """``text`` converted to the Python value of a scalar or enum field."""
     kind = field.type
-    if kind == _F.TYPE_STRING:
+    if kind == FieldDescriptor.TYPE_STRING:
         return text
-    if kind == _F.TYPE_BOOL:
+    if kind == FieldDescriptor.TYPE_BOOL:
         lowered = text.lower()
         if lowered not in ("true", "false"):
             raise invalid_argument(f"{name!r}: expected true or false, got {text!r}", name)
@@ -219,18 +217,18 @@ def _scalar(field: FieldDescriptor, text: str, name: str) -> Any:
         if not _INTEGER.fullmatch(text) or not low <= int(text) <= high:
             raise invalid_argument(f"{name!r}: expected an integer in [{low}, {high}], got {text!r}", name)
         return int(text)
-    if kind in (_F.TYPE_DOUBLE, _F.TYPE_FLOAT):
+    if kind in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
         try:
             return float(text)
         except ValueError:
             raise invalid_argument(f"{name!r}: expected a number, got {text!r}", name) from None
-    if kind == _F.TYPE_BYTES:
+    if kind == FieldDescriptor.TYPE_BYTES:
         try:
             padded = text + "=" * (-len(text) % 4)
             return base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_"))
         except (binascii.Error, ValueError):
             raise invalid_argument(f"{name!r}: expected base64, got {text!r}", name) from None
-    if kind == _F.TYPE_ENUM:
+    if kind == FieldDescriptor.TYPE_ENUM:
         enum = enum_type(field)
         by_name = enum.values_by_name.get(text)
         if by_name is not None:

@@ -21,7 +21,7 @@ from nats.js import JetStreamContext
 from beez.api.messages.v1.events_pb2 import Event
 from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ExecutionEvent, WaitRegistration
 from beez.kit.batching import Batcher
-from beez.kit.bus import headers as h
+from beez.kit.bus.headers import CONTENT_TYPE, ORG_ID, PROTOBUF_CONTENT_TYPE
 from beez.kit.bus.inbox import message_id
 from beez.kit.bus.lifecycle import WorkersFactory
 from beez.kit.bus.topology import EXECUTION_OUTCOME_SUBJECTS, Topology
@@ -64,9 +64,9 @@ def decode_event(data: bytes, headers: Mapping[str, str]) -> Event:
     is a JSON object, else as protobuf (a serialized Event never starts with ``{``, but may start
     with a newline, so sniffing alone is not enough).
     """
-    content_type = headers.get(h.CONTENT_TYPE, "")
+    content_type = headers.get(CONTENT_TYPE, "")
     try:
-        if content_type.startswith(h.PROTOBUF_CONTENT_TYPE):
+        if content_type.startswith(PROTOBUF_CONTENT_TYPE):
             return Event.FromString(data)
         if content_type.startswith("application/json"):
             return event_from_json(data)
@@ -114,7 +114,7 @@ class EventsConsumer:
     async def handle(self, msg: Msg) -> None:
         org, subject_type = subject_parts(self._topology, "events", msg.subject)
         headers = msg.headers or {}
-        _body_org(org, headers.get(h.ORG_ID, ""), "event")
+        _body_org(org, headers.get(ORG_ID, ""), "event")
         event = decode_event(msg.data, headers)
         if not event.type:
             event.type = subject_type

@@ -19,7 +19,7 @@ from sqlalchemy import Column, CursorResult, DateTime, Index, MetaData, Table, T
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from beez.kit.bus import headers as h
+from beez.kit.bus.headers import MSG_ID
 from beez.kit.db import Database
 
 Effect = Callable[[AsyncSession, Msg], Awaitable[None]]
@@ -44,7 +44,7 @@ def message_id(msg: Msg) -> str:
     Its ``Nats-Msg-Id`` when present (stable across re-sends by the publisher, e.g. an event id
     or an outbox id), else ``<stream>:<stream sequence>`` (stable across redeliveries).
     """
-    explicit = (msg.headers or {}).get(h.MSG_ID)
+    explicit = (msg.headers or {}).get(MSG_ID)
     if explicit:
         return explicit
     meta = msg.metadata

@@ -51,8 +51,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ClauseElement, TextClause
 
 from beez.kit.batching import Batcher
-from beez.kit.bus import headers as h
-from beez.kit.bus.publisher import Outgoing, Publisher
+from beez.kit.bus.headers import encode
+from beez.kit.bus.publisher import Publication, Publisher
 from beez.kit.db import Database, Statement, copy_rows, current_transaction, pipelined
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import inject_headers
@@ -128,16 +128,16 @@ async def enqueue_many(
         return
     trace_headers = inject_headers()
     rows = []
-    for m in messages:
-        payload, content = h.encode(m.message)
-        merged = {**content, **trace_headers, **(m.headers or {})}
+    for message in messages:
+        payload, content = encode(message.message)
+        merged = {**content, **trace_headers, **(message.headers or {})}
         rows.append(
             {
-                "subject": m.subject,
+                "subject": message.subject,
                 "payload": payload,
                 "headers": merged,
-                "msg_id": m.msg_id,
-                "org_id": m.org_id,
+                "msg_id": message.msg_id,
+                "org_id": message.org_id,
             }
         )
     scope = current_transaction()
@@ -251,7 +251,10 @@ class DirectPublisher:
         """Publishes committed rows and marks them sent; failures are left to the relay."""
         try:
             await self._publisher.publish_many(
-                [Outgoing(r["subject"], r["payload"], r["msg_id"], r["headers"], r["org_id"]) for r in rows]
+                [
+                    Publication(r["subject"], r["payload"], r["msg_id"], r["headers"], r["org_id"])
+                    for r in rows
+                ]
             )
         except Exception as exc:
             log.info("direct publish failed; the relay will send", table=self._table.name, error=repr(exc))
@@ -359,22 +362,22 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publishes and marks one batch of unsent rows; returns how many there were."""
-        t = self._table
+        table = self._table
         async with self._db.transaction() as session:
-            query = select(t.c.id, t.c.subject, t.c.payload, t.c.headers, t.c.msg_id, t.c.org_id).where(
-                t.c.sent_at.is_(None)
-            )
+            query = select(
+                table.c.id, table.c.subject, table.c.payload, table.c.headers, table.c.msg_id, table.c.org_id
+            ).where(table.c.sent_at.is_(None))
             if self._min_age is not None:
-                query = query.where(t.c.created_at < func.now() - bindparam("min_age", self._min_age))
+                query = query.where(table.c.created_at < func.now() - bindparam("min_age", self._min_age))
             result = await session.execute(
-                query.order_by(t.c.id).limit(self._batch).with_for_update(skip_locked=True)
+                query.order_by(table.c.id).limit(self._batch).with_for_update(skip_locked=True)
             )
             rows = result.all()
             if not rows:
                 return 0
             await self._publisher.publish_many(
                 [
-                    Outgoing(
+                    Publication(
                         row.subject,
                         bytes(row.payload),
                         row.msg_id or f"{self._default_msg_id}{row.id}",
@@ -387,22 +390,22 @@ class OutboxRelay:
             ids = [int(row.id) for row in rows]
             if self._on_published is not None:
                 await self._on_published(ids)
-            await mark_sent(session, t, ids)
+            await mark_sent(session, table, ids)
         self.published += len(rows)
         return len(rows)
 
     async def purge(self) -> int:
         """Deletes up to PURGE_BATCH sent rows older than ``retention``; returns how many."""
-        t = self._table
+        table = self._table
         old = (
-            select(t.c.id)
-            .where(t.c.sent_at < func.now() - bindparam("retention", self._retention))
-            .order_by(t.c.id)
+            select(table.c.id)
+            .where(table.c.sent_at < func.now() - bindparam("retention", self._retention))
+            .order_by(table.c.id)
             .limit(PURGE_BATCH)
             .scalar_subquery()
         )
         async with self._db.transaction() as session:
-            result = cast(CursorResult[Any], await session.execute(delete(t).where(t.c.id.in_(old))))
+            result = cast(CursorResult[Any], await session.execute(delete(table).where(table.c.id.in_(old))))
         return int(result.rowcount)
 
     async def run(self) -> None:

@@ -19,7 +19,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 from nats.js.errors import APIError, NoStreamResponseError
 
-from beez.kit.bus import headers as h
+from beez.kit.bus.headers import MSG_ID, ORG_ID, STATUS, encode
 from beez.kit.telemetry import inject_headers
 
 NO_RESPONDERS = "503"
@@ -60,7 +60,7 @@ class Publisher:
         payload, merged = _prepare(data, msg_id, headers, org_id)
         return await self._js.publish(subject, payload, timeout=self._timeout, headers=merged)
 
-    async def publish_many(self, messages: Sequence[Outgoing]) -> list[api.PubAck]:
+    async def publish_many(self, messages: Sequence[Publication]) -> list[api.PubAck]:
         """Publishes ``messages`` as :meth:`publish` would, without waiting for each PubAck in turn.
 
         Asynchronous publish: every message goes out at once with its own reply subject on one
@@ -142,7 +142,7 @@ class _Acks:
         batch, index = entry
         if batch.done.done():
             return
-        if msg.headers and msg.headers.get(h.STATUS) == NO_RESPONDERS:
+        if msg.headers and msg.headers.get(STATUS) == NO_RESPONDERS:
             batch.done.set_exception(NoStreamResponseError())
             return
         try:
@@ -167,7 +167,7 @@ class _Acks:
 
 
 @dataclass(frozen=True, slots=True)
-class Outgoing:
+class Publication:
     """One message for :meth:`Publisher.publish_many`."""
 
     subject: str
@@ -186,10 +186,10 @@ def _prepare(
 ) -> tuple[bytes, dict[str, str]]:
     if not msg_id:
         raise ValueError("msg_id is required: it is what lets the stream drop a re-sent message")
-    payload, content = h.encode(data)
+    payload, content = encode(data)
     merged = content if headers and TRACEPARENT in headers else inject_headers(content)
     if org_id:
-        merged[h.ORG_ID] = org_id
+        merged[ORG_ID] = org_id
     merged.update(headers or {})
-    merged[h.MSG_ID] = msg_id
+    merged[MSG_ID] = msg_id
     return payload, merged

@@ -16,7 +16,17 @@ from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext, api
 from opentelemetry.trace import SpanKind
 
-from beez.kit.bus import headers as h
+from beez.kit.bus.headers import (
+    DLQ_CONSUMER,
+    DLQ_DELIVERIES,
+    DLQ_ERROR,
+    DLQ_ORIGINAL_MSG_ID,
+    DLQ_SEQUENCE,
+    DLQ_STREAM,
+    DLQ_SUBJECT,
+    MSG_ID,
+    STATUS,
+)
 from beez.kit.bus.topology import Topology, ensure_consumer
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import extracted_context, span, tracer
@@ -30,7 +40,7 @@ Handler = Callable[[Msg], Awaitable[None]]
 Backoff = Callable[[int], float]
 """Seconds to wait before redelivering a message that failed on delivery ``n`` (1-based)."""
 
-STATUS_HEADER = h.STATUS
+STATUS_HEADER = STATUS
 DESCRIPTION_HEADER = "Description"
 PENDING_HEADER = "Nats-Pending-Messages"
 LOST_GRACE = 2.0
@@ -445,19 +455,19 @@ def dead_letter_headers(msg: Msg, error: str, consumer: str) -> dict[str, str]:
     meta = msg.metadata
     original = dict(msg.headers or {})
     out = {k: v for k, v in original.items() if not k.lower().startswith("nats-")}
-    if h.MSG_ID in original:
-        out[h.DLQ_ORIGINAL_MSG_ID] = original[h.MSG_ID]
+    if MSG_ID in original:
+        out[DLQ_ORIGINAL_MSG_ID] = original[MSG_ID]
     out.update(
         {
-            h.DLQ_ERROR: error,
-            h.DLQ_STREAM: meta.stream,
-            h.DLQ_SUBJECT: msg.subject,
-            h.DLQ_SEQUENCE: str(meta.sequence.stream),
-            h.DLQ_DELIVERIES: str(meta.num_delivered),
-            h.DLQ_CONSUMER: consumer,
+            DLQ_ERROR: error,
+            DLQ_STREAM: meta.stream,
+            DLQ_SUBJECT: msg.subject,
+            DLQ_SEQUENCE: str(meta.sequence.stream),
+            DLQ_DELIVERIES: str(meta.num_delivered),
+            DLQ_CONSUMER: consumer,
             # the consumer is part of the id: two consumers of one stream (trigger-executions and
             # analytics-executions) dead-lettering the same message must both be stored
-            h.MSG_ID: f"dlq:{consumer}:{meta.stream}:{meta.sequence.stream}",
+            MSG_ID: f"dlq:{consumer}:{meta.stream}:{meta.sequence.stream}",
         }
     )
     return out
