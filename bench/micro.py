@@ -51,7 +51,7 @@ from beez.kit.migrations import upgrade
 from beez.kit.telemetry import configure_tracing
 from beez.trigger import models as trigger_models
 from beez.trigger.__main__ import MIGRATIONS as TRIGGER_MIGRATIONS
-from beez.trigger.index import index_entry
+from beez.trigger.domain.index import index_entry
 from beez.trigger.ingest import Ingestor
 from beez.trigger.repository import Repository as TriggerRepository
 from beez.trigger.service import Lifecycle, apply_lifecycle

@@ -33,7 +33,7 @@ from beez.api.workflow.v1 import workflow_pb2
 from beez.kit.bus.headers import CONTENT_TYPE, MSG_ID, PROTOBUF_CONTENT_TYPE
 from beez.kit.bus.publisher import Publication, Publisher
 from beez.kit.bus.topology import Topology
-from beez.trigger.index import index_entry
+from beez.trigger.domain.index import index_entry
 
 RUN_EVENT = "bench.run"
 

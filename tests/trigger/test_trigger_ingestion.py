@@ -13,6 +13,7 @@ from beez.api.messages.v1.events_pb2 import Event
 from beez.kit import db as kit_db
 from beez.trigger import repository
 from beez.trigger.ingest import Ingestor
+from beez.trigger.repository import enrollments
 from tests.trigger.support import Harness, event, workflow
 
 
@@ -170,7 +171,8 @@ async def test_a_batch_of_many_organizations_costs_the_round_trips_of_one(
         round_trips += 1
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(repository, "pipelined", counted)
+    monkeypatch.setattr(repository, "pipelined", counted)  # ingestion's lookups
+    monkeypatch.setattr(enrollments, "pipelined", counted)  # the set-based enrolment
     items = []
     for index, org in enumerate(orgs):
         evt = event(id="same-id", contact=f"c_{index}")  # an event id is an organization's own

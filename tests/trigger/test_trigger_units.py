@@ -11,9 +11,9 @@ from beez.api.messages.v1.events_pb2 import Event
 from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ChangeKind
 from beez.kit.bus.worker import PermanentError
 from beez.trigger.consumers import decode_event
-from beez.trigger.index import enrollment_policy, index_entry
+from beez.trigger.domain.index import enrollment_policy, index_entry
+from beez.trigger.domain.validation import normalize_event
 from beez.trigger.service import Lifecycle, merge
-from beez.trigger.validation import normalize_event
 from tests.trigger.support import workflow
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)

@@ -31,9 +31,9 @@ from beez.kit.db import Database
 from beez.kit.grpc.errors import InvalidArgument
 from beez.trigger import service
 from beez.trigger.config import TriggerSettings
-from beez.trigger.index import InvalidChange
+from beez.trigger.domain.index import InvalidChange
+from beez.trigger.domain.waits import InvalidRegistration
 from beez.trigger.ingest import Ingested, Ingestor
-from beez.trigger.waits import InvalidRegistration
 from beez.workflow.context import event_from_json
 from beez.workflow.errors import WorkflowError
 
@@ -125,7 +125,9 @@ class EventsConsumer:
         try:
             prepared = self._ingestor.prepare(org, [event], ["event"])
         except InvalidArgument as exc:
-            problems = "; ".join(f"{v.field}: {v.description}" for v in exc.violations)
+            problems = "; ".join(
+                f"{violation.field}: {violation.description}" for violation in exc.violations
+            )
             raise PermanentError(f"invalid event: {problems}") from exc
         await self._batcher.submit(zlib.crc32(org.encode()) % self._shards, (org, prepared[0]))
 

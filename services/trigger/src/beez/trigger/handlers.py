@@ -1,4 +1,4 @@
-"""EventService: proto requests in, domain calls, proto responses out. Nothing else."""
+"""EventServicer: proto requests in, domain calls, proto responses out. Nothing else."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def _result(outcome: Ingested) -> trigger_pb2.PublishResult:
     return trigger_pb2.PublishResult(event_id=outcome.event_id, accepted=outcome.accepted)
 
 
-class EventService(trigger_pb2_grpc.EventServiceServicer):  # type: ignore[misc]
+class EventServicer(trigger_pb2_grpc.EventServiceServicer):  # type: ignore[misc]
     """Event ingestion and history; the organization is always the caller's."""
 
     def __init__(

@@ -9,7 +9,7 @@ deadlock) which, per event in order (docs/decisions/0004):
 2. finds the active automations indexed under ``(org, type)`` (plus, for
    ``automation.triggered``, the automation named by ``data.automation_id`` whatever its trigger
    type), checks trigger filters on the event data and entry conditions on the event's context,
-   then takes the enrollment keys (see :class:`~beez.trigger.index.EnrollmentPolicy`) and the
+   then takes the enrollment keys (see :class:`~beez.trigger.domain.index.EnrollmentPolicy`) and the
    enrollment row, unique ``(automation_id, event_id)``;
 3. writes ``Job{START}`` for each enrollment to the outbox;
 4. matches the event against the open waits of its contact, closes each matching wait and
@@ -45,17 +45,13 @@ from beez.kit.grpc.errors import FieldViolation, InvalidArgument
 from beez.kit.ids import new_id
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import span, tracer
-from beez.trigger.index import AUTOMATION_TRIGGERED, CompiledTriggers, enrollment_policy
-from beez.trigger.jobs import signal_job, start_job
-from beez.trigger.repository import (
-    EnrollRequest,
-    IndexedAutomation,
-    NewEnrollment,
-    Repository,
-    transactional,
-)
-from beez.trigger.validation import normalize_event
-from beez.trigger.waits import OpenWait, WaitMatcher
+from beez.trigger.domain.index import AUTOMATION_TRIGGERED, CompiledTriggers, enrollment_policy
+from beez.trigger.domain.jobs import signal_job, start_job
+from beez.trigger.domain.validation import normalize_event
+from beez.trigger.domain.waits import OpenWait, WaitMatcher
+from beez.trigger.repository import Repository, transactional
+from beez.trigger.repository.automations import IndexedAutomation
+from beez.trigger.repository.enrollments import EnrollRequest, NewEnrollment
 from beez.workflow.context import build_context
 from beez.workflow.model import struct_to_dict
 
@@ -133,8 +129,8 @@ class Ingestor:
         ):
             results = await transactional(self._db, work)
         for org_id, ingested in results.items():
-            started = sum(len(r.execution_ids) for r in ingested)
-            signals = sum(r.signals for r in ingested)
+            started = sum(len(outcome.execution_ids) for outcome in ingested)
+            signals = sum(outcome.signals for outcome in ingested)
             if started or signals:
                 log.info(
                     "events ingested", org_id=org_id, events=len(ingested), started=started, signals=signals
@@ -153,7 +149,7 @@ class Ingestor:
         unique = {org_id: _first_of_each_id(events) for org_id, events in by_org.items()}
         lookups = await repo.ingest_lookups(
             [
-                (org_id, events, {t for t in (_triggered_automation(e) for e in events) if t is not None})
+                (org_id, events, {named for named in map(_triggered_automation, events) if named is not None})
                 for org_id, events in unique.items()
             ],
             now,

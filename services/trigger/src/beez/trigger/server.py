@@ -9,7 +9,7 @@ from beez.kit.grpc.server import ServerSpec
 from beez.kit.runtime import Runtime
 from beez.trigger import consumers, maintenance, models
 from beez.trigger.config import TriggerSettings
-from beez.trigger.handlers import EventService
+from beez.trigger.handlers import EventServicer
 from beez.trigger.ingest import Ingestor
 from beez.trigger.sweeper import StartSweeper
 
@@ -31,7 +31,7 @@ async def build(runtime: Runtime) -> ServerSpec:
     )
 
     def register(server: grpc.aio.Server) -> None:
-        event_service = EventService(
+        event_service = EventServicer(
             runtime.db,
             ingestor,
             batch_max=settings.publish_batch_max,

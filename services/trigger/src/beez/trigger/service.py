@@ -27,9 +27,9 @@ from beez.api.messages.v1.lifecycle_pb2 import (
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.logging import get_logger
-from beez.trigger.index import index_entry
+from beez.trigger.domain.index import index_entry
+from beez.trigger.domain.waits import registration
 from beez.trigger.repository import transactional
-from beez.trigger.waits import registration
 from beez.workflow.status import OUTCOMES
 
 log = get_logger(__name__)

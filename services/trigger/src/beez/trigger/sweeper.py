@@ -34,8 +34,9 @@ from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.logging import get_logger
 from beez.kit.loops import repeat_rounds
-from beez.trigger.jobs import redispatch_msg_id, start_job
-from beez.trigger.repository import PendingStart, Repository, transactional
+from beez.trigger.domain.jobs import redispatch_msg_id, start_job
+from beez.trigger.repository import Repository, transactional
+from beez.trigger.repository.starts import PendingStart
 
 log = get_logger(__name__)
 
@@ -87,14 +88,14 @@ class StartSweeper:
             log.warning(
                 "START jobs never reported started; re-dispatched",
                 count=len(swept.redispatched),
-                execution_ids=[p.execution_id for p in swept.redispatched[:20]],
+                execution_ids=[pending.execution_id for pending in swept.redispatched[:20]],
             )
-        for p in swept.given_up:
+        for given_up in swept.given_up:
             log.error(
                 "START never reported started; no more re-dispatches",
-                execution_id=p.execution_id,
-                org_id=p.org_id,
-                redispatches=p.redispatches,
+                execution_id=given_up.execution_id,
+                org_id=given_up.org_id,
+                redispatches=given_up.redispatches,
             )
         return swept
 
@@ -141,4 +142,4 @@ class StartSweeper:
 
 
 def _ids(pending: Sequence[PendingStart]) -> list[str]:
-    return [p.execution_id for p in pending]
+    return [start.execution_id for start in pending]
