@@ -28,7 +28,7 @@ import pytest
 from sqlalchemy import select
 
 from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
-from beez.api.messages.v1 import commands_pb2, lifecycle_pb2
+from beez.api.messages.v1 import commands_pb2, jobs_pb2, lifecycle_pb2
 from beez.automation.dryrun import dry_run
 from beez.executor.models import Execution as ExecutionRow
 from beez.kit.clock import ManualClock
@@ -44,12 +44,15 @@ from tests.support.inproc import running_service
 from tests.support.providers import HttpStandIn, SmtpSink, http_server, smtp_server
 from tests.support.servers import create_database, drop_database, unique_prefix
 
-E = executor_pb2
 HERE = Path(__file__).parent
 WORKFLOWS = sorted(path.stem for path in (HERE / "workflows").glob("*.json"))
 UPDATE = os.environ.get("BEEZ_PARITY_UPDATE") == "1"
-SETTLED = {E.EXECUTION_STATUS_WAITING, E.EXECUTION_STATUS_COMPLETED, E.EXECUTION_STATUS_FAILED}
-ENDED = {E.EXECUTION_STATUS_COMPLETED, E.EXECUTION_STATUS_FAILED}
+SETTLED = {
+    executor_pb2.EXECUTION_STATUS_WAITING,
+    executor_pb2.EXECUTION_STATUS_COMPLETED,
+    executor_pb2.EXECUTION_STATUS_FAILED,
+}
+ENDED = {executor_pb2.EXECUTION_STATUS_COMPLETED, executor_pb2.EXECUTION_STATUS_FAILED}
 REGISTRATION_KINDS = {"event": lifecycle_pb2.WAIT_KIND_EVENT, "until": lifecycle_pb2.WAIT_KIND_UNTIL}
 
 
@@ -123,13 +126,15 @@ async def drive(flow: Flow, execution_id: str, outcomes: dict[str, str], configs
         if execution.status in ENDED:
             return execution
         seen = signature(execution)
-        waiting = [s for s in execution.steps if s.status == E.STEP_STATUS_WAITING]
+        waiting = [s for s in execution.steps if s.status == executor_pb2.STEP_STATUS_WAITING]
         step = waiting[-1] if waiting else None
         kind = WAIT_KINDS.get(step.type) if step is not None else None
         if step is not None and kind is not None and outcomes.get(step.step_id) == ARRIVED[kind]:
             registration = await flow.registration(execution_id, REGISTRATION_KINDS[kind])
             event_type = str(configs[step.step_id].get("event") or "contact.updated")
-            await flow.signal(execution_id, registration.id, "event", event_json(event_type))
+            await flow.signal(
+                execution_id, registration.id, jobs_pb2.JOB_SIGNAL_EVENT, event_json(event_type)
+            )
             continue
         due = min(w.due_at.ToDatetime(tzinfo=UTC) for w in await flow.scheduled(execution_id))
         flow.clock.advance(max(due - flow.clock.now(), timedelta(0)))
