@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
 from beez.api.messages.v1 import commands_pb2, jobs_pb2, lifecycle_pb2
-from beez.automation.dryrun import dry_run
+from beez.automation.domain.dryrun import dry_run
 from beez.executor.models import Execution as ExecutionRow
 from beez.kit.clock import ManualClock
 from beez.workflow import catalog

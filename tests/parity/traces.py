@@ -27,7 +27,7 @@ from google.protobuf import json_format
 
 from beez.api.executor.v1 import executor_pb2
 from beez.api.messages.v1 import commands_pb2
-from beez.automation.dryrun import DryRun
+from beez.automation.domain.dryrun import DryRun
 from beez.workflow.effects import effect_of
 from beez.workflow.model import plain
 from tests.support.providers import Recorded

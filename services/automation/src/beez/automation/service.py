@@ -23,7 +23,7 @@ from typing import Any
 from beez.api.messages.v1.events_pb2 import Event
 from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ChangeKind
 from beez.api.workflow.v1.workflow_pb2 import Workflow
-from beez.automation import dryrun
+from beez.automation.domain import dryrun
 from beez.automation.models import Automation, AutomationVersion
 from beez.automation.repository.automations import AutomationRepository, ListFilter
 from beez.automation.stats import Stats, StatsSource
