@@ -15,9 +15,10 @@ from beez.trigger.consumers import ExecutionsConsumer
 from beez.trigger.repository import Repository
 from tests.trigger.support import Harness, event, workflow
 
-K = ExecutionEventKind
-STARTED, COMPLETED = K.EXECUTION_EVENT_KIND_STARTED, K.EXECUTION_EVENT_KIND_COMPLETED
-FAILED, CANCELLED = K.EXECUTION_EVENT_KIND_FAILED, K.EXECUTION_EVENT_KIND_CANCELLED
+STARTED = ExecutionEventKind.EXECUTION_EVENT_KIND_STARTED
+COMPLETED = ExecutionEventKind.EXECUTION_EVENT_KIND_COMPLETED
+FAILED = ExecutionEventKind.EXECUTION_EVENT_KIND_FAILED
+CANCELLED = ExecutionEventKind.EXECUTION_EVENT_KIND_CANCELLED
 
 
 def consumer(trigger: Harness, shards: int = 2) -> ExecutionsConsumer:

@@ -40,7 +40,6 @@ Handler = Callable[[Msg], Awaitable[None]]
 Backoff = Callable[[int], float]
 """Seconds to wait before redelivering a message that failed on delivery ``n`` (1-based)."""
 
-STATUS_HEADER = STATUS
 DESCRIPTION_HEADER = "Description"
 PENDING_HEADER = "Nats-Pending-Messages"
 LOST_GRACE = 2.0
@@ -291,7 +290,7 @@ class PullWorker:
 
     async def _on_delivery(self, msg: Msg) -> None:
         """Handles what arrives on the pull inbox: a message to process, or a request's end."""
-        status = (msg.headers or {}).get(STATUS_HEADER) if not msg.reply else None
+        status = (msg.headers or {}).get(STATUS) if not msg.reply else None
         if status is None and self._stopping.is_set():
             # stop() was called: no handler starts any more; give it straight back
             with contextlib.suppress(Exception):
