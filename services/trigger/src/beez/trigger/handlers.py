@@ -10,7 +10,7 @@ from beez.kit.db import Database
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument
 from beez.kit.grpc.identity import current_identity
 from beez.kit.paging import decode_moment_key, read_page
-from beez.trigger import history
+from beez.trigger import service
 from beez.trigger.ingest import Ingested, Ingestor
 
 
@@ -68,7 +68,7 @@ class EventServicer(trigger_pb2_grpc.EventServiceServicer):  # type: ignore[misc
             decode=decode_moment_key,
         )
         since = request.since.ToDatetime(tzinfo=UTC) if request.HasField("since") else None
-        found = await history.list_events(
+        found = await service.list_events(
             self._db, org_id, type_=request.type, contact_id=request.contact_id, since=since, page=page
         )
         response = trigger_pb2.ListEventsResponse(next_page_token=found.next_page_token)

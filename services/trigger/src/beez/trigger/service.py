@@ -1,4 +1,5 @@
-"""What the trigger does with automation changes, wait registrations and execution lifecycle.
+"""What the trigger does with automation changes, wait registrations and execution lifecycle,
+and the event history behind ListEvents. Ingestion, the hot path, is :mod:`beez.trigger.ingest`.
 
 Each function is one unit of work (one transaction) and is idempotent by key, so the
 at-least-once consumers in :mod:`beez.trigger.consumers` can run it again on a redelivery:
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+from beez.api.messages.v1.events_pb2 import Event
 from beez.api.messages.v1.lifecycle_pb2 import (
     AutomationChanged,
     ExecutionEvent,
@@ -27,9 +30,10 @@ from beez.api.messages.v1.lifecycle_pb2 import (
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.logging import get_logger
+from beez.kit.paging import MomentKey, PageRequest, cut_page
 from beez.trigger.domain.index import index_entry
 from beez.trigger.domain.waits import registration
-from beez.trigger.repository import transactional
+from beez.trigger.repository import Repository, transactional
 from beez.workflow.status import OUTCOMES
 
 log = get_logger(__name__)
@@ -113,3 +117,49 @@ async def apply_lifecycle(db: Database, clock: Clock, batch: Sequence[Lifecycle]
         await transactional(db, lambda repo: repo.apply_lifecycle(ended, started, now))
         log.debug("execution lifecycle applied", events=len(batch), ended=len(ended), started=len(started))
     return [None] * len(batch)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """An event of the history and the executions it started."""
+
+    event: Event
+    received_at: datetime
+    execution_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """One page of the history and the token of the next (empty on the last)."""
+
+    entries: list[HistoryEntry]
+    next_page_token: str
+
+
+async def list_events(
+    db: Database,
+    org_id: str,
+    *,
+    type_: str = "",
+    contact_id: str = "",
+    since: datetime | None = None,
+    page: PageRequest[MomentKey],
+) -> HistoryPage:
+    """One page of ``org_id``'s events with the executions each started (ListEvents).
+
+    Newest first. The cursor is the ``(received_at, event_id)`` of the last event of a page, so
+    pages stay consistent while new events arrive (they land before the first page, not in the
+    middle). ``since`` bounds ``received_at``, the time the trigger took the event in.
+    """
+    async with db.transaction() as session:
+        repo = await Repository.of(session)
+        rows = await repo.list_events(
+            org_id, type_=type_, contact_id=contact_id, since=since, before=page.after, limit=page.size + 1
+        )
+        served, token = cut_page(rows, page.size, lambda row: (row.received_at, row.event_id))
+        started = await repo.executions_started_by(org_id, [row.event_id for row in served])
+    entries = [
+        HistoryEntry(Event.FromString(row.payload), row.received_at, tuple(started.get(row.event_id, ())))
+        for row in served
+    ]
+    return HistoryPage(entries, token)
