@@ -44,9 +44,12 @@ def priority_name(value: JobPriority) -> str:
     return PRIORITY_NAMES.get(value, "")
 
 
+_UNSPECIFIED = JobPriority.JOB_PRIORITY_UNSPECIFIED  # looked up once: the enum wrapper's getattr is slow
+
+
 def priority_value(name: str) -> JobPriority:
     """The ``JobPriority`` named ``name``; ``UNSPECIFIED`` for anything else."""
-    return PRIORITY_VALUES.get(name, JobPriority.JOB_PRIORITY_UNSPECIFIED)
+    return PRIORITY_VALUES.get(name, _UNSPECIFIED)
 
 
 EXECUTION_OUTCOME_SUBJECTS = (
