@@ -14,7 +14,6 @@ from beez.cli import commands
 from beez.cli.client import Target
 from beez.cli.main import app
 
-
 ONBOARDING = Path(__file__).resolve().parents[2] / "examples" / "onboarding.json"
 
 
