@@ -5,6 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 UV := $(PYTHON) -m uv
 RUN := $(UV) run --frozen
+TEST_WORKERS ?= 2
 BUF := .tools/node_modules/.bin/buf
 GAPI = $(shell $(RUN) python -c 'import google.api.annotations_pb2 as a, pathlib; print(pathlib.Path(a.__file__).parent)')
 
@@ -39,10 +40,10 @@ format: deps ## Format the code with ruff
 	$(RUN) ruff format .
 
 test: deps ## The whole suite against real PostgreSQL and NATS (what CI runs)
-	$(RUN) pytest -n 2 --dist loadfile
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: deps ## The tests that start no service processes, in about a minute: run on every change
-	$(RUN) pytest -m "not slow" -n 2 --dist loadfile
+	$(RUN) pytest -m "not slow" -n $(TEST_WORKERS) --dist loadfile
 
 chaos: deps ## Fault-injection suite (long scenarios; embedded servers it can restart)
 	BEEZ_CHAOS=1 $(RUN) pytest tests/chaos -s -p no:cacheprovider
