@@ -5,10 +5,11 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 UV := $(PYTHON) -m uv
 RUN := $(UV) run --frozen
+TEST_WORKERS ?= 2
 BUF := .tools/node_modules/.bin/buf
 GAPI = $(shell $(RUN) python -c 'import google.api.annotations_pb2 as a, pathlib; print(pathlib.Path(a.__file__).parent)')
 
-.PHONY: help deps protos protos-check buf lint format test chaos bench run migrate check clean
+.PHONY: help deps protos protos-check buf lint format test test-fast chaos bench run migrate check clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -38,8 +39,11 @@ format: deps ## Format the code with ruff
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-test: deps ## Run the test suite against real PostgreSQL and NATS
-	$(RUN) pytest
+test: deps ## The whole suite against real PostgreSQL and NATS (what CI runs)
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile
+
+test-fast: deps ## The tests that start no service processes, in about a minute: run on every change
+	$(RUN) pytest -m "not slow" -n $(TEST_WORKERS) --dist loadfile
 
 chaos: deps ## Fault-injection suite (long scenarios; embedded servers it can restart)
 	BEEZ_CHAOS=1 $(RUN) pytest tests/chaos -s -p no:cacheprovider

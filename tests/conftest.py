@@ -1,4 +1,10 @@
-"""Suite-wide fixtures: real PostgreSQL and NATS, isolated per test."""
+"""Suite-wide fixtures: real PostgreSQL and NATS, isolated per test; the slow lane, by folder.
+
+The tests in :data:`SLOW_FOLDERS` start service processes (``beez up``, the services as
+processes, the chaos harness, the benchmark) and are marked ``slow``: ``make test-fast`` leaves
+them out, ``make test`` runs everything. A test goes in the slow lane by living in one of those
+folders, never by a marker of its own.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,16 @@ from tests.support.servers import (
     pg_data_root,
     unique_prefix,
 )
+
+SLOW_FOLDERS = frozenset({"bench", "chaos", "e2e", "services"})
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Marks every test under one of :data:`SLOW_FOLDERS` ``slow``."""
+    for item in items:
+        if item.path.is_relative_to(TESTS) and item.path.relative_to(TESTS).parts[0] in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

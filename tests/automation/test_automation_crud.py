@@ -58,6 +58,17 @@ async def test_onboarding_round_trips_through_create_and_get_with_step_ids_assig
     assert json_format.MessageToDict(got.workflow.settings) == {"runOnce": True, "timezone": "Europe/London"}
 
 
+async def test_an_automation_is_active_unless_the_request_says_active_false(api: Api) -> None:
+    unsaid = await api.automations.CreateAutomation(
+        pb.CreateAutomationRequest(automation=onboarding()), metadata=api.md
+    )
+    said_false = await api.automations.CreateAutomation(
+        pb.CreateAutomationRequest(automation=onboarding(), active=False), metadata=api.md
+    )
+    assert unsaid.automation.active is True
+    assert said_false.automation.active is False
+
+
 async def test_get_without_analytics_answers_without_stats(api: Api) -> None:
     created = await create(api)
     got = (

@@ -17,7 +17,7 @@ async def test_each_change_publishes_exactly_one_automation_changed_with_growing
     automations = api.automations
     created = (
         await automations.CreateAutomation(
-            pb.CreateAutomationRequest(automation=onboarding()), metadata=api.md
+            pb.CreateAutomationRequest(automation=onboarding(), active=False), metadata=api.md
         )
     ).automation
     aid = created.id

@@ -14,7 +14,6 @@ from bench.report import SECTIONS
 from tests.support.servers import pg_data_root
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(420)
 async def test_a_tiny_benchmark_run_writes_every_section(tmp_path: Path) -> None:
     config = BenchConfig.quick_run()

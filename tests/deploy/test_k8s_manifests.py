@@ -1,4 +1,4 @@
-"""Renders deploy/k8s/base offline and checks every object and the promises the base makes.
+"""Renders deploy/k8s/base with kustomize and checks every object and the promises the base makes.
 
 Schemas come from kubernetes-validate's bundled copies, so nothing touches the network.
 """
@@ -12,7 +12,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from .kustomize_render import Object, render
+from .kustomize import Object, build
 
 BASE = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "base"
 
@@ -39,7 +39,7 @@ KUBERNETES_VERSIONS = (MIN_KUBERNETES_VERSION, LATEST_KUBERNETES_VERSION)
 
 @pytest.fixture(scope="module")
 def objects() -> list[Object]:
-    return render(BASE)
+    return build(BASE)
 
 
 def of_kind(objects: list[Object], kind: str) -> dict[str, Object]:

@@ -52,6 +52,7 @@ class EchoServicer(echo_pb2_grpc.EchoServiceServicer):  # type: ignore[misc]
             user_id=metadata.get("x-user-id", ""),
             traceparent=metadata.get("traceparent", ""),
             big_number=2**53 + 1,
+            present_zero=0,
         )
 
     async def GetThing(self, request: Any, context: Any) -> Any:

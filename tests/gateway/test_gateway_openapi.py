@@ -99,6 +99,15 @@ async def test_openapi_schemas_use_the_proto3_json_mapping(gw: Gateway) -> None:
         assert _resolve(document, ref), ref
 
 
+async def test_openapi_requires_no_property_since_answers_leave_unset_fields_out(gw: Gateway) -> None:
+    document = await (await gw.http.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    assert not [name for name, schema in schemas.items() if "required" in schema]
+    echo = schemas["beez.testing.v1.EchoResponse"]["properties"]
+    # A field with presence (`optional`) is described like any other of its type.
+    assert echo["presentZero"] == echo["unsetZero"] == {"type": "integer", "format": "int32"}
+
+
 def test_the_beez_contracts_produce_a_complete_document() -> None:
     document = build_openapi(build_routes(load_service_descriptors()), local_mode=True)
     paths = document["paths"]

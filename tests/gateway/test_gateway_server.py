@@ -1,21 +1,14 @@
-"""The gateway process: settings, backend addressing, contract discovery, probes and shutdown."""
+"""The gateway: settings, backend addressing, contract discovery and probes (its process: tests/services)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
-from pathlib import Path
-
-import aiohttp
 import pytest
 
 from beez.gateway.app import OPENAPI
 from beez.gateway.config import GatewaySettings
 from beez.gateway.contracts import load_service_descriptors
 from beez.gateway.server import ChannelPool, build_app
-from tests.gateway.gateway_support import Gateway, free_port
+from tests.gateway.gateway_support import Gateway
 
 
 async def test_healthz(gw: Gateway) -> None:
@@ -72,37 +65,3 @@ async def test_the_app_builds_from_settings_for_all_contracts() -> None:
     document = app[OPENAPI]
     assert "/api/automations/{id}" in document["paths"]
     await app.cleanup()
-
-
-async def test_python_m_beez_gateway_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
-    port = free_port()
-    env = {**os.environ, "BEEZ_HTTP_HOST": "127.0.0.1", "BEEZ_HTTP_PORT": str(port)}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "beez.gateway",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        async with aiohttp.ClientSession() as session:
-            for _ in range(100):
-                try:
-                    async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        assert response.status == 200
-                        break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.05)
-            else:
-                pytest.fail("the gateway did not start listening")
-        process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(process.wait(), 10) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.stdout is not None
-    output = (await process.stdout.read()).decode()
-    assert '"event": "routes built"' in output  # JSON log lines
-    assert '"event": "stopped"' in output

@@ -145,11 +145,17 @@ async def test_literal_route_wins_over_variable(gw: Gateway) -> None:
     assert (await _json(gw, "GET", "/v1/things/t1/parts/p1"))["rpc"] == "GetPart"
 
 
-async def test_response_is_proto3_json_with_camel_case_names_and_defaults(gw: Gateway) -> None:
+async def test_response_is_proto3_json_with_camel_case_names(gw: Gateway) -> None:
     answer = await _json(gw, "GET", "/v1/things/t1")
     assert answer["orgId"] == "org-1"
     assert answer["bigNumber"] == "9007199254740993"  # int64 as a string, per proto3 JSON
-    assert answer["traceparent"] == ""  # unpopulated fields are emitted, as grpc-gateway does
+
+
+async def test_response_leaves_out_unset_fields_and_keeps_set_fields_with_presence(gw: Gateway) -> None:
+    answer = await _json(gw, "GET", "/v1/things/t1")
+    # Unset: an empty string, a zero without presence, an empty list.
+    assert not {"traceparent", "unsetZero", "unsetList"} & answer.keys()
+    assert answer["presentZero"] == 0  # `optional`: set to its default, and shown
 
 
 async def test_response_body_answers_just_that_field(gw: Gateway) -> None:

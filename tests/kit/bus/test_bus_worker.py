@@ -267,7 +267,6 @@ async def test_stop_before_run_and_unknown_stream_do_not_crash(
         await js.consumer_info(topology.stream("NOPE"), "executor")
 
 
-@pytest.mark.slow
 async def test_worker_resumes_after_the_nats_server_restarts(tmp_path: Path, bus_prefix: str) -> None:
     server = EmbeddedNats(tmp_path / "nats").start()
     nc = await connect(server.url, "restart-test", reconnect_time_wait=1)

@@ -53,12 +53,16 @@ def _automation_row(table: Table, a: automation_pb2.Automation) -> None:
 def automations_create(
     ctx: typer.Context,
     file: Annotated[Path, typer.Option("-f", "--file", help="Workflow as JSON or YAML (- for stdin).")],
-    active: Annotated[bool, typer.Option(help="Start active.")] = True,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Start active (the default) or inactive.")
+    ] = None,
     as_json: Json = False,
 ) -> None:
-    """Create an automation from a workflow file."""
+    """Create an automation from a workflow file; it is active unless --inactive is given."""
     workflow = parse(load_document(file), workflow_pb2.Workflow())
-    req = automation_pb2.CreateAutomationRequest(automation=workflow, active=active)
+    req = automation_pb2.CreateAutomationRequest(automation=workflow)
+    if active is not None:
+        req.active = active
     target: Target = ctx.obj
     resp = _run(
         call(

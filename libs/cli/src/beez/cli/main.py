@@ -23,6 +23,7 @@ app.add_typer(commands.automations, name="automations")
 app.add_typer(commands.events, name="events")
 app.add_typer(commands.executions, name="executions")
 console = Console()
+UNBOUNDED_WIDTH = 10_000  # a table printed off a terminal is as wide as its longest row
 
 GrpcBase = Annotated[int, typer.Option(help="Port of the first service; the others follow it.")]
 HttpPort = Annotated[int, typer.Option(help="Port of the REST gateway.")]
@@ -87,11 +88,17 @@ def _wait_healthy(stack: Stack, timeout: float, cancelled: object) -> list[Healt
 
 
 def _print_summary(stack: Stack, healths: list[Health], elapsed: float) -> None:
+    """The table of what listens where, every address and log path whole.
+
+    On a terminal, long values fold onto the next line; elsewhere (a pipe, a log file, CI) the
+    table takes the width it needs rather than rich's default of 80 columns.
+    """
+    out = console if console.is_terminal else Console(width=UNBOUNDED_WIDTH)
     table = Table(title=f"Beez Automations is up ({elapsed:.1f} s)")
     table.add_column("component")
-    table.add_column("address")
+    table.add_column("address", overflow="fold")
     table.add_column("health")
-    table.add_column("log")
+    table.add_column("log", overflow="fold")
     table.add_row("postgres", _redact(stack.database_url or ""), "embedded" if stack.pg else "external", "")
     table.add_row("nats", stack.nats_url or "", "embedded" if stack.nats else "external", "")
     for h in healths:
@@ -103,10 +110,8 @@ def _print_summary(stack: Stack, healths: list[Health], elapsed: float) -> None:
             f"[{colour}]{h.status}[/]",
             str(stack.log_dir / f"{h.component.name}.log"),
         )
-    console.print(table)
-    console.print(
-        f"REST: http://127.0.0.1:{stack.components[-1].port}/openapi.json   Ctrl-C stops everything."
-    )
+    out.print(table)
+    out.print(f"REST: http://127.0.0.1:{stack.components[-1].port}/openapi.json   Ctrl-C stops everything.")
 
 
 def _redact(url: str) -> str:

@@ -78,7 +78,8 @@ class AutomationServicer(automation_pb2_grpc.AutomationServiceServicer):
     async def CreateAutomation(
         self, request: automation_pb2.CreateAutomationRequest, context: Context
     ) -> automation_pb2.CreateAutomationResponse:
-        view = await self._service.create(current_identity(), request.automation, request.active)
+        active = request.active if request.HasField("active") else True
+        view = await self._service.create(current_identity(), request.automation, active)
         return automation_pb2.CreateAutomationResponse(automation=automation_to_proto(view))
 
     async def GetAutomation(

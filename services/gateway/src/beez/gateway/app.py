@@ -154,15 +154,16 @@ def create_app(
     *,
     local_mode: bool = True,
     request_timeout_s: float = 30.0,
-    emit_unpopulated: bool = True,
+    emit_unpopulated: bool = False,
     readiness_timeout_s: float = 2.0,
 ) -> web.Application:
     """The gateway application for the services in ``descriptors``.
 
     ``targets`` gives each service's channel, by full service name (a mapping or a function);
-    the caller owns the channels and closes them. ``emit_unpopulated`` answers fields at their
-    default value too (``"active": false``, ``"items": []``), as grpc-gateway does by default,
-    so clients need not know proto3's omission rules. Raises
+    the caller owns the channels and closes them. Answers leave out unset fields (no ``""``,
+    ``[]`` or ``0`` filler); a field declared ``optional`` in the contracts has presence and shows
+    whenever it was set, even at its default (``"active": false``, ``"total": "0"``).
+    ``emit_unpopulated`` answers every field, set or not, as grpc-gateway does by default. Raises
     :class:`~beez.gateway.routes.RouteError` for an http rule that cannot be served, and
     ``KeyError`` for a service without a channel.
     """

@@ -5,7 +5,8 @@ what the gateway actually accepts: each route is one operation (``operationId`` 
 ``Service_Method``), path variables and query parameters come from the request message,
 bodies and responses are schemas of the proto3 JSON mapping (lowerCamelCase names, 64-bit
 integers as strings, enums as their names, ``Timestamp`` as ``date-time``, ...), and every
-operation documents the ``google.rpc.Status`` error body.
+operation documents the ``google.rpc.Status`` error body. Answers leave unset fields out, so no
+property is ``required``; a field with presence (``optional``) is described like any other.
 
 Custom HTTP methods (``custom`` rules) have no place in OpenAPI 3.0 and are left out.
 """

@@ -12,7 +12,8 @@ The request message is filled in three steps, later ones winning:
 3. path variables, converted the same way.
 
 Every conversion failure is an INVALID_ARGUMENT :class:`~beez.gateway.errors.GatewayError`
-naming the offending field. Responses are proto3 JSON with lowerCamelCase names.
+naming the offending field. Responses are proto3 JSON with lowerCamelCase names, unset fields
+left out; fields with presence (``optional``, messages) show whenever they were set.
 """
 
 from __future__ import annotations

@@ -563,15 +563,24 @@ class EchoResponse(_message.Message):
     USER_ID_FIELD_NUMBER: _builtins.int
     TRACEPARENT_FIELD_NUMBER: _builtins.int
     BIG_NUMBER_FIELD_NUMBER: _builtins.int
+    PRESENT_ZERO_FIELD_NUMBER: _builtins.int
+    UNSET_ZERO_FIELD_NUMBER: _builtins.int
+    UNSET_LIST_FIELD_NUMBER: _builtins.int
     rpc: _builtins.str
     org_id: _builtins.str
     user_id: _builtins.str
     traceparent: _builtins.str
     big_number: _builtins.int
+    present_zero: _builtins.int
+    """Set to 0 by the backend: a field with presence shows even at its default."""
+    unset_zero: _builtins.int
+    """Never set: left out of answers, like every unset field without presence."""
     @_builtins.property
     def request(self) -> _struct_pb2.Struct:
         """The received request as proto3 JSON, so HTTP-level tests can look at it."""
 
+    @_builtins.property
+    def unset_list(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -581,11 +590,16 @@ class EchoResponse(_message.Message):
         user_id: _builtins.str = ...,
         traceparent: _builtins.str = ...,
         big_number: _builtins.int = ...,
+        present_zero: _builtins.int | None = ...,
+        unset_zero: _builtins.int = ...,
+        unset_list: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["request", b"request"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_present_zero", b"_present_zero", "present_zero", b"present_zero", "request", b"request"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["big_number", b"big_number", "org_id", b"org_id", "request", b"request", "rpc", b"rpc", "traceparent", b"traceparent", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_present_zero", b"_present_zero", "big_number", b"big_number", "org_id", b"org_id", "present_zero", b"present_zero", "request", b"request", "rpc", b"rpc", "traceparent", b"traceparent", "unset_list", b"unset_list", "unset_zero", b"unset_zero", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__present_zero: _TypeAlias = _typing.Literal["present_zero"]  # noqa: Y015
+    _WhichOneofArgType__present_zero: _TypeAlias = _typing.Literal["_present_zero", b"_present_zero"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__present_zero) -> _WhichOneofReturnType__present_zero | None: ...
 
 Global___EchoResponse: _TypeAlias = EchoResponse  # noqa: Y015

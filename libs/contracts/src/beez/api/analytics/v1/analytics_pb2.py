@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%beez/api/analytics/v1/analytics.proto\x12\x15\x62\x65\x65z.api.analytics.v1\x1a\x1cgoogle/api/annotations.proto\"2\n\x19GetAutomationStatsRequest\x12\x15\n\rautomation_id\x18\x01 \x01(\t\"\xd9\x01\n\x1aGetAutomationStatsResponse\x12\x15\n\rautomation_id\x18\x01 \x01(\t\x12\r\n\x05total\x18\x02 \x01(\x03\x12\x11\n\tsucceeded\x18\x03 \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\x04 \x01(\x03\x12\x11\n\tcancelled\x18\x05 \x01(\x03\x12\x14\n\x0csuccess_rate\x18\x06 \x01(\x01\x12\x17\n\x0f\x64uration_p50_ms\x18\x07 \x01(\x01\x12\x17\n\x0f\x64uration_p95_ms\x18\x08 \x01(\x01\x12\x17\n\x0f\x64uration_p99_ms\x18\t \x01(\x01\x32\xc2\x01\n\x10\x41nalyticsService\x12\xad\x01\n\x12GetAutomationStats\x12\x30.beez.api.analytics.v1.GetAutomationStatsRequest\x1a\x31.beez.api.analytics.v1.GetAutomationStatsResponse\"2\x82\xd3\xe4\x93\x02,\x12*/api/automations/{automation_id}/analyticsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%beez/api/analytics/v1/analytics.proto\x12\x15\x62\x65\x65z.api.analytics.v1\x1a\x1cgoogle/api/annotations.proto\"2\n\x19GetAutomationStatsRequest\x12\x15\n\rautomation_id\x18\x01 \x01(\t\"\xff\x02\n\x1aGetAutomationStatsResponse\x12\x15\n\rautomation_id\x18\x01 \x01(\t\x12\x12\n\x05total\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x16\n\tsucceeded\x18\x03 \x01(\x03H\x01\x88\x01\x01\x12\x13\n\x06\x66\x61iled\x18\x04 \x01(\x03H\x02\x88\x01\x01\x12\x16\n\tcancelled\x18\x05 \x01(\x03H\x03\x88\x01\x01\x12\x19\n\x0csuccess_rate\x18\x06 \x01(\x01H\x04\x88\x01\x01\x12\x1c\n\x0f\x64uration_p50_ms\x18\x07 \x01(\x01H\x05\x88\x01\x01\x12\x1c\n\x0f\x64uration_p95_ms\x18\x08 \x01(\x01H\x06\x88\x01\x01\x12\x1c\n\x0f\x64uration_p99_ms\x18\t \x01(\x01H\x07\x88\x01\x01\x42\x08\n\x06_totalB\x0c\n\n_succeededB\t\n\x07_failedB\x0c\n\n_cancelledB\x0f\n\r_success_rateB\x12\n\x10_duration_p50_msB\x12\n\x10_duration_p95_msB\x12\n\x10_duration_p99_ms2\xc2\x01\n\x10\x41nalyticsService\x12\xad\x01\n\x12GetAutomationStats\x12\x30.beez.api.analytics.v1.GetAutomationStatsRequest\x1a\x31.beez.api.analytics.v1.GetAutomationStatsResponse\"2\x82\xd3\xe4\x93\x02,\x12*/api/automations/{automation_id}/analyticsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,7 +37,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETAUTOMATIONSTATSREQUEST']._serialized_start=94
   _globals['_GETAUTOMATIONSTATSREQUEST']._serialized_end=144
   _globals['_GETAUTOMATIONSTATSRESPONSE']._serialized_start=147
-  _globals['_GETAUTOMATIONSTATSRESPONSE']._serialized_end=364
-  _globals['_ANALYTICSSERVICE']._serialized_start=367
-  _globals['_ANALYTICSSERVICE']._serialized_end=561
+  _globals['_GETAUTOMATIONSTATSRESPONSE']._serialized_end=530
+  _globals['_ANALYTICSSERVICE']._serialized_start=533
+  _globals['_ANALYTICSSERVICE']._serialized_end=727
 # @@protoc_insertion_point(module_scope)

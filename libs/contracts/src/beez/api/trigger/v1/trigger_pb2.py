@@ -27,7 +27,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!beez/api/trigger/v1/trigger.proto\x12\x13\x62\x65\x65z.api.trigger.v1\x1a!beez/api/messages/v1/events.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"A\n\x13PublishEventRequest\x12*\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1b.beez.api.messages.v1.Event\"3\n\rPublishResult\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\"J\n\x14PublishEventResponse\x12\x32\n\x06result\x18\x01 \x01(\x0b\x32\".beez.api.trigger.v1.PublishResult\"C\n\x14PublishEventsRequest\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.beez.api.messages.v1.Event\"L\n\x15PublishEventsResponse\x12\x33\n\x07results\x18\x01 \x03(\x0b\x32\".beez.api.trigger.v1.PublishResult\"\x87\x01\n\x11ListEventsRequest\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x12\n\ncontact_id\x18\x02 \x01(\t\x12)\n\x05since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"\x81\x01\n\x0b\x45ventRecord\x12*\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1b.beez.api.messages.v1.Event\x12/\n\x0breceived_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rexecution_ids\x18\x03 \x03(\t\"_\n\x12ListEventsResponse\x12\x30\n\x06\x65vents\x18\x01 \x03(\x0b\x32 .beez.api.trigger.v1.EventRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xbf\x03\n\x0c\x45ventService\x12\x93\x01\n\x0cPublishEvent\x12(.beez.api.trigger.v1.PublishEventRequest\x1a).beez.api.trigger.v1.PublishEventResponse\".\x82\xd3\xe4\x93\x02(\"\x1f/api/automations/events/publish:\x05\x65vent\x12\x98\x01\n\rPublishEvents\x12).beez.api.trigger.v1.PublishEventsRequest\x1a*.beez.api.trigger.v1.PublishEventsResponse\"0\x82\xd3\xe4\x93\x02*\"%/api/automations/events/publish-batch:\x01*\x12~\n\nListEvents\x12&.beez.api.trigger.v1.ListEventsRequest\x1a\'.beez.api.trigger.v1.ListEventsResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/api/automations/eventsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!beez/api/trigger/v1/trigger.proto\x12\x13\x62\x65\x65z.api.trigger.v1\x1a!beez/api/messages/v1/events.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"A\n\x13PublishEventRequest\x12*\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1b.beez.api.messages.v1.Event\"E\n\rPublishResult\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x15\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08H\x00\x88\x01\x01\x42\x0b\n\t_accepted\"J\n\x14PublishEventResponse\x12\x32\n\x06result\x18\x01 \x01(\x0b\x32\".beez.api.trigger.v1.PublishResult\"C\n\x14PublishEventsRequest\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.beez.api.messages.v1.Event\"L\n\x15PublishEventsResponse\x12\x33\n\x07results\x18\x01 \x03(\x0b\x32\".beez.api.trigger.v1.PublishResult\"\x87\x01\n\x11ListEventsRequest\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x12\n\ncontact_id\x18\x02 \x01(\t\x12)\n\x05since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"\x81\x01\n\x0b\x45ventRecord\x12*\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1b.beez.api.messages.v1.Event\x12/\n\x0breceived_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rexecution_ids\x18\x03 \x03(\t\"_\n\x12ListEventsResponse\x12\x30\n\x06\x65vents\x18\x01 \x03(\x0b\x32 .beez.api.trigger.v1.EventRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xbf\x03\n\x0c\x45ventService\x12\x93\x01\n\x0cPublishEvent\x12(.beez.api.trigger.v1.PublishEventRequest\x1a).beez.api.trigger.v1.PublishEventResponse\".\x82\xd3\xe4\x93\x02(\"\x1f/api/automations/events/publish:\x05\x65vent\x12\x98\x01\n\rPublishEvents\x12).beez.api.trigger.v1.PublishEventsRequest\x1a*.beez.api.trigger.v1.PublishEventsResponse\"0\x82\xd3\xe4\x93\x02*\"%/api/automations/events/publish-batch:\x01*\x12~\n\nListEvents\x12&.beez.api.trigger.v1.ListEventsRequest\x1a\'.beez.api.trigger.v1.ListEventsResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/api/automations/eventsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,19 +43,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PUBLISHEVENTREQUEST']._serialized_start=156
   _globals['_PUBLISHEVENTREQUEST']._serialized_end=221
   _globals['_PUBLISHRESULT']._serialized_start=223
-  _globals['_PUBLISHRESULT']._serialized_end=274
-  _globals['_PUBLISHEVENTRESPONSE']._serialized_start=276
-  _globals['_PUBLISHEVENTRESPONSE']._serialized_end=350
-  _globals['_PUBLISHEVENTSREQUEST']._serialized_start=352
-  _globals['_PUBLISHEVENTSREQUEST']._serialized_end=419
-  _globals['_PUBLISHEVENTSRESPONSE']._serialized_start=421
-  _globals['_PUBLISHEVENTSRESPONSE']._serialized_end=497
-  _globals['_LISTEVENTSREQUEST']._serialized_start=500
-  _globals['_LISTEVENTSREQUEST']._serialized_end=635
-  _globals['_EVENTRECORD']._serialized_start=638
-  _globals['_EVENTRECORD']._serialized_end=767
-  _globals['_LISTEVENTSRESPONSE']._serialized_start=769
-  _globals['_LISTEVENTSRESPONSE']._serialized_end=864
-  _globals['_EVENTSERVICE']._serialized_start=867
-  _globals['_EVENTSERVICE']._serialized_end=1314
+  _globals['_PUBLISHRESULT']._serialized_end=292
+  _globals['_PUBLISHEVENTRESPONSE']._serialized_start=294
+  _globals['_PUBLISHEVENTRESPONSE']._serialized_end=368
+  _globals['_PUBLISHEVENTSREQUEST']._serialized_start=370
+  _globals['_PUBLISHEVENTSREQUEST']._serialized_end=437
+  _globals['_PUBLISHEVENTSRESPONSE']._serialized_start=439
+  _globals['_PUBLISHEVENTSRESPONSE']._serialized_end=515
+  _globals['_LISTEVENTSREQUEST']._serialized_start=518
+  _globals['_LISTEVENTSREQUEST']._serialized_end=653
+  _globals['_EVENTRECORD']._serialized_start=656
+  _globals['_EVENTRECORD']._serialized_end=785
+  _globals['_LISTEVENTSRESPONSE']._serialized_start=787
+  _globals['_LISTEVENTSRESPONSE']._serialized_end=882
+  _globals['_EVENTSERVICE']._serialized_start=885
+  _globals['_EVENTSERVICE']._serialized_end=1332
 # @@protoc_insertion_point(module_scope)
