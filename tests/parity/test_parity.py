@@ -44,12 +44,15 @@ from tests.support.inproc import running_service
 from tests.support.providers import HttpStandIn, SmtpSink, http_server, smtp_server
 from tests.support.servers import create_database, drop_database, unique_prefix
 
-E = executor_pb2
 HERE = Path(__file__).parent
 WORKFLOWS = sorted(path.stem for path in (HERE / "workflows").glob("*.json"))
 UPDATE = os.environ.get("BEEZ_PARITY_UPDATE") == "1"
-SETTLED = {E.EXECUTION_STATUS_WAITING, E.EXECUTION_STATUS_COMPLETED, E.EXECUTION_STATUS_FAILED}
-ENDED = {E.EXECUTION_STATUS_COMPLETED, E.EXECUTION_STATUS_FAILED}
+SETTLED = {
+    executor_pb2.EXECUTION_STATUS_WAITING,
+    executor_pb2.EXECUTION_STATUS_COMPLETED,
+    executor_pb2.EXECUTION_STATUS_FAILED,
+}
+ENDED = {executor_pb2.EXECUTION_STATUS_COMPLETED, executor_pb2.EXECUTION_STATUS_FAILED}
 REGISTRATION_KINDS = {"event": lifecycle_pb2.WAIT_KIND_EVENT, "until": lifecycle_pb2.WAIT_KIND_UNTIL}
 
 
@@ -123,7 +126,7 @@ async def drive(flow: Flow, execution_id: str, outcomes: dict[str, str], configs
         if execution.status in ENDED:
             return execution
         seen = signature(execution)
-        waiting = [s for s in execution.steps if s.status == E.STEP_STATUS_WAITING]
+        waiting = [s for s in execution.steps if s.status == executor_pb2.STEP_STATUS_WAITING]
         step = waiting[-1] if waiting else None
         kind = WAIT_KINDS.get(step.type) if step is not None else None
         if step is not None and kind is not None and outcomes.get(step.step_id) == ARRIVED[kind]:

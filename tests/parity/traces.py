@@ -32,15 +32,14 @@ from beez.workflow.effects import effect_of
 from beez.workflow.model import plain
 from tests.support.providers import Recorded
 
-E = executor_pb2
 Trace = dict[str, Any]
 
 _STATUS = {
-    E.STEP_STATUS_SUCCEEDED: "succeeded",
-    E.STEP_STATUS_SKIPPED: "skipped",
-    E.STEP_STATUS_FAILED: "failed",
-    E.STEP_STATUS_WAITING: "waiting",
-    E.STEP_STATUS_RUNNING: "running",
+    executor_pb2.STEP_STATUS_SUCCEEDED: "succeeded",
+    executor_pb2.STEP_STATUS_SKIPPED: "skipped",
+    executor_pb2.STEP_STATUS_FAILED: "failed",
+    executor_pb2.STEP_STATUS_WAITING: "waiting",
+    executor_pb2.STEP_STATUS_RUNNING: "running",
 }
 _DRY_STATUS = {"skipped": "skipped", "error": "failed"}
 _PSEUDO_STEPS = frozenset({"goal", "truncated"})
@@ -116,14 +115,14 @@ def engine_trace(
             entry["branch"] = result["branch"]
         if row.type == "loop":
             entry["iterations"] = int(result["iterations"])
-        if row.status == E.STEP_STATUS_SKIPPED:
+        if row.status == executor_pb2.STEP_STATUS_SKIPPED:
             entry["reason"] = result.get("reason", "")
-        if row.status == E.STEP_STATUS_FAILED:
+        if row.status == executor_pb2.STEP_STATUS_FAILED:
             entry.update(error=row.error, category=row.error_category)
         if row.idempotency_key in messages:
             entry["message"] = messages[row.idempotency_key]
         steps.append(entry)
-    status = E.ExecutionStatus.Name(execution.status).removeprefix("EXECUTION_STATUS_").lower()
+    status = executor_pb2.ExecutionStatus.Name(execution.status).removeprefix("EXECUTION_STATUS_").lower()
     return {
         "steps": steps,
         "contact_changes": contact_changes(before, after),

@@ -32,7 +32,7 @@ from contextlib import asynccontextmanager
 from beez.api.messages.v1 import jobs_pb2
 from beez.executor.actions.base import Action
 from beez.executor.engine import state
-from beez.executor.engine.attempts import ActionSteps, apply_contact_changes, json_safe
+from beez.executor.engine.attempts import ActionSteps, json_safe
 from beez.executor.engine.jobs import Continuation, Jobs
 from beez.executor.engine.memory_store import MemoryStore
 from beez.executor.engine.sql_store import SessionStore
@@ -52,7 +52,6 @@ __all__ = [
     "SessionStore",
     "Store",
     "Unit",
-    "apply_contact_changes",
     "hand_to_resume_job",
     "json_safe",
     "step_key",

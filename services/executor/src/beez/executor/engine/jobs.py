@@ -36,6 +36,7 @@ from beez.executor.engine.store import Transaction, Unit, unit_of_work
 from beez.executor.models import Execution
 from beez.kit.logging import get_logger
 from beez.workflow import navigation
+from beez.workflow.branches import ARRIVED
 from beez.workflow.context import contact_to_dict, event_to_dict
 from beez.workflow.model import assign_ids
 from beez.workflow.status import TERMINAL, ExecutionStatus
@@ -265,7 +266,7 @@ class Jobs:
         if job.token != execution.wait_token:
             # stale, or a redelivery of the job that woke it and then crashed
             return unit if may_drive(execution, job.token) else None
-        branch = state.event_branch(kind)
+        branch = ARRIVED.get(kind)
         if (reason == jobs_pb2.JOB_REASON_TIMER and kind in TIMER_WAITS) or (
             reason == jobs_pb2.JOB_REASON_RESUME and kind == WaitKind.RESUME
         ):
