@@ -122,3 +122,26 @@ def test_applying_changes_leaves_the_original_untouched() -> None:
     changed = apply_contact_changes(contact, {"add_tags": ["b"], "fields": {"y": 2.0}, "score": 5})
     assert contact == {"tags": ["a"], "fields": {"x": 1.0}}
     assert changed == {"tags": ["a", "b"], "lists": [], "fields": {"x": 1.0, "y": 2}, "score": 5}
+
+
+def test_contact_changes_apply_to_the_snapshot() -> None:
+    contact = {"tags": ["lead", "old"], "lists": [], "score": 40, "fields": {"plan": "free", "city": "Lagos"}}
+    changed = apply_contact_changes(
+        contact,
+        {
+            "add_tags": ["vip", "lead"],
+            "remove_tags": ["old"],
+            "add_lists": ["Customers"],
+            "fields": {"plan": "pro"},
+            "score_delta": 5,
+            "assigned_team": "Success Team",
+        },
+    )
+    assert changed == {
+        "tags": ["lead", "vip"],
+        "lists": ["Customers"],
+        "score": 45,
+        "fields": {"plan": "pro", "city": "Lagos"},
+        "assigned_team": "Success Team",
+    }
+    assert contact["tags"] == ["lead", "old"]  # the input is left alone

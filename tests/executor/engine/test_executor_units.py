@@ -1,4 +1,4 @@
-"""The executor's pure parts: settings, concurrency split, job decoding, plugins, snapshots."""
+"""The executor's pure parts: settings, concurrency split, job decoding, plugins, JSON snapshots."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from beez.api.messages.v1 import jobs_pb2
 from beez.executor.config import ExecutorSettings
 from beez.executor.consumers import JobConsumers, decode_job, split_concurrency
-from beez.executor.engine import Engine, apply_contact_changes, json_safe
+from beez.executor.engine import Engine, json_safe
 from beez.executor.plugins import load_plugin, plugin_actions
 from beez.kit.bus.topology import Topology
 from beez.kit.bus.worker import PermanentError
@@ -85,29 +85,6 @@ def test_plugins_add_actions_and_bad_specs_are_refused() -> None:
         load_plugin("no_colon", settings)
     with pytest.raises(ValueError, match="not a mapping"):
         load_plugin("tests.executor.engine.test_executor_units:NOT_ACTIONS", settings)
-
-
-def test_contact_changes_apply_to_the_snapshot() -> None:
-    contact = {"tags": ["lead", "old"], "lists": [], "score": 40, "fields": {"plan": "free", "city": "Lagos"}}
-    changed = apply_contact_changes(
-        contact,
-        {
-            "add_tags": ["vip", "lead"],
-            "remove_tags": ["old"],
-            "add_lists": ["Customers"],
-            "fields": {"plan": "pro"},
-            "score_delta": 5,
-            "assigned_team": "Success Team",
-        },
-    )
-    assert changed == {
-        "tags": ["lead", "vip"],
-        "lists": ["Customers"],
-        "score": 45,
-        "fields": {"plan": "pro", "city": "Lagos"},
-        "assigned_team": "Success Team",
-    }
-    assert contact["tags"] == ["lead", "old"]  # the input is left alone
 
 
 class _Level(enum.IntEnum):

@@ -9,19 +9,23 @@ the timer loop would), and sends SIGNAL jobs (as the trigger would). Actions are
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from beez.api.messages.v1 import jobs_pb2, lifecycle_pb2
 from beez.executor.actions import crm, internal
 from beez.executor.actions.base import Action
 from beez.executor.engine import Engine, MemoryStore
+from beez.executor.engine.memory_store import MemoryTransaction
 from beez.executor.models import Execution
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import ManualClock
 from beez.workflow.context import event_from_json
 from beez.workflow.model import workflow_from_json
 from tests.executor.engine import fakes
+
+T = TypeVar("T")
 
 START_TIME = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # a Monday, noon UTC
 ORG = "org_unit"
@@ -70,11 +74,39 @@ def event_json(
     return event
 
 
-class Harness:
-    """One engine on one in-memory store, and the parts of the stack around it."""
+class Aborted(Exception):
+    """What a :class:`RehearsingStore` aborts its rehearsals with."""
 
-    def __init__(self, *, max_steps_per_job: int = 200) -> None:
-        self.store = MemoryStore()
+
+class RehearsingStore(MemoryStore):
+    """A store whose every unit of work (:meth:`run`) is first rolled back, then runs for real.
+
+    As PostgreSQL may abort a transaction for a deadlock and the engine then runs it again from
+    scratch, this runs each one twice: the first attempt goes all the way and is rolled back, so
+    a unit of work that keeps anything from an aborted attempt (an outcome, a message, a row it
+    did not read again) shows up as a difference in what the engine does.
+    """
+
+    rehearsals = 0
+
+    async def run(self, work: Callable[[MemoryTransaction], Awaitable[T]]) -> T:
+        try:
+            async with self.transaction() as tx:
+                await work(tx)
+                raise Aborted
+        except Aborted:
+            self.rehearsals += 1
+        return await super().run(work)
+
+
+class Harness:
+    """One engine on one in-memory store, and the parts of the stack around it.
+
+    ``rehearse``: with a :class:`RehearsingStore`.
+    """
+
+    def __init__(self, *, max_steps_per_job: int = 200, rehearse: bool = False) -> None:
+        self.store = RehearsingStore() if rehearse else MemoryStore()
         self.clock = ManualClock(START_TIME)
         fakes.PROVIDER = fakes.Provider()
         self.provider = fakes.PROVIDER

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from beez.api.executor.v1 import executor_pb2
+from beez.api.messages.v1.lifecycle_pb2 import ExecutionEventKind
 from beez.executor.handlers import EXECUTION_STATUS, STEP_STATUS
 from beez.executor.models import EXECUTION_STATUSES, STEP_STATUSES
-from beez.workflow.status import CANCELLABLE, OUTCOMES, RUNNABLE, TERMINAL, ExecutionStatus, StepStatus
+from beez.workflow.status import (
+    CANCELLABLE,
+    EVENT_NAMES,
+    OUTCOMES,
+    RUNNABLE,
+    TERMINAL,
+    ExecutionStatus,
+    StepStatus,
+)
 
 
 def test_every_status_has_its_api_value_and_the_api_has_no_other() -> None:
@@ -35,3 +44,10 @@ def test_the_status_sets_partition_an_executions_life() -> None:
     assert RUNNABLE < CANCELLABLE and not CANCELLABLE & TERMINAL
     assert set(ExecutionStatus) == CANCELLABLE | TERMINAL
     assert "completed" in TERMINAL and "running" in RUNNABLE  # plain text from a row matches
+
+
+def test_every_lifecycle_event_has_its_subject_name() -> None:
+    kinds = {value for name, value in ExecutionEventKind.items() if not name.endswith("UNSPECIFIED")}
+    assert set(EVENT_NAMES) == kinds
+    for kind, name in EVENT_NAMES.items():
+        assert ExecutionEventKind.Name(kind) == f"EXECUTION_EVENT_KIND_{name.upper()}"

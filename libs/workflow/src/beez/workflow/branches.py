@@ -28,6 +28,7 @@ from beez.workflow.errors import ConditionError
 from beez.workflow.intervals import add_interval
 from beez.workflow.model import conditions_from_json
 from beez.workflow.navigation import path_of, random_split_choice
+from beez.workflow.waits import TIMEOUT, WaitKind
 
 __all__ = [
     "ARRIVED",
@@ -50,14 +51,13 @@ __all__ = [
 DEFAULT = "default"
 """The switch branch taken when no other branch's conditions hold."""
 
-TIMEOUT = "timeout"
-"""The branch of a ``wait_for_event`` or ``wait_until`` whose timeout passed first."""
-
-WAIT_KINDS: dict[str, str] = {"wait_for_event": "event", "wait_until": "until"}
+WAIT_KINDS: dict[str, WaitKind] = {"wait_for_event": WaitKind.EVENT, "wait_until": WaitKind.UNTIL}
 """The wait kind (as stored with a waiting execution) of each waiting step type."""
 
-ARRIVED: dict[str, str] = {"event": "event", "until": "met"}
-"""The branch a wait kind takes when what it waits for arrives (the engine's signal)."""
+ARRIVED: dict[str, str] = {WaitKind.EVENT: "event", WaitKind.UNTIL: "met"}
+"""The branch a wait kind takes when what it waits for arrives (its SIGNAL job,
+:data:`~beez.workflow.waits.SIGNALS`); :data:`~beez.workflow.waits.TIMEOUT` is the branch when its
+time runs out first."""
 
 WAIT_BRANCHES: dict[str, tuple[str, ...]] = {
     type_: (ARRIVED[kind], TIMEOUT) for type_, kind in WAIT_KINDS.items()

@@ -52,3 +52,13 @@ OUTCOMES: dict[ExecutionEventKind, ExecutionStatus] = {
     ExecutionEventKind.EXECUTION_EVENT_KIND_CANCELLED: ExecutionStatus.CANCELLED,
 }
 """The lifecycle events an execution ends with, and the terminal status each records."""
+
+EVENT_NAMES: dict[ExecutionEventKind, str] = {
+    ExecutionEventKind.EXECUTION_EVENT_KIND_STARTED: "started",
+    ExecutionEventKind.EXECUTION_EVENT_KIND_STEP_COMPLETED: "step_completed",
+    ExecutionEventKind.EXECUTION_EVENT_KIND_STEP_FAILED: "step_failed",
+    ExecutionEventKind.EXECUTION_EVENT_KIND_WAITING: "waiting",
+    **{kind: str(status) for kind, status in OUTCOMES.items()},
+}
+"""The name of each lifecycle event, the last token of its subject ``executions.<org>.<name>``
+(an ending is named for the status it records)."""

@@ -25,20 +25,10 @@ from beez.api.messages.v1 import jobs_pb2, lifecycle_pb2
 from beez.api.workflow.v1 import workflow_pb2
 from beez.kit.bus.outbox import OutboxMessage
 from beez.kit.bus.topology import JOB_PRIORITIES, Topology
+from beez.workflow.status import EVENT_NAMES
 
 Outgoing = OutboxMessage
 """A message for the outbox (subject, message, ``Nats-Msg-Id``, organization)."""
-
-KIND_NAMES: dict[int, str] = {
-    lifecycle_pb2.EXECUTION_EVENT_KIND_STARTED: "started",
-    lifecycle_pb2.EXECUTION_EVENT_KIND_STEP_COMPLETED: "step_completed",
-    lifecycle_pb2.EXECUTION_EVENT_KIND_STEP_FAILED: "step_failed",
-    lifecycle_pb2.EXECUTION_EVENT_KIND_WAITING: "waiting",
-    lifecycle_pb2.EXECUTION_EVENT_KIND_COMPLETED: "completed",
-    lifecycle_pb2.EXECUTION_EVENT_KIND_FAILED: "failed",
-    lifecycle_pb2.EXECUTION_EVENT_KIND_CANCELLED: "cancelled",
-}
-"""The subject token of each lifecycle kind: ``executions.<org>.<name>``."""
 
 
 def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
@@ -85,7 +75,7 @@ def job(
 
 def lifecycle(topology: Topology, event: lifecycle_pb2.ExecutionEvent) -> Outgoing:
     """A lifecycle event on ``executions.<org>.<kind>``; its id is its message id."""
-    subject = topology.executions(event.organization_id, KIND_NAMES[event.kind])
+    subject = topology.executions(event.organization_id, EVENT_NAMES[event.kind])
     return Outgoing(subject, event, event.id, event.organization_id)
 
 

@@ -19,9 +19,10 @@ from typing import Any
 import aiosmtplib
 
 from beez.executor.actions.base import ActionContext, ActionResult, PermanentError, TransientError
-from beez.executor.actions.recipients import consent_skip, email_recipient, parse_email
+from beez.executor.actions.recipients import delivery, skipped
 from beez.executor.actions.settings import ActionSettings
 from beez.workflow.errors import TemplateError
+from beez.workflow.recipients import parse_email
 from beez.workflow.templates import render
 
 __all__ = ["SendEmail", "message_id_for"]
@@ -110,13 +111,10 @@ class SendEmail:
         return _one_line(str(subject)), str(body)
 
     async def run(self, ctx: ActionContext) -> ActionResult:
-        skipped = consent_skip(ctx, "email")
-        if skipped is not None:
-            return skipped
-        recipient = email_recipient(ctx)
-        if isinstance(recipient, ActionResult):
-            return recipient
-        to_header, to_address = recipient
+        found = delivery(ctx, self.type)
+        if found.skip is not None:
+            return skipped(found.skip)
+        to_header, to_address = found.header, found.to
         sender = str(ctx.config.get("from") or self.settings.default_from).strip()
         sender_address = parse_email(sender)
         if sender_address is None:

@@ -18,9 +18,10 @@ from google.protobuf import timestamp_pb2
 
 from beez.api.messages.v1 import events_pb2
 from beez.executor.actions.base import ActionContext, ActionResult, PermanentError
-from beez.executor.actions.crm import platform_command, text
-from beez.executor.actions.recipients import contact_id
+from beez.executor.actions.crm import effect_result, text
 from beez.executor.actions.settings import ActionSettings
+from beez.workflow import effects
+from beez.workflow.recipients import contact_id
 
 __all__ = [
     "TRIGGERED_EVENT",
@@ -41,9 +42,7 @@ class SetVariable:
     type = "set_variable"
 
     async def run(self, ctx: ActionContext) -> ActionResult:
-        name = text(ctx, "name")
-        value = ctx.config.get("value")
-        return ActionResult(output={"name": name, "value": value}, vars={name: value})
+        return effect_result(ctx, effects.set_variable)
 
 
 class SendInternalNotification:
@@ -53,22 +52,7 @@ class SendInternalNotification:
     type = "send_internal_notification"
 
     async def run(self, ctx: ActionContext) -> ActionResult:
-        message = text(ctx, "message")
-        user_id = text(ctx, "user_id", required=False)
-        channel = text(ctx, "channel", required=False)
-        cmd = platform_command(ctx, needs_contact=False)
-        cmd.send_notification.message = message
-        cmd.send_notification.user_id = user_id
-        cmd.send_notification.channel = channel
-        return ActionResult(
-            output={
-                "command": "send_notification",
-                "message": message,
-                "user_id": user_id,
-                "channel": channel,
-            },
-            commands=[cmd],
-        )
+        return effect_result(ctx, effects.send_internal_notification)
 
 
 def triggered_event_id(idempotency_key: str) -> str:
@@ -151,7 +135,7 @@ class TriggerAutomation:
             id=event_id,
             type=TRIGGERED_EVENT,
             occurred_at=occurred_at,
-            contact_id=contact_id(ctx),
+            contact_id=contact_id(ctx.contact, ctx.event),
             organization_id=ctx.org_id,
         )
         event.data.update(

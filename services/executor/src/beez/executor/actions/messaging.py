@@ -11,7 +11,7 @@
   ``{"text", "channel"?}``. Slack has no contact consent: it goes to the team.
 
 Every request also carries ``X-Beez-Idempotency-Key``. WhatsApp and SMS check consent and the
-recipient first (:mod:`.recipients`).
+recipient first (:mod:`.recipients`, after :mod:`beez.workflow.recipients`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import httpx
 
 from beez.executor.actions.base import ActionContext, ActionResult, PermanentError, TransientError
 from beez.executor.actions.http import HttpPermanentError, OutboundHttp, json_body
-from beez.executor.actions.recipients import consent_skip, phone_recipient
+from beez.executor.actions.recipients import delivery, skipped
 from beez.executor.actions.settings import ActionSettings
 
 __all__ = ["SendSlack", "SendSms", "SendWhatsApp"]
@@ -83,12 +83,10 @@ class SendWhatsApp:
         }
 
     async def run(self, ctx: ActionContext) -> ActionResult:
-        skipped = consent_skip(ctx, "whatsapp")
-        if skipped is not None:
-            return skipped
-        to = phone_recipient(ctx, "whatsapp")
-        if isinstance(to, ActionResult):
-            return to
+        found = delivery(ctx, self.type)
+        if found.skip is not None:
+            return skipped(found.skip)
+        to = found.to
         token = self.settings.whatsapp_token.get_secret_value()
         if not token or not self.settings.whatsapp_phone_number_id:
             raise PermanentError(
@@ -144,12 +142,10 @@ class SendSms:
         self.http = http
 
     async def run(self, ctx: ActionContext) -> ActionResult:
-        skipped = consent_skip(ctx, "sms")
-        if skipped is not None:
-            return skipped
-        to = phone_recipient(ctx, "sms")
-        if isinstance(to, ActionResult):
-            return to
+        found = delivery(ctx, self.type)
+        if found.skip is not None:
+            return skipped(found.skip)
+        to = found.to
         settings = self.settings
         token = settings.sms_auth_token.get_secret_value()
         if not settings.sms_account_sid or not token or not settings.sms_from:

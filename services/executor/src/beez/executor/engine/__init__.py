@@ -32,14 +32,15 @@ from contextlib import asynccontextmanager
 from beez.api.messages.v1 import jobs_pb2
 from beez.executor.actions.base import Action
 from beez.executor.engine import state
-from beez.executor.engine.attempts import ActionSteps, apply_contact_changes, json_safe
+from beez.executor.engine.attempts import ActionSteps, json_safe
+from beez.executor.engine.events import Outbox
 from beez.executor.engine.jobs import Continuation, Jobs
 from beez.executor.engine.memory_store import MemoryStore
 from beez.executor.engine.sql_store import SessionStore
 from beez.executor.engine.state import hand_to_resume_job
 from beez.executor.engine.steplog import step_key
 from beez.executor.engine.steps import StepRunner
-from beez.executor.engine.store import Store, Unit, unit_of_work
+from beez.executor.engine.store import Store, Transaction, Unit, run_unit_of_work, unit_of_work
 from beez.executor.engine.workflows import Workflows
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
@@ -52,7 +53,6 @@ __all__ = [
     "SessionStore",
     "Store",
     "Unit",
-    "apply_contact_changes",
     "hand_to_resume_job",
     "json_safe",
     "step_key",
@@ -130,7 +130,8 @@ class Engine:
         Without its timer the execution would wait forever, and a half-run execution resumed
         early is rarely what the person cancelling wants.
         """
-        async with unit_of_work(self._store, self._topology) as (tx, outbox):
+
+        async def work(tx: Transaction, outbox: Outbox) -> bool:
             execution_id = await tx.timer_execution(org_id, timer_id)
             if execution_id is None:
                 return False
@@ -140,4 +141,6 @@ class Engine:
                 await state.cancel(unit, "scheduled work cancelled")
             else:
                 await tx.rows(execution_id).delete_timers()
-        return True
+            return True
+
+        return await run_unit_of_work(self._store, self._topology, work)

@@ -41,6 +41,7 @@ from beez.executor.engine.store import Unit
 from beez.executor.engine.workflows import step_context
 from beez.kit.logging import get_logger, mask_value
 from beez.workflow import catalog
+from beez.workflow.effects import apply_contact_changes
 from beez.workflow.errors import TemplateError
 from beez.workflow.model import plain, struct_to_dict
 from beez.workflow.retry import retry_policy
@@ -243,29 +244,6 @@ def apply_result(unit: Unit, call: Call, result: ActionResult) -> None:
         out.id = out.id or f"{call.key}:event:{index}"
         subject = topology.events(execution.org_id, out.type)
         unit.outbox.emit(messages.Outgoing(subject, out, out.id, execution.org_id))
-
-
-def apply_contact_changes(contact: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """The snapshot with an action's ``contact_changes`` applied (see ``ActionResult``)."""
-    result = dict(contact)  # shallow: every change below replaces a value, none edits one in place
-    for key, add, remove in (("tags", "add_tags", "remove_tags"), ("lists", "add_lists", "remove_lists")):
-        values = list(result.get(key) or [])
-        for item in changes.get(add) or []:
-            if item not in values:
-                values.append(item)
-        dropped = set(changes.get(remove) or [])
-        result[key] = [item for item in values if item not in dropped]
-    fields = changes.get("fields")
-    if isinstance(fields, Mapping):
-        result["fields"] = {**(result.get("fields") or {}), **plain(dict(fields))}
-    if isinstance(changes.get("score"), int | float):
-        result["score"] = changes["score"]
-    if isinstance(changes.get("score_delta"), int | float):
-        result["score"] = (result.get("score") or 0) + changes["score_delta"]
-    for key in ("assigned_user", "assigned_team"):
-        if changes.get(key):
-            result[key] = changes[key]
-    return result
 
 
 def json_safe(value: Any) -> Any:

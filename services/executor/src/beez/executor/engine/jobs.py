@@ -32,11 +32,12 @@ from beez.executor.engine.attempts import Call
 from beez.executor.engine.events import Outbox
 from beez.executor.engine.steplog import finish_waiting_step, may_drive, may_run
 from beez.executor.engine.steps import StepRunner
-from beez.executor.engine.store import Transaction, Unit, unit_of_work
+from beez.executor.engine.store import Transaction, Unit, run_unit_of_work
 from beez.executor.models import Execution
 from beez.kit.bus.topology import priority_name
 from beez.kit.logging import get_logger
 from beez.workflow import navigation
+from beez.workflow.branches import ARRIVED
 from beez.workflow.context import contact_to_dict, event_to_dict
 from beez.workflow.model import assign_ids
 from beez.workflow.status import TERMINAL, ExecutionStatus
@@ -173,14 +174,17 @@ class Jobs:
         find the execution and take the ordinary path. Nothing an external action needs is
         weakened: its ``running`` attempt commits with the batch, before it is performed.
         """
-        clock, steps = self._steps.clock, self._steps
-        now = clock.now()
-        prepared = [prepare_start(job, now) for job in jobs]
-        outcomes = [Continuation(job.execution_id, job.token, alone=True) for job in jobs]
-        unsaved = {
-            start.digest: start.definition for start in prepared if not self._workflows.is_saved(start.digest)
-        }
-        async with unit_of_work(steps.store, steps.topology) as (tx, outbox):
+        steps = self._steps
+
+        async def work(tx: Transaction, outbox: Outbox) -> tuple[list[Continuation], dict[str, bytes]]:
+            now = steps.clock.now()
+            prepared = [prepare_start(job, now) for job in jobs]
+            outcomes = [Continuation(job.execution_id, job.token, alone=True) for job in jobs]
+            unsaved = {
+                start.digest: start.definition
+                for start in prepared
+                if not self._workflows.is_saved(start.digest)
+            }
             if unsaved:
                 await tx.save_workflows(unsaved)
             existing = await tx.existing_executions(sorted({start.job.execution_id for start in prepared}))
@@ -196,7 +200,10 @@ class Jobs:
                 state.register_goal(unit)
                 advanced, done = await steps.chain(unit, steps.max_steps)
                 outcomes[index] = continuation(start.job, advanced, done)
-        self._workflows.remember_saved(unsaved)
+            return outcomes, unsaved
+
+        outcomes, saved = await run_unit_of_work(steps.store, steps.topology, work)
+        self._workflows.remember_saved(saved)
         return outcomes
 
     async def wake_batch(self, jobs: Sequence[jobs_pb2.Job]) -> list[Continuation]:
@@ -210,8 +217,9 @@ class Jobs:
         each other's effect, as one after the other would.
         """
         steps = self._steps
-        outcomes = [Continuation(job.execution_id, job.token) for job in jobs]
-        async with unit_of_work(steps.store, steps.topology) as (tx, outbox):
+
+        async def work(tx: Transaction, outbox: Outbox) -> list[Continuation]:
+            outcomes = [Continuation(job.execution_id, job.token) for job in jobs]
             locked = await tx.lock_executions(sorted({job.execution_id for job in jobs}))
             for index in sorted(range(len(jobs)), key=lambda i: jobs[i].execution_id):
                 job = jobs[index]
@@ -221,30 +229,35 @@ class Jobs:
                 unit.now = steps.clock.now()  # the steps that follow share the wake-up's transaction
                 advanced, done = await steps.chain(unit, steps.max_steps)
                 outcomes[index] = continuation(job, advanced, done)
-        return outcomes
+            return outcomes
+
+        return await run_unit_of_work(steps.store, steps.topology, work)
 
     async def _start(self, job: jobs_pb2.Job) -> bool:
         """Creates the execution of one START job (unless it exists); whether it may run now."""
         steps = self._steps
-        now = steps.clock.now()
-        start = prepare_start(job, now)
-        async with unit_of_work(steps.store, steps.topology) as (tx, outbox):
+
+        async def work(tx: Transaction, outbox: Outbox) -> tuple[bool, str]:
+            now = steps.clock.now()
+            start = prepare_start(job, now)
             if not self._workflows.is_saved(start.digest):
                 await tx.save_workflows({start.digest: start.definition})
             created = await tx.insert_execution(start.values)
             execution = await tx.lock_execution(job.execution_id)
             if execution is None:
-                return False
+                return False, start.digest
             if execution.org_id != job.organization_id:
                 log.warning("start job for another organization's execution", execution_id=execution.id)
-                return False
+                return False, start.digest
             if created:
                 self._workflows.remember(start.digest, start.workflow)
                 unit = Unit(tx, outbox, execution, tx.rows(execution.id), now, start.workflow)
                 state.mark_running(unit)
                 state.register_goal(unit)
-            runnable = may_run(execution)
-        self._workflows.remember_saved([start.digest])
+            return may_run(execution), start.digest
+
+        runnable, digest = await run_unit_of_work(steps.store, steps.topology, work)
+        self._workflows.remember_saved([digest])
         return runnable
 
     async def _apply_wake(
@@ -266,7 +279,7 @@ class Jobs:
         if job.token != execution.wait_token:
             # stale, or a redelivery of the job that woke it and then crashed
             return unit if may_drive(execution, job.token) else None
-        branch = state.event_branch(kind)
+        branch = ARRIVED.get(kind)
         if (reason == jobs_pb2.JOB_REASON_TIMER and kind in TIMER_WAITS) or (
             reason == jobs_pb2.JOB_REASON_RESUME and kind == WaitKind.RESUME
         ):

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from beez.executor.messages import Outgoing
 from beez.executor.models import Execution, ExecutionStep, NewExecution, NewExecutionStep
 from beez.workflow.status import StepStatus
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -149,6 +151,11 @@ class MemoryStore:
             yield tx
             self.state = tx.state
             self.outbox.extend(tx.sent)
+
+    async def run(self, work: Callable[[MemoryTransaction], Awaitable[T]]) -> T:
+        """Runs ``work`` in one transaction (nothing here deadlocks, so it runs once)."""
+        async with self.transaction() as tx:
+            return await work(tx)
 
     # --- what tests read, and the timer loop's part -------------------------------------------
 

@@ -15,9 +15,9 @@ Fast paths, which the interface hides from the logic:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,10 @@ from beez.executor import repository
 from beez.executor.messages import Outgoing
 from beez.executor.models import Execution, ExecutionStep, NewExecution, NewExecutionStep
 from beez.kit.db import Database
+from beez.kit.transactions import in_transaction
 from beez.workflow.status import StepStatus
+
+T = TypeVar("T")
 
 
 class SessionRows:
@@ -176,3 +179,14 @@ class SessionStore:
             tx = SessionTransaction(session)
             yield tx
             await tx.flush()
+
+    async def run(self, work: Callable[[SessionTransaction], Awaitable[T]]) -> T:
+        """Runs ``work`` in a transaction, again after a deadlock or serialization failure."""
+
+        async def attempt(session: AsyncSession) -> T:
+            tx = SessionTransaction(session)
+            result = await work(tx)
+            await tx.flush()
+            return result
+
+        return await in_transaction(self.db, attempt)

@@ -137,7 +137,7 @@ async def finish(
 ) -> None:
     """Ends the execution: timers deleted, waits and goal withdrawn, a terminal event sent."""
     execution = unit.execution
-    if execution.wait_token and execution.wait_kind in (WaitKind.EVENT, WaitKind.UNTIL):
+    if execution.wait_token and execution.wait_kind in ARRIVED:
         cancel_registration(unit, execution.wait_token, execution.wait_kind)
     if execution.goal_token:
         cancel_registration(unit, execution.goal_token, GOAL)
@@ -254,11 +254,6 @@ def receive_event(unit: Unit, event: events_pb2.Event) -> None:
         fresh = contact_to_dict(event.contact)
         kept = {k: v for k, v in execution.contact.items() if k in KEPT_ASSIGNMENTS}
         execution.contact = {**fresh, **kept}
-
-
-def event_branch(wait_kind: str) -> str | None:
-    """The branch a registered wait of ``wait_kind`` takes when its event comes (None: not one)."""
-    return ARRIVED.get(wait_kind) if wait_kind in (WaitKind.EVENT, WaitKind.UNTIL) else None
 
 
 def hand_to_resume_job(topology: Topology, execution: Execution, now: datetime) -> messages.Outgoing:

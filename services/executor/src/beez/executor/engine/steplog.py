@@ -14,12 +14,11 @@ from typing import Any
 
 from beez.api.messages.v1.lifecycle_pb2 import ExecutionEventKind
 from beez.api.workflow.v1 import workflow_pb2
-from beez.executor import messages
 from beez.executor.engine.store import Unit
 from beez.executor.models import Execution, ExecutionStep
 from beez.kit.logging import mask_value
 from beez.workflow import navigation
-from beez.workflow.status import RUNNABLE, StepStatus
+from beez.workflow.status import EVENT_NAMES, RUNNABLE, StepStatus
 
 STEP_COMPLETED = ExecutionEventKind.EXECUTION_EVENT_KIND_STEP_COMPLETED
 
@@ -78,7 +77,7 @@ def step_event(
         unit.execution,
         unit.now,
         kind,
-        f"{key}:{messages.KIND_NAMES[kind]}",
+        f"{key}:{EVENT_NAMES[kind]}",
         step=action,
         error=row.error or "",
         category=row.error_category or "",
@@ -95,7 +94,9 @@ async def log_control(unit: Unit, action: workflow_pb2.Action, status: str, resu
     if status != StepStatus.WAITING:
         row.update(finished_at=unit.now, duration_ms=0)
     if await unit.rows.add_step(row) and status == StepStatus.SUCCEEDED:
-        unit.outbox.lifecycle(execution, unit.now, STEP_COMPLETED, f"{key}:step_completed", step=action)
+        unit.outbox.lifecycle(
+            execution, unit.now, STEP_COMPLETED, f"{key}:{EVENT_NAMES[STEP_COMPLETED]}", step=action
+        )
 
 
 async def finish_waiting_step(unit: Unit, result: dict[str, Any]) -> None:

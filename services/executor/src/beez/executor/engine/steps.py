@@ -19,8 +19,9 @@ from datetime import UTC
 from beez.executor.engine import state
 from beez.executor.engine.attempts import ActionSteps, Call
 from beez.executor.engine.control import ControlSteps, goal_conditions_hold
+from beez.executor.engine.events import Outbox
 from beez.executor.engine.steplog import may_drive
-from beez.executor.engine.store import Store, Unit, unit_of_work
+from beez.executor.engine.store import Store, Transaction, Unit, run_unit_of_work
 from beez.executor.engine.workflows import Workflows, quiet_hours_over
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
@@ -66,12 +67,15 @@ class StepRunner:
 
     async def step(self, execution_id: str, driver: str, budget: int = 1) -> tuple[bool, int]:
         """Runs steps from the execution's position: (whether the next may run at once, steps run)."""
-        async with unit_of_work(self.store, self.topology) as (tx, outbox):
+
+        async def work(tx: Transaction, outbox: Outbox) -> tuple[bool | Call, int]:
             execution = await tx.lock_execution(execution_id)
             if execution is None or not may_drive(execution, driver):
                 return False, 0
             unit = Unit(tx, outbox, execution, tx.rows(execution.id), self.clock.now())
-            advanced, done = await self.chain(unit, budget)
+            return await self.chain(unit, budget)
+
+        advanced, done = await run_unit_of_work(self.store, self.topology, work)
         if not isinstance(advanced, Call):
             return advanced, done
         return await self.complete(execution_id, advanced), done
@@ -89,7 +93,8 @@ class StepRunner:
     async def complete(self, execution_id: str, call: Call) -> bool:
         """Performs a committed ``running`` attempt, then settles it in a new transaction."""
         outcome = await self.actions.perform(call)
-        async with unit_of_work(self.store, self.topology) as (tx, outbox):
+
+        async def work(tx: Transaction, outbox: Outbox) -> bool:
             execution = await tx.lock_execution(execution_id)
             if execution is None:
                 return False
@@ -98,6 +103,8 @@ class StepRunner:
             return await self.actions.settle(
                 unit, call, navigation.action_at(workflow, call.position), outcome
             )
+
+        return await run_unit_of_work(self.store, self.topology, work)
 
     async def advance(self, unit: Unit) -> bool | Call:
         """One step at the position of the locked execution, in the caller's transaction.
@@ -146,8 +153,10 @@ class StepRunner:
 
     async def hand_over(self, execution_id: str, driver: str) -> None:
         """Bound reached: a RESUME job (through the outbox) continues in a fresh job."""
-        async with unit_of_work(self.store, self.topology) as (tx, outbox):
+
+        async def work(tx: Transaction, outbox: Outbox) -> None:
             execution = await tx.lock_execution(execution_id)
-            if execution is None or not may_drive(execution, driver):
-                return
-            outbox.emit(state.hand_to_resume_job(self.topology, execution, self.clock.now()))
+            if execution is not None and may_drive(execution, driver):
+                outbox.emit(state.hand_to_resume_job(self.topology, execution, self.clock.now()))
+
+        await run_unit_of_work(self.store, self.topology, work)

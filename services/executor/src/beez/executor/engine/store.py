@@ -18,17 +18,19 @@ logic sets attributes on them and the store persists what it holds when the tran
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from beez.api.workflow.v1 import workflow_pb2
 from beez.executor.engine.events import Outbox
 from beez.executor.messages import Outgoing
 from beez.executor.models import Execution, ExecutionStep
 from beez.kit.bus.topology import Topology
+
+T = TypeVar("T")
 
 
 class ExecutionRows(Protocol):
@@ -104,6 +106,16 @@ class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """A transaction: committed when the block ends normally, rolled back on an exception."""
 
+    async def run(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+        """Runs ``work`` in a transaction, committed when it returns, and returns what it returned.
+
+        When the database aborts the transaction for a deadlock or a serialization failure,
+        ``work`` runs again from scratch in a new one (:mod:`beez.kit.transactions`). So it must
+        be repeatable: read and lock inside the transaction whatever it changes, keep its
+        results in what it returns (nothing it set aside survives an aborted attempt), and call
+        nothing outside this database.
+        """
+
 
 @dataclass
 class Unit:
@@ -120,12 +132,28 @@ class Unit:
     workflow: workflow_pb2.Workflow | None = None
 
 
+async def run_unit_of_work(
+    store: Store, topology: Topology, work: Callable[[Transaction, Outbox], Awaitable[T]]
+) -> T:
+    """Runs ``work`` in a transaction of ``store`` with a fresh :class:`Outbox` each attempt,
+    whose messages commit with it; retried as :meth:`Store.run` says."""
+
+    async def attempt(tx: Transaction) -> T:
+        outbox = Outbox(topology)
+        result = await work(tx, outbox)
+        tx.send(outbox.close())
+        return result
+
+    return await store.run(attempt)
+
+
 @asynccontextmanager
 async def unit_of_work(store: Store, topology: Topology) -> AsyncIterator[tuple[Transaction, Outbox]]:
     """A transaction of ``store`` and its :class:`Outbox`, whose messages commit with it.
 
     Only a block that ends normally (a ``return`` included) hands the messages over; an exception
-    rolls the state and its messages back together.
+    rolls the state and its messages back together. Nothing retries the block: the job paths use
+    :func:`run_unit_of_work`; this one is for the RPCs, whose caller runs code inside it.
     """
     async with store.transaction() as tx:
         outbox = Outbox(topology)

@@ -13,11 +13,11 @@ from typing import Any
 
 from beez.api.workflow.v1 import workflow_pb2
 from beez.executor.engine.store import Unit
-from beez.workflow.conditions import CompiledCondition, compile_conditions
+from beez.workflow.branches import compile_step_conditions, step_conditions_path
+from beez.workflow.conditions import CompiledCondition
 from beez.workflow.context import build_context
-from beez.workflow.errors import ConditionError
 from beez.workflow.intervals import quiet_hours_end, zone
-from beez.workflow.model import conditions_from_json, struct_to_dict
+from beez.workflow.model import struct_to_dict
 
 WORKFLOWS_CACHED = 512
 DIGESTS_REMEMBERED = 4096
@@ -61,16 +61,18 @@ class Workflows:
             self._saved.clear()
         self._saved.update(digests)
 
-    def step_conditions(self, unit: Unit, action: workflow_pb2.Action, path: str) -> CompiledCondition:
-        """The step's ``config.conditions``, compiled once per workflow version."""
+    def step_conditions(self, unit: Unit, action: workflow_pb2.Action) -> CompiledCondition:
+        """The ``config.conditions`` of the step at the position, compiled once per workflow version.
+
+        Raises:
+            ConditionError: they do not parse or compile (the step fails: the workflow is wrong).
+        """
+        assert unit.execution.position is not None
+        path = step_conditions_path(unit.execution.position)
         key = (unit.execution.workflow_digest, path)
         compiled = self._conditions.get(key)
         if compiled is None:
-            raw = struct_to_dict(action.config).get("conditions")
-            conditions, issues = conditions_from_json(raw if isinstance(raw, list) else [], path)
-            if issues:
-                raise ConditionError(issues)
-            compiled = compile_conditions(conditions, path)
+            compiled = compile_step_conditions(struct_to_dict(action.config), path)
             if len(self._conditions) >= CONDITIONS_CACHED:
                 self._conditions.clear()
             self._conditions[key] = compiled
