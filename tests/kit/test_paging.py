@@ -9,7 +9,10 @@ import pytest
 
 from beez.kit.grpc.errors import InvalidArgument
 from beez.kit.paging import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
     BadPageToken,
+    PageLimits,
     PageRequest,
     cut_page,
     decode_key,
@@ -91,3 +94,10 @@ def test_cut_page_gives_a_token_only_when_rows_remain() -> None:
     assert decode_moment_key(token) == rows[1]
     assert cut_page(rows, 3, lambda row: row) == (rows, "")
     assert cut_page([], 3, lambda row: row) == ([], "")
+
+
+def test_read_page_uses_the_kit_wide_sizes_unless_a_list_sets_its_own() -> None:
+    assert read_page(0, "", decode=decode_key).size == DEFAULT_PAGE_SIZE == 50
+    assert read_page(10_000, "", decode=decode_key).size == MAX_PAGE_SIZE == 200
+    limits = PageLimits(default=10, maximum=20)
+    assert read_page(0, "", decode=decode_key, default=limits.default, maximum=limits.maximum).size == 10

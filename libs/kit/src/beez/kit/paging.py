@@ -30,6 +30,11 @@ T = TypeVar("T")
 PAGE_SIZE = "page_size"
 PAGE_TOKEN = "page_token"
 
+DEFAULT_PAGE_SIZE = 50
+"""The rows a list serves when its request names no size (the seed's default)."""
+MAX_PAGE_SIZE = 200
+"""The most rows one page serves; larger sizes are capped."""
+
 CursorValue = str | datetime
 MomentKey = tuple[datetime, str]
 """The usual cursor: a row's timestamp and its id, the id breaking ties."""
@@ -93,13 +98,21 @@ def decode_moment_key(token: str, scope: str = "") -> MomentKey:
     return moment, key
 
 
+@dataclass(frozen=True, slots=True)
+class PageLimits:
+    """A list's page sizes: served when none is asked, and the most served."""
+
+    default: int = DEFAULT_PAGE_SIZE
+    maximum: int = MAX_PAGE_SIZE
+
+
 def read_page(
     page_size: int,
     page_token: str,
     *,
-    default: int,
-    maximum: int,
     decode: Callable[[str], C],
+    default: int = DEFAULT_PAGE_SIZE,
+    maximum: int = MAX_PAGE_SIZE,
 ) -> PageRequest[C]:
     """The page a request asks for; INVALID_ARGUMENT naming every bad paging field.
 

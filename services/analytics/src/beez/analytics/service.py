@@ -40,7 +40,7 @@ from beez.analytics.repository.stats import StatsRepository
 from beez.api.messages.v1.lifecycle_pb2 import ExecutionEvent
 from beez.kit.clock import Clock
 from beez.kit.db import Database
-from beez.kit.grpc.errors import FieldViolation, InvalidArgument
+from beez.kit.grpc.errors import require
 from beez.kit.transactions import in_transaction
 from beez.workflow.status import OUTCOMES
 
@@ -168,10 +168,7 @@ class AnalyticsService:
         Analytics cannot tell an unknown automation from one that never ran, so it never answers
         NOT_FOUND; the automation service decides whether the automation exists.
         """
-        if not automation_id:
-            raise InvalidArgument(
-                "automation_id is required", [FieldViolation("automation_id", "is required")]
-            )
+        require(automation_id=automation_id)
         async with self._db.transaction() as session:
             repo = StatsRepository(session)
             counters = await repo.counters(org_id, automation_id)

@@ -30,7 +30,7 @@ from beez.automation.stats import Stats, StatsSource
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.kit.db import Database
-from beez.kit.grpc.errors import FieldViolation, InvalidArgument, NotFound
+from beez.kit.grpc.errors import FieldViolation, InvalidArgument, NotFound, require
 from beez.kit.grpc.identity import Identity
 from beez.kit.ids import new_id
 from beez.kit.paging import cut_page, decode_key, read_page, scope_of
@@ -40,9 +40,7 @@ from beez.workflow.model import assign_ids, workflow_from_json, workflow_to_json
 from beez.workflow.validate import validate_workflow
 
 __all__ = [
-    "DEFAULT_PAGE_SIZE",
     "MAX_NAME",
-    "MAX_PAGE_SIZE",
     "AutomationService",
     "AutomationView",
     "CatalogService",
@@ -50,8 +48,6 @@ __all__ = [
     "Page",
 ]
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
 MAX_NAME = 200
 """The longest workflow name validation accepts; a clone's default name is cut to fit."""
 
@@ -91,11 +87,6 @@ class Page:
 
 def _invalid(message: str, issues: Iterable[Issue]) -> InvalidArgument:
     return InvalidArgument(message, [FieldViolation(issue.field, issue.description) for issue in issues])
-
-
-def _required(field: str, value: str) -> None:
-    if not value:
-        raise InvalidArgument(f"{field} is required", [FieldViolation(field, "is required")])
 
 
 def _not_found(automation_id: str) -> NotFound:
@@ -138,7 +129,7 @@ class AutomationService:
 
     async def get(self, identity: Identity, automation_id: str, version: int = 0) -> AutomationView:
         """One version (0: the current one) with the automation's stats when analytics answers."""
-        _required("id", automation_id)
+        require(id=automation_id)
         if version < 0:
             raise InvalidArgument("version must not be negative", [FieldViolation("version", "must be >= 0")])
         async with self._db.transaction() as session:
@@ -162,8 +153,6 @@ class AutomationService:
         page = read_page(
             query.page_size,
             query.page_token,
-            default=DEFAULT_PAGE_SIZE,
-            maximum=MAX_PAGE_SIZE,
             decode=lambda token: decode_key(token, scope),
         )
         async with self._db.transaction() as session:
@@ -198,7 +187,7 @@ class AutomationService:
 
     async def update(self, identity: Identity, automation_id: str, workflow: Workflow) -> AutomationView:
         """A new immutable version, which becomes the current one; the others stay as they were."""
-        _required("id", automation_id)
+        require(id=automation_id)
         workflow = _checked(workflow)
         now = self._clock.now()
         async with self._db.transaction() as session:
@@ -214,7 +203,7 @@ class AutomationService:
 
     async def toggle(self, identity: Identity, automation_id: str, active: bool | None) -> AutomationView:
         """Sets ``active`` (flips it when None); setting the state it already has changes nothing."""
-        _required("id", automation_id)
+        require(id=automation_id)
         async with self._db.transaction() as session:
             repo = AutomationRepository(session)
             row = await self._locked(repo, identity, automation_id)
@@ -229,7 +218,7 @@ class AutomationService:
 
     async def clone(self, identity: Identity, automation_id: str, name: str) -> AutomationView:
         """A new inactive automation at version 1 with the current workflow, renamed."""
-        _required("id", automation_id)
+        require(id=automation_id)
         async with self._db.transaction() as session:
             repo = AutomationRepository(session)
             source = await repo.get(identity.org_id, automation_id)
@@ -258,7 +247,7 @@ class AutomationService:
 
     async def delete(self, identity: Identity, automation_id: str) -> None:
         """Marks the automation deleted (NOT_FOUND from now on) and announces it, inactive."""
-        _required("id", automation_id)
+        require(id=automation_id)
         async with self._db.transaction() as session:
             repo = AutomationRepository(session)
             row = await self._locked(repo, identity, automation_id)
@@ -280,7 +269,7 @@ class AutomationService:
         self, identity: Identity, automation_id: str, event: Event, wait_outcomes: Mapping[str, str]
     ) -> dryrun.DryRun:
         """A dry run of the current version on a sample event: reads only, writes and sends nothing."""
-        _required("id", automation_id)
+        require(id=automation_id)
         async with self._db.transaction() as session:
             repo = AutomationRepository(session)
             row = await repo.get(identity.org_id, automation_id)
@@ -374,7 +363,7 @@ class CatalogService:
     @staticmethod
     def trigger_schema(type_: str) -> dict[str, Any]:
         """The JSON schema of a trigger of this type; NOT_FOUND for a type the engine does not run."""
-        _required("type", type_)
+        require(type=type_)
         if catalog.trigger_type(type_) is None:
             raise NotFound(f"unknown trigger type {type_!r}")
         return catalog.trigger_schema(type_)
@@ -382,7 +371,7 @@ class CatalogService:
     @staticmethod
     def action_schema(type_: str) -> dict[str, Any]:
         """The JSON schema of an action type's config; NOT_FOUND for a type the engine does not run."""
-        _required("type", type_)
+        require(type=type_)
         if catalog.action_type(type_) is None:
             raise NotFound(f"unknown action type {type_!r}")
         return catalog.action_schema(type_)

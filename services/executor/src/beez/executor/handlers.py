@@ -12,8 +12,8 @@ from beez.api.executor.v1.executor_pb2 import ExecutionStatus as ExecutionStatus
 from beez.api.executor.v1.executor_pb2 import StepStatus as StepStatusProto
 from beez.executor.domain import ExecutionFilter, ExecutionView, ScheduledWork, StepView
 from beez.executor.messages import timestamp
-from beez.executor.service import ExecutionService, page_of, require
-from beez.kit.grpc.errors import FieldViolation, InvalidArgument
+from beez.executor.service import ExecutionService, page_of
+from beez.kit.grpc.errors import FieldViolation, InvalidArgument, require
 from beez.kit.grpc.identity import current_identity
 from beez.workflow.model import plain
 from beez.workflow.status import ExecutionStatus, StepStatus

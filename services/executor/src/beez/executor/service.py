@@ -18,15 +18,12 @@ from beez.executor.domain import ExecutionFilter, ExecutionView, ScheduledWork, 
 from beez.executor.engine import Engine
 from beez.executor.models import Execution, ExecutionStep
 from beez.kit.db import Database
-from beez.kit.grpc.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from beez.kit.grpc.errors import FailedPrecondition, NotFound
 from beez.kit.paging import MomentKey, PageRequest, cut_page, decode_moment_key, read_page
 from beez.workflow.status import CANCELLABLE, ExecutionStatus, StepStatus
 
 Page = PageRequest[MomentKey]
 """A page request of an execution list: its size, and the (time, id) cursor after which it starts."""
-
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
 
 
 @dataclass(frozen=True)
@@ -92,16 +89,7 @@ def scheduled_work(row: repository.ScheduledRow) -> ScheduledWork:
 
 def page_of(page_size: int, page_token: str) -> Page:
     """The page a list request asks for: 0 means the default size, sizes are capped."""
-    return read_page(
-        page_size, page_token, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE, decode=decode_moment_key
-    )
-
-
-def require(**fields: str) -> None:
-    """Raises INVALID_ARGUMENT naming every empty field among ``fields``."""
-    missing = [FieldViolation(name, "is required") for name, value in fields.items() if not value]
-    if missing:
-        raise InvalidArgument("missing required fields", missing)
+    return read_page(page_size, page_token, decode=decode_moment_key)
 
 
 class ExecutionService:

@@ -7,9 +7,9 @@ from typing import Any
 
 from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
 from beez.kit.db import Database
-from beez.kit.grpc.errors import FieldViolation, InvalidArgument
+from beez.kit.grpc.errors import FieldViolation, InvalidArgument, require
 from beez.kit.grpc.identity import current_identity
-from beez.kit.paging import decode_moment_key, read_page
+from beez.kit.paging import PageLimits
 from beez.trigger import service
 from beez.trigger.ingest import Ingested, Ingestor
 
@@ -27,15 +27,13 @@ class EventServicer(trigger_pb2_grpc.EventServiceServicer):  # type: ignore[misc
         self._db = db
         self._ingestor = ingestor
         self._batch_max = batch_max
-        self._page_size = page_size
-        self._page_size_max = page_size_max
+        self._page_limits = PageLimits(page_size, page_size_max)
 
     async def PublishEvent(
         self, request: trigger_pb2.PublishEventRequest, context: Any
     ) -> trigger_pb2.PublishEventResponse:
         org_id = current_identity().org_id
-        if not request.HasField("event"):
-            raise InvalidArgument("event is required", [FieldViolation("event", "is required")])
+        require(event=request.HasField("event"))
         events = self._ingestor.prepare(org_id, [request.event], ["event"])
         [outcome] = await self._ingestor.ingest(org_id, events)
         return trigger_pb2.PublishEventResponse(result=_result(outcome))
@@ -60,16 +58,16 @@ class EventServicer(trigger_pb2_grpc.EventServiceServicer):  # type: ignore[misc
         self, request: trigger_pb2.ListEventsRequest, context: Any
     ) -> trigger_pb2.ListEventsResponse:
         org_id = current_identity().org_id
-        page = read_page(
-            request.page_size,
-            request.page_token,
-            default=self._page_size,
-            maximum=self._page_size_max,
-            decode=decode_moment_key,
-        )
         since = request.since.ToDatetime(tzinfo=UTC) if request.HasField("since") else None
         found = await service.list_events(
-            self._db, org_id, type_=request.type, contact_id=request.contact_id, since=since, page=page
+            self._db,
+            org_id,
+            type_=request.type,
+            contact_id=request.contact_id,
+            since=since,
+            page_size=request.page_size,
+            page_token=request.page_token,
+            limits=self._page_limits,
         )
         response = trigger_pb2.ListEventsResponse(next_page_token=found.next_page_token)
         for entry in found.entries:

@@ -30,7 +30,7 @@ from beez.api.messages.v1.lifecycle_pb2 import (
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.logging import get_logger
-from beez.kit.paging import MomentKey, PageRequest, cut_page
+from beez.kit.paging import PageLimits, cut_page, decode_moment_key, read_page
 from beez.trigger.domain.index import index_entry
 from beez.trigger.domain.waits import registration
 from beez.trigger.repository import Repository, transactional
@@ -143,14 +143,21 @@ async def list_events(
     type_: str = "",
     contact_id: str = "",
     since: datetime | None = None,
-    page: PageRequest[MomentKey],
+    page_size: int = 0,
+    page_token: str = "",
+    limits: PageLimits,
 ) -> HistoryPage:
     """One page of ``org_id``'s events with the executions each started (ListEvents).
+
+    ``page_size`` 0 asks for ``limits.default``; a bad size or token is INVALID_ARGUMENT.
 
     Newest first. The cursor is the ``(received_at, event_id)`` of the last event of a page, so
     pages stay consistent while new events arrive (they land before the first page, not in the
     middle). ``since`` bounds ``received_at``, the time the trigger took the event in.
     """
+    page = read_page(
+        page_size, page_token, decode=decode_moment_key, default=limits.default, maximum=limits.maximum
+    )
     async with db.transaction() as session:
         repo = await Repository.of(session)
         rows = await repo.list_events(

@@ -62,6 +62,18 @@ class InvalidArgument(ServiceError):
         return [packed]
 
 
+def require(**fields: object) -> None:
+    """INVALID_ARGUMENT naming every one of ``fields`` (name=value) that is empty or unset."""
+    missing = [name for name, value in fields.items() if not value]
+    if missing:
+        message = (
+            f"{missing[0]} is required"
+            if len(missing) == 1
+            else "missing required fields: " + ", ".join(missing)
+        )
+        raise InvalidArgument(message, [FieldViolation(name, "is required") for name in missing])
+
+
 class NotFound(ServiceError):
     """The object does not exist, or belongs to another organization."""
 
