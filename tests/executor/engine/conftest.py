@@ -25,6 +25,9 @@ from sqlalchemy import select
 from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
 from beez.api.messages.v1 import jobs_pb2, lifecycle_pb2
 from beez.executor import models
+from beez.executor.actions.registry import build_registry
+from beez.executor.config import ExecutorSettings
+from beez.executor.engine import Engine, SessionStore
 from beez.kit.bus.publisher import Publisher
 from beez.kit.bus.topology import Topology, priority_name, priority_value
 from beez.kit.clock import ManualClock
@@ -90,6 +93,23 @@ async def executor(admin_url: str, nats_url: str) -> AsyncIterator[Executor]:
     """The executor most tests share; a small step bound so hand-over is exercised."""
     async with start_executor(admin_url, nats_url, max_steps_per_job=50) as shared:
         yield shared
+
+
+@pytest.fixture
+async def engine(executor: Executor) -> AsyncIterator[Engine]:
+    """A second engine on the shared executor's database: its batches are driven by the test."""
+    settings = executor.svc.runtime.settings
+    assert isinstance(settings, ExecutorSettings)
+    registry = build_registry(settings.actions)
+    try:
+        yield Engine(
+            SessionStore(executor.svc.runtime.db),
+            executor.topology,
+            executor.clock,
+            {**registry, **fakes.plugin(settings)},
+        )
+    finally:
+        await registry.aclose()
 
 
 @pytest.fixture

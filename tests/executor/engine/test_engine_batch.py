@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlalchemy import text
 
 from beez.api.executor.v1 import executor_pb2
 from beez.api.messages.v1 import jobs_pb2, lifecycle_pb2
-from beez.executor.actions.registry import build_registry
-from beez.executor.config import ExecutorSettings
-from beez.executor.engine import Engine, SessionStore
+from beez.executor.engine import Engine
 from tests.executor.engine import fakes
-from tests.executor.engine.conftest import Executor, Flow, step_ids
+from tests.executor.engine.conftest import Flow, step_ids
 
 INTERNAL = {
     "actions": [
@@ -42,23 +37,6 @@ WITH_CALL = {
         {"id": "tag", "type": "add_tag", "config": {"tag": "Engaged"}},
     ]
 }
-
-
-@pytest.fixture
-async def engine(executor: Executor) -> AsyncIterator[Engine]:
-    """A second engine on the shared executor's database: its batches are driven by the test."""
-    settings = executor.svc.runtime.settings
-    assert isinstance(settings, ExecutorSettings)
-    registry = build_registry(settings.actions)
-    try:
-        yield Engine(
-            SessionStore(executor.svc.runtime.db),
-            executor.topology,
-            executor.clock,
-            {**registry, **fakes.plugin(settings)},
-        )
-    finally:
-        await registry.aclose()
 
 
 async def transactions_that_wrote(flow: Flow) -> int:
