@@ -23,26 +23,22 @@ from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
 from sqlalchemy import select
 
-from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
+from beez.api.executor.v1 import executor_pb2
 from beez.api.messages.v1 import commands_pb2, jobs_pb2, lifecycle_pb2
 from beez.automation.domain.dryrun import dry_run
 from beez.executor.models import Execution as ExecutionRow
-from beez.kit.clock import ManualClock
 from beez.workflow import catalog
 from beez.workflow.branches import ARRIVED, WAIT_KINDS
 from beez.workflow.context import contact_to_dict
 from beez.workflow.model import assign_ids, struct_to_dict
 from beez.workflow.navigation import positions
-from tests.executor.engine.conftest import START_TIME, Executor, Flow, event_json
+from tests.executor.engine.conftest import Executor, Flow, event_json, start_executor
 from tests.parity import traces
 from tests.parity.cases import AUTOMATION_ID, DEFAULT_DATA, Sample, sample
-from tests.support.inproc import running_service
 from tests.support.providers import HttpStandIn, SmtpSink, http_server, smtp_server
-from tests.support.servers import create_database, drop_database, unique_prefix
 
 HERE = Path(__file__).parent
 WORKFLOWS = sorted(path.stem for path in (HERE / "workflows").glob("*.json"))
@@ -84,25 +80,10 @@ async def rig(admin_url: str, nats_url: str) -> AsyncIterator[Rig]:
             "webhook_signing_secret": "whsec_parity",
             "ssrf_allowlist": ["127.0.0.1/32"],
         }
-        database_url = create_database(admin_url)
-        clock = ManualClock(START_TIME)
-        nc = await nats.connect(nats_url)
-        try:
-            async with running_service(
-                "executor",
-                database_url,
-                nats_url,
-                unique_prefix(),
-                clock=clock,
-                actions=actions,
-                timer_poll_interval_s=0.02,
-            ) as svc:
-                stub: Any = executor_pb2_grpc.ExecutionServiceStub(svc.channel)
-                executor = Executor(svc, clock, nc.jetstream(), svc.runtime.topology, stub)
-                yield Rig(executor, sink, http)
-        finally:
-            await nc.drain()
-            drop_database(admin_url, database_url)
+        async with start_executor(
+            admin_url, nats_url, action_plugins=[], actions=actions, timer_poll_interval_s=0.02
+        ) as executor:
+            yield Rig(executor, sink, http)
 
 
 def load(name: str) -> dict[str, Any]:

@@ -66,20 +66,22 @@ class Executor:
 
 @asynccontextmanager
 async def start_executor(admin_url: str, nats_url: str, **settings: Any) -> AsyncIterator[Executor]:
-    """A fresh database and stream prefix, and an executor on them with the fake actions."""
+    """A fresh database and stream prefix, and an executor on them.
+
+    It runs the fake actions of :mod:`tests.executor.engine.fakes` unless ``settings`` say
+    otherwise (``action_plugins=[]`` for the real actions alone); ``settings`` override the rest.
+    """
     database_url = create_database(admin_url)
     clock = ManualClock(START_TIME)
     nc = await nats.connect(nats_url)
+    options: dict[str, Any] = {
+        "action_plugins": ["tests.executor.engine.fakes:plugin"],
+        "timer_poll_interval_s": 0.05,
+        **settings,
+    }
     try:
         async with running_service(
-            "executor",
-            database_url,
-            nats_url,
-            unique_prefix(),
-            clock=clock,
-            action_plugins=["tests.executor.engine.fakes:plugin"],
-            timer_poll_interval_s=0.05,
-            **settings,
+            "executor", database_url, nats_url, unique_prefix(), clock=clock, **options
         ) as svc:
             stub: Any = executor_pb2_grpc.ExecutionServiceStub(svc.channel)
             yield Executor(svc, clock, nc.jetstream(), svc.runtime.topology, stub)

@@ -39,9 +39,6 @@ from beez.workflow.waits import REGISTRATION_NAMES, SIGNALS
 
 log = get_logger(__name__)
 
-KIND_NAMES = REGISTRATION_NAMES
-"""The name of each kind of registration (``beez.workflow.waits``)."""
-
 
 class InvalidRegistration(ValueError):
     """A registration that can never be stored (no id, organization, execution or kind)."""
@@ -71,7 +68,7 @@ def registration(message: WaitRegistration, org_id: str) -> Registration:
     if not message.cancel:
         if not message.execution_id:
             raise InvalidRegistration("WaitRegistration without execution_id")
-        if message.kind not in KIND_NAMES:
+        if message.kind not in REGISTRATION_NAMES:
             raise InvalidRegistration(f"WaitRegistration of unknown kind {message.kind}")
     expires_at = message.expires_at.ToDatetime(tzinfo=UTC) if message.HasField("expires_at") else None
     return Registration(
@@ -79,7 +76,7 @@ def registration(message: WaitRegistration, org_id: str) -> Registration:
         org_id=org_id,
         execution_id=message.execution_id,
         contact_id=message.contact_id,
-        kind=KIND_NAMES.get(message.kind, "unspecified"),
+        kind=REGISTRATION_NAMES.get(message.kind, "unspecified"),
         event_type=message.event_type,
         filters=struct_to_dict(message.filters),
         conditions=[json_format.MessageToDict(condition) for condition in message.conditions],
