@@ -13,7 +13,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.executor.engine.conftest import ADA
+from tests.executor.samples import ADA
 
 AUTOMATION_ID = "auto_parity"
 """The automation id of every run: random splits are keyed by it."""

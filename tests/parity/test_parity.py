@@ -35,7 +35,8 @@ from beez.workflow.branches import ARRIVED, WAIT_KINDS
 from beez.workflow.context import contact_to_dict
 from beez.workflow.model import assign_ids, struct_to_dict
 from beez.workflow.navigation import positions
-from tests.executor.engine.conftest import Executor, Flow, event_json, start_executor
+from tests.executor.engine.conftest import Executor, Flow, start_executor
+from tests.executor.samples import event_json
 from tests.parity import traces
 from tests.parity.cases import AUTOMATION_ID, DEFAULT_DATA, Sample, sample
 from tests.support.providers import HttpStandIn, SmtpSink, http_server, smtp_server

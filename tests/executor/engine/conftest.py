@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import nats
@@ -34,23 +34,9 @@ from beez.kit.clock import ManualClock
 from beez.workflow.context import event_from_json
 from beez.workflow.model import workflow_from_json
 from tests.executor.engine import fakes
+from tests.executor.samples import ADA, START_TIME
 from tests.support.inproc import InProcService, running_service
 from tests.support.servers import create_database, drop_database, unique_prefix
-
-START_TIME = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # a Monday, noon UTC
-
-ADA: dict[str, Any] = {
-    "id": "c_ada",
-    "email": "ada@example.com",
-    "phone": "+2348012345678",
-    "firstName": "Ada",
-    "tags": ["lead"],
-    "lists": ["New Customers"],
-    "score": 42,
-    "timezone": "Africa/Lagos",
-    "consent": {"email": True, "sms": False, "whatsapp": True},
-    "fields": {"plan": "pro"},
-}
 
 
 @dataclass
@@ -308,21 +294,6 @@ def step_ids(execution: executor_pb2.Execution) -> list[str]:
 
 def decode(message: type[Message], payload: bytes) -> Any:
     return message.FromString(payload)
-
-
-def event_json(
-    type_: str, data: dict[str, Any] | None = None, contact: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """An event as the trigger would forward it in a SIGNAL job."""
-    event: dict[str, Any] = {
-        "id": f"evt_{uuid.uuid4().hex[:12]}",
-        "type": type_,
-        "contactId": (contact or ADA)["id"],
-        "data": data or {},
-    }
-    if contact is not None:
-        event["contact"] = contact
-    return event
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from beez.api.messages.v1 import jobs_pb2, lifecycle_pb2
 from beez.api.workflow.v1 import workflow_pb2
 from beez.workflow.navigation import random_split_choice
 from tests.executor.engine import fakes
-from tests.executor.engine.conftest import ADA, Flow, event_json, step_ids
+from tests.executor.engine.conftest import Flow, step_ids
+from tests.executor.samples import ADA, event_json
 
 
 def record(step_id: str, **config: Any) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from grpc_status import rpc_status
 
 from beez.api.executor.v1 import executor_pb2
 from beez.api.messages.v1 import lifecycle_pb2
-from tests.executor.engine.conftest import ADA, Executor, Flow
+from tests.executor.engine.conftest import Executor, Flow
+from tests.executor.samples import ADA
 
 UNKNOWN_STATUS = cast(executor_pb2.ExecutionStatus, 99)
 PAUSE = {"actions": [{"id": "pause", "type": "wait", "config": {"value": 1, "unit": "days"}}]}

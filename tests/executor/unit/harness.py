@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from beez.api.messages.v1 import jobs_pb2, lifecycle_pb2
@@ -24,22 +24,11 @@ from beez.kit.clock import ManualClock
 from beez.workflow.context import event_from_json
 from beez.workflow.model import workflow_from_json
 from tests.executor.engine import fakes
+from tests.executor.samples import ADA, START_TIME
 
 T = TypeVar("T")
 
-START_TIME = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # a Monday, noon UTC
 ORG = "org_unit"
-
-ADA: dict[str, Any] = {
-    "id": "c_ada",
-    "email": "ada@example.com",
-    "firstName": "Ada",
-    "tags": ["lead"],
-    "lists": ["New Customers"],
-    "score": 42,
-    "timezone": "Africa/Lagos",
-    "fields": {"plan": "pro"},
-}
 
 
 def internal_actions() -> dict[str, Action]:
@@ -57,21 +46,6 @@ def internal_actions() -> dict[str, Action]:
 def record(step_id: str, **config: Any) -> dict[str, Any]:
     """A step of the fake ``test_record`` action, which echoes its rendered config."""
     return {"id": step_id, "type": "test_record", "config": config}
-
-
-def event_json(
-    type_: str, data: dict[str, Any] | None = None, contact: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """An event as the trigger forwards it in a SIGNAL job."""
-    event: dict[str, Any] = {
-        "id": f"evt_{uuid.uuid4().hex[:12]}",
-        "type": type_,
-        "contactId": (contact or ADA)["id"],
-        "data": data or {},
-    }
-    if contact is not None:
-        event["contact"] = contact
-    return event
 
 
 class Aborted(Exception):

@@ -8,7 +8,8 @@ from beez.api.messages.v1 import jobs_pb2, lifecycle_pb2
 from beez.api.workflow.v1 import workflow_pb2
 from beez.workflow.navigation import random_split_choice
 from beez.workflow.status import ExecutionStatus, StepStatus
-from tests.executor.unit.harness import ADA, Harness, event_json, record
+from tests.executor.samples import ADA, event_json
+from tests.executor.unit.harness import Harness, record
 
 WAIT_KIND_EVENT = lifecycle_pb2.WAIT_KIND_EVENT
 WAIT_KIND_UNTIL = lifecycle_pb2.WAIT_KIND_UNTIL
