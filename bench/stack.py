@@ -69,7 +69,7 @@ class Stack:
                 deps,
                 state / "logs",
                 prefix="bench" + uuid.uuid4().hex[:6],
-                env=service_env,
+                env={"BEEZ_LOCAL_MODE": "true", **service_env},
                 runner=profiled(profile_dir) if profile_dir is not None else None,
                 health_interval_s=HEALTH_INTERVAL_S,
             )

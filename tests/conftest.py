@@ -8,6 +8,7 @@ folders, never by a marker of its own.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,6 +26,10 @@ from tests.support.servers import (
     pg_data_root,
     unique_prefix,
 )
+
+os.environ.setdefault("BEEZ_LOCAL_MODE", "true")
+"""The suite runs services in local mode (as ``beez up`` does) unless a test asks for production:
+the production tests configure certificates, credentials and tokens of their own."""
 
 SLOW_FOLDERS = frozenset({"bench", "chaos", "e2e", "services"})
 TESTS = Path(__file__).resolve().parent

@@ -64,7 +64,7 @@ class Stack:
             self.deps,
             self.log_dir,
             names=[c.name for c in services],
-            env={"BEEZ_LOG_LEVEL": self.log_level, "PYTHONUNBUFFERED": "1"},
+            env={"BEEZ_LOG_LEVEL": self.log_level, "PYTHONUNBUFFERED": "1", "BEEZ_LOCAL_MODE": "true"},
             ports={c.name: c.port for c in services},
             gateway_port=gateway.port if gateway else None,
             health_interval_s=None,

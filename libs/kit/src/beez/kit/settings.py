@@ -38,6 +38,14 @@ class ServiceSettings(BaseSettings):
         pattern=r"^[A-Za-z0-9_-]*$",
         description="Prefix for stream names and subjects, so test runs never collide.",
     )
+    local_mode: bool = Field(
+        default=False,
+        description=(
+            "Development mode: plaintext gRPC trusting identity metadata from any caller (with "
+            "every role when none is given), and no transport security required. Only ``beez up`` "
+            "and the test suite turn it on; production (the default) verifies every hop."
+        ),
+    )
     grpc_host: str = "0.0.0.0"
     grpc_port: int = Field(default=50050, ge=0, le=65535)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")

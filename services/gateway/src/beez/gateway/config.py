@@ -15,8 +15,8 @@ class GatewaySettings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=0, le=65535)
     local_mode: bool = Field(
-        default=True,
-        description="Trust X-Org-Id/X-User-Id headers (development only); when false, JWTs are required.",
+        default=False,
+        description="Trust X-Org-Id/X-User-Id headers (development only: beez up); otherwise JWTs are required.",
     )
     automation_addr: str = "127.0.0.1:50051"
     trigger_addr: str = "127.0.0.1:50052"
