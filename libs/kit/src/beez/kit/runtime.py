@@ -30,6 +30,7 @@ from beez.kit.bus.publisher import Publisher
 from beez.kit.bus.topology import Topology, ensure_streams
 from beez.kit.clock import Clock, SystemClock, clock_from_settings
 from beez.kit.db import Database
+from beez.kit.grpc.health_port import HealthPort
 from beez.kit.grpc.server import Server, ServerSpec
 from beez.kit.logging import configure_logging, get_logger
 from beez.kit.settings import ServiceSettings, load_settings
@@ -151,6 +152,11 @@ async def start(
         drain_grace_s=settings.drain_grace_s,
     )
     await server.start()
+    if settings.health_port is not None:
+        # The kubelet's probes cannot present a client certificate; see beez.kit.grpc.health_port.
+        health = HealthPort(server.health, settings.grpc_host, settings.health_port)
+        await health.start()
+        spec.on_stop = [*spec.on_stop, health.stop]
     return server, runtime
 
 

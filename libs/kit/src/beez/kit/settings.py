@@ -48,6 +48,15 @@ class ServiceSettings(BaseSettings):
     )
     grpc_host: str = "0.0.0.0"
     grpc_port: int = Field(default=50050, ge=0, le=65535)
+    health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description=(
+            "A second, plaintext port serving only grpc.health.v1, for Kubernetes' native gRPC "
+            "probes (which cannot present a client certificate); unset, there is none."
+        ),
+    )
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     log_pii: bool = Field(default=False, description="Log emails and phone numbers unmasked.")
     otlp_endpoint: str = Field(default="", description="OTLP/gRPC collector; empty disables export.")
