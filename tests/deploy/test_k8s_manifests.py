@@ -25,10 +25,12 @@ SERVICES: dict[str, int] = {
 }
 GATEWAY = "gateway"
 GATEWAY_PORT = 8080
+HEALTH_PORT = 8081
 COMPONENTS = (*SERVICES, GATEWAY)
 IMAGE_REGISTRY = "ghcr.io/unifiedbeez"
 CONFIG_MAP = "beez-config"
-DATABASE_SECRET = "beez-database"
+MIGRATION_DATABASE_SECRET = "beez-migration-database"
+POSTGRES_CA = "beez-postgres-ca"
 NON_ROOT_ID = 10001
 
 # The oldest Kubernetes we promise to run on, and the newest kubernetes-validate knows.
@@ -186,8 +188,12 @@ def test_deployment_runs_the_components_image_and_console_script(
 @pytest.mark.parametrize(("service", "port"), SERVICES.items())
 def test_service_ports_match_the_port_list(objects: list[Object], service: str, port: int) -> None:
     container = main_container(of_kind(objects, "Deployment")[service])
-    assert container["ports"] == [{"name": "grpc", "containerPort": port, "protocol": "TCP"}]
+    assert container["ports"] == [
+        {"name": "grpc", "containerPort": port, "protocol": "TCP"},
+        {"name": "health", "containerPort": HEALTH_PORT, "protocol": "TCP"},
+    ]
     assert env_of(container)["BEEZ_GRPC_PORT"]["value"] == str(port)
+    assert env_of(container)["BEEZ_HEALTH_PORT"]["value"] == str(HEALTH_PORT)
     (service_port,) = of_kind(objects, "Service")[service]["spec"]["ports"]
     assert service_port["port"] == port
     assert service_port["targetPort"] == "grpc"
@@ -201,14 +207,18 @@ def test_gateway_port_matches_the_port_list(objects: list[Object]) -> None:
     assert service_port["targetPort"] == "http"
 
 
-@pytest.mark.parametrize(("service", "port"), SERVICES.items())
-def test_every_service_has_grpc_readiness_and_liveness_probes_on_its_port(
-    objects: list[Object], service: str, port: int
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_has_grpc_readiness_and_liveness_probes_on_its_health_port(
+    objects: list[Object], service: str
 ) -> None:
+    """The kubelet's gRPC probes speak plaintext, so they go to the health-only port, never to
+    the mutual-TLS service port (BEEZ_HEALTH_PORT, beez.kit.grpc.health_port)."""
     container = main_container(of_kind(objects, "Deployment")[service])
     for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
         # The overall ("") health status: the services register no other name.
-        assert container[probe]["grpc"] == {"port": port, "service": ""}, probe
+        assert container[probe]["grpc"] == {"port": HEALTH_PORT, "service": ""}, probe
+    (service_port,) = of_kind(objects, "Service")[service]["spec"]["ports"]
+    assert service_port["port"] != HEALTH_PORT  # not reachable through the Service
 
 
 @pytest.mark.parametrize("component", COMPONENTS)
@@ -307,7 +317,30 @@ def test_each_service_has_a_migration_job_running_its_migrate_subcommand(
     assert job["spec"]["backoffLimit"] >= 1
     assert pod_spec(job)["restartPolicy"] in ("Never", "OnFailure")
     assert pod_spec(job)["serviceAccountName"] == service
-    assert env_of(container)["BEEZ_DATABASE_URL"] == env_of(server)["BEEZ_DATABASE_URL"]
+    assert set(env_of(container)) >= {"BEEZ_MIGRATION_DATABASE_URL_FILE", "BEEZ_DATABASE_URL_FILE"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_migration_job_starts_with_the_production_settings_its_service_has(
+    objects: list[Object], service: str
+) -> None:
+    """``migrate`` loads the same settings as the server, which production checks at start
+    (TLS files, verify-full): the Job mounts the same files from the same Secrets."""
+    job = of_kind(objects, "Job")[f"{service}-migrate"]
+    server = of_kind(objects, "Deployment")[service]
+    job_env, server_env = env_of(main_container(job)), env_of(main_container(server))
+    for name in (
+        "BEEZ_DATABASE_URL_FILE",
+        "BEEZ_DATABASE_SSLMODE",
+        "BEEZ_DATABASE_SSLROOTCERT",
+        "BEEZ_TLS_CERT_FILE",
+        "BEEZ_TLS_KEY_FILE",
+        "BEEZ_TLS_CA_FILE",
+    ):
+        assert job_env[name] == server_env[name], name
+    assert mounted_sources(job) - {MIGRATION_DATABASE_SECRET} == mounted_sources(server) - {
+        f"beez-{service}-nats"
+    }
 
 
 def test_gateway_has_no_migration_job(objects: list[Object]) -> None:
@@ -317,14 +350,74 @@ def test_gateway_has_no_migration_job(objects: list[Object]) -> None:
 # --- configuration ----------------------------------------------------------------------------
 
 
-def test_database_url_comes_from_the_required_secret(objects: list[Object]) -> None:
+def mounted_sources(workload: Mapping[str, Any]) -> set[str]:
+    """The Secrets and ConfigMaps a workload's pods mount."""
+    names = set()
+    for volume in pod_spec(workload).get("volumes", []):
+        if "secret" in volume:
+            names.add(volume["secret"]["secretName"])
+        if "configMap" in volume:
+            names.add(volume["configMap"]["name"])
+    return names
+
+
+def file_source(workload: Mapping[str, Any], path: str) -> str:
+    """The Secret or ConfigMap, and its key, that ``path`` is a file of in the workload's pods."""
+    directory, key = path.rsplit("/", 1)
+    (mount,) = [m for m in main_container(workload)["volumeMounts"] if m["mountPath"] == directory]
+    assert mount.get("readOnly") is True and "subPath" not in mount, path
+    (volume,) = [v for v in pod_spec(workload)["volumes"] if v["name"] == mount["name"]]
+    source = volume["secret"]["secretName"] if "secret" in volume else volume["configMap"]["name"]
+    return f"{source}/{key}"
+
+
+def test_each_service_reads_its_own_database_url_from_its_own_secret(objects: list[Object]) -> None:
+    """Each service logs in as its own role (beez_<service>): one Secret per service, shared by
+    its Deployment and its migration Job, and the migration role's URL only in the Jobs."""
     for workload in workloads(objects):
-        if component_of(workload) == GATEWAY:
+        component = component_of(workload)
+        env: dict[str, str] = {k: v.get("value", "") for k, v in env_of(main_container(workload)).items()}
+        if component == GATEWAY:
+            assert not any("DATABASE" in name for name in env), name_of(workload)
             continue
-        env = env_of(main_container(workload))
-        assert env["BEEZ_DATABASE_URL"]["valueFrom"] == {
-            "secretKeyRef": {"name": DATABASE_SECRET, "key": "url", "optional": False}
-        }, name_of(workload)
+        assert file_source(workload, env["BEEZ_DATABASE_URL_FILE"]) == f"beez-{component}-database/url"
+        assert file_source(workload, env["BEEZ_DATABASE_SSLROOTCERT"]) == f"{POSTGRES_CA}/ca.crt"
+        assert env["BEEZ_DATABASE_SSLMODE"] == "verify-full"
+        if workload["kind"] == "Job":
+            migration = env["BEEZ_MIGRATION_DATABASE_URL_FILE"]
+            assert file_source(workload, migration) == f"{MIGRATION_DATABASE_SECRET}/url"
+        else:
+            assert "BEEZ_MIGRATION_DATABASE_URL_FILE" not in env, name_of(workload)
+
+
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_each_component_presents_its_own_certificate(objects: list[Object], component: str) -> None:
+    deployment = of_kind(objects, "Deployment")[component]
+    env = env_of(main_container(deployment))
+    for name, key in (
+        ("BEEZ_TLS_CERT_FILE", "tls.crt"),
+        ("BEEZ_TLS_KEY_FILE", "tls.key"),
+        ("BEEZ_TLS_CA_FILE", "ca.crt"),
+    ):
+        assert file_source(deployment, env[name]["value"]) == f"beez-{component}-tls/{key}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_is_its_own_nats_user_verifying_nats_with_the_internal_ca(
+    objects: list[Object], service: str
+) -> None:
+    deployment = of_kind(objects, "Deployment")[service]
+    env = env_of(main_container(deployment))
+    assert env["BEEZ_NATS_USER"]["value"] == service  # the user deploy/nats gives its permissions
+    assert file_source(deployment, env["BEEZ_NATS_PASSWORD_FILE"]["value"]) == f"beez-{service}-nats/password"
+    assert file_source(deployment, env["BEEZ_NATS_TLS_CA_FILE"]["value"]) == f"beez-{service}-tls/ca.crt"
+
+
+def test_secret_files_are_readable_by_the_pod_user_only_through_its_group(objects: list[Object]) -> None:
+    for workload in workloads(objects):
+        for volume in pod_spec(workload)["volumes"]:
+            if "secret" in volume:
+                assert volume["secret"]["defaultMode"] == 0o440, f"{name_of(workload)} {volume['name']}"
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -344,7 +437,7 @@ def test_services_read_nats_url_log_level_and_otlp_endpoint_from_the_config_map(
 
 def test_config_map_has_every_key_the_pods_require(objects: list[Object]) -> None:
     config = of_kind(objects, "ConfigMap")[CONFIG_MAP]["data"]
-    assert config["nats_url"] == "nats://nats:4222"
+    assert config["nats_url"] == "tls://nats:4222"
     for workload in workloads(objects):
         for container in containers(workload):
             for item in container.get("env", []):
