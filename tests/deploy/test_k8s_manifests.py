@@ -343,6 +343,13 @@ def test_migration_job_starts_with_the_production_settings_its_service_has(
     }
 
 
+def test_the_executor_reads_the_webhook_signing_key_ring_from_its_secret(objects: list[Object]) -> None:
+    """Production refuses to start the executor without it (migrate included)."""
+    for workload in (of_kind(objects, "Deployment")["executor"], of_kind(objects, "Job")["executor-migrate"]):
+        path = env_of(main_container(workload))["BEEZ_SIGNING_KEYS_FILE"]["value"]
+        assert file_source(workload, path) == "beez-executor-signing-keys/keys"
+
+
 def test_gateway_has_no_migration_job(objects: list[Object]) -> None:
     assert set(of_kind(objects, "Job")) == {f"{service}-migrate" for service in SERVICES}
 

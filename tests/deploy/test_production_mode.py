@@ -75,7 +75,11 @@ def test_overlay_certificates_issue_the_tls_secret_each_component_mounts(path: P
         for volume in obj["spec"]["template"]["spec"]["volumes"]
         if volume["name"] == "tls"
     }
-    assert mounted == set(certificates)
+    assert mounted == set(certificates) - {"beez-nats-tls"}
+    # The nats-server's certificate comes from the same CA, whose ca.crt the services verify it with.
+    nats = certificates["beez-nats-tls"]
+    assert nats["dnsNames"] == ["nats"]
+    assert {spec["issuerRef"]["name"] for spec in certificates.values()} == {"beez-internal-ca"}
 
 
 def test_dev_runs_one_replica_of_everything_and_prod_three_executors() -> None:
