@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from beez.gateway.app import OPENAPI
 from beez.gateway.config import GatewaySettings
 from beez.gateway.contracts import load_service_descriptors
 from beez.gateway.server import ChannelPool, build_app
+from beez.kit.tls import write_bundle
 from tests.gateway.gateway_support import Gateway
 
 
@@ -23,9 +26,13 @@ async def test_readyz_reports_each_backend_service(gw: Gateway) -> None:
     assert await response.json() == {"status": "ok", "services": {"beez.testing.v1.EchoService": "SERVING"}}
 
 
-def test_settings_come_from_beez_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_come_from_beez_environment_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("BEEZ_HTTP_PORT", "9090")
     monkeypatch.setenv("BEEZ_LOCAL_MODE", "false")
+    for name, value in write_bundle(tmp_path, ["gateway"])["gateway"].env().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("BEEZ_EXECUTOR_ADDR", "executor:50053")
     settings = GatewaySettings()
     assert (settings.http_host, settings.http_port, settings.local_mode) == ("0.0.0.0", 9090, False)

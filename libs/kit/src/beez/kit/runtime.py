@@ -31,6 +31,7 @@ from beez.kit.bus.topology import Topology, ensure_streams
 from beez.kit.clock import Clock, SystemClock, clock_from_settings
 from beez.kit.db import Database
 from beez.kit.grpc.health_port import HealthPort
+from beez.kit.grpc.peers import TrustedPeers
 from beez.kit.grpc.server import Server, ServerSpec
 from beez.kit.logging import configure_logging, get_logger
 from beez.kit.settings import ServiceSettings, load_settings
@@ -150,6 +151,8 @@ async def start(
         settings.grpc_port,
         health_interval_s=settings.health_interval_s,
         drain_grace_s=settings.drain_grace_s,
+        tls=settings.tls_files(),
+        peers=None if settings.local_mode else TrustedPeers(settings.allowed_callers()),
     )
     await server.start()
     if settings.health_port is not None:

@@ -8,19 +8,64 @@ missing or malformed setting stops at once instead of half-starting.
 from __future__ import annotations
 
 import sys
-from typing import Literal, TypeVar
+from pathlib import Path
+from typing import Literal, Self, TypeVar
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from beez.kit.tls import CALLERS, TlsFiles
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/beez"
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 
 
-class ServiceSettings(BaseSettings):
-    """What every service needs: where its dependencies are and how to report."""
+class TlsSettings(BaseSettings):
+    """The certificate a process serves gRPC with and presents as a gRPC client (mutual TLS).
+
+    With the three files set, every gRPC hop is mutual TLS; production (``local_mode`` off)
+    refuses to start without them, and local mode without them is plaintext.
+    """
 
     model_config = SettingsConfigDict(env_prefix="BEEZ_", extra="ignore", frozen=True)
+
+    local_mode: bool = False
+    tls_cert_file: str = Field(
+        default="", description="PEM certificate (chain) naming this process in its CN."
+    )
+    tls_key_file: str = Field(default="", description="PEM private key of that certificate.")
+    tls_ca_file: str = Field(
+        default="", description="PEM CA certificate(s) that sign every peer's certificate."
+    )
+
+    @model_validator(mode="after")
+    def _tls_configured(self) -> Self:
+        given = {
+            "BEEZ_TLS_CERT_FILE": self.tls_cert_file,
+            "BEEZ_TLS_KEY_FILE": self.tls_key_file,
+            "BEEZ_TLS_CA_FILE": self.tls_ca_file,
+        }
+        missing = [name for name, value in given.items() if not value]
+        if missing and (not self.local_mode or len(missing) < len(given)):
+            raise ValueError(
+                f"mutual TLS needs {', '.join(given)}; missing {', '.join(missing)} "
+                "(production mode serves gRPC only over mutual TLS; BEEZ_LOCAL_MODE=true is plaintext, "
+                "for development)"
+            )
+        absent = [f"{name}={value}" for name, value in given.items() if value and not Path(value).is_file()]
+        if absent:
+            raise ValueError(f"TLS file not found: {', '.join(absent)}")
+        return self
+
+    def tls_files(self) -> TlsFiles | None:
+        """The configured files, or None (plaintext, local mode only)."""
+        if not self.tls_cert_file:
+            return None
+        return TlsFiles(Path(self.tls_cert_file), Path(self.tls_key_file), Path(self.tls_ca_file))
+
+
+class ServiceSettings(TlsSettings):
+    """What every service needs: where its dependencies are and how to report."""
 
     service_name: str = Field(default="beez", description="Name in logs, traces and health.")
     database_url: str = Field(
@@ -44,6 +89,13 @@ class ServiceSettings(BaseSettings):
             "Development mode: plaintext gRPC trusting identity metadata from any caller (with "
             "every role when none is given), and no transport security required. Only ``beez up`` "
             "and the test suite turn it on; production (the default) verifies every hop."
+        ),
+    )
+    tls_allowed_callers: str = Field(
+        default=",".join(CALLERS),
+        description=(
+            "Comma list of the certificate names (CN) whose calls may carry identity metadata "
+            "(x-org-id, x-user-id, x-roles): the gateway, the services, and internal platform callers."
         ),
     )
     grpc_host: str = "0.0.0.0"
@@ -97,6 +149,10 @@ class ServiceSettings(BaseSettings):
         description="Testing: a file holding seconds to add to the wall clock (see FileOffsetClock).",
     )
 
+    def allowed_callers(self) -> frozenset[str]:
+        """The names in :attr:`tls_allowed_callers`."""
+        return frozenset(n.strip() for n in self.tls_allowed_callers.split(",") if n.strip())
+
 
 S = TypeVar("S", bound=BaseSettings)
 
@@ -109,6 +165,9 @@ def load_settings(cls: type[S]) -> S:
         prefix = str(cls.model_config.get("env_prefix", ""))
         lines = [f"invalid configuration for {cls.__name__}:"]
         for err in exc.errors():
+            if not err["loc"]:
+                lines.append(f"  {err['msg']}")
+                continue
             name = prefix + "_".join(str(p) for p in err["loc"]).upper()
             lines.append(f"  {name}: {err['msg']} (got {err.get('input')!r})")
         print("\n".join(lines), file=sys.stderr)

@@ -17,6 +17,8 @@ needs, and the rest is the same for all:
 * :class:`Stack`: the services of one run wired together (the bus prefix, automation to its
   analytics, the gateway to every service), started together, waited for together, and
   stopped together (SIGTERM to all at once so they drain side by side), then the servers.
+  A secure stack (``tls_dir``) runs every process in production mode with mutual TLS from a
+  throwaway CA written there.
 """
 
 from __future__ import annotations
@@ -44,12 +46,15 @@ from sqlalchemy.engine import make_url
 from beez.kit.db import async_url
 from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres, free_port, port_open
 from beez.kit.migrations import upgrade
+from beez.kit.tls import TlsFiles, channel, write_bundle
 
 SERVICES = ("automation", "trigger", "executor", "beezora", "analytics")
 """Every service, in the order of their default ports (50051 up)."""
 
 GATEWAY = "gateway"
 DATABASE = "beez"
+STACK_HOLDER = "beez-stack"
+"""The name in the certificate a secure stack probes health with: not an allowed caller."""
 
 Runner = Callable[[str], Sequence[str]]
 """The arguments after the interpreter that run a component (default ``-m beez.<name>``)."""
@@ -177,6 +182,8 @@ class ServiceProcess:
     """``BEEZ_HEALTH_INTERVAL_S`` unless the environment sets it (None: the service's default)."""
     new_session: bool = False
     """Its own process group, so a terminal's Ctrl-C reaches only the parent (``beez up``)."""
+    tls: TlsFiles | None = None
+    """The client certificate health checks present to a mutual-TLS service."""
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -206,9 +213,9 @@ class ServiceProcess:
 
     async def health(self) -> str:
         """The gRPC health status (``SERVING``, ``NOT_SERVING``), or ``UNREACHABLE``."""
-        async with grpc.aio.insecure_channel(self.address) as channel:
+        async with channel(self.address, self.tls) as health:
             try:
-                resp = await health_pb2_grpc.HealthStub(channel).Check(
+                resp = await health_pb2_grpc.HealthStub(health).Check(
                     health_pb2.HealthCheckRequest(), timeout=1
                 )
             except grpc.aio.AioRpcError:
@@ -289,14 +296,20 @@ class Stack:
         runner: Runner | None = None,
         health_interval_s: float | None = 0.2,
         new_session: bool = False,
+        tls_dir: Path | None = None,
     ) -> Self:
         """The processes of ``names`` (and the gateway on ``gateway_port``), not started yet.
 
         Every process gets the dependencies' URLs, the bus ``prefix`` and ``env``, then its own
         ``service_env``; automation is pointed at the stack's analytics. ``ports`` fixes ports
-        (others are free ones).
+        (others are free ones). With ``tls_dir`` the stack is secure: a throwaway CA and a
+        certificate per process are written there, and every process runs in production mode
+        (``BEEZ_LOCAL_MODE=false``) serving and calling gRPC over mutual TLS with its own.
         """
-        base = {"BEEZ_DATABASE_URL": deps.database_url, "BEEZ_NATS_URL": deps.nats_url, **(env or {})}
+        base = {"BEEZ_DATABASE_URL": deps.database_url, "BEEZ_NATS_URL": deps.nats_url}
+        if tls_dir is not None:
+            base["BEEZ_LOCAL_MODE"] = "false"
+        base.update(env or {})
         if prefix:
             base["BEEZ_BUS_PREFIX"] = prefix
         fixed = ports or {}
@@ -312,6 +325,11 @@ class Stack:
                 health_interval_s=health_interval_s,
                 new_session=new_session,
             )
+        if tls_dir is not None:
+            bundle = write_bundle(tls_dir, [*procs, STACK_HOLDER])
+            for name, proc in procs.items():
+                proc.env.update(bundle[name].env())
+                proc.tls = bundle[STACK_HOLDER]
         if "automation" in procs and "analytics" in procs:
             procs["automation"].env["BEEZ_ANALYTICS_ADDR"] = procs["analytics"].address
         if GATEWAY in procs:

@@ -26,7 +26,7 @@ async def build(runtime: Runtime) -> ServerSpec:
     """
     settings = runtime.settings
     assert isinstance(settings, AutomationSettings)
-    stats = AnalyticsStats(settings.analytics_addr, settings.analytics_timeout_s)
+    stats = AnalyticsStats(settings.analytics_addr, settings.analytics_timeout_s, settings.tls_files())
     service = AutomationService(runtime.db, runtime.topology, runtime.clock, stats)
 
     def register(server: grpc.aio.Server) -> None:

@@ -17,6 +17,7 @@ from beez.api.analytics.v1 import analytics_pb2, analytics_pb2_grpc
 from beez.kit.grpc.identity import ORG_HEADER, USER_HEADER, Identity
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import grpc_client_interceptors
+from beez.kit.tls import TlsFiles, channel
 
 log = get_logger(__name__)
 
@@ -48,13 +49,14 @@ class StatsSource(Protocol):
 
 
 class AnalyticsStats:
-    """A :class:`StatsSource` calling ``AnalyticsService.GetAutomationStats``."""
+    """A :class:`StatsSource` calling ``AnalyticsService.GetAutomationStats`` (over mutual TLS
+    with automation's own certificate when ``tls`` is given)."""
 
-    def __init__(self, address: str, timeout_s: float) -> None:
+    def __init__(self, address: str, timeout_s: float, tls: TlsFiles | None = None) -> None:
         self.address = address
         self._timeout_s = timeout_s
-        self._channel = grpc.aio.insecure_channel(
-            address, options=RECONNECT_OPTIONS, interceptors=grpc_client_interceptors()
+        self._channel = channel(
+            address, tls, options=RECONNECT_OPTIONS, interceptors=grpc_client_interceptors()
         )
         self._stub = analytics_pb2_grpc.AnalyticsServiceStub(self._channel)
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from beez.kit.settings import TlsSettings
 
 
-class GatewaySettings(BaseSettings):
-    """Where the gateway listens, where each backend is, and how it treats callers."""
+class GatewaySettings(TlsSettings):
+    """Where the gateway listens, where each backend is, and how it treats callers.
+
+    The TLS settings (:class:`TlsSettings`) give its certificate for the backend channels.
+    """
 
     model_config = SettingsConfigDict(env_prefix="BEEZ_", extra="ignore", frozen=True)
 

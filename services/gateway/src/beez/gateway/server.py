@@ -20,6 +20,7 @@ from beez.gateway.app import create_app
 from beez.gateway.config import GatewaySettings
 from beez.gateway.contracts import load_service_descriptors
 from beez.kit.logging import get_logger
+from beez.kit.tls import channel
 
 __all__ = ["ChannelPool", "GatewaySettings", "build_app", "run", "serve"]
 
@@ -29,10 +30,15 @@ _SERVICE_PACKAGE = re.compile(r"^beez\.api\.(?P<service>[a-z0-9_]+)\.v\d+\.")
 
 
 class ChannelPool:
-    """One channel per backend address, shared by every service that address serves."""
+    """One channel per backend address, shared by every service that address serves.
+
+    Channels are mutual TLS with the gateway's own certificate when the TLS files are set
+    (always in production), plaintext otherwise.
+    """
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
+        self.tls = settings.tls_files()
         self.channels: dict[str, grpc.aio.Channel] = {}
 
     def for_service(self, full_name: str) -> grpc.aio.Channel:
@@ -42,7 +48,7 @@ class ChannelPool:
             raise KeyError(f"{full_name} is not in a beez.api.<service>.v<N> package")
         address = self.settings.backend_address(found["service"])
         if address not in self.channels:
-            self.channels[address] = grpc.aio.insecure_channel(address)
+            self.channels[address] = channel(address, self.tls)
         return self.channels[address]
 
     async def close(self) -> None:

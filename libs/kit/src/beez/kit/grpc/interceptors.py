@@ -16,6 +16,7 @@ from grpc_status import rpc_status
 
 from beez.kit.grpc.errors import ServiceError, Unauthenticated, Unavailable
 from beez.kit.grpc.identity import MissingIdentityError, identity_from_metadata, reset_identity, set_identity
+from beez.kit.grpc.peers import TrustedPeers
 from beez.kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -58,7 +59,13 @@ async def _abort(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Identity and error mapping for every unary and streaming RPC."""
+    """Identity and error mapping for every unary and streaming RPC.
+
+    With ``peers`` (production), only the callers it allows may pass identity metadata.
+    """
+
+    def __init__(self, peers: TrustedPeers | None = None) -> None:
+        self.peers = peers
 
     async def intercept_service(
         self,
@@ -69,6 +76,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         method: str = details.method
         if handler is None or method.startswith(OPEN_PREFIXES):
             return handler
+        if self.peers is not None:
+            handler = self.peers.guard(handler)
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(handler.unary_unary, method),

@@ -5,6 +5,10 @@ standard health and reflection services; keeps health in step with the dependenc
 service's background loops (consumers, relays); and drains on SIGTERM: health goes NOT_SERVING
 first so load balancers stop sending, in-flight RPCs get ``drain_grace_s`` to finish, and the
 background loops are stopped last.
+
+With TLS files it serves mutual TLS only (client certificates required, the files re-read when
+they change, see :mod:`beez.kit.tls`); with ``peers`` only trusted callers may pass identity
+metadata (:mod:`beez.kit.grpc.peers`). Without TLS files it is plaintext: local mode only.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from grpc_reflection.v1alpha import reflection
 
 from beez.kit.grpc.health import HealthMonitor, Probe
 from beez.kit.grpc.interceptors import ServiceInterceptor
+from beez.kit.grpc.peers import TrustedPeers
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import grpc_server_interceptor
+from beez.kit.tls import TlsFiles, server_credentials
 
 log = get_logger(__name__)
 
@@ -43,18 +49,31 @@ class Server:
     """A started server; :meth:`wait` blocks until a stop signal, then drains."""
 
     def __init__(
-        self, spec: ServerSpec, host: str, port: int, *, health_interval_s: float, drain_grace_s: float
+        self,
+        spec: ServerSpec,
+        host: str,
+        port: int,
+        *,
+        health_interval_s: float,
+        drain_grace_s: float,
+        tls: TlsFiles | None = None,
+        peers: TrustedPeers | None = None,
     ):
         self.spec = spec
         self.health = HealthServicer()
         self.monitor = HealthMonitor(self.health, spec.service_names, spec.probes, health_interval_s)
         self.drain_grace_s = drain_grace_s
-        self.grpc = grpc.aio.server(interceptors=[grpc_server_interceptor(), ServiceInterceptor()])
+        self.grpc = grpc.aio.server(interceptors=[grpc_server_interceptor(), ServiceInterceptor(peers)])
         spec.register(self.grpc)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
         names = [*spec.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
         reflection.enable_server_reflection([*names, reflection.SERVICE_NAME], self.grpc)
-        self.port = self.grpc.add_insecure_port(f"{host}:{port}")
+        address = f"{host}:{port}"
+        if tls is None:
+            self.port = self.grpc.add_insecure_port(address)
+        else:
+            self.port = self.grpc.add_secure_port(address, server_credentials(tls))
+        self.secure = tls is not None
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
 
@@ -64,7 +83,7 @@ class Server:
         self._tasks.append(asyncio.create_task(self.monitor.run(), name="health"))
         for loop in self.spec.background:
             self._tasks.append(asyncio.create_task(_forever(loop), name=getattr(loop, "__qualname__", "bg")))
-        log.info("serving", port=self.port, services=list(self.spec.service_names))
+        log.info("serving", port=self.port, mtls=self.secure, services=list(self.spec.service_names))
 
     def request_stop(self) -> None:
         self._stop.set()
