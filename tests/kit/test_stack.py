@@ -11,10 +11,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from beez.kit.embedded import free_port
 from beez.kit.stack import (
     SERVICES,
+    STACK_HOLDER,
     Dependencies,
     ServiceProcess,
     Stack,
@@ -22,6 +25,7 @@ from beez.kit.stack import (
     libpq_url,
     sticky_port,
 )
+from beez.kit.tls import CALLERS
 
 SLEEPER = ["-c", "import time; time.sleep(60)"]
 STUBBORN = ["-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"]
@@ -56,6 +60,22 @@ def test_a_plan_wires_the_services_to_the_servers_to_each_other_and_to_the_gatew
         stack.services[n].address for n in SERVICES
     }
     assert len({p.port for p in stack.services.values()}) == len(stack.services)
+
+
+def test_a_secure_plan_gives_every_process_production_mode_and_a_certificate_of_its_own(
+    tmp_path: Path,
+) -> None:
+    stack = Stack.plan(given(), tmp_path, gateway_port=18_080, tls_dir=tmp_path / "tls")
+    for name, proc in stack.services.items():
+        assert proc.env["BEEZ_LOCAL_MODE"] == "false"
+        cert = x509.load_pem_x509_certificate(Path(proc.env["BEEZ_TLS_CERT_FILE"]).read_bytes())
+        assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == name
+        assert proc.env["BEEZ_TLS_CA_FILE"] == str(tmp_path / "tls" / "ca.pem")
+        assert proc.tls is not None and proc.tls.cert_file.name == f"{STACK_HOLDER}.pem"
+    assert STACK_HOLDER not in CALLERS
+    plain = Stack.plan(given(), tmp_path, names=("trigger",))
+    assert "BEEZ_TLS_CERT_FILE" not in plain.services["trigger"].env
+    assert plain.services["trigger"].tls is None
 
 
 def test_a_plan_without_a_prefix_or_gateway_sets_neither(tmp_path: Path) -> None:

@@ -32,6 +32,17 @@ class Stats(analytics_pb2_grpc.AnalyticsServiceServicer):
         return analytics_pb2.GetAutomationStatsResponse(automation_id=f"{current_identity().org_id}/ok")
 
 
+async def items(request: bytes, context: Any) -> AsyncIterator[bytes]:
+    for n in range(3):
+        yield f"{current_identity().org_id}:{n}".encode()
+
+
+FEED = grpc.method_handlers_generic_handler(
+    "beez.testing.Feed", {"Items": grpc.unary_stream_rpc_method_handler(items)}
+)
+"""A server-streaming RPC (raw bytes): the peer check guards streams too."""
+
+
 async def healthy() -> bool:
     return True
 
@@ -57,6 +68,7 @@ async def secure(tmp_path: Path) -> AsyncIterator[Secure]:
 
     def register(server: grpc.aio.Server) -> None:
         analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(Stats(), server)
+        server.add_generic_rpc_handlers([FEED])
 
     spec = ServerSpec(register, ["beez.api.analytics.v1.AnalyticsService"], {"always": healthy})
     server = Server(
@@ -166,3 +178,15 @@ async def test_a_rotation_to_a_new_ca_takes_effect_for_new_connections(secure: S
     old = TlsFiles(secure.certs["gateway"].cert_file, secure.certs["gateway"].key_file, ca_file)
     async with channel(secure.address, old) as ch:
         assert (await refused(ch)).code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_streaming_calls_are_guarded_the_same_way(secure: Secure) -> None:
+    async def feed(holder: str) -> list[bytes]:
+        async with channel(secure.address, secure.certs[holder]) as ch:
+            call = ch.unary_stream("/beez.testing.Feed/Items")(b"", metadata=ORG, timeout=5)
+            return [item async for item in call]
+
+    assert await feed("gateway") == [b"org_1:0", b"org_1:1", b"org_1:2"]
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await feed("billing-export")
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
