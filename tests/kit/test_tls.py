@@ -9,7 +9,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from beez.kit.settings import ServiceSettings, load_settings
-from beez.kit.tls import CALLERS, write_bundle
+from beez.kit.tls import CALLERS, main, write_bundle
 
 
 def test_a_certificate_names_its_holder_and_the_hosts_clients_dial(tmp_path: Path) -> None:
@@ -76,3 +76,15 @@ def test_allowed_callers_default_to_the_gateway_and_the_services_and_take_more(
     assert ServiceSettings(local_mode=True).allowed_callers() == frozenset(CALLERS)
     monkeypatch.setenv("BEEZ_TLS_ALLOWED_CALLERS", "gateway, crm-sync ,")
     assert ServiceSettings(local_mode=True).allowed_callers() == {"gateway", "crm-sync"}
+
+
+def test_python_m_beez_kit_tls_writes_a_bundle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main([str(tmp_path), "gateway", "crm-sync"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "ca.pem",
+        "crm-sync-key.pem",
+        "crm-sync.pem",
+        "gateway-key.pem",
+        "gateway.pem",
+    ]
+    assert f"BEEZ_TLS_CERT_FILE={tmp_path / 'crm-sync.pem'}" in capsys.readouterr().out

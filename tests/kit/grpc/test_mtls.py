@@ -190,3 +190,32 @@ async def test_streaming_calls_are_guarded_the_same_way(secure: Secure) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await feed("billing-export")
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_a_half_written_rotation_keeps_the_current_certificate_until_it_is_complete(
+    secure: Secure,
+) -> None:
+    gateway, analytics = secure.certs["gateway"], secure.certs["analytics"]
+    current = x509.load_pem_x509_certificate(analytics.cert_file.read_bytes())
+    rotated = secure.authority.issue("analytics")
+    analytics.cert_file.write_bytes(rotated.cert_pem)  # the key has not arrived yet
+
+    assert await asyncio.to_thread(served_certificate, secure.server.port, gateway) == current
+    async with channel(secure.address, gateway) as ch:
+        assert await stats(ch) == "org_1/ok"
+
+    analytics.key_file.write_bytes(rotated.key_pem)
+    served = await asyncio.to_thread(served_certificate, secure.server.port, gateway)
+    assert served == x509.load_pem_x509_certificate(rotated.cert_pem)
+
+
+async def test_a_file_missing_mid_rotation_keeps_the_current_certificate(secure: Secure) -> None:
+    gateway, analytics = secure.certs["gateway"], secure.certs["analytics"]
+    current = x509.load_pem_x509_certificate(analytics.cert_file.read_bytes())
+    key = analytics.key_file.read_bytes()
+    analytics.key_file.unlink()
+
+    assert await asyncio.to_thread(served_certificate, secure.server.port, gateway) == current
+    async with channel(secure.address, gateway) as ch:
+        assert await stats(ch) == "org_1/ok"
+    analytics.key_file.write_bytes(key)

@@ -219,8 +219,9 @@ class _Reloader:
     """The certificate configuration fetcher: a new configuration when the files changed.
 
     gRPC calls it (from its own threads) on every new connection; it stats three files and
-    returns None (keep the current configuration) unless they changed. A half-written rotation
-    that fails to load keeps the current configuration and is retried on the next connection.
+    returns None (keep the current configuration) unless they changed. A file missing mid-rotation
+    keeps the current configuration; so does gRPC itself when the new files do not load (a key
+    that does not match its certificate), and the next change is loaded as usual.
     """
 
     def __init__(self, files: TlsFiles) -> None:
@@ -273,3 +274,20 @@ def channel(
     return grpc.aio.secure_channel(
         address, channel_credentials(tls), options=options, interceptors=interceptors
     )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m beez.kit.tls DIR [NAME ...]``: writes a throwaway CA and certificates (default:
+    the gateway and the five services) to DIR, for a local production-mode run."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m beez.kit.tls", description=main.__doc__)
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("names", nargs="*", default=list(CALLERS))
+    args = parser.parse_args(argv)
+    for name, files in write_bundle(args.directory, args.names).items():
+        print(name, " ".join(f"{k}={v}" for k, v in files.env().items()))
+
+
+if __name__ == "__main__":
+    main()

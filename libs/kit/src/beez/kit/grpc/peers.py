@@ -12,13 +12,13 @@ and reflection carry no identity and stay open to every certificate holder.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 
 from beez.kit.grpc.errors import PermissionDenied, Unauthenticated
 
-Context = grpc.aio.ServicerContext[Any, Any]
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
 def peer_name(context: Context) -> str | None:
