@@ -222,10 +222,15 @@ async def _trigger_part(
     batches = [batch(size) for _ in range(total // size + 1)]
     await ingestor.ingest_many(batches[0])  # warm caches: automations, statements, prepared plans
 
-    async def ingest() -> list[str]:
+    async def ingest() -> list[tuple[str, str]]:
         started = []
         for items in batches[1:]:
-            started += [i for result in await ingestor.ingest_many(items) for i in result.execution_ids]
+            results = await ingestor.ingest_many(items)
+            started += [
+                (org, i)
+                for (org, _), result in zip(items, results, strict=True)
+                for i in result.execution_ids
+            ]
         return started
 
     if not lifecycle:
@@ -241,8 +246,8 @@ async def _trigger_part(
     events = [
         item
         for i in range(0, len(executions), 64)
-        for item in [Lifecycle(x, None) for x in executions[i : i + 64]]
-        + [Lifecycle(x, "completed") for x in executions[i : i + 64]]
+        for item in [Lifecycle(x, org, None) for org, x in executions[i : i + 64]]
+        + [Lifecycle(x, org, "completed") for org, x in executions[i : i + 64]]
     ]
 
     async def apply() -> None:

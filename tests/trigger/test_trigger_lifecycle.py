@@ -151,7 +151,7 @@ async def test_batches_crossing_on_the_same_executions_wait_instead_of_deadlocki
     async def batch(ended: str, started: str) -> None:
         async with db.transaction() as session:  # no retry: a deadlock would raise
             repo = await Repository.of(session)
-            await repo.apply_lifecycle({ended: "completed"}, [started], now)
+            await repo.apply_lifecycle({(ended, trigger.org): "completed"}, [(started, trigger.org)], now)
 
     async with db.transaction() as blocker:
         await blocker.execute(

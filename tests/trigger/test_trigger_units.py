@@ -107,13 +107,21 @@ def test_settings_become_enrollment_keys(
 
 def test_a_lifecycle_batch_merges_to_the_effect_of_its_events_in_order() -> None:
     batch = [
-        Lifecycle("a", None),
-        Lifecycle("a", "completed"),  # an end covers the start before it...
-        Lifecycle("b", "failed"),
-        Lifecycle("b", None),  # ...and after it
-        Lifecycle("c", "cancelled"),
-        Lifecycle("c", "completed"),  # the first end wins
-        Lifecycle("d", None),
-        Lifecycle("d", None),
+        Lifecycle("a", "o", None),
+        Lifecycle("a", "o", "completed"),  # an end covers the start before it...
+        Lifecycle("b", "o", "failed"),
+        Lifecycle("b", "o", None),  # ...and after it
+        Lifecycle("c", "o", "cancelled"),
+        Lifecycle("c", "o", "completed"),  # the first end wins
+        Lifecycle("d", "o", None),
+        Lifecycle("d", "o", None),
     ]
-    assert merge(batch) == ({"a": "completed", "b": "failed", "c": "cancelled"}, ["d"])
+    assert merge(batch) == (
+        {("a", "o"): "completed", ("b", "o"): "failed", ("c", "o"): "cancelled"},
+        [("d", "o")],
+    )
+
+
+def test_one_execution_id_under_two_organizations_stays_two_executions_in_a_batch() -> None:
+    batch = [Lifecycle("a", "mine", None), Lifecycle("a", "theirs", "completed")]
+    assert merge(batch) == ({("a", "theirs"): "completed"}, [("a", "mine")])

@@ -32,6 +32,7 @@ from beez.kit.bus.publisher import Publisher
 from beez.kit.bus.topology import Topology, priority_name, priority_value
 from beez.kit.clock import ManualClock
 from beez.workflow.context import event_from_json
+from beez.workflow.digest import workflow_digest
 from beez.workflow.model import workflow_from_json
 from tests.executor.engine import fakes
 from tests.executor.samples import ADA, START_TIME
@@ -117,6 +118,7 @@ class Flow:
         self.clock = executor.clock
         self.metadata = [("x-org-id", org)]
         self._publisher = Publisher(executor.js)
+        self._announced: set[tuple[str, int, str]] = set()
 
     # --- driving ---------------------------------------------------------------------------
 
@@ -170,9 +172,56 @@ class Flow:
         return job
 
     async def publish(self, job: jobs_pb2.Job, msg_id: str, priority: str = "normal") -> None:
+        """Publishes ``job``; a START's workflow is announced first, as the automation service does."""
+        if job.reason == jobs_pb2.JOB_REASON_START:
+            await self.announce(job.start)
         await self._publisher.publish(
             self.executor.topology.jobs(priority, self.org), job, msg_id=msg_id, org_id=self.org
         )
+
+    async def announce(self, start: jobs_pb2.ExecutionStart) -> None:
+        """Announces ``start``'s workflow for its version on ``automations.<org>.changed``, and waits
+        until the executor has recorded it (so the START never waits for it)."""
+        key = (start.automation_id, start.automation_version, workflow_digest(start.workflow))
+        if key in self._announced:
+            return
+        change = lifecycle_pb2.AutomationChanged(
+            kind=lifecycle_pb2.CHANGE_KIND_UPSERTED,
+            organization_id=self.org,
+            automation_id=start.automation_id,
+            version=start.automation_version,
+            active=True,
+            workflow=start.workflow,
+            workflow_digest=key[2],
+            revision=len(self._announced) + 1,
+        )
+        await self._publisher.publish(
+            self.executor.topology.automation_changed(self.org),
+            change,
+            msg_id=f"announce:{self.org}:{':'.join(map(str, key))}",
+            org_id=self.org,
+        )
+        await self.announced(*key)
+        self._announced.add(key)
+
+    async def announced(self, automation_id: str, version: int, digest: str, timeout: float = 5.0) -> None:
+        """Waits until the executor has recorded ``digest`` for the organization's automation version."""
+        t = models.AnnouncedWorkflow
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            async with self.executor.svc.runtime.db.transaction() as session:
+                found = await session.scalar(
+                    select(t.digest).where(
+                        t.org_id == self.org,
+                        t.automation_id == automation_id,
+                        t.version == version,
+                        t.digest == digest,
+                    )
+                )
+            if found is not None:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"the executor never recorded {automation_id} v{version} ({digest})")
 
     async def signal(
         self,

@@ -14,8 +14,8 @@ from beez.analytics.domain.counting import BadEvent, LifecycleEvent
 from beez.analytics.service import AnalyticsService
 from beez.api.messages.v1.lifecycle_pb2 import ExecutionEvent
 from beez.kit.batching import Batcher
-from beez.kit.bus.headers import ORG_ID
 from beez.kit.bus.inbox import message_id
+from beez.kit.bus.subjects import message_org, subject_parts
 from beez.kit.bus.topology import EXECUTION_OUTCOME_SUBJECTS, Topology
 from beez.kit.bus.worker import PermanentError, PullWorker
 from beez.kit.logging import get_logger
@@ -44,7 +44,9 @@ class ExecutionEventsConsumer:
     message's key is claimed in the inbox in the same transaction as the counters change, and
     the counting is idempotent per execution on top of that (see :mod:`beez.analytics.service`).
     Undecodable messages and events without their ids are dead-lettered at once
-    (``dlq.analytics-executions``); database trouble is retried by redelivery.
+    (``dlq.analytics-executions``); database trouble is retried by redelivery. The organization
+    is the subject's (``executions.<org>.<kind>``): a body or ``Beez-Org-Id`` header naming
+    another is dead-lettered at once, counting nothing.
 
     Each handler decodes and validates its message, then submits the event to a :class:`Batcher`
     and is acked once the transaction holding it commits: up to ``max_batch`` events per
@@ -80,7 +82,8 @@ class ExecutionEventsConsumer:
             event = ExecutionEvent.FromString(msg.data)
         except DecodeError as exc:
             raise PermanentError(f"not an ExecutionEvent: {exc}") from exc
-        org_id = event.organization_id or (msg.headers or {}).get(ORG_ID, "")
+        org_id, _ = subject_parts(self._topology, "executions", msg.subject)
+        message_org(org_id, event.organization_id, msg.headers, "execution event")
         try:
             prepared = self._service.prepare(message_key(msg, event), org_id, event)
         except BadEvent as exc:

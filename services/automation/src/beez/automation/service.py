@@ -3,7 +3,9 @@
 Every change (create, update, toggle, clone, delete) happens in one unit of work with the
 ``AutomationChanged`` it announces: the row's ``revision`` grows by one and the message, carrying
 that revision, goes to the outbox on ``automations.<org>.changed`` with ``Nats-Msg-Id``
-``automation:<id>:rev:<revision>``. Nothing is written when the input is invalid.
+``automation:<id>:rev:<revision>``, carrying the version's workflow and its digest
+(:mod:`beez.workflow.digest`), which the executor checks every START against (decision 0018).
+Nothing is written when the input is invalid.
 
 Paths in field violations: problems of the workflow are reported with the path inside the
 workflow, as ``beez.workflow.validate`` computes it and ValidateAutomation returns it
@@ -35,6 +37,7 @@ from beez.kit.grpc.identity import Identity
 from beez.kit.ids import new_id
 from beez.kit.paging import cut_page, decode_key, read_page, scope_of
 from beez.workflow import catalog
+from beez.workflow.digest import workflow_digest
 from beez.workflow.errors import Issue
 from beez.workflow.model import assign_ids, workflow_from_json, workflow_to_json
 from beez.workflow.validate import validate_workflow
@@ -333,6 +336,7 @@ class AutomationService:
         )
         if workflow is not None:
             message.workflow.CopyFrom(workflow)
+            message.workflow_digest = workflow_digest(workflow)
         message.occurred_at.FromDatetime(row.update_time)
         await repo.announce(
             self._topology.automation_changed(row.org_id),

@@ -25,6 +25,16 @@ computes the next batch.
 
 A handler running past ``job_timeout_s`` is cancelled and the attempt fails (the worker naks it
 for redelivery). Undecodable jobs are dead-lettered at once on ``dlq.executor-jobs-<priority>``.
+
+Defence in depth (docs/decisions/0018), before a job joins a batch, so a refused job runs
+nothing: its body must name the organization its subject ``jobs.<priority>.<org>`` names (and
+so must a ``Beez-Org-Id`` header), else it is dead-lettered at once with the reason; a START
+must carry a workflow the automation service announced for its version
+(:class:`~beez.executor.announcements.AnnouncedWorkflows`): another workflow is dead-lettered at
+once, a version not announced yet is retried and, after the last delivery, dead-lettered.
+
+``executor-automations`` (:class:`AutomationsConsumer`) records those announcements from
+``automations.>``.
 """
 
 from __future__ import annotations
@@ -39,8 +49,11 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from beez.api.messages.v1 import jobs_pb2
+from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged
+from beez.executor.announcements import AnnouncedWorkflows
 from beez.executor.engine import Continuation, Engine
 from beez.kit.batching import Batcher
+from beez.kit.bus.subjects import message_org, subject_parts
 from beez.kit.bus.topology import JOB_PRIORITIES, Topology
 from beez.kit.bus.worker import PermanentError, PullWorker
 from beez.kit.logging import get_logger
@@ -62,6 +75,14 @@ def split_concurrency(total: int) -> dict[str, int]:
     """
     weight_sum = sum(WEIGHTS.values())
     return {p: max(1, total * WEIGHTS[p] // weight_sum) for p in JOB_PRIORITIES}
+
+
+def job_org(topology: Topology, priority: str, msg: Msg, job: jobs_pb2.Job) -> str:
+    """The organization of ``job``: its subject's, which its body (and header) must name too."""
+    org, rest = subject_parts(topology, f"jobs.{priority}", msg.subject)
+    if rest:
+        raise PermanentError(f"subject {msg.subject!r} is not jobs.{priority}.<org>")
+    return message_org(org, job.organization_id, msg.headers, "job", required=True)
 
 
 def decode_job(msg: Msg) -> jobs_pb2.Job:
@@ -89,6 +110,7 @@ class JobConsumers:
         js: JetStreamContext,
         topology: Topology,
         engine: Engine,
+        announced: AnnouncedWorkflows,
         *,
         concurrency: int = 10,
         job_timeout: float = 300.0,
@@ -97,6 +119,8 @@ class JobConsumers:
         start_batch: int = 64,
     ) -> None:
         self._engine = engine
+        self._announced = announced
+        self._topology = topology
         self._job_timeout = job_timeout
         self._starts: Batcher[tuple[str, int], jobs_pb2.Job, Continuation] = Batcher(
             self._start_batch, max_batch=start_batch, name="start jobs"
@@ -123,9 +147,13 @@ class JobConsumers:
     async def handle(self, priority: str, msg: Msg) -> None:
         """Runs one job within the job timeout; returning acks it, raising retries it."""
         job = decode_job(msg)
+        job_org(self._topology, priority, msg, job)
+        start = job.reason == jobs_pb2.JOB_REASON_START
         key = (priority, zlib.crc32(job.execution_id.encode()) % SHARDS)
-        batcher = self._starts if job.reason == jobs_pb2.JOB_REASON_START else self._wakes
+        batcher = self._starts if start else self._wakes
         async with asyncio.timeout(self._job_timeout):
+            if start:
+                await self._announced.verify(job)
             continuation = await batcher.submit(key, job)
             await self._engine.continue_job(job, continuation)
 
@@ -134,3 +162,43 @@ class JobConsumers:
 
     async def _wake_batch(self, key: tuple[str, int], jobs: Sequence[jobs_pb2.Job]) -> list[Continuation]:
         return await self._engine.wake_batch(jobs)
+
+
+class AutomationsConsumer:
+    """``automations.<org>.changed`` → the announced workflow digests (durable ``executor-automations``).
+
+    Delivery semantics: at least once, idempotent by key: a digest is recorded once per
+    (organization, automation, version, digest), so a redelivery changes nothing. The
+    organization is the subject's, which the body must name too; an announcement whose digest
+    does not match its workflow, or without one, is dead-lettered at once. Deletions record
+    nothing: executions enrolled before the deletion still start, as they did before this check.
+    The consumer reads the stream from its start, so a new executor learns every version
+    announced within the stream's retention (30 days).
+    """
+
+    def __init__(self, topology: Topology, announced: AnnouncedWorkflows, *, concurrency: int = 4) -> None:
+        self._topology = topology
+        self._announced = announced
+        self._concurrency = concurrency
+
+    async def handle(self, msg: Msg) -> None:
+        org, _ = subject_parts(self._topology, "automations", msg.subject)
+        try:
+            change = AutomationChanged.FromString(msg.data)
+        except DecodeError as exc:
+            raise PermanentError(f"not an AutomationChanged: {exc}") from exc
+        org = message_org(org, change.organization_id, msg.headers, "automation change")
+        await self._announced.record(change, org)
+
+    def workers(self, js: JetStreamContext) -> list[PullWorker]:
+        """Its worker, for :meth:`beez.kit.runtime.Runtime.consumers` to run and drain."""
+        worker = PullWorker(
+            js,
+            self._topology,
+            stream="AUTOMATIONS",
+            durable="executor-automations",
+            subjects="automations.>",
+            handler=self.handle,
+            concurrency=self._concurrency,
+        )
+        return [worker]

@@ -57,6 +57,24 @@ class WorkflowDefinition(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class AnnouncedWorkflow(Base):
+    """A workflow digest the automation service announced for one version of an automation.
+
+    Fed by the ``executor-automations`` consumer from ``automations.<org>.changed``; a START runs
+    only when its workflow's digest is among those announced for its (organization, automation,
+    version) (docs/decisions/0018). Versions are immutable, so a row is never updated; a version
+    announced twice with other bytes (which the automation service does not do) keeps both.
+    """
+
+    __tablename__ = "announced_workflows"
+
+    org_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    automation_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(Text, primary_key=True, comment="beez.workflow.digest of the version")
+    announced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class Execution(Base):
     """One run of an automation for one contact; the id comes from the start job."""
 

@@ -1,7 +1,8 @@
 """Assembles the executor service: its servicer, probes and background loops.
 
 Background loops: the outbox relay, the job consumers (one per priority, started once NATS is
-up) and the timer loop. The action registry's HTTP client is closed when the server stops.
+up), the consumer of automation announcements the START check reads, and the timer loop. The
+action registry's HTTP client is closed when the server stops.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
 from beez.executor import models
 from beez.executor.actions.base import Action
 from beez.executor.actions.registry import build_registry
+from beez.executor.announcements import AnnouncedWorkflows
 from beez.executor.config import ExecutorSettings
-from beez.executor.consumers import JobConsumers
+from beez.executor.consumers import AutomationsConsumer, JobConsumers
 from beez.executor.engine import Engine, SessionStore
 from beez.executor.handlers import ExecutionServicer
 from beez.executor.plugins import plugin_actions
@@ -59,11 +61,14 @@ async def build(runtime: Runtime) -> ServerSpec:
         interval=settings.sweeper_interval_s,
     )
 
+    announced = AnnouncedWorkflows(runtime.db)
+
     def job_workers(js: JetStreamContext) -> list[PullWorker]:
         return JobConsumers(
             js,
             runtime.topology,
             engine,
+            announced,
             concurrency=settings.job_concurrency,
             job_timeout=settings.job_timeout_s,
             ack_wait=settings.job_ack_wait_s,
@@ -82,6 +87,9 @@ async def build(runtime: Runtime) -> ServerSpec:
         background=[
             runtime.outbox_relay(models.outbox),
             runtime.consumers("executor-jobs", job_workers),
+            runtime.consumers(
+                "executor-automations", AutomationsConsumer(runtime.topology, announced).workers
+            ),
             timers.run,
             sweeper.run,
         ],

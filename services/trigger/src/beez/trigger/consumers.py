@@ -10,7 +10,6 @@ a body alone.
 
 from __future__ import annotations
 
-import re
 import zlib
 from collections.abc import Mapping, Sequence
 
@@ -24,6 +23,7 @@ from beez.kit.batching import Batcher
 from beez.kit.bus.headers import CONTENT_TYPE, ORG_ID, PROTOBUF_CONTENT_TYPE
 from beez.kit.bus.inbox import message_id
 from beez.kit.bus.lifecycle import WorkersFactory
+from beez.kit.bus.subjects import message_org, same_org, subject_parts
 from beez.kit.bus.topology import EXECUTION_OUTCOME_SUBJECTS, Topology
 from beez.kit.bus.worker import Handler, PermanentError, PullWorker
 from beez.kit.clock import Clock
@@ -36,25 +36,6 @@ from beez.trigger.domain.waits import InvalidRegistration
 from beez.trigger.ingest import Ingested, Ingestor
 from beez.workflow.context import event_from_json
 from beez.workflow.errors import WorkflowError
-
-_ORG = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-def subject_parts(topology: Topology, root: str, subject: str) -> tuple[str, str]:
-    """``(org, rest)`` of ``<prefix>.<root>.<org>.<rest>``; raises PermanentError otherwise."""
-    base = topology.subject(f"{root}.")
-    if not subject.startswith(base):
-        raise PermanentError(f"subject {subject!r} is not under {base!r}")
-    org, _, rest = subject[len(base) :].partition(".")
-    if not _ORG.match(org):
-        raise PermanentError(f"subject {subject!r} does not name a valid organization")
-    return org, rest
-
-
-def _body_org(subject_org: str, body_org: str, what: str) -> str:
-    if body_org and body_org != subject_org:
-        raise PermanentError(f"{what} of organization {body_org!r} published under {subject_org!r}")
-    return subject_org
 
 
 def decode_event(data: bytes, headers: Mapping[str, str]) -> Event:
@@ -114,7 +95,7 @@ class EventsConsumer:
     async def handle(self, msg: Msg) -> None:
         org, subject_type = subject_parts(self._topology, "events", msg.subject)
         headers = msg.headers or {}
-        _body_org(org, headers.get(ORG_ID, ""), "event")
+        same_org(org, headers.get(ORG_ID, ""), "event")
         event = decode_event(msg.data, headers)
         if not event.type:
             event.type = subject_type
@@ -150,7 +131,7 @@ class AutomationsConsumer:
             change = AutomationChanged.FromString(msg.data)
         except DecodeError as exc:
             raise PermanentError(f"undecodable AutomationChanged: {exc}") from exc
-        org = _body_org(org, change.organization_id, "automation change")
+        org = message_org(org, change.organization_id, msg.headers, "automation change")
         try:
             await service.apply_automation_change(self._db, self._clock, change, org)
         except InvalidChange as exc:
@@ -176,7 +157,7 @@ class WaitsConsumer:
             registration = WaitRegistration.FromString(msg.data)
         except DecodeError as exc:
             raise PermanentError(f"undecodable WaitRegistration: {exc}") from exc
-        org = _body_org(org, registration.organization_id, "wait registration")
+        org = message_org(org, registration.organization_id, msg.headers, "wait registration")
         try:
             await service.apply_wait_registration(self._db, self._clock, registration, org)
         except InvalidRegistration as exc:
@@ -188,9 +169,11 @@ class ExecutionsConsumer:
 
     On completed, failed or cancelled: frees the execution's concurrency slots, marks its
     enrollment ended and closes its waits; on started: drops the start payload the enrollment
-    kept. Other kinds are acknowledged untouched. Idempotent by execution id: every effect is
-    a delete or a guarded update that finds nothing to do the second time, so no inbox row
-    per lifecycle message is needed.
+    kept. Other kinds are acknowledged untouched. The organization is the subject's (a body or
+    header naming another is dead-lettered) and every statement is confined to it, so an event
+    published under one organization never touches another's enrollments, waits or slots.
+    Idempotent by execution id: every effect is a delete or a guarded update that finds nothing
+    to do the second time, so no inbox row per lifecycle message is needed.
 
     Handlers running at once submit their decoded event to a :class:`~beez.kit.batching.Batcher`
     and each message is acked once its batch committed: one transaction of at most five set-based
@@ -235,8 +218,8 @@ class ExecutionsConsumer:
             event = ExecutionEvent.FromString(msg.data)
         except DecodeError as exc:
             raise PermanentError(f"undecodable ExecutionEvent: {exc}") from exc
-        _body_org(org, event.organization_id, "execution event")
-        change = service.lifecycle(event)
+        org = message_org(org, event.organization_id, msg.headers, "execution event")
+        change = service.lifecycle(event, org)
         if change is not None:
             shard = zlib.crc32(change.execution_id.encode()) % self._shards
             await self._batcher.submit(shard, change)

@@ -284,7 +284,7 @@ class Ingestor:
             if signal is None:
                 continue
             closed.add(wait.id)
-            if await repo.close_wait(wait.id, "fired", now):
+            if await repo.close_wait(org_id, wait.id, "fired", now):
                 outgoing.append(
                     signal_job(
                         self._topology, org_id, wait.execution_id, wait.id, signal, event, wait.priority, now

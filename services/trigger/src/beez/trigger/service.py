@@ -75,48 +75,47 @@ async def apply_wait_registration(db: Database, clock: Clock, message: WaitRegis
 
 @dataclass(frozen=True, slots=True)
 class Lifecycle:
-    """What the trigger needs of one execution event: whose, and how it ended (None: it started)."""
+    """What the trigger needs of one execution event: whose (the execution and the organization
+    its subject named), and how it ended (None: it started)."""
 
     execution_id: str
+    org_id: str
     outcome: str | None
 
 
-def lifecycle(event: ExecutionEvent) -> Lifecycle | None:
-    """The event as the trigger applies it; None for kinds it ignores or without an execution id."""
+Execution = tuple[str, str]
+"""(execution id, organization): the statements of a lifecycle batch touch only rows of both."""
+
+
+def lifecycle(event: ExecutionEvent, org_id: str) -> Lifecycle | None:
+    """The event, published under ``org_id``, as the trigger applies it; None for kinds it ignores
+    or without an execution id."""
     if not event.execution_id:
         return None
     outcome = OUTCOMES.get(event.kind)
     if outcome is not None:
-        return Lifecycle(event.execution_id, outcome)
+        return Lifecycle(event.execution_id, org_id, outcome)
     if event.kind == ExecutionEventKind.EXECUTION_EVENT_KIND_STARTED:
-        return Lifecycle(event.execution_id, None)
+        return Lifecycle(event.execution_id, org_id, None)
     return None
 
 
-def merge(batch: Sequence[Lifecycle]) -> tuple[dict[str, str], list[str]]:
-    """``(ended: execution id -> outcome, started ids)`` with the effect of applying ``batch`` in order.
+def merge(batch: Sequence[Lifecycle]) -> tuple[dict[Execution, str], list[Execution]]:
+    """``(ended: (execution, org) -> outcome, started)`` with the effect of applying ``batch`` in order.
 
     An end makes a start of the same execution redundant, in either order (both drop the start
     payload, and only the end does more). Of two ends of one execution the first wins, as the
-    ``ended_at IS NULL`` guard would have it one event at a time.
+    ``ended_at IS NULL`` guard would have it one event at a time. An execution id named under
+    two organizations is two keys: at most one of them matches its rows.
     """
-    ended: dict[str, str] = {}
+    ended: dict[Execution, str] = {}
     for item in batch:
         if item.outcome is not None:
-            ended.setdefault(item.execution_id, item.outcome)
-    started = sorted({item.execution_id for item in batch if item.outcome is None} - ended.keys())
+            ended.setdefault((item.execution_id, item.org_id), item.outcome)
+    started = sorted(
+        {(item.execution_id, item.org_id) for item in batch if item.outcome is None} - ended.keys()
+    )
     return ended, started
-
-
-async def apply_lifecycle(db: Database, clock: Clock, batch: Sequence[Lifecycle]) -> list[None]:
-    """Applies lifecycle events in one transaction: releases what ended executions held, and drops
-    the start payload of those that started. Returns one (empty) outcome per event."""
-    ended, started = merge(batch)
-    if ended or started:
-        now = clock.now()
-        await transactional(db, lambda repo: repo.apply_lifecycle(ended, started, now))
-        log.debug("execution lifecycle applied", events=len(batch), ended=len(ended), started=len(started))
-    return [None] * len(batch)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,6 @@ Everything else is stale and changes nothing.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +38,7 @@ from beez.kit.logging import get_logger
 from beez.workflow import navigation
 from beez.workflow.branches import ARRIVED
 from beez.workflow.context import contact_to_dict, event_to_dict
+from beez.workflow.digest import digest_of, workflow_bytes
 from beez.workflow.model import assign_ids
 from beez.workflow.status import TERMINAL, ExecutionStatus
 from beez.workflow.waits import GOAL, SIGNALS, TIMEOUT, WaitKind
@@ -90,8 +90,8 @@ def prepare_start(job: jobs_pb2.Job, now: datetime) -> Prepared:
     """The execution row a START job creates, and the workflow version it runs."""
     start = job.start
     workflow = assign_ids(start.workflow)
-    definition = workflow.SerializeToString(deterministic=True)
-    digest = hashlib.sha256(definition).hexdigest()
+    definition = workflow_bytes(workflow)
+    digest = digest_of(definition)
     event = start.event
     contact = event.contact if event.HasField("contact") else events_pb2.Contact()
     contact_id = start.contact_id or event.contact_id or contact.id

@@ -6,28 +6,38 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import DateTime, Text, any_, bindparam, func, null, select, update
+from sqlalchemy import DateTime, Text, bindparam, func, null, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from beez.kit.db import Statement, pipelined
-from beez.trigger.models import enrollments, waits
+from beez.trigger.models import concurrency_slots, enrollments, waits
 from beez.trigger.repository.base import IDS, Queries, param
-from beez.trigger.repository.enrollments import GIVE_SLOTS_OF
+
+ORGS = bindparam("orgs", type_=ARRAY(Text))
+"""The organization of each execution of ``ids``, position by position."""
+
+_pairs = func.unnest(IDS, ORGS).table_valued("execution_id", "org_id").render_derived("pairs")
+_OF_BATCH = select(_pairs.c.execution_id, _pairs.c.org_id)
+"""The batch's (execution id, organization) pairs: every statement matches rows of both."""
 
 _LOCK_ENROLLMENTS = (
     select(enrollments.c.execution_id)
-    .where(enrollments.c.execution_id == any_(IDS))
+    .where(tuple_(enrollments.c.execution_id, enrollments.c.org_id).in_(_OF_BATCH))
     .order_by(enrollments.c.execution_id)
     .with_for_update(key_share=True)
 )
 _ended = (
-    func.unnest(IDS, bindparam("outcomes", type_=ARRAY(Text)))
-    .table_valued("execution_id", "outcome")
+    func.unnest(IDS, ORGS, bindparam("outcomes", type_=ARRAY(Text)))
+    .table_valued("execution_id", "org_id", "outcome")
     .render_derived("ended")
 )
 _END_ENROLLMENTS = (
     update(enrollments)
-    .where(enrollments.c.execution_id == _ended.c.execution_id, enrollments.c.ended_at.is_(None))
+    .where(
+        enrollments.c.execution_id == _ended.c.execution_id,
+        enrollments.c.org_id == _ended.c.org_id,
+        enrollments.c.ended_at.is_(None),
+    )
     .values(ended_at=param("now", DateTime(timezone=True)), outcome=_ended.c.outcome, start=null())
 )
 _CLOSE_WAITS_OF = (
@@ -35,27 +45,47 @@ _CLOSE_WAITS_OF = (
     .where(
         waits.c.id.in_(
             select(waits.c.id)
-            .where(waits.c.execution_id == any_(IDS), waits.c.closed_at.is_(None))
+            .where(tuple_(waits.c.execution_id, waits.c.org_id).in_(_OF_BATCH), waits.c.closed_at.is_(None))
             .order_by(waits.c.id)
             .with_for_update(key_share=True)
         )
     )
     .values(closed_at=param("now", DateTime(timezone=True)), closed_reason="execution_ended")
 )
+_GIVE_SLOTS_OF = concurrency_slots.delete().where(
+    concurrency_slots.c.execution_id.in_(
+        select(enrollments.c.execution_id).where(
+            tuple_(enrollments.c.execution_id, enrollments.c.org_id).in_(_OF_BATCH)
+        )
+    )
+)
+"""Slots carry no organization: those of executions whose enrollment is the organization's."""
 _DROP_STARTS = (
     update(enrollments)
-    .where(enrollments.c.execution_id == any_(IDS), enrollments.c.start.is_not(None))
+    .where(
+        tuple_(enrollments.c.execution_id, enrollments.c.org_id).in_(_OF_BATCH),
+        enrollments.c.start.is_not(None),
+    )
     .values(start=null())
 )
+
+
+def _batch(executions: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    return {"ids": [execution for execution, _ in executions], "orgs": [org for _, org in executions]}
 
 
 class LifecycleQueries(Queries):
     """Applies batches of lifecycle events."""
 
-    async def apply_lifecycle(self, ended: Mapping[str, str], started: Sequence[str], now: datetime) -> None:
+    async def apply_lifecycle(
+        self, ended: Mapping[tuple[str, str], str], started: Sequence[tuple[str, str]], now: datetime
+    ) -> None:
         """Applies a batch of lifecycle events in five set-based statements, sent together (idempotent).
 
-        ``ended`` maps execution ids to their outcome: each such enrollment is marked ended once
+        Executions are named by ``(execution id, organization)``, the organization being the one
+        the event's subject named: every statement touches only rows of that organization, so an
+        event published under one organization naming another's execution changes nothing.
+        ``ended`` maps executions to their outcome: each such enrollment is marked ended once
         (``ended_at IS NULL`` guard) and drops its start payload, its open waits are closed and its
         concurrency slots deleted. ``started`` names executions the executor has: their
         enrollment drops its start payload (``start IS NOT NULL`` guard). Doing it again finds
@@ -75,17 +105,20 @@ class LifecycleQueries(Queries):
            key this batch deletes; since this batch takes no wait after its first slot, that
            wait never closes a cycle.
         """
-        ids = sorted({*ended, *started})
-        if not ids:
+        every = sorted({*ended, *started})
+        if not every:
             return
-        statements: list[Statement] = [(_LOCK_ENROLLMENTS, {"ids": ids})]
+        statements: list[Statement] = [(_LOCK_ENROLLMENTS, _batch(every))]
         if ended:
-            ended_ids = sorted(ended)
+            ended_keys = sorted(ended)
             statements += [
-                (_END_ENROLLMENTS, {"ids": ended_ids, "outcomes": [ended[i] for i in ended_ids], "now": now}),
-                (_CLOSE_WAITS_OF, {"ids": ended_ids, "now": now}),
-                (GIVE_SLOTS_OF, {"ids": ended_ids}),
+                (
+                    _END_ENROLLMENTS,
+                    {**_batch(ended_keys), "outcomes": [ended[key] for key in ended_keys], "now": now},
+                ),
+                (_CLOSE_WAITS_OF, {**_batch(ended_keys), "now": now}),
+                (_GIVE_SLOTS_OF, _batch(ended_keys)),
             ]
         if started:
-            statements.append((_DROP_STARTS, {"ids": sorted(started)}))
+            statements.append((_DROP_STARTS, _batch(sorted(started))))
         await pipelined(self.conn, statements)

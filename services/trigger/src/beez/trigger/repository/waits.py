@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Text, any_, bindparam, delete, func, literal, or_, select, update
+from sqlalchemy import DateTime, Text, and_, any_, bindparam, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -38,7 +38,7 @@ OPEN_WAITS = (
 
 _CLOSE_WAIT = (
     update(waits)
-    .where(waits.c.id == param("wait_id"), waits.c.closed_at.is_(None))
+    .where(waits.c.id == param("wait_id"), waits.c.org_id == param("org_id"), waits.c.closed_at.is_(None))
     .values(closed_at=param("now", DateTime(timezone=True)), closed_reason=param("reason"))
     .returning(waits.c.id)
 )
@@ -50,11 +50,12 @@ class WaitQueries(Queries):
     async def register_wait(self, wait: Registration, now: datetime) -> bool:
         """Stores a registration unless its id is known (open, fired or cancelled); True if stored.
 
-        A registration for an execution that has already ended is stored closed.
+        A registration for an execution of its organization that has already ended is stored
+        closed; another organization's enrollment is neither read nor locked.
         """
         ended_at = await self.conn.scalar(
             select(enrollments.c.ended_at)
-            .where(enrollments.c.execution_id == wait.execution_id)
+            .where(enrollments.c.execution_id == wait.execution_id, enrollments.c.org_id == wait.org_id)
             .with_for_update(read=True)
         )
         inserted = await self.conn.execute(
@@ -79,7 +80,8 @@ class WaitQueries(Queries):
         return inserted.first() is not None
 
     async def cancel_wait(self, wait: Registration, now: datetime) -> None:
-        """Closes the wait, leaving a tombstone even when its registration has not arrived yet."""
+        """Closes the organization's wait, leaving a tombstone even when its registration has not
+        arrived yet; another organization's wait of that id stays as it is."""
         stmt = pg_insert(waits).values(
             id=wait.id,
             org_id=wait.org_id,
@@ -98,13 +100,15 @@ class WaitQueries(Queries):
             stmt.on_conflict_do_update(
                 index_elements=[waits.c.id],
                 set_={"closed_at": now, "closed_reason": "cancelled"},
-                where=waits.c.closed_at.is_(None),
+                where=and_(waits.c.closed_at.is_(None), waits.c.org_id == wait.org_id),
             )
         )
 
-    async def close_wait(self, wait_id: str, reason: str, now: datetime) -> bool:
-        """Closes an open wait; False when another transaction closed it first."""
-        return await self._wrote(_CLOSE_WAIT, {"wait_id": wait_id, "now": now, "reason": reason})
+    async def close_wait(self, org_id: str, wait_id: str, reason: str, now: datetime) -> bool:
+        """Closes the organization's open wait; False when another transaction closed it first."""
+        return await self._wrote(
+            _CLOSE_WAIT, {"org_id": org_id, "wait_id": wait_id, "now": now, "reason": reason}
+        )
 
     async def purge_waits(self, before: datetime, limit: int) -> int:
         """Deletes up to ``limit`` waits closed or expired before the cutoff."""

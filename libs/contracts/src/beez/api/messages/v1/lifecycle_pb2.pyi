@@ -102,7 +102,7 @@ class StepCompleted(_message.Message):
     def __init__(self, id: _Optional[str] = ..., step_id: _Optional[str] = ..., step_type: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration_ms: _Optional[int] = ...) -> None: ...
 
 class AutomationChanged(_message.Message):
-    __slots__ = ("kind", "organization_id", "automation_id", "version", "active", "workflow", "occurred_at", "revision")
+    __slots__ = ("kind", "organization_id", "automation_id", "version", "active", "workflow", "occurred_at", "revision", "workflow_digest")
     KIND_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     AUTOMATION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -111,6 +111,7 @@ class AutomationChanged(_message.Message):
     WORKFLOW_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_DIGEST_FIELD_NUMBER: _ClassVar[int]
     kind: ChangeKind
     organization_id: str
     automation_id: str
@@ -119,7 +120,8 @@ class AutomationChanged(_message.Message):
     workflow: _workflow_pb2.Workflow
     occurred_at: _timestamp_pb2.Timestamp
     revision: int
-    def __init__(self, kind: _Optional[_Union[ChangeKind, str]] = ..., organization_id: _Optional[str] = ..., automation_id: _Optional[str] = ..., version: _Optional[int] = ..., active: _Optional[bool] = ..., workflow: _Optional[_Union[_workflow_pb2.Workflow, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ...) -> None: ...
+    workflow_digest: str
+    def __init__(self, kind: _Optional[_Union[ChangeKind, str]] = ..., organization_id: _Optional[str] = ..., automation_id: _Optional[str] = ..., version: _Optional[int] = ..., active: _Optional[bool] = ..., workflow: _Optional[_Union[_workflow_pb2.Workflow, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., workflow_digest: _Optional[str] = ...) -> None: ...
 
 class WaitRegistration(_message.Message):
     __slots__ = ("id", "kind", "organization_id", "execution_id", "contact_id", "event_type", "filters", "conditions", "expires_at", "cancel")
