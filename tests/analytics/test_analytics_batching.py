@@ -38,9 +38,14 @@ def prepared(service: AnalyticsService, events: Sequence[ExecutionEvent]) -> lis
     return out
 
 
-def message(svc: InProcService, event: ExecutionEvent | bytes) -> Msg:
-    data = event if isinstance(event, bytes) else event.SerializeToString()
-    return Msg(svc.runtime.nc, subject="executions", data=data, headers={})  # type: ignore[arg-type]
+def message(svc: InProcService, event: ExecutionEvent | bytes, org: str = "org_junk") -> Msg:
+    """The message the executor would publish for ``event``, under its organization's subject."""
+    if isinstance(event, bytes):
+        data = event
+    else:
+        data, org = event.SerializeToString(), event.organization_id
+    subject = svc.runtime.topology.executions(org, "completed")
+    return Msg(svc.runtime.nc, subject=subject, data=data, headers={})  # type: ignore[arg-type]
 
 
 def counts(stats: AutomationStats) -> tuple[int, int, int, int]:

@@ -177,3 +177,32 @@ async def test_undecodable_and_incomplete_events_are_dead_lettered_at_once(
     first = await js.get_msg(topology.stream("DLQ"), 1)
     assert first.subject == topology.dlq(DURABLE)
     assert (first.headers or {})["Beez-Dlq-Deliveries"] == "1"
+
+
+async def test_an_event_whose_body_or_header_names_another_organization_is_dead_lettered_and_counts_nowhere(
+    analytics: InProcService, js: JetStreamContext, bus_prefix: str
+) -> None:
+    topology, publisher = Topology(bus_prefix), Publisher(js)
+    org, victim = new_org(), new_org()
+    forged = lifecycle("completed", victim, "aut_1", "ex_forged", duration_ms=5)
+    await publisher.publish(topology.executions(org, "completed"), forged, msg_id="forged-body", org_id=org)
+    mine = lifecycle("completed", org, "aut_1", "ex_header", duration_ms=5)
+    await publisher.publish(
+        topology.executions(org, "completed"), mine, msg_id="forged-header", org_id=victim
+    )
+
+    async def letters() -> list[str]:
+        last = (await js.stream_info(topology.stream("DLQ"))).state.last_seq
+        found = [await js.get_msg(topology.stream("DLQ"), seq) for seq in range(1, last + 1)]
+        errors = [(m.headers or {}).get("Beez-Dlq-Error", "") for m in found]
+        return errors if len(errors) >= 2 else []
+
+    errors = await eventually(letters, what="two dead letters")
+    refused = f"of organization {victim!r} published under {org!r}"
+    assert sorted(errors) == [
+        f"PermanentError: execution event (header Beez-Org-Id) {refused}",
+        f"PermanentError: execution event {refused}",
+    ]
+    await drained(js, topology)
+    assert (await stats(analytics, victim, "aut_1")).total == 0
+    assert (await stats(analytics, org, "aut_1")).total == 0

@@ -7,6 +7,7 @@ from nats.js import JetStreamContext
 from beez.api.automation.v1 import automation_pb2 as pb
 from beez.api.messages.v1.lifecycle_pb2 import ChangeKind
 from beez.kit.bus.topology import Topology
+from beez.workflow.digest import workflow_digest
 from tests.automation.conftest import AutomationEnv
 from tests.automation.support import Api, changes_on_bus, onboarding, sample_event
 
@@ -53,3 +54,26 @@ async def test_each_change_publishes_exactly_one_automation_changed_with_growing
     first, *_ = changes
     assert first[0].workflow == created.workflow  # the version's workflow, step ids included
     assert [a.id for a in first[0].workflow.actions][:2] == ["welcome", "s1_wait"]
+
+
+async def test_every_announcement_carries_its_workflows_digest_the_same_for_every_change_of_a_version(
+    api: Api, env: AutomationEnv, js: JetStreamContext
+) -> None:
+    """Create announces the workflow in hand, a toggle the one read back from the database: the
+    executor compares STARTs against these digests, so both must give the same one."""
+    automations = api.automations
+    created = (
+        await automations.CreateAutomation(
+            pb.CreateAutomationRequest(automation=onboarding(), active=False), metadata=api.md
+        )
+    ).automation
+    await automations.ToggleAutomation(
+        pb.ToggleAutomationRequest(id=created.id, active=True), metadata=api.md
+    )
+    await automations.DeleteAutomation(pb.DeleteAutomationRequest(id=created.id), metadata=api.md)
+
+    (create, _), (toggle, _), (delete, _) = await changes_on_bus(js, Topology(env.prefix), api.org, 3)
+
+    assert create.workflow_digest == workflow_digest(create.workflow) == workflow_digest(created.workflow)
+    assert toggle.workflow_digest == create.workflow_digest
+    assert (delete.kind, delete.workflow_digest) == (ChangeKind.CHANGE_KIND_DELETED, "")

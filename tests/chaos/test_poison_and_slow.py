@@ -53,6 +53,7 @@ async def test_poison_message_on_every_consumer_is_dead_lettered_while_others_fl
         "executor-jobs-low": topology.jobs("low", org),
         "trigger-events": topology.events(org, kind),
         "trigger-automations": topology.automation_changed(org),
+        "executor-automations": topology.automation_changed(org),
         "trigger-waits": topology.waits(org, "register"),
         "trigger-executions": topology.executions(org, "completed"),
         "analytics-executions": topology.executions(org, "completed"),

@@ -171,9 +171,12 @@ class Flow:
         job.start.created_at.FromDatetime(created_at or self.clock.now())
         return job
 
-    async def publish(self, job: jobs_pb2.Job, msg_id: str, priority: str = "normal") -> None:
-        """Publishes ``job``; a START's workflow is announced first, as the automation service does."""
-        if job.reason == jobs_pb2.JOB_REASON_START:
+    async def publish(
+        self, job: jobs_pb2.Job, msg_id: str, priority: str = "normal", *, announce: bool = True
+    ) -> None:
+        """Publishes ``job``; a START's workflow is announced first (unless ``announce`` is False),
+        as the automation service does."""
+        if announce and job.reason == jobs_pb2.JOB_REASON_START:
             await self.announce(job.start)
         await self._publisher.publish(
             self.executor.topology.jobs(priority, self.org), job, msg_id=msg_id, org_id=self.org

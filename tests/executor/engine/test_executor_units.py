@@ -7,6 +7,7 @@ import datetime
 import decimal
 import enum
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -14,7 +15,7 @@ import pytest
 
 from beez.api.messages.v1 import jobs_pb2
 from beez.executor.config import ExecutorSettings
-from beez.executor.consumers import JobConsumers, decode_job, split_concurrency
+from beez.executor.consumers import JobConsumers, decode_job, job_org, split_concurrency
 from beez.executor.engine import Engine, json_safe
 from beez.executor.plugins import load_plugin, plugin_actions
 from beez.kit.bus.topology import Topology
@@ -45,6 +46,8 @@ def test_concurrency_is_shared_by_priority_so_critical_has_the_most_slots() -> N
 @dataclass
 class FakeMsg:
     data: bytes
+    subject: str = "t.jobs.normal.o"
+    headers: dict[str, str] | None = None
 
 
 def test_a_message_that_is_not_a_usable_job_is_dead_lettered_at_once() -> None:
@@ -59,13 +62,39 @@ def test_a_message_that_is_not_a_usable_job_is_dead_lettered_at_once() -> None:
         decode_job(cast(Any, FakeMsg(start_without_start.SerializeToString())))
 
 
+@pytest.mark.parametrize(
+    ("subject", "body_org", "headers", "refusal"),
+    [
+        ("t.jobs.normal.o", "o", None, None),
+        ("t.jobs.normal.o", "o", {"Beez-Org-Id": "o"}, None),
+        ("t.jobs.normal.other", "o", None, "job of organization 'o' published under 'other'"),
+        ("t.jobs.normal.o", "o", {"Beez-Org-Id": "other"}, "header Beez-Org-Id"),
+        ("t.jobs.normal.o.x", "o", None, "is not jobs.normal.<org>"),
+        ("t.jobs.high.o", "o", None, "is not under"),
+        ("t.jobs.normal.o", "", None, "names no organization"),
+    ],
+)
+def test_a_job_names_the_organization_of_its_subject(
+    subject: str, body_org: str, headers: dict[str, str] | None, refusal: str | None
+) -> None:
+    job = jobs_pb2.Job(execution_id="e", organization_id=body_org)
+    msg = cast(Any, FakeMsg(b"", subject, headers))
+    if refusal is None:
+        assert job_org(Topology("t"), "normal", msg, job) == "o"
+        return
+    with pytest.raises(PermanentError, match=re.escape(refusal)):
+        job_org(Topology("t"), "normal", msg, job)
+
+
 class SlowEngine:
     async def wake_batch(self, jobs: list[jobs_pb2.Job]) -> None:
         await asyncio.sleep(10)
 
 
 async def test_a_job_running_past_its_timeout_fails_the_attempt() -> None:
-    consumers = JobConsumers(cast(Any, None), Topology("t"), cast(Engine, SlowEngine()), job_timeout=0.05)
+    consumers = JobConsumers(
+        cast(Any, None), Topology("t"), cast(Engine, SlowEngine()), cast(Any, None), job_timeout=0.05
+    )
     job = jobs_pb2.Job(execution_id="e", organization_id="o", reason=jobs_pb2.JOB_REASON_TIMER, token="x")
     with pytest.raises(TimeoutError):
         await consumers.handle("normal", cast(Any, FakeMsg(job.SerializeToString())))

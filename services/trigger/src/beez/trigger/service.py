@@ -118,6 +118,17 @@ def merge(batch: Sequence[Lifecycle]) -> tuple[dict[Execution, str], list[Execut
     return ended, started
 
 
+async def apply_lifecycle(db: Database, clock: Clock, batch: Sequence[Lifecycle]) -> list[None]:
+    """Applies lifecycle events in one transaction: releases what ended executions held, and drops
+    the start payload of those that started. Returns one (empty) outcome per event."""
+    ended, started = merge(batch)
+    if ended or started:
+        now = clock.now()
+        await transactional(db, lambda repo: repo.apply_lifecycle(ended, started, now))
+        log.debug("execution lifecycle applied", events=len(batch), ended=len(ended), started=len(started))
+    return [None] * len(batch)
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
     """An event of the history and the executions it started."""

@@ -38,7 +38,7 @@ OPEN_WAITS = (
 
 _CLOSE_WAIT = (
     update(waits)
-    .where(waits.c.id == param("wait_id"), waits.c.org_id == param("org_id"), waits.c.closed_at.is_(None))
+    .where(waits.c.id == param("wait_id"), waits.c.org_id == param("wait_org"), waits.c.closed_at.is_(None))
     .values(closed_at=param("now", DateTime(timezone=True)), closed_reason=param("reason"))
     .returning(waits.c.id)
 )
@@ -107,7 +107,7 @@ class WaitQueries(Queries):
     async def close_wait(self, org_id: str, wait_id: str, reason: str, now: datetime) -> bool:
         """Closes the organization's open wait; False when another transaction closed it first."""
         return await self._wrote(
-            _CLOSE_WAIT, {"org_id": org_id, "wait_id": wait_id, "now": now, "reason": reason}
+            _CLOSE_WAIT, {"wait_org": org_id, "wait_id": wait_id, "now": now, "reason": reason}
         )
 
     async def purge_waits(self, before: datetime, limit: int) -> int:
