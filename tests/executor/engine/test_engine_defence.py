@@ -40,7 +40,7 @@ async def missing(flow: Flow, execution_id: str) -> bool:
     try:
         await flow.get(execution_id)
     except grpc.aio.AioRpcError as err:
-        return err.code() == grpc.StatusCode.NOT_FOUND
+        return bool(err.code() == grpc.StatusCode.NOT_FOUND)
     return False
 
 
