@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from nats.js import JetStreamContext
+from sqlalchemy import select
 
 from beez.api.automation.v1 import automation_pb2 as pb
-from beez.api.messages.v1.lifecycle_pb2 import ChangeKind
+from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ChangeKind
+from beez.automation.models import outbox
+from beez.automation.service import AutomationService
 from beez.kit.bus.topology import Topology
 from beez.workflow.digest import workflow_digest
 from tests.automation.conftest import AutomationEnv
@@ -77,3 +82,44 @@ async def test_every_announcement_carries_its_workflows_digest_the_same_for_ever
     assert create.workflow_digest == workflow_digest(create.workflow) == workflow_digest(created.workflow)
     assert toggle.workflow_digest == create.workflow_digest
     assert (delete.kind, delete.workflow_digest) == (ChangeKind.CHANGE_KIND_DELETED, "")
+
+
+async def test_announcing_again_repeats_each_live_automations_current_version_under_its_message_id(
+    api: Api, env: AutomationEnv
+) -> None:
+    """What ``reannounce_on_start`` runs: consumers that keep their own copy (the executor's START
+    check) learn automations announced before the stream's retention; a repeat changes nothing."""
+    automations = api.automations
+    live = (
+        await automations.CreateAutomation(
+            pb.CreateAutomationRequest(automation=onboarding()), metadata=api.md
+        )
+    ).automation
+    gone = (
+        await automations.CreateAutomation(
+            pb.CreateAutomationRequest(automation=onboarding()), metadata=api.md
+        )
+    ).automation
+    await automations.DeleteAutomation(pb.DeleteAutomationRequest(id=gone.id), metadata=api.md)
+    runtime = env.svc.runtime
+    service = AutomationService(runtime.db, runtime.topology, runtime.clock, cast(Any, None))
+
+    assert await service.reannounce(page=1) >= 1  # every organization's, a page at a time
+
+    async with runtime.db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(outbox.c.msg_id, outbox.c.payload)
+                .where(outbox.c.org_id == api.org)
+                .order_by(outbox.c.id)
+            )
+        ).all()
+    again = AutomationChanged.FromString(rows[-1].payload)
+    assert [row.msg_id for row in rows] == [
+        f"automation:{live.id}:rev:1",
+        f"automation:{gone.id}:rev:1",
+        f"automation:{gone.id}:rev:2",
+        f"automation:{live.id}:rev:1",
+    ]
+    assert (again.automation_id, again.version, again.revision) == (live.id, 1, 1)
+    assert again.workflow_digest == workflow_digest(live.workflow)

@@ -22,3 +22,11 @@ class AutomationSettings(ServiceSettings):
         gt=0,
         description="Deadline of the stats call; past it GetAutomation answers without stats.",
     )
+    reannounce_on_start: bool = Field(
+        default=True,
+        description=(
+            "Announce every live automation's current version again at start, so consumers that "
+            "keep their own copy (the executor's START check) learn those last announced before the "
+            "AUTOMATIONS stream's retention (docs/decisions/0018). Repeats change nothing."
+        ),
+    )

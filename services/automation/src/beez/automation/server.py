@@ -11,7 +11,10 @@ from beez.automation.handlers import AutomationServicer, CatalogServicer
 from beez.automation.service import AutomationService, CatalogService
 from beez.automation.stats import AnalyticsStats
 from beez.kit.grpc.server import ServerSpec
+from beez.kit.logging import get_logger
 from beez.kit.runtime import Runtime
+
+log = get_logger(__name__)
 
 SERVICE_NAMES = [
     automation_pb2.DESCRIPTOR.services_by_name["AutomationService"].full_name,
@@ -23,11 +26,17 @@ async def build(runtime: Runtime) -> ServerSpec:
     """The automation service's part of the server.
 
     Analytics is not a probe: the service works without it (GetAutomation answers without stats).
+    Once NATS is up it announces every live automation again (``reannounce_on_start``).
     """
     settings = runtime.settings
     assert isinstance(settings, AutomationSettings)
     stats = AnalyticsStats(settings.analytics_addr, settings.analytics_timeout_s, settings.tls_files())
     service = AutomationService(runtime.db, runtime.topology, runtime.clock, stats)
+
+    async def reannounce() -> None:
+        await runtime.nats_ready.wait()
+        announced = await service.reannounce()
+        log.info("automations announced again", count=announced)
 
     def register(server: grpc.aio.Server) -> None:
         automation_pb2_grpc.add_AutomationServiceServicer_to_server(AutomationServicer(service), server)
@@ -37,6 +46,9 @@ async def build(runtime: Runtime) -> ServerSpec:
         register=register,
         service_names=SERVICE_NAMES,
         probes={},
-        background=[runtime.outbox_relay(models.outbox)],
+        background=[
+            runtime.outbox_relay(models.outbox),
+            *([reannounce] if settings.reannounce_on_start else []),
+        ],
         on_stop=[stats.close],
     )

@@ -261,6 +261,28 @@ class AutomationService:
             row.revision += 1
             await self._announce(repo, row, None)
 
+    async def reannounce(self, page: int = 500) -> int:
+        """Announces every live automation's current version again, at its current revision; how many.
+
+        Run once at start (``reannounce_on_start``) so that consumers which keep their own copy
+        learn automations whose last announcement has left the AUTOMATIONS stream (30 days): the
+        executor checks every START against the announced workflow digests (decision 0018). A
+        repeat changes nothing anywhere: the message id is the original one (the stream drops it
+        within its duplicate window), the trigger ignores a revision it has, and the executor
+        records a digest once.
+        """
+        after, total = "", 0
+        while True:
+            async with self._db.transaction() as session:
+                repo = AutomationRepository(session)
+                rows = await repo.live_after(after, page)
+                for row, data in rows:
+                    await self._announce(repo, row, workflow_from_json(data))
+            total += len(rows)
+            if len(rows) < page:
+                return total
+            after = rows[-1][0].id
+
     # --- checks that write nothing --------------------------------------------------------
 
     @staticmethod

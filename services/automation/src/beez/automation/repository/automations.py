@@ -94,6 +94,23 @@ class AutomationRepository:
         rows = (await self._session.execute(query)).all()
         return [(row[0], row[1]) for row in rows]
 
+    async def live_after(self, after_id: str, limit: int) -> list[tuple[Automation, dict[str, Any]]]:
+        """Up to ``limit`` live automations of every organization with their current workflow,
+        in id order after ``after_id`` (for announcing them all again)."""
+        query = (
+            select(Automation, AutomationVersion.workflow)
+            .join(
+                AutomationVersion,
+                (AutomationVersion.automation_id == Automation.id)
+                & (AutomationVersion.version == Automation.version),
+            )
+            .where(Automation.deleted_at.is_(None), Automation.id > after_id)
+            .order_by(Automation.id)
+            .limit(limit)
+        )
+        rows = (await self._session.execute(query)).all()
+        return [(row[0], row[1]) for row in rows]
+
     async def flush(self) -> None:
         """Writes pending changes of loaded rows (e.g. a bumped revision) now."""
         await self._session.flush()
