@@ -1,24 +1,23 @@
-"""``beez automations|events|executions ...``: drive a running stack over gRPC."""
+"""``beez automations|events|executions ...``: drive a running stack through the gateway's REST API."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from beez.api.automation.v1 import automation_pb2, automation_pb2_grpc
-from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
+from beez.api.automation.v1 import automation_pb2
+from beez.api.executor.v1 import executor_pb2
 from beez.api.messages.v1 import events_pb2
-from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
+from beez.api.trigger.v1 import trigger_pb2
 from beez.api.workflow.v1 import workflow_pb2
-from beez.cli.client import Target, call, load_document, parse, to_json
-from beez.cli.components import DEFAULT_GRPC_BASE
+from beez.cli.client import DEFAULT_API_URL, Target, call, load_document, parse, to_json
 
 console = Console()
 automations = typer.Typer(help="Create, list and change automations.", no_args_is_help=True)
@@ -26,23 +25,38 @@ events = typer.Typer(help="Publish events and read event history.", no_args_is_h
 executions = typer.Typer(help="Inspect, cancel and retry executions.", no_args_is_help=True)
 
 Json = Annotated[bool, typer.Option("--json", help="Print the raw JSON response.")]
+AUTOMATIONS = "beez.api.automation.v1.AutomationService"
+EVENTS = "beez.api.trigger.v1.EventService"
+EXECUTIONS = "beez.api.executor.v1.ExecutionService"
 
 
 def target_callback(
     ctx: typer.Context,
-    org: Annotated[str, typer.Option(envvar="BEEZ_ORG", help="Organization to act for.")] = "org_demo",
-    user: Annotated[str | None, typer.Option(envvar="BEEZ_USER", help="User to act as.")] = None,
-    grpc_base: Annotated[int, typer.Option(help="Port of the first service.")] = DEFAULT_GRPC_BASE,
+    api_url: Annotated[
+        str, typer.Option("--api-url", envvar="BEEZ_API_URL", help="The gateway's base URL.")
+    ] = DEFAULT_API_URL,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="BEEZ_TOKEN",
+            show_default=False,
+            help="A JWT, sent as a bearer token; the gateway takes organization, user and roles from it.",
+        ),
+    ] = None,
+    org: Annotated[
+        str, typer.Option(envvar="BEEZ_ORG", help="Organization to act for, without a token (local mode).")
+    ] = "org_demo",
+    user: Annotated[
+        str | None, typer.Option(envvar="BEEZ_USER", help="User to act as, without a token (local mode).")
+    ] = None,
 ) -> None:
-    ctx.obj = Target(org, user, grpc_base)
+    if httpx.URL(api_url).scheme not in ("http", "https"):
+        raise typer.BadParameter("expected an http:// or https:// URL", param_hint="--api-url")
+    ctx.obj = Target(api_url, org, user, token or None)
 
 
 for sub in (automations, events, executions):
     sub.callback()(target_callback)
-
-
-def _run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 def _automation_row(table: Table, a: automation_pb2.Automation) -> None:
@@ -64,15 +78,7 @@ def automations_create(
     if active is not None:
         req.active = active
     target: Target = ctx.obj
-    resp = _run(
-        call(
-            target,
-            "automation",
-            lambda ch: automation_pb2_grpc.AutomationServiceStub(ch).CreateAutomation(
-                req, metadata=target.metadata()
-            ),
-        )
-    )
+    resp = call(target, f"{AUTOMATIONS}/CreateAutomation", req, automation_pb2.CreateAutomationResponse)
     if as_json:
         console.print_json(to_json(resp))
     else:
@@ -83,14 +89,11 @@ def automations_create(
 def automations_list(ctx: typer.Context, as_json: Json = False) -> None:
     """List automations."""
     target: Target = ctx.obj
-    resp = _run(
-        call(
-            target,
-            "automation",
-            lambda ch: automation_pb2_grpc.AutomationServiceStub(ch).ListAutomations(
-                automation_pb2.ListAutomationsRequest(page_size=200), metadata=target.metadata()
-            ),
-        )
+    resp = call(
+        target,
+        f"{AUTOMATIONS}/ListAutomations",
+        automation_pb2.ListAutomationsRequest(page_size=200),
+        automation_pb2.ListAutomationsResponse,
     )
     if as_json:
         console.print_json(to_json(resp))
@@ -105,14 +108,11 @@ def automations_list(ctx: typer.Context, as_json: Json = False) -> None:
 def automations_get(ctx: typer.Context, automation_id: str) -> None:
     """Show an automation with its stats, as JSON."""
     target: Target = ctx.obj
-    resp = _run(
-        call(
-            target,
-            "automation",
-            lambda ch: automation_pb2_grpc.AutomationServiceStub(ch).GetAutomation(
-                automation_pb2.GetAutomationRequest(id=automation_id), metadata=target.metadata()
-            ),
-        )
+    resp = call(
+        target,
+        f"{AUTOMATIONS}/GetAutomation",
+        automation_pb2.GetAutomationRequest(id=automation_id),
+        automation_pb2.GetAutomationResponse,
     )
     console.print_json(to_json(resp.automation))
 
@@ -128,15 +128,7 @@ def automations_toggle(
     req = automation_pb2.ToggleAutomationRequest(id=automation_id)
     if active is not None:
         req.active = active
-    resp = _run(
-        call(
-            target,
-            "automation",
-            lambda ch: automation_pb2_grpc.AutomationServiceStub(ch).ToggleAutomation(
-                req, metadata=target.metadata()
-            ),
-        )
-    )
+    resp = call(target, f"{AUTOMATIONS}/ToggleAutomation", req, automation_pb2.ToggleAutomationResponse)
     console.print(f"{resp.automation.id} is {'active' if resp.automation.active else 'inactive'}")
 
 
@@ -144,14 +136,11 @@ def automations_toggle(
 def automations_delete(ctx: typer.Context, automation_id: str) -> None:
     """Delete an automation."""
     target: Target = ctx.obj
-    _run(
-        call(
-            target,
-            "automation",
-            lambda ch: automation_pb2_grpc.AutomationServiceStub(ch).DeleteAutomation(
-                automation_pb2.DeleteAutomationRequest(id=automation_id), metadata=target.metadata()
-            ),
-        )
+    call(
+        target,
+        f"{AUTOMATIONS}/DeleteAutomation",
+        automation_pb2.DeleteAutomationRequest(id=automation_id),
+        automation_pb2.DeleteAutomationResponse,
     )
     console.print(f"deleted {automation_id}")
 
@@ -163,14 +152,11 @@ def automations_validate(
     """Validate a workflow file and list every problem; exit 1 when it is invalid."""
     target: Target = ctx.obj
     workflow = parse(load_document(file), workflow_pb2.Workflow())
-    resp = _run(
-        call(
-            target,
-            "automation",
-            lambda ch: automation_pb2_grpc.AutomationServiceStub(ch).ValidateAutomation(
-                automation_pb2.ValidateAutomationRequest(automation=workflow), metadata=target.metadata()
-            ),
-        )
+    resp = call(
+        target,
+        f"{AUTOMATIONS}/ValidateAutomation",
+        automation_pb2.ValidateAutomationRequest(automation=workflow),
+        automation_pb2.ValidateAutomationResponse,
     )
     if resp.valid:
         console.print("[green]valid[/]")
@@ -210,14 +196,11 @@ def events_publish(
             doc["contact"] = json.loads(contact_json)
         docs = [doc]
     evs = [parse(d, events_pb2.Event()) for d in docs]
-    resp = _run(
-        call(
-            target,
-            "trigger",
-            lambda ch: trigger_pb2_grpc.EventServiceStub(ch).PublishEvents(
-                trigger_pb2.PublishEventsRequest(events=evs), metadata=target.metadata()
-            ),
-        )
+    resp = call(
+        target,
+        f"{EVENTS}/PublishEvents",
+        trigger_pb2.PublishEventsRequest(events=evs),
+        trigger_pb2.PublishEventsResponse,
     )
     if as_json:
         console.print_json(to_json(resp))
@@ -230,14 +213,11 @@ def events_publish(
 def events_list(ctx: typer.Context, event_type: Annotated[str, typer.Option("--type")] = "") -> None:
     """Show recent events and the executions they started."""
     target: Target = ctx.obj
-    resp = _run(
-        call(
-            target,
-            "trigger",
-            lambda ch: trigger_pb2_grpc.EventServiceStub(ch).ListEvents(
-                trigger_pb2.ListEventsRequest(type=event_type, page_size=100), metadata=target.metadata()
-            ),
-        )
+    resp = call(
+        target,
+        f"{EVENTS}/ListEvents",
+        trigger_pb2.ListEventsRequest(type=event_type, page_size=100),
+        trigger_pb2.ListEventsResponse,
     )
     table = Table("id", "type", "contact", "received", "executions")
     for rec in resp.events:
@@ -263,15 +243,11 @@ def executions_list(
 ) -> None:
     """List an automation's executions, newest first."""
     target: Target = ctx.obj
-    resp = _run(
-        call(
-            target,
-            "executor",
-            lambda ch: executor_pb2_grpc.ExecutionServiceStub(ch).ListExecutions(
-                executor_pb2.ListExecutionsRequest(automation_id=automation, page_size=100),
-                metadata=target.metadata(),
-            ),
-        )
+    resp = call(
+        target,
+        f"{EXECUTIONS}/ListExecutions",
+        executor_pb2.ListExecutionsRequest(automation_id=automation, page_size=100),
+        executor_pb2.ListExecutionsResponse,
     )
     if as_json:
         console.print_json(to_json(resp))
@@ -286,14 +262,11 @@ def executions_list(
 def executions_show(ctx: typer.Context, execution_id: str, as_json: Json = False) -> None:
     """Show one execution with its step-by-step log."""
     target: Target = ctx.obj
-    resp = _run(
-        call(
-            target,
-            "executor",
-            lambda ch: executor_pb2_grpc.ExecutionServiceStub(ch).GetExecution(
-                executor_pb2.GetExecutionRequest(execution_id=execution_id), metadata=target.metadata()
-            ),
-        )
+    resp = call(
+        target,
+        f"{EXECUTIONS}/GetExecution",
+        executor_pb2.GetExecutionRequest(execution_id=execution_id),
+        executor_pb2.GetExecutionResponse,
     )
     execution = resp.execution
     if as_json:
@@ -321,14 +294,11 @@ def executions_show(ctx: typer.Context, execution_id: str, as_json: Json = False
 def executions_cancel(ctx: typer.Context, execution_id: str) -> None:
     """Cancel a pending, waiting or running execution."""
     target: Target = ctx.obj
-    resp = _run(
-        call(
-            target,
-            "executor",
-            lambda ch: executor_pb2_grpc.ExecutionServiceStub(ch).CancelExecution(
-                executor_pb2.CancelExecutionRequest(execution_id=execution_id), metadata=target.metadata()
-            ),
-        )
+    resp = call(
+        target,
+        f"{EXECUTIONS}/CancelExecution",
+        executor_pb2.CancelExecutionRequest(execution_id=execution_id),
+        executor_pb2.CancelExecutionResponse,
     )
     console.print(f"{resp.execution.id}: {_status(resp.execution.status)}")
 
@@ -337,13 +307,10 @@ def executions_cancel(ctx: typer.Context, execution_id: str) -> None:
 def executions_retry(ctx: typer.Context, execution_id: str) -> None:
     """Retry a failed execution from the step that failed."""
     target: Target = ctx.obj
-    resp = _run(
-        call(
-            target,
-            "executor",
-            lambda ch: executor_pb2_grpc.ExecutionServiceStub(ch).RetryExecution(
-                executor_pb2.RetryExecutionRequest(execution_id=execution_id), metadata=target.metadata()
-            ),
-        )
+    resp = call(
+        target,
+        f"{EXECUTIONS}/RetryExecution",
+        executor_pb2.RetryExecutionRequest(execution_id=execution_id),
+        executor_pb2.RetryExecutionResponse,
     )
     console.print(f"{resp.execution.id}: {_status(resp.execution.status)}")

@@ -18,7 +18,11 @@ from beez.cli.components import DEFAULT_GRPC_BASE, DEFAULT_HTTP_PORT, components
 from beez.cli.health import Health, check_all
 from beez.cli.stack import Stack
 
-app = typer.Typer(help="Beez Automations: the workflow-automation engine.", no_args_is_help=True)
+app = typer.Typer(
+    help="Beez Automations: the workflow-automation engine.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # a traceback must never show a token
+)
 app.add_typer(commands.automations, name="automations")
 app.add_typer(commands.events, name="events")
 app.add_typer(commands.executions, name="executions")

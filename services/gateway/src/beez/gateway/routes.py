@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from urllib.parse import unquote
 
-from google.api import annotations_pb2, http_pb2
+from google.api import http_pb2
 from google.protobuf.descriptor import Descriptor, MethodDescriptor, ServiceDescriptor
 
+from beez.api.http_rules import bindings, http_rule, method_and_path
 from beez.gateway.descriptors import field_chain, is_message
 from beez.kit.logging import get_logger
 
@@ -328,15 +329,6 @@ def _normalize(path: str) -> str:
     return path[:-1] if len(path) > 1 and path.endswith("/") else path
 
 
-def http_rule(method: MethodDescriptor) -> http_pb2.HttpRule | None:
-    """The method's ``google.api.http`` option, or None when it has none."""
-    options = method.GetOptions()
-    if not options.HasExtension(annotations_pb2.http):
-        return None
-    rule: http_pb2.HttpRule = options.Extensions[annotations_pb2.http]
-    return rule
-
-
 def build_routes(services: Iterable[ServiceDescriptor]) -> RouteTable:
     """Builds the table for ``services``; raises :class:`RouteError` on a rule that can't be served.
 
@@ -354,7 +346,7 @@ def build_routes(services: Iterable[ServiceDescriptor]) -> RouteTable:
                 rpc = f"{service.full_name}/{method.name}"
                 log.warning("streaming method not exposed over REST", rpc=rpc)
                 continue
-            for index, binding in enumerate([rule, *rule.additional_bindings]):
+            for index, binding in enumerate(bindings(rule)):
                 route = _route(service, method, binding, index)
                 key = (route.http_method, route.template.shape)
                 if key in seen:
@@ -373,13 +365,10 @@ def _route(
     service: ServiceDescriptor, method: MethodDescriptor, rule: http_pb2.HttpRule, index: int
 ) -> Route:
     where = f"{service.full_name}/{method.name}"
-    kind = rule.WhichOneof("pattern")
-    if kind is None:
+    pattern = method_and_path(rule)
+    if pattern is None:
         raise RouteError(f"{where}: http rule has no method and path")
-    if kind == "custom":
-        http_method, path = rule.custom.kind.upper(), rule.custom.path
-    else:
-        http_method, path = kind.upper(), str(getattr(rule, kind))
+    http_method, path = pattern
     if not http_method or not re.fullmatch(r"[A-Z]+", http_method):
         raise RouteError(f"{where}: bad HTTP method {http_method!r}")
     try:
