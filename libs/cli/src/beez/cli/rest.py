@@ -75,7 +75,7 @@ def http_call(method: MethodDescriptor, request: Message) -> HttpCall:
     rule = http_rule(method)
     if rule is None:
         raise LookupError(f"{method.full_name} has no google.api.http rule: the gateway does not expose it")
-    missing: list[str] = []
+    missing: list[list[str]] = []
     for binding in bindings(rule):
         pattern = method_and_path(binding)
         if pattern is None:
@@ -83,10 +83,11 @@ def http_call(method: MethodDescriptor, request: Message) -> HttpCall:
         http_method, template = pattern
         unset = [m["field"] for m in _VARIABLE.finditer(template) if _path_value(request, m["field"]) is None]
         if unset:
-            missing.extend(f for f in unset if f not in missing)
+            missing.append(unset)
             continue
         return _build(http_method, template, binding.body, binding.response_body, request)
-    raise UnboundPath(f"{' and '.join(missing) or 'the path'} must be set to call {method.name}")
+    fewest = min(missing, key=len, default=["a path"])  # the binding closest to being usable
+    raise UnboundPath(f"{' and '.join(fewest)} must be set to call {method.name}")
 
 
 def read_response(call: HttpCall, data: Any, response_class: type[M]) -> M:
