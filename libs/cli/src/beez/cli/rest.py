@@ -44,7 +44,7 @@ class HttpCall:
 
     method: str
     path: str
-    query: list[tuple[str, str]]
+    query: tuple[tuple[str, str], ...]
     body: Any
     response_body: str
 
@@ -119,7 +119,7 @@ def _build(http_method: str, template: str, body_rule: str, response_body: str, 
     elif body_rule:
         json_name = request.DESCRIPTOR.fields_by_name[body_rule].json_name
         body = fields.pop(json_name, None)
-    return HttpCall(http_method, path, _query(fields), body, response_body)
+    return HttpCall(http_method, path, tuple(_query(fields)), body, response_body)
 
 
 def _path_value(request: Message, field_path: str) -> str | None:
@@ -134,7 +134,7 @@ def _path_value(request: Message, field_path: str) -> str | None:
     if field.has_presence and not message.HasField(field.name):
         return None
     value = getattr(message, field.name)
-    if field.type == FieldDescriptor.TYPE_ENUM:
+    if field.enum_type is not None:
         return None if value == 0 else field.enum_type.values_by_number[value].name
     if field.type == FieldDescriptor.TYPE_BOOL:
         return "true" if value else None
