@@ -24,7 +24,7 @@ from google.rpc import code_pb2
 from rich.console import Console
 from rich.markup import escape
 
-from beez.cli.rest import HttpCall, UnboundPath, find_method, http_call, read_response
+from beez.cli.rest import HttpCall, find_method, http_call, read_response
 
 M = TypeVar("M", bound=Message)
 err_console = Console(stderr=True, soft_wrap=True)  # an error line stays whole, URLs and all
@@ -72,7 +72,7 @@ def call(target: Target, full_method: str, request: Message, response_type: type
     method = find_method(full_method)
     try:
         rest = http_call(method, request)
-    except (UnboundPath, ValueError) as exc:
+    except ValueError as exc:  # UnboundPath, or a field the query cannot carry
         _fail(target, f"[red]INVALID_ARGUMENT[/]: {escape(str(exc))}")
     url = target.api_url.rstrip("/") + rest.path
     try:

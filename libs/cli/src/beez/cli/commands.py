@@ -52,7 +52,7 @@ def target_callback(
 ) -> None:
     if httpx.URL(api_url).scheme not in ("http", "https"):
         raise typer.BadParameter("expected an http:// or https:// URL", param_hint="--api-url")
-    ctx.obj = Target(api_url, org, user, token or None)
+    ctx.obj = Target(api_url, org, user, (token or "").strip() or None)
 
 
 for sub in (automations, events, executions):
