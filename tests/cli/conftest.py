@@ -1,8 +1,9 @@
 """The CLI's stack: automation and trigger in-process, behind real gateways on real HTTP.
 
-Two gateways front the same services: one in local mode (as ``beez up`` runs it, identity from
-``X-Org-Id`` headers) and one in production mode, verifying HS256 JWTs with the settings of
-issue #11 (``BEEZ_JWT_HS256_SECRET_FILE``, ``BEEZ_JWT_ISSUER``, ``BEEZ_JWT_AUDIENCE``). Tests
+Two gateways: one in local mode (as ``beez up`` runs it, identity from ``X-Org-Id`` headers)
+in front of plaintext services, and one in production mode, verifying HS256 JWTs with the
+settings of issue #11 (``BEEZ_JWT_HS256_SECRET_FILE``, ``BEEZ_JWT_ISSUER``,
+``BEEZ_JWT_AUDIENCE``) and calling its own services over mutual TLS with throwaway certificates. Tests
 isolate themselves by organization. The CLI runs in a worker thread (:func:`beez`), so the
 services and gateways keep serving on the test's event loop while it waits for them; its
 consoles write to buffers of their own, so the servers' log lines (on ``sys.stdout``) stay out
@@ -15,10 +16,11 @@ import asyncio
 import io
 import secrets
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -28,6 +30,7 @@ from beez.cli import client, commands
 from beez.cli.main import app
 from beez.gateway.config import GatewaySettings
 from beez.kit.embedded import free_port
+from beez.kit.tls import TlsFiles, write_bundle
 from tests.cli.tokens import AUDIENCE, ISSUER
 from tests.support.gateway import running_gateway
 from tests.support.inproc import InProcService, running_service
@@ -90,20 +93,61 @@ def _main(args: list[str]) -> int:
     return 0
 
 
-@pytest.fixture(scope="session")
-async def backends(admin_url: str, nats_url: str) -> AsyncIterator[Backends]:
+@asynccontextmanager
+async def serving_backends(
+    admin_url: str, nats_url: str, tls: Mapping[str, TlsFiles] | None = None
+) -> AsyncIterator[Backends]:
+    """Automation and trigger on a database of their own; over mutual TLS with ``tls``' files."""
     database_url = create_database(admin_url)
     prefix = unique_prefix()
+
+    def certificate(name: str) -> dict[str, Any]:
+        if tls is None:
+            return {}
+        files = tls[name]
+        return {
+            "tls_cert_file": str(files.cert_file),
+            "tls_key_file": str(files.key_file),
+            "tls_ca_file": str(files.ca_file),
+        }
+
     try:
         async with (
             running_service(
-                "automation", database_url, nats_url, prefix, analytics_addr=f"127.0.0.1:{free_port()}"
+                "automation",
+                database_url,
+                nats_url,
+                prefix,
+                analytics_addr=f"127.0.0.1:{free_port()}",
+                **certificate("automation"),
             ) as automation,
-            running_service("trigger", database_url, nats_url, prefix) as trigger,
+            running_service("trigger", database_url, nats_url, prefix, **certificate("trigger")) as trigger,
         ):
             yield Backends(automation, trigger)
     finally:
         drop_database(admin_url, database_url)
+
+
+@pytest.fixture(scope="session")
+async def backends(admin_url: str, nats_url: str) -> AsyncIterator[Backends]:
+    """The plaintext backends of the local-mode gateway."""
+    async with serving_backends(admin_url, nats_url) as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def tls_bundle(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TlsFiles]:
+    """A throwaway CA, and certificates for the gateway and the services it calls."""
+    return write_bundle(tmp_path_factory.mktemp("tls"), ["gateway", "automation", "trigger"])
+
+
+@pytest.fixture(scope="session")
+async def secure_backends(
+    admin_url: str, nats_url: str, tls_bundle: dict[str, TlsFiles]
+) -> AsyncIterator[Backends]:
+    """The backends of the production-mode gateway: mutual TLS, identity from trusted peers only."""
+    async with serving_backends(admin_url, nats_url, tls_bundle) as started:
+        yield started
 
 
 def _settings(backends: Backends, *, local_mode: bool) -> GatewaySettings:
@@ -128,9 +172,9 @@ async def local_gateway(backends: Backends) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 async def production_gateway(
-    backends: Backends, tmp_path_factory: pytest.TempPathFactory
+    secure_backends: Backends, tls_bundle: dict[str, TlsFiles], tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[ProductionGateway]:
-    """A production-mode gateway verifying HS256 tokens from a secret file.
+    """A production-mode gateway verifying HS256 tokens from a secret file, calling over mutual TLS.
 
     The settings are read from the environment, as a deployment passes them; the environment is
     restored once the gateway is built, so the rest of the session stays in local mode.
@@ -144,6 +188,8 @@ async def production_gateway(
             env.setenv("BEEZ_JWT_HS256_SECRET_FILE", str(secret_file))
             env.setenv("BEEZ_JWT_ISSUER", ISSUER)
             env.setenv("BEEZ_JWT_AUDIENCE", AUDIENCE)
-            settings = _settings(backends, local_mode=False)
+            for name, value in tls_bundle["gateway"].env().items():
+                env.setenv(name, value)
+            settings = _settings(secure_backends, local_mode=False)
             url = await stack.enter_async_context(running_gateway(settings))
         yield ProductionGateway(url, secret)
