@@ -213,7 +213,12 @@ def main(
         )
         log.info("migrated", schema=schema)
         return
-    configure_tracing(settings.service_name, settings.otlp_endpoint)
+    configure_tracing(
+        settings.service_name,
+        settings.otlp_endpoint,
+        otlp_insecure=settings.otlp_insecure,
+        otlp_ca_file=settings.otlp_ca_file,
+    )
     run(serve(settings, schema, build), settings.event_loop)
 
 

@@ -157,6 +157,10 @@ class ServiceSettings(TlsSettings):
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     log_pii: bool = Field(default=False, description="Log emails and phone numbers unmasked.")
     otlp_endpoint: str = Field(default="", description="OTLP/gRPC collector; empty disables export.")
+    otlp_insecure: bool = Field(
+        default=False, description="Export to the collector in plaintext (a local collector); TLS otherwise."
+    )
+    otlp_ca_file: str = Field(default="", description="CA that verifies the collector (system roots when empty).")
     health_interval_s: float = Field(default=2.0, gt=0, description="How often dependencies are probed.")
     drain_grace_s: float = Field(
         default=10.0,
