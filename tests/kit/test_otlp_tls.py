@@ -23,7 +23,7 @@ class Collector(trace_service_pb2_grpc.TraceServiceServicer):
     def __init__(self) -> None:
         self.spans: list[str] = []
 
-    def Export(self, request: Any, context: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+    def Export(self, request: Any, context: Any) -> Any:
         for resource in request.resource_spans:
             for scope in resource.scope_spans:
                 self.spans.extend(span.name for span in scope.spans)
@@ -37,7 +37,9 @@ def start_collector(certs: ServerCerts | None) -> tuple[grpc.Server, Collector, 
     if certs is None:
         port = server.add_insecure_port("127.0.0.1:0")
     else:
-        credentials = grpc.ssl_server_credentials([(certs.key_file.read_bytes(), certs.cert_file.read_bytes())])
+        credentials = grpc.ssl_server_credentials(
+            [(certs.key_file.read_bytes(), certs.cert_file.read_bytes())]
+        )
         port = server.add_secure_port("127.0.0.1:0", credentials)
     server.start()
     return server, collector, f"localhost:{port}"
@@ -83,7 +85,9 @@ def test_the_default_exporter_speaks_tls_verified_by_the_ca_file(
     tls_collector: tuple[Collector, str], certs: ServerCerts
 ) -> None:
     collector, endpoint = tls_collector
-    assert export_one(otlp_exporter(endpoint, ca_file=str(certs.ca_file)), "secure") is SpanExportResult.SUCCESS
+    assert (
+        export_one(otlp_exporter(endpoint, ca_file=str(certs.ca_file)), "secure") is SpanExportResult.SUCCESS
+    )
     assert collector.spans == ["secure"]
 
 
@@ -98,7 +102,9 @@ def test_the_default_exporter_refuses_a_collector_its_roots_do_not_vouch_for(
     assert collector.spans == []
 
 
-def test_the_default_exporter_never_falls_back_to_plaintext(plaintext_collector: tuple[Collector, str]) -> None:
+def test_the_default_exporter_never_falls_back_to_plaintext(
+    plaintext_collector: tuple[Collector, str],
+) -> None:
     collector, endpoint = plaintext_collector
     exporter = otlp_exporter(endpoint)
     setattr(exporter, "_timeout", 2)  # noqa: B010
@@ -106,7 +112,9 @@ def test_the_default_exporter_never_falls_back_to_plaintext(plaintext_collector:
     assert collector.spans == []
 
 
-def test_insecure_exports_in_plaintext_to_a_local_collector(plaintext_collector: tuple[Collector, str]) -> None:
+def test_insecure_exports_in_plaintext_to_a_local_collector(
+    plaintext_collector: tuple[Collector, str],
+) -> None:
     collector, endpoint = plaintext_collector
     assert export_one(otlp_exporter(endpoint, insecure=True), "local") is SpanExportResult.SUCCESS
     assert collector.spans == ["local"]

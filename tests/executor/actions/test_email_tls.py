@@ -100,7 +100,7 @@ async def test_with_a_username_and_no_starttls_nothing_is_sent_and_the_step_says
 async def test_even_with_starttls_left_to_chance_the_username_makes_it_required(
     plaintext_server: tuple[Mailbox, Gatekeeper, int],
 ) -> None:
-    mailbox, gatekeeper, port = plaintext_server
+    _, gatekeeper, port = plaintext_server
     with pytest.raises(PermanentError):
         await mailer(port, smtp_start_tls=None).run(make_ctx({"subject": "s", "body": "b"}))
     assert gatekeeper.attempts == []
@@ -120,7 +120,9 @@ async def test_without_a_username_plaintext_delivery_still_works(
     plaintext_server: tuple[Mailbox, Gatekeeper, int],
 ) -> None:
     mailbox, gatekeeper, port = plaintext_server
-    await mailer(port, smtp_username="", smtp_password=SecretStr("")).run(make_ctx({"subject": "s", "body": "b"}))
+    await mailer(port, smtp_username="", smtp_password=SecretStr("")).run(
+        make_ctx({"subject": "s", "body": "b"})
+    )
     assert len(mailbox.envelopes) == 1 and gatekeeper.attempts == []
 
 

@@ -12,10 +12,9 @@ migration version table (decision 0019).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 import psycopg
 from alembic import command, context
@@ -122,8 +121,10 @@ def grant_service_role(database_url: str, schema: str, password: str | None = No
                 "GRANT USAGE ON SCHEMA {schema} TO {role}",
                 "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
                 "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
-                "ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
-                "ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {role}",
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA {schema}"
+                " GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT, UPDATE ON SEQUENCES"
+                " TO {role}",
                 "REVOKE ALL ON TABLE {schema}.alembic_version FROM {role}",
             ):
                 conn.execute(sql.SQL(statement).format(schema=name, role=role))

@@ -21,7 +21,7 @@ from beez.executor.actions import crm, internal
 from beez.executor.actions.base import Action
 from beez.executor.actions.email import SendEmail
 from beez.executor.actions.http import OutboundHttp
-from beez.executor.actions.integration import CallApi, Webhook
+from beez.executor.actions.integration import CallApi, SigningLookup, Webhook
 from beez.executor.actions.messaging import SendSlack, SendSms, SendWhatsApp
 from beez.executor.actions.settings import ActionSettings
 from beez.executor.actions.ssrf import Resolver
@@ -67,10 +67,12 @@ def build_registry(
     http: httpx.AsyncClient | None = None,
     *,
     resolver: Resolver | None = None,
+    signing: SigningLookup | None = None,
 ) -> ActionRegistry:
     """The actions of every catalog type the executor runs (control types are the engine's).
 
-    ``resolver`` replaces the system DNS resolver of the SSRF guard (tests).
+    ``resolver`` replaces the system DNS resolver of the SSRF guard (tests). ``signing`` looks up
+    the secrets that sign an organization's webhook and call_api requests (none: unsigned).
     """
     outbound = OutboundHttp(settings, http, resolver=resolver)
     actions: list[Action] = [
@@ -78,8 +80,8 @@ def build_registry(
         SendWhatsApp(settings, outbound),
         SendSms(settings, outbound),
         SendSlack(settings, outbound),
-        Webhook(settings, outbound),
-        CallApi(settings, outbound),
+        Webhook(settings, outbound, signing),
+        CallApi(settings, outbound, signing),
         crm.AddTag(),
         crm.RemoveTag(),
         crm.UpdateField(),

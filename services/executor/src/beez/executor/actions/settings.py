@@ -9,7 +9,6 @@ or a log line.
 from __future__ import annotations
 
 import ipaddress
-
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -49,7 +48,9 @@ class ActionSettings(BaseModel):
         ),
     )
     smtp_validate_certs: bool = True
-    smtp_ca_file: str = Field(default="", description="CA that verifies the SMTP server (system roots when empty).")
+    smtp_ca_file: str = Field(
+        default="", description="CA that verifies the SMTP server (system roots when empty)."
+    )
     smtp_timeout_s: float = Field(default=30.0, gt=0)
     default_from: str = Field(default="", description="From address when a step gives none.")
     email_templates: dict[str, EmailTemplate] = Field(
@@ -79,9 +80,6 @@ class ActionSettings(BaseModel):
     )
 
     # --- outgoing HTTP (webhook, call_api and the providers above) ---
-    webhook_signing_secret: SecretStr = Field(
-        default=SecretStr(""), description="HMAC-SHA256 key of X-Beez-Signature; empty sends unsigned."
-    )
     http_timeout_s: float = Field(default=10.0, gt=0, description="Bounds a whole call, redirects included.")
     http_max_redirects: int = Field(default=5, ge=0, le=20)
     http_max_response_bytes: int = Field(
