@@ -31,6 +31,11 @@ DEFAULT_OVERLAP = timedelta(hours=24)
 MAX_OVERLAP = timedelta(days=30)
 
 _TABLE = WebhookSigningSecret.__table__
+_NEWEST_FIRST = (
+    _TABLE.c.expires_at.is_(None).desc(),  # the current one, then by when they stop signing
+    _TABLE.c.expires_at.desc(),
+    _TABLE.c.created_at.desc(),
+)
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ class SigningSecrets:
                 .where(
                     _TABLE.c.org_id == org_id, or_(_TABLE.c.expires_at.is_(None), _TABLE.c.expires_at > now)
                 )
-                .order_by(_TABLE.c.created_at.desc(), _TABLE.c.key_id)
+                .order_by(*_NEWEST_FIRST)
             )
             return [SigningKey(*row) for row in rows]
 
@@ -120,7 +125,7 @@ class SigningSecrets:
                 rows = await session.execute(
                     select(_TABLE.c.key_id, _TABLE.c.ciphertext, _TABLE.c.expires_at)
                     .where(_TABLE.c.org_id == org_id)
-                    .order_by(_TABLE.c.created_at.desc(), _TABLE.c.key_id)
+                    .order_by(*_NEWEST_FIRST)
                 )
                 found = tuple((key_id, self.ring.decrypt(token), ends) for key_id, token, ends in rows)
             cached = self._cache[org_id] = _Cached(time.monotonic(), found)
