@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,11 +29,12 @@ def server_certs(directory: Path, common_name: str = "localhost") -> ServerCerts
     """A new CA, and a certificate it signs for ``localhost`` and ``127.0.0.1``, under ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
+    ca_name = _name(f"beez test CA {uuid.uuid4().hex[:8]}")
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
         x509.CertificateBuilder()
-        .subject_name(_name("beez test CA"))
-        .issuer_name(_name("beez test CA"))
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
