@@ -23,6 +23,7 @@ from beez.executor.actions.email import SendEmail
 from beez.executor.actions.http import OutboundHttp
 from beez.executor.actions.integration import CallApi, SigningLookup, Webhook
 from beez.executor.actions.messaging import SendSlack, SendSms, SendWhatsApp
+from beez.executor.actions.redaction import Redacting, Redactor, credentials
 from beez.executor.actions.settings import ActionSettings
 from beez.executor.actions.ssrf import Resolver
 
@@ -94,4 +95,5 @@ def build_registry(
         internal.TriggerAutomation(settings),
         internal.SendInternalNotification(),
     ]
-    return ActionRegistry({action.type: action for action in actions}, outbound)
+    redactor = Redactor(credentials(settings))
+    return ActionRegistry({action.type: Redacting(action, redactor) for action in actions}, outbound)
