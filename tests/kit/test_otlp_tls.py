@@ -33,7 +33,7 @@ class Collector(trace_service_pb2_grpc.TraceServiceServicer):
 def start_collector(certs: ServerCerts | None) -> tuple[grpc.Server, Collector, str]:
     collector = Collector()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(collector, server)
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(collector, server)  # type: ignore[no-untyped-call]
     if certs is None:
         port = server.add_insecure_port("127.0.0.1:0")
     else:

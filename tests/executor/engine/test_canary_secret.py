@@ -32,12 +32,13 @@ from sqlalchemy import text
 from beez.api.executor.v1 import executor_pb2
 from beez.kit import telemetry
 from beez.kit.bus.topology import STREAMS
+from beez.kit.embedded import free_port
 from beez.kit.logging import configure_logging
 from beez.kit.settings import load_settings
 from tests.executor.actions.test_email_tls import serve as smtp_without_starttls
 from tests.executor.engine.conftest import Executor, Flow, start_executor
 from tests.executor.samples import ADA
-from tests.support.providers import free_port, serving
+from tests.support.providers import serving
 
 CANARY = f"canary-{uuid.uuid4().hex}"
 

@@ -18,8 +18,9 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Table, delete, func, insert, or_, select, update
 
 from beez.executor.models import WebhookSigningSecret
 from beez.executor.signing.keyring import KeyRing
@@ -30,7 +31,7 @@ __all__ = ["DEFAULT_OVERLAP", "MAX_OVERLAP", "SigningKey", "SigningSecrets"]
 DEFAULT_OVERLAP = timedelta(hours=24)
 MAX_OVERLAP = timedelta(days=30)
 
-_TABLE = WebhookSigningSecret.__table__
+_TABLE = cast(Table, WebhookSigningSecret.__table__)
 _NEWEST_FIRST = (
     _TABLE.c.expires_at.is_(None).desc(),  # the current one, then by when they stop signing
     _TABLE.c.expires_at.desc(),
