@@ -65,7 +65,7 @@ def plaintext_collector() -> Iterator[tuple[Collector, str]]:
 
 
 def export_one(exporter: SpanExporter, name: str) -> SpanExportResult:
-    provider = TracerProvider(resource=Resource.create({"service.name": "beez-test"}))
+    provider = TracerProvider(resource=Resource.create({"service.name": "beez-test"}), shutdown_on_exit=False)
     spans: list[Any] = []
 
     class Keep(SimpleSpanProcessor):
