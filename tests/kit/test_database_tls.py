@@ -18,6 +18,7 @@ from sqlalchemy import text
 from beez.kit.db import Database, InsecureDatabaseError, database_tls
 from beez.kit.embedded import EmbeddedPostgres
 from beez.kit.stack import libpq_url
+from beez.kit.tls import write_bundle
 from tests.support.certs import ServerCerts, server_certs
 
 
@@ -49,9 +50,17 @@ def test_an_explicit_override_or_local_mode_accepts_less() -> None:
     assert database_tls("postgresql://db/x?sslmode=require", local_mode=True) == {"sslmode": "require"}
 
 
-def run_service(command: str, database_url: str, **env: str) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(scope="module")
+def production(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """What production mode needs besides the database (the service's certificate)."""
+    return write_bundle(tmp_path_factory.mktemp("tls"), ["beezora"])["beezora"].env()
+
+
+def run_service(
+    command: str, database_url: str, production: dict[str, str], **env: str
+) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("BEEZ_DATABASE_")}
-    environ.update(BEEZ_LOCAL_MODE="false", BEEZ_DATABASE_URL=database_url, **env)
+    environ.update(production, BEEZ_LOCAL_MODE="false", BEEZ_DATABASE_URL=database_url, **env)
     return subprocess.run(
         [sys.executable, "-m", "beez.beezora", command],
         env=environ,
@@ -63,19 +72,22 @@ def run_service(command: str, database_url: str, **env: str) -> subprocess.Compl
 
 
 @pytest.mark.parametrize("command", ["serve", "migrate"])
-def test_a_production_service_below_verify_full_refuses_to_start(database_url: str, command: str) -> None:
-    done = run_service(command, database_url, BEEZ_DATABASE_SSLMODE="disable")
+def test_a_production_service_below_verify_full_refuses_to_start(
+    database_url: str, production: dict[str, str], command: str
+) -> None:
+    done = run_service(command, database_url, production, BEEZ_DATABASE_SSLMODE="disable")
     assert done.returncode == 2
     assert "refusing to start" in done.stderr and "BEEZ_DATABASE_ALLOW_INSECURE" in done.stderr
 
 
 def test_with_the_explicit_override_a_production_service_migrates_as_the_migration_role(
-    database_url: str,
+    database_url: str, production: dict[str, str]
 ) -> None:
     service = libpq_url(database_url).replace("postgres@", "beez_beezora:pw-from-the-secret@", 1)
     done = run_service(
         "migrate",
         service,
+        production,
         BEEZ_DATABASE_SSLMODE="disable",
         BEEZ_DATABASE_ALLOW_INSECURE="true",
         BEEZ_MIGRATION_DATABASE_URL=database_url,

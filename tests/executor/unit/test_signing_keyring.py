@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from beez.executor.config import ExecutorSettings
 from beez.executor.signing.keyring import KeyRing, KeyRingError
+from beez.kit.tls import write_bundle
 
 OLD, NEW = (
     base64.urlsafe_b64encode(bytes([seed]) * 32).decode() for seed in (1, 2)
@@ -56,7 +57,11 @@ def test_the_ring_is_read_from_its_file(tmp_path: Path) -> None:
         KeyRing.load(str(tmp_path / "missing"))
 
 
-def test_production_refuses_to_start_without_a_key_ring(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_refuses_to_start_without_a_key_ring(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name, value in write_bundle(tmp_path, ["executor"])["executor"].env().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("BEEZ_LOCAL_MODE", "false")
     monkeypatch.setenv("BEEZ_DATABASE_ALLOW_INSECURE", "true")
     monkeypatch.delenv("BEEZ_SIGNING_KEYS_FILE", raising=False)

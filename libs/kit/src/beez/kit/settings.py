@@ -15,7 +15,6 @@ from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from beez.kit.secrets import SECRET, SecretFileError, SecretFilesSource, secret_fields
-
 from beez.kit.tls import CALLERS, TlsFiles
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/beez"
@@ -108,7 +107,7 @@ class ServiceSettings(TlsSettings):
     )
     database_allow_insecure: bool = Field(
         default=False,
-        description="Production only: allow an sslmode below verify-full (the process refuses to start otherwise).",
+        description="Production: allow an sslmode below verify-full (else the process refuses to start).",
     )
     migration_database_url: str = Field(
         default="",
@@ -160,7 +159,9 @@ class ServiceSettings(TlsSettings):
     otlp_insecure: bool = Field(
         default=False, description="Export to the collector in plaintext (a local collector); TLS otherwise."
     )
-    otlp_ca_file: str = Field(default="", description="CA that verifies the collector (system roots when empty).")
+    otlp_ca_file: str = Field(
+        default="", description="CA that verifies the collector (system roots when empty)."
+    )
     health_interval_s: float = Field(default=2.0, gt=0, description="How often dependencies are probed.")
     drain_grace_s: float = Field(
         default=10.0,
