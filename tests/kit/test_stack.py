@@ -47,7 +47,8 @@ def test_a_plan_wires_the_services_to_the_servers_to_each_other_and_to_the_gatew
     )
     assert list(stack.services) == [*SERVICES, "gateway"]
     executor, trigger, gateway = (stack.services[n] for n in ("executor", "trigger", "gateway"))
-    assert executor.env["BEEZ_DATABASE_URL"] == "postgresql://db/x"
+    assert executor.env["BEEZ_DATABASE_URL"] == "postgresql+psycopg://beez_executor@db/x"  # its own role
+    assert "BEEZ_DATABASE_URL" not in gateway.env or gateway.env["BEEZ_DATABASE_URL"] == "postgresql://db/x"
     assert executor.env["BEEZ_NATS_URL"] == "nats://bus:4222"
     assert executor.env["BEEZ_BUS_PREFIX"] == "t123"
     assert executor.env["BEEZ_JOB_CONCURRENCY"] == "40"
@@ -73,9 +74,18 @@ def test_a_secure_plan_gives_every_process_production_mode_and_a_certificate_of_
         assert proc.env["BEEZ_TLS_CA_FILE"] == str(tmp_path / "tls" / "ca.pem")
         assert proc.tls is not None and proc.tls.cert_file.name == f"{STACK_HOLDER}.pem"
     assert STACK_HOLDER not in CALLERS
+    assert stack.services["executor"].env["BEEZ_DATABASE_ALLOW_INSECURE"] == "true"  # no TLS PostgreSQL
+    assert Path(stack.services["executor"].env["BEEZ_SIGNING_KEYS_FILE"]).read_text().startswith("stack:")
     plain = Stack.plan(given(), tmp_path, names=("trigger",))
     assert "BEEZ_TLS_CERT_FILE" not in plain.services["trigger"].env
     assert plain.services["trigger"].tls is None
+
+
+def test_a_plan_keeps_a_database_url_with_a_password_as_it_cannot_know_the_roles_passwords(
+    tmp_path: Path,
+) -> None:
+    stack = Stack.plan(given("postgresql://owner:pw@db/x"), tmp_path, names=("executor",))
+    assert stack.services["executor"].env["BEEZ_DATABASE_URL"] == "postgresql://owner:pw@db/x"
 
 
 def test_a_plan_without_a_prefix_or_gateway_sets_neither(tmp_path: Path) -> None:

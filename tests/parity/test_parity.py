@@ -78,7 +78,6 @@ async def rig(admin_url: str, nats_url: str) -> AsyncIterator[Rig]:
             "sms_auth_token": "tw-secret",
             "sms_from": "+15005550006",
             "slack_default_webhook_url": f"{http.url}/slack/T000/B000/XXX",
-            "webhook_signing_secret": "whsec_parity",
             "ssrf_allowlist": ["127.0.0.1/32"],
         }
         async with start_executor(

@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from beez.executor.actions import ActionContext, ActionRegistry, ActionSettings, build_registry
+from beez.executor.actions.integration import SigningLookup
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 
@@ -175,6 +176,19 @@ async def other_stand_in() -> AsyncIterator[StandIn]:
         yield server
 
 
+SIGNING = {"org_1": [("whk_test", "whsec_test")], "org_2": [("whk_other", "whsec_other")]}
+"""Each organization's webhook signing secrets in the action tests (key id, secret)."""
+
+
+def signing_by_org(secrets: dict[str, list[tuple[str, str]]]) -> SigningLookup:
+    """A signing lookup over fixed secrets, as ``SigningSecrets.signing`` answers from the database."""
+
+    async def signing(org_id: str, now: datetime) -> list[tuple[str, str]]:
+        return secrets.get(org_id, [])
+
+    return signing
+
+
 def settings_for(stand_in: StandIn, **overrides: Any) -> ActionSettings:
     values: dict[str, Any] = {
         "whatsapp_base_url": stand_in.url("/wa/v21.0"),
@@ -185,7 +199,6 @@ def settings_for(stand_in: StandIn, **overrides: Any) -> ActionSettings:
         "sms_auth_token": "tw-secret",
         "sms_from": "+15005550006",
         "slack_default_webhook_url": stand_in.url("/slack/T000/B000/XXX"),
-        "webhook_signing_secret": "whsec_test",
         "http_timeout_s": 2.0,
         "ssrf_allowlist": ["127.0.0.1/32"],
     }
@@ -195,7 +208,7 @@ def settings_for(stand_in: StandIn, **overrides: Any) -> ActionSettings:
 
 @pytest.fixture
 async def registry(stand_in: StandIn) -> AsyncIterator[ActionRegistry]:
-    actions = build_registry(settings_for(stand_in))
+    actions = build_registry(settings_for(stand_in), signing=signing_by_org(SIGNING))
     yield actions
     await actions.aclose()
 

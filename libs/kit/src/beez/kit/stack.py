@@ -45,7 +45,7 @@ from sqlalchemy.engine import make_url
 
 from beez.kit.db import async_url
 from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres, free_port, port_open
-from beez.kit.migrations import upgrade
+from beez.kit.migrations import service_url, upgrade
 from beez.kit.tls import TlsFiles, channel, write_bundle
 
 SERVICES = ("automation", "trigger", "executor", "beezora", "analytics")
@@ -96,10 +96,32 @@ def drop_database(admin_url: str, url: str) -> None:
 
 
 def migrate_all(database_url: str, services: Iterable[str] = SERVICES) -> None:
-    """Runs each service's migrations, each confined to its own schema, as ``beez migrate`` does."""
+    """Runs each service's migrations as ``database_url``'s role (the migration role), each confined
+    to its own schema, and grants each service's role ``beez_<service>`` its rights, as ``beez
+    migrate`` does."""
     for name in services:
         module = importlib.import_module(f"beez.{name}.__main__")
         upgrade(module.MIGRATIONS, database_url, name)
+
+
+def service_database_url(database_url: str, name: str) -> str:
+    """The URL service ``name`` runs with: as its own role ``beez_<name>`` when ``database_url``
+    carries no password (a server that trusts local connections, as the embedded one and the
+    test server do), so local runs exercise the per-service rights; else ``database_url`` itself,
+    as the stack cannot know the roles' passwords."""
+    return database_url if make_url(async_url(database_url)).password else service_url(database_url, name)
+
+
+def signing_key_ring(directory: Path) -> Path:
+    """A webhook signing key ring of one fresh Fernet key under ``directory`` (production mode
+    needs one: ``BEEZ_SIGNING_KEYS_FILE``, decision 0019), kept if it is there already."""
+    path = directory / "signing-keys"
+    if not path.exists():
+        from cryptography.fernet import Fernet
+
+        path.write_text(f"stack:{Fernet.generate_key().decode()}\n")
+        path.chmod(0o600)
+    return path
 
 
 def sticky_port(path: Path) -> int:
@@ -300,7 +322,8 @@ class Stack:
     ) -> Self:
         """The processes of ``names`` (and the gateway on ``gateway_port``), not started yet.
 
-        Every process gets the dependencies' URLs, the bus ``prefix`` and ``env``, then its own
+        Every process gets the dependencies' URLs (each service logging in to the database as its
+        own role, :func:`service_database_url`), the bus ``prefix`` and ``env``, then its own
         ``service_env``; automation is pointed at the stack's analytics. ``ports`` fixes ports
         (others are free ones). With ``tls_dir`` the stack is secure: a throwaway CA and a
         certificate per process are written there, and every process runs in production mode
@@ -309,6 +332,7 @@ class Stack:
         base = {"BEEZ_DATABASE_URL": deps.database_url, "BEEZ_NATS_URL": deps.nats_url}
         if tls_dir is not None:
             base["BEEZ_LOCAL_MODE"] = "false"
+            base["BEEZ_DATABASE_ALLOW_INSECURE"] = "true"  # the stack's PostgreSQL has no certificate
         base.update(env or {})
         if prefix:
             base["BEEZ_BUS_PREFIX"] = prefix
@@ -330,11 +354,15 @@ class Stack:
             for name, proc in procs.items():
                 proc.env.update(bundle[name].env())
                 proc.tls = bundle[STACK_HOLDER]
+            if "executor" in procs:
+                procs["executor"].env["BEEZ_SIGNING_KEYS_FILE"] = str(signing_key_ring(tls_dir))
         if "automation" in procs and "analytics" in procs:
             procs["automation"].env["BEEZ_ANALYTICS_ADDR"] = procs["analytics"].address
         if GATEWAY in procs:
             for name in names:
                 procs[GATEWAY].env[f"BEEZ_{name.upper()}_ADDR"] = procs[name].address
+        for name in names:
+            procs[name].env["BEEZ_DATABASE_URL"] = service_database_url(deps.database_url, name)
         for name, extra in (service_env or {}).items():
             procs[name].env.update(extra)
         return cls(deps, procs, prefix)

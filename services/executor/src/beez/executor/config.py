@@ -5,7 +5,7 @@ Nested settings use ``__``: ``BEEZ_ACTIONS__SMTP_PORT=2525`` sets ``actions.smtp
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from beez.executor.actions.settings import ActionSettings
@@ -22,6 +22,18 @@ class ExecutorSettings(ServiceSettings):
 
     actions: ActionSettings = Field(
         default_factory=ActionSettings, description="Providers, credentials and HTTP limits of the actions."
+    )
+    signing_keys_file: str = Field(
+        default="",
+        validate_default=True,
+        description=(
+            "The key ring that encrypts the organizations' webhook signing secrets: one "
+            "'<key id>:<Fernet key>' per line, the first encrypting (decision 0019). Required in "
+            "production; local mode falls back to a public development key."
+        ),
+    )
+    signing_cache_s: float = Field(
+        default=30.0, ge=0, description="How long an organization's signing secrets are cached per process."
     )
     action_plugins: list[str] = Field(
         default_factory=list,
@@ -81,3 +93,13 @@ class ExecutorSettings(ServiceSettings):
             "max_deliver, so no live job is ever mistaken for a dead one."
         ),
     )
+
+    @field_validator("signing_keys_file")
+    @classmethod
+    def _production_needs_a_key_ring(cls, value: str, info: ValidationInfo) -> str:
+        if not value and not info.data.get("local_mode", False):
+            raise ValueError(
+                "production needs the key ring that encrypts the webhook signing secrets "
+                "(a file of '<key id>:<Fernet key>' lines)"
+            )
+        return value

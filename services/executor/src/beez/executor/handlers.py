@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from google.protobuf import struct_pb2
@@ -13,6 +13,8 @@ from beez.api.executor.v1.executor_pb2 import StepStatus as StepStatusProto
 from beez.executor.domain import ExecutionFilter, ExecutionView, ScheduledWork, StepView
 from beez.executor.messages import timestamp
 from beez.executor.service import ExecutionService, page_of
+from beez.executor.signing.store import DEFAULT_OVERLAP, MAX_OVERLAP, SigningKey, SigningSecrets
+from beez.kit.clock import Clock
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument, require
 from beez.kit.grpc.identity import current_identity
 from beez.workflow.model import plain
@@ -81,6 +83,15 @@ def step_proto(step: StepView) -> executor_pb2.StepLog:
     return message
 
 
+def signing_key_proto(key: SigningKey) -> executor_pb2.WebhookSigningKey:
+    message = executor_pb2.WebhookSigningKey(
+        key_id=key.key_id, created_at=timestamp(key.created_at), current=key.current
+    )
+    if key.expires_at is not None:
+        message.expires_at.CopyFrom(timestamp(key.expires_at))
+    return message
+
+
 def scheduled_proto(work: ScheduledWork) -> executor_pb2.ScheduledWork:
     return executor_pb2.ScheduledWork(
         id=work.id,
@@ -96,8 +107,10 @@ def scheduled_proto(work: ScheduledWork) -> executor_pb2.ScheduledWork:
 class ExecutionServicer(executor_pb2_grpc.ExecutionServiceServicer):
     """The gRPC face of :class:`ExecutionService`."""
 
-    def __init__(self, service: ExecutionService) -> None:
+    def __init__(self, service: ExecutionService, signing: SigningSecrets, clock: Clock) -> None:
         self._service = service
+        self._signing = signing
+        self._clock = clock
 
     async def ListExecutions(
         self, request: executor_pb2.ListExecutionsRequest, context: Any
@@ -196,3 +209,25 @@ class ExecutionServicer(executor_pb2_grpc.ExecutionServiceServicer):
             executions=[execution_proto(execution) for execution in found.executions],
             next_page_token=found.next_token,
         )
+
+    async def RotateWebhookSigningSecret(
+        self, request: executor_pb2.RotateWebhookSigningSecretRequest, context: Any
+    ) -> executor_pb2.RotateWebhookSigningSecretResponse:
+        if not 0 <= request.overlap_seconds <= MAX_OVERLAP.total_seconds():
+            raise InvalidArgument(
+                "invalid rotation",
+                [
+                    FieldViolation(
+                        "overlap_seconds", f"must be between 0 and {int(MAX_OVERLAP.total_seconds())}"
+                    )
+                ],
+            )
+        overlap = timedelta(seconds=request.overlap_seconds) if request.overlap_seconds else DEFAULT_OVERLAP
+        key, secret = await self._signing.rotate(current_identity().org_id, self._clock.now(), overlap)
+        return executor_pb2.RotateWebhookSigningSecretResponse(key=signing_key_proto(key), secret=secret)
+
+    async def ListWebhookSigningKeys(
+        self, request: executor_pb2.ListWebhookSigningKeysRequest, context: Any
+    ) -> executor_pb2.ListWebhookSigningKeysResponse:
+        keys = await self._signing.keys(current_identity().org_id, self._clock.now())
+        return executor_pb2.ListWebhookSigningKeysResponse(keys=[signing_key_proto(key) for key in keys])

@@ -213,3 +213,22 @@ class DeadLetter(Base):
     error: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookSigningSecret(Base):
+    """One organization's webhook signing secret, encrypted with a key of the signing key ring.
+
+    ``key_id`` is what receivers see (the ``kid`` of a signature); ``encryption_key_id`` names
+    the key ring entry that encrypted ``ciphertext`` (a Fernet token). A secret signs until its
+    ``expires_at`` (none for the current one): a rotation gives the older ones an end, so both
+    the old and the new secret sign during the overlap.
+    """
+
+    __tablename__ = "webhook_signing_secrets"
+
+    org_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    key_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    encryption_key_id: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -21,6 +21,8 @@ from beez.executor.engine import Engine, SessionStore
 from beez.executor.handlers import ExecutionServicer
 from beez.executor.plugins import plugin_actions
 from beez.executor.service import ExecutionService
+from beez.executor.signing.keyring import KeyRing
+from beez.executor.signing.store import SigningSecrets
 from beez.executor.sweeper import Sweeper, default_stale_after
 from beez.executor.timers import TimerLoop
 from beez.kit.bus.worker import PullWorker
@@ -36,7 +38,10 @@ async def build(runtime: Runtime) -> ServerSpec:
     """The executor service's part of the server."""
     settings = runtime.settings
     assert isinstance(settings, ExecutorSettings)
-    registry = build_registry(settings.actions)
+    signing = SigningSecrets(
+        runtime.db, KeyRing.load(settings.signing_keys_file), cache_s=settings.signing_cache_s
+    )
+    registry = build_registry(settings.actions, signing=signing.signing)
     actions: dict[str, Action] = {**registry, **plugin_actions(settings)}
     engine = Engine(
         SessionStore(runtime.db),
@@ -77,7 +82,7 @@ async def build(runtime: Runtime) -> ServerSpec:
         ).workers
 
     def register(server: grpc.aio.Server) -> None:
-        servicer = ExecutionServicer(ExecutionService(runtime.db, engine))
+        servicer = ExecutionServicer(ExecutionService(runtime.db, engine), signing, runtime.clock)
         executor_pb2_grpc.add_ExecutionServiceServicer_to_server(servicer, server)
 
     return ServerSpec(

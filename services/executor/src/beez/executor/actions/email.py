@@ -7,6 +7,11 @@ commit) is recognisable as one message downstream.
 Errors: connection failures and timeouts, and SMTP 4xx replies, are transient; SMTP 5xx replies
 (recipient or sender refused, data rejected, authentication failed) are permanent. Missing SMTP
 settings are permanent (``not_configured``).
+
+Credentials only travel encrypted: with ``smtp_username`` set, the connection is implicit TLS
+(``smtp_use_tls``) or upgraded with STARTTLS before AUTH, always; a server that offers no STARTTLS
+fails the step for good (``smtp_tls_required``) with nothing sent, and a configuration that turns
+STARTTLS off with a username stops the executor at start (:class:`.settings.ActionSettings`).
 """
 
 from __future__ import annotations
@@ -77,6 +82,11 @@ def _smtp_error(exc: Exception, where: str) -> TransientError | PermanentError:
     return TransientError(message, category="connection")
 
 
+def _no_starttls(exc: Exception) -> bool:
+    """aiosmtplib's refusal to go on when STARTTLS was required and the server does not offer it."""
+    return type(exc) is aiosmtplib.SMTPException and "STARTTLS extension not supported" in str(exc)
+
+
 class SendEmail:
     """``send_email``: ``template`` (stored, see ``ActionSettings.email_templates``) and/or
     ``subject`` + ``body``, ``to`` (default the contact's email), ``from``, ``reply_to``.
@@ -142,6 +152,7 @@ class SendEmail:
 
         settings = self.settings
         where = f"SMTP {settings.smtp_host}:{settings.smtp_port}"
+        tls_required = bool(settings.smtp_username) and not settings.smtp_use_tls
         try:
             _, response = await aiosmtplib.send(
                 message,
@@ -152,11 +163,18 @@ class SendEmail:
                 username=settings.smtp_username or None,
                 password=settings.smtp_password.get_secret_value() or None,
                 use_tls=settings.smtp_use_tls,
-                start_tls=settings.smtp_start_tls,
+                start_tls=True if tls_required else settings.smtp_start_tls,
                 validate_certs=settings.smtp_validate_certs,
+                cert_bundle=settings.smtp_ca_file or None,
                 timeout=settings.smtp_timeout_s,
             )
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            if tls_required and _no_starttls(exc):
+                raise PermanentError(
+                    f"{where} offers no STARTTLS: the SMTP credentials are never sent unencrypted, "
+                    "so nothing was sent",
+                    category="smtp_tls_required",
+                ) from exc
             raise _smtp_error(exc, where) from exc
         return ActionResult(
             output={

@@ -33,7 +33,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -169,23 +169,47 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - reference).total_seconds())
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The ``X-Beez-Signature`` value: ``t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">``."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+SigningSecret = tuple[str, str]
+"""A webhook signing secret: its key id (``kid``) and the secret."""
 
 
-def verify_signature(secret: str, header: str, body: bytes, *, now: int, tolerance_s: int = 300) -> bool:
-    """What a receiver does: recompute the HMAC and check the timestamp is recent."""
-    parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
-    try:
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
-        return False
-    if abs(now - timestamp) > tolerance_s:
-        return False
-    expected = sign(secret, timestamp, body)
-    return hmac.compare_digest(expected, header)
+def _digest(secret: str, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def sign(secrets: Sequence[SigningSecret], timestamp: int, body: bytes) -> str:
+    """The ``X-Beez-Signature`` value: ``t=<unix>``, then ``kid=<key id>,v1=<hex HMAC-SHA256 of
+    "<t>.<body>">`` for each secret (the current one first; during a rotation the older ones
+    too, so receivers that still hold only the old secret keep verifying)."""
+    parts = [f"t={timestamp}"]
+    for key_id, secret in secrets:
+        parts += [f"kid={key_id}", f"v1={_digest(secret, timestamp, body)}"]
+    return ",".join(parts)
+
+
+def verify_signature(
+    secrets: Mapping[str, str], header: str, body: bytes, *, now: int, tolerance_s: int = 300
+) -> bool:
+    """What a receiver does: check the timestamp is recent, and that the ``v1`` of a ``kid``
+    whose secret it holds (``secrets``: key id to secret) is the HMAC it recomputes."""
+    timestamp: int | None = None
+    key_id: str | None = None
+    valid = False
+    for part in header.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "t" and timestamp is None:
+            try:
+                timestamp = int(value)
+            except ValueError:
+                return False
+        elif name == "kid":
+            key_id = value
+        elif name == "v1" and key_id is not None and timestamp is not None:
+            secret = secrets.get(key_id)
+            if secret is not None and hmac.compare_digest(_digest(secret, timestamp, body), value):
+                valid = True
+            key_id = None
+    return valid and timestamp is not None and abs(now - timestamp) <= tolerance_s
 
 
 def check_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -247,12 +271,13 @@ class OutboundHttp:
         content: bytes | None = None,
         timeout_s: float | None = None,
         idempotency_key: str | None = None,
-        signing_secret: str | None = None,
+        signing: Sequence[SigningSecret] = (),
         auth: httpx.Auth | None = None,
         secret_path: bool = False,
     ) -> HttpResponse:
         """Sends one request (following redirects); returns a 2xx answer or raises.
 
+        ``signing``: the secrets that sign it (:func:`sign`); none sends it unsigned.
         ``secret_path`` keeps the URL's path out of error messages (it is a credential).
 
         Raises:
@@ -268,7 +293,7 @@ class OutboundHttp:
         try:
             async with asyncio.timeout(deadline):
                 return await self._exchange(
-                    method, url, now, headers, content, deadline, idempotency_key, signing_secret, auth, show
+                    method, url, now, headers, content, deadline, idempotency_key, signing, auth, show
                 )
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise TransientError(
@@ -284,7 +309,7 @@ class OutboundHttp:
         content: bytes | None,
         timeout: float,
         idempotency_key: str | None,
-        signing_secret: str | None,
+        signing: Sequence[SigningSecret],
         auth: httpx.Auth | None,
         show: Callable[[httpx.URL | str], str],
     ) -> HttpResponse:
@@ -300,8 +325,8 @@ class OutboundHttp:
             hop_headers = dict(headers)
             if idempotency_key:
                 hop_headers[IDEMPOTENCY_HEADER] = idempotency_key
-            if signing_secret:
-                hop_headers[SIGNATURE_HEADER] = sign(signing_secret, timestamp, content or b"")
+            if signing:
+                hop_headers[SIGNATURE_HEADER] = sign(signing, timestamp, content or b"")
             response = await self._send(method, current, hop_headers, content, timeout, auth, show)
             try:
                 location = response.headers.get("location")

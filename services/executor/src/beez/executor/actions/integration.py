@@ -1,10 +1,13 @@
 """webhook and call_api: author-chosen HTTP requests, signed, through the SSRF guard.
 
-Both send ``X-Beez-Idempotency-Key`` and, when ``webhook_signing_secret`` is set,
-``X-Beez-Signature: t=<unix>,v1=<hex>``, the HMAC-SHA256 of ``"<t>.<body bytes>"`` (an empty body
-for GET/DELETE), ``t`` taken from the step's clock. A receiver recomputes it over the raw body
-it got (see :func:`.http.verify_signature`). A body that is an object or a list is sent as compact
-JSON, text as ``text/plain`` unless the step's headers set a ``Content-Type``.
+Both send ``X-Beez-Idempotency-Key`` and, when the execution's organization has webhook signing
+secrets, ``X-Beez-Signature: t=<unix>,kid=<key id>,v1=<hex>[,kid=...,v1=...]``: per secret, the
+HMAC-SHA256 of ``"<t>.<body bytes>"`` (an empty body for GET/DELETE), ``t`` taken from the step's
+clock. The secrets are looked up by the execution's organization (``signing``), never given by
+the step, so no organization can sign as another. A receiver recomputes the signature of the key
+id it holds over the raw body it got (see :func:`.http.verify_signature`). A body that is an
+object or a list is sent as compact JSON, text as ``text/plain`` unless the step's headers set a
+``Content-Type``.
 
 ``webhook`` with no ``body`` on POST/PUT/PATCH sends the default payload: the automation,
 execution and step ids, and the step's ``contact`` and ``event``.
@@ -17,13 +20,25 @@ else text); an answer larger than ``http_max_response_bytes`` cannot be saved an
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from beez.executor.actions.base import ActionContext, ActionResult, PermanentError
-from beez.executor.actions.http import HttpResponse, OutboundHttp, check_headers, json_body, safe_url
+from beez.executor.actions.http import (
+    HttpResponse,
+    OutboundHttp,
+    SigningSecret,
+    check_headers,
+    json_body,
+    safe_url,
+)
 from beez.executor.actions.settings import ActionSettings
 
-__all__ = ["CallApi", "Webhook"]
+__all__ = ["CallApi", "SigningLookup", "Webhook"]
+
+SigningLookup = Callable[[str, datetime], Awaitable[Sequence[SigningSecret]]]
+"""The secrets that sign an organization's requests at a time (``SigningSecrets.signing``)."""
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -42,14 +57,18 @@ def _encode(body: Any, headers: dict[str, str]) -> bytes:
 class _HttpAction:
     type: str
 
-    def __init__(self, settings: ActionSettings, http: OutboundHttp) -> None:
+    def __init__(
+        self, settings: ActionSettings, http: OutboundHttp, signing: SigningLookup | None = None
+    ) -> None:
         self.settings = settings
         self.http = http
+        self.signing = signing
 
     def default_body(self, ctx: ActionContext) -> Any:
         return None
 
-    async def send(self, ctx: ActionContext, method: str) -> HttpResponse:
+    async def send(self, ctx: ActionContext, method: str) -> tuple[HttpResponse, bool]:
+        """The answer, and whether the request was signed."""
         config = ctx.config
         headers = check_headers({str(k): str(v) for k, v in (config.get("headers") or {}).items()})
         body = config.get("body")
@@ -57,8 +76,8 @@ class _HttpAction:
             body = self.default_body(ctx)
         content = _encode(body, headers) if body is not None else None
         timeout = config.get("timeout_s")
-        secret = self.settings.webhook_signing_secret.get_secret_value()
-        return await self.http.request(
+        signing = await self.signing(ctx.org_id, ctx.now) if self.signing is not None else ()
+        response = await self.http.request(
             method,
             str(config["url"]),
             now=ctx.now,
@@ -66,10 +85,11 @@ class _HttpAction:
             content=content,
             timeout_s=float(timeout) if timeout else None,
             idempotency_key=ctx.idempotency_key,
-            signing_secret=secret or None,
+            signing=signing,
         )
+        return response, bool(signing)
 
-    def output(self, method: str, response: HttpResponse, body_key: str) -> dict[str, Any]:
+    def output(self, method: str, response: HttpResponse, signed: bool, body_key: str) -> dict[str, Any]:
         limit = self.settings.output_body_chars
         text = response.text
         return {
@@ -77,7 +97,7 @@ class _HttpAction:
             "method": method,
             "url": safe_url(response.url),
             "redirects": response.redirects,
-            "signed": bool(self.settings.webhook_signing_secret.get_secret_value()),
+            "signed": signed,
             body_key: text[:limit],
             "body_truncated": response.truncated or len(text) > limit,
         }
@@ -103,8 +123,8 @@ class Webhook(_HttpAction):
 
     async def run(self, ctx: ActionContext) -> ActionResult:
         method = str(ctx.config.get("method") or "POST").upper()
-        response = await self.send(ctx, method)
-        return ActionResult(output=self.output(method, response, "response"))
+        response, signed = await self.send(ctx, method)
+        return ActionResult(output=self.output(method, response, signed, "response"))
 
 
 class CallApi(_HttpAction):
@@ -118,8 +138,8 @@ class CallApi(_HttpAction):
 
     async def run(self, ctx: ActionContext) -> ActionResult:
         method = str(ctx.config.get("method") or "GET").upper()
-        response = await self.send(ctx, method)
-        output = self.output(method, response, "body")
+        response, signed = await self.send(ctx, method)
+        output = self.output(method, response, signed, "body")
         save_as = ctx.config.get("save_as")
         saved: dict[str, Any] = {}
         if save_as:

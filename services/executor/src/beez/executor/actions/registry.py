@@ -21,8 +21,9 @@ from beez.executor.actions import crm, internal
 from beez.executor.actions.base import Action
 from beez.executor.actions.email import SendEmail
 from beez.executor.actions.http import OutboundHttp
-from beez.executor.actions.integration import CallApi, Webhook
+from beez.executor.actions.integration import CallApi, SigningLookup, Webhook
 from beez.executor.actions.messaging import SendSlack, SendSms, SendWhatsApp
+from beez.executor.actions.redaction import Redacting, Redactor, credentials
 from beez.executor.actions.settings import ActionSettings
 from beez.executor.actions.ssrf import Resolver
 
@@ -67,10 +68,12 @@ def build_registry(
     http: httpx.AsyncClient | None = None,
     *,
     resolver: Resolver | None = None,
+    signing: SigningLookup | None = None,
 ) -> ActionRegistry:
     """The actions of every catalog type the executor runs (control types are the engine's).
 
-    ``resolver`` replaces the system DNS resolver of the SSRF guard (tests).
+    ``resolver`` replaces the system DNS resolver of the SSRF guard (tests). ``signing`` looks up
+    the secrets that sign an organization's webhook and call_api requests (none: unsigned).
     """
     outbound = OutboundHttp(settings, http, resolver=resolver)
     actions: list[Action] = [
@@ -78,8 +81,8 @@ def build_registry(
         SendWhatsApp(settings, outbound),
         SendSms(settings, outbound),
         SendSlack(settings, outbound),
-        Webhook(settings, outbound),
-        CallApi(settings, outbound),
+        Webhook(settings, outbound, signing),
+        CallApi(settings, outbound, signing),
         crm.AddTag(),
         crm.RemoveTag(),
         crm.UpdateField(),
@@ -92,4 +95,5 @@ def build_registry(
         internal.TriggerAutomation(settings),
         internal.SendInternalNotification(),
     ]
-    return ActionRegistry({action.type: action for action in actions}, outbound)
+    redactor = Redactor(credentials(settings))
+    return ActionRegistry({action.type: Redacting(action, redactor) for action in actions}, outbound)

@@ -9,8 +9,9 @@ or a log line.
 from __future__ import annotations
 
 import ipaddress
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 __all__ = ["ActionSettings", "EmailTemplate"]
 
@@ -41,9 +42,15 @@ class ActionSettings(BaseModel):
     smtp_use_tls: bool = Field(default=False, description="Implicit TLS from the first byte (port 465).")
     smtp_start_tls: bool | None = Field(
         default=None,
-        description="STARTTLS: True requires it, False never, None upgrades when the server offers it.",
+        description=(
+            "STARTTLS: True requires it, False never, None upgrades when the server offers it. With "
+            "smtp_username set it is always required (credentials never travel in clear)."
+        ),
     )
     smtp_validate_certs: bool = True
+    smtp_ca_file: str = Field(
+        default="", description="CA that verifies the SMTP server (system roots when empty)."
+    )
     smtp_timeout_s: float = Field(default=30.0, gt=0)
     default_from: str = Field(default="", description="From address when a step gives none.")
     email_templates: dict[str, EmailTemplate] = Field(
@@ -73,9 +80,6 @@ class ActionSettings(BaseModel):
     )
 
     # --- outgoing HTTP (webhook, call_api and the providers above) ---
-    webhook_signing_secret: SecretStr = Field(
-        default=SecretStr(""), description="HMAC-SHA256 key of X-Beez-Signature; empty sends unsigned."
-    )
     http_timeout_s: float = Field(default=10.0, gt=0, description="Bounds a whole call, redirects included.")
     http_max_redirects: int = Field(default=5, ge=0, le=20)
     http_max_response_bytes: int = Field(
@@ -94,6 +98,15 @@ class ActionSettings(BaseModel):
     max_trigger_depth: int = Field(
         default=5, ge=1, description="How deep automations may start one another (A → B → C ...)."
     )
+
+    @model_validator(mode="after")
+    def _credentials_need_tls(self) -> Self:
+        if self.smtp_username and not self.smtp_use_tls and self.smtp_start_tls is False:
+            raise ValueError(
+                "smtp_username is set but smtp_start_tls is false: SMTP credentials are only sent over "
+                "TLS, so leave STARTTLS on (or use smtp_use_tls)"
+            )
+        return self
 
     @field_validator("ssrf_allowlist")
     @classmethod

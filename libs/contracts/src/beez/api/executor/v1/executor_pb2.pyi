@@ -253,3 +253,39 @@ class GetContactHistoryResponse(_message.Message):
     executions: _containers.RepeatedCompositeFieldContainer[Execution]
     next_page_token: str
     def __init__(self, executions: _Optional[_Iterable[_Union[Execution, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class RotateWebhookSigningSecretRequest(_message.Message):
+    __slots__ = ("overlap_seconds",)
+    OVERLAP_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    overlap_seconds: int
+    def __init__(self, overlap_seconds: _Optional[int] = ...) -> None: ...
+
+class RotateWebhookSigningSecretResponse(_message.Message):
+    __slots__ = ("key", "secret")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    key: WebhookSigningKey
+    secret: str
+    def __init__(self, key: _Optional[_Union[WebhookSigningKey, _Mapping]] = ..., secret: _Optional[str] = ...) -> None: ...
+
+class ListWebhookSigningKeysRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListWebhookSigningKeysResponse(_message.Message):
+    __slots__ = ("keys",)
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    keys: _containers.RepeatedCompositeFieldContainer[WebhookSigningKey]
+    def __init__(self, keys: _Optional[_Iterable[_Union[WebhookSigningKey, _Mapping]]] = ...) -> None: ...
+
+class WebhookSigningKey(_message.Message):
+    __slots__ = ("key_id", "created_at", "expires_at", "current")
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_FIELD_NUMBER: _ClassVar[int]
+    key_id: str
+    created_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    current: bool
+    def __init__(self, key_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current: _Optional[bool] = ...) -> None: ...

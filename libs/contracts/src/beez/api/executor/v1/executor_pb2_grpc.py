@@ -75,6 +75,16 @@ class ExecutionServiceStub:
                 request_serializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.GetContactHistoryRequest.SerializeToString,
                 response_deserializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.GetContactHistoryResponse.FromString,
                 _registered_method=True)
+        self.RotateWebhookSigningSecret = channel.unary_unary(
+                '/beez.api.executor.v1.ExecutionService/RotateWebhookSigningSecret',
+                request_serializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.RotateWebhookSigningSecretRequest.SerializeToString,
+                response_deserializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.RotateWebhookSigningSecretResponse.FromString,
+                _registered_method=True)
+        self.ListWebhookSigningKeys = channel.unary_unary(
+                '/beez.api.executor.v1.ExecutionService/ListWebhookSigningKeys',
+                request_serializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.ListWebhookSigningKeysRequest.SerializeToString,
+                response_deserializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.ListWebhookSigningKeysResponse.FromString,
+                _registered_method=True)
 
 
 class ExecutionServiceServicer:
@@ -137,6 +147,21 @@ class ExecutionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RotateWebhookSigningSecret(self, request, context):
+        """Admin: gives the organization a new webhook signing secret, returned this once. Its earlier
+        secrets keep signing next to it for the overlap, so receivers can switch without a gap.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookSigningKeys(self, request, context):
+        """Admin: the organization's webhook signing keys that still sign, without their secrets.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ExecutionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -179,6 +204,16 @@ def add_ExecutionServiceServicer_to_server(servicer, server):
                     servicer.GetContactHistory,
                     request_deserializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.GetContactHistoryRequest.FromString,
                     response_serializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.GetContactHistoryResponse.SerializeToString,
+            ),
+            'RotateWebhookSigningSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateWebhookSigningSecret,
+                    request_deserializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.RotateWebhookSigningSecretRequest.FromString,
+                    response_serializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.RotateWebhookSigningSecretResponse.SerializeToString,
+            ),
+            'ListWebhookSigningKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookSigningKeys,
+                    request_deserializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.ListWebhookSigningKeysRequest.FromString,
+                    response_serializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.ListWebhookSigningKeysResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -398,6 +433,60 @@ class ExecutionService:
             '/beez.api.executor.v1.ExecutionService/GetContactHistory',
             beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.GetContactHistoryRequest.SerializeToString,
             beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.GetContactHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateWebhookSigningSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/beez.api.executor.v1.ExecutionService/RotateWebhookSigningSecret',
+            beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.RotateWebhookSigningSecretRequest.SerializeToString,
+            beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.RotateWebhookSigningSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookSigningKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/beez.api.executor.v1.ExecutionService/ListWebhookSigningKeys',
+            beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.ListWebhookSigningKeysRequest.SerializeToString,
+            beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.ListWebhookSigningKeysResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -49,6 +49,12 @@ class ExecutionServiceStub:
     """Cancels one piece of scheduled work, and the execution it belongs to."""
     GetContactHistory: _grpc.UnaryUnaryMultiCallable[_executor_pb2.GetContactHistoryRequest, _executor_pb2.GetContactHistoryResponse]
     """Lists every execution for one contact."""
+    RotateWebhookSigningSecret: _grpc.UnaryUnaryMultiCallable[_executor_pb2.RotateWebhookSigningSecretRequest, _executor_pb2.RotateWebhookSigningSecretResponse]
+    """Admin: gives the organization a new webhook signing secret, returned this once. Its earlier
+    secrets keep signing next to it for the overlap, so receivers can switch without a gap.
+    """
+    ListWebhookSigningKeys: _grpc.UnaryUnaryMultiCallable[_executor_pb2.ListWebhookSigningKeysRequest, _executor_pb2.ListWebhookSigningKeysResponse]
+    """Admin: the organization's webhook signing keys that still sign, without their secrets."""
 
 @_typing.type_check_only
 class ExecutionServiceAsyncStub(ExecutionServiceStub):
@@ -71,6 +77,12 @@ class ExecutionServiceAsyncStub(ExecutionServiceStub):
     """Cancels one piece of scheduled work, and the execution it belongs to."""
     GetContactHistory: _aio.UnaryUnaryMultiCallable[_executor_pb2.GetContactHistoryRequest, _executor_pb2.GetContactHistoryResponse]  # type: ignore[assignment]
     """Lists every execution for one contact."""
+    RotateWebhookSigningSecret: _aio.UnaryUnaryMultiCallable[_executor_pb2.RotateWebhookSigningSecretRequest, _executor_pb2.RotateWebhookSigningSecretResponse]  # type: ignore[assignment]
+    """Admin: gives the organization a new webhook signing secret, returned this once. Its earlier
+    secrets keep signing next to it for the overlap, so receivers can switch without a gap.
+    """
+    ListWebhookSigningKeys: _aio.UnaryUnaryMultiCallable[_executor_pb2.ListWebhookSigningKeysRequest, _executor_pb2.ListWebhookSigningKeysResponse]  # type: ignore[assignment]
+    """Admin: the organization's webhook signing keys that still sign, without their secrets."""
 
 class ExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and controls executions."""
@@ -138,5 +150,23 @@ class ExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_executor_pb2.GetContactHistoryResponse, _abc.Awaitable[_executor_pb2.GetContactHistoryResponse]]:
         """Lists every execution for one contact."""
+
+    @_abc_1.abstractmethod
+    def RotateWebhookSigningSecret(
+        self,
+        request: _executor_pb2.RotateWebhookSigningSecretRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_executor_pb2.RotateWebhookSigningSecretResponse, _abc.Awaitable[_executor_pb2.RotateWebhookSigningSecretResponse]]:
+        """Admin: gives the organization a new webhook signing secret, returned this once. Its earlier
+        secrets keep signing next to it for the overlap, so receivers can switch without a gap.
+        """
+
+    @_abc_1.abstractmethod
+    def ListWebhookSigningKeys(
+        self,
+        request: _executor_pb2.ListWebhookSigningKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_executor_pb2.ListWebhookSigningKeysResponse, _abc.Awaitable[_executor_pb2.ListWebhookSigningKeysResponse]]:
+        """Admin: the organization's webhook signing keys that still sign, without their secrets."""
 
 def add_ExecutionServiceServicer_to_server(servicer: ExecutionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,97 @@
+"""Keeping the actions' credentials out of everything an attempt leaves behind.
+
+A provider may echo a credential back (an error quoting the token it refused, an answer repeating
+the request), and an action's error message or output then carries it into the step log, the
+dead letters, lifecycle events, logs and traces. :class:`Redacting` wraps each action of the
+registry and replaces every credential of :class:`.settings.ActionSettings` (each SecretStr, and
+the HTTP Basic form of the SMS account's) with ``[redacted]`` in what the action reports: its
+error messages, its output, the variables it sets. The original exception is not chained, so no
+traceback can show it either.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from pydantic import SecretStr
+
+from beez.executor.actions.base import Action, ActionContext, ActionError, ActionResult, TransientError
+from beez.executor.actions.settings import ActionSettings
+
+__all__ = ["REDACTED", "Redacting", "Redactor", "credentials"]
+
+REDACTED = "[redacted]"
+MIN_LENGTH = 6
+"""Shorter values are not redacted: replacing every "abc" in a message would garble it, and a
+credential that short protects nothing anyway."""
+
+
+def credentials(settings: ActionSettings) -> list[str]:
+    """Every credential of ``settings`` in the forms a provider might echo."""
+    values = [
+        value.get_secret_value()
+        for name in type(settings).model_fields
+        if isinstance(value := getattr(settings, name), SecretStr)
+    ]
+    token = settings.sms_auth_token.get_secret_value()
+    if settings.sms_account_sid and token:
+        values.append(base64.b64encode(f"{settings.sms_account_sid}:{token}".encode()).decode())
+    return values
+
+
+class Redactor:
+    """Replaces known secret values in text and in JSON-like values."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self._secrets = sorted({s for s in secrets if len(s) >= MIN_LENGTH}, key=len, reverse=True)
+
+    def __bool__(self) -> bool:
+        return bool(self._secrets)
+
+    def text(self, value: str) -> str:
+        for secret in self._secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(str(k)) if isinstance(k, str) else k: self.value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self.value(v) for v in value)
+        return value
+
+
+class Redacting:
+    """An action whose errors and results never carry one of the redactor's secrets."""
+
+    def __init__(self, action: Action, redactor: Redactor) -> None:
+        self.type = action.type
+        self._action = action
+        self._redactor = redactor
+
+    async def run(self, ctx: ActionContext) -> ActionResult:
+        try:
+            result = await self._action.run(ctx)
+        except ActionError as exc:
+            message = str(exc)
+            clean = self._redactor.text(message)
+            if clean == message:
+                raise
+            exc.args = (clean,)
+            raise exc.with_traceback(None) from None
+        except Exception as exc:  # the engine would record its text: same treatment
+            raise TransientError(
+                self._redactor.text(f"{type(exc).__name__}: {exc}"), category="unknown"
+            ) from None
+        return replace(
+            result,
+            reason=self._redactor.text(result.reason),
+            output=self._redactor.value(result.output),
+            vars=self._redactor.value(result.vars),
+        )
