@@ -54,7 +54,7 @@ async def stub() -> AsyncIterator[analytics_pb2_grpc.AnalyticsServiceStub]:
         service_names=["beez.api.analytics.v1.AnalyticsService"],
         probes={"always": healthy},
     )
-    server = Server(spec, "127.0.0.1", 0, health_interval_s=0.1, drain_grace_s=0.5)
+    server = Server(spec, "127.0.0.1", 0, health_interval_s=0.1, drain_grace_s=0.5, local_mode=True)
     await server.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
         yield analytics_pb2_grpc.AnalyticsServiceStub(channel)

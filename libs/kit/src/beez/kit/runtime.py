@@ -155,6 +155,7 @@ async def start(
         drain_grace_s=settings.drain_grace_s,
         tls=settings.tls_files(),
         peers=None if settings.local_mode else TrustedPeers(settings.allowed_callers()),
+        local_mode=settings.local_mode,
     )
     await server.start()
     if settings.health_port is not None:

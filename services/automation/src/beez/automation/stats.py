@@ -14,7 +14,7 @@ from typing import Protocol
 import grpc
 
 from beez.api.analytics.v1 import analytics_pb2, analytics_pb2_grpc
-from beez.kit.grpc.identity import ORG_HEADER, USER_HEADER, Identity
+from beez.kit.grpc.identity import Identity, identity_metadata
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import grpc_client_interceptors
 from beez.kit.tls import TlsFiles, channel
@@ -61,9 +61,7 @@ class AnalyticsStats:
         self._stub = analytics_pb2_grpc.AnalyticsServiceStub(self._channel)
 
     async def automation_stats(self, identity: Identity, automation_id: str) -> Stats | None:
-        metadata = [(ORG_HEADER, identity.org_id)]
-        if identity.user_id:
-            metadata.append((USER_HEADER, identity.user_id))
+        metadata = identity_metadata(identity)
         request = analytics_pb2.GetAutomationStatsRequest(automation_id=automation_id)
         try:
             reply = await self._stub.GetAutomationStats(request, metadata=metadata, timeout=self._timeout_s)

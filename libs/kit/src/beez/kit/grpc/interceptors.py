@@ -1,6 +1,7 @@
-"""The server interceptor every service runs: identity in, errors out.
+"""The server interceptor every service runs: identity and roles in, errors out.
 
-It requires ``x-org-id`` on every RPC except health checks and reflection, makes the caller's
+It requires ``x-org-id`` on every RPC except health checks and reflection, checks the caller's
+roles against the permission table (:mod:`beez.kit.grpc.permissions`), makes the caller's
 :class:`Identity` current for the handler, and maps exceptions to google.rpc statuses:
 :class:`ServiceError` to its code with details, lost database or NATS connections to
 UNAVAILABLE, anything else to INTERNAL (logged with its traceback, never leaked).
@@ -14,9 +15,10 @@ from typing import Any
 import grpc
 from grpc_status import rpc_status
 
-from beez.kit.grpc.errors import ServiceError, Unauthenticated, Unavailable
-from beez.kit.grpc.identity import MissingIdentityError, identity_from_metadata, reset_identity, set_identity
+from beez.kit.grpc.errors import ServiceError, Unavailable
+from beez.kit.grpc.identity import reset_identity, set_identity
 from beez.kit.grpc.peers import TrustedPeers
+from beez.kit.grpc.permissions import authorized_identity
 from beez.kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -59,13 +61,15 @@ async def _abort(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Identity and error mapping for every unary and streaming RPC.
+    """Identity, roles and error mapping for every unary and streaming RPC.
 
     With ``peers`` (production), only the callers it allows may pass identity metadata.
+    ``local_mode`` gives a caller that sends no ``x-roles`` every role (development only).
     """
 
-    def __init__(self, peers: TrustedPeers | None = None) -> None:
+    def __init__(self, peers: TrustedPeers | None = None, *, local_mode: bool = False) -> None:
         self.peers = peers
+        self.local_mode = local_mode
 
     async def intercept_service(
         self,
@@ -102,13 +106,16 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             response_serializer=handler.response_serializer,
         )
 
-    @staticmethod
-    def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Awaitable[Any]]:
+    def _wrap_unary(
+        self, behavior: Callable[..., Awaitable[Any]], method: str
+    ) -> Callable[..., Awaitable[Any]]:
+        local_mode = self.local_mode
+
         async def wrapped(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             try:
-                identity = identity_from_metadata(context.invocation_metadata())
-            except MissingIdentityError as exc:
-                await _abort(context, Unauthenticated(str(exc)), method)
+                identity = authorized_identity(method, context.invocation_metadata(), local_mode=local_mode)
+            except ServiceError as exc:
+                await _abort(context, exc, method)
                 return None
             token = set_identity(identity)
             try:
@@ -123,15 +130,16 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
         return wrapped
 
-    @staticmethod
     def _wrap_stream(
-        behavior: Callable[..., AsyncIterator[Any]], method: str
+        self, behavior: Callable[..., AsyncIterator[Any]], method: str
     ) -> Callable[..., AsyncIterator[Any]]:
+        local_mode = self.local_mode
+
         async def wrapped(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
             try:
-                identity = identity_from_metadata(context.invocation_metadata())
-            except MissingIdentityError as exc:
-                await _abort(context, Unauthenticated(str(exc)), method)
+                identity = authorized_identity(method, context.invocation_metadata(), local_mode=local_mode)
+            except ServiceError as exc:
+                await _abort(context, exc, method)
                 return
             token = set_identity(identity)
             try:

@@ -58,12 +58,14 @@ class Server:
         drain_grace_s: float,
         tls: TlsFiles | None = None,
         peers: TrustedPeers | None = None,
+        local_mode: bool = False,
     ):
         self.spec = spec
         self.health = HealthServicer()
         self.monitor = HealthMonitor(self.health, spec.service_names, spec.probes, health_interval_s)
         self.drain_grace_s = drain_grace_s
-        self.grpc = grpc.aio.server(interceptors=[grpc_server_interceptor(), ServiceInterceptor(peers)])
+        interceptors = [grpc_server_interceptor(), ServiceInterceptor(peers, local_mode=local_mode)]
+        self.grpc = grpc.aio.server(interceptors=interceptors)
         spec.register(self.grpc)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
         names = [*spec.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]

@@ -1,0 +1,109 @@
+"""The role each RPC needs, next to the contracts, so a new RPC cannot forget to declare one.
+
+Roles are per organization and nest: ``admin`` ⊇ ``editor`` ⊇ ``viewer``. A viewer reads; an
+editor also creates, changes and runs automations and publishes events; an admin also re-drives
+dead letters, erases contacts and manages connections. The gateway checks this table before it
+calls a backend, and every service checks it again (``beez.kit.grpc.permissions``) for callers
+that reach it directly. ``tests/gateway/test_permission_table.py`` fails when a service in the
+contracts has an RPC that is missing here, or when an entry names an RPC that does not exist.
+
+Health checks and reflection are open and are not listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class Role(StrEnum):
+    """A caller's role within its organization; each includes the ones ranked below it."""
+
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
+
+ALL_ROLES: frozenset[Role] = frozenset(Role)
+
+
+def parse_roles(values: Iterable[str]) -> frozenset[Role]:
+    """The known roles among ``values`` (case-insensitive); unknown names are dropped, not errors,
+    so an identity provider may carry roles of other applications in the same claim."""
+    known = {role.value: role for role in Role}
+    return frozenset(known[name] for v in values if (name := v.strip().lower()) in known)
+
+
+def grants(roles: Iterable[Role], required: Role) -> bool:
+    """Whether a caller holding ``roles`` may call an RPC that needs ``required``."""
+    return any(role.rank >= required.rank for role in roles)
+
+
+def _service(full_name: str, methods: Mapping[str, Role]) -> dict[str, Role]:
+    return {f"/{full_name}/{method}": role for method, role in methods.items()}
+
+
+PERMISSIONS: Mapping[str, Role] = MappingProxyType(
+    {
+        **_service(
+            "beez.api.automation.v1.AutomationService",
+            {
+                "CreateAutomation": Role.EDITOR,
+                "GetAutomation": Role.VIEWER,
+                "ListAutomations": Role.VIEWER,
+                "UpdateAutomation": Role.EDITOR,
+                "DeleteAutomation": Role.EDITOR,
+                "ToggleAutomation": Role.EDITOR,
+                "CloneAutomation": Role.EDITOR,
+                "TestAutomation": Role.EDITOR,
+                # Checks a workflow without storing or running anything.
+                "ValidateAutomation": Role.VIEWER,
+            },
+        ),
+        **_service(
+            "beez.api.automation.v1.CatalogService",
+            {
+                "ListTriggerTypes": Role.VIEWER,
+                "GetTriggerTypeSchema": Role.VIEWER,
+                "ListActionTypes": Role.VIEWER,
+                "GetActionTypeSchema": Role.VIEWER,
+                "ListConditionOperators": Role.VIEWER,
+            },
+        ),
+        **_service(
+            "beez.api.executor.v1.ExecutionService",
+            {
+                "ListExecutions": Role.VIEWER,
+                "GetExecution": Role.VIEWER,
+                "SearchExecutions": Role.VIEWER,
+                "CancelExecution": Role.EDITOR,
+                "RetryExecution": Role.EDITOR,
+                "ListScheduled": Role.VIEWER,
+                "CancelScheduled": Role.EDITOR,
+                "GetContactHistory": Role.VIEWER,
+            },
+        ),
+        **_service(
+            "beez.api.trigger.v1.EventService",
+            {
+                "PublishEvent": Role.EDITOR,
+                "PublishEvents": Role.EDITOR,
+                "ListEvents": Role.VIEWER,
+            },
+        ),
+        **_service(
+            "beez.api.analytics.v1.AnalyticsService",
+            {
+                "GetAutomationStats": Role.VIEWER,
+            },
+        ),
+    }
+)
+"""Every RPC of the contracts, by full method name (``/package.Service/Method``), to its role."""
