@@ -19,7 +19,14 @@ sys.path.insert(0, str(HERE / "gen"))
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 
 from beez.gateway import create_app  # noqa: E402
-from tests.gateway.gateway_echo import SERVICE, Backend, start_backend, stop_backend  # noqa: E402
+from beez.gateway.authn import LocalHeaders  # noqa: E402
+from tests.gateway.gateway_echo import (  # noqa: E402
+    ECHO_PERMISSIONS,
+    SERVICE,
+    Backend,
+    start_backend,
+    stop_backend,
+)
 from tests.gateway.gateway_support import Gateway, HttpClient  # noqa: E402
 
 
@@ -33,7 +40,13 @@ async def backend() -> AsyncIterator[Backend]:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def _http(backend: Backend) -> AsyncIterator[HttpClient]:
-    app = create_app({SERVICE.full_name: backend.channel}, [SERVICE], request_timeout_s=0.5)
+    app = create_app(
+        {SERVICE.full_name: backend.channel},
+        [SERVICE],
+        auth=LocalHeaders(),
+        permissions=ECHO_PERMISSIONS,
+        request_timeout_s=0.5,
+    )
     async with TestClient(TestServer(app)) as client:
         yield client
 

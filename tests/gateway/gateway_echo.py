@@ -20,9 +20,17 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 import beez.testing.v1.echo_pb2 as echo_pb2
+from beez.api.permissions import Role
 import beez.testing.v1.echo_pb2_grpc as echo_pb2_grpc
 
 SERVICE = echo_pb2.DESCRIPTOR.services_by_name["EchoService"]
+
+_WRITES = {"CreateThing": Role.EDITOR, "UpdateThing": Role.EDITOR, "PatchThing": Role.EDITOR}
+_ROLES = {**_WRITES, "DeleteThing": Role.EDITOR, "ReportThings": Role.ADMIN}
+ECHO_PERMISSIONS: dict[str, Role] = {
+    f"/{SERVICE.full_name}/{method.name}": _ROLES.get(method.name, Role.VIEWER) for method in SERVICE.methods
+}
+"""The test contract's permission table: reads for viewers, writes for editors, ReportThings for admins."""
 
 
 @dataclass

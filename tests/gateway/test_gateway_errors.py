@@ -12,8 +12,9 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from beez.gateway import create_app
+from beez.gateway.authn import LocalHeaders
 from beez.gateway.errors import http_status, status_json
-from tests.gateway.gateway_echo import SERVICE
+from tests.gateway.gateway_echo import ECHO_PERMISSIONS, SERVICE
 from tests.gateway.gateway_support import IDENTITY, Gateway, HttpClient, free_port
 
 
@@ -60,7 +61,14 @@ async def test_a_backend_slower_than_the_deadline_is_504(gw: Gateway) -> None:
 @pytest_asyncio.fixture(loop_scope="session")
 async def gateway_without_backend() -> AsyncIterator[HttpClient]:
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{free_port()}")
-    app = create_app({SERVICE.full_name: channel}, [SERVICE], request_timeout_s=2, readiness_timeout_s=0.5)
+    app = create_app(
+        {SERVICE.full_name: channel},
+        [SERVICE],
+        auth=LocalHeaders(),
+        permissions=ECHO_PERMISSIONS,
+        request_timeout_s=2,
+        readiness_timeout_s=0.5,
+    )
     async with TestClient(TestServer(app)) as client:
         yield client
     await channel.close()

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from beez.gateway import create_app
-from tests.gateway.gateway_echo import SERVICE, Backend
 from tests.gateway.gateway_support import IDENTITY, ORG, USER, Gateway
 
 
@@ -62,13 +59,22 @@ async def test_other_headers_are_not_forwarded(gw: Gateway) -> None:
     assert "authorization" not in gw.calls[0].metadata
 
 
-async def test_without_local_mode_every_call_is_refused_until_jwt_exists(backend: Backend) -> None:
-    backend.calls.clear()
-    app = create_app({SERVICE.full_name: backend.channel}, [SERVICE], local_mode=False)
-    async with TestClient(TestServer(app)) as client:
-        response = await client.get("/v1/things/t1", headers=IDENTITY)
-        assert response.status == 401
-        refusal = {"code": 16, "message": "JWT verification is not configured", "details": []}
-        assert await response.json() == refusal
-        assert (await client.get("/healthz")).status == 200
-    assert backend.calls == []
+async def test_in_local_mode_the_caller_holds_every_role(gw: Gateway) -> None:
+    await gw.http.get("/v1/things/t1", headers=IDENTITY)
+    assert gw.calls[0].metadata["x-roles"] == "viewer,editor,admin"
+
+
+async def test_in_local_mode_x_roles_narrows_the_roles(gw: Gateway) -> None:
+    response = await gw.http.delete("/v1/things/t1", headers={**IDENTITY, "X-Roles": "viewer"})
+    assert response.status == 403
+    assert (await response.json())["message"] == "DeleteThing needs the editor role"
+    assert gw.calls == []
+    response = await gw.http.get("/v1/things/t1", headers={**IDENTITY, "X-Roles": "viewer"})
+    assert response.status == 200
+    assert gw.calls[0].metadata["x-roles"] == "viewer"
+
+
+async def test_a_client_cannot_send_its_own_roles_metadata(gw: Gateway) -> None:
+    headers = {"X-Org-Id": ORG, "X-Roles": "viewer", "x-roles-bin": "admin"}
+    await gw.http.get("/v1/things/t1", headers=headers)
+    assert gw.calls[0].metadata["x-roles"] == "viewer"

@@ -35,7 +35,7 @@ def test_settings_come_from_beez_environment_variables(
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("BEEZ_EXECUTOR_ADDR", "executor:50053")
     settings = GatewaySettings()
-    assert (settings.http_host, settings.http_port, settings.local_mode) == ("0.0.0.0", 9090, False)
+    assert (settings.listen_host, settings.http_port, settings.local_mode) == ("0.0.0.0", 9090, False)
     assert settings.executor_addr == "executor:50053"
     assert settings.request_timeout_s == 30
 

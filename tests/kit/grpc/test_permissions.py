@@ -57,7 +57,8 @@ async def _serve(local_mode: bool) -> AsyncIterator[Served]:
         )
         server.add_generic_rpc_handlers((unlisted,))
 
-    spec = ServerSpec(register=register, service_names=["beez.api.automation.v1.AutomationService"], probes={})
+    names = ["beez.api.automation.v1.AutomationService"]
+    spec = ServerSpec(register=register, service_names=names, probes={})
     server = Server(spec, "127.0.0.1", 0, health_interval_s=1, drain_grace_s=0.1, local_mode=local_mode)
     await server.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:

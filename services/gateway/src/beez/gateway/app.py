@@ -6,7 +6,8 @@ the request and response classes built from the descriptors, so a newly annotate
 served as soon as its descriptor is passed in.
 
 One request goes: match the route (404/405 otherwise) -> identity (401 before any gRPC call)
--> build the request message (400 on bad input) -> call with a deadline -> JSON answer, or the
+-> the role the RPC needs, from the permission table (403) -> build the request message (400 on
+bad input) -> call with a deadline, carrying the verified identity -> JSON answer, or the
 backend's ``google.rpc.Status`` as an HTTP error.
 """
 
@@ -23,6 +24,9 @@ from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
+from beez.api.permissions import PERMISSIONS, Role, grants
+from beez.gateway.authn import ORG_HTTP_HEADER, ROLES_HTTP_HEADER, USER_HTTP_HEADER, Authenticator
+from beez.gateway.cors import cors_middleware
 from beez.gateway.errors import (
     GatewayError,
     error_response,
@@ -34,7 +38,7 @@ from beez.gateway.errors import (
 from beez.gateway.health import Readiness, healthz
 from beez.gateway.metadata import outgoing_metadata
 from beez.gateway.openapi import build_openapi
-from beez.gateway.routes import Route, RouteTable, build_routes
+from beez.gateway.routes import Route, RouteError, RouteTable, build_routes
 from beez.gateway.transcode import build_request, render_response
 from beez.kit.logging import get_logger
 
@@ -65,13 +69,15 @@ class Gateway:
         table: RouteTable,
         endpoints: Mapping[str, Endpoint],
         *,
-        local_mode: bool,
+        auth: Authenticator,
+        permissions: Mapping[str, Role],
         request_timeout_s: float,
         emit_unpopulated: bool,
     ) -> None:
         self.table = table
         self.endpoints = endpoints
-        self.local_mode = local_mode
+        self.auth = auth
+        self.permissions = permissions
         self.request_timeout_s = request_timeout_s
         self.emit_unpopulated = emit_unpopulated
 
@@ -82,7 +88,13 @@ class Gateway:
             raise self._no_route(request.method, path)
         route = match.route
         request[RPC] = route.grpc_path
-        metadata = outgoing_metadata(request.headers, local_mode=self.local_mode)
+        identity = await self.auth.authenticate(request.headers)
+        required = self.permissions[route.grpc_path]
+        if not grants(identity.roles, required):
+            raise GatewayError(
+                grpc.StatusCode.PERMISSION_DENIED, f"{route.method.name} needs the {required.value} role"
+            )
+        metadata = outgoing_metadata(identity, request.headers)
         endpoint = self.endpoints[route.grpc_path]
         try:
             body = await request.read()
@@ -152,7 +164,9 @@ def create_app(
     targets: Mapping[str, grpc.aio.Channel] | ChannelResolver,
     descriptors: Iterable[ServiceDescriptor],
     *,
-    local_mode: bool = True,
+    auth: Authenticator,
+    permissions: Mapping[str, Role] = PERMISSIONS,
+    cors_origins: Iterable[str] = (),
     request_timeout_s: float = 30.0,
     emit_unpopulated: bool = False,
     readiness_timeout_s: float = 2.0,
@@ -163,14 +177,21 @@ def create_app(
     the caller owns the channels and closes them. Answers leave out unset fields (no ``""``,
     ``[]`` or ``0`` filler); a field declared ``optional`` in the contracts has presence and shows
     whenever it was set, even at its default (``"active": false``, ``"total": "0"``).
-    ``emit_unpopulated`` answers every field, set or not, as grpc-gateway does by default. Raises
-    :class:`~beez.gateway.routes.RouteError` for an http rule that cannot be served, and
-    ``KeyError`` for a service without a channel.
+    ``emit_unpopulated`` answers every field, set or not, as grpc-gateway does by default.
+
+    ``auth`` proves each caller (a verified JWT, or headers in local mode); the app starts and
+    closes it. ``permissions`` gives the role each RPC needs; ``cors_origins`` the browser
+    origins allowed. Raises :class:`~beez.gateway.routes.RouteError` for an http rule that
+    cannot be served or an RPC missing from ``permissions``, and ``KeyError`` for a service
+    without a channel.
     """
     services = list(descriptors)
     resolve: ChannelResolver = targets.__getitem__ if isinstance(targets, Mapping) else targets
     channels = {service.full_name: resolve(service.full_name) for service in services}
     table = build_routes(services)
+    undeclared = sorted({r.grpc_path for r in table.routes if r.grpc_path not in permissions})
+    if undeclared:
+        raise RouteError(f"no role declared for {', '.join(undeclared)}: add them to beez.api.permissions")
     endpoints: dict[str, Endpoint] = {}
     for route in table.routes:
         if route.grpc_path in endpoints:
@@ -186,16 +207,30 @@ def create_app(
     gateway = Gateway(
         table,
         endpoints,
-        local_mode=local_mode,
+        auth=auth,
+        permissions=permissions,
         request_timeout_s=request_timeout_s,
         emit_unpopulated=emit_unpopulated,
     )
-    document = build_openapi(table, local_mode=local_mode)
+    document = build_openapi(table, local_mode=auth.local_mode)
 
     async def openapi(_: web.Request) -> web.Response:
         return web.json_response(document)
 
-    app = web.Application(middlewares=[_errors_and_access_log])
+    allow_headers = ["Authorization", "Content-Type", "traceparent", "tracestate"]
+    if auth.local_mode:
+        allow_headers += [ORG_HTTP_HEADER, USER_HTTP_HEADER, ROLES_HTTP_HEADER]
+    cors = cors_middleware(cors_origins, allow_headers=allow_headers)
+    app = web.Application(middlewares=[cors, _errors_and_access_log])
+
+    async def start_auth(_: web.Application) -> None:
+        await auth.start()
+
+    async def close_auth(_: web.Application) -> None:
+        await auth.close()
+
+    app.on_startup.append(start_auth)
+    app.on_cleanup.append(close_auth)
     app[ROUTES] = table
     app[OPENAPI] = document
     app.router.add_get("/healthz", healthz)

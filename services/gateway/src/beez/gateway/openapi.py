@@ -18,6 +18,7 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
+from beez.gateway.authn import ORG_HTTP_HEADER, ROLES_HTTP_HEADER, USER_HTTP_HEADER
 from beez.gateway.descriptors import (
     WRAPPERS,
     enum_type,
@@ -26,7 +27,6 @@ from beez.gateway.descriptors import (
     is_single_value_message,
     message_type,
 )
-from beez.gateway.metadata import ORG_HTTP_HEADER, USER_HTTP_HEADER
 from beez.gateway.routes import Route, RouteTable
 
 OPENAPI_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -99,6 +99,14 @@ def build_openapi(
                 "description": "The calling user (local mode: trusted as given).",
                 "schema": {"type": "string"},
             },
+            "Roles": {
+                "name": ROLES_HTTP_HEADER,
+                "in": "header",
+                "required": False,
+                "description": "Local mode: narrows the caller's roles (viewer, editor, admin; comma "
+                "separated). Without it the caller holds every role.",
+                "schema": {"type": "string"},
+            },
         }
     else:
         bearer = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
@@ -110,7 +118,11 @@ def build_openapi(
 def _operation(route: Route, schemas: _Schemas, local_mode: bool) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = []
     if local_mode:
-        parameters += [{"$ref": "#/components/parameters/OrgId"}, {"$ref": "#/components/parameters/UserId"}]
+        parameters += [
+            {"$ref": "#/components/parameters/OrgId"},
+            {"$ref": "#/components/parameters/UserId"},
+            {"$ref": "#/components/parameters/Roles"},
+        ]
     parameters += _path_parameters(route, schemas)
     if route.body != "*":
         excluded = set(route.path_fields) | ({route.body} if route.body else set())

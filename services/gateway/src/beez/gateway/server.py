@@ -17,6 +17,7 @@ import grpc
 from aiohttp import web
 
 from beez.gateway.app import create_app
+from beez.gateway.auth_config import authenticator_from_settings
 from beez.gateway.config import GatewaySettings
 from beez.gateway.contracts import load_service_descriptors
 from beez.kit.logging import get_logger
@@ -57,12 +58,18 @@ class ChannelPool:
 
 
 async def build_app(settings: GatewaySettings) -> web.Application:
-    """The gateway for every service in the contracts, with its channels closed on cleanup."""
+    """The gateway for every service in the contracts, with its channels closed on cleanup.
+
+    Raises :class:`~beez.gateway.auth_config.ConfigurationError` when production mode lacks a
+    JWT setting, before any channel is opened.
+    """
+    auth = authenticator_from_settings(settings)
     pool = ChannelPool(settings)
     app = create_app(
         pool.for_service,
         load_service_descriptors(),
-        local_mode=settings.local_mode,
+        auth=auth,
+        cors_origins=settings.cors_origin_list,
         request_timeout_s=settings.request_timeout_s,
     )
 
@@ -71,7 +78,10 @@ async def build_app(settings: GatewaySettings) -> web.Application:
 
     app.on_cleanup.append(close_channels)
     if settings.local_mode:
-        log.warning("local mode: X-Org-Id/X-User-Id headers are trusted as given; never expose this publicly")
+        log.warning(
+            "local mode: X-Org-Id/X-User-Id headers are trusted as given, with every role; never expose this",
+            host=settings.listen_host,
+        )
     log.info("backends", addresses=sorted(pool.channels))
     return app
 
@@ -93,10 +103,10 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event | None = None) ->
     await runner.setup()
     try:
         site = web.TCPSite(
-            runner, settings.http_host, settings.http_port, shutdown_timeout=settings.shutdown_grace_s
+            runner, settings.listen_host, settings.http_port, shutdown_timeout=settings.shutdown_grace_s
         )
         await site.start()
-        log.info("listening", host=settings.http_host, port=settings.http_port)
+        log.info("listening", host=settings.listen_host, port=settings.http_port)
         await stop.wait()
         log.info("draining", grace_s=settings.shutdown_grace_s)
     finally:
