@@ -20,8 +20,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 import beez.testing.v1.echo_pb2 as echo_pb2
-from beez.api.permissions import Role
 import beez.testing.v1.echo_pb2_grpc as echo_pb2_grpc
+from beez.api.permissions import Role
 
 SERVICE = echo_pb2.DESCRIPTOR.services_by_name["EchoService"]
 

@@ -52,7 +52,9 @@ class SigningKey:
 
     def token(self, *, kid: str | None = None, **claims: Any) -> str:
         """A token signed by this key; ``claims`` override :func:`claims_for`'s defaults."""
-        return jwt.encode(claims_for(**claims), self.private, algorithm=self.alg, headers={"kid": kid or self.kid})
+        return jwt.encode(
+            claims_for(**claims), self.private, algorithm=self.alg, headers={"kid": kid or self.kid}
+        )
 
 
 def claims_for(**overrides: Any) -> dict[str, Any]:
@@ -114,5 +116,10 @@ class JwksServer:
 
 def production_settings(**overrides: Any) -> GatewaySettings:
     """Production gateway settings with the test issuer and audience."""
-    values: dict[str, Any] = {"local_mode": False, "jwt_issuer": ISSUER, "jwt_audience": AUDIENCE, **overrides}
+    values: dict[str, Any] = {
+        "local_mode": False,
+        "jwt_issuer": ISSUER,
+        "jwt_audience": AUDIENCE,
+        **overrides,
+    }
     return GatewaySettings(**values)

@@ -24,7 +24,9 @@ async def cors_gateway(backend: Backend) -> AsyncIterator[tuple[HttpClient, Sign
     key = SigningKey.rsa()
     jwks = JwksServer([key])
     await jwks.start()
-    settings = production_settings(jwt_jwks_url=jwks.url, cors_origins=f"{APP_ORIGIN}/, https://admin.beez.test")
+    settings = production_settings(
+        jwt_jwks_url=jwks.url, cors_origins=f"{APP_ORIGIN}/, https://admin.beez.test"
+    )
     app = create_app(
         {SERVICE.full_name: backend.channel},
         [SERVICE],
@@ -37,14 +39,18 @@ async def cors_gateway(backend: Backend) -> AsyncIterator[tuple[HttpClient, Sign
     await jwks.stop()
 
 
-async def test_a_listed_origin_gets_its_preflight_answered(cors_gateway: tuple[HttpClient, SigningKey]) -> None:
+async def test_a_listed_origin_gets_its_preflight_answered(
+    cors_gateway: tuple[HttpClient, SigningKey],
+) -> None:
     http, _ = cors_gateway
     response = await http.options("/v1/things/t1", headers={"Origin": APP_ORIGIN, **PREFLIGHT})
     assert response.status == 204
     assert response.headers["Access-Control-Allow-Origin"] == APP_ORIGIN
     assert "DELETE" in response.headers["Access-Control-Allow-Methods"]
     assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
-    assert "X-Org-Id" not in response.headers["Access-Control-Allow-Headers"]  # production: no identity headers
+    assert (
+        "X-Org-Id" not in response.headers["Access-Control-Allow-Headers"]
+    )  # production: no identity headers
     assert "Access-Control-Allow-Credentials" not in response.headers
 
 
@@ -73,7 +79,9 @@ async def test_answers_and_errors_to_a_listed_origin_carry_its_name(
 async def test_without_configured_origins_there_are_no_cors_headers(backend: Backend) -> None:
     from beez.gateway.authn import LocalHeaders
 
-    app = create_app({SERVICE.full_name: backend.channel}, [SERVICE], auth=LocalHeaders(), permissions=ECHO_PERMISSIONS)
+    app = create_app(
+        {SERVICE.full_name: backend.channel}, [SERVICE], auth=LocalHeaders(), permissions=ECHO_PERMISSIONS
+    )
     async with TestClient(TestServer(app)) as http:
         response = await http.options("/v1/things/t1", headers={"Origin": APP_ORIGIN, **PREFLIGHT})
         assert "Access-Control-Allow-Origin" not in response.headers

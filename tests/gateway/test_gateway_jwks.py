@@ -112,7 +112,9 @@ async def test_keys_from_a_jwks_file(backend: Backend, tmp_path: Path) -> None:
     client = await gateway(backend, production_settings(jwt_jwks_file=str(path)))
     try:
         assert (await client.get("/v1/things/t1", headers=bearer(key.token()))).status == 200
-        assert (await client.get("/v1/things/t1", headers=bearer(SigningKey.ec(key.kid).token()))).status == 401
+        assert (
+            await client.get("/v1/things/t1", headers=bearer(SigningKey.ec(key.kid).token()))
+        ).status == 401
     finally:
         await client.close()
 

@@ -10,10 +10,10 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
-import jwt
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
@@ -22,7 +22,15 @@ from beez.gateway import create_app
 from beez.gateway.auth_config import authenticator_from_settings
 from tests.gateway.gateway_echo import ECHO_PERMISSIONS, SERVICE, Backend
 from tests.gateway.gateway_support import HttpClient
-from tests.gateway.jwt_support import AUDIENCE, ISSUER, JwksServer, SigningKey, bearer, claims_for, production_settings
+from tests.gateway.jwt_support import (
+    AUDIENCE,
+    ISSUER,
+    JwksServer,
+    SigningKey,
+    bearer,
+    claims_for,
+    production_settings,
+)
 
 
 @dataclass
@@ -70,7 +78,11 @@ async def test_a_verified_token_sets_the_identity_the_backend_sees(prod: Prod) -
     response = await prod.http.get("/v1/things/t1", headers=headers)
     assert response.status == 200
     metadata = prod.backend.calls[0].metadata
-    assert (metadata["x-org-id"], metadata["x-user-id"], metadata["x-roles"]) == ("org-a", "u_alice", "viewer,editor")
+    assert (metadata["x-org-id"], metadata["x-user-id"], metadata["x-roles"]) == (
+        "org-a",
+        "u_alice",
+        "viewer,editor",
+    )
     assert "authorization" not in metadata
 
 
@@ -102,7 +114,7 @@ async def test_an_expired_token_is_refused(prod: Prod) -> None:
         ({"sub": None}, "token has no usable sub claim (printable ASCII)"),
     ],
 )
-async def test_claims_are_checked(prod: Prod, claims: dict[str, object], reason: str) -> None:
+async def test_claims_are_checked(prod: Prod, claims: dict[str, Any], reason: str) -> None:
     assert await refusal(prod, bearer(prod.key.token(**claims))) == reason
 
 
@@ -114,7 +126,9 @@ async def test_a_token_not_valid_yet_is_refused_beyond_the_leeway(prod: Prod) ->
 
 
 async def test_an_expiry_within_the_leeway_is_accepted(prod: Prod) -> None:
-    response = await prod.http.get("/v1/things/t1", headers=bearer(prod.key.token(exp=claims_for()["iat"] - 10)))
+    response = await prod.http.get(
+        "/v1/things/t1", headers=bearer(prod.key.token(exp=claims_for()["iat"] - 10))
+    )
     assert response.status == 200
 
 
@@ -126,23 +140,29 @@ async def test_algorithm_confusion_and_unsigned_tokens_are_refused(prod: Prod) -
     )
     hs = hand_signed_hs256(claims_for(), public_pem, prod.key.kid)
     assert await refusal(prod, bearer(hs)) == "token algorithm not accepted (accepted: RS256, ES256)"
-    unsigned = jwt.encode(claims_for(), None, algorithm="none", headers={"kid": prod.key.kid})
+    unsigned = compact({"alg": "none", "kid": prod.key.kid}, claims_for(), lambda _: b"")
     assert await refusal(prod, bearer(unsigned)) == "token algorithm not accepted (accepted: RS256, ES256)"
 
 
-def hand_signed_hs256(claims: dict[str, object], secret: bytes, kid: str) -> str:
-    """An HS256 token keyed with ``secret`` (PyJWT itself refuses to use a public key so)."""
-
-    def part(data: bytes) -> str:
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-    header = part(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
-    payload = part(json.dumps(claims).encode())
-    signature = hmac.new(secret, f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{part(signature)}"
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-@pytest.mark.parametrize("authorization", ["Basic dXNlcjpwdw==", "Bearer", "Bearer not-a-jwt", "Bearer a.b.c"])
+def compact(header: dict[str, Any], claims: dict[str, Any], sign: Callable[[bytes], bytes]) -> str:
+    """A JWS in compact form, built by hand (PyJWT refuses to build the broken ones tested here)."""
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+    return f"{signing_input}.{_b64(sign(signing_input.encode()))}"
+
+
+def hand_signed_hs256(claims: dict[str, Any], secret: bytes, kid: str) -> str:
+    """An HS256 token keyed with ``secret``, even a public key (the algorithm-confusion attack)."""
+    header = {"alg": "HS256", "typ": "JWT", "kid": kid}
+    return compact(header, claims, lambda data: hmac.new(secret, data, hashlib.sha256).digest())
+
+
+@pytest.mark.parametrize(
+    "authorization", ["Basic dXNlcjpwdw==", "Bearer", "Bearer not-a-jwt", "Bearer a.b.c"]
+)
 async def test_malformed_credentials_are_refused(prod: Prod, authorization: str) -> None:
     reason = await refusal(prod, {"Authorization": authorization})
     assert reason in ("malformed token", "malformed Authorization header: expected Bearer <JWT>")
@@ -165,11 +185,15 @@ async def test_an_editor_deletes(prod: Prod) -> None:
 
 
 async def test_an_admin_only_rpc_is_refused_to_an_editor_and_served_to_an_admin(prod: Prod) -> None:
-    editor = await prod.http.request("REPORT", "/v1/things:report", headers=bearer(prod.key.token(roles=["editor"])))
+    editor = await prod.http.request(
+        "REPORT", "/v1/things:report", headers=bearer(prod.key.token(roles=["editor"]))
+    )
     assert editor.status == 403
     assert (await editor.json())["message"] == "ReportThings needs the admin role"
     assert prod.backend.calls == []
-    admin = await prod.http.request("REPORT", "/v1/things:report", headers=bearer(prod.key.token(roles="admin")))
+    admin = await prod.http.request(
+        "REPORT", "/v1/things:report", headers=bearer(prod.key.token(roles="admin"))
+    )
     assert admin.status == 200
     assert prod.backend.calls[0].metadata["x-roles"] == "admin"
 

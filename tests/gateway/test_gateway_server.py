@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from beez.gateway.app import OPENAPI
 from beez.gateway.config import GatewaySettings
 from beez.gateway.contracts import load_service_descriptors
-from beez.gateway.server import ChannelPool, build_app
+from beez.gateway.server import ChannelPool, build_app, serve
 from beez.kit.tls import write_bundle
-from tests.gateway.gateway_support import Gateway
+from tests.gateway.gateway_support import Gateway, free_port
 
 
 async def test_healthz(gw: Gateway) -> None:
@@ -72,3 +75,47 @@ async def test_the_app_builds_from_settings_for_all_contracts() -> None:
     document = app[OPENAPI]
     assert "/api/automations/{id}" in document["paths"]
     await app.cleanup()
+
+
+def test_local_mode_listens_on_loopback_unless_told_otherwise() -> None:
+    assert GatewaySettings(local_mode=True).listen_host == "127.0.0.1"
+    assert GatewaySettings(local_mode=True, http_host="0.0.0.0").listen_host == "0.0.0.0"
+    assert GatewaySettings(local_mode=False).listen_host == "0.0.0.0"
+    assert GatewaySettings(local_mode=False, http_host="10.0.0.5").listen_host == "10.0.0.5"
+
+
+def _other_address() -> str | None:
+    """An address of this machine that is not loopback, if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent for UDP connect
+        except OSError:
+            return None
+        address: str = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+async def test_a_local_mode_gateway_is_unreachable_from_other_interfaces() -> None:
+    other = _other_address()
+    if other is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    port = free_port()
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(GatewaySettings(local_mode=True, http_port=port), stop))
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        assert response.status == 200
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the gateway did not start listening")
+            with pytest.raises(aiohttp.ClientConnectionError):
+                async with session.get(f"http://{other}:{port}/healthz"):
+                    pass
+    finally:
+        stop.set()
+        await task

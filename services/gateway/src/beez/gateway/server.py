@@ -102,9 +102,7 @@ async def serve(settings: GatewaySettings, stop: asyncio.Event | None = None) ->
     )
     await runner.setup()
     try:
-        site = web.TCPSite(
-            runner, settings.listen_host, settings.http_port, shutdown_timeout=settings.shutdown_grace_s
-        )
+        site = web.TCPSite(runner, settings.listen_host, settings.http_port)
         await site.start()
         log.info("listening", host=settings.listen_host, port=settings.http_port)
         await stop.wait()
