@@ -80,7 +80,8 @@ async def test_grpc_calls_continue_the_callers_trace() -> None:
             stub = analytics_pb2_grpc.AnalyticsServiceStub(channel)
             with telemetry.tracer("test").start_as_current_span("caller") as caller:
                 resp = await stub.GetAutomationStats(
-                    analytics_pb2.GetAutomationStatsRequest(automation_id="a"), metadata=[("x-org-id", "o")]
+                    analytics_pb2.GetAutomationStatsRequest(automation_id="a"),
+                    metadata=[("x-org-id", "o"), ("x-roles", "viewer")],
                 )
         assert resp.automation_id == format(caller.get_span_context().trace_id, "032x")
     finally:
