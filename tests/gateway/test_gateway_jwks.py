@@ -3,6 +3,7 @@ or an explicitly configured HS256 secret; and production refusing to start witho
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -97,9 +98,11 @@ async def test_an_unreachable_jwks_is_503_not_401(backend: Backend, jwks: JwksSe
     jwks.failing = True
     client = await gateway(backend, production_settings(jwt_jwks_url=jwks.url))
     try:
-        response = await client.get("/v1/things/t1", headers=bearer(jwks.keys[0].token()))
-        assert response.status == 503
-        assert (await response.json())["message"] == "cannot verify tokens right now; retry shortly"
+        for _ in range(3):
+            response = await client.get("/v1/things/t1", headers=bearer(jwks.keys[0].token()))
+            assert response.status == 503
+            assert (await response.json())["message"] == "cannot verify tokens right now; retry shortly"
+        assert jwks.fetches == 1  # the failure at start is not retried by every request
     finally:
         jwks.failing = False
         await client.close()
@@ -173,3 +176,22 @@ def test_the_gateway_process_refuses_to_start_in_production_without_jwt_settings
     assert done.returncode == 2
     assert "BEEZ_JWT_ISSUER is required" in done.stderr
     assert "BEEZ_JWT_JWKS_URL" in done.stderr
+
+
+async def test_keys_are_refetched_when_the_cache_expires_and_kept_when_that_fails(
+    backend: Backend, jwks: JwksServer
+) -> None:
+    key = jwks.keys[0]
+    client = await gateway(backend, production_settings(jwt_jwks_url=jwks.url, jwt_jwks_cache_s=0.2))
+    try:
+        assert jwks.fetches == 1
+        await asyncio.sleep(0.25)
+        assert (await client.get("/v1/things/t1", headers=bearer(key.token()))).status == 200
+        assert jwks.fetches == 2
+        jwks.failing = True
+        await asyncio.sleep(0.25)
+        assert (await client.get("/v1/things/t1", headers=bearer(key.token()))).status == 200
+        assert jwks.fetches == 3  # tried, failed, kept the keys it held
+    finally:
+        jwks.failing = False
+        await client.close()

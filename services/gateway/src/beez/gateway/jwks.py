@@ -29,6 +29,8 @@ from beez.kit.logging import get_logger
 log = get_logger(__name__)
 
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "ES256"})
+RETRY_AFTER_FAILURE_S = 1.0
+"""With no keys held, a failed fetch is not retried sooner than this: requests get 503 at once."""
 
 
 class KeySetUnavailableError(Exception):
@@ -112,6 +114,7 @@ class RemoteJwks:
         self._keys: tuple[PyJWK, ...] = ()
         self._fetched_at: float | None = None
         self._last_unknown_refresh: float | None = None
+        self._failed_at: float | None = None
         self._generation = 0
         self._lock = asyncio.Lock()
         self._session: aiohttp.ClientSession | None = None
@@ -119,7 +122,7 @@ class RemoteJwks:
     async def start(self) -> None:
         """Fetches the keys once ahead of the first request; a failure is logged, not fatal."""
         try:
-            await self._refresh(self._generation)
+            await self._refresh_keeping_stale(self._generation)
         except KeySetUnavailableError as exc:
             log.warning("JWKS not available at start; retrying on the first request", error=str(exc))
 
@@ -143,9 +146,13 @@ class RemoteJwks:
         return pick(self._keys, kid)
 
     async def _refresh_keeping_stale(self, seen: int) -> None:
+        failed = self._failed_at
+        if not self._keys and failed is not None and self._clock() - failed < RETRY_AFTER_FAILURE_S:
+            raise KeySetUnavailableError("the JWKS could not be fetched a moment ago")
         try:
             await self._refresh(seen)
         except KeySetUnavailableError as exc:
+            self._failed_at = self._clock()
             if not self._keys:
                 raise
             log.warning("JWKS refresh failed; keeping the keys held", error=str(exc))
