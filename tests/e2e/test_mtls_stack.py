@@ -95,7 +95,9 @@ async def secure(
 
 async def list_automations(address: str, ch: grpc.aio.Channel) -> None:
     await automation_pb2_grpc.AutomationServiceStub(ch).ListAutomations(
-        automation_pb2.ListAutomationsRequest(), metadata=[("x-org-id", ORG)], timeout=5
+        automation_pb2.ListAutomationsRequest(),
+        metadata=[("x-org-id", ORG), ("x-roles", "viewer")],
+        timeout=5,
     )
 
 

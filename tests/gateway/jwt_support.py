@@ -6,10 +6,13 @@ see when the gateway fetches keys; :meth:`JwksServer.publish` rotates the keys i
 
 from __future__ import annotations
 
+import functools
+import tempfile
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -19,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from beez.gateway.config import GatewaySettings
+from beez.kit.tls import write_bundle
 
 ISSUER = "https://idp.test/"
 AUDIENCE = "beez-api"
@@ -114,12 +118,24 @@ class JwksServer:
             await self.server.close()
 
 
+@functools.cache
+def gateway_tls() -> dict[str, str]:
+    """Settings naming a throwaway certificate for the gateway (production requires mutual TLS)."""
+    files = write_bundle(Path(tempfile.mkdtemp(prefix="beez-gw-tls-")), ["gateway"])["gateway"]
+    return {
+        "tls_cert_file": str(files.cert_file),
+        "tls_key_file": str(files.key_file),
+        "tls_ca_file": str(files.ca_file),
+    }
+
+
 def production_settings(**overrides: Any) -> GatewaySettings:
     """Production gateway settings with the test issuer and audience."""
     values: dict[str, Any] = {
         "local_mode": False,
         "jwt_issuer": ISSUER,
         "jwt_audience": AUDIENCE,
+        **gateway_tls(),
         **overrides,
     }
     return GatewaySettings(**values)

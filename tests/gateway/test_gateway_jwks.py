@@ -21,7 +21,14 @@ from beez.gateway.auth_config import ConfigurationError, authenticator_from_sett
 from beez.gateway.config import GatewaySettings
 from tests.gateway.gateway_echo import ECHO_PERMISSIONS, SERVICE, Backend
 from tests.gateway.gateway_support import HttpClient
-from tests.gateway.jwt_support import JwksServer, SigningKey, bearer, claims_for, production_settings
+from tests.gateway.jwt_support import (
+    JwksServer,
+    SigningKey,
+    bearer,
+    claims_for,
+    gateway_tls,
+    production_settings,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -141,7 +148,7 @@ async def test_hs256_only_with_its_secret_configured(backend: Backend, tmp_path:
 
 def test_production_without_jwt_settings_names_each_missing_setting() -> None:
     with pytest.raises(ConfigurationError) as err:
-        authenticator_from_settings(GatewaySettings(local_mode=False))
+        authenticator_from_settings(GatewaySettings(local_mode=False, **gateway_tls()))
     message = str(err.value)
     for name in ("BEEZ_JWT_JWKS_URL", "BEEZ_JWT_JWKS_FILE", "BEEZ_JWT_ISSUER", "BEEZ_JWT_AUDIENCE"):
         assert name in message
@@ -170,6 +177,7 @@ def test_a_short_hs256_secret_is_refused(tmp_path: Path) -> None:
 def test_the_gateway_process_refuses_to_start_in_production_without_jwt_settings() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEEZ_")}
     env.update({"BEEZ_LOCAL_MODE": "false", "BEEZ_HTTP_PORT": "0"})
+    env.update({f"BEEZ_{name.upper()}": value for name, value in gateway_tls().items()})
     done = subprocess.run(
         [sys.executable, "-m", "beez.gateway"], env=env, cwd=REPO, capture_output=True, text=True, timeout=60
     )

@@ -15,6 +15,7 @@ from beez.gateway.contracts import load_service_descriptors
 from beez.gateway.server import ChannelPool, build_app, serve
 from beez.kit.tls import write_bundle
 from tests.gateway.gateway_support import Gateway, free_port
+from tests.gateway.jwt_support import gateway_tls
 
 
 async def test_healthz(gw: Gateway) -> None:
@@ -80,8 +81,8 @@ async def test_the_app_builds_from_settings_for_all_contracts() -> None:
 def test_local_mode_listens_on_loopback_unless_told_otherwise() -> None:
     assert GatewaySettings(local_mode=True).listen_host == "127.0.0.1"
     assert GatewaySettings(local_mode=True, http_host="0.0.0.0").listen_host == "0.0.0.0"
-    assert GatewaySettings(local_mode=False).listen_host == "0.0.0.0"
-    assert GatewaySettings(local_mode=False, http_host="10.0.0.5").listen_host == "10.0.0.5"
+    assert GatewaySettings(local_mode=False, **gateway_tls()).listen_host == "0.0.0.0"
+    assert GatewaySettings(local_mode=False, http_host="10.0.0.5", **gateway_tls()).listen_host == "10.0.0.5"
 
 
 def _other_address() -> str | None:

@@ -17,12 +17,13 @@ from cryptography import x509
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from beez.api.analytics.v1 import analytics_pb2, analytics_pb2_grpc
+from beez.api.permissions import PERMISSIONS, Role
 from beez.kit.grpc.identity import current_identity
 from beez.kit.grpc.peers import TrustedPeers
 from beez.kit.grpc.server import Server, ServerSpec
 from beez.kit.tls import CALLERS, Authority, TlsFiles, channel, write_bundle, write_issued
 
-ORG = [("x-org-id", "org_1"), ("x-user-id", "u_1")]
+ORG = [("x-org-id", "org_1"), ("x-user-id", "u_1"), ("x-roles", "viewer")]
 
 
 class Stats(analytics_pb2_grpc.AnalyticsServiceServicer):
@@ -79,6 +80,7 @@ async def secure(tmp_path: Path) -> AsyncIterator[Secure]:
         drain_grace_s=0.1,
         tls=certs["analytics"],
         peers=TrustedPeers(CALLERS),
+        permissions={**PERMISSIONS, "/beez.testing.Feed/Items": Role.VIEWER},
     )
     await server.start()
     yield Secure(server, authority, certs, foreign, tmp_path / "ours")

@@ -9,12 +9,13 @@ UNAVAILABLE, anything else to INTERNAL (logged with its traceback, never leaked)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import grpc
 from grpc_status import rpc_status
 
+from beez.api.permissions import PERMISSIONS, Role
 from beez.kit.grpc.errors import ServiceError, Unavailable
 from beez.kit.grpc.identity import reset_identity, set_identity
 from beez.kit.grpc.peers import TrustedPeers
@@ -64,12 +65,20 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Identity, roles and error mapping for every unary and streaming RPC.
 
     With ``peers`` (production), only the callers it allows may pass identity metadata.
-    ``local_mode`` gives a caller that sends no ``x-roles`` every role (development only).
+    ``local_mode`` gives a caller that sends no ``x-roles`` every role (development only);
+    ``permissions`` is the role each RPC needs (the contracts' table unless a test adds its own).
     """
 
-    def __init__(self, peers: TrustedPeers | None = None, *, local_mode: bool = False) -> None:
+    def __init__(
+        self,
+        peers: TrustedPeers | None = None,
+        *,
+        local_mode: bool = False,
+        permissions: Mapping[str, Role] = PERMISSIONS,
+    ) -> None:
         self.peers = peers
         self.local_mode = local_mode
+        self.permissions = permissions
 
     async def intercept_service(
         self,
@@ -109,11 +118,14 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     def _wrap_unary(
         self, behavior: Callable[..., Awaitable[Any]], method: str
     ) -> Callable[..., Awaitable[Any]]:
-        local_mode = self.local_mode
+        local_mode, permissions = self.local_mode, self.permissions
 
         async def wrapped(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             try:
-                identity = authorized_identity(method, context.invocation_metadata(), local_mode=local_mode)
+                metadata = context.invocation_metadata()
+                identity = authorized_identity(
+                    method, metadata, local_mode=local_mode, permissions=permissions
+                )
             except ServiceError as exc:
                 await _abort(context, exc, method)
                 return None
@@ -133,11 +145,14 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     def _wrap_stream(
         self, behavior: Callable[..., AsyncIterator[Any]], method: str
     ) -> Callable[..., AsyncIterator[Any]]:
-        local_mode = self.local_mode
+        local_mode, permissions = self.local_mode, self.permissions
 
         async def wrapped(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
             try:
-                identity = authorized_identity(method, context.invocation_metadata(), local_mode=local_mode)
+                metadata = context.invocation_metadata()
+                identity = authorized_identity(
+                    method, metadata, local_mode=local_mode, permissions=permissions
+                )
             except ServiceError as exc:
                 await _abort(context, exc, method)
                 return

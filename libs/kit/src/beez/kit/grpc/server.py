@@ -24,6 +24,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from beez.api.permissions import PERMISSIONS, Role
 from beez.kit.grpc.health import HealthMonitor, Probe
 from beez.kit.grpc.interceptors import ServiceInterceptor
 from beez.kit.grpc.peers import TrustedPeers
@@ -59,12 +60,14 @@ class Server:
         tls: TlsFiles | None = None,
         peers: TrustedPeers | None = None,
         local_mode: bool = False,
+        permissions: Mapping[str, Role] = PERMISSIONS,
     ):
         self.spec = spec
         self.health = HealthServicer()
         self.monitor = HealthMonitor(self.health, spec.service_names, spec.probes, health_interval_s)
         self.drain_grace_s = drain_grace_s
-        interceptors = [grpc_server_interceptor(), ServiceInterceptor(peers, local_mode=local_mode)]
+        guard = ServiceInterceptor(peers, local_mode=local_mode, permissions=permissions)
+        interceptors = [grpc_server_interceptor(), guard]
         self.grpc = grpc.aio.server(interceptors=interceptors)
         spec.register(self.grpc)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
