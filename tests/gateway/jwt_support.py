@@ -119,7 +119,7 @@ class JwksServer:
 
 
 @functools.cache
-def gateway_tls() -> dict[str, str]:
+def gateway_tls() -> dict[str, Any]:
     """Settings naming a throwaway certificate for the gateway (production requires mutual TLS)."""
     files = write_bundle(Path(tempfile.mkdtemp(prefix="beez-gw-tls-")), ["gateway"])["gateway"]
     return {
