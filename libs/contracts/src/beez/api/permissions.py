@@ -88,6 +88,9 @@ PERMISSIONS: Mapping[str, Role] = MappingProxyType(
                 "ListScheduled": Role.VIEWER,
                 "CancelScheduled": Role.EDITOR,
                 "GetContactHistory": Role.VIEWER,
+                # Connections: the secrets that sign an organization's outgoing webhooks.
+                "RotateWebhookSigningSecret": Role.ADMIN,
+                "ListWebhookSigningKeys": Role.ADMIN,
             },
         ),
         **_service(
