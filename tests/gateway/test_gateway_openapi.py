@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from beez.api.http_rules import http_rule
 from beez.gateway.contracts import load_service_descriptors
 from beez.gateway.openapi import build_openapi
-from beez.gateway.routes import build_routes, http_rule
+from beez.gateway.routes import build_routes
 from tests.gateway.gateway_echo import SERVICE
 from tests.gateway.gateway_support import Gateway
 
