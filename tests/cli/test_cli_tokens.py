@@ -11,19 +11,11 @@ import json
 from pathlib import Path
 
 import httpx
-import pytest
 
-from beez.gateway.config import GatewaySettings
 from tests.cli.conftest import ProductionGateway, beez, new_org
 from tests.cli.tokens import hs256_token
 
 ONBOARDING = Path(__file__).resolve().parents[2] / "examples" / "onboarding.json"
-
-# PRODUCTION-TOKEN TEST: needs the gateway's JWT verification (issue #11 section 1, the jwt branch).
-needs_jwt_gateway = pytest.mark.skipif(
-    not any("jwt" in name for name in GatewaySettings.model_fields),
-    reason="the gateway lacks JWT verification (no BEEZ_JWT_* settings such as BEEZ_JWT_HS256_SECRET_FILE)",
-)
 
 
 def assert_token_not_printed(output: str, token: str) -> None:
@@ -70,7 +62,6 @@ async def test_a_bad_token_gets_the_401_reason_printed_and_the_token_never(
     assert_token_not_printed(result.output, token)
 
 
-@needs_jwt_gateway
 async def test_a_token_acts_for_the_organization_and_user_its_claims_name(
     production_gateway: ProductionGateway,
 ) -> None:
@@ -95,7 +86,6 @@ async def test_a_token_acts_for_the_organization_and_user_its_claims_name(
     assert json.loads(other_org.stdout).get("automations", []) == []
 
 
-@needs_jwt_gateway
 async def test_a_role_without_the_permission_gets_the_403_reason_printed(
     production_gateway: ProductionGateway,
 ) -> None:

@@ -25,7 +25,8 @@ class TlsSettings(BaseSettings):
     """The certificate a process serves gRPC with and presents as a gRPC client (mutual TLS).
 
     With the three files set, every gRPC hop is mutual TLS; production (``local_mode`` off)
-    refuses to start without them, and local mode without them is plaintext.
+    refuses to start without them, and local mode without them is plaintext. The OTLP export
+    of traces is over verified TLS too, unless ``otlp_insecure`` says the collector is local.
     """
 
     model_config = SettingsConfigDict(env_prefix="BEEZ_", extra="ignore", frozen=True)
@@ -37,6 +38,13 @@ class TlsSettings(BaseSettings):
     tls_key_file: str = Field(default="", description="PEM private key of that certificate.")
     tls_ca_file: str = Field(
         default="", description="PEM CA certificate(s) that sign every peer's certificate."
+    )
+    otlp_endpoint: str = Field(default="", description="OTLP/gRPC collector; empty disables export.")
+    otlp_insecure: bool = Field(
+        default=False, description="Export to the collector in plaintext (a local collector); TLS otherwise."
+    )
+    otlp_ca_file: str = Field(
+        default="", description="CA that verifies the collector (system roots when empty)."
     )
 
     @model_validator(mode="after")
@@ -155,13 +163,6 @@ class ServiceSettings(TlsSettings):
     )
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     log_pii: bool = Field(default=False, description="Log emails and phone numbers unmasked.")
-    otlp_endpoint: str = Field(default="", description="OTLP/gRPC collector; empty disables export.")
-    otlp_insecure: bool = Field(
-        default=False, description="Export to the collector in plaintext (a local collector); TLS otherwise."
-    )
-    otlp_ca_file: str = Field(
-        default="", description="CA that verifies the collector (system roots when empty)."
-    )
     health_interval_s: float = Field(default=2.0, gt=0, description="How often dependencies are probed.")
     drain_grace_s: float = Field(
         default=10.0,

@@ -15,7 +15,12 @@ from beez.kit.telemetry import configure_tracing
 def main() -> None:
     settings = load_settings(GatewaySettings)
     configure_logging(settings.service_name, settings.log_level, mask=not settings.log_pii)
-    configure_tracing(settings.service_name, settings.otlp_endpoint)
+    configure_tracing(
+        settings.service_name,
+        settings.otlp_endpoint,
+        otlp_insecure=settings.otlp_insecure,
+        otlp_ca_file=settings.otlp_ca_file,
+    )
     try:
         run(settings)
     except ConfigurationError as exc:

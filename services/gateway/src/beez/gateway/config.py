@@ -55,7 +55,6 @@ class GatewaySettings(TlsSettings):
     shutdown_grace_s: float = Field(default=10.0, ge=0, description="How long SIGTERM lets requests finish.")
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     log_pii: bool = Field(default=False, description="Log emails and phone numbers unmasked.")
-    otlp_endpoint: str = Field(default="", description="OTLP/gRPC collector; empty disables export.")
 
     @property
     def listen_host(self) -> str:
