@@ -14,6 +14,7 @@ from nats.aio.client import Client as NATS
 from beez.kit.bus import permissions
 from beez.kit.bus.credentials import NatsCredentials, inbox_prefix
 from beez.kit.embedded import EmbeddedNats, NatsServerTls
+from tests.kit.bus.bus_support import wait_until
 
 
 @dataclass
@@ -29,10 +30,8 @@ class Refusals:
         return [e for e in self.errors if "permissions violation" in e.lower()]
 
     async def wait_for(self, count: int, timeout: float = 5.0) -> list[str]:
-        """The violations, once there are ``count`` of them (or at the timeout)."""
-        async with asyncio.timeout(timeout):
-            while len(self.violations()) < count:
-                await asyncio.sleep(0.02)
+        """The violations, once there are ``count`` of them (AssertionError at the timeout)."""
+        await wait_until(lambda: len(self.violations()) >= count, timeout, f"{count} permissions violations")
         return self.violations()
 
 

@@ -23,6 +23,7 @@ from beez.kit.bus.topology import Topology, ensure_streams
 from beez.kit.bus.worker import PermanentError, PullWorker
 from beez.trigger.config import TriggerSettings
 from beez.trigger.consumers import worker_factories
+from tests.kit.bus.bus_support import wait_until
 from tests.kit.bus.nats_auth import Refusals, auth_nats
 
 REPO = Path(__file__).resolve().parents[3]
@@ -191,9 +192,11 @@ async def test_every_service_consumer_runs_with_its_users_permissions(tmp_path: 
                 fetch_timeout=0.5,
             )
             task = asyncio.create_task(worker.run())
-            async with asyncio.timeout(10):
-                while worker.stats.processed < 1 or worker.stats.dead_lettered < 1:
-                    await asyncio.sleep(0.05)
+            await wait_until(
+                lambda w=worker: w.stats.processed >= 1 and w.stats.dead_lettered >= 1,  # type: ignore[misc]
+                10,
+                f"{real.durable} to ack one message and dead-letter another",
+            )
             await worker.stop()
             await task
             info = await ops_js.consumer_info(real.stream, real.durable)

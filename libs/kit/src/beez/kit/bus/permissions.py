@@ -103,8 +103,8 @@ def publish_allow(spec: Role, topology: Topology) -> list[str]:
         return [f"{JS_API}.>", "$JS.ACK.>"]
     allow = [topology.subject(s) for s in spec.publishes]
     if spec.declares_streams:
-        for stream in STREAMS:
-            name = topology.stream(stream.name)
+        for stream_spec in STREAMS:
+            name = topology.stream(stream_spec.name)
             allow += [f"{JS_API}.STREAM.CREATE.{name}", f"{JS_API}.STREAM.UPDATE.{name}"]
     for consumer in spec.consumers:
         stream, durable = topology.stream(consumer.stream), consumer.durable
