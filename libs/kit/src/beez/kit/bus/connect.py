@@ -30,6 +30,11 @@ What we rely on that needs 2.10:
 * the named consumer create API with a filter subject (2.9+), on which the create-or-update
   of :func:`~beez.kit.bus.topology.ensure_consumer` rests.
 
+With TLS, clients start with the TLS handshake (``tls_handshake_first``, see
+:mod:`beez.kit.bus.credentials`), which the server accepts from 2.10.4 on (``handshake_first``
+in its ``tls`` block); an older server fails the handshake before this check is reached.
+Users, nkeys, ``.creds`` and subject permissions are 2.0 (docs/decisions/0017).
+
 ``nak(delay)`` and ``in_progress()`` are older than 2.10, but the worker's retry timing and
 heartbeats depend on their exact behaviour, which ``tests/kit/bus`` verifies on the server
 version we ship rather than assuming it.
