@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import nats
@@ -201,3 +203,31 @@ def test_an_embedded_nats_runs_the_permission_model_and_each_service_logs_in_as_
         }
     finally:
         again.stop()
+
+
+def connections(monitor_port: int) -> list[dict[str, str]]:
+    """The client connections a nats-server's monitor reports, with their users."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{monitor_port}/connz?auth=true", timeout=2) as resp:
+        found: list[dict[str, str]] = json.load(resp)["connections"]
+    return found
+
+
+def test_a_secure_stacks_nats_serves_tls_only_and_its_clients_verify_it(
+    tmp_path: Path, admin_url: str
+) -> None:
+    deps = Dependencies.start(tmp_path / "state", admin_url=admin_url, nats_tls_dir=tmp_path / "nats-tls")
+    try:
+        assert deps.nats_url.startswith("tls://")
+        env = Stack.plan(deps, tmp_path / "logs", names=("trigger",)).services["trigger"].env
+        assert env["BEEZ_NATS_TLS_CA_FILE"] == str(tmp_path / "nats-tls" / "ca.pem")
+
+        async def over_tls() -> None:
+            nc = await deps.nats_connect("trigger")
+            assert deps.nats is not None
+            (conn,) = connections(deps.nats.monitor_port)
+            assert (conn["authorized_user"], conn["tls_version"]) == ("trigger", "1.3")
+            await nc.close()
+
+        asyncio.run(over_tls())
+    finally:
+        deps.stop()

@@ -25,9 +25,9 @@ from beez.kit.bus.credentials import InsecureNatsConfiguration, NatsCredentials,
 from beez.kit.embedded import EmbeddedNats, NatsServerTls
 from beez.kit.runtime import nats_credentials
 from beez.kit.settings import ServiceSettings
+from beez.kit.tls import TlsFiles, write_bundle
 from tests.kit.bus.nats_auth import auth_nats
 from tests.kit.bus.nats_jwt import decentralized, keypair
-from tests.support.certs import Authority, CertFiles
 
 
 async def once(url: str, credentials: NatsCredentials) -> NATS:
@@ -55,13 +55,14 @@ def tls_connections(server: EmbeddedNats) -> list[str]:
 
 
 @pytest.fixture
-def ca(tmp_path: Path) -> Authority:
-    return Authority.create(tmp_path / "ca")
+def pki(tmp_path: Path) -> dict[str, TlsFiles]:
+    """A throwaway CA and certificates for the nats-server and two clients."""
+    return write_bundle(tmp_path / "pki", ["nats", "trigger", "analytics"])
 
 
 @pytest.fixture
-def server_cert(tmp_path: Path, ca: Authority) -> CertFiles:
-    return ca.issue(tmp_path / "certs", "nats")
+def server_cert(pki: dict[str, TlsFiles]) -> TlsFiles:
+    return pki["nats"]
 
 
 async def test_a_service_logs_in_with_user_and_password_from_a_file(tmp_path: Path) -> None:
@@ -108,16 +109,16 @@ async def test_a_client_logs_in_with_a_creds_file(tmp_path: Path) -> None:
 
 
 async def test_tls_verified_against_the_ca_and_nothing_in_the_clear(
-    tmp_path: Path, ca: Authority, server_cert: CertFiles
+    tmp_path: Path, server_cert: TlsFiles
 ) -> None:
-    tls = NatsServerTls(server_cert.cert, server_cert.key)
-    async with auth_nats(tmp_path / "nats", tls=tls, ca_file=ca.ca_file) as server:
+    tls = NatsServerTls(server_cert.cert_file, server_cert.key_file)
+    async with auth_nats(tmp_path / "nats", tls=tls, ca_file=server_cert.ca_file) as server:
         assert server.server.url.startswith("tls://")
         nc = await once(server.server.url, server.credentials("trigger"))
         await roundtrip(nc)
         assert tls_connections(server.server) == ["1.3"]
         await nc.close()
-        foreign = Authority.create(tmp_path / "foreign", "another CA")
+        foreign = write_bundle(tmp_path / "foreign", ["nats"])["nats"]
         with pytest.raises(ssl.SSLCertVerificationError, match="CERTIFICATE_VERIFY_FAILED"):
             await once(
                 server.server.url,
@@ -129,29 +130,31 @@ async def test_tls_verified_against_the_ca_and_nothing_in_the_clear(
         await nc.close()
 
 
-async def test_a_client_expecting_tls_refuses_a_plaintext_server(tmp_path: Path, ca: Authority) -> None:
+async def test_a_client_expecting_tls_refuses_a_plaintext_server(
+    tmp_path: Path, server_cert: TlsFiles
+) -> None:
     async with auth_nats(tmp_path / "nats") as server:  # no TLS
         with pytest.raises(ssl.SSLError, match="WRONG_VERSION_NUMBER"):  # not TLS: nothing sent
             await once(
                 server.server.url,
                 NatsCredentials(
-                    user="trigger", password=server.passwords["trigger"], tls_ca_file=str(ca.ca_file)
+                    user="trigger", password=server.passwords["trigger"], tls_ca_file=str(server_cert.ca_file)
                 ),
             )
 
 
 async def test_client_certificates_when_the_server_requires_them(
-    tmp_path: Path, ca: Authority, server_cert: CertFiles
+    tmp_path: Path, pki: dict[str, TlsFiles]
 ) -> None:
-    tls = NatsServerTls(server_cert.cert, server_cert.key, client_ca_file=ca.ca_file)
-    async with auth_nats(tmp_path / "nats", tls=tls, ca_file=ca.ca_file) as server:
-        client = ca.issue(tmp_path / "certs", "trigger")
+    server_cert, client = pki["nats"], pki["trigger"]
+    tls = NatsServerTls(server_cert.cert_file, server_cert.key_file, client_ca_file=server_cert.ca_file)
+    async with auth_nats(tmp_path / "nats", tls=tls, ca_file=server_cert.ca_file) as server:
         with_cert = NatsCredentials(
             user="trigger",
             password=server.passwords["trigger"],
-            tls_ca_file=str(ca.ca_file),
-            tls_cert_file=str(client.cert),
-            tls_key_file=str(client.key),
+            tls_ca_file=str(client.ca_file),
+            tls_cert_file=str(client.cert_file),
+            tls_key_file=str(client.key_file),
         )
         nc = await once(server.server.url, with_cert)
         await roundtrip(nc)
@@ -214,17 +217,15 @@ def test_local_mode_needs_nothing() -> None:
 
 
 def test_a_service_in_production_mode_without_nats_credentials_exits_with_the_reason(
-    tmp_path: Path, ca: Authority
+    pki: dict[str, TlsFiles],
 ) -> None:
-    grpc_cert = ca.issue(tmp_path / "grpc", "analytics")
+    grpc_cert = pki["analytics"]
     env = {
         **os.environ,
         "BEEZ_LOCAL_MODE": "false",
         "BEEZ_NATS_URL": "nats://127.0.0.1:1",
         # what production asks of other hops, so that this refusal is NATS's
-        "BEEZ_TLS_CERT_FILE": str(grpc_cert.cert),
-        "BEEZ_TLS_KEY_FILE": str(grpc_cert.key),
-        "BEEZ_TLS_CA_FILE": str(ca.ca_file),
+        **grpc_cert.env(),
         "BEEZ_DATABASE_ALLOW_INSECURE": "true",
         "BEEZ_OTLP_INSECURE": "true",
     }

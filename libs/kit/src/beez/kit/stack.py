@@ -58,6 +58,8 @@ SERVICES = ("automation", "trigger", "executor", "beezora", "analytics")
 
 GATEWAY = "gateway"
 DATABASE = "beez"
+NATS_HOLDER = "nats"
+"""The name in the certificate of a secure stack's nats-server."""
 STACK_HOLDER = "beez-stack"
 """The name in the certificate a secure stack probes health with: not an allowed caller."""
 
@@ -215,15 +217,15 @@ class Dependencies:
         nats_sync_always: bool = False,
         database_prefix: str = "beez_t",
         bus_prefix: str = "",
-        nats_tls: NatsServerTls | None = None,
-        nats_tls_ca_file: Path | None = None,
+        nats_tls_dir: Path | None = None,
     ) -> Dependencies:
         """Uses what is given, and starts embedded servers under ``state_dir`` for the rest.
 
         An embedded nats-server runs the production permission model
         (:mod:`beez.kit.bus.permissions`) for ``bus_prefix``: one user per service, ``platform``
-        and ``ops``, with passwords generated under ``state_dir/nats-users``. With ``nats_tls``
-        it serves TLS only, and every client verifies it against ``nats_tls_ca_file``.
+        and ``ops``, with passwords generated under ``state_dir/nats-users``. With
+        ``nats_tls_dir`` it serves TLS only, with a certificate from a throwaway CA written there,
+        which every client of the stack verifies it against (a secure stack's NATS).
         """
         state_dir.mkdir(parents=True, exist_ok=True)
 
@@ -234,7 +236,6 @@ class Dependencies:
             database_url or "",
             nats_url or "",
             bus_prefix=bus_prefix,
-            nats_tls_ca_file=str(nats_tls_ca_file or ""),
         )
         try:
             if not database_url and admin_url:
@@ -243,6 +244,11 @@ class Dependencies:
                 deps.pg = EmbeddedPostgres(state_dir / "postgres", port=port("postgres")).start()
                 deps.database_url = ensure_database(deps.pg.url(), DATABASE)
             if not nats_url:
+                tls = None
+                if nats_tls_dir is not None:
+                    files = write_bundle(nats_tls_dir, [NATS_HOLDER])[NATS_HOLDER]
+                    tls = NatsServerTls(files.cert_file, files.key_file)
+                    deps.nats_tls_ca_file = str(files.ca_file)
                 deps.nats_password_files = nats_passwords(state_dir / "nats-users")
                 passwords = {
                     name: path.read_text().strip() for name, path in deps.nats_password_files.items()
@@ -252,7 +258,7 @@ class Dependencies:
                     port=port("nats"),
                     sync_always=nats_sync_always,
                     authorization=permissions.render(bus_prefix, passwords),
-                    tls=nats_tls,
+                    tls=tls,
                 )
                 deps.nats_url = deps.nats.start().url
         except BaseException:
