@@ -13,6 +13,7 @@ import ssl
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import nats
@@ -180,11 +181,28 @@ async def test_connect_logs_the_server_without_the_password(
     assert password not in out
 
 
-def production(**env: str) -> ServiceSettings:
-    return ServiceSettings.model_validate({"local_mode": False, **env})
+@pytest.fixture
+def production(pki: dict[str, TlsFiles]) -> Callable[..., ServiceSettings]:
+    """Settings in production mode with gRPC's mutual TLS files in place, and the NATS ones given."""
+    grpc_tls = pki["trigger"]
+
+    def settings(**env: str) -> ServiceSettings:
+        return ServiceSettings.model_validate(
+            {
+                "local_mode": False,
+                "tls_cert_file": str(grpc_tls.cert_file),
+                "tls_key_file": str(grpc_tls.key_file),
+                "tls_ca_file": str(grpc_tls.ca_file),
+                **env,
+            }
+        )
+
+    return settings
 
 
-def test_production_without_credentials_or_tls_refuses_naming_the_settings(tmp_path: Path) -> None:
+def test_production_without_credentials_or_tls_refuses_naming_the_settings(
+    production: Callable[..., ServiceSettings],
+) -> None:
     with pytest.raises(InsecureNatsConfiguration) as refused:
         nats_credentials(production(nats_url="nats://nats:4222"))
     message = str(refused.value)
