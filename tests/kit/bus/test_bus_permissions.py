@@ -16,6 +16,7 @@ import pytest
 from nats.aio.msg import Msg
 
 from beez.analytics.consumers import ExecutionEventsConsumer
+from beez.executor.consumers import AutomationsConsumer as ExecutorAutomations
 from beez.executor.consumers import JobConsumers
 from beez.kit.bus import permissions
 from beez.kit.bus.headers import MSG_ID
@@ -60,7 +61,10 @@ def service_workers(topology: Topology) -> list[tuple[str, PullWorker]]:
         for build in worker_factories(topology, TriggerSettings(), none, none, none).values()
         for worker in build(none)
     ]
-    executor = [("executor", w) for w in JobConsumers(none, topology, none, concurrency=40).workers]
+    executor = [
+        *(("executor", w) for w in JobConsumers(none, topology, none, none, concurrency=40).workers),
+        *(("executor", w) for w in ExecutorAutomations(topology, none).workers(none)),
+    ]
     analytics = [
         ("analytics", w)
         for w in ExecutionEventsConsumer(topology, none, concurrency=4, max_batch=10).workers(none)

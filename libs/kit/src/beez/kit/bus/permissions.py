@@ -75,7 +75,10 @@ ROLES: tuple[Role, ...] = (
     Role(
         "executor",
         publishes=("executions.>", "platform.commands.>", "waits.>", "jobs.>", "events.>"),
-        consumers=tuple(Consumer("JOBS", f"executor-jobs-{p}") for p in JOB_PRIORITIES),
+        consumers=(
+            *(Consumer("JOBS", f"executor-jobs-{p}") for p in JOB_PRIORITIES),
+            Consumer("AUTOMATIONS", "executor-automations"),
+        ),
     ),
     Role("analytics", consumers=(Consumer("EXECUTIONS", "analytics-executions"),)),
     Role("beezora"),
