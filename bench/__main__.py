@@ -12,6 +12,7 @@ from typing import Any
 import nats
 import psycopg
 
+from beez.kit.bus.permissions import OPS, PLATFORM
 from beez.kit.bus.topology import Topology
 from beez.kit.runtime import configure_gc
 from beez.kit.settings import ServiceSettings
@@ -76,7 +77,11 @@ async def run(config: BenchConfig, out: Path, profile: bool = False, state: Path
     sampler = Sampler(stack.processes)
     sampler.start()
     result: dict[str, Any] = {"machine": machine, "notes": []}
-    nc = await nats.connect(stack.nats_url)
+    deps = stack.kit.deps
+    nc, events_nc, announce_nc = [
+        await nats.connect(stack.nats_url, **deps.nats_options(role))
+        for role in (OPS, PLATFORM, "automation")
+    ]
     try:
         with psycopg.connect(stack.libpq_url) as conn:
             pg_version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
@@ -90,7 +95,12 @@ async def run(config: BenchConfig, out: Path, profile: bool = False, state: Path
             "profiled": profile,
         }
         driver = workloads.Driver(
-            nc, nc.jetstream(), Topology(stack.prefix), stack.services["trigger"].address
+            nc,
+            nc.jetstream(),
+            Topology(stack.prefix),
+            stack.services["trigger"].address,
+            events_js=events_nc.jetstream(),
+            announce_js=announce_nc.jetstream(),
         )
         await driver.subscribe()
         configure_gc(ServiceSettings().gc_threshold)  # the driver is a client on the kit, as services are
@@ -165,7 +175,8 @@ async def run(config: BenchConfig, out: Path, profile: bool = False, state: Path
             result["timers"] = tm
             log(f"  publish lag p50 {tm['publish_lag']['p50_ms']} ms p99 {tm['publish_lag']['p99_ms']} ms")
     finally:
-        await nc.close()
+        for client in (nc, events_nc, announce_nc):
+            await client.close()
         await sampler.stop()
         sampler.sample()
         log("stopping the stack")

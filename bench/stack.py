@@ -55,6 +55,7 @@ class Stack:
         cls, service_env: dict[str, str], *, profile_dir: Path | None = None, state: Path = STATE
     ) -> Stack:
         await asyncio.to_thread(fresh_dir, state)
+        prefix = "bench" + uuid.uuid4().hex[:6]
         deps = await asyncio.to_thread(
             Dependencies.start,
             state,
@@ -62,13 +63,14 @@ class Stack:
             admin_url=os.environ.get("DATABASE_URL") or None,
             nats_url=os.environ.get("NATS_URL") or None,
             database_prefix="beez_bench",
+            bus_prefix=prefix,
         )
         try:
             await asyncio.to_thread(migrate_all, deps.database_url)
             stack = ProcessStack.plan(
                 deps,
                 state / "logs",
-                prefix="bench" + uuid.uuid4().hex[:6],
+                prefix=prefix,
                 env={"BEEZ_LOCAL_MODE": "true", **service_env},
                 runner=profiled(profile_dir) if profile_dir is not None else None,
                 health_interval_s=HEALTH_INTERVAL_S,

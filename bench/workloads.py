@@ -170,17 +170,25 @@ class Completions:
 
 @dataclass
 class Driver:
-    """The client side of the benchmark: a NATS connection and the stack's addresses."""
+    """The client side of the benchmark: NATS connections and the stack's addresses.
+
+    ``nc``/``js`` observe (the ``ops`` user: subscriptions, stream and consumer info); events
+    go out as an internal platform caller would publish them (``events_js``, the ``platform``
+    user), and automations are announced as the automation service would (``announce_js``).
+    Against an open NATS all three may be the same connection.
+    """
 
     nc: NATS
     js: JetStreamContext
     topology: Topology
     trigger_address: str
+    events_js: JetStreamContext
+    announce_js: JetStreamContext
     completions: Completions = field(default_factory=Completions)
     publisher: Publisher = field(init=False)
 
     def __post_init__(self) -> None:
-        self.publisher = Publisher(self.js)
+        self.publisher = Publisher(self.events_js)
 
     async def subscribe(self) -> None:
         await self.nc.subscribe(
@@ -193,7 +201,7 @@ class Driver:
     async def announce(self, org: str, automation_id: str, workflow: workflow_pb2.Workflow) -> None:
         """An automation, as the automation service announces it (AUTOMATIONS stream)."""
         change = upserted(org, automation_id, workflow)
-        await self.js.publish(
+        await self.announce_js.publish(
             self.topology.subject(f"automations.{org}.changed"),
             change.SerializeToString(),
             headers={MSG_ID: f"{automation_id}:1", CONTENT_TYPE: PROTOBUF_CONTENT_TYPE},

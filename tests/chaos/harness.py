@@ -63,6 +63,7 @@ from beez.api.automation.v1 import automation_pb2, automation_pb2_grpc
 from beez.api.messages.v1 import events_pb2
 from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
 from beez.api.workflow.v1 import workflow_pb2
+from beez.kit.bus.permissions import OPS
 from beez.kit.bus.topology import Topology
 from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from beez.kit.stack import Dependencies, ServiceProcess, Stack, libpq_url, migrate_all
@@ -139,6 +140,7 @@ class ChaosStack:
     offset_s: float = 0.0
     nc: NATS | None = None
     stack: Stack | None = field(default=None, init=False)
+    clients: dict[str, NATS] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.offset_file = self.root / "clock-offset"
@@ -178,7 +180,7 @@ class ChaosStack:
         return self.nc.jetstream()
 
     async def start(self) -> None:
-        deps = Dependencies.start(self.root, nats_sync_always=True)
+        deps = Dependencies.start(self.root, nats_sync_always=True, bus_prefix=self.prefix)
         self.stack = Stack.plan(
             deps,
             self.root / "logs",
@@ -201,15 +203,30 @@ class ChaosStack:
         migrate_all(deps.database_url)
         self.stack.start()
         await self.serving()
-        self.nc = await nats.connect(self.nats_server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+        self.nc = await self._connect(OPS)
+
+    async def _connect(self, role: str) -> NATS:
+        return await nats.connect(
+            self.nats_server.url,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.2,
+            **self.deps.nats_options(role),
+        )
+
+    async def js_as(self, role: str) -> JetStreamContext:
+        """JetStream as the NATS user ``role`` (the stack runs the production permission model:
+        ``self.nc``/``self.js`` are the ``ops`` observer, which publishes no data subject)."""
+        if role not in self.clients:
+            self.clients[role] = await self._connect(role)
+        return self.clients[role].jetstream()
 
     async def serving(self, names: Iterable[str] | None = None, timeout: float = 60.0) -> None:
         assert self.stack is not None
         await self.stack.serving(names, timeout)
 
     async def close(self) -> None:
-        if self.nc is not None:
-            await self.nc.close()
+        for client in [*self.clients.values(), *([self.nc] if self.nc is not None else [])]:
+            await client.close()
         if self.stack is not None:
             self.stack.stop()
 

@@ -13,13 +13,15 @@ from google.protobuf import json_format
 
 from beez.api.messages.v1 import events_pb2
 from beez.kit.bus.headers import MSG_ID, ORG_ID
+from beez.kit.bus.permissions import PLATFORM
 from tests.chaos.harness import ChaosStack, Ledger, assert_clean, chaos_stack, event, webhook_automation
 
 
 async def publish_on_stream(stack: ChaosStack, org: str, doc: dict[str, Any], msg_id: str) -> bool:
     """Publishes straight on ``events.<org>.<type>``; True when the stream stored it (not a duplicate)."""
     body = json_format.ParseDict(doc, events_pb2.Event()).SerializeToString()
-    ack = await stack.js.publish(
+    js = await stack.js_as(PLATFORM)
+    ack = await js.publish(
         stack.topology.events(org, doc["type"]), body, headers={MSG_ID: msg_id, ORG_ID: org}
     )
     return not ack.duplicate

@@ -32,3 +32,19 @@ def test_summary_off_a_terminal_prints_addresses_and_log_paths_whole(
         scheme = "http" if part.http else "grpc"
         assert any(f"{scheme}://127.0.0.1:{part.port}" in line for line in lines), out
     assert max(len(line) for line in lines) > 80
+
+
+def test_summary_never_prints_a_password_from_a_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parts = components(50061, 8090)
+    stack = Stack(
+        state_dir=tmp_path,
+        components=parts,
+        database_url="postgresql+psycopg://beez:db-secret@db:5432/beez",
+        nats_url="nats://trigger:nats-secret@nats:4222",
+    )
+    _print_summary(stack, [Health(c, "SERVING") for c in parts], 1.0)
+    out = capsys.readouterr().out
+    assert "db-secret" not in out and "nats-secret" not in out
+    assert "beez:***@db:5432" in out and "trigger:***@nats:4222" in out

@@ -56,19 +56,20 @@ class Secure:
 
 
 @pytest.fixture(scope="module")
-async def secure(
-    admin_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Secure]:
+async def secure(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Secure]:
     logs = tmp_path_factory.mktemp("mtls")
-    deps = Dependencies.start(logs, admin_url=admin_url, nats_url=nats_url)
+    prefix = unique_prefix()
+    # Production mode needs NATS over TLS with a user per service: an embedded nats-server of the
+    # stack's own, running the deployed permission model.
+    deps = Dependencies.start(logs, admin_url=admin_url, bus_prefix=prefix, nats_tls_dir=logs / "nats-tls")
     migrate_all(deps.database_url)
     stack = Stack.plan(
         deps,
         logs,
-        prefix=unique_prefix(),
+        prefix=prefix,
         gateway_port=free_port(),
         tls_dir=logs / "tls",
-        # The suite's PostgreSQL and NATS have no TLS: production's database check is told so.
+        # The suite's PostgreSQL has no TLS: production's database check is told so.
         env={"BEEZ_DATABASE_ALLOW_INSECURE": "true"},
         # JWT verification is not on this branch yet: the gateway's HTTP side stays local mode.
         service_env={GATEWAY: {"BEEZ_LOCAL_MODE": "true", "BEEZ_HTTP_HOST": "127.0.0.1"}},

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
+import nats
 import psycopg
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from beez.kit.bus import permissions
 from beez.kit.embedded import free_port
 from beez.kit.stack import (
     SERVICES,
@@ -162,3 +167,67 @@ def test_a_stubborn_process_alone_is_killed_by_stop(tmp_path: Path) -> None:
     with pytest.raises(subprocess.TimeoutExpired):
         proc.stop(timeout=0.5)
     assert not proc.running()
+
+
+def test_an_embedded_nats_runs_the_permission_model_and_each_service_logs_in_as_itself(
+    tmp_path: Path, admin_url: str
+) -> None:
+    deps = Dependencies.start(tmp_path / "state", admin_url=admin_url, bus_prefix="t9")
+    try:
+        files = deps.nats_password_files
+        assert set(files) == {r.name for r in permissions.ROLES}
+        assert all(f.stat().st_mode & 0o777 == 0o600 for f in files.values())
+        stack = Stack.plan(deps, tmp_path / "logs", prefix="t9", gateway_port=18_081)
+        for name in SERVICES:
+            env = stack.services[name].env
+            assert env["BEEZ_NATS_USER"] == name
+            assert Path(env["BEEZ_NATS_PASSWORD_FILE"]) == files[name]
+            assert "BEEZ_NATS_PASSWORD" not in env  # by file, never in the environment
+        assert "BEEZ_NATS_USER" not in stack.services["gateway"].env
+        with pytest.raises(ValueError, match="bus prefix"):
+            Stack.plan(deps, tmp_path / "logs", prefix="other")
+
+        async def refused_then_accepted() -> None:
+            with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+                await nats.connect(deps.nats_url, allow_reconnect=False)
+            nc = await deps.nats_connect("trigger")
+            await nc.close()
+
+        asyncio.run(refused_then_accepted())
+    finally:
+        deps.stop()
+    again = Dependencies.start(tmp_path / "state", admin_url=admin_url)  # same passwords next time
+    try:
+        assert {n: f.read_text() for n, f in again.nats_password_files.items()} == {
+            n: f.read_text() for n, f in files.items()
+        }
+    finally:
+        again.stop()
+
+
+def connections(monitor_port: int) -> list[dict[str, str]]:
+    """The client connections a nats-server's monitor reports, with their users."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{monitor_port}/connz?auth=true", timeout=2) as resp:
+        found: list[dict[str, str]] = json.load(resp)["connections"]
+    return found
+
+
+def test_a_secure_stacks_nats_serves_tls_only_and_its_clients_verify_it(
+    tmp_path: Path, admin_url: str
+) -> None:
+    deps = Dependencies.start(tmp_path / "state", admin_url=admin_url, nats_tls_dir=tmp_path / "nats-tls")
+    try:
+        assert deps.nats_url.startswith("tls://")
+        env = Stack.plan(deps, tmp_path / "logs", names=("trigger",)).services["trigger"].env
+        assert env["BEEZ_NATS_TLS_CA_FILE"] == str(tmp_path / "nats-tls" / "ca.pem")
+
+        async def over_tls() -> None:
+            nc = await deps.nats_connect("trigger")
+            assert deps.nats is not None
+            (conn,) = connections(deps.nats.monitor_port)
+            assert (conn["authorized_user"], conn["tls_version"]) == ("trigger", "1.3")
+            await nc.close()
+
+        asyncio.run(over_tls())
+    finally:
+        deps.stop()

@@ -17,6 +17,7 @@ from beez.cli import commands
 from beez.cli.components import DEFAULT_GRPC_BASE, DEFAULT_HTTP_PORT, components
 from beez.cli.health import Health, check_all
 from beez.cli.stack import Stack
+from beez.kit.redact import redact_url
 
 app = typer.Typer(
     help="Beez Automations: the workflow-automation engine.",
@@ -103,8 +104,10 @@ def _print_summary(stack: Stack, healths: list[Health], elapsed: float) -> None:
     table.add_column("address", overflow="fold")
     table.add_column("health")
     table.add_column("log", overflow="fold")
-    table.add_row("postgres", _redact(stack.database_url or ""), "embedded" if stack.pg else "external", "")
-    table.add_row("nats", stack.nats_url or "", "embedded" if stack.nats else "external", "")
+    table.add_row(
+        "postgres", redact_url(stack.database_url or ""), "embedded" if stack.pg else "external", ""
+    )
+    table.add_row("nats", redact_url(stack.nats_url or ""), "embedded" if stack.nats else "external", "")
     for h in healths:
         scheme = "http://" if h.component.http else "grpc://"
         colour = "green" if h.healthy else "red"
@@ -116,12 +119,6 @@ def _print_summary(stack: Stack, healths: list[Health], elapsed: float) -> None:
         )
     out.print(table)
     out.print(f"REST: http://127.0.0.1:{stack.components[-1].port}/openapi.json   Ctrl-C stops everything.")
-
-
-def _redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True) if url else url
 
 
 @app.command()

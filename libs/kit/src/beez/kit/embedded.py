@@ -69,19 +69,51 @@ def _wait(
     raise RuntimeError(f"{what} did not become ready within {timeout}s\n{tail}")
 
 
+@dataclass(frozen=True)
+class NatsServerTls:
+    """The nats-server's certificate and key, and the CA of client certificates it then requires.
+
+    The server accepts clients that start with the TLS handshake (as
+    :mod:`beez.kit.bus.credentials` makes ours do) and, after a short wait, those that wait for
+    its INFO first (``handshake_first`` with a delay).
+    """
+
+    cert_file: Path
+    key_file: Path
+    client_ca_file: Path | None = None
+
+    def block(self) -> str:
+        lines = [f"  cert_file: {_quote(self.cert_file)}", f"  key_file: {_quote(self.key_file)}"]
+        if self.client_ca_file is not None:
+            lines += [f"  ca_file: {_quote(self.client_ca_file)}", "  verify: true"]
+        lines.append('  handshake_first: "300ms"')
+        return "tls {\n" + "\n".join(lines) + "\n}\n"
+
+
+def _quote(path: Path) -> str:
+    return '"' + str(path).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 @dataclass
 class EmbeddedNats:
-    """A nats-server with JetStream on file storage under ``store_dir``."""
+    """A nats-server with JetStream on file storage under ``store_dir``.
+
+    ``authorization`` is a nats-server ``authorization`` block (users and their permissions,
+    :func:`beez.kit.bus.permissions.render`); empty, anyone may connect and do anything.
+    ``tls`` makes it serve TLS only.
+    """
 
     store_dir: Path
     port: int = 0
     monitor_port: int = 0
     sync_always: bool = False
+    authorization: str = ""
+    tls: NatsServerTls | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        return f"{'tls' if self.tls else 'nats'}://127.0.0.1:{self.port}"
 
     @property
     def log_path(self) -> Path:
@@ -93,9 +125,13 @@ class EmbeddedNats:
         self.monitor_port = self.monitor_port or free_port()
         conf = self.store_dir / "nats.conf"
         sync = "\n  sync_interval: always" if self.sync_always else ""
+        conf.unlink(missing_ok=True)
+        conf.touch(mode=0o600)  # it may hold passwords
         conf.write_text(
             f'listen: "127.0.0.1:{self.port}"\nhttp: "127.0.0.1:{self.monitor_port}"\n'
             f'jetstream {{\n  store_dir: "{self.store_dir / "js"}"{sync}\n}}\n'
+            + (self.tls.block() if self.tls else "")
+            + self.authorization
         )
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(

@@ -25,6 +25,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import Table
 
 from beez.kit.bus.connect import connect, require_server_version
+from beez.kit.bus.credentials import NatsCredentials, inbox_prefix
 from beez.kit.bus.lifecycle import WorkersFactory, run_workers
 from beez.kit.bus.outbox import DirectPublisher, OutboxRelay
 from beez.kit.bus.publisher import Publisher
@@ -35,6 +36,7 @@ from beez.kit.grpc.health_port import HealthPort
 from beez.kit.grpc.peers import TrustedPeers
 from beez.kit.grpc.server import Server, ServerSpec
 from beez.kit.logging import configure_logging, get_logger
+from beez.kit.redact import redact_url
 from beez.kit.settings import ServiceSettings, load_settings
 from beez.kit.telemetry import configure_tracing
 
@@ -56,13 +58,24 @@ class Runtime:
     nc: NATS | None = None
     js: JetStreamContext | None = None
     nats_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    nats_credentials: NatsCredentials = field(default_factory=NatsCredentials)
 
     async def connect_nats(self) -> None:
-        """Connects (retrying until it succeeds), checks the server version, declares streams."""
+        """Connects (retrying until it succeeds), checks the server version, declares streams.
+
+        The service's NATS user is named after it, and its reply inboxes live under its name
+        (:func:`~beez.kit.bus.credentials.inbox_prefix`), where that user may subscribe.
+        """
         delay = 0.2
+        name = self.settings.service_name
         while True:
             try:
-                nc = await connect(self.settings.nats_url, f"beez-{self.settings.service_name}")
+                nc = await connect(
+                    self.settings.nats_url,
+                    f"beez-{name}",
+                    credentials=self.nats_credentials,
+                    inbox_prefix=inbox_prefix(name),
+                )
                 break
             except Exception as exc:
                 log.warning("nats unavailable; retrying", error=repr(exc), retry_in_s=delay)
@@ -73,7 +86,7 @@ class Runtime:
         await ensure_streams(js, self.topology)
         self.nc, self.js = nc, js
         self.nats_ready.set()
-        log.info("nats connected", server=str(nc.connected_url.netloc if nc.connected_url else ""))
+        log.info("nats connected", server=redact_url(nc.connected_url.geturl() if nc.connected_url else ""))
 
     def outbox_relay(self, table: Table) -> Callable[[], Awaitable[None]]:
         """A background loop relaying ``table``'s outbox to JetStream once NATS is up."""
@@ -129,7 +142,12 @@ Build = Callable[[Runtime], Awaitable[ServerSpec]]
 async def start(
     settings: ServiceSettings, schema: str, build: Build, clock: Clock | None = None
 ) -> tuple[Server, Runtime]:
-    """Builds the runtime and the service and starts serving; tests use it in-process."""
+    """Builds the runtime and the service and starts serving; tests use it in-process.
+
+    In production mode (``local_mode`` off) NATS needs credentials and TLS: without them this
+    raises :class:`~beez.kit.bus.credentials.InsecureNatsConfiguration` before anything starts.
+    """
+    credentials = nats_credentials(settings)
     runtime = Runtime(
         settings=settings,
         db=Database(
@@ -142,6 +160,7 @@ async def start(
         ),
         topology=Topology(settings.bus_prefix),
         clock=clock or clock_from_settings(settings.clock_offset_file),
+        nats_credentials=credentials,
     )
     spec = await build(runtime)
     spec.probes = {"postgres": runtime.db.ping, "nats": runtime.nats_ok, **spec.probes}
@@ -164,6 +183,17 @@ async def start(
         await health.start()
         spec.on_stop = [*spec.on_stop, health.stop]
     return server, runtime
+
+
+def nats_credentials(settings: ServiceSettings) -> NatsCredentials:
+    """The service's NATS credentials; ValueError when they cannot work, and
+    :class:`~beez.kit.bus.credentials.InsecureNatsConfiguration` in production mode without an
+    identity or TLS."""
+    credentials = NatsCredentials.from_settings(settings)
+    credentials.check()
+    if not settings.local_mode:
+        credentials.require_secure(settings.nats_url)
+    return credentials
 
 
 async def serve(settings: ServiceSettings, schema: str, build: Build) -> None:
@@ -214,6 +244,12 @@ def main(
         )
         log.info("migrated", schema=schema)
         return
+    try:
+        nats_credentials(settings)
+    except ValueError as exc:  # InsecureNatsConfiguration too: one readable line, no traceback
+        log.error("invalid configuration", error=str(exc))
+        print(f"invalid configuration: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     configure_tracing(
         settings.service_name,
         settings.otlp_endpoint,

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Literal, Self, TypeVar
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from beez.kit.secrets import SECRET, SecretFileError, SecretFilesSource, secret_fields
@@ -130,6 +130,16 @@ class ServiceSettings(TlsSettings):
         validation_alias=AliasChoices("BEEZ_NATS_URL", "NATS_URL"),
         description="NATS server URL(s), comma separated.",
     )
+    nats_user: str = Field(default="", description="NATS user name (with a password).")
+    nats_password: SecretStr = Field(default=SecretStr(""), description="NATS password of ``nats_user``.")
+    nats_password_file: str = Field(default="", description="A file holding the NATS password.")
+    nats_nkey_seed_file: str = Field(default="", description="A file holding the NATS nkey seed (SU...).")
+    nats_creds_file: str = Field(default="", description="A NATS .creds file (user JWT and nkey seed).")
+    nats_tls_ca_file: str = Field(
+        default="", description="CA bundle that signs the nats-server's certificate."
+    )
+    nats_tls_cert_file: str = Field(default="", description="Client certificate for NATS (with the key).")
+    nats_tls_key_file: str = Field(default="", description="Private key of ``nats_tls_cert_file``.")
     bus_prefix: str = Field(
         default="",
         pattern=r"^[A-Za-z0-9_-]*$",

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import importlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -35,16 +36,20 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import grpc
 import psycopg
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from nats.aio.client import Client as NATS
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from beez.kit.bus import permissions
+from beez.kit.bus.connect import connect
+from beez.kit.bus.credentials import NatsCredentials, inbox_prefix
 from beez.kit.db import async_url
-from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres, free_port, port_open
+from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres, NatsServerTls, free_port, port_open
 from beez.kit.migrations import service_url, upgrade
 from beez.kit.tls import TlsFiles, channel, write_bundle
 
@@ -53,6 +58,8 @@ SERVICES = ("automation", "trigger", "executor", "beezora", "analytics")
 
 GATEWAY = "gateway"
 DATABASE = "beez"
+NATS_HOLDER = "nats"
+"""The name in the certificate of a secure stack's nats-server."""
 STACK_HOLDER = "beez-stack"
 """The name in the certificate a secure stack probes health with: not an allowed caller."""
 
@@ -124,6 +131,24 @@ def signing_key_ring(directory: Path) -> Path:
     return path
 
 
+def nats_passwords(directory: Path) -> dict[str, Path]:
+    """A password file per NATS role under ``directory`` (mode 0600), made once and kept.
+
+    Kept so a restarted embedded nats-server (same state directory) and the services still
+    running agree; random, so nothing but this state directory knows them.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    files = {}
+    for spec in permissions.ROLES:
+        path = directory / spec.name
+        if not path.exists() or not path.read_text().strip():
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(24))
+        files[spec.name] = path
+    return files
+
+
 def sticky_port(path: Path) -> int:
     """The port recorded in ``path`` when it is free, else a new free one, recorded there."""
     if path.exists():
@@ -145,6 +170,40 @@ class Dependencies:
     nats: EmbeddedNats | None = None
     admin_url: str | None = None
     """Set when ``database_url`` is a database made for this stack on that server: dropped at stop."""
+    nats_password_files: dict[str, Path] = field(default_factory=dict)
+    """The embedded nats-server's users (role name to password file); empty when NATS is open."""
+    bus_prefix: str = ""
+    """The bus prefix the embedded nats-server's permissions are written for."""
+    nats_tls_ca_file: str = ""
+    """The CA of the embedded nats-server's certificate, when it serves TLS."""
+
+    def nats_credentials(self, role: str) -> NatsCredentials:
+        """How the NATS user ``role`` (a service, ``platform`` or ``ops``) logs in to this stack's
+        NATS; no credentials when it is an open server given by URL."""
+        path = self.nats_password_files.get(role)
+        if path is None:
+            if self.nats_password_files:
+                raise KeyError(f"no NATS user {role!r}")
+            return NatsCredentials(tls_ca_file=self.nats_tls_ca_file)
+        return NatsCredentials(user=role, password_file=str(path), tls_ca_file=self.nats_tls_ca_file)
+
+    def nats_options(self, role: str) -> dict[str, Any]:
+        """``nats.connect`` keyword arguments that log in as the user ``role``, its inboxes where
+        that user may subscribe (a test's publisher of events is ``platform``; its observer
+        ``ops``)."""
+        return {
+            **self.nats_credentials(role).connect_options(self.nats_url),
+            "inbox_prefix": inbox_prefix(role),
+        }
+
+    async def nats_connect(self, role: str, name: str = "") -> NATS:
+        """A client of this stack's NATS as the user ``role`` (:func:`beez.kit.bus.connect.connect`)."""
+        return await connect(
+            self.nats_url,
+            name or f"beez-{role}",
+            credentials=self.nats_credentials(role),
+            inbox_prefix=inbox_prefix(role),
+        )
 
     @classmethod
     def start(
@@ -157,14 +216,27 @@ class Dependencies:
         sticky_ports: bool = False,
         nats_sync_always: bool = False,
         database_prefix: str = "beez_t",
+        bus_prefix: str = "",
+        nats_tls_dir: Path | None = None,
     ) -> Dependencies:
-        """Uses what is given, and starts embedded servers under ``state_dir`` for the rest."""
+        """Uses what is given, and starts embedded servers under ``state_dir`` for the rest.
+
+        An embedded nats-server runs the production permission model
+        (:mod:`beez.kit.bus.permissions`) for ``bus_prefix``: one user per service, ``platform``
+        and ``ops``, with passwords generated under ``state_dir/nats-users``. With
+        ``nats_tls_dir`` it serves TLS only, with a certificate from a throwaway CA written there,
+        which every client of the stack verifies it against (a secure stack's NATS).
+        """
         state_dir.mkdir(parents=True, exist_ok=True)
 
         def port(name: str) -> int:
             return sticky_port(state_dir / f"{name}.port") if sticky_ports else free_port()
 
-        deps = cls(database_url or "", nats_url or "")
+        deps = cls(
+            database_url or "",
+            nats_url or "",
+            bus_prefix=bus_prefix,
+        )
         try:
             if not database_url and admin_url:
                 deps.database_url, deps.admin_url = create_database(admin_url, database_prefix), admin_url
@@ -172,7 +244,22 @@ class Dependencies:
                 deps.pg = EmbeddedPostgres(state_dir / "postgres", port=port("postgres")).start()
                 deps.database_url = ensure_database(deps.pg.url(), DATABASE)
             if not nats_url:
-                deps.nats = EmbeddedNats(state_dir / "nats", port=port("nats"), sync_always=nats_sync_always)
+                tls = None
+                if nats_tls_dir is not None:
+                    files = write_bundle(nats_tls_dir, [NATS_HOLDER])[NATS_HOLDER]
+                    tls = NatsServerTls(files.cert_file, files.key_file)
+                    deps.nats_tls_ca_file = str(files.ca_file)
+                deps.nats_password_files = nats_passwords(state_dir / "nats-users")
+                passwords = {
+                    name: path.read_text().strip() for name, path in deps.nats_password_files.items()
+                }
+                deps.nats = EmbeddedNats(
+                    state_dir / "nats",
+                    port=port("nats"),
+                    sync_always=nats_sync_always,
+                    authorization=permissions.render(bus_prefix, passwords),
+                    tls=tls,
+                )
                 deps.nats_url = deps.nats.start().url
         except BaseException:
             deps.stop()
@@ -327,8 +414,16 @@ class Stack:
         ``service_env``; automation is pointed at the stack's analytics. ``ports`` fixes ports
         (others are free ones). With ``tls_dir`` the stack is secure: a throwaway CA and a
         certificate per process are written there, and every process runs in production mode
-        (``BEEZ_LOCAL_MODE=false``) serving and calling gRPC over mutual TLS with its own.
+        (``BEEZ_LOCAL_MODE=false``) serving and calling gRPC over mutual TLS with its own. With an
+        embedded nats-server each service logs in as its own NATS user (``BEEZ_NATS_USER`` and
+        ``BEEZ_NATS_PASSWORD_FILE``, plus the CA of a TLS server), whose permissions are written
+        for the dependencies' bus prefix, which ``prefix`` must then equal.
         """
+        if deps.nats_password_files and prefix != deps.bus_prefix:
+            raise ValueError(
+                f"the embedded nats-server's permissions are for bus prefix {deps.bus_prefix!r}, "
+                f"not {prefix!r}: pass bus_prefix to Dependencies.start"
+            )
         base = {"BEEZ_DATABASE_URL": deps.database_url, "BEEZ_NATS_URL": deps.nats_url}
         if tls_dir is not None:
             base["BEEZ_LOCAL_MODE"] = "false"
@@ -363,6 +458,9 @@ class Stack:
                 procs[GATEWAY].env[f"BEEZ_{name.upper()}_ADDR"] = procs[name].address
         for name in names:
             procs[name].env["BEEZ_DATABASE_URL"] = service_database_url(deps.database_url, name)
+        for name, proc in procs.items():
+            if name in deps.nats_password_files and name in permissions.SERVICE_ROLES:
+                proc.env.update(deps.nats_credentials(name).env())
         for name, extra in (service_env or {}).items():
             procs[name].env.update(extra)
         return cls(deps, procs, prefix)

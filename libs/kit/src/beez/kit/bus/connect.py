@@ -13,7 +13,9 @@ from typing import Any
 import nats
 from nats.aio.client import Client
 
+from beez.kit.bus.credentials import INBOX_ROOT, NatsCredentials
 from beez.kit.logging import get_logger
+from beez.kit.redact import redact_url
 
 log = get_logger(__name__)
 
@@ -28,6 +30,11 @@ What we rely on that needs 2.10:
 * the named consumer create API with a filter subject (2.9+), on which the create-or-update
   of :func:`~beez.kit.bus.topology.ensure_consumer` rests.
 
+With TLS, clients start with the TLS handshake (``tls_handshake_first``, see
+:mod:`beez.kit.bus.credentials`), which the server accepts from 2.10.4 on (``handshake_first``
+in its ``tls`` block); an older server fails the handshake before this check is reached.
+Users, nkeys, ``.creds`` and subject permissions are 2.0 (docs/decisions/0017).
+
 ``nak(delay)`` and ``in_progress()`` are older than 2.10, but the worker's retry timing and
 heartbeats depend on their exact behaviour, which ``tests/kit/bus`` verifies on the server
 version we ship rather than assuming it.
@@ -41,15 +48,21 @@ async def connect(
     url: str,
     name: str,
     *,
+    credentials: NatsCredentials | None = None,
+    inbox_prefix: str = INBOX_ROOT,
     reconnect_time_wait: int = RECONNECT_TIME_WAIT,
     check_version: bool = True,
 ) -> Client:
     """Connects to ``url`` as client ``name``, retrying forever, and checks the server version.
 
+    ``credentials`` say who the client is and how TLS is verified (nats-py's own options; see
+    :mod:`beez.kit.bus.credentials`); ``inbox_prefix`` is where its reply subjects live, which
+    must be the inboxes its NATS user may subscribe to (:func:`~beez.kit.bus.credentials.inbox_prefix`).
     ``max_reconnect_attempts=-1`` makes nats-py retry forever, both for the first connection
     (a service started before NATS waits for it) and after a drop. Wrap the call in
     ``asyncio.timeout`` when a bounded wait is wanted (e.g. a CLI).
     """
+    options = (credentials or NatsCredentials()).connect_options(url)
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats error", client=name, error=f"{type(exc).__name__}: {exc}")
@@ -73,6 +86,8 @@ async def connect(
         disconnected_cb=on_disconnected,
         reconnected_cb=on_reconnected,
         closed_cb=on_closed,
+        inbox_prefix=inbox_prefix,
+        **options,
     )
     if check_version:
         try:
@@ -106,5 +121,6 @@ def _version(nc: Any) -> tuple[int, int, int]:
 
 
 def _server_url(nc: Client) -> str:
+    """The connected server's address, without any user-info the URL carried."""
     url = nc.connected_url
-    return url.netloc if url is not None else ""
+    return redact_url(url.geturl()) if url is not None else ""

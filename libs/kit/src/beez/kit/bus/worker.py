@@ -179,6 +179,11 @@ class PullWorker:
         return self._durable
 
     @property
+    def stream(self) -> str:
+        """The server-side (prefixed) name of the stream it consumes."""
+        return self._stream
+
+    @property
     def in_flight(self) -> int:
         """Messages whose handler is running now."""
         return len(self._inflight)
