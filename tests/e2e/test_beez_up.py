@@ -82,7 +82,7 @@ def test_beez_up_starts_everything_healthy_and_stops_without_leftovers(tmp_path:
         for name in (*SERVICES, "gateway"):
             assert name in status.stdout
         assert "UNREACHABLE" not in status.stdout and "NOT_SERVING" not in status.stdout
-        drive_the_stack(env, grpc_base, http_port)
+        drive_the_stack(env, http_port)
         children = descendants(up.pid)
         assert len(children) >= 8  # five services, the gateway, postgres (and its workers), nats
         assert (state / "postgres" / "PG_VERSION").exists()
@@ -112,7 +112,7 @@ ADA = {
 }
 
 
-def drive_the_stack(env: dict[str, str], grpc_base: int, http_port: int) -> None:
+def drive_the_stack(env: dict[str, str], http_port: int) -> None:
     """What the README shows: the CLI and curl against the stack `beez up` started."""
 
     def beez(*args: str) -> str:
@@ -127,7 +127,7 @@ def drive_the_stack(env: dict[str, str], grpc_base: int, http_port: int) -> None
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
-    scope = ["--org", "org_cli", "--grpc-base", str(grpc_base)]
+    scope = ["--org", "org_cli", "--api-url", f"http://127.0.0.1:{http_port}"]
     assert "valid" in beez("automations", *scope, "validate", "-f", "examples/onboarding.json")
     created = re.search(
         r"created (\S+)", beez("automations", *scope, "create", "-f", "examples/onboarding.json")

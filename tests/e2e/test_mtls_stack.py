@@ -1,18 +1,19 @@
-"""The whole stack with mutual TLS on: five services and the gateway, each in production mode for
-gRPC with a certificate of a throwaway CA (``Stack.plan(tls_dir=...)``).
+"""The whole stack in production mode: five services and the gateway, each with a certificate of a
+throwaway CA (``Stack.plan(tls_dir=...)``), NATS over TLS with a user per service, and the
+gateway verifying JWTs (HS256 from a secret file, as a test identity provider would issue them).
 
 It proves that a client without a certificate, with one of another CA, or in plaintext is
 refused; that a certificate of the CA naming a caller that is not allowed may not act for an
 organization; and that an automation created through the gateway runs to completion over NATS,
-with every gRPC hop (gateway to services, automation to analytics, health checks) over mTLS.
-
-The gateway's HTTP side stays in local mode (``X-Org-Id``) until JWT verification lands; its
-backend channels are mutual TLS all the same.
+with every gRPC hop (gateway to services, automation to analytics, health checks) over mTLS and
+every REST call tied to a verified token: none or a forged one is refused, a viewer may not
+create, and another organization's token finds nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from beez.api.automation.v1 import automation_pb2, automation_pb2_grpc
 from beez.kit.embedded import free_port
 from beez.kit.stack import GATEWAY, STACK_HOLDER, Dependencies, Stack, migrate_all
 from beez.kit.tls import TlsFiles, channel, write_bundle
+from tests.cli.tokens import AUDIENCE, ISSUER, hs256_token
 from tests.support.servers import unique_prefix
 
 ORG = "org_mtls"
@@ -41,6 +43,13 @@ class Secure:
     stack: Stack
     tls_dir: Path
     foreign: TlsFiles
+    jwt_secret: str
+
+    def token(self, org: str = ORG, roles: tuple[str, ...] = ("editor",), secret: str = "") -> str:
+        return hs256_token(secret or self.jwt_secret, org_id=org, sub="u_mtls", roles=list(roles))
+
+    def bearer(self, **kwargs: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(**kwargs)}"}
 
     def address(self, name: str) -> str:
         return self.stack.services[name].address
@@ -63,6 +72,8 @@ async def secure(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> As
     # stack's own, running the deployed permission model.
     deps = Dependencies.start(logs, admin_url=admin_url, bus_prefix=prefix, nats_tls_dir=logs / "nats-tls")
     migrate_all(deps.database_url)
+    jwt_secret = secrets.token_urlsafe(48)
+    (logs / "jwt-secret").write_text(jwt_secret)
     stack = Stack.plan(
         deps,
         logs,
@@ -71,8 +82,14 @@ async def secure(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> As
         tls_dir=logs / "tls",
         # The suite's PostgreSQL has no TLS: production's database check is told so.
         env={"BEEZ_DATABASE_ALLOW_INSECURE": "true"},
-        # JWT verification is not on this branch yet: the gateway's HTTP side stays local mode.
-        service_env={GATEWAY: {"BEEZ_LOCAL_MODE": "true", "BEEZ_HTTP_HOST": "127.0.0.1"}},
+        service_env={
+            GATEWAY: {
+                "BEEZ_HTTP_HOST": "127.0.0.1",
+                "BEEZ_JWT_HS256_SECRET_FILE": str(logs / "jwt-secret"),
+                "BEEZ_JWT_ISSUER": ISSUER,
+                "BEEZ_JWT_AUDIENCE": AUDIENCE,
+            }
+        },
     ).start()
     foreign = write_bundle(logs / "foreign", ["gateway"])["gateway"]
     try:
@@ -89,7 +106,7 @@ async def secure(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> As
                 await asyncio.sleep(0.1)
             else:
                 pytest.fail(f"the gateway never became ready:\n{stack.services[GATEWAY].log_tail()}")
-        yield Secure(stack, logs / "tls", foreign)
+        yield Secure(stack, logs / "tls", foreign, jwt_secret)
     finally:
         stack.stop()
 
@@ -129,9 +146,29 @@ async def test_only_allowed_callers_may_act_for_an_organization(secure: Secure) 
         await list_automations(address, ch)
 
 
+async def test_the_gateway_takes_only_verified_tokens_with_the_role_a_call_needs(secure: Secure) -> None:
+    async with httpx.AsyncClient(timeout=10) as http:
+        headers_only = {"X-Org-Id": ORG, "X-User-Id": "u_mtls"}
+        assert (await http.get(f"{secure.api}/automations", headers=headers_only)).status_code == 401
+        forged = secure.bearer(secret=secrets.token_urlsafe(48))
+        answer = await http.get(f"{secure.api}/automations", headers=forged)
+        assert answer.status_code == 401
+        assert forged["Authorization"].split()[1] not in answer.text
+        viewer = secure.bearer(roles=("viewer",))
+        assert (await http.get(f"{secure.api}/automations", headers=viewer)).status_code == 200
+        refused = await http.post(f"{secure.api}/automations", json=WORKFLOW, headers=viewer)
+        assert refused.status_code == 403, refused.text
+        made = await http.post(f"{secure.api}/automations", json=WORKFLOW, headers=secure.bearer())
+        assert made.status_code == 200, made.text
+        automation = made.json()["automation"]
+        assert automation["createdBy"] == "u_mtls"
+        elsewhere = secure.bearer(org="org_other", roles=("admin",))
+        hidden = await http.get(f"{secure.api}/automations/{automation['id']}", headers=elsewhere)
+        assert hidden.status_code == 404, hidden.text
+
+
 async def test_an_automation_created_through_the_gateway_runs_to_completion(secure: Secure) -> None:
-    headers = {"X-Org-Id": ORG, "X-User-Id": "u_mtls"}
-    async with httpx.AsyncClient(timeout=10, headers=headers) as http:
+    async with httpx.AsyncClient(timeout=10, headers=secure.bearer()) as http:
         made = await http.post(f"{secure.api}/automations", json=WORKFLOW)
         assert made.status_code == 200, made.text
         automation_id = made.json()["automation"]["id"]
