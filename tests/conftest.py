@@ -65,6 +65,16 @@ def nats_url(workdir: Path) -> Iterator[str]:
         embedded.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _servers_outlive_the_event_loop(nats_url: str) -> None:
+    """Starts the shared NATS before the session's event loop, so it stops after the loop closes.
+
+    A NATS client a test leaves open reconnects forever once its server is gone, and nats-py's
+    reconnect loop does not end on cancellation: with the server stopped first, closing the
+    session's loop waited on that loop until pytest-timeout ended the worker.
+    """
+
+
 @pytest.fixture
 def database_url(admin_url: str) -> Iterator[str]:
     """A fresh, empty database for one test, dropped afterwards."""

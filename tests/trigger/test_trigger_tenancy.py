@@ -62,8 +62,9 @@ async def test_a_lifecycle_message_whose_body_names_another_organization_is_dead
     )
     await trigger.consumed("EXECUTIONS", "trigger-executions", ack.seq)
 
-    letter = await trigger.js.get_msg(trigger.topology.stream("DLQ"), 1)
-    assert letter.subject == trigger.topology.dlq("trigger-executions")
+    letter = await trigger.js.get_last_msg(
+        trigger.topology.stream("DLQ"), trigger.topology.dlq("trigger-executions")
+    )
     assert (letter.headers or {})["Beez-Dlq-Error"] == (
         f"PermanentError: execution event of organization {trigger.org!r} published under {OTHER!r}"
     )
