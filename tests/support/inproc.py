@@ -90,8 +90,10 @@ async def running_service(
         yield service
     finally:
         await channel.close()
-        await delete_streams(runtime, bus_prefix)
-        await server.stop()
+        try:
+            await delete_streams(runtime, bus_prefix)
+        finally:
+            await server.stop()  # even when NATS is slow to answer: a running service never leaks
 
 
 async def delete_streams(runtime: Runtime, prefix: str) -> None:
