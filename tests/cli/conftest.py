@@ -128,7 +128,7 @@ async def serving_backends(
         drop_database(admin_url, database_url)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def backends(admin_url: str, nats_url: str) -> AsyncIterator[Backends]:
     """The plaintext backends of the local-mode gateway."""
     async with serving_backends(admin_url, nats_url) as started:
@@ -141,7 +141,7 @@ def tls_bundle(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TlsFiles]:
     return write_bundle(tmp_path_factory.mktemp("tls"), ["gateway", "automation", "trigger"])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def secure_backends(
     admin_url: str, nats_url: str, tls_bundle: dict[str, TlsFiles]
 ) -> AsyncIterator[Backends]:
@@ -163,14 +163,14 @@ def _settings(backends: Backends, *, local_mode: bool) -> GatewaySettings:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def local_gateway(backends: Backends) -> AsyncIterator[str]:
     """The base URL of a local-mode gateway, as ``beez up`` runs it."""
     async with running_gateway(_settings(backends, local_mode=True)) as url:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def production_gateway(
     secure_backends: Backends, tls_bundle: dict[str, TlsFiles], tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[ProductionGateway]:
