@@ -8,6 +8,7 @@ folders, never by a marker of its own.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -57,22 +58,15 @@ def admin_url(workdir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def nats_url(workdir: Path) -> Iterator[str]:
+def nats_url(workdir: Path) -> str:
     """A NATS server with JetStream, 2.10 or newer."""
     url, embedded = nats_server(workdir)
-    yield url
     if embedded is not None:
-        embedded.stop()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _servers_outlive_the_event_loop(nats_url: str) -> None:
-    """Starts the shared NATS before the session's event loop, so it stops after the loop closes.
-
-    A NATS client a test leaves open reconnects forever once its server is gone, and nats-py's
-    reconnect loop does not end on cancellation: with the server stopped first, closing the
-    session's loop waited on that loop until pytest-timeout ended the worker.
-    """
+        # Stopped when the worker exits, after the session's event loop has closed: a client a
+        # test left open then never reconnects to a stopped server (nats-py's reconnect loop does
+        # not end on cancellation, and would hang the loop's close).
+        atexit.register(embedded.stop)
+    return url
 
 
 @pytest.fixture
