@@ -49,11 +49,10 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from beez.api.messages.v1 import jobs_pb2
-from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged
 from beez.executor.announcements import AnnouncedWorkflows
 from beez.executor.engine import Continuation, Engine
 from beez.kit.batching import Batcher
-from beez.kit.bus.subjects import message_org, subject_parts
+from beez.kit.bus.subjects import automation_change, message_org, subject_parts
 from beez.kit.bus.topology import JOB_PRIORITIES, Topology
 from beez.kit.bus.worker import PermanentError, PullWorker
 from beez.kit.logging import get_logger
@@ -182,12 +181,7 @@ class AutomationsConsumer:
         self._concurrency = concurrency
 
     async def handle(self, msg: Msg) -> None:
-        org, _ = subject_parts(self._topology, "automations", msg.subject)
-        try:
-            change = AutomationChanged.FromString(msg.data)
-        except DecodeError as exc:
-            raise PermanentError(f"not an AutomationChanged: {exc}") from exc
-        org = message_org(org, change.organization_id, msg.headers, "automation change")
+        org, change = automation_change(self._topology, msg.subject, msg.data, msg.headers)
         await self._announced.record(change, org)
 
     def workers(self, js: JetStreamContext) -> list[PullWorker]:

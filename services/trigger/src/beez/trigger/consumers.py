@@ -18,12 +18,12 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from beez.api.messages.v1.events_pb2 import Event
-from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ExecutionEvent, WaitRegistration
+from beez.api.messages.v1.lifecycle_pb2 import ExecutionEvent, WaitRegistration
 from beez.kit.batching import Batcher
 from beez.kit.bus.headers import CONTENT_TYPE, ORG_ID, PROTOBUF_CONTENT_TYPE
 from beez.kit.bus.inbox import message_id
 from beez.kit.bus.lifecycle import WorkersFactory
-from beez.kit.bus.subjects import message_org, same_org, subject_parts
+from beez.kit.bus.subjects import automation_change, message_org, same_org, subject_parts
 from beez.kit.bus.topology import EXECUTION_OUTCOME_SUBJECTS, Topology
 from beez.kit.bus.worker import Handler, PermanentError, PullWorker
 from beez.kit.clock import Clock
@@ -126,12 +126,7 @@ class AutomationsConsumer:
         self._topology = topology
 
     async def handle(self, msg: Msg) -> None:
-        org, _ = subject_parts(self._topology, "automations", msg.subject)
-        try:
-            change = AutomationChanged.FromString(msg.data)
-        except DecodeError as exc:
-            raise PermanentError(f"undecodable AutomationChanged: {exc}") from exc
-        org = message_org(org, change.organization_id, msg.headers, "automation change")
+        org, change = automation_change(self._topology, msg.subject, msg.data, msg.headers)
         try:
             await service.apply_automation_change(self._db, self._clock, change, org)
         except InvalidChange as exc:

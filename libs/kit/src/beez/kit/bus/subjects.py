@@ -13,6 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from google.protobuf.message import DecodeError
+
+from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged
 from beez.kit.bus.headers import ORG_ID
 from beez.kit.bus.topology import Topology
 from beez.kit.bus.worker import PermanentError
@@ -54,3 +57,18 @@ def message_org(
         raise PermanentError(f"{what} names no organization")
     same_org(subject_org, body_org, what)
     return same_org(subject_org, (headers or {}).get(ORG_ID, ""), f"{what} (header {ORG_ID})")
+
+
+def automation_change(
+    topology: Topology, subject: str, data: bytes, headers: Mapping[str, str] | None
+) -> tuple[str, AutomationChanged]:
+    """The organization and the :class:`AutomationChanged` of an ``automations.<org>.changed``
+    message, or :class:`PermanentError` when it does not decode or names another organization.
+
+    The trigger and the executor consume the same announcements; both read them through here."""
+    org, _ = subject_parts(topology, "automations", subject)
+    try:
+        change = AutomationChanged.FromString(data)
+    except DecodeError as exc:
+        raise PermanentError(f"undecodable AutomationChanged: {exc}") from exc
+    return message_org(org, change.organization_id, headers, "automation change"), change

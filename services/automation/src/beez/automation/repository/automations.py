@@ -73,12 +73,7 @@ class AutomationRepository:
         or repeats an automation.
         """
         query = (
-            select(Automation, AutomationVersion.workflow)
-            .join(
-                AutomationVersion,
-                (AutomationVersion.automation_id == Automation.id)
-                & (AutomationVersion.version == Automation.version),
-            )
+            _with_current_workflow()
             .where(Automation.org_id == org_id, Automation.deleted_at.is_(None))
             .order_by(Automation.id.desc())
             .limit(limit)
@@ -98,12 +93,7 @@ class AutomationRepository:
         """Up to ``limit`` live automations of every organization with their current workflow,
         in id order after ``after_id`` (for announcing them all again)."""
         query = (
-            select(Automation, AutomationVersion.workflow)
-            .join(
-                AutomationVersion,
-                (AutomationVersion.automation_id == Automation.id)
-                & (AutomationVersion.version == Automation.version),
-            )
+            _with_current_workflow()
             .where(Automation.deleted_at.is_(None), Automation.id > after_id)
             .order_by(Automation.id)
             .limit(limit)
@@ -118,3 +108,12 @@ class AutomationRepository:
     async def announce(self, subject: str, message: Message, *, msg_id: str, org_id: str) -> None:
         """Adds ``message`` to the outbox, in this transaction."""
         await enqueue(self._session, outbox, subject, message, msg_id=msg_id, org_id=org_id)
+
+
+def _with_current_workflow() -> Select[tuple[Automation, dict[str, Any]]]:
+    """Automations joined with the workflow of their current version."""
+    return select(Automation, AutomationVersion.workflow).join(
+        AutomationVersion,
+        (AutomationVersion.automation_id == Automation.id)
+        & (AutomationVersion.version == Automation.version),
+    )
