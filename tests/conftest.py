@@ -8,9 +8,12 @@ folders, never by a marker of its own.
 
 from __future__ import annotations
 
-import atexit
+import asyncio
+import contextlib
 import os
 import shutil
+import warnings
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -31,6 +34,55 @@ from tests.support.servers import (
 os.environ.setdefault("BEEZ_LOCAL_MODE", "true")
 """The suite runs services in local mode (as ``beez up`` does) unless a test asks for production:
 the production tests configure certificates, credentials and tokens of their own."""
+
+_CLIENTS: weakref.WeakSet[NATS] = weakref.WeakSet()
+_nats_init = NATS.__init__
+
+
+def _tracked_init(self: NATS) -> None:
+    _nats_init(self)
+    _CLIENTS.add(self)
+
+
+NATS.__init__ = _tracked_init  # type: ignore[method-assign]
+
+
+class LeakedNatsClient(UserWarning):
+    """A test left a NATS client open: it would reconnect forever to a server the test stopped,
+    flooding the logs and hanging the session loop's close."""
+
+
+async def _close(clients: list[NATS]) -> None:
+    for client in clients:
+        with contextlib.suppress(Exception):  # best effort: the leak is reported either way
+            await asyncio.wait_for(client.close(), timeout=2)
+
+
+@pytest.fixture(autouse=True)
+async def _close_reconnecting_nats_clients(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """After each test, closes the NATS clients still trying to reach a server that is gone.
+
+    Such a client (nats-py retries forever with our settings) floods the log and, because its
+    reconnect loop does not end on cancellation, hangs the event loop's close. A client that is
+    connected is left alone: a longer-lived fixture may own it.
+    """
+    yield
+    lost = [c for c in list(_CLIENTS) if not c.is_closed and (c.is_reconnecting or c.is_connecting)]
+    await _close(lost)
+    if lost:
+        warnings.warn(
+            f"a NATS client was left reconnecting (seen after {request.node.nodeid})",
+            LeakedNatsClient,
+            stacklevel=1,
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _close_every_nats_client() -> AsyncIterator[None]:
+    """At the session's end, closes every client a test or fixture left open, before the loop closes."""
+    yield
+    await _close([c for c in list(_CLIENTS) if not c.is_closed])
+
 
 SLOW_FOLDERS = frozenset({"bench", "chaos", "e2e", "services"})
 TESTS = Path(__file__).resolve().parent
@@ -58,15 +110,17 @@ def admin_url(workdir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def nats_url(workdir: Path) -> str:
-    """A NATS server with JetStream, 2.10 or newer."""
+def nats_url(workdir: Path) -> Iterator[str]:
+    """A NATS server with JetStream, 2.10 or newer.
+
+    It stops with the session's fixtures; no client outlives it, because every test's leftover
+    clients are closed by :func:`_close_leaked_nats_clients` (a client reconnecting forever to a
+    stopped server would hang the event loop's close).
+    """
     url, embedded = nats_server(workdir)
+    yield url
     if embedded is not None:
-        # Stopped when the worker exits, after the session's event loop has closed: a client a
-        # test left open then never reconnects to a stopped server (nats-py's reconnect loop does
-        # not end on cancellation, and would hang the loop's close).
-        atexit.register(embedded.stop)
-    return url
+        embedded.stop()
 
 
 @pytest.fixture

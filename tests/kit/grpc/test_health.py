@@ -64,3 +64,22 @@ async def test_a_probe_that_hangs_counts_as_down() -> None:
     server = Server(spec, "127.0.0.1", 0, health_interval_s=5, drain_grace_s=0.1)
     server.monitor.probe_timeout_s = 0.05
     assert await server.monitor.check_once() is False
+
+
+async def test_a_probe_finishing_after_the_drain_began_does_not_turn_serving_again() -> None:
+    probing = asyncio.Event()
+    release = asyncio.Event()
+
+    async def db() -> bool:
+        probing.set()
+        await release.wait()
+        return True
+
+    spec = ServerSpec(register=lambda s: None, service_names=[], probes={"db": db})
+    server = Server(spec, "127.0.0.1", 0, health_interval_s=5, drain_grace_s=0.1)
+    check = asyncio.create_task(server.monitor.check_once())
+    await probing.wait()
+    await server.monitor.stop()
+    release.set()
+    assert await check is False
+    assert server.monitor.serving is False

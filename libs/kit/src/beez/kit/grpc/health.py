@@ -45,6 +45,8 @@ class HealthMonitor:
     async def check_once(self) -> bool:
         """Runs every probe once and publishes the result; True when all pass."""
         results = await asyncio.gather(*(self._probe(p) for p in self.probes.values()))
+        if self._stopped.is_set():
+            return False  # a drain began while probing: its NOT_SERVING stands
         self.status = dict(zip(self.probes, results, strict=True))
         serving = all(results)
         if serving != self.serving:
