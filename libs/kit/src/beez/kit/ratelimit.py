@@ -25,8 +25,9 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import text
+from psycopg import AsyncConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from beez.kit.clock import Clock, SystemClock
@@ -101,39 +102,45 @@ class RateLimiter:
     """Token buckets in ``<schema>.rate_buckets``, shared by every replica using that table."""
 
     def __init__(self, engine: AsyncEngine, schema: str, clock: Clock | None = None) -> None:
-        self._engine = engine
+        # One statement, one round trip: no BEGIN/COMMIT around it.
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._clock: Clock = clock or SystemClock()
         schema = _checked_schema(schema)
-        available = "LEAST(:burst, b.tokens + GREATEST(0, :now - b.updated_at) * :rate)"
+        available = (
+            "LEAST(%(burst)s, b.tokens + GREATEST(0, %(now)s - b.updated_at) * %(rate)s)"
+        )
         # A fresh bucket starts full: the VALUES row holds burst - cost tokens when granted.
-        self._statement = text(
+        # Plain psycopg with a server-side prepared statement: the call is on hot paths, and
+        # SQLAlchemy's per-statement work would be most of its client CPU.
+        self._statement = (
             f"INSERT INTO {schema}.{TABLE} AS b (key, tokens, updated_at, granted)"
-            " VALUES (:key, CASE WHEN :burst >= :cost THEN :burst - :cost ELSE :burst END,"
-            " :now, :burst >= :cost)"
+            " VALUES (%(key)s,"
+            " CASE WHEN %(burst)s >= %(cost)s THEN %(burst)s - %(cost)s ELSE %(burst)s END,"
+            " %(now)s, %(burst)s >= %(cost)s)"
             " ON CONFLICT (key) DO UPDATE SET"
-            f" tokens = CASE WHEN {available} >= :cost"
-            f" THEN {available} - :cost ELSE {available} END,"
-            f" granted = {available} >= :cost,"
-            " updated_at = GREATEST(b.updated_at, :now)"
+            f" tokens = CASE WHEN {available} >= %(cost)s"
+            f" THEN {available} - %(cost)s ELSE {available} END,"
+            f" granted = {available} >= %(cost)s,"
+            " updated_at = GREATEST(b.updated_at, %(now)s)"
             " RETURNING tokens, granted"
         )
 
     async def acquire(self, key: str, limit: Limit, cost: float = 1.0) -> Decision:
         """Takes ``cost`` tokens from bucket ``key`` if it holds them; otherwise takes none."""
         now = self._clock.now().timestamp()
-        async with self._engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    self._statement,
-                    {
-                        "key": key,
-                        "burst": float(limit.burst),
-                        "rate": float(limit.rate),
-                        "cost": float(cost),
-                        "now": now,
-                    },
-                )
-            ).one()
+        params = {
+            "key": key,
+            "burst": float(limit.burst),
+            "rate": float(limit.rate),
+            "cost": float(cost),
+            "now": now,
+        }
+        async with self._engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver = cast(AsyncConnection[Any], raw.driver_connection)
+            cursor = await driver.execute(self._statement, params, prepare=True)
+            row = await cursor.fetchone()
+        assert row is not None
         tokens, granted = float(row[0]), bool(row[1])
         if granted:
             return Decision(allowed=True, retry_after=0.0, remaining=tokens, key=key)
