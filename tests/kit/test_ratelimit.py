@@ -35,9 +35,7 @@ async def test_two_limiters_share_one_bucket(engines: tuple[AsyncEngine, AsyncEn
     one, two = (RateLimiter(engine, SCHEMA, clock) for engine in engines)
     limit = Limit(rate=1.0, burst=10)
 
-    decisions = await asyncio.gather(
-        *(limiter.acquire("org:a", limit) for limiter in [one, two] * 15)
-    )
+    decisions = await asyncio.gather(*(limiter.acquire("org:a", limit) for limiter in [one, two] * 15))
 
     assert sum(d.allowed for d in decisions) == 10
     refused = [d for d in decisions if not d.allowed]
@@ -101,10 +99,10 @@ async def test_acquire_all_names_the_quota_that_refused(
 
 
 def test_limits_are_checked() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="rate"):
         Limit(rate=0, burst=1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="burst"):
         Limit(rate=1, burst=0.5)
     assert Limit.per_minute(120) == Limit(rate=2.0, burst=120)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="schema"):
         create_table_sql("x; drop table y")

@@ -106,9 +106,7 @@ class RateLimiter:
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._clock: Clock = clock or SystemClock()
         schema = _checked_schema(schema)
-        available = (
-            "LEAST(%(burst)s, b.tokens + GREATEST(0, %(now)s - b.updated_at) * %(rate)s)"
-        )
+        available = "LEAST(%(burst)s, b.tokens + GREATEST(0, %(now)s - b.updated_at) * %(rate)s)"
         # A fresh bucket starts full: the VALUES row holds burst - cost tokens when granted.
         # Plain psycopg with a server-side prepared statement: the call is on hot paths, and
         # SQLAlchemy's per-statement work would be most of its client CPU.
