@@ -1,0 +1,160 @@
+"""One rate limiter for every service: a token bucket per key, shared by all replicas.
+
+A bucket is one row of ``<schema>.rate_buckets`` in the calling service's own schema (its
+migration creates the table with :func:`create_table_sql`). :meth:`RateLimiter.acquire` refills
+and takes tokens in ONE atomic ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` statement, so
+any number of replicas share a bucket without a lock held across a round trip: PostgreSQL
+serialises the updates of one row, and each sees the tokens the previous one left.
+
+Time comes from the caller's :class:`~beez.kit.clock.Clock` (epoch seconds), so tests move time
+instead of sleeping; replicas' clocks are NTP-synchronised, and a clock behind the bucket's last
+update refills nothing rather than going negative. The cost per call is measured in
+``bench/ratelimit.py`` and recorded in docs/decisions/0024.
+
+Usage::
+
+    limiter = RateLimiter(database.engine, "gateway", clock)
+    decision = await limiter.acquire("org:org_1", Limit(rate=50, burst=100))
+    if not decision.allowed:
+        ...  # RESOURCE_EXHAUSTED / 429, Retry-After: decision.retry_after_header
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from psycopg import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from beez.kit.clock import Clock, SystemClock
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+TABLE = "rate_buckets"
+
+
+def _checked_schema(schema: str) -> str:
+    if not _IDENTIFIER.match(schema):
+        raise ValueError(f"not a plain schema name: {schema!r}")
+    return schema
+
+
+def create_table_sql(schema: str) -> str:
+    """The DDL of the bucket table in ``schema``, for a service's Alembic migration."""
+    schema = _checked_schema(schema)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {schema}.{TABLE} ("
+        " key text PRIMARY KEY,"
+        " tokens double precision NOT NULL,"
+        " updated_at double precision NOT NULL,"
+        " granted boolean NOT NULL)"
+    )
+
+
+def drop_table_sql(schema: str) -> str:
+    """The reverse of :func:`create_table_sql`."""
+    return f"DROP TABLE IF EXISTS {_checked_schema(schema)}.{TABLE}"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A token bucket's shape: ``rate`` tokens per second refill, at most ``burst`` held."""
+
+    rate: float
+    burst: float
+
+    def __post_init__(self) -> None:
+        if not (self.rate > 0 and math.isfinite(self.rate)):
+            raise ValueError(f"rate must be a positive number, got {self.rate!r}")
+        if not (self.burst >= 1 and math.isfinite(self.burst)):
+            raise ValueError(f"burst must be at least 1, got {self.burst!r}")
+
+    @classmethod
+    def per_minute(cls, count: float, burst: float | None = None) -> Limit:
+        """``count`` per minute, with a burst of ``burst`` (default: the whole minute's count)."""
+        return cls(rate=count / 60.0, burst=burst if burst is not None else max(1.0, count))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What :meth:`RateLimiter.acquire` decided for one key.
+
+    ``retry_after`` is the seconds until the bucket holds the asked tokens again (0 when
+    allowed); ``key`` names the bucket that decided, so a caller can name the quota refused.
+    """
+
+    allowed: bool
+    retry_after: float
+    remaining: float
+    key: str
+
+    @property
+    def retry_after_header(self) -> str:
+        """``Retry-After`` in whole seconds, rounded up, at least 1 when refused."""
+        return "0" if self.allowed else str(max(1, math.ceil(self.retry_after)))
+
+
+class RateLimiter:
+    """Token buckets in ``<schema>.rate_buckets``, shared by every replica using that table."""
+
+    def __init__(self, engine: AsyncEngine, schema: str, clock: Clock | None = None) -> None:
+        # One statement, one round trip: no BEGIN/COMMIT around it.
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._clock: Clock = clock or SystemClock()
+        schema = _checked_schema(schema)
+        available = "LEAST(%(burst)s, b.tokens + GREATEST(0, %(now)s - b.updated_at) * %(rate)s)"
+        # A fresh bucket starts full: the VALUES row holds burst - cost tokens when granted.
+        # Plain psycopg with a server-side prepared statement: the call is on hot paths, and
+        # SQLAlchemy's per-statement work would be most of its client CPU.
+        self._statement = (
+            f"INSERT INTO {schema}.{TABLE} AS b (key, tokens, updated_at, granted)"
+            " VALUES (%(key)s,"
+            " CASE WHEN %(burst)s >= %(cost)s THEN %(burst)s - %(cost)s ELSE %(burst)s END,"
+            " %(now)s, %(burst)s >= %(cost)s)"
+            " ON CONFLICT (key) DO UPDATE SET"
+            f" tokens = CASE WHEN {available} >= %(cost)s"
+            f" THEN {available} - %(cost)s ELSE {available} END,"
+            f" granted = {available} >= %(cost)s,"
+            " updated_at = GREATEST(b.updated_at, %(now)s)"
+            " RETURNING tokens, granted"
+        )
+
+    async def acquire(self, key: str, limit: Limit, cost: float = 1.0) -> Decision:
+        """Takes ``cost`` tokens from bucket ``key`` if it holds them; otherwise takes none."""
+        now = self._clock.now().timestamp()
+        params = {
+            "key": key,
+            "burst": float(limit.burst),
+            "rate": float(limit.rate),
+            "cost": float(cost),
+            "now": now,
+        }
+        async with self._engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver = cast(AsyncConnection[Any], raw.driver_connection)
+            cursor = await driver.execute(self._statement, params, prepare=True)
+            row = await cursor.fetchone()
+        assert row is not None
+        tokens, granted = float(row[0]), bool(row[1])
+        if granted:
+            return Decision(allowed=True, retry_after=0.0, remaining=tokens, key=key)
+        wait = (cost - tokens) / limit.rate if cost <= limit.burst else math.inf
+        return Decision(allowed=False, retry_after=wait, remaining=tokens, key=key)
+
+    async def acquire_all(self, checks: Sequence[tuple[str, Limit]]) -> Decision:
+        """One token from each bucket in order; the first refusal stops and is returned.
+
+        A refusal by a later bucket leaves the earlier ones' tokens spent: the order should put
+        the narrow bucket (per organization) before the wide one (global), so a tenant over its
+        own quota never drains the global one.
+        """
+        decision = Decision(allowed=True, retry_after=0.0, remaining=math.inf, key="")
+        for key, limit in checks:
+            decision = await self.acquire(key, limit)
+            if not decision.allowed:
+                return decision
+        return decision
