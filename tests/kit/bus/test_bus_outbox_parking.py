@@ -25,7 +25,11 @@ async def test_oversized_row_is_parked_and_other_tenants_messages_flow(
     async with bus_db.db.transaction() as session:
         await enqueue(session, bus_db.outbox, topology.events("org-a", "tick"), b"a", org_id="org-a")
         await enqueue(
-            session, bus_db.outbox, topology.events("org-b", "huge"), b"x" * (nc.max_payload + 1), org_id="org-b"
+            session,
+            bus_db.outbox,
+            topology.events("org-b", "huge"),
+            b"x" * (nc.max_payload + 1),
+            org_id="org-b",
         )
         await enqueue(session, bus_db.outbox, topology.events("org-c", "tick"), b"c", org_id="org-c")
     relay = OutboxRelay(bus_db.db, bus_db.outbox, Publisher(js))
