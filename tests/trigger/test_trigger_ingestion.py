@@ -11,6 +11,8 @@ from nats.js import api
 
 from beez.api.messages.v1.events_pb2 import Event
 from beez.kit import db as kit_db
+from beez.kit.bus.limits import edge_limit, event_limit
+from beez.kit.grpc.errors import InvalidArgument
 from beez.trigger import repository
 from beez.trigger.ingest import Ingestor
 from beez.trigger.repository import enrollments
@@ -186,3 +188,30 @@ async def test_a_batch_of_many_organizations_costs_the_round_trips_of_one(
     for index, org in enumerate(orgs):
         [start] = await trigger.starts(org)
         assert start.start.automation_id == trigger.id(f"auto-{index}")
+
+
+async def test_an_event_over_a_quarter_of_max_payload_is_refused_whatever_the_setting(
+    trigger: Harness,
+) -> None:
+    """The configured limit is only a lower bound: the server's max_payload/4 caps it, so an
+    accepted event always fits a START job next to any accepted workflow (decision 0026)."""
+    runtime = trigger.svc.runtime
+    assert runtime.nc is not None
+    limit = event_limit(runtime.nc.max_payload)
+    ingestor = Ingestor(
+        runtime.db,
+        runtime.clock,
+        runtime.topology,
+        max_event_bytes=edge_limit(16 * 1024 * 1024, event_limit, lambda: runtime.nc),
+        compiled_cache_size=16,
+    )
+    big = event(id="big-1", data={"blob": "x" * limit})
+
+    with pytest.raises(InvalidArgument) as err:
+        ingestor.prepare(trigger.org, [big], ["event"])
+
+    assert [(v.field, v.description) for v in err.value.violations] == [
+        ("event", f"is larger than {limit} bytes")
+    ]
+    [fits] = ingestor.prepare(trigger.org, [event(id="ok-1", data={"blob": "x" * (limit - 4096)})], ["event"])
+    assert fits.id == "ok-1"

@@ -30,3 +30,12 @@ class AutomationSettings(ServiceSettings):
             "AUTOMATIONS stream's retention (docs/decisions/0018). Repeats change nothing."
         ),
     )
+    max_workflow_bytes: int = Field(
+        default=640 * 1024,
+        ge=1024,
+        description=(
+            "Largest serialized workflow (step ids assigned) accepted by create and update; the "
+            "server's max_payload*5/8 is the ceiling, so a START job carrying it and any accepted "
+            "event fits one NATS message (docs/decisions/0026)."
+        ),
+    )

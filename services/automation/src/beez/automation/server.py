@@ -10,6 +10,7 @@ from beez.automation.config import AutomationSettings
 from beez.automation.handlers import AutomationServicer, CatalogServicer
 from beez.automation.service import AutomationService, CatalogService
 from beez.automation.stats import AnalyticsStats
+from beez.kit.bus.limits import edge_limit, workflow_limit
 from beez.kit.grpc.server import ServerSpec
 from beez.kit.logging import get_logger
 from beez.kit.runtime import Runtime
@@ -31,7 +32,13 @@ async def build(runtime: Runtime) -> ServerSpec:
     settings = runtime.settings
     assert isinstance(settings, AutomationSettings)
     stats = AnalyticsStats(settings.analytics_addr, settings.analytics_timeout_s, settings.tls_files())
-    service = AutomationService(runtime.db, runtime.topology, runtime.clock, stats)
+    service = AutomationService(
+        runtime.db,
+        runtime.topology,
+        runtime.clock,
+        stats,
+        max_workflow_bytes=edge_limit(settings.max_workflow_bytes, workflow_limit, lambda: runtime.nc),
+    )
 
     async def reannounce() -> None:
         await runtime.nats_ready.wait()

@@ -17,7 +17,7 @@ client sent. Other request fields are named as in the request (``id``, ``page_to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,7 @@ from beez.automation.domain import dryrun
 from beez.automation.models import Automation, AutomationVersion
 from beez.automation.repository.automations import AutomationRepository, ListFilter
 from beez.automation.stats import Stats, StatsSource
+from beez.kit.bus.limits import DEFAULT_MAX_PAYLOAD, workflow_limit
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.kit.db import Database
@@ -96,13 +97,22 @@ def _not_found(automation_id: str) -> NotFound:
     return NotFound(f"automation {automation_id} not found")
 
 
-def _checked(workflow: Workflow) -> Workflow:
-    """The workflow with every step id assigned, or INVALID_ARGUMENT listing every issue."""
+def _checked(workflow: Workflow, max_bytes: int | None = None) -> Workflow:
+    """The workflow with every step id assigned, or INVALID_ARGUMENT listing every issue.
+
+    ``max_bytes``: the largest serialized workflow (ids assigned) accepted (decision 0026).
+    """
     issues = validate_workflow(workflow)
     if issues:
         count = f"{len(issues)} problem" + ("s" if len(issues) > 1 else "")
         raise _invalid(f"the workflow is invalid ({count})", issues)
-    return assign_ids(workflow)
+    checked = assign_ids(workflow)
+    if max_bytes is not None and (size := checked.ByteSize()) > max_bytes:
+        raise InvalidArgument(
+            f"the workflow is {size} bytes, over the limit of {max_bytes} bytes",
+            [FieldViolation("workflow", f"is larger than {max_bytes} bytes")],
+        )
+    return checked
 
 
 def _view(row: Automation, workflow: Workflow, version: int | None = None) -> AutomationView:
@@ -121,8 +131,16 @@ class AutomationService:
     """Automations of every organization, each call scoped to the caller's."""
 
     def __init__(
-        self, db: Database, topology: Topology, clock: Clock, stats: StatsSource | None = None
+        self,
+        db: Database,
+        topology: Topology,
+        clock: Clock,
+        stats: StatsSource | None = None,
+        *,
+        max_workflow_bytes: Callable[[], int] = lambda: workflow_limit(DEFAULT_MAX_PAYLOAD),
     ) -> None:
+        """``max_workflow_bytes``: read at each create, update or import (it follows the server)."""
+        self._max_workflow_bytes = max_workflow_bytes
         self._db = db
         self._topology = topology
         self._clock = clock
@@ -169,7 +187,7 @@ class AutomationService:
 
     async def create(self, identity: Identity, workflow: Workflow, active: bool) -> AutomationView:
         """A new automation at version 1 (revision 1)."""
-        workflow = _checked(workflow)
+        workflow = _checked(workflow, self._max_workflow_bytes())
         now = self._clock.now()
         row = Automation(
             id=new_id(),
@@ -191,7 +209,7 @@ class AutomationService:
     async def update(self, identity: Identity, automation_id: str, workflow: Workflow) -> AutomationView:
         """A new immutable version, which becomes the current one; the others stay as they were."""
         require(id=automation_id)
-        workflow = _checked(workflow)
+        workflow = _checked(workflow, self._max_workflow_bytes())
         now = self._clock.now()
         async with self._db.transaction() as session:
             repo = AutomationRepository(session)
@@ -231,7 +249,9 @@ class AutomationService:
             if not name:
                 name = workflow.name[: MAX_NAME - len(COPY_SUFFIX)] + COPY_SUFFIX
             workflow.name = name
-            workflow = _checked(workflow)  # names the problem "name", the request field too
+            workflow = _checked(
+                workflow, self._max_workflow_bytes()
+            )  # names the problem "name", the request field too
             now = self._clock.now()
             row = Automation(
                 id=new_id(),

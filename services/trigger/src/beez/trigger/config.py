@@ -71,7 +71,12 @@ class TriggerSettings(ServiceSettings):
         default=500, ge=1, description="Most events one PublishEvents call may carry."
     )
     max_event_bytes: int = Field(
-        default=256 * 1024, ge=1024, description="Largest serialized event accepted, in bytes."
+        default=256 * 1024,
+        ge=1024,
+        description=(
+            "Largest serialized event accepted, in bytes; the server's max_payload/4 is the ceiling "
+            "so any event fits a START job with any accepted workflow (docs/decisions/0026)."
+        ),
     )
     list_page_size: int = Field(default=50, ge=1, description="ListEvents page size when none is asked.")
     list_page_size_max: int = Field(default=200, ge=1, description="Largest ListEvents page.")

@@ -30,7 +30,7 @@ waits.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,13 +78,14 @@ class Ingestor:
         clock: Clock,
         topology: Topology,
         *,
-        max_event_bytes: int,
+        max_event_bytes: int | Callable[[], int],
         compiled_cache_size: int,
     ) -> None:
         self._db = db
         self._clock = clock
         self._topology = topology
-        self._max_event_bytes = max_event_bytes
+        self._max_event_bytes = max_event_bytes if callable(max_event_bytes) else (lambda: max_event_bytes)
+        """The event size limit, read at each call (it follows the server's max_payload)."""
         self.triggers = CompiledTriggers(compiled_cache_size)
         self.waits = WaitMatcher()
 
@@ -94,10 +95,11 @@ class Ingestor:
         ``paths`` name each event in violations (``events[3]``); nothing is written.
         """
         now = self._clock.now()
+        max_bytes = self._max_event_bytes()
         prepared: list[Event] = []
         violations: list[FieldViolation] = []
         for event, path in zip(events, paths, strict=True):
-            normalized, problems = normalize_event(event, org_id, now, path, self._max_event_bytes)
+            normalized, problems = normalize_event(event, org_id, now, path, max_bytes)
             prepared.append(normalized)
             violations.extend(problems)
         if violations:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 
 from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
+from beez.kit.bus.limits import edge_limit, event_limit
 from beez.kit.grpc.server import ServerSpec
 from beez.kit.runtime import Runtime
 from beez.trigger import consumers, maintenance, models
@@ -26,7 +27,7 @@ async def build(runtime: Runtime) -> ServerSpec:
         runtime.db,
         runtime.clock,
         runtime.topology,
-        max_event_bytes=settings.max_event_bytes,
+        max_event_bytes=edge_limit(settings.max_event_bytes, event_limit, lambda: runtime.nc),
         compiled_cache_size=settings.compiled_cache_size,
     )
 

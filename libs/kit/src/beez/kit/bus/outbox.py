@@ -26,6 +26,8 @@ from typing import Any, cast
 
 import psycopg
 from google.protobuf.message import Message
+from nats.errors import MaxPayloadError
+from nats.js.errors import APIError
 from psycopg import sql
 from psycopg.types.json import Jsonb
 from sqlalchemy import (
@@ -82,6 +84,13 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("org_id", Text, nullable=True),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("sent_at", DateTime(timezone=True), nullable=True),
+        Column(
+            "parked_at",
+            DateTime(timezone=True),
+            nullable=True,
+            comment="set when the relay gave up on the row (a permanent publish error); never retried",
+        ),
+        Column("park_error", Text, nullable=True, comment="why the relay parked the row"),
         Index("ix_outbox_unsent", "id", postgresql_where=text("sent_at IS NULL")),
     )
 
@@ -295,6 +304,41 @@ async def enqueue(
     await enqueue_many(session, table, [OutboxMessage(subject, message, msg_id, org_id, headers)])
 
 
+HEADER_ALLOWANCE = 256
+"""Bytes allowed for the headers the publisher adds (Nats-Msg-Id, organization, trace)."""
+
+
+def _wire_size(row: Any) -> int:
+    """A row's size on the wire as the server counts it against ``max_payload``: payload and headers.
+
+    The server closes the connection on a message over the limit (the client only checks the
+    payload), which would look like an outage and retry forever; so the relay checks first.
+    """
+    headers = sum(len(k) + len(str(v)) + 4 for k, v in (row.headers or {}).items())
+    return len(row.payload) + headers + HEADER_ALLOWANCE
+
+
+def _too_large(size: int, limit: int) -> str:
+    return f"payload of {size} bytes exceeds the server's max_payload of {limit} bytes"
+
+
+PERMANENT_JS_ERRORS = frozenset({10054})
+"""JetStream error codes that re-sending cannot fix: 10054 = message larger than the stream allows."""
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, APIError):
+        return f"JetStream error {exc.err_code} ({exc.code}): {exc.description}"
+    return repr(exc)
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether publishing failed for a reason that retrying the same message can never fix."""
+    if isinstance(exc, MaxPayloadError):
+        return True
+    return isinstance(exc, APIError) and exc.err_code in PERMANENT_JS_ERRORS
+
+
 class OutboxRelay:
     """Publishes committed outbox rows in id order and marks them sent; run one or more per service.
 
@@ -310,7 +354,12 @@ class OutboxRelay:
     * Replicas share the work: SKIP LOCKED hands each batch to one relay. Across replicas, and
       across out-of-order commits, messages are not strictly in id order; consumers must not
       depend on it.
-    * A failed publish rolls the round back; the rows stay unsent and are retried after a pause.
+    * A row that can never be published (larger than the server's ``max_payload``, or a permanent
+      JetStream error, :func:`is_permanent`) is *parked*: ``parked_at`` and ``park_error`` are
+      set, it is logged at error level and counted (:attr:`parked`, :meth:`parked_rows`), and the
+      rest of the batch is published. One poisoned row never blocks other tenants' messages.
+    * Any other failed publish (NATS away, a full stream, a timeout) rolls the round back; the
+      rows stay unsent and are retried after a pause.
       Messages of that batch already stored are re-sent with the same ``Nats-Msg-Id`` and dropped
       by the duplicate window (see the module docstring for the full guarantee).
     * Sent rows older than ``retention`` are deleted every ``purge_every``.
@@ -359,6 +408,8 @@ class OutboxRelay:
         """Set while the LISTEN connection is up (tests wait for it; a health check may too)."""
         self.published = 0
         """Rows published and marked sent by this relay (re-sends counted again)."""
+        self.parked = 0
+        """Rows this relay parked because they could never be published (see :meth:`parked_rows`)."""
 
     async def relay_once(self) -> int:
         """Publishes and marks one batch of unsent rows; returns how many there were."""
@@ -366,7 +417,7 @@ class OutboxRelay:
         async with self._db.transaction() as session:
             query = select(
                 table.c.id, table.c.subject, table.c.payload, table.c.headers, table.c.msg_id, table.c.org_id
-            ).where(table.c.sent_at.is_(None))
+            ).where(table.c.sent_at.is_(None), table.c.parked_at.is_(None))
             if self._min_age is not None:
                 query = query.where(table.c.created_at < func.now() - bindparam("min_age", self._min_age))
             result = await session.execute(
@@ -375,24 +426,67 @@ class OutboxRelay:
             rows = result.all()
             if not rows:
                 return 0
-            await self._publisher.publish_many(
-                [
-                    Publication(
-                        row.subject,
-                        bytes(row.payload),
-                        row.msg_id or f"{self._default_msg_id}{row.id}",
-                        row.headers,
-                        row.org_id,
-                    )
-                    for row in rows
-                ]
-            )
-            ids = [int(row.id) for row in rows]
+            limit = self._publisher.max_payload
+            parked = {int(r.id): _too_large(_wire_size(r), limit) for r in rows if _wire_size(r) > limit}
+            publications = {
+                int(row.id): Publication(
+                    row.subject,
+                    bytes(row.payload),
+                    row.msg_id or f"{self._default_msg_id}{row.id}",
+                    row.headers,
+                    row.org_id,
+                )
+                for row in rows
+                if int(row.id) not in parked
+            }
+            try:
+                await self._publisher.publish_many(list(publications.values()))
+            except Exception as exc:
+                if not is_permanent(exc):
+                    raise
+                parked.update(await self._isolate(publications))
+            if parked:
+                await self._park(session, parked)
+            ids = [int(row.id) for row in rows if int(row.id) not in parked]
             if self._on_published is not None:
                 await self._on_published(ids)
             await mark_sent(session, table, ids)
-        self.published += len(rows)
+        self.published += len(ids)
+        self.parked += len(parked)
         return len(rows)
+
+    async def _isolate(self, publications: Mapping[int, Publication]) -> dict[int, str]:
+        """Publishes a failed batch one message at a time; returns the rows failing for good.
+
+        A transient failure on any message raises, so the whole round rolls back and retries.
+        """
+        failed: dict[int, str] = {}
+        for row_id, publication in publications.items():
+            try:
+                await self._publisher.publish_many([publication])
+            except Exception as exc:
+                if not is_permanent(exc):
+                    raise
+                failed[row_id] = _describe(exc)
+        return failed
+
+    async def _park(self, session: AsyncSession, errors: Mapping[int, str]) -> None:
+        """Sets aside rows that can never be published, so they stop blocking the rest."""
+        table = self._table
+        for row_id, error in errors.items():
+            await session.execute(
+                update(table).where(table.c.id == row_id).values(parked_at=func.now(), park_error=error)
+            )
+            log.error("outbox row parked", table=table.name, schema=table.schema, row_id=row_id, error=error)
+
+    async def parked_rows(self) -> int:
+        """How many rows of the outbox are parked (the alert: operators look at ``park_error``)."""
+        table = self._table
+        async with self._db.transaction() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(table).where(table.c.parked_at.is_not(None))
+            )
+        return int(count or 0)
 
     async def purge(self) -> int:
         """Deletes up to PURGE_BATCH sent rows older than ``retention``; returns how many."""

@@ -78,6 +78,11 @@ class Publisher:
         )
 
     @property
+    def max_payload(self) -> int:
+        """The largest payload the connected server accepts (its ``max_payload``)."""
+        return int(self._js._nc.max_payload)
+
+    @property
     def awaiting_acks(self) -> int:
         """PubAcks :meth:`publish_many` is still waiting for (none between calls)."""
         return 0 if self._acks is None else len(self._acks.waiting)
