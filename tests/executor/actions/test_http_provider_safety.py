@@ -61,7 +61,7 @@ async def test_a_provider_asking_to_wait_for_ever_gets_the_cap_with_jitter(stand
 
 async def test_retry_after_is_honoured_and_spread_by_jitter(stand_in: StandIn) -> None:
     stand_in.script("GET", "/api", lambda: web.Response(status=503, headers={"Retry-After": "100"}))
-    client = OutboundHttp(settings_for(stand_in, http_retry_after_jitter=0.5))
+    client = OutboundHttp(settings_for(stand_in, http_retry_after_jitter=0.5, http_breaker_failures=0))
     waits = []
     try:
         for _ in range(8):

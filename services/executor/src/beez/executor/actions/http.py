@@ -50,6 +50,7 @@ from typing import Any
 import httpx
 
 from beez.executor.actions.base import PermanentError, TransientError
+from beez.executor.actions.breaker import CircuitBreakers, counts_against_provider
 from beez.executor.actions.settings import ActionSettings
 from beez.executor.actions.ssrf import AddressGuard, GuardedTransport, ResolutionError, Resolver, SSRFBlocked
 from beez.kit.logging import mask_text
@@ -82,7 +83,9 @@ _CREDENTIAL_HEADERS = frozenset(
         SIGNATURE_HEADER.lower(),
     }
 )
-_CREDENTIAL_WORDS = re.compile(r"auth|token|secret|passw|api-?key|signature|session|credential", re.IGNORECASE)
+_CREDENTIAL_WORDS = re.compile(
+    r"auth|token|secret|passw|api-?key|signature|session|credential", re.IGNORECASE
+)
 _ACCEPT_ENCODING = "gzip, deflate"
 _BODY_HEADERS = ("content-type", "content-length", "content-encoding", "transfer-encoding")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -281,8 +284,12 @@ class OutboundHttp:
         client: httpx.AsyncClient | None = None,
         *,
         resolver: Resolver | None = None,
+        breakers: CircuitBreakers | None = None,
     ) -> None:
         self.settings = settings
+        self.breakers = breakers or CircuitBreakers(
+            failure_threshold=settings.http_breaker_failures, cooldown_s=settings.http_breaker_cooldown_s
+        )
         self.guard = AddressGuard(settings.ssrf_allowlist, resolver)
         self._owns_client = client is None
         self.client = client if client is not None else self.guarded_client(self.guard, settings)
@@ -338,6 +345,64 @@ class OutboundHttp:
         headers["Accept-Encoding"] = _ACCEPT_ENCODING
         secret_names = frozenset(name.lower() for name in credential_headers)
         show = functools.partial(safe_url, with_path=not secret_path)
+        provider = _origin(url)
+        if provider is None:
+            return await self._guarded(
+                method,
+                url,
+                now,
+                headers,
+                content,
+                deadline,
+                idempotency_key,
+                signing,
+                auth,
+                show,
+                secret_names,
+            )
+        self.breakers.before(provider)
+        try:
+            response = await self._guarded(
+                method,
+                url,
+                now,
+                headers,
+                content,
+                deadline,
+                idempotency_key,
+                signing,
+                auth,
+                show,
+                secret_names,
+            )
+        except TransientError as exc:
+            if counts_against_provider(exc):
+                self.breakers.failed(provider)
+            else:
+                self.breakers.succeeded(provider)
+            raise
+        except HttpPermanentError:
+            self.breakers.succeeded(provider)
+            raise
+        finally:
+            self.breakers.release(provider)
+        self.breakers.succeeded(provider)
+        return response
+
+    async def _guarded(
+        self,
+        method: str,
+        url: str,
+        now: datetime,
+        headers: dict[str, str],
+        content: bytes | None,
+        deadline: float,
+        idempotency_key: str | None,
+        signing: Sequence[SigningSecret],
+        auth: httpx.Auth | None,
+        show: Callable[[httpx.URL | str], str],
+        secret_names: frozenset[str],
+    ) -> HttpResponse:
         try:
             async with asyncio.timeout(deadline):
                 return await self._exchange(
@@ -522,12 +587,26 @@ class OutboundHttp:
         raise HttpPermanentError(message, status_code=status, body=raw, category=category)
 
 
+def _origin(url: str) -> str | None:
+    """``scheme://host:port``, the provider a circuit breaker is kept for; None when unparsable."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return None
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    return f"{parsed.scheme}://{parsed.host}:{port}"
+
+
 class _BoundedDecoder:
     """Decodes a ``Content-Encoding`` (identity, gzip, deflate) a chunk at a time, never producing
     more than it is asked for: input that would decode past the bound is left undecoded."""
 
     def __init__(self, encoding: str, where: str) -> None:
-        codings = [c.strip().lower() for c in encoding.split(",") if c.strip().lower() not in ("", "identity")]
+        codings = [
+            c.strip().lower() for c in encoding.split(",") if c.strip().lower() not in ("", "identity")
+        ]
         if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
             raise PermanentError(
                 f"{where} answered with an unsupported Content-Encoding {encoding!r}",
