@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 from beez.executor.actions import TransientError
 from beez.executor.actions.breaker import BreakerState, CircuitBreakers
@@ -45,14 +45,16 @@ async def http(stand_in: StandIn, reader: InMemoryMetricReader, clock: Clock) ->
 def gauge(reader: InMemoryMetricReader) -> dict[str, int]:
     data = reader.get_metrics_data()
     assert data is not None
-    return {
-        str(point.attributes["provider"]): int(point.value)
-        for resource in data.resource_metrics
-        for scope in resource.scope_metrics
-        for metric in scope.metrics
-        if metric.name == "beez.executor.provider.circuit_state"
-        for point in metric.data.data_points  # type: ignore[union-attr]
-    }
+    states: dict[str, int] = {}
+    for resource in data.resource_metrics:
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                if metric.name != "beez.executor.provider.circuit_state":
+                    continue
+                for point in metric.data.data_points:
+                    assert isinstance(point, NumberDataPoint) and point.attributes is not None
+                    states[str(point.attributes["provider"])] = int(point.value)
+    return states
 
 
 async def call(http: OutboundHttp, url: str) -> TransientError | None:

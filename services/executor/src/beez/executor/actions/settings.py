@@ -95,7 +95,8 @@ class ActionSettings(BaseModel):
         default=0.1,
         ge=0,
         le=1,
-        description="A provider's Retry-After is stretched by up to this fraction at random, so retries spread.",
+        description="A provider's Retry-After is stretched by up to this fraction at random, "
+        "so retries spread.",
     )
     http_breaker_failures: int = Field(
         default=5,
