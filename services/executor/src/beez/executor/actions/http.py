@@ -35,12 +35,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
-import hmac
 import json
 import random
 import re
-import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,7 +48,9 @@ import httpx
 
 from beez.executor.actions.base import PermanentError, TransientError
 from beez.executor.actions.breaker import CircuitBreakers, counts_against_provider
+from beez.executor.actions.decoding import ACCEPT_ENCODING, BoundedDecoder
 from beez.executor.actions.settings import ActionSettings
+from beez.executor.actions.signature import SigningSecret, sign, verify_signature
 from beez.executor.actions.ssrf import AddressGuard, GuardedTransport, ResolutionError, Resolver, SSRFBlocked
 from beez.kit.logging import mask_text
 
@@ -60,6 +59,7 @@ __all__ = [
     "HttpResponse",
     "HttpTransientError",
     "OutboundHttp",
+    "SigningSecret",
     "is_credential_header",
     "parse_retry_after",
     "sign",
@@ -86,7 +86,6 @@ _CREDENTIAL_HEADERS = frozenset(
 _CREDENTIAL_WORDS = re.compile(
     r"auth|token|secret|passw|api-?key|signature|session|credential", re.IGNORECASE
 )
-_ACCEPT_ENCODING = "gzip, deflate"
 _BODY_HEADERS = ("content-type", "content-length", "content-encoding", "transfer-encoding")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _RESERVED_HEADERS = frozenset(
@@ -213,49 +212,6 @@ def parse_retry_after(value: str | None, now: datetime, *, cap: float | None = N
     return seconds
 
 
-SigningSecret = tuple[str, str]
-"""A webhook signing secret: its key id (``kid``) and the secret."""
-
-
-def _digest(secret: str, timestamp: int, body: bytes) -> str:
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
-def sign(secrets: Sequence[SigningSecret], timestamp: int, body: bytes) -> str:
-    """The ``X-Beez-Signature`` value: ``t=<unix>``, then ``kid=<key id>,v1=<hex HMAC-SHA256 of
-    "<t>.<body>">`` for each secret (the current one first; during a rotation the older ones
-    too, so receivers that still hold only the old secret keep verifying)."""
-    parts = [f"t={timestamp}"]
-    for key_id, secret in secrets:
-        parts += [f"kid={key_id}", f"v1={_digest(secret, timestamp, body)}"]
-    return ",".join(parts)
-
-
-def verify_signature(
-    secrets: Mapping[str, str], header: str, body: bytes, *, now: int, tolerance_s: int = 300
-) -> bool:
-    """What a receiver does: check the timestamp is recent, and that the ``v1`` of a ``kid``
-    whose secret it holds (``secrets``: key id to secret) is the HMAC it recomputes."""
-    timestamp: int | None = None
-    key_id: str | None = None
-    valid = False
-    for part in header.split(","):
-        name, _, value = part.strip().partition("=")
-        if name == "t" and timestamp is None:
-            try:
-                timestamp = int(value)
-            except ValueError:
-                return False
-        elif name == "kid":
-            key_id = value
-        elif name == "v1" and key_id is not None and timestamp is not None:
-            secret = secrets.get(key_id)
-            if secret is not None and hmac.compare_digest(_digest(secret, timestamp, body), value):
-                valid = True
-            key_id = None
-    return valid and timestamp is not None and abs(now - timestamp) <= tolerance_s
-
-
 def check_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """User-given headers, validated; reserved ones (Host, framing, Beez's own) are refused."""
     clean: dict[str, str] = {}
@@ -302,7 +258,7 @@ class OutboundHttp:
             trust_env=False,
             follow_redirects=False,
             timeout=settings.http_timeout_s,
-            headers={"User-Agent": settings.user_agent, "Accept-Encoding": _ACCEPT_ENCODING},
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         )
 
     async def aclose(self) -> None:
@@ -342,7 +298,7 @@ class OutboundHttp:
             headers["User-Agent"] = self.settings.user_agent
         # Only encodings _read can decode with a bound (never br or zstd, whatever is installed).
         headers = {k: v for k, v in headers.items() if k.lower() != "accept-encoding"}
-        headers["Accept-Encoding"] = _ACCEPT_ENCODING
+        headers["Accept-Encoding"] = ACCEPT_ENCODING
         secret_names = frozenset(name.lower() for name in credential_headers)
         show = functools.partial(safe_url, with_path=not secret_path)
         provider = _origin(url)
@@ -530,7 +486,7 @@ class OutboundHttp:
         self, response: httpx.Response, show: Callable[[httpx.URL | str], str]
     ) -> tuple[bytes, bool]:
         limit = self.settings.http_max_response_bytes
-        decoder = _BoundedDecoder(response.headers.get("content-encoding", ""), show(response.request.url))
+        decoder = BoundedDecoder(response.headers.get("content-encoding", ""), show(response.request.url))
         chunks: list[bytes] = []
         size = 0
         try:
@@ -597,52 +553,6 @@ def _origin(url: str) -> str | None:
         return None
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     return f"{parsed.scheme}://{parsed.host}:{port}"
-
-
-class _BoundedDecoder:
-    """Decodes a ``Content-Encoding`` (identity, gzip, deflate) a chunk at a time, never producing
-    more than it is asked for: input that would decode past the bound is left undecoded."""
-
-    def __init__(self, encoding: str, where: str) -> None:
-        codings = [
-            c.strip().lower() for c in encoding.split(",") if c.strip().lower() not in ("", "identity")
-        ]
-        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
-            raise PermanentError(
-                f"{where} answered with an unsupported Content-Encoding {encoding!r}",
-                category="invalid_response",
-            )
-        self.coding = codings[0] if codings else None
-        self.where = where
-        self._inflate: Any = None
-        if self.coding in ("gzip", "x-gzip"):
-            self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-
-    def feed(self, data: bytes, max_out: int) -> tuple[bytes, bool]:
-        """Up to ``max_out`` decoded bytes of ``data``, and whether input was left undecoded."""
-        if self.coding is None:
-            return data, False
-        if self._inflate is None:  # deflate: zlib-wrapped, or raw as some servers send it
-            self._inflate = zlib.decompressobj()
-            try:
-                out = self._inflate.decompress(data, max_out)
-            except zlib.error:
-                self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
-            else:
-                return out, bool(self._inflate.unconsumed_tail)
-        try:
-            out = self._inflate.decompress(data, max_out)
-        except zlib.error as exc:
-            raise TransientError(
-                f"the answer of {self.where} does not decode as {self.coding}", category="connection"
-            ) from exc
-        return out, bool(self._inflate.unconsumed_tail)
-
-    def flush(self, max_out: int) -> bytes:
-        if self._inflate is None:
-            return b""
-        out: bytes = self._inflate.flush()
-        return out[:max_out]
 
 
 def json_body(value: Any) -> bytes:
