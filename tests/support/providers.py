@@ -77,6 +77,8 @@ class HttpStandIn:
 
     requests: list[Recorded] = field(default_factory=list)
     responses: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    status_headers: dict[int, dict[str, str]] = field(default_factory=dict)
+    """Headers sent with every answer of a status (``{429: {"Retry-After": "30"}}``)."""
     port: int = 0
 
     @property
@@ -89,7 +91,7 @@ class HttpStandIn:
         status, payload = (
             self.responses.pop(0) if self.responses else (200, {"id": f"msg_{len(self.requests)}"})
         )
-        return web.json_response(payload, status=status)
+        return web.json_response(payload, status=status, headers=self.status_headers.get(status))
 
     async def wait_for(self, count: int, timeout: float = 20.0) -> list[Recorded]:
         deadline = asyncio.get_running_loop().time() + timeout

@@ -18,9 +18,15 @@ and turns failures into the engine's two kinds:
 - a malformed URL, a scheme other than http(s), a bad or reserved header: PermanentError
   ``invalid_request``.
 
-``Retry-After`` is read as seconds or as an HTTP date (relative to the step's ``now``).
+``Retry-After`` is read as seconds or as an HTTP date (relative to the step's ``now``), never
+more than ``http_retry_after_cap_s`` (a huge value once overflowed the retry timer), and
+stretched by up to ``http_retry_after_jitter`` at random so a provider's clients spread out.
 Redirects: 301, 302 and 303 become GET without a body (HEAD stays HEAD), 307 and 308 keep the
-method and body; credentials (``Authorization``, ``Cookie``) are dropped when the origin changes.
+method and body; when the origin changes, credentials are dropped: ``Authorization``,
+``Cookie``, API-key and token headers (:func:`is_credential_header`), headers the caller marks as
+credentials, and the Beez signature.
+Compressed answers (gzip, deflate) are decoded here, incrementally and never past
+``http_max_response_bytes``, so a small compressed body cannot inflate into gigabytes.
 Error messages name the method, host and path but never the query string, and mask PII in the
 response excerpt they quote.
 """
@@ -29,11 +35,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
-import hmac
 import json
+import random
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -42,7 +47,10 @@ from typing import Any
 import httpx
 
 from beez.executor.actions.base import PermanentError, TransientError
+from beez.executor.actions.breaker import CircuitBreakers, counts_against_provider
+from beez.executor.actions.decoding import ACCEPT_ENCODING, BoundedDecoder
 from beez.executor.actions.settings import ActionSettings
+from beez.executor.actions.signature import SigningSecret, sign, verify_signature
 from beez.executor.actions.ssrf import AddressGuard, GuardedTransport, ResolutionError, Resolver, SSRFBlocked
 from beez.kit.logging import mask_text
 
@@ -51,6 +59,8 @@ __all__ = [
     "HttpResponse",
     "HttpTransientError",
     "OutboundHttp",
+    "SigningSecret",
+    "is_credential_header",
     "parse_retry_after",
     "sign",
     "verify_signature",
@@ -60,7 +70,22 @@ SIGNATURE_HEADER = "X-Beez-Signature"
 IDEMPOTENCY_HEADER = "X-Beez-Idempotency-Key"
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
+_CREDENTIAL_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "x-api-key",
+        "api-key",
+        "apikey",
+        "x-auth-token",
+        "x-access-token",
+        SIGNATURE_HEADER.lower(),
+    }
+)
+_CREDENTIAL_WORDS = re.compile(
+    r"auth|token|secret|passw|api-?key|signature|session|credential", re.IGNORECASE
+)
 _BODY_HEADERS = ("content-type", "content-length", "content-encoding", "transfer-encoding")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _RESERVED_HEADERS = frozenset(
@@ -150,66 +175,41 @@ def safe_url(url: httpx.URL | str, *, with_path: bool = True) -> str:
     return f"{parsed.scheme}://{host}{port}{parsed.path if with_path else '/...'}"
 
 
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+def is_credential_header(name: str) -> bool:
+    """Whether a header carries a credential (and so must not follow a redirect elsewhere):
+    the well-known ones, and any whose name speaks of a key, token, secret or session."""
+    lowered = name.lower()
+    return lowered in _CREDENTIAL_HEADERS or bool(_CREDENTIAL_WORDS.search(lowered))
+
+
+def parse_retry_after(value: str | None, now: datetime, *, cap: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date).
+
+    ``cap`` bounds the answer; without it a value like ``10**400`` is ``inf`` seconds. Anything
+    unreadable is None (no hint), never an exception.
+    """
     if value is None:
         return None
     value = value.strip()
     if not value:
         return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    seconds: float
+    if value.isascii() and value.isdigit():
+        seconds = float(value) if len(value) <= 15 else float("inf")
+    elif len(value) > 64:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    reference = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
-    return max(0.0, (when - reference).total_seconds())
-
-
-SigningSecret = tuple[str, str]
-"""A webhook signing secret: its key id (``kid``) and the secret."""
-
-
-def _digest(secret: str, timestamp: int, body: bytes) -> str:
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
-def sign(secrets: Sequence[SigningSecret], timestamp: int, body: bytes) -> str:
-    """The ``X-Beez-Signature`` value: ``t=<unix>``, then ``kid=<key id>,v1=<hex HMAC-SHA256 of
-    "<t>.<body>">`` for each secret (the current one first; during a rotation the older ones
-    too, so receivers that still hold only the old secret keep verifying)."""
-    parts = [f"t={timestamp}"]
-    for key_id, secret in secrets:
-        parts += [f"kid={key_id}", f"v1={_digest(secret, timestamp, body)}"]
-    return ",".join(parts)
-
-
-def verify_signature(
-    secrets: Mapping[str, str], header: str, body: bytes, *, now: int, tolerance_s: int = 300
-) -> bool:
-    """What a receiver does: check the timestamp is recent, and that the ``v1`` of a ``kid``
-    whose secret it holds (``secrets``: key id to secret) is the HMAC it recomputes."""
-    timestamp: int | None = None
-    key_id: str | None = None
-    valid = False
-    for part in header.split(","):
-        name, _, value = part.strip().partition("=")
-        if name == "t" and timestamp is None:
-            try:
-                timestamp = int(value)
-            except ValueError:
-                return False
-        elif name == "kid":
-            key_id = value
-        elif name == "v1" and key_id is not None and timestamp is not None:
-            secret = secrets.get(key_id)
-            if secret is not None and hmac.compare_digest(_digest(secret, timestamp, body), value):
-                valid = True
-            key_id = None
-    return valid and timestamp is not None and abs(now - timestamp) <= tolerance_s
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            reference = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+            seconds = max(0.0, (when - reference).total_seconds())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    if cap is not None:
+        seconds = min(seconds, cap)
+    return seconds
 
 
 def check_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -240,8 +240,12 @@ class OutboundHttp:
         client: httpx.AsyncClient | None = None,
         *,
         resolver: Resolver | None = None,
+        breakers: CircuitBreakers | None = None,
     ) -> None:
         self.settings = settings
+        self.breakers = breakers or CircuitBreakers(
+            failure_threshold=settings.http_breaker_failures, cooldown_s=settings.http_breaker_cooldown_s
+        )
         self.guard = AddressGuard(settings.ssrf_allowlist, resolver)
         self._owns_client = client is None
         self.client = client if client is not None else self.guarded_client(self.guard, settings)
@@ -254,7 +258,7 @@ class OutboundHttp:
             trust_env=False,
             follow_redirects=False,
             timeout=settings.http_timeout_s,
-            headers={"User-Agent": settings.user_agent},
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         )
 
     async def aclose(self) -> None:
@@ -274,11 +278,14 @@ class OutboundHttp:
         signing: Sequence[SigningSecret] = (),
         auth: httpx.Auth | None = None,
         secret_path: bool = False,
+        credential_headers: Collection[str] = (),
     ) -> HttpResponse:
         """Sends one request (following redirects); returns a 2xx answer or raises.
 
         ``signing``: the secrets that sign it (:func:`sign`); none sends it unsigned.
         ``secret_path`` keeps the URL's path out of error messages (it is a credential).
+        ``credential_headers``: more header names that must not follow a redirect to another
+        origin (besides those :func:`is_credential_header` knows).
 
         Raises:
             TransientError: see the module's table.
@@ -289,11 +296,83 @@ class OutboundHttp:
         headers = dict(headers or {})
         if not any(name.lower() == "user-agent" for name in headers):
             headers["User-Agent"] = self.settings.user_agent
+        # Only encodings _read can decode with a bound (never br or zstd, whatever is installed).
+        headers = {k: v for k, v in headers.items() if k.lower() != "accept-encoding"}
+        headers["Accept-Encoding"] = ACCEPT_ENCODING
+        secret_names = frozenset(name.lower() for name in credential_headers)
         show = functools.partial(safe_url, with_path=not secret_path)
+        provider = _origin(url)
+        if provider is None:
+            return await self._guarded(
+                method,
+                url,
+                now,
+                headers,
+                content,
+                deadline,
+                idempotency_key,
+                signing,
+                auth,
+                show,
+                secret_names,
+            )
+        self.breakers.before(provider)
+        try:
+            response = await self._guarded(
+                method,
+                url,
+                now,
+                headers,
+                content,
+                deadline,
+                idempotency_key,
+                signing,
+                auth,
+                show,
+                secret_names,
+            )
+        except TransientError as exc:
+            if counts_against_provider(exc):
+                self.breakers.failed(provider)
+            else:
+                self.breakers.succeeded(provider)
+            raise
+        except HttpPermanentError:
+            self.breakers.succeeded(provider)
+            raise
+        finally:
+            self.breakers.release(provider)
+        self.breakers.succeeded(provider)
+        return response
+
+    async def _guarded(
+        self,
+        method: str,
+        url: str,
+        now: datetime,
+        headers: dict[str, str],
+        content: bytes | None,
+        deadline: float,
+        idempotency_key: str | None,
+        signing: Sequence[SigningSecret],
+        auth: httpx.Auth | None,
+        show: Callable[[httpx.URL | str], str],
+        secret_names: frozenset[str],
+    ) -> HttpResponse:
         try:
             async with asyncio.timeout(deadline):
                 return await self._exchange(
-                    method, url, now, headers, content, deadline, idempotency_key, signing, auth, show
+                    method,
+                    url,
+                    now,
+                    headers,
+                    content,
+                    deadline,
+                    idempotency_key,
+                    signing,
+                    auth,
+                    show,
+                    secret_names,
                 )
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise TransientError(
@@ -312,6 +391,7 @@ class OutboundHttp:
         signing: Sequence[SigningSecret],
         auth: httpx.Auth | None,
         show: Callable[[httpx.URL | str], str],
+        secret_names: frozenset[str],
     ) -> HttpResponse:
         try:
             current = httpx.URL(url)
@@ -353,8 +433,13 @@ class OutboundHttp:
                         current.host,
                         current.port,
                     ):
-                        headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
+                        headers = {
+                            k: v
+                            for k, v in headers.items()
+                            if k.lower() not in secret_names and not is_credential_header(k)
+                        }
                         auth = None
+                        signing = ()
                     if response.status_code in (301, 302, 303) and method != "HEAD":
                         method = "GET"
                         content = None
@@ -401,14 +486,22 @@ class OutboundHttp:
         self, response: httpx.Response, show: Callable[[httpx.URL | str], str]
     ) -> tuple[bytes, bool]:
         limit = self.settings.http_max_response_bytes
+        decoder = BoundedDecoder(response.headers.get("content-encoding", ""), show(response.request.url))
         chunks: list[bytes] = []
         size = 0
         try:
-            async for chunk in response.aiter_bytes():
+            # Raw bytes, decoded here: httpx's own decoding inflates a whole read at once.
+            async for raw in response.aiter_raw():
+                chunk, more = decoder.feed(raw, limit - size + 1)
                 chunks.append(chunk)
                 size += len(chunk)
-                if size > limit:
+                if size > limit or more:
                     return b"".join(chunks)[:limit], True
+            tail = decoder.flush(limit - size + 1)
+            chunks.append(tail)
+            size += len(tail)
+            if size > limit:
+                return b"".join(chunks)[:limit], True
         except httpx.TimeoutException:
             raise
         except httpx.TransportError as exc:
@@ -437,12 +530,29 @@ class OutboundHttp:
         message = f"{method} {show(url)} answered {status}" + (f": {excerpt}" if excerpt else "")
         if status == 429 or status == 408 or status >= 500:
             category = "http_429" if status == 429 else "http_408" if status == 408 else "http_5xx"
-            retry_after = parse_retry_after(response.headers.get("retry-after"), now)
+            retry_after = parse_retry_after(
+                response.headers.get("retry-after"), now, cap=self.settings.http_retry_after_cap_s
+            )
+            if retry_after:
+                stretch = 1.0 + random.uniform(0.0, self.settings.http_retry_after_jitter)
+                retry_after = min(retry_after * stretch, self.settings.http_retry_after_cap_s)
             raise HttpTransientError(
                 message, status_code=status, body=raw, category=category, retry_after=retry_after
             )
         category = "http_4xx" if 400 <= status < 500 else "http_3xx"
         raise HttpPermanentError(message, status_code=status, body=raw, category=category)
+
+
+def _origin(url: str) -> str | None:
+    """``scheme://host:port``, the provider a circuit breaker is kept for; None when unparsable."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return None
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    return f"{parsed.scheme}://{parsed.host}:{port}"
 
 
 def json_body(value: Any) -> bytes:

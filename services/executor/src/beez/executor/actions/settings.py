@@ -85,6 +85,30 @@ class ActionSettings(BaseModel):
     http_max_response_bytes: int = Field(
         default=1_048_576, ge=1024, description="Response bodies are read up to this size."
     )
+    http_retry_after_cap_s: float = Field(
+        default=3600.0,
+        gt=0,
+        le=86_400,
+        description="The longest wait a provider's Retry-After can ask for; longer values are cut to it.",
+    )
+    http_retry_after_jitter: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="A provider's Retry-After is stretched by up to this fraction at random, "
+        "so retries spread.",
+    )
+    http_breaker_failures: int = Field(
+        default=5,
+        ge=0,
+        description="Transient failures in a row (timeouts, connection errors, 5xx) that open a provider's "
+        "circuit; 0 turns the breaker off.",
+    )
+    http_breaker_cooldown_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long an open circuit fails calls fast before one probe is let through.",
+    )
     output_body_chars: int = Field(
         default=2000, ge=0, description="How much of a response body the step log keeps."
     )

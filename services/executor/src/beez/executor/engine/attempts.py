@@ -44,7 +44,7 @@ from beez.workflow import catalog
 from beez.workflow.effects import apply_contact_changes
 from beez.workflow.errors import TemplateError
 from beez.workflow.model import plain, struct_to_dict
-from beez.workflow.retry import retry_policy
+from beez.workflow.retry import MAX_BACKOFF_SECONDS, retry_policy
 from beez.workflow.status import ExecutionStatus, StepStatus
 from beez.workflow.templates import render_config
 from beez.workflow.waits import WaitKind
@@ -210,7 +210,8 @@ class ActionSteps:
         if delay is None:
             await state.fail(unit, action, outcome.error, outcome.category, key=call.key)
             return False
-        wait_s = max(float(delay), float(outcome.retry_after or 0.0))
+        # Bounded whatever an action reports: an unbounded Retry-After once overflowed timedelta.
+        wait_s = min(max(float(delay), float(outcome.retry_after or 0.0)), float(MAX_BACKOFF_SECONDS))
         due = unit.now + timedelta(seconds=wait_s)
         await state.wait_on_timer(unit, action, WaitKind.RETRY, "retry", due)
         return False
