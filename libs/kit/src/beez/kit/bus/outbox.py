@@ -67,6 +67,20 @@ OnPublished = Callable[[list[int]], Awaitable[None]]
 PURGE_BATCH = 10_000
 
 
+def parking_columns() -> list[Column[Any]]:
+    """The columns that park a row the relay can never publish (decision 0026): the model and
+    every service's migration build them here, so they cannot drift apart."""
+    return [
+        Column(
+            "parked_at",
+            DateTime(timezone=True),
+            nullable=True,
+            comment="set when the relay gave up on the row (a permanent publish error); never retried",
+        ),
+        Column("park_error", Text, nullable=True, comment="why the relay parked the row"),
+    ]
+
+
 def outbox_table(metadata: MetaData) -> Table:
     """The ``outbox`` table in ``metadata``'s schema; services add it to their models and migrations.
 
@@ -84,13 +98,7 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("org_id", Text, nullable=True),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("sent_at", DateTime(timezone=True), nullable=True),
-        Column(
-            "parked_at",
-            DateTime(timezone=True),
-            nullable=True,
-            comment="set when the relay gave up on the row (a permanent publish error); never retried",
-        ),
-        Column("park_error", Text, nullable=True, comment="why the relay parked the row"),
+        *parking_columns(),
         Index("ix_outbox_unsent", "id", postgresql_where=text("sent_at IS NULL")),
     )
 

@@ -7,8 +7,9 @@ Create Date: 2026-12-03
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+from beez.kit.bus.outbox import parking_columns
 
 revision: str = "executor_outbox_parked"
 down_revision: str | None = "0006"
@@ -19,23 +20,10 @@ SCHEMA = "executor"
 
 
 def upgrade() -> None:
-    op.add_column(
-        "outbox",
-        sa.Column(
-            "parked_at",
-            sa.DateTime(timezone=True),
-            nullable=True,
-            comment="set when the relay gave up on the row (a permanent publish error); never retried",
-        ),
-        schema=SCHEMA,
-    )
-    op.add_column(
-        "outbox",
-        sa.Column("park_error", sa.Text(), nullable=True, comment="why the relay parked the row"),
-        schema=SCHEMA,
-    )
+    for column in parking_columns():
+        op.add_column("outbox", column, schema=SCHEMA)
 
 
 def downgrade() -> None:
-    op.drop_column("outbox", "park_error", schema=SCHEMA)
-    op.drop_column("outbox", "parked_at", schema=SCHEMA)
+    for column in reversed(parking_columns()):
+        op.drop_column("outbox", column.name, schema=SCHEMA)
