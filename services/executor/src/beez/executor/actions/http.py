@@ -21,10 +21,8 @@ and turns failures into the engine's two kinds:
 ``Retry-After`` is read as seconds or as an HTTP date (relative to the step's ``now``), never
 more than ``http_retry_after_cap_s`` (a huge value once overflowed the retry timer), and
 stretched by up to ``http_retry_after_jitter`` at random so a provider's clients spread out.
-Redirects: 301, 302 and 303 become GET without a body (HEAD stays HEAD), 307 and 308 keep the
-method and body; when the origin changes, credentials are dropped: ``Authorization``,
-``Cookie``, API-key and token headers (:func:`is_credential_header`), headers the caller marks as
-credentials, and the Beez signature.
+Redirects are followed here, each hop rewritten by :class:`.outgoing.OutgoingRequest` (no
+credentials to another origin; 301, 302 and 303 become a GET without a body).
 Compressed answers (gzip, deflate) are decoded here, incrementally and never past
 ``http_max_response_bytes``, so a small compressed body cannot inflate into gigabytes.
 Error messages name the method, host and path but never the query string, and mask PII in the
@@ -38,7 +36,7 @@ import functools
 import json
 import random
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -49,6 +47,14 @@ import httpx
 from beez.executor.actions.base import PermanentError, TransientError
 from beez.executor.actions.breaker import CircuitBreakers, counts_against_provider
 from beez.executor.actions.decoding import ACCEPT_ENCODING, BoundedDecoder
+from beez.executor.actions.outgoing import (
+    REDIRECTS,
+    OutgoingRequest,
+    Show,
+    check_headers,
+    is_credential_header,
+    safe_url,
+)
 from beez.executor.actions.settings import ActionSettings
 from beez.executor.actions.signature import SigningSecret, sign, verify_signature
 from beez.executor.actions.ssrf import AddressGuard, GuardedTransport, ResolutionError, Resolver, SSRFBlocked
@@ -60,49 +66,13 @@ __all__ = [
     "HttpTransientError",
     "OutboundHttp",
     "SigningSecret",
+    "check_headers",
     "is_credential_header",
     "parse_retry_after",
+    "safe_url",
     "sign",
     "verify_signature",
 ]
-
-SIGNATURE_HEADER = "X-Beez-Signature"
-IDEMPOTENCY_HEADER = "X-Beez-Idempotency-Key"
-
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_CREDENTIAL_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "x-api-key",
-        "api-key",
-        "apikey",
-        "x-auth-token",
-        "x-access-token",
-        SIGNATURE_HEADER.lower(),
-    }
-)
-_CREDENTIAL_WORDS = re.compile(
-    r"auth|token|secret|passw|api-?key|signature|session|credential", re.IGNORECASE
-)
-_BODY_HEADERS = ("content-type", "content-length", "content-encoding", "transfer-encoding")
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-_RESERVED_HEADERS = frozenset(
-    {
-        "host",
-        "content-length",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-        "upgrade",
-        "te",
-        "trailer",
-        "proxy-authorization",
-        SIGNATURE_HEADER.lower(),
-        IDEMPOTENCY_HEADER.lower(),
-    }
-)
 
 
 class HttpTransientError(TransientError):
@@ -161,27 +131,6 @@ def _charset(headers: httpx.Headers) -> str:
     return match.group(1) if match else "utf-8"
 
 
-def safe_url(url: httpx.URL | str, *, with_path: bool = True) -> str:
-    """``scheme://host[:port]/path`` without credentials, query or fragment, for logs and errors.
-
-    ``with_path=False`` also hides the path, for URLs whose path is the secret (Slack webhooks).
-    """
-    try:
-        parsed = httpx.URL(url)
-    except Exception:
-        return "<invalid url>"
-    port = f":{parsed.port}" if parsed.port else ""
-    host = parsed.host if ":" not in parsed.host else f"[{parsed.host}]"
-    return f"{parsed.scheme}://{host}{port}{parsed.path if with_path else '/...'}"
-
-
-def is_credential_header(name: str) -> bool:
-    """Whether a header carries a credential (and so must not follow a redirect elsewhere):
-    the well-known ones, and any whose name speaks of a key, token, secret or session."""
-    lowered = name.lower()
-    return lowered in _CREDENTIAL_HEADERS or bool(_CREDENTIAL_WORDS.search(lowered))
-
-
 def parse_retry_after(value: str | None, now: datetime, *, cap: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date).
 
@@ -210,20 +159,6 @@ def parse_retry_after(value: str | None, now: datetime, *, cap: float | None = N
     if cap is not None:
         seconds = min(seconds, cap)
     return seconds
-
-
-def check_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """User-given headers, validated; reserved ones (Host, framing, Beez's own) are refused."""
-    clean: dict[str, str] = {}
-    for name, value in headers.items():
-        if not _TOKEN.match(name):
-            raise PermanentError(f"invalid header name {name!r}", category="invalid_request")
-        if any(c in value for c in "\r\n\0"):
-            raise PermanentError(f"header {name} has a line break in its value", category="invalid_request")
-        if name.lower() in _RESERVED_HEADERS:
-            raise PermanentError(f"header {name} is set by the engine", category="invalid_request")
-        clean[name] = value
-    return clean
 
 
 class OutboundHttp:
@@ -299,38 +234,23 @@ class OutboundHttp:
         # Only encodings _read can decode with a bound (never br or zstd, whatever is installed).
         headers = {k: v for k, v in headers.items() if k.lower() != "accept-encoding"}
         headers["Accept-Encoding"] = ACCEPT_ENCODING
-        secret_names = frozenset(name.lower() for name in credential_headers)
+        outgoing = OutgoingRequest(
+            method=method,
+            url=url,
+            headers=headers,
+            content=content,
+            idempotency_key=idempotency_key,
+            signing=signing,
+            auth=auth,
+            secret_names=frozenset(name.lower() for name in credential_headers),
+        )
         show = functools.partial(safe_url, with_path=not secret_path)
         provider = _origin(url)
         if provider is None:
-            return await self._guarded(
-                method,
-                url,
-                now,
-                headers,
-                content,
-                deadline,
-                idempotency_key,
-                signing,
-                auth,
-                show,
-                secret_names,
-            )
+            return await self._guarded(outgoing, now, deadline, show)
         self.breakers.before(provider)
         try:
-            response = await self._guarded(
-                method,
-                url,
-                now,
-                headers,
-                content,
-                deadline,
-                idempotency_key,
-                signing,
-                auth,
-                show,
-                secret_names,
-            )
+            response = await self._guarded(outgoing, now, deadline, show)
         except TransientError as exc:
             if counts_against_provider(exc):
                 self.breakers.failed(provider)
@@ -346,55 +266,22 @@ class OutboundHttp:
         return response
 
     async def _guarded(
-        self,
-        method: str,
-        url: str,
-        now: datetime,
-        headers: dict[str, str],
-        content: bytes | None,
-        deadline: float,
-        idempotency_key: str | None,
-        signing: Sequence[SigningSecret],
-        auth: httpx.Auth | None,
-        show: Callable[[httpx.URL | str], str],
-        secret_names: frozenset[str],
+        self, outgoing: OutgoingRequest, now: datetime, deadline: float, show: Show
     ) -> HttpResponse:
+        method, url = outgoing.method, outgoing.url
         try:
             async with asyncio.timeout(deadline):
-                return await self._exchange(
-                    method,
-                    url,
-                    now,
-                    headers,
-                    content,
-                    deadline,
-                    idempotency_key,
-                    signing,
-                    auth,
-                    show,
-                    secret_names,
-                )
+                return await self._exchange(outgoing, now, deadline, show)
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise TransientError(
                 f"{method} {show(url)} timed out after {deadline:g} s", category="timeout"
             ) from exc
 
     async def _exchange(
-        self,
-        method: str,
-        url: str,
-        now: datetime,
-        headers: dict[str, str],
-        content: bytes | None,
-        timeout: float,
-        idempotency_key: str | None,
-        signing: Sequence[SigningSecret],
-        auth: httpx.Auth | None,
-        show: Callable[[httpx.URL | str], str],
-        secret_names: frozenset[str],
+        self, outgoing: OutgoingRequest, now: datetime, timeout: float, show: Show
     ) -> HttpResponse:
         try:
-            current = httpx.URL(url)
+            current = httpx.URL(outgoing.url)
         except (httpx.InvalidURL, TypeError, ValueError) as exc:
             raise PermanentError(f"invalid URL: {exc}", category="invalid_request") from exc
         if current.scheme not in ("http", "https") or not current.host:
@@ -402,49 +289,26 @@ class OutboundHttp:
         timestamp = int(now.timestamp())
         redirects = 0
         while True:
-            hop_headers = dict(headers)
-            if idempotency_key:
-                hop_headers[IDEMPOTENCY_HEADER] = idempotency_key
-            if signing:
-                hop_headers[SIGNATURE_HEADER] = sign(signing, timestamp, content or b"")
-            response = await self._send(method, current, hop_headers, content, timeout, auth, show)
+            method = outgoing.method
+            response = await self._send(
+                method,
+                current,
+                outgoing.hop_headers(timestamp),
+                outgoing.content,
+                timeout,
+                outgoing.auth,
+                show,
+            )
             try:
                 location = response.headers.get("location")
-                if response.status_code in _REDIRECTS and location:
+                if response.status_code in REDIRECTS and location:
                     if redirects >= self.settings.http_max_redirects:
                         raise PermanentError(
                             f"{method} {show(current)}: more than {self.settings.http_max_redirects} "
                             "redirects",
                             category="too_many_redirects",
                         )
-                    try:
-                        target = current.join(location)
-                    except (httpx.InvalidURL, ValueError) as exc:
-                        raise PermanentError(
-                            f"{show(current)} redirected to an invalid URL", category="invalid_request"
-                        ) from exc
-                    if target.scheme not in ("http", "https"):
-                        raise PermanentError(
-                            f"{show(current)} redirected to a {target.scheme!r} URL",
-                            category="ssrf_blocked",
-                        )
-                    if (target.scheme, target.host, target.port) != (
-                        current.scheme,
-                        current.host,
-                        current.port,
-                    ):
-                        headers = {
-                            k: v
-                            for k, v in headers.items()
-                            if k.lower() not in secret_names and not is_credential_header(k)
-                        }
-                        auth = None
-                        signing = ()
-                    if response.status_code in (301, 302, 303) and method != "HEAD":
-                        method = "GET"
-                        content = None
-                        headers = {k: v for k, v in headers.items() if k.lower() not in _BODY_HEADERS}
-                    current = target
+                    current = outgoing.follow(current, location, response.status_code, show)
                     redirects += 1
                     continue
                 body, truncated = await self._read(response, show)
@@ -460,7 +324,7 @@ class OutboundHttp:
         content: bytes | None,
         timeout: float,
         auth: httpx.Auth | None,
-        show: Callable[[httpx.URL | str], str],
+        show: Show,
     ) -> httpx.Response:
         where = f"{method} {show(url)}"
         try:
@@ -482,9 +346,7 @@ class OutboundHttp:
         except httpx.TransportError as exc:
             raise TransientError(f"{where}: {type(exc).__name__}: {exc}", category="connection") from exc
 
-    async def _read(
-        self, response: httpx.Response, show: Callable[[httpx.URL | str], str]
-    ) -> tuple[bytes, bool]:
+    async def _read(self, response: httpx.Response, show: Show) -> tuple[bytes, bool]:
         limit = self.settings.http_max_response_bytes
         decoder = BoundedDecoder(response.headers.get("content-encoding", ""), show(response.request.url))
         chunks: list[bytes] = []
@@ -520,7 +382,7 @@ class OutboundHttp:
         truncated: bool,
         redirects: int,
         now: datetime,
-        show: Callable[[httpx.URL | str], str],
+        show: Show,
     ) -> HttpResponse:
         status = response.status_code
         if 200 <= status < 300:
