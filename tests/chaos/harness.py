@@ -141,6 +141,7 @@ class ChaosStack:
     nc: NATS | None = None
     stack: Stack | None = field(default=None, init=False)
     clients: dict[str, NATS] = field(default_factory=dict, init=False)
+    _connecting: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     def __post_init__(self) -> None:
         self.offset_file = self.root / "clock-offset"
@@ -216,8 +217,9 @@ class ChaosStack:
     async def js_as(self, role: str) -> JetStreamContext:
         """JetStream as the NATS user ``role`` (the stack runs the production permission model:
         ``self.nc``/``self.js`` are the ``ops`` observer, which publishes no data subject)."""
-        if role not in self.clients:
-            self.clients[role] = await self._connect(role)
+        async with self._connecting:  # many concurrent first callers share one connection
+            if role not in self.clients:
+                self.clients[role] = await self._connect(role)
         return self.clients[role].jetstream()
 
     async def serving(self, names: Iterable[str] | None = None, timeout: float = 60.0) -> None:

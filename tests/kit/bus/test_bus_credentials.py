@@ -7,6 +7,8 @@ certificate is refused; production mode refuses to start without credentials and
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import ssl
@@ -32,15 +34,26 @@ from tests.kit.bus.nats_jwt import decentralized, keypair
 
 
 async def once(url: str, credentials: NatsCredentials) -> NATS:
-    """One connection attempt with ``credentials`` (no retrying, unlike the services' connect)."""
-    return await nats.connect(
-        url,
-        allow_reconnect=False,
-        max_reconnect_attempts=0,
-        connect_timeout=3,
-        inbox_prefix=inbox_prefix(credentials.user or "anyone"),
-        **credentials.connect_options(url),
-    )
+    """One connection attempt with ``credentials`` (no retrying, unlike the services' connect).
+
+    A refused attempt closes its client: nats-py leaves it connecting otherwise, and its
+    ``close`` can then wait forever on a TLS handshake that failed, hence the bound.
+    """
+    nc = NATS()
+    try:
+        await nc.connect(
+            url,
+            allow_reconnect=False,
+            max_reconnect_attempts=0,
+            connect_timeout=3,
+            inbox_prefix=inbox_prefix(credentials.user or "anyone"),
+            **credentials.connect_options(url),
+        )
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(nc.close(), timeout=2)
+        raise
+    return nc
 
 
 async def roundtrip(nc: NATS) -> None:
