@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext, api
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 from sqlalchemy import select
 
 from beez.kit.bus import OutboxRelay, Publisher, Topology, enqueue
@@ -19,6 +21,21 @@ async def parked(bus: BusDb) -> list[tuple[int, str]]:
     return [(int(r.id), str(r.park_error)) for r in rows]
 
 
+def parked_metric(reader: InMemoryMetricReader) -> dict[str, int]:
+    """``beez.outbox.parked`` by outbox, as an exporter would see it."""
+    data = reader.get_metrics_data()
+    assert data is not None
+    return {
+        str(point.attributes["outbox"]): int(point.value)
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "beez.outbox.parked"
+        for point in metric.data.data_points
+        if isinstance(point, NumberDataPoint) and point.attributes
+    }
+
+
 async def test_oversized_row_is_parked_and_other_tenants_messages_flow(
     nc: NATS, js: JetStreamContext, topology: Topology, bus_db: BusDb
 ) -> None:
@@ -32,10 +49,13 @@ async def test_oversized_row_is_parked_and_other_tenants_messages_flow(
             org_id="org-b",
         )
         await enqueue(session, bus_db.outbox, topology.events("org-c", "tick"), b"c", org_id="org-c")
-    relay = OutboxRelay(bus_db.db, bus_db.outbox, Publisher(js))
+    reader = InMemoryMetricReader()
+    meter = MeterProvider(metric_readers=[reader]).get_meter("test")
+    relay = OutboxRelay(bus_db.db, bus_db.outbox, Publisher(js), meter=meter)
 
     assert await relay.relay_once() == 3
     assert await relay.relay_once() == 0  # the parked row is not taken again
+    assert parked_metric(reader) == {f"{bus_db.outbox.schema}.{bus_db.outbox.name}": 1}
 
     assert [m.data for m in await stream_messages(js, topology.stream("EVENTS"))] == [b"a", b"c"]
     [(row_id, error)] = await parked(bus_db)

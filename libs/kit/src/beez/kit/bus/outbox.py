@@ -28,6 +28,7 @@ import psycopg
 from google.protobuf.message import Message
 from nats.errors import MaxPayloadError
 from nats.js.errors import APIError
+from opentelemetry import metrics
 from psycopg import sql
 from psycopg.types.json import Jsonb
 from sqlalchemy import (
@@ -364,8 +365,9 @@ class OutboxRelay:
       depend on it.
     * A row that can never be published (larger than the server's ``max_payload``, or a permanent
       JetStream error, :func:`is_permanent`) is *parked*: ``parked_at`` and ``park_error`` are
-      set, it is logged at error level and counted (:attr:`parked`, :meth:`parked_rows`), and the
-      rest of the batch is published. One poisoned row never blocks other tenants' messages.
+      set, it is logged at error level and counted (:attr:`parked`, :meth:`parked_rows`, and the
+      OpenTelemetry counter ``beez.outbox.parked`` by outbox, the one to alert on), and the rest
+      of the batch is published. One poisoned row never blocks other tenants' messages.
     * Any other failed publish (NATS away, a full stream, a timeout) rolls the round back; the
       rows stay unsent and are retried after a pause.
       Messages of that batch already stored are re-sent with the same ``Nats-Msg-Id`` and dropped
@@ -393,6 +395,7 @@ class OutboxRelay:
         listen_keepalive: float = 30.0,
         max_error_pause: float = 15.0,
         min_age: timedelta | None = None,
+        meter: metrics.Meter | None = None,
     ) -> None:
         self._db = db
         self._table = table
@@ -418,6 +421,12 @@ class OutboxRelay:
         """Rows published and marked sent by this relay (re-sends counted again)."""
         self.parked = 0
         """Rows this relay parked because they could never be published (see :meth:`parked_rows`)."""
+        self._parked_counter = (meter or metrics.get_meter("beez.kit.bus")).create_counter(
+            "beez.outbox.parked",
+            unit="{row}",
+            description="Outbox rows parked because they can never be published: alert on any increase",
+        )
+        self._outbox_name = f"{table.schema or 'public'}.{table.name}"
 
     async def relay_once(self) -> int:
         """Publishes and marks one batch of unsent rows; returns how many there were."""
@@ -461,6 +470,8 @@ class OutboxRelay:
             await mark_sent(session, table, ids)
         self.published += len(ids)
         self.parked += len(parked)
+        if parked:
+            self._parked_counter.add(len(parked), {"outbox": self._outbox_name})
         return len(rows)
 
     async def _isolate(self, publications: Mapping[int, Publication]) -> dict[int, str]:
