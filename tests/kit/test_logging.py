@@ -52,3 +52,19 @@ def test_log_lines_are_json_masked_and_carry_trace_ids(capsys: pytest.CaptureFix
         assert line["service"] == "test"
     assert "ada@example.com" not in second["event"]
     assert trace.get_current_span().get_span_context().is_valid is False
+
+
+def test_tracebacks_are_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    """A traceback quotes the error's message, which may carry an address or a number."""
+    configure_logging("test", "INFO")
+    try:
+        raise ValueError("no mailbox ada@example.com at +2348012345678")
+    except ValueError:
+        get_logger("t").exception("send failed")
+        logging.getLogger("stdlib").exception("stdlib send failed")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    structlog.reset_defaults()
+    first, second = lines[-2], lines[-1]
+    for line in (first, second):
+        assert "ValueError: no mailbox a***@example.com at +234****5678" in line["exception"]
+        assert "ada@example.com" not in json.dumps(line)

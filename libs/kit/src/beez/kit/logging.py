@@ -7,45 +7,16 @@ every line of a process has one shape.
 from __future__ import annotations
 
 import logging
-import re
 import sys
-from collections.abc import Mapping, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 from opentelemetry import trace
 
-_EMAIL = re.compile(r"\b([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_PHONE = re.compile(r"(?<![\w+-])\+?\d[\d\s().-]{6,}\d(?![\w-])")
+from beez.kit.masking import mask_text, mask_value
 
-
-def mask_text(text: str) -> str:
-    """Masks emails (``a***@example.com``) and phone numbers (``+234****6789``) in free text."""
-    text = _EMAIL.sub(r"\1***@\2", text)
-    return _PHONE.sub(_mask_phone, text)
-
-
-def _mask_phone(match: re.Match[str]) -> str:
-    """Keeps the first three and last four digits: ``+2348012345678`` becomes ``+234****5678``."""
-    whole = match.group(0)
-    digits = "".join(c for c in whole if c.isdigit())
-    if len(digits) < 8 or _DATE.fullmatch(whole.strip()):
-        return whole
-    lead = "+" if whole.startswith("+") else ""
-    return f"{lead}{digits[:3]}****{digits[-4:]}"
-
-
-def mask_value(value: Any) -> Any:
-    """Masks PII inside strings, mappings and sequences, leaving other values alone."""
-    if isinstance(value, str):
-        return mask_text(value)
-    if isinstance(value, Mapping):
-        return {k: mask_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(mask_value(v) for v in value)
-    return value
-
+__all__ = ["configure_logging", "get_logger", "mask_pii", "mask_text", "mask_value"]
 
 def mask_pii(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: masks emails and phone numbers in every field."""
@@ -66,15 +37,16 @@ def add_trace_ids(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Muta
 
 def configure_logging(service: str, level: str = "INFO", *, mask: bool = True) -> None:
     """Sends every log line of the process to stdout as JSON."""
-    processors: list[Any] = [
+    shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         add_trace_ids,
+        # Before masking: a traceback quotes values (an address in an error, SQL parameters).
+        structlog.processors.format_exc_info,
     ]
     if mask:
-        processors.append(mask_pii)
-    shared = [*processors, structlog.processors.format_exc_info]
+        shared.append(mask_pii)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
