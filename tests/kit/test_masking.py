@@ -30,7 +30,11 @@ def test_mask_text_leaves_timestamps_ids_and_other_numbers_alone(raw: str, maske
 def test_a_step_result_keeps_its_timestamp() -> None:
     """The reported corruption: ``due_at`` came back as ``2026-12-02T17:40:391****6534+00:00``."""
     result = {"due_at": "2026-12-02T17:40:39.126534+00:00", "to": "+2348012345678", "n": 12345678901}
-    assert mask_value(result) == {"due_at": "2026-12-02T17:40:39.126534+00:00", "to": "+234****5678", "n": 12345678901}
+    assert mask_value(result) == {
+        "due_at": "2026-12-02T17:40:39.126534+00:00",
+        "to": "+234****5678",
+        "n": 12345678901,
+    }
 
 
 @pytest.mark.parametrize(
@@ -61,7 +65,10 @@ def test_long_text_is_cut_before_it_is_masked() -> None:
     ("raw", "masked"),
     [
         ("+2348012345678 17:40", "+234****5678 17:40"),
-        ("+2348012345678 01a21597-3497-7233-9ea7-b9ba7d16fcef", "+234****5678 01a21597-3497-7233-9ea7-b9ba7d16fcef"),
+        (
+            "+2348012345678 01a21597-3497-7233-9ea7-b9ba7d16fcef",
+            "+234****5678 01a21597-3497-7233-9ea7-b9ba7d16fcef",
+        ),
         ("+2348012345678 1abc", "+234****5678 1abc"),
     ],
 )

@@ -108,8 +108,15 @@ def create_engine(
     application_name: str = "beez",
     pre_ping: bool = False,
     tls: Mapping[str, str] | None = None,
+    statement_timeout_s: float = 0,
+    idle_in_transaction_timeout_s: float = 0,
 ) -> AsyncEngine:
     """An engine whose connections see ``schema`` first on their search path.
+
+    ``statement_timeout_s`` and ``idle_in_transaction_timeout_s`` (0: none) bound what one
+    connection may hold: PostgreSQL cancels a statement running longer, and ends a session left
+    idle inside a transaction longer (its locks and snapshot released). Parameters never appear
+    in SQLAlchemy's errors or logs (``hide_parameters``): they are tenants' data.
 
     ``pre_ping`` off (the default) saves a round trip per transaction: a connection broken by a
     PostgreSQL restart fails its next statement instead, which invalidates the whole pool, so
@@ -122,12 +129,25 @@ def create_engine(
         max_overflow=pool_size,
         pool_pre_ping=pre_ping,
         pool_recycle=1800,
+        hide_parameters=True,
         connect_args={
-            "options": f"-c search_path={schema},public",
+            "options": session_options(schema, statement_timeout_s, idle_in_transaction_timeout_s),
             "application_name": application_name,
             "connect_timeout": 5,
         },
     )
+
+
+def session_options(schema: str, statement_timeout_s: float, idle_in_transaction_timeout_s: float) -> str:
+    """The libpq ``options`` of a service's connections: its search path and its time limits."""
+    options = [f"-c search_path={schema},public"]
+    if statement_timeout_s:
+        options.append(f"-c statement_timeout={round(statement_timeout_s * 1000)}")
+    if idle_in_transaction_timeout_s:
+        options.append(
+            f"-c idle_in_transaction_session_timeout={round(idle_in_transaction_timeout_s * 1000)}"
+        )
+    return " ".join(options)
 
 
 AfterCommit = Callable[[], Awaitable[None]]
@@ -161,10 +181,19 @@ class Database:
         application_name: str = "beez",
         pre_ping: bool = False,
         tls: Mapping[str, str] | None = None,
+        statement_timeout_s: float = 0,
+        idle_in_transaction_timeout_s: float = 0,
     ) -> None:
         self.schema = schema
         self.engine = create_engine(
-            url, schema, pool_size=pool_size, application_name=application_name, pre_ping=pre_ping, tls=tls
+            url,
+            schema,
+            pool_size=pool_size,
+            application_name=application_name,
+            pre_ping=pre_ping,
+            tls=tls,
+            statement_timeout_s=statement_timeout_s,
+            idle_in_transaction_timeout_s=idle_in_transaction_timeout_s,
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.extensions: dict[str, Any] = {}

@@ -18,6 +18,7 @@ from beez.kit.masking import mask_text, mask_value
 
 __all__ = ["configure_logging", "get_logger", "mask_pii", "mask_text", "mask_value"]
 
+
 def mask_pii(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: masks emails and phone numbers in every field."""
     for key, value in event_dict.items():

@@ -157,6 +157,8 @@ async def start(
             application_name=f"beez-{settings.service_name}",
             pre_ping=settings.db_pool_pre_ping,
             tls=settings.database_tls(),
+            statement_timeout_s=settings.db_statement_timeout_s,
+            idle_in_transaction_timeout_s=settings.db_idle_in_transaction_timeout_s,
         ),
         topology=Topology(settings.bus_prefix),
         clock=clock or clock_from_settings(settings.clock_offset_file),
@@ -175,6 +177,7 @@ async def start(
         tls=settings.tls_files(),
         peers=None if settings.local_mode else TrustedPeers(settings.allowed_callers()),
         local_mode=settings.local_mode,
+        max_concurrent_rpcs=settings.grpc_max_concurrent_rpcs,
     )
     await server.start()
     if settings.health_port is not None:

@@ -180,6 +180,24 @@ class ServiceSettings(TlsSettings):
         description="How long SIGTERM waits for in-flight RPCs, then for the consumers' handlers in flight.",
     )
     db_pool_size: int = Field(default=10, ge=1)
+    db_statement_timeout_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="PostgreSQL cancels a statement of this service running longer (0: no limit).",
+    )
+    db_idle_in_transaction_timeout_s: float = Field(
+        default=60.0,
+        ge=0,
+        description=(
+            "PostgreSQL ends a connection left idle inside a transaction this long, releasing its "
+            "locks (0: no limit)."
+        ),
+    )
+    grpc_max_concurrent_rpcs: int = Field(
+        default=1000,
+        ge=1,
+        description="RPCs the gRPC server runs at once; more are refused with RESOURCE_EXHAUSTED.",
+    )
     db_pool_pre_ping: bool = Field(
         default=False,
         description="Ping a pooled connection before each use (a round trip per transaction).",

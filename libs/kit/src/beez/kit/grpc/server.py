@@ -61,6 +61,7 @@ class Server:
         peers: TrustedPeers | None = None,
         local_mode: bool = False,
         permissions: Mapping[str, Role] = PERMISSIONS,
+        max_concurrent_rpcs: int | None = None,
     ):
         self.spec = spec
         self.health = HealthServicer()
@@ -68,7 +69,8 @@ class Server:
         self.drain_grace_s = drain_grace_s
         guard = ServiceInterceptor(peers, local_mode=local_mode, permissions=permissions)
         interceptors = [grpc_server_interceptor(), guard]
-        self.grpc = grpc.aio.server(interceptors=interceptors)
+        # Past the limit grpc refuses a call with RESOURCE_EXHAUSTED before it runs anything.
+        self.grpc = grpc.aio.server(interceptors=interceptors, maximum_concurrent_rpcs=max_concurrent_rpcs)
         spec.register(self.grpc)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
         names = [*spec.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
