@@ -13,6 +13,7 @@ from typing import Any
 
 from beez.api.workflow.v1 import workflow_pb2
 from beez.executor.engine.store import Unit
+from beez.kit.cache import BoundedCache
 from beez.workflow.branches import compile_step_conditions, step_conditions_path
 from beez.workflow.conditions import CompiledCondition
 from beez.workflow.context import build_context
@@ -20,6 +21,8 @@ from beez.workflow.intervals import quiet_hours_end, zone
 from beez.workflow.model import struct_to_dict
 
 WORKFLOWS_CACHED = 512
+WORKFLOW_BYTES_CACHED = 64 * 1024 * 1024
+"""Serialized bytes of the workflows kept (a workflow may be 1 MiB: 512 of them would be 512 MiB)."""
 DIGESTS_REMEMBERED = 4096
 CONDITIONS_CACHED = 4096
 
@@ -27,8 +30,10 @@ CONDITIONS_CACHED = 4096
 class Workflows:
     """The process's cache of workflow versions and of their steps' compiled conditions."""
 
-    def __init__(self) -> None:
-        self._workflows: dict[str, workflow_pb2.Workflow] = {}
+    def __init__(self, max_bytes: int = WORKFLOW_BYTES_CACHED) -> None:
+        self._workflows: BoundedCache[str, workflow_pb2.Workflow] = BoundedCache(
+            max_entries=WORKFLOWS_CACHED, max_bytes=max_bytes, sizeof=lambda workflow: workflow.ByteSize()
+        )
         self._saved: set[str] = set()
         """Digests of workflows known to be committed: their INSERT can be skipped."""
         self._conditions: dict[tuple[str, str], CompiledCondition] = {}
@@ -49,9 +54,15 @@ class Workflows:
         return unit.workflow
 
     def remember(self, digest: str, workflow: workflow_pb2.Workflow) -> None:
-        if len(self._workflows) >= WORKFLOWS_CACHED and digest not in self._workflows:
-            self._workflows.pop(next(iter(self._workflows)))
-        self._workflows[digest] = workflow
+        self._workflows.put(digest, workflow)
+
+    def is_cached(self, digest: str) -> bool:
+        return digest in self._workflows
+
+    @property
+    def cached_bytes(self) -> int:
+        """Serialized bytes of the workflows kept."""
+        return self._workflows.bytes
 
     def is_saved(self, digest: str) -> bool:
         return digest in self._saved

@@ -24,6 +24,7 @@ from sqlalchemy import Table, delete, func, insert, or_, select, update
 
 from beez.executor.models import WebhookSigningSecret
 from beez.executor.signing.keyring import KeyRing
+from beez.kit.cache import BoundedCache
 from beez.kit.db import Database
 
 __all__ = ["DEFAULT_OVERLAP", "MAX_OVERLAP", "SigningKey", "SigningSecrets"]
@@ -57,6 +58,15 @@ class _Cached:
     fetched: float
     rows: tuple[tuple[str, str, datetime | None], ...]
 
+    def size(self) -> int:
+        """About the bytes it holds: its key ids and secrets, and a fixed cost per row."""
+        return sum(len(key_id) + len(secret) + 64 for key_id, secret, _ in self.rows) + 64
+
+
+ORGS_CACHED = 10_000
+"""Organizations whose signing secrets a process keeps (least recently used dropped first)."""
+SECRETS_BYTES_CACHED = 8 * 1024 * 1024
+
 
 class SigningSecrets:
     """The signing secrets of every organization, in the executor's database."""
@@ -65,7 +75,9 @@ class SigningSecrets:
         self.db = db
         self.ring = ring
         self.cache_s = cache_s
-        self._cache: dict[str, _Cached] = {}
+        self._cache: BoundedCache[str, _Cached] = BoundedCache(
+            max_entries=ORGS_CACHED, max_bytes=SECRETS_BYTES_CACHED, sizeof=_Cached.size
+        )
 
     async def rotate(
         self, org_id: str, now: datetime, overlap: timedelta = DEFAULT_OVERLAP
@@ -129,5 +141,6 @@ class SigningSecrets:
                     .order_by(*_NEWEST_FIRST)
                 )
                 found = tuple((key_id, self.ring.decrypt(token), ends) for key_id, token, ends in rows)
-            cached = self._cache[org_id] = _Cached(time.monotonic(), found)
+            cached = _Cached(time.monotonic(), found)
+            self._cache.put(org_id, cached)
         return [(key_id, secret) for key_id, secret, ends in cached.rows if ends is None or ends > now]

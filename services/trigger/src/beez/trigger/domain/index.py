@@ -9,7 +9,6 @@ dictionary lookup and one CEL evaluation.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ChangeKind
 from beez.api.workflow.v1.workflow_pb2 import Workflow
 from beez.kit.bus.topology import JOB_PRIORITIES
+from beez.kit.cache import BoundedCache
 from beez.kit.logging import get_logger
 from beez.workflow import catalog
 from beez.workflow.conditions import CompiledCondition, compile_conditions
@@ -174,27 +174,34 @@ def compile_trigger(automation_id: str, version: int, workflow_bytes: bytes) -> 
         return CompiledTrigger(workflow, filters, None, broken=True)
 
 
-class CompiledTriggers:
-    """An LRU of :class:`CompiledTrigger` by ``(automation_id, version)``.
+COMPILED_BYTES_CACHED = 64 * 1024 * 1024
+"""Serialized bytes of the workflows whose compiled triggers are kept (a workflow may be 1 MiB)."""
 
-    Versions are immutable, so an entry never goes stale; the bound only limits memory.
+
+class CompiledTriggers:
+    """An LRU of :class:`CompiledTrigger` by ``(automation_id, version)``, bounded by entries and bytes.
+
+    Versions are immutable, so an entry never goes stale; the bounds only limit memory. An
+    entry's size is its workflow's serialized size.
     """
 
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[tuple[str, int], CompiledTrigger] = OrderedDict()
+    def __init__(self, size: int, max_bytes: int = COMPILED_BYTES_CACHED) -> None:
+        self._entries: BoundedCache[tuple[str, int], CompiledTrigger] = BoundedCache(
+            max_entries=size, max_bytes=max_bytes, sizeof=lambda compiled: compiled.workflow.ByteSize()
+        )
 
     def get(self, automation_id: str, version: int, workflow_bytes: bytes) -> CompiledTrigger:
         key = (automation_id, version)
         found = self._entries.get(key)
         if found is not None:
-            self._entries.move_to_end(key)
             return found
         compiled = compile_trigger(automation_id, version, workflow_bytes)
-        self._entries[key] = compiled
-        if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+        self._entries.put(key, compiled)
         return compiled
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def bytes(self) -> int:
+        return self._entries.bytes
