@@ -20,8 +20,8 @@ INPUTS = {
     "digits": "1" * SIZE,
     "spaced digits then a letter": "1 " * (SIZE // 2 - 1) + "x",
     "step results": (
-        "2026-12-02T17:40:39.126534+00:00 01a21597-3497-7233-9ea7-b9ba7d16fcef ada@example.com +2348012345678 "
-        * (SIZE // 101)
+        "2026-12-02T17:40:39.126534+00:00 01a21597-3497-7233-9ea7-b9ba7d16fcef "
+        "ada@example.com +2348012345678 " * (SIZE // 101)
     ),
 }
 

@@ -44,5 +44,5 @@ def test_replacing_and_popping_keep_the_byte_count() -> None:
 
 
 def test_bounds_must_leave_room() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="room"):
         _cache(entries=0)

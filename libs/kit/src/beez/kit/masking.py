@@ -9,8 +9,9 @@ possessive and the email and phone alternatives only start where a run of their 
 starts. The cost is linear in the length of the text.
 
 A phone-number candidate's groups of digits never run on into a date, a time, an id or a word
-after a separator (``+2348012345678 2026-12-02`` is a number, then a date). It is masked only when it has 8 to 15 digits (E.164's most) and ends where
-a word ends; anything else (an amount, a long reference, ``1234abc``) is left alone. Text longer
+after a separator (``+2348012345678 2026-12-02`` is a number, then a date). It is masked only
+when it has 8 to 15 digits (E.164's most) and ends where a word ends; anything else (an
+amount, a long reference, ``1234abc``) is left alone. Text longer
 than :data:`MAX_MASKED_CHARS` is cut before it is masked, so a huge value costs a bounded time.
 """
 

@@ -114,7 +114,7 @@ class SigningSecrets:
                     expires_at=None,
                 )
             )
-        self._cache.pop(org_id, None)
+        self._cache.pop(org_id)
         return key, secret
 
     async def keys(self, org_id: str, now: datetime) -> list[SigningKey]:
