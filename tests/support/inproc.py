@@ -16,6 +16,7 @@ from typing import Any
 import grpc
 
 from beez.kit.clock import Clock
+from beez.kit.embedded import free_port
 from beez.kit.grpc.server import Server
 from beez.kit.migrations import upgrade
 from beez.kit.runtime import Runtime, start
@@ -72,6 +73,8 @@ async def running_service(
         for k, v in vars(config).items()
         if k.endswith("Settings") and isinstance(v, type) and v.__module__ == config.__name__
     )
+    if name == "trigger":  # never the default port: a stack of tests/e2e may be serving it
+        settings.setdefault("automation_addr", f"127.0.0.1:{free_port()}")
     cfg = settings_cls(
         database_url=database_url,
         nats_url=nats_url,

@@ -65,6 +65,8 @@ PERMISSIONS: Mapping[str, Role] = MappingProxyType(
                 "TestAutomation": Role.EDITOR,
                 # Checks a workflow without storing or running anything.
                 "ValidateAutomation": Role.VIEWER,
+                # Re-announces every automation of the organization (rebuilds the trigger's index).
+                "ResyncAutomations": Role.ADMIN,
             },
         ),
         **_service(

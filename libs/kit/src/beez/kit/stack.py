@@ -453,6 +453,8 @@ class Stack:
                 procs["executor"].env["BEEZ_SIGNING_KEYS_FILE"] = str(signing_key_ring(tls_dir))
         if "automation" in procs and "analytics" in procs:
             procs["automation"].env["BEEZ_ANALYTICS_ADDR"] = procs["analytics"].address
+        if "trigger" in procs and "automation" in procs:  # the trigger resyncs its index from it
+            procs["trigger"].env["BEEZ_AUTOMATION_ADDR"] = procs["automation"].address
         if GATEWAY in procs:
             for name in names:
                 procs[GATEWAY].env[f"BEEZ_{name.upper()}_ADDR"] = procs[name].address

@@ -30,6 +30,13 @@ class AutomationSettings(ServiceSettings):
             "AUTOMATIONS stream's retention (docs/decisions/0018). Repeats change nothing."
         ),
     )
+    resync_callers: str = Field(
+        default="trigger",
+        description=(
+            "Comma list of certificate names (CN) that may resync the automations of every "
+            "organization (ResyncAutomations all_organizations): the trigger, when its index is empty."
+        ),
+    )
     max_workflow_bytes: int = Field(
         default=640 * 1024,
         ge=1024,

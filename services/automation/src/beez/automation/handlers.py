@@ -15,7 +15,9 @@ from google.protobuf import struct_pb2, timestamp_pb2
 
 from beez.api.automation.v1 import automation_pb2, automation_pb2_grpc, catalog_pb2, catalog_pb2_grpc
 from beez.automation.service import AutomationService, AutomationView, CatalogService, ListQuery
+from beez.kit.grpc.errors import PermissionDenied
 from beez.kit.grpc.identity import current_identity
+from beez.kit.grpc.peers import peer_name
 
 Context = Any
 """``grpc.aio.ServicerContext``; unused here, errors are raised and mapped by the interceptor."""
@@ -72,8 +74,16 @@ def automation_to_proto(view: AutomationView) -> automation_pb2.Automation:
 class AutomationServicer(automation_pb2_grpc.AutomationServiceServicer):
     """``beez.api.automation.v1.AutomationService``."""
 
-    def __init__(self, service: AutomationService) -> None:
+    def __init__(
+        self,
+        service: AutomationService,
+        *,
+        internal_callers: frozenset[str] = frozenset({"trigger"}),
+        local_mode: bool = False,
+    ) -> None:
         self._service = service
+        self._internal_callers = internal_callers
+        self._local_mode = local_mode
 
     async def CreateAutomation(
         self, request: automation_pb2.CreateAutomationRequest, context: Context
@@ -158,6 +168,23 @@ class AutomationServicer(automation_pb2_grpc.AutomationServiceServicer):
             valid=not issues,
             issues=[automation_pb2.ValidationIssue(field=i.field, description=i.description) for i in issues],
         )
+
+    async def ResyncAutomations(
+        self, request: automation_pb2.ResyncAutomationsRequest, context: Context
+    ) -> automation_pb2.ResyncAutomationsResponse:
+        org_id: str | None = current_identity().org_id
+        if request.all_organizations:
+            self._require_internal(context)
+            org_id = None
+        return automation_pb2.ResyncAutomationsResponse(announced=await self._service.resync(org_id))
+
+    def _require_internal(self, context: Context) -> None:
+        """Only an internal caller (by its certificate; anyone in plaintext local mode) may act
+        for every organization: the gateway, which carries users' calls, may not."""
+        caller = peer_name(context)
+        if caller in self._internal_callers or (caller is None and self._local_mode):
+            return
+        raise PermissionDenied("all_organizations is for internal callers only")
 
 
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):

@@ -46,7 +46,14 @@ async def build(runtime: Runtime) -> ServerSpec:
         log.info("automations announced again", count=announced)
 
     def register(server: grpc.aio.Server) -> None:
-        automation_pb2_grpc.add_AutomationServiceServicer_to_server(AutomationServicer(service), server)
+        automation_pb2_grpc.add_AutomationServiceServicer_to_server(
+            AutomationServicer(
+                service,
+                internal_callers=frozenset(settings.resync_callers.split(",")) - {""},
+                local_mode=settings.local_mode,
+            ),
+            server,
+        )
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(CatalogService()), server)
 
     return ServerSpec(

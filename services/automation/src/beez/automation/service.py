@@ -303,6 +303,30 @@ class AutomationService:
                 return total
             after = rows[-1][0].id
 
+    async def resync(self, org_id: str | None, page: int = 200) -> int:
+        """Announces every automation of ``org_id`` (None: of every organization) again, deleted
+        ones as tombstones, at its current revision; how many (decision 0032).
+
+        Each announcement carries a message id of its own (``...:resync:<id>``), so the stream's
+        duplicate window cannot swallow it however recently the original went out. Consumers
+        apply a revision only when it is newer than theirs: a row they lost comes back, one they
+        have is left alone, and a change made meanwhile (a higher revision) is never undone,
+        whichever message arrives first.
+        """
+        resync_id = new_id()
+        after, total = "", 0
+        while True:
+            async with self._db.transaction() as session:
+                repo = AutomationRepository(session)
+                rows = await repo.every_after(org_id, after, page)
+                for row, data in rows:
+                    workflow = None if row.deleted_at is not None else workflow_from_json(data)
+                    await self._announce(repo, row, workflow, resync=resync_id)
+            total += len(rows)
+            if len(rows) < page:
+                return total
+            after = rows[-1][0].id
+
     # --- checks that write nothing --------------------------------------------------------
 
     @staticmethod
@@ -365,8 +389,11 @@ class AutomationService:
             raise _not_found(row.id)
         return workflow_from_json(data)
 
-    async def _announce(self, repo: AutomationRepository, row: Automation, workflow: Workflow | None) -> None:
-        """Writes the AutomationChanged of the row's new revision (DELETED when no workflow)."""
+    async def _announce(
+        self, repo: AutomationRepository, row: Automation, workflow: Workflow | None, *, resync: str = ""
+    ) -> None:
+        """Writes the AutomationChanged of the row's new revision (DELETED when no workflow);
+        ``resync`` names the resync that announces it again (a message id of its own)."""
         await repo.flush()
         message = AutomationChanged(
             kind=ChangeKind.CHANGE_KIND_DELETED if workflow is None else ChangeKind.CHANGE_KIND_UPSERTED,
@@ -383,7 +410,7 @@ class AutomationService:
         await repo.announce(
             self._topology.automation_changed(row.org_id),
             message,
-            msg_id=f"automation:{row.id}:rev:{row.revision}",
+            msg_id=f"automation:{row.id}:rev:{row.revision}" + (f":resync:{resync}" if resync else ""),
             org_id=row.org_id,
         )
 

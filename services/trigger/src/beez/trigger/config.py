@@ -13,6 +13,18 @@ class TriggerSettings(ServiceSettings):
     service_name: str = "trigger"
     grpc_port: int = 50052
 
+    automation_addr: str = Field(
+        default="127.0.0.1:50051",
+        min_length=1,
+        description="host:port of the automation service, asked to resync the automation index.",
+    )
+    resync_on_empty_index: bool = Field(
+        default=True,
+        description=(
+            "At start, when the automation index has no row, ask the automation service to announce "
+            "every automation again (docs/decisions/0032)."
+        ),
+    )
     events_concurrency: int = Field(
         default=64, ge=1, description="Events from events.> in hand at once (durable trigger-events)."
     )

@@ -12,6 +12,7 @@ from beez.trigger import consumers, maintenance, models
 from beez.trigger.config import TriggerSettings
 from beez.trigger.handlers import EventServicer
 from beez.trigger.ingest import Ingestor
+from beez.trigger.resync import IndexResync
 from beez.trigger.sweeper import StartSweeper
 
 SERVICE_NAMES = [
@@ -56,6 +57,8 @@ async def build(runtime: Runtime) -> ServerSpec:
         batch=settings.start_sweep_batch,
     )
 
+    resync = IndexResync(runtime.db, settings.automation_addr, settings.tls_files())
+
     return ServerSpec(
         register=register,
         service_names=SERVICE_NAMES,
@@ -65,5 +68,6 @@ async def build(runtime: Runtime) -> ServerSpec:
             *(runtime.consumers(durable, factory) for durable, factory in factories.items()),
             housekeeping,
             sweeper.run,
+            *([resync.run_at_start] if settings.resync_on_empty_index else []),
         ],
     )

@@ -101,6 +101,17 @@ class AutomationRepository:
         rows = (await self._session.execute(query)).all()
         return [(row[0], row[1]) for row in rows]
 
+    async def every_after(
+        self, org_id: str | None, after_id: str, limit: int
+    ) -> list[tuple[Automation, dict[str, Any]]]:
+        """Up to ``limit`` automations, deleted ones too, of ``org_id`` (None: of every
+        organization) with their current workflow, in id order after ``after_id`` (for a resync)."""
+        query = _with_current_workflow().where(Automation.id > after_id)
+        if org_id is not None:
+            query = query.where(Automation.org_id == org_id)
+        rows = (await self._session.execute(query.order_by(Automation.id).limit(limit))).all()
+        return [(row[0], row[1]) for row in rows]
+
     async def flush(self) -> None:
         """Writes pending changes of loaded rows (e.g. a bumped revision) now."""
         await self._session.flush()

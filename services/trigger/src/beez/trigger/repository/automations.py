@@ -58,6 +58,10 @@ ACTIVE_AUTOMATIONS = (
 class AutomationIndexQueries(Queries):
     """Writes of the automation index (its reads go with ingestion's, in one round trip)."""
 
+    async def index_is_empty(self) -> bool:
+        """True when the index has no row at all, not even a deleted automation's tombstone."""
+        return (await self.conn.execute(select(automation_index.c.automation_id).limit(1))).first() is None
+
     async def upsert_automation(self, entry: IndexEntry, now: datetime) -> bool:
         """Stores ``entry`` unless the row already has this revision or a newer one."""
         values = {

@@ -202,6 +202,18 @@ class ValidateAutomationRequest(_message.Message):
     automation: _workflow_pb2.Workflow
     def __init__(self, automation: _Optional[_Union[_workflow_pb2.Workflow, _Mapping]] = ...) -> None: ...
 
+class ResyncAutomationsRequest(_message.Message):
+    __slots__ = ("all_organizations",)
+    ALL_ORGANIZATIONS_FIELD_NUMBER: _ClassVar[int]
+    all_organizations: bool
+    def __init__(self, all_organizations: _Optional[bool] = ...) -> None: ...
+
+class ResyncAutomationsResponse(_message.Message):
+    __slots__ = ("announced",)
+    ANNOUNCED_FIELD_NUMBER: _ClassVar[int]
+    announced: int
+    def __init__(self, announced: _Optional[int] = ...) -> None: ...
+
 class ValidationIssue(_message.Message):
     __slots__ = ("field", "description")
     FIELD_FIELD_NUMBER: _ClassVar[int]

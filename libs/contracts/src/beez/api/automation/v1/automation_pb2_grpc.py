@@ -80,6 +80,11 @@ class AutomationServiceStub:
                 request_serializer=beez_dot_api_dot_automation_dot_v1_dot_automation__pb2.ValidateAutomationRequest.SerializeToString,
                 response_deserializer=beez_dot_api_dot_automation_dot_v1_dot_automation__pb2.ValidateAutomationResponse.FromString,
                 _registered_method=True)
+        self.ResyncAutomations = channel.unary_unary(
+                '/beez.api.automation.v1.AutomationService/ResyncAutomations',
+                request_serializer=beez_dot_api_dot_automation_dot_v1_dot_automation__pb2.ResyncAutomationsRequest.SerializeToString,
+                response_deserializer=beez_dot_api_dot_automation_dot_v1_dot_automation__pb2.ResyncAutomationsResponse.FromString,
+                _registered_method=True)
 
 
 class AutomationServiceServicer:
@@ -149,6 +154,17 @@ class AutomationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResyncAutomations(self, request, context):
+        """Announces every automation of the organization again (AutomationChanged at its current
+        revision, deleted ones as tombstones), so the trigger's index and the executor's announced
+        workflows are rebuilt after the AUTOMATIONS stream has dropped the originals. Consumers
+        ignore a revision they already have, so a resync never regresses a newer change.
+        all_organizations is for internal callers only (the trigger, when its index is empty).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AutomationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -196,6 +212,11 @@ def add_AutomationServiceServicer_to_server(servicer, server):
                     servicer.ValidateAutomation,
                     request_deserializer=beez_dot_api_dot_automation_dot_v1_dot_automation__pb2.ValidateAutomationRequest.FromString,
                     response_serializer=beez_dot_api_dot_automation_dot_v1_dot_automation__pb2.ValidateAutomationResponse.SerializeToString,
+            ),
+            'ResyncAutomations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResyncAutomations,
+                    request_deserializer=beez_dot_api_dot_automation_dot_v1_dot_automation__pb2.ResyncAutomationsRequest.FromString,
+                    response_serializer=beez_dot_api_dot_automation_dot_v1_dot_automation__pb2.ResyncAutomationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -442,6 +463,33 @@ class AutomationService:
             '/beez.api.automation.v1.AutomationService/ValidateAutomation',
             beez_dot_api_dot_automation_dot_v1_dot_automation__pb2.ValidateAutomationRequest.SerializeToString,
             beez_dot_api_dot_automation_dot_v1_dot_automation__pb2.ValidateAutomationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResyncAutomations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/beez.api.automation.v1.AutomationService/ResyncAutomations',
+            beez_dot_api_dot_automation_dot_v1_dot_automation__pb2.ResyncAutomationsRequest.SerializeToString,
+            beez_dot_api_dot_automation_dot_v1_dot_automation__pb2.ResyncAutomationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

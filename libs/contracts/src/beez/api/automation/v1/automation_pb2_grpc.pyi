@@ -51,6 +51,13 @@ class AutomationServiceStub:
     """Dry-runs an automation on sample data: the path that would run and the rendered messages."""
     ValidateAutomation: _grpc.UnaryUnaryMultiCallable[_automation_pb2.ValidateAutomationRequest, _automation_pb2.ValidateAutomationResponse]
     """Validates a whole workflow, reporting every problem with its path."""
+    ResyncAutomations: _grpc.UnaryUnaryMultiCallable[_automation_pb2.ResyncAutomationsRequest, _automation_pb2.ResyncAutomationsResponse]
+    """Announces every automation of the organization again (AutomationChanged at its current
+    revision, deleted ones as tombstones), so the trigger's index and the executor's announced
+    workflows are rebuilt after the AUTOMATIONS stream has dropped the originals. Consumers
+    ignore a revision they already have, so a resync never regresses a newer change.
+    all_organizations is for internal callers only (the trigger, when its index is empty).
+    """
 
 @_typing.type_check_only
 class AutomationServiceAsyncStub(AutomationServiceStub):
@@ -75,6 +82,13 @@ class AutomationServiceAsyncStub(AutomationServiceStub):
     """Dry-runs an automation on sample data: the path that would run and the rendered messages."""
     ValidateAutomation: _aio.UnaryUnaryMultiCallable[_automation_pb2.ValidateAutomationRequest, _automation_pb2.ValidateAutomationResponse]  # type: ignore[assignment]
     """Validates a whole workflow, reporting every problem with its path."""
+    ResyncAutomations: _aio.UnaryUnaryMultiCallable[_automation_pb2.ResyncAutomationsRequest, _automation_pb2.ResyncAutomationsResponse]  # type: ignore[assignment]
+    """Announces every automation of the organization again (AutomationChanged at its current
+    revision, deleted ones as tombstones), so the trigger's index and the executor's announced
+    workflows are rebuilt after the AUTOMATIONS stream has dropped the originals. Consumers
+    ignore a revision they already have, so a resync never regresses a newer change.
+    all_organizations is for internal callers only (the trigger, when its index is empty).
+    """
 
 class AutomationServiceServicer(metaclass=_abc_1.ABCMeta):
     """Manages an organization's automations."""
@@ -150,5 +164,18 @@ class AutomationServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_automation_pb2.ValidateAutomationResponse, _abc.Awaitable[_automation_pb2.ValidateAutomationResponse]]:
         """Validates a whole workflow, reporting every problem with its path."""
+
+    @_abc_1.abstractmethod
+    def ResyncAutomations(
+        self,
+        request: _automation_pb2.ResyncAutomationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_automation_pb2.ResyncAutomationsResponse, _abc.Awaitable[_automation_pb2.ResyncAutomationsResponse]]:
+        """Announces every automation of the organization again (AutomationChanged at its current
+        revision, deleted ones as tombstones), so the trigger's index and the executor's announced
+        workflows are rebuilt after the AUTOMATIONS stream has dropped the originals. Consumers
+        ignore a revision they already have, so a resync never regresses a newer change.
+        all_organizations is for internal callers only (the trigger, when its index is empty).
+        """
 
 def add_AutomationServiceServicer_to_server(servicer: AutomationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
