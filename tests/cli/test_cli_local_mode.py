@@ -48,6 +48,9 @@ async def test_commands_reach_the_services_through_the_gateway_for_the_given_org
     valid = await beez("automations", "validate", "-f", str(ONBOARDING), env=env)
     assert (valid.exit_code, valid.stdout.strip()) == (0, "valid"), valid.output
 
+    resynced = await beez("automations", "resync", env=env)
+    assert resynced.stdout.strip() == "announced 1 automations again", resynced.output
+
     event = ["events", "publish", "--type", "list.joined", "--contact", "c_1", "--id", f"evt_{org}"]
     assert (await beez(*event, env=env)).stdout.strip() == f"evt_{org}: accepted"
     assert (await beez(*event, env=env)).stdout.strip() == f"evt_{org}: duplicate, ignored"

@@ -144,6 +144,10 @@ def test_the_first_binding_whose_path_the_request_fills_is_used() -> None:
             automation_pb2.ToggleAutomationRequest(id="a", active=True),
         ),
         (
+            "beez.api.automation.v1.AutomationService/ResyncAutomations",
+            automation_pb2.ResyncAutomationsRequest(),
+        ),
+        (
             "beez.api.trigger.v1.EventService/PublishEvents",
             trigger_pb2.PublishEventsRequest(events=[events_pb2.Event(id="e", type="t", contact_id="c")]),
         ),

@@ -145,6 +145,20 @@ def automations_delete(ctx: typer.Context, automation_id: str) -> None:
     console.print(f"deleted {automation_id}")
 
 
+@automations.command("resync")
+def automations_resync(ctx: typer.Context) -> None:
+    """Announce every automation of the organization again, so the trigger rebuilds its index
+    (admin; decision 0032)."""
+    target: Target = ctx.obj
+    resp = call(
+        target,
+        f"{AUTOMATIONS}/ResyncAutomations",
+        automation_pb2.ResyncAutomationsRequest(),
+        automation_pb2.ResyncAutomationsResponse,
+    )
+    console.print(f"announced {resp.announced} automations again")
+
+
 @automations.command("validate")
 def automations_validate(
     ctx: typer.Context, file: Annotated[Path, typer.Option("-f", "--file", help="Workflow as JSON or YAML.")]
