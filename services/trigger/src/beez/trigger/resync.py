@@ -75,7 +75,7 @@ class IndexResync:
         """Asks for every organization's automations; how many the automation service announced."""
         async with channel(self._address, self._tls, interceptors=grpc_client_interceptors()) as chan:
             stub = automation_pb2_grpc.AutomationServiceStub(chan)
-            reply = await stub.ResyncAutomations(
+            reply: automation_pb2.ResyncAutomationsResponse = await stub.ResyncAutomations(
                 automation_pb2.ResyncAutomationsRequest(all_organizations=True),
                 metadata=identity_metadata(PLATFORM),
                 timeout=self._timeout_s,
