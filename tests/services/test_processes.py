@@ -127,9 +127,12 @@ async def test_a_service_whose_nats_is_down_at_start_serves_once_it_comes_up(
 ) -> None:
     migrate_all(database_url)
     nats = EmbeddedNats(tmp_path / "nats", port=free_port())
-    proc = ServiceProcess(
-        "trigger", {"BEEZ_DATABASE_URL": database_url, "BEEZ_NATS_URL": nats.url}, tmp_path / "trigger.log"
-    ).start()
+    env = {
+        "BEEZ_DATABASE_URL": database_url,
+        "BEEZ_NATS_URL": nats.url,
+        "BEEZ_AUTOMATION_ADDR": f"127.0.0.1:{free_port()}",  # never a stack of tests/e2e
+    }
+    proc = ServiceProcess("trigger", env, tmp_path / "trigger.log").start()
     try:
         await proc.wait_for("NOT_SERVING")
         nats.start()
