@@ -21,7 +21,9 @@ field violations unchanged. Rules decided here where the format is silent:
   nest at most :data:`MAX_DEPTH` deep;
 - ``runOnce`` with ``reentry: always`` is a contradiction;
 - every string of every ``config`` must be a valid template, except condition lists
-  (``config.conditions``), which are compiled to CEL instead.
+  (``config.conditions``), which are compiled to CEL instead;
+- one execution's worst case (nested loops multiply) stays within the steps and messages caps
+  (:mod:`beez.workflow.amplification`), reported at the innermost loop that goes past one.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from beez.api.workflow.v1.workflow_pb2 import (
     Workflow,
 )
 from beez.workflow import catalog
+from beez.workflow.amplification import ExecutionLimits, amplification_issues
 from beez.workflow.conditions import condition_issues
 from beez.workflow.errors import Issue, join_path
 from beez.workflow.intervals import UNITS, interval_problem, is_valid_timezone, parse_time_of_day
@@ -301,12 +304,14 @@ class _Validator:
             self.add(at, "needs at least one branch with conditions")
 
 
-def validate_workflow(workflow: Workflow) -> list[Issue]:
+def validate_workflow(workflow: Workflow, *, limits: ExecutionLimits | None = None) -> list[Issue]:
     """Every problem of a parsed workflow, in document order; empty when it can be activated.
 
-    Parsing problems (unknown fields, wrong JSON types) are reported earlier, by
-    :func:`beez.workflow.model.workflow_from_json`.
+    ``limits``: the caps one execution runs under (the defaults when None); a workflow whose
+    worst case goes past them is refused. Parsing problems (unknown fields, wrong JSON types)
+    are reported earlier, by :func:`beez.workflow.model.workflow_from_json`.
     """
     validator = _Validator()
     validator.workflow(workflow)
+    validator.extend(amplification_issues(workflow, limits or ExecutionLimits()))
     return validator.issues
