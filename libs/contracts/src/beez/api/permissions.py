@@ -93,6 +93,9 @@ PERMISSIONS: Mapping[str, Role] = MappingProxyType(
                 # Connections: the secrets that sign an organization's outgoing webhooks.
                 "RotateWebhookSigningSecret": Role.ADMIN,
                 "ListWebhookSigningKeys": Role.ADMIN,
+                # The caps on one execution's steps and messages (decision 0023).
+                "GetOrganizationLimits": Role.VIEWER,
+                "SetOrganizationLimits": Role.ADMIN,
             },
         ),
         **_service(

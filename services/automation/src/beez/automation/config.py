@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
-from beez.kit.settings import ServiceSettings
+from beez.kit.execution_limits import ExecutionLimitSettings
 
 
-class AutomationSettings(ServiceSettings):
+class AutomationSettings(ExecutionLimitSettings):
     """The automation service's settings."""
 
     service_name: str = "automation"
@@ -35,6 +35,14 @@ class AutomationSettings(ServiceSettings):
         description=(
             "Comma list of certificate names (CN) that may resync the automations of every "
             "organization (ResyncAutomations all_organizations): the trigger, when its index is empty."
+        ),
+    )
+    default_from: str = Field(
+        default="",
+        validation_alias=AliasChoices("BEEZ_ACTIONS__DEFAULT_FROM", "default_from"),
+        description=(
+            "The executor's default From address (the same variable), which every organization's "
+            "send_email steps may use besides its verified senders."
         ),
     )
     max_workflow_bytes: int = Field(

@@ -9,10 +9,10 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from beez.executor.actions.settings import ActionSettings
-from beez.kit.settings import ServiceSettings
+from beez.kit.execution_limits import ExecutionLimitSettings
 
 
-class ExecutorSettings(ServiceSettings):
+class ExecutorSettings(ExecutionLimitSettings):
     """The executor service's settings."""
 
     model_config = SettingsConfigDict(env_nested_delimiter="__")
@@ -30,6 +30,14 @@ class ExecutorSettings(ServiceSettings):
             "The key ring that encrypts the organizations' webhook signing secrets: one "
             "'<key id>:<Fernet key>' per line, the first encrypting (decision 0019). Required in "
             "production; local mode falls back to a public development key."
+        ),
+    )
+    org_limits_cache_s: float = Field(
+        default=10.0,
+        ge=0,
+        description=(
+            "How long an organization's execution caps are cached per process; a change made through "
+            "another replica applies within this long."
         ),
     )
     signing_cache_s: float = Field(

@@ -123,6 +123,12 @@ class Execution(Base):
         Integer, comment="attempts of the current step made before a manual retry"
     )
     run: Mapped[int] = mapped_column(Integer, comment="1, plus one per manual retry")
+    steps_run: Mapped[int] = mapped_column(
+        Integer, server_default=text("0"), comment="steps run so far, against the steps cap (decision 0023)"
+    )
+    messages_sent: Mapped[int] = mapped_column(
+        Integer, server_default=text("0"), comment="messages sent so far, against the messages cap"
+    )
     trigger_event_id: Mapped[str] = mapped_column(Text)
     trigger_event: Mapped[dict[str, Any]] = mapped_column(JSONB)
     contact: Mapped[dict[str, Any]] = mapped_column(JSONB, comment="the execution's own contact snapshot")
@@ -232,3 +238,15 @@ class WebhookSigningSecret(Base):
     encryption_key_id: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OrganizationLimit(Base):
+    """An organization's own caps on one execution (decision 0023); NULL: the default applies."""
+
+    __tablename__ = "org_limits"
+
+    org_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    max_steps_per_execution: Mapped[int | None] = mapped_column(Integer)
+    max_messages_per_execution: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(Text, server_default=text("''"))

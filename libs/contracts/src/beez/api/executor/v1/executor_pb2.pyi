@@ -75,7 +75,7 @@ class StepLog(_message.Message):
     def __init__(self, step_id: _Optional[str] = ..., type: _Optional[str] = ..., path: _Optional[str] = ..., status: _Optional[_Union[StepStatus, str]] = ..., attempt: _Optional[int] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration_ms: _Optional[int] = ..., result: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., error: _Optional[str] = ..., error_category: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class Execution(_message.Message):
-    __slots__ = ("id", "automation_id", "automation_version", "contact_id", "status", "trigger_event_id", "create_time", "start_time", "end_time", "current_step", "error", "queue_wait_ms", "converted", "steps")
+    __slots__ = ("id", "automation_id", "automation_version", "contact_id", "status", "trigger_event_id", "create_time", "start_time", "end_time", "current_step", "error", "queue_wait_ms", "converted", "steps", "steps_run", "messages_sent")
     ID_FIELD_NUMBER: _ClassVar[int]
     AUTOMATION_ID_FIELD_NUMBER: _ClassVar[int]
     AUTOMATION_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -90,6 +90,8 @@ class Execution(_message.Message):
     QUEUE_WAIT_MS_FIELD_NUMBER: _ClassVar[int]
     CONVERTED_FIELD_NUMBER: _ClassVar[int]
     STEPS_FIELD_NUMBER: _ClassVar[int]
+    STEPS_RUN_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_SENT_FIELD_NUMBER: _ClassVar[int]
     id: str
     automation_id: str
     automation_version: int
@@ -104,7 +106,9 @@ class Execution(_message.Message):
     queue_wait_ms: int
     converted: bool
     steps: _containers.RepeatedCompositeFieldContainer[StepLog]
-    def __init__(self, id: _Optional[str] = ..., automation_id: _Optional[str] = ..., automation_version: _Optional[int] = ..., contact_id: _Optional[str] = ..., status: _Optional[_Union[ExecutionStatus, str]] = ..., trigger_event_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_step: _Optional[str] = ..., error: _Optional[str] = ..., queue_wait_ms: _Optional[int] = ..., converted: _Optional[bool] = ..., steps: _Optional[_Iterable[_Union[StepLog, _Mapping]]] = ...) -> None: ...
+    steps_run: int
+    messages_sent: int
+    def __init__(self, id: _Optional[str] = ..., automation_id: _Optional[str] = ..., automation_version: _Optional[int] = ..., contact_id: _Optional[str] = ..., status: _Optional[_Union[ExecutionStatus, str]] = ..., trigger_event_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_step: _Optional[str] = ..., error: _Optional[str] = ..., queue_wait_ms: _Optional[int] = ..., converted: _Optional[bool] = ..., steps: _Optional[_Iterable[_Union[StepLog, _Mapping]]] = ..., steps_run: _Optional[int] = ..., messages_sent: _Optional[int] = ...) -> None: ...
 
 class ListExecutionsRequest(_message.Message):
     __slots__ = ("automation_id", "page_size", "page_token")
@@ -289,3 +293,39 @@ class WebhookSigningKey(_message.Message):
     expires_at: _timestamp_pb2.Timestamp
     current: bool
     def __init__(self, key_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current: _Optional[bool] = ...) -> None: ...
+
+class OrganizationLimits(_message.Message):
+    __slots__ = ("max_steps_per_execution", "max_messages_per_execution", "default_max_steps_per_execution", "default_max_messages_per_execution")
+    MAX_STEPS_PER_EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    MAX_MESSAGES_PER_EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_MAX_STEPS_PER_EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_MAX_MESSAGES_PER_EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    max_steps_per_execution: int
+    max_messages_per_execution: int
+    default_max_steps_per_execution: int
+    default_max_messages_per_execution: int
+    def __init__(self, max_steps_per_execution: _Optional[int] = ..., max_messages_per_execution: _Optional[int] = ..., default_max_steps_per_execution: _Optional[int] = ..., default_max_messages_per_execution: _Optional[int] = ...) -> None: ...
+
+class GetOrganizationLimitsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetOrganizationLimitsResponse(_message.Message):
+    __slots__ = ("limits",)
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    limits: OrganizationLimits
+    def __init__(self, limits: _Optional[_Union[OrganizationLimits, _Mapping]] = ...) -> None: ...
+
+class SetOrganizationLimitsRequest(_message.Message):
+    __slots__ = ("max_steps_per_execution", "max_messages_per_execution")
+    MAX_STEPS_PER_EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    MAX_MESSAGES_PER_EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    max_steps_per_execution: int
+    max_messages_per_execution: int
+    def __init__(self, max_steps_per_execution: _Optional[int] = ..., max_messages_per_execution: _Optional[int] = ...) -> None: ...
+
+class SetOrganizationLimitsResponse(_message.Message):
+    __slots__ = ("limits",)
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    limits: OrganizationLimits
+    def __init__(self, limits: _Optional[_Union[OrganizationLimits, _Mapping]] = ...) -> None: ...

@@ -85,6 +85,16 @@ class ExecutionServiceStub:
                 request_serializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.ListWebhookSigningKeysRequest.SerializeToString,
                 response_deserializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.ListWebhookSigningKeysResponse.FromString,
                 _registered_method=True)
+        self.GetOrganizationLimits = channel.unary_unary(
+                '/beez.api.executor.v1.ExecutionService/GetOrganizationLimits',
+                request_serializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.GetOrganizationLimitsRequest.SerializeToString,
+                response_deserializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.GetOrganizationLimitsResponse.FromString,
+                _registered_method=True)
+        self.SetOrganizationLimits = channel.unary_unary(
+                '/beez.api.executor.v1.ExecutionService/SetOrganizationLimits',
+                request_serializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.SetOrganizationLimitsRequest.SerializeToString,
+                response_deserializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.SetOrganizationLimitsResponse.FromString,
+                _registered_method=True)
 
 
 class ExecutionServiceServicer:
@@ -162,6 +172,20 @@ class ExecutionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetOrganizationLimits(self, request, context):
+        """The caps one execution of the caller's organization runs under: steps and messages.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetOrganizationLimits(self, request, context):
+        """Admin: sets the organization's own caps (0 for one: the deployment's default applies).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ExecutionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -214,6 +238,16 @@ def add_ExecutionServiceServicer_to_server(servicer, server):
                     servicer.ListWebhookSigningKeys,
                     request_deserializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.ListWebhookSigningKeysRequest.FromString,
                     response_serializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.ListWebhookSigningKeysResponse.SerializeToString,
+            ),
+            'GetOrganizationLimits': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOrganizationLimits,
+                    request_deserializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.GetOrganizationLimitsRequest.FromString,
+                    response_serializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.GetOrganizationLimitsResponse.SerializeToString,
+            ),
+            'SetOrganizationLimits': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetOrganizationLimits,
+                    request_deserializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.SetOrganizationLimitsRequest.FromString,
+                    response_serializer=beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.SetOrganizationLimitsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -487,6 +521,60 @@ class ExecutionService:
             '/beez.api.executor.v1.ExecutionService/ListWebhookSigningKeys',
             beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.ListWebhookSigningKeysRequest.SerializeToString,
             beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.ListWebhookSigningKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOrganizationLimits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/beez.api.executor.v1.ExecutionService/GetOrganizationLimits',
+            beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.GetOrganizationLimitsRequest.SerializeToString,
+            beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.GetOrganizationLimitsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetOrganizationLimits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/beez.api.executor.v1.ExecutionService/SetOrganizationLimits',
+            beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.SetOrganizationLimitsRequest.SerializeToString,
+            beez_dot_api_dot_executor_dot_v1_dot_executor__pb2.SetOrganizationLimitsResponse.FromString,
             options,
             channel_credentials,
             insecure,

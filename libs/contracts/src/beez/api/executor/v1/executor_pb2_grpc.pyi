@@ -55,6 +55,10 @@ class ExecutionServiceStub:
     """
     ListWebhookSigningKeys: _grpc.UnaryUnaryMultiCallable[_executor_pb2.ListWebhookSigningKeysRequest, _executor_pb2.ListWebhookSigningKeysResponse]
     """Admin: the organization's webhook signing keys that still sign, without their secrets."""
+    GetOrganizationLimits: _grpc.UnaryUnaryMultiCallable[_executor_pb2.GetOrganizationLimitsRequest, _executor_pb2.GetOrganizationLimitsResponse]
+    """The caps one execution of the caller's organization runs under: steps and messages."""
+    SetOrganizationLimits: _grpc.UnaryUnaryMultiCallable[_executor_pb2.SetOrganizationLimitsRequest, _executor_pb2.SetOrganizationLimitsResponse]
+    """Admin: sets the organization's own caps (0 for one: the deployment's default applies)."""
 
 @_typing.type_check_only
 class ExecutionServiceAsyncStub(ExecutionServiceStub):
@@ -83,6 +87,10 @@ class ExecutionServiceAsyncStub(ExecutionServiceStub):
     """
     ListWebhookSigningKeys: _aio.UnaryUnaryMultiCallable[_executor_pb2.ListWebhookSigningKeysRequest, _executor_pb2.ListWebhookSigningKeysResponse]  # type: ignore[assignment]
     """Admin: the organization's webhook signing keys that still sign, without their secrets."""
+    GetOrganizationLimits: _aio.UnaryUnaryMultiCallable[_executor_pb2.GetOrganizationLimitsRequest, _executor_pb2.GetOrganizationLimitsResponse]  # type: ignore[assignment]
+    """The caps one execution of the caller's organization runs under: steps and messages."""
+    SetOrganizationLimits: _aio.UnaryUnaryMultiCallable[_executor_pb2.SetOrganizationLimitsRequest, _executor_pb2.SetOrganizationLimitsResponse]  # type: ignore[assignment]
+    """Admin: sets the organization's own caps (0 for one: the deployment's default applies)."""
 
 class ExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and controls executions."""
@@ -168,5 +176,21 @@ class ExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_executor_pb2.ListWebhookSigningKeysResponse, _abc.Awaitable[_executor_pb2.ListWebhookSigningKeysResponse]]:
         """Admin: the organization's webhook signing keys that still sign, without their secrets."""
+
+    @_abc_1.abstractmethod
+    def GetOrganizationLimits(
+        self,
+        request: _executor_pb2.GetOrganizationLimitsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_executor_pb2.GetOrganizationLimitsResponse, _abc.Awaitable[_executor_pb2.GetOrganizationLimitsResponse]]:
+        """The caps one execution of the caller's organization runs under: steps and messages."""
+
+    @_abc_1.abstractmethod
+    def SetOrganizationLimits(
+        self,
+        request: _executor_pb2.SetOrganizationLimitsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_executor_pb2.SetOrganizationLimitsResponse, _abc.Awaitable[_executor_pb2.SetOrganizationLimitsResponse]]:
+        """Admin: sets the organization's own caps (0 for one: the deployment's default applies)."""
 
 def add_ExecutionServiceServicer_to_server(servicer: ExecutionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
