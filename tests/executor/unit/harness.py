@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from beez.api.messages.v1 import jobs_pb2, lifecycle_pb2
 from beez.executor.actions import crm, internal
 from beez.executor.actions.base import Action
-from beez.executor.engine import Engine, MemoryStore
+from beez.executor.engine import Engine, MemoryStore, OrganizationLimits
 from beez.executor.engine.memory_store import MemoryTransaction
 from beez.executor.models import Execution
 from beez.kit.bus.topology import Topology
@@ -76,10 +76,18 @@ class RehearsingStore(MemoryStore):
 class Harness:
     """One engine on one in-memory store, and the parts of the stack around it.
 
-    ``rehearse``: with a :class:`RehearsingStore`.
+    ``rehearse``: with a :class:`RehearsingStore`. ``limits``: the organizations' caps;
+    ``actions``: more actions (or stand-ins for the built-in ones).
     """
 
-    def __init__(self, *, max_steps_per_job: int = 200, rehearse: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        max_steps_per_job: int = 200,
+        rehearse: bool = False,
+        limits: OrganizationLimits | None = None,
+        actions: dict[str, Action] | None = None,
+    ) -> None:
         self.store = RehearsingStore() if rehearse else MemoryStore()
         self.clock = ManualClock(START_TIME)
         fakes.PROVIDER = fakes.Provider()
@@ -88,8 +96,9 @@ class Harness:
             self.store,
             Topology(),
             self.clock,
-            {**internal_actions(), **fakes.plugin(None)},
+            {**internal_actions(), **fakes.plugin(None), **(actions or {})},
             max_steps_per_job=max_steps_per_job,
+            limits=limits,
         )
         self._delivered = 0
 

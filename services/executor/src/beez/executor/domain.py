@@ -66,6 +66,10 @@ class ExecutionView:
     queue_wait_ms: int
     converted: bool
     steps: list[StepView] = field(default_factory=list)
+    steps_run: int = 0
+    """Steps run so far, counted against the organization's steps cap (decision 0023)."""
+    messages_sent: int = 0
+    """Messages sent so far, counted against its messages cap."""
 
 
 @dataclass(frozen=True)

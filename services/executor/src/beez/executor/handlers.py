@@ -12,6 +12,7 @@ from beez.api.executor.v1.executor_pb2 import ExecutionStatus as ExecutionStatus
 from beez.api.executor.v1.executor_pb2 import StepStatus as StepStatusProto
 from beez.executor.domain import ExecutionFilter, ExecutionView, ScheduledWork, StepView
 from beez.executor.messages import timestamp
+from beez.executor.org_limits import LimitsView, OrganizationLimitsService
 from beez.executor.service import ExecutionService, page_of
 from beez.executor.signing.store import DEFAULT_OVERLAP, MAX_OVERLAP, SigningKey, SigningSecrets
 from beez.kit.clock import Clock
@@ -54,6 +55,8 @@ def execution_proto(execution: ExecutionView) -> executor_pb2.Execution:
         queue_wait_ms=execution.queue_wait_ms,
         converted=execution.converted,
         steps=[step_proto(step) for step in execution.steps],
+        steps_run=execution.steps_run,
+        messages_sent=execution.messages_sent,
     )
     if execution.started_at is not None:
         message.start_time.CopyFrom(timestamp(execution.started_at))
@@ -104,13 +107,30 @@ def scheduled_proto(work: ScheduledWork) -> executor_pb2.ScheduledWork:
     )
 
 
+def limits_proto(view: LimitsView) -> executor_pb2.OrganizationLimits:
+    """An organization's caps as the API shows them."""
+    return executor_pb2.OrganizationLimits(
+        max_steps_per_execution=view.effective.max_steps,
+        max_messages_per_execution=view.effective.max_messages,
+        default_max_steps_per_execution=view.defaults.max_steps,
+        default_max_messages_per_execution=view.defaults.max_messages,
+    )
+
+
 class ExecutionServicer(executor_pb2_grpc.ExecutionServiceServicer):
     """The gRPC face of :class:`ExecutionService`."""
 
-    def __init__(self, service: ExecutionService, signing: SigningSecrets, clock: Clock) -> None:
+    def __init__(
+        self,
+        service: ExecutionService,
+        signing: SigningSecrets,
+        clock: Clock,
+        limits: OrganizationLimitsService,
+    ) -> None:
         self._service = service
         self._signing = signing
         self._clock = clock
+        self._limits = limits
 
     async def ListExecutions(
         self, request: executor_pb2.ListExecutionsRequest, context: Any
@@ -231,3 +251,22 @@ class ExecutionServicer(executor_pb2_grpc.ExecutionServiceServicer):
     ) -> executor_pb2.ListWebhookSigningKeysResponse:
         keys = await self._signing.keys(current_identity().org_id, self._clock.now())
         return executor_pb2.ListWebhookSigningKeysResponse(keys=[signing_key_proto(key) for key in keys])
+
+    async def GetOrganizationLimits(
+        self, request: executor_pb2.GetOrganizationLimitsRequest, context: Any
+    ) -> executor_pb2.GetOrganizationLimitsResponse:
+        view = await self._limits.get(current_identity().org_id)
+        return executor_pb2.GetOrganizationLimitsResponse(limits=limits_proto(view))
+
+    async def SetOrganizationLimits(
+        self, request: executor_pb2.SetOrganizationLimitsRequest, context: Any
+    ) -> executor_pb2.SetOrganizationLimitsResponse:
+        identity = current_identity()
+        view = await self._limits.set(
+            identity.org_id,
+            identity.user_id or "",
+            request.max_steps_per_execution,
+            request.max_messages_per_execution,
+            self._clock.now(),
+        )
+        return executor_pb2.SetOrganizationLimitsResponse(limits=limits_proto(view))

@@ -17,8 +17,9 @@ from beez.executor.actions.registry import build_registry
 from beez.executor.announcements import AnnouncedWorkflows
 from beez.executor.config import ExecutorSettings
 from beez.executor.consumers import AutomationsConsumer, JobConsumers
-from beez.executor.engine import Engine, SessionStore
+from beez.executor.engine import Engine, LimitOverride, OrganizationLimits, SessionStore
 from beez.executor.handlers import ExecutionServicer
+from beez.executor.org_limits import OrganizationLimitsService
 from beez.executor.plugins import plugin_actions
 from beez.executor.service import ExecutionService
 from beez.executor.signing.keyring import KeyRing
@@ -28,6 +29,8 @@ from beez.executor.timers import TimerLoop
 from beez.kit.bus.worker import PullWorker
 from beez.kit.grpc.server import ServerSpec
 from beez.kit.runtime import Runtime
+from beez.workflow.amplification import ExecutionLimits
+from beez.workflow.senders import SenderPolicy
 
 SERVICE_NAMES = [
     executor_pb2.DESCRIPTOR.services_by_name["ExecutionService"].full_name,
@@ -41,14 +44,24 @@ async def build(runtime: Runtime) -> ServerSpec:
     signing = SigningSecrets(
         runtime.db, KeyRing.load(settings.signing_keys_file), cache_s=settings.signing_cache_s
     )
-    registry = build_registry(settings.actions, signing=signing.signing)
+    senders = SenderPolicy(settings.actions.default_from, settings.verified_senders)
+    registry = build_registry(settings.actions, signing=signing.signing, senders=senders)
     actions: dict[str, Action] = {**registry, **plugin_actions(settings)}
+    limits = OrganizationLimits(
+        ExecutionLimits(settings.max_steps_per_execution, settings.max_messages_per_execution),
+        {
+            org_id: LimitOverride(own.max_steps_per_execution, own.max_messages_per_execution)
+            for org_id, own in settings.org_limits.items()
+        },
+        cache_s=settings.org_limits_cache_s,
+    )
     engine = Engine(
         SessionStore(runtime.db),
         runtime.topology,
         runtime.clock,
         actions,
         max_steps_per_job=settings.max_steps_per_job,
+        limits=limits,
     )
     timers = TimerLoop(
         runtime.db,
@@ -82,7 +95,12 @@ async def build(runtime: Runtime) -> ServerSpec:
         ).workers
 
     def register(server: grpc.aio.Server) -> None:
-        servicer = ExecutionServicer(ExecutionService(runtime.db, engine), signing, runtime.clock)
+        servicer = ExecutionServicer(
+            ExecutionService(runtime.db, engine),
+            signing,
+            runtime.clock,
+            OrganizationLimitsService(runtime.db, limits),
+        )
         executor_pb2_grpc.add_ExecutionServiceServicer_to_server(servicer, server)
 
     return ServerSpec(

@@ -71,6 +71,8 @@ def execution_view(execution: Execution, steps: list[ExecutionStep] | None = Non
         queue_wait_ms=execution.queue_wait_ms or 0,
         converted=execution.converted,
         steps=[step_view(step) for step in steps or []],
+        steps_run=execution.steps_run,
+        messages_sent=execution.messages_sent,
     )
 
 

@@ -28,6 +28,7 @@ from beez.executor.actions.recipients import delivery, skipped
 from beez.executor.actions.settings import ActionSettings
 from beez.workflow.errors import TemplateError
 from beez.workflow.recipients import parse_email
+from beez.workflow.senders import SenderPolicy
 from beez.workflow.templates import render
 
 __all__ = ["SendEmail", "message_id_for"]
@@ -96,8 +97,11 @@ class SendEmail:
 
     type = "send_email"
 
-    def __init__(self, settings: ActionSettings) -> None:
+    def __init__(self, settings: ActionSettings, senders: SenderPolicy | None = None) -> None:
+        """``senders``: who each organization may send as (decision 0023); without it, only the
+        default From address."""
         self.settings = settings
+        self.senders = senders or SenderPolicy(settings.default_from)
 
     def _content(self, ctx: ActionContext) -> tuple[str, str]:
         subject = ctx.config.get("subject")
@@ -130,6 +134,11 @@ class SendEmail:
         if sender_address is None:
             raise PermanentError(
                 "no valid From address (config `from` or settings default_from)", category="not_configured"
+            )
+        if not self.senders.allows(ctx.org_id, sender):
+            raise PermanentError(
+                f"From {sender_address!r} is not a verified sender of the organization",
+                category="unverified_sender",
             )
         if not self.settings.smtp_host:
             raise PermanentError("SMTP is not configured (smtp_host)", category="not_configured")

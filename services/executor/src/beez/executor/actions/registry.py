@@ -26,6 +26,7 @@ from beez.executor.actions.messaging import SendSlack, SendSms, SendWhatsApp
 from beez.executor.actions.redaction import Redacting, Redactor, credentials
 from beez.executor.actions.settings import ActionSettings
 from beez.executor.actions.ssrf import Resolver
+from beez.workflow.senders import SenderPolicy
 
 __all__ = ["ACTION_TYPES", "ActionRegistry", "build_registry"]
 
@@ -69,15 +70,17 @@ def build_registry(
     *,
     resolver: Resolver | None = None,
     signing: SigningLookup | None = None,
+    senders: SenderPolicy | None = None,
 ) -> ActionRegistry:
     """The actions of every catalog type the executor runs (control types are the engine's).
 
     ``resolver`` replaces the system DNS resolver of the SSRF guard (tests). ``signing`` looks up
     the secrets that sign an organization's webhook and call_api requests (none: unsigned).
+    ``senders``: who each organization may send email as (none: the default From address only).
     """
     outbound = OutboundHttp(settings, http, resolver=resolver)
     actions: list[Action] = [
-        SendEmail(settings),
+        SendEmail(settings, senders),
         SendWhatsApp(settings, outbound),
         SendSms(settings, outbound),
         SendSlack(settings, outbound),

@@ -35,6 +35,7 @@ from beez.executor.engine import state
 from beez.executor.engine.attempts import ActionSteps, json_safe
 from beez.executor.engine.events import Outbox
 from beez.executor.engine.jobs import Continuation, Jobs
+from beez.executor.engine.limits import LimitOverride, OrganizationLimits
 from beez.executor.engine.memory_store import MemoryStore
 from beez.executor.engine.sql_store import SessionStore
 from beez.executor.engine.state import hand_to_resume_job
@@ -49,7 +50,9 @@ from beez.workflow.status import CANCELLABLE
 __all__ = [
     "Continuation",
     "Engine",
+    "LimitOverride",
     "MemoryStore",
+    "OrganizationLimits",
     "SessionStore",
     "Store",
     "Unit",
@@ -70,13 +73,21 @@ class Engine:
         actions: Mapping[str, Action],
         *,
         max_steps_per_job: int = 200,
+        limits: OrganizationLimits | None = None,
     ) -> None:
         self._store = store
+        self.limits = limits or OrganizationLimits()
         self._topology = topology
         self._clock = clock
         self._workflows = Workflows()
         self._steps = StepRunner(
-            store, topology, clock, self._workflows, ActionSteps(actions), max_steps_per_job=max_steps_per_job
+            store,
+            topology,
+            clock,
+            self._workflows,
+            ActionSteps(actions),
+            max_steps_per_job=max_steps_per_job,
+            limits=self.limits,
         )
         self._jobs = Jobs(self._steps)
 

@@ -41,6 +41,7 @@ from beez.executor.engine.store import Unit
 from beez.executor.engine.workflows import step_context
 from beez.kit.logging import get_logger, mask_value
 from beez.workflow import catalog
+from beez.workflow.amplification import is_message
 from beez.workflow.effects import apply_contact_changes
 from beez.workflow.errors import TemplateError
 from beez.workflow.model import plain, struct_to_dict
@@ -192,6 +193,8 @@ class ActionSteps:
             if result.reason:
                 recorded["reason"] = mask_value(result.reason)
             row.result = recorded
+            if row.status == StepStatus.SUCCEEDED and is_message(call.type):
+                execution.messages_sent += 1  # sent, even if the execution has moved on meanwhile
             if not current:
                 return False
             apply_result(unit, call, result)

@@ -111,6 +111,8 @@ def prepare_start(job: jobs_pb2.Job, now: datetime) -> Prepared:
         "phase": "start",
         "attempt_base": 0,
         "run": 1,
+        "steps_run": 0,
+        "messages_sent": 0,
         "trigger_event_id": event.id,
         "trigger_event": event_to_dict(event),
         "contact": contact_to_dict(contact),

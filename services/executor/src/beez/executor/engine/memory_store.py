@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from beez.executor.engine.limits import LimitOverride
 from beez.executor.messages import Outgoing
 from beez.executor.models import Execution, ExecutionStep, NewExecution, NewExecutionStep
 from beez.workflow.status import StepStatus
@@ -34,6 +35,7 @@ class MemoryState:
     """Step rows by idempotency key, in the order they were written."""
     timers: dict[str, dict[str, Any]] = field(default_factory=dict)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    org_limits: dict[str, LimitOverride] = field(default_factory=dict)
 
 
 class MemoryRows:
@@ -130,6 +132,9 @@ class MemoryTransaction:
 
     def rows(self, execution_id: str) -> MemoryRows:
         return MemoryRows(self.state, execution_id)
+
+    async def organization_limits(self, org_id: str) -> LimitOverride | None:
+        return self.state.org_limits.get(org_id)
 
     def send(self, messages: Sequence[Outgoing]) -> None:
         self.sent.extend(messages)

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from beez.executor import repository
+from beez.executor.engine.limits import LimitOverride
 from beez.executor.messages import Outgoing
 from beez.executor.models import Execution, ExecutionStep, NewExecution, NewExecutionStep
 from beez.kit.db import Database
@@ -141,6 +142,9 @@ class SessionTransaction:
     def rows(self, execution_id: str) -> SessionRows | FreshRows:
         fresh = self._fresh.get(execution_id)
         return fresh if fresh is not None else SessionRows(self.session, execution_id)
+
+    async def organization_limits(self, org_id: str) -> LimitOverride | None:
+        return await repository.org_limits(self.session, org_id)
 
     def send(self, messages: Sequence[Outgoing]) -> None:
         self._outgoing.extend(messages)

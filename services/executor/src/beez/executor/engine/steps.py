@@ -7,6 +7,8 @@ ends the chain: its ``running`` attempt is committed with whatever preceded it b
 provider is called, as the step protocol requires (see :mod:`.attempts`).
 
 * ``delay`` applies to any step, control types included, before it runs.
+* Each step run and each message sent counts against the organization's caps
+  (:mod:`.limits`); a step that would go past one fails the execution with ``limit_exceeded``.
 * Quiet hours hold back the steps that reach a contact on a channel (email, WhatsApp, SMS:
   ``catalog.channel``); Slack goes to the team and is not held back.
 """
@@ -20,12 +22,14 @@ from beez.executor.engine import state
 from beez.executor.engine.attempts import ActionSteps, Call
 from beez.executor.engine.control import ControlSteps, goal_conditions_hold
 from beez.executor.engine.events import Outbox
+from beez.executor.engine.limits import LIMIT_EXCEEDED, OrganizationLimits, messages_exceeded, steps_exceeded
 from beez.executor.engine.steplog import may_drive
 from beez.executor.engine.store import Store, Transaction, Unit, run_unit_of_work
 from beez.executor.engine.workflows import Workflows, quiet_hours_over
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.workflow import catalog, navigation
+from beez.workflow.amplification import is_message
 from beez.workflow.intervals import add_interval
 from beez.workflow.status import ExecutionStatus
 from beez.workflow.waits import WaitKind
@@ -46,6 +50,7 @@ class StepRunner:
         actions: ActionSteps,
         *,
         max_steps_per_job: int,
+        limits: OrganizationLimits,
     ) -> None:
         self.store = store
         self.topology = topology
@@ -54,6 +59,7 @@ class StepRunner:
         self.actions = actions
         self.control = ControlSteps(workflows)
         self.max_steps = max_steps_per_job
+        self.limits = limits
 
     async def run(self, execution_id: str, driver: str = "", done: int = 0) -> None:
         """Runs steps until the execution waits or ends, then hands over if the bound was hit."""
@@ -128,6 +134,11 @@ class StepRunner:
             await state.fail(unit, None, str(exc), "configuration")
             return False
         if execution.phase == "start":
+            limits = await self.limits.of(unit.tx, execution.org_id)
+            if execution.steps_run >= limits.max_steps:
+                await state.fail(unit, action, steps_exceeded(limits), LIMIT_EXCEEDED)
+                return False
+            execution.steps_run += 1  # this visit of the step, once whatever waits or retries follow
             execution.phase = "ready"
             looping = execution.position in execution.loops  # a loop step comes back once per iteration
             if action.HasField("delay") and action.delay.value > 0 and not looping:
@@ -145,6 +156,11 @@ class StepRunner:
                 return False
         if catalog.is_control(action.type):
             return await self.control.run(unit, action)
+        if is_message(action.type):
+            limits = await self.limits.of(unit.tx, execution.org_id)
+            if execution.messages_sent >= limits.max_messages:
+                await state.fail(unit, action, messages_exceeded(limits), LIMIT_EXCEEDED)
+                return False
         call = await self.actions.begin(unit, action)
         if call.local:
             outcome = await self.actions.perform(call)

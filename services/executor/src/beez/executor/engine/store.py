@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 from beez.api.workflow.v1 import workflow_pb2
 from beez.executor.engine.events import Outbox
+from beez.executor.engine.limits import LimitOverride
 from beez.executor.messages import Outgoing
 from beez.executor.models import Execution, ExecutionStep
 from beez.kit.bus.topology import Topology
@@ -95,6 +96,9 @@ class Transaction(Protocol):
 
     def rows(self, execution_id: str) -> ExecutionRows:
         """The step log, timers and dead letters of a locked (or created) execution."""
+
+    async def organization_limits(self, org_id: str) -> LimitOverride | None:
+        """The organization's own caps on one execution (``org_limits``), None when it set none."""
 
     def send(self, messages: Sequence[Outgoing]) -> None:
         """Queues messages for the outbox; they are written, in order, just before the commit."""

@@ -22,6 +22,7 @@ from beez.executor.repository.executions import (
     orphan_candidates,
     write_new_executions,
 )
+from beez.executor.repository.limits import org_limits, set_org_limits
 from beez.executor.repository.outbox import enqueue, enqueue_all
 from beez.executor.repository.steps import add_step, latest_attempt, step_by_key, steps_of, waiting_steps
 from beez.executor.repository.timers import (
@@ -57,8 +58,10 @@ __all__ = [
     "lock_execution",
     "lock_executions",
     "lock_org_execution",
+    "org_limits",
     "orphan_candidates",
     "save_workflows",
+    "set_org_limits",
     "step_by_key",
     "steps_of",
     "waiting_steps",
