@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pydantic import AliasChoices, Field
+from pydantic_settings import SettingsConfigDict
 
 from beez.kit.execution_limits import ExecutionLimitSettings
 
 
 class AutomationSettings(ExecutionLimitSettings):
     """The automation service's settings."""
+
+    model_config = SettingsConfigDict(populate_by_name=True)  # default_from, by name too (tests)
 
     service_name: str = "automation"
     grpc_port: int = 50051
@@ -39,7 +42,7 @@ class AutomationSettings(ExecutionLimitSettings):
     )
     default_from: str = Field(
         default="",
-        validation_alias=AliasChoices("BEEZ_ACTIONS__DEFAULT_FROM", "default_from"),
+        validation_alias=AliasChoices("BEEZ_ACTIONS__DEFAULT_FROM"),
         description=(
             "The executor's default From address (the same variable), which every organization's "
             "send_email steps may use besides its verified senders."

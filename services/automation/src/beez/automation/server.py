@@ -7,6 +7,7 @@ import grpc
 from beez.api.automation.v1 import automation_pb2, automation_pb2_grpc, catalog_pb2, catalog_pb2_grpc
 from beez.automation import models
 from beez.automation.config import AutomationSettings
+from beez.automation.domain.rules import OrganizationRules
 from beez.automation.handlers import AutomationServicer, CatalogServicer
 from beez.automation.service import AutomationService, CatalogService
 from beez.automation.stats import AnalyticsStats
@@ -14,6 +15,8 @@ from beez.kit.bus.limits import edge_limit, workflow_limit
 from beez.kit.grpc.server import ServerSpec
 from beez.kit.logging import get_logger
 from beez.kit.runtime import Runtime
+from beez.workflow.amplification import ExecutionLimits
+from beez.workflow.senders import SenderPolicy
 
 log = get_logger(__name__)
 
@@ -21,6 +24,22 @@ SERVICE_NAMES = [
     automation_pb2.DESCRIPTOR.services_by_name["AutomationService"].full_name,
     catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
 ]
+
+
+def organization_rules(settings: AutomationSettings) -> OrganizationRules:
+    """The caps and verified senders of :class:`OrganizationRules`, from the settings."""
+    defaults = ExecutionLimits(settings.max_steps_per_execution, settings.max_messages_per_execution)
+    return OrganizationRules(
+        defaults,
+        {
+            org_id: ExecutionLimits(
+                own.max_steps_per_execution or defaults.max_steps,
+                own.max_messages_per_execution or defaults.max_messages,
+            )
+            for org_id, own in settings.org_limits.items()
+        },
+        SenderPolicy(settings.default_from, settings.verified_senders),
+    )
 
 
 async def build(runtime: Runtime) -> ServerSpec:
@@ -38,6 +57,7 @@ async def build(runtime: Runtime) -> ServerSpec:
         runtime.clock,
         stats,
         max_workflow_bytes=edge_limit(settings.max_workflow_bytes, workflow_limit, lambda: runtime.nc),
+        rules=organization_rules(settings),
     )
 
     async def reannounce() -> None:

@@ -26,6 +26,7 @@ from beez.api.messages.v1.events_pb2 import Event
 from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ChangeKind
 from beez.api.workflow.v1.workflow_pb2 import Workflow
 from beez.automation.domain import dryrun
+from beez.automation.domain.rules import OrganizationRules
 from beez.automation.models import Automation, AutomationVersion
 from beez.automation.repository.automations import AutomationRepository, ListFilter
 from beez.automation.stats import Stats, StatsSource
@@ -41,7 +42,6 @@ from beez.workflow import catalog
 from beez.workflow.digest import workflow_digest
 from beez.workflow.errors import Issue
 from beez.workflow.model import assign_ids, workflow_from_json, workflow_to_json
-from beez.workflow.validate import validate_workflow
 
 __all__ = [
     "MAX_NAME",
@@ -97,12 +97,12 @@ def _not_found(automation_id: str) -> NotFound:
     return NotFound(f"automation {automation_id} not found")
 
 
-def _checked(workflow: Workflow, max_bytes: int | None = None) -> Workflow:
+def _checked(workflow: Workflow, issues: list[Issue], max_bytes: int | None = None) -> Workflow:
     """The workflow with every step id assigned, or INVALID_ARGUMENT listing every issue.
 
-    ``max_bytes``: the largest serialized workflow (ids assigned) accepted (decision 0026).
+    ``issues``: the workflow's (:meth:`OrganizationRules.issues`); ``max_bytes``: the largest
+    serialized workflow (ids assigned) accepted (decision 0026).
     """
-    issues = validate_workflow(workflow)
     if issues:
         count = f"{len(issues)} problem" + ("s" if len(issues) > 1 else "")
         raise _invalid(f"the workflow is invalid ({count})", issues)
@@ -138,9 +138,12 @@ class AutomationService:
         stats: StatsSource | None = None,
         *,
         max_workflow_bytes: Callable[[], int] = lambda: workflow_limit(DEFAULT_MAX_PAYLOAD),
+        rules: OrganizationRules | None = None,
     ) -> None:
-        """``max_workflow_bytes``: read at each create, update or import (it follows the server)."""
+        """``max_workflow_bytes``: read at each create, update or import (it follows the server).
+        ``rules``: the caps and verified senders workflows are checked against (decision 0023)."""
         self._max_workflow_bytes = max_workflow_bytes
+        self._rules = rules or OrganizationRules()
         self._db = db
         self._topology = topology
         self._clock = clock
@@ -187,7 +190,7 @@ class AutomationService:
 
     async def create(self, identity: Identity, workflow: Workflow, active: bool) -> AutomationView:
         """A new automation at version 1 (revision 1)."""
-        workflow = _checked(workflow, self._max_workflow_bytes())
+        workflow = _checked(workflow, self.validate(identity, workflow), self._max_workflow_bytes())
         now = self._clock.now()
         row = Automation(
             id=new_id(),
@@ -209,7 +212,7 @@ class AutomationService:
     async def update(self, identity: Identity, automation_id: str, workflow: Workflow) -> AutomationView:
         """A new immutable version, which becomes the current one; the others stay as they were."""
         require(id=automation_id)
-        workflow = _checked(workflow, self._max_workflow_bytes())
+        workflow = _checked(workflow, self.validate(identity, workflow), self._max_workflow_bytes())
         now = self._clock.now()
         async with self._db.transaction() as session:
             repo = AutomationRepository(session)
@@ -249,9 +252,9 @@ class AutomationService:
             if not name:
                 name = workflow.name[: MAX_NAME - len(COPY_SUFFIX)] + COPY_SUFFIX
             workflow.name = name
-            workflow = _checked(
-                workflow, self._max_workflow_bytes()
-            )  # names the problem "name", the request field too
+            workflow = _checked(  # names the problem "name", the request field too
+                workflow, self.validate(identity, workflow), self._max_workflow_bytes()
+            )
             now = self._clock.now()
             row = Automation(
                 id=new_id(),
@@ -329,10 +332,10 @@ class AutomationService:
 
     # --- checks that write nothing --------------------------------------------------------
 
-    @staticmethod
-    def validate(workflow: Workflow) -> list[Issue]:
-        """Every problem of ``workflow`` with its path; empty when it can be saved."""
-        return validate_workflow(workflow)
+    def validate(self, identity: Identity, workflow: Workflow) -> list[Issue]:
+        """Every problem of ``workflow`` for the caller's organization, with its path; empty when
+        it can be saved."""
+        return self._rules.issues(identity.org_id, workflow)
 
     async def test(
         self, identity: Identity, automation_id: str, event: Event, wait_outcomes: Mapping[str, str]

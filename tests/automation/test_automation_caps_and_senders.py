@@ -1,0 +1,120 @@
+"""Create and update refuse a workflow that could amplify past its organization's caps, or that
+sends email as a sender the organization has not verified (issue #12, decision 0023)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import pytest
+
+from beez.api.automation.v1 import automation_pb2 as pb
+from beez.kit.embedded import free_port
+from beez.workflow.model import workflow_from_json
+from tests.automation.support import Api, delete_streams, new_org, onboarding_json, violations
+from tests.support.inproc import InProcService, running_service
+from tests.support.servers import create_database, drop_database, unique_prefix
+
+ACME = new_org()
+SMALL = new_org()
+
+
+@pytest.fixture(scope="module")
+async def svc(admin_url: str, nats_url: str) -> AsyncIterator[InProcService]:
+    database_url = create_database(admin_url)
+    prefix = unique_prefix()
+    try:
+        async with running_service(
+            "automation",
+            database_url,
+            nats_url,
+            prefix,
+            analytics_addr=f"127.0.0.1:{free_port()}",
+            default_from="Beez <hello@beez.example>",
+            verified_senders={ACME: ["@acme.com"]},
+            org_limits={SMALL: {"max_messages_per_execution": 5}},
+        ) as svc:
+            yield svc
+            assert svc.runtime.js is not None
+            await delete_streams(svc.runtime.js, prefix)
+    finally:
+        drop_database(admin_url, database_url)
+
+
+def nested_loops(depth: int, times: int = 1000) -> dict[str, Any]:
+    step: dict[str, Any] = {"type": "send_email", "config": {"subject": "s", "body": "b"}}
+    for _ in range(depth):
+        step = {"type": "loop", "config": {"times": times}, "branches": [{"name": "body", "actions": [step]}]}
+    data = onboarding_json()
+    data["actions"] = [step]
+    return data
+
+
+def sending_as(sender: str) -> dict[str, Any]:
+    data = onboarding_json()
+    data["actions"][0]["config"]["from"] = sender
+    return data
+
+
+async def create(api: Api, data: dict[str, Any]) -> pb.CreateAutomationResponse:
+    request = pb.CreateAutomationRequest(automation=workflow_from_json(data), active=True)
+    response: pb.CreateAutomationResponse = await api.automations.CreateAutomation(request, metadata=api.md)
+    return response
+
+
+async def refused(api: Api, data: dict[str, Any]) -> list[tuple[str, str]]:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await create(api, data)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    return violations(err.value)
+
+
+async def test_three_nested_loops_of_a_thousand_sends_are_refused_naming_the_loop(svc: InProcService) -> None:
+    api = Api.of(svc)
+    found = await refused(api, nested_loops(3))
+    assert [field for field, _ in found] == ["actions[0].branches[0].actions[0]"] * 2
+    assert "1,000,000 messages" in found[0][1]
+    await create(api, nested_loops(1))  # 1,000 sends: within the default cap
+
+
+async def test_an_organizations_configured_cap_applies_to_its_workflows_only(svc: InProcService) -> None:
+    small = Api.of(svc, SMALL)
+    found = await refused(small, nested_loops(1, times=6))
+    assert found == [
+        (
+            "actions[0]",
+            "can send up to 6 messages in one execution (the loop runs up to 6 times); at most 5 are allowed",
+        )
+    ]
+    await create(Api.of(svc), nested_loops(1, times=6))
+
+
+async def test_send_email_from_must_be_a_verified_sender_on_create_update_and_validate(
+    svc: InProcService,
+) -> None:
+    acme = Api.of(svc, ACME)
+    created = await create(acme, sending_as("News <news@acme.com>"))
+    await create(acme, sending_as("hello@beez.example"))  # the default From: every organization's
+
+    assert [f for f, _ in await refused(acme, sending_as("ceo@bank.example"))] == ["actions[0].config.from"]
+    # another organization may not send as acme.com
+    assert [f for f, _ in await refused(Api.of(svc), sending_as("news@acme.com"))] == [
+        "actions[0].config.from"
+    ]
+
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await acme.automations.UpdateAutomation(
+            pb.UpdateAutomationRequest(
+                id=created.automation.id, automation=workflow_from_json(sending_as("x@evil.example"))
+            ),
+            metadata=acme.md,
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert [f for f, _ in violations(err.value)] == ["actions[0].config.from"]
+
+    checked = await acme.automations.ValidateAutomation(
+        pb.ValidateAutomationRequest(automation=workflow_from_json(sending_as("x@evil.example"))),
+        metadata=acme.md,
+    )
+    assert not checked.valid and [i.field for i in checked.issues] == ["actions[0].config.from"]
