@@ -12,6 +12,7 @@ import pytest
 
 from beez.executor.actions import ActionSettings, EmailTemplate, PermanentError, TransientError
 from beez.executor.actions.email import SendEmail, message_id_for
+from beez.workflow.senders import SenderPolicy
 from tests.executor.actions.conftest import SmtpServer, ada, free_port, make_ctx
 
 
@@ -191,3 +192,26 @@ async def test_missing_smtp_settings_are_permanent() -> None:
     with pytest.raises(PermanentError) as no_from:
         await SendEmail(ActionSettings(smtp_host="127.0.0.1")).run(make_ctx({"subject": "s", "body": "b"}))
     assert no_from.value.category == "not_configured"
+
+
+async def test_from_must_be_a_verified_sender_of_the_organization_at_send_time(smtp: SmtpServer) -> None:
+    """Validation refuses an unverified ``from``; the send checks again (a workflow saved before
+    the rule, or a sender removed since), as a permanent failure that sends nothing."""
+    settings = ActionSettings(
+        smtp_host=smtp.host, smtp_port=smtp.port, smtp_timeout_s=2.0, default_from="hello@beez.example"
+    )
+    senders = SenderPolicy(settings.default_from, {"org_1": ["@acme.com"]})
+    before = len(smtp.mailbox.envelopes)
+    for sender in ("ceo@bank.example", "{{ contact.email }}", "ada@example.com"):
+        with pytest.raises(PermanentError) as refused:
+            await SendEmail(settings, senders).run(make_ctx({"subject": "s", "body": "b", "from": sender}))
+        assert refused.value.category in ("unverified_sender", "not_configured"), sender
+    with pytest.raises(PermanentError) as unverified:
+        await SendEmail(settings).run(make_ctx({"subject": "s", "body": "b", "from": "news@acme.com"}))
+    assert unverified.value.category == "unverified_sender"  # without the policy: the default only
+    assert len(smtp.mailbox.envelopes) == before
+
+    await SendEmail(settings, senders).run(
+        make_ctx({"subject": "s", "body": "b", "from": "Acme <news@acme.com>"})
+    )
+    assert smtp.mailbox.envelopes[-1].mail_from == "news@acme.com"
