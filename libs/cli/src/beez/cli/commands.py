@@ -1,4 +1,4 @@
-"""``beez automations|events|executions ...``: drive a running stack through the gateway's REST API."""
+"""``beez automations|events|executions|limits ...``: drive a running stack through the gateway's REST API."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ console = Console()
 automations = typer.Typer(help="Create, list and change automations.", no_args_is_help=True)
 events = typer.Typer(help="Publish events and read event history.", no_args_is_help=True)
 executions = typer.Typer(help="Inspect, cancel and retry executions.", no_args_is_help=True)
+limits = typer.Typer(
+    help="Show and set the organization's caps on one execution's steps and messages.", no_args_is_help=True
+)
 
 Json = Annotated[bool, typer.Option("--json", help="Print the raw JSON response.")]
 AUTOMATIONS = "beez.api.automation.v1.AutomationService"
@@ -55,7 +58,7 @@ def target_callback(
     ctx.obj = Target(api_url, org, user, (token or "").strip() or None)
 
 
-for sub in (automations, events, executions):
+for sub in (automations, events, executions, limits):
     sub.callback()(target_callback)
 
 
@@ -289,8 +292,11 @@ def executions_show(ctx: typer.Context, execution_id: str, as_json: Json = False
     console.print(
         f"[bold]{execution.id}[/] automation {execution.automation_id} v{execution.automation_version} "
         f"contact {execution.contact_id}: "
-        f"{_status(execution.status)}{' (converted)' if execution.converted else ''}"
+        f"{_status(execution.status)}{' (converted)' if execution.converted else ''}; "
+        f"{execution.steps_run} steps run, {execution.messages_sent} messages sent"
     )
+    if execution.error:
+        console.print(f"error: {execution.error}")
     table = Table("step", "type", "status", "attempt", "duration", "error")
     for s in execution.steps:
         table.add_row(
@@ -328,3 +334,58 @@ def executions_retry(ctx: typer.Context, execution_id: str) -> None:
         executor_pb2.RetryExecutionResponse,
     )
     console.print(f"{resp.execution.id}: {_status(resp.execution.status)}")
+
+
+def _print_limits(found: executor_pb2.OrganizationLimits, as_json: bool) -> None:
+    if as_json:
+        console.print_json(to_json(found))
+        return
+    table = Table("cap", "in force", "default")
+    table.add_row(
+        "steps per execution",
+        str(found.max_steps_per_execution),
+        str(found.default_max_steps_per_execution),
+    )
+    table.add_row(
+        "messages per execution",
+        str(found.max_messages_per_execution),
+        str(found.default_max_messages_per_execution),
+    )
+    console.print(table)
+
+
+@limits.command("show")
+def limits_show(ctx: typer.Context, as_json: Json = False) -> None:
+    """Show the caps one execution of the organization runs under."""
+    target: Target = ctx.obj
+    resp = call(
+        target,
+        f"{EXECUTIONS}/GetOrganizationLimits",
+        executor_pb2.GetOrganizationLimitsRequest(),
+        executor_pb2.GetOrganizationLimitsResponse,
+    )
+    _print_limits(resp.limits, as_json)
+
+
+@limits.command("set")
+def limits_set(
+    ctx: typer.Context,
+    max_steps: Annotated[
+        int, typer.Option("--max-steps", help="Steps per execution; 0: the deployment's default.")
+    ] = 0,
+    max_messages: Annotated[
+        int, typer.Option("--max-messages", help="Messages per execution; 0: the deployment's default.")
+    ] = 0,
+    as_json: Json = False,
+) -> None:
+    """Set the organization's caps (needs the admin role); a cap left out goes back to the default."""
+    target: Target = ctx.obj
+    resp = call(
+        target,
+        f"{EXECUTIONS}/SetOrganizationLimits",
+        executor_pb2.SetOrganizationLimitsRequest(
+            max_steps_per_execution=max_steps, max_messages_per_execution=max_messages
+        ),
+        executor_pb2.SetOrganizationLimitsResponse,
+    )
+    _print_limits(resp.limits, as_json)

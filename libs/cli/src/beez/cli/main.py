@@ -27,6 +27,7 @@ app = typer.Typer(
 app.add_typer(commands.automations, name="automations")
 app.add_typer(commands.events, name="events")
 app.add_typer(commands.executions, name="executions")
+app.add_typer(commands.limits, name="limits")
 console = Console()
 UNBOUNDED_WIDTH = 10_000  # a table printed off a terminal is as wide as its longest row
 
