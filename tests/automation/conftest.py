@@ -33,7 +33,12 @@ async def env(admin_url: str, nats_url: str) -> AsyncIterator[AutomationEnv]:
     prefix = unique_prefix()
     try:
         async with running_service(
-            "automation", database_url, nats_url, prefix, analytics_addr=f"127.0.0.1:{free_port()}"
+            "automation",
+            database_url,
+            nats_url,
+            prefix,
+            analytics_addr=f"127.0.0.1:{free_port()}",
+            executor_addr=f"127.0.0.1:{free_port()}",
         ) as svc:
             yield AutomationEnv(svc, database_url, prefix)
             assert svc.runtime.js is not None

@@ -1,15 +1,20 @@
 """Create and update refuse a workflow that could amplify past its organization's caps, or that
-sends email as a sender the organization has not verified (issue #12, decision 0023)."""
+sends email as a sender the organization has not verified (issue #12, decision 0023).
+
+The caps are the executor's (a real one, whose ``SetOrganizationLimits`` an admin calls); when it
+cannot answer, the automation service's own settings."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import pytest
 
 from beez.api.automation.v1 import automation_pb2 as pb
+from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
 from beez.kit.embedded import free_port
 from beez.workflow.model import workflow_from_json
 from tests.automation.support import Api, delete_streams, new_org, onboarding_json, violations
@@ -20,26 +25,51 @@ ACME = new_org()
 SMALL = new_org()
 
 
+@dataclass
+class Services:
+    automation: InProcService
+    executor: InProcService
+
+
 @pytest.fixture(scope="module")
-async def svc(admin_url: str, nats_url: str) -> AsyncIterator[InProcService]:
+async def services(admin_url: str, nats_url: str) -> AsyncIterator[Services]:
     database_url = create_database(admin_url)
     prefix = unique_prefix()
+    caps = {"org_limits": {SMALL: {"max_messages_per_execution": 5}}}
     try:
-        async with running_service(
-            "automation",
-            database_url,
-            nats_url,
-            prefix,
-            analytics_addr=f"127.0.0.1:{free_port()}",
-            default_from="Beez <hello@beez.example>",
-            verified_senders={ACME: ["@acme.com"]},
-            org_limits={SMALL: {"max_messages_per_execution": 5}},
-        ) as svc:
-            yield svc
+        async with (
+            running_service("executor", database_url, nats_url, prefix, **caps) as executor,
+            running_service(
+                "automation",
+                database_url,
+                nats_url,
+                prefix,
+                analytics_addr=f"127.0.0.1:{free_port()}",
+                executor_addr=f"127.0.0.1:{executor.server.port}",
+                org_limits_cache_s=0,
+                default_from="Beez <hello@beez.example>",
+                verified_senders={ACME: ["@acme.com"]},
+                **caps,
+            ) as svc,
+        ):
+            yield Services(svc, executor)
             assert svc.runtime.js is not None
             await delete_streams(svc.runtime.js, prefix)
     finally:
         drop_database(admin_url, database_url)
+
+
+@pytest.fixture
+def svc(services: Services) -> InProcService:
+    return services.automation
+
+
+async def set_caps(services: Services, org: str, messages: int) -> None:
+    stub = executor_pb2_grpc.ExecutionServiceStub(services.executor.channel)
+    await stub.SetOrganizationLimits(
+        executor_pb2.SetOrganizationLimitsRequest(max_messages_per_execution=messages),
+        metadata=[("x-org-id", org)],
+    )
 
 
 def nested_loops(depth: int, times: int = 1000) -> dict[str, Any]:
@@ -118,3 +148,39 @@ async def test_send_email_from_must_be_a_verified_sender_on_create_update_and_va
         metadata=acme.md,
     )
     assert not checked.valid and [i.field for i in checked.issues] == ["actions[0].config.from"]
+
+
+async def test_caps_an_admin_sets_on_the_executor_apply_at_validation_without_a_redeploy(
+    services: Services,
+) -> None:
+    api = Api.of(services.automation)
+    await create(api, nested_loops(1, times=10))
+    await set_caps(services, api.org, messages=3)
+    found = await refused(api, nested_loops(1, times=10))
+    assert [f for f, _ in found] == ["actions[0]"] and "at most 3 are allowed" in found[0][1]
+
+    two_thousand = nested_loops(2, times=50)  # 2,500 sends: over the default of 1,000
+    assert [f for f, _ in await refused(Api.of(services.automation), two_thousand)] == ["actions[0]"]
+    await set_caps(services, api.org, messages=5_000)
+    await create(api, two_thousand)
+
+
+async def test_without_the_executor_validation_uses_the_configured_caps(
+    admin_url: str, nats_url: str
+) -> None:
+    database_url = create_database(admin_url)
+    try:
+        async with running_service(
+            "automation",
+            database_url,
+            nats_url,
+            unique_prefix(),
+            analytics_addr=f"127.0.0.1:{free_port()}",
+            executor_addr=f"127.0.0.1:{free_port()}",
+            org_limits={SMALL: {"max_messages_per_execution": 5}},
+        ) as svc:
+            found = await refused(Api.of(svc, SMALL), nested_loops(1, times=6))
+            assert "at most 5 are allowed" in found[0][1]
+            assert [f for f, _ in await refused(Api.of(svc), nested_loops(2, times=50))] == ["actions[0]"]
+    finally:
+        drop_database(admin_url, database_url)

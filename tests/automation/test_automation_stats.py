@@ -8,6 +8,7 @@ from nats.js import JetStreamContext
 from beez.api.automation.v1 import automation_pb2 as pb
 from beez.kit.bus.publisher import Publisher
 from beez.kit.bus.topology import Topology
+from beez.kit.embedded import free_port
 from tests.analytics.support import lifecycle, publish
 from tests.automation.support import Api, delete_streams, eventually, onboarding
 from tests.support.inproc import running_service
@@ -25,6 +26,7 @@ async def test_get_shows_the_stats_analytics_keeps_for_the_callers_organization(
             nats_url,
             bus_prefix,
             analytics_addr=f"127.0.0.1:{analytics.server.port}",
+            executor_addr=f"127.0.0.1:{free_port()}",
         ) as automation,
     ):
         api = Api.of(automation)

@@ -119,6 +119,7 @@ async def serving_backends(
                 nats_url,
                 prefix,
                 analytics_addr=f"127.0.0.1:{free_port()}",
+                executor_addr=f"127.0.0.1:{free_port()}",
                 **certificate("automation"),
             ) as automation,
             running_service("trigger", database_url, nats_url, prefix, **certificate("trigger")) as trigger,

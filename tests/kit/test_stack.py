@@ -61,6 +61,7 @@ def test_a_plan_wires_the_services_to_the_servers_to_each_other_and_to_the_gatew
     assert trigger.env["BEEZ_LOG_LEVEL"] == "WARNING"
     assert trigger.port == 50_999
     assert stack.services["automation"].env["BEEZ_ANALYTICS_ADDR"] == stack.services["analytics"].address
+    assert stack.services["automation"].env["BEEZ_EXECUTOR_ADDR"] == stack.services["executor"].address
     assert gateway.http and gateway.port == 18_080
     assert {gateway.env[f"BEEZ_{n.upper()}_ADDR"] for n in SERVICES} == {
         stack.services[n].address for n in SERVICES

@@ -455,6 +455,8 @@ class Stack:
             procs["automation"].env["BEEZ_ANALYTICS_ADDR"] = procs["analytics"].address
         if "trigger" in procs and "automation" in procs:  # the trigger resyncs its index from it
             procs["trigger"].env["BEEZ_AUTOMATION_ADDR"] = procs["automation"].address
+        if "automation" in procs and "executor" in procs:  # execution caps at validation (decision 0023)
+            procs["automation"].env["BEEZ_EXECUTOR_ADDR"] = procs["executor"].address
         if GATEWAY in procs:
             for name in names:
                 procs[GATEWAY].env[f"BEEZ_{name.upper()}_ADDR"] = procs[name].address

@@ -25,6 +25,21 @@ class AutomationSettings(ExecutionLimitSettings):
         gt=0,
         description="Deadline of the stats call; past it GetAutomation answers without stats.",
     )
+    executor_addr: str = Field(
+        default="127.0.0.1:50053",
+        min_length=1,
+        description="host:port of the executor, asked for an organization's execution caps at validation.",
+    )
+    executor_timeout_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="Deadline of that call; past it validation uses the caps in the settings.",
+    )
+    org_limits_cache_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="How long an organization's execution caps, as the executor gave them, are cached.",
+    )
     reannounce_on_start: bool = Field(
         default=True,
         description=(

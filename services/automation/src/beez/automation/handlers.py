@@ -163,7 +163,7 @@ class AutomationServicer(automation_pb2_grpc.AutomationServiceServicer):
     async def ValidateAutomation(
         self, request: automation_pb2.ValidateAutomationRequest, context: Context
     ) -> automation_pb2.ValidateAutomationResponse:
-        issues = self._service.validate(current_identity(), request.automation)
+        issues = await self._service.validate(current_identity(), request.automation)
         return automation_pb2.ValidateAutomationResponse(
             valid=not issues,
             issues=[automation_pb2.ValidationIssue(field=i.field, description=i.description) for i in issues],

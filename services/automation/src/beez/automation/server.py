@@ -9,6 +9,7 @@ from beez.automation import models
 from beez.automation.config import AutomationSettings
 from beez.automation.domain.rules import OrganizationRules
 from beez.automation.handlers import AutomationServicer, CatalogServicer
+from beez.automation.limits import ExecutorLimits
 from beez.automation.service import AutomationService, CatalogService
 from beez.automation.stats import AnalyticsStats
 from beez.kit.bus.limits import edge_limit, workflow_limit
@@ -51,6 +52,12 @@ async def build(runtime: Runtime) -> ServerSpec:
     settings = runtime.settings
     assert isinstance(settings, AutomationSettings)
     stats = AnalyticsStats(settings.analytics_addr, settings.analytics_timeout_s, settings.tls_files())
+    limits = ExecutorLimits(
+        settings.executor_addr,
+        settings.executor_timeout_s,
+        settings.tls_files(),
+        cache_s=settings.org_limits_cache_s,
+    )
     service = AutomationService(
         runtime.db,
         runtime.topology,
@@ -58,6 +65,7 @@ async def build(runtime: Runtime) -> ServerSpec:
         stats,
         max_workflow_bytes=edge_limit(settings.max_workflow_bytes, workflow_limit, lambda: runtime.nc),
         rules=organization_rules(settings),
+        limits=limits,
     )
 
     async def reannounce() -> None:
@@ -84,5 +92,5 @@ async def build(runtime: Runtime) -> ServerSpec:
             runtime.outbox_relay(models.outbox),
             *([reannounce] if settings.reannounce_on_start else []),
         ],
-        on_stop=[stats.close],
+        on_stop=[stats.close, limits.close],
     )

@@ -27,6 +27,7 @@ from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ChangeKind
 from beez.api.workflow.v1.workflow_pb2 import Workflow
 from beez.automation.domain import dryrun
 from beez.automation.domain.rules import OrganizationRules
+from beez.automation.limits import LimitsSource
 from beez.automation.models import Automation, AutomationVersion
 from beez.automation.repository.automations import AutomationRepository, ListFilter
 from beez.automation.stats import Stats, StatsSource
@@ -139,11 +140,14 @@ class AutomationService:
         *,
         max_workflow_bytes: Callable[[], int] = lambda: workflow_limit(DEFAULT_MAX_PAYLOAD),
         rules: OrganizationRules | None = None,
+        limits: LimitsSource | None = None,
     ) -> None:
         """``max_workflow_bytes``: read at each create, update or import (it follows the server).
-        ``rules``: the caps and verified senders workflows are checked against (decision 0023)."""
+        ``rules``: the caps and verified senders workflows are checked against (decision 0023);
+        ``limits``: where an organization's current caps are asked (the executor)."""
         self._max_workflow_bytes = max_workflow_bytes
         self._rules = rules or OrganizationRules()
+        self._limits = limits
         self._db = db
         self._topology = topology
         self._clock = clock
@@ -190,7 +194,7 @@ class AutomationService:
 
     async def create(self, identity: Identity, workflow: Workflow, active: bool) -> AutomationView:
         """A new automation at version 1 (revision 1)."""
-        workflow = _checked(workflow, self.validate(identity, workflow), self._max_workflow_bytes())
+        workflow = _checked(workflow, await self.validate(identity, workflow), self._max_workflow_bytes())
         now = self._clock.now()
         row = Automation(
             id=new_id(),
@@ -212,7 +216,7 @@ class AutomationService:
     async def update(self, identity: Identity, automation_id: str, workflow: Workflow) -> AutomationView:
         """A new immutable version, which becomes the current one; the others stay as they were."""
         require(id=automation_id)
-        workflow = _checked(workflow, self.validate(identity, workflow), self._max_workflow_bytes())
+        workflow = _checked(workflow, await self.validate(identity, workflow), self._max_workflow_bytes())
         now = self._clock.now()
         async with self._db.transaction() as session:
             repo = AutomationRepository(session)
@@ -253,7 +257,7 @@ class AutomationService:
                 name = workflow.name[: MAX_NAME - len(COPY_SUFFIX)] + COPY_SUFFIX
             workflow.name = name
             workflow = _checked(  # names the problem "name", the request field too
-                workflow, self.validate(identity, workflow), self._max_workflow_bytes()
+                workflow, await self.validate(identity, workflow), self._max_workflow_bytes()
             )
             now = self._clock.now()
             row = Automation(
@@ -332,10 +336,11 @@ class AutomationService:
 
     # --- checks that write nothing --------------------------------------------------------
 
-    def validate(self, identity: Identity, workflow: Workflow) -> list[Issue]:
+    async def validate(self, identity: Identity, workflow: Workflow) -> list[Issue]:
         """Every problem of ``workflow`` for the caller's organization, with its path; empty when
         it can be saved."""
-        return self._rules.issues(identity.org_id, workflow)
+        limits = await self._limits.limits(identity) if self._limits is not None else None
+        return self._rules.issues(identity.org_id, workflow, limits)
 
     async def test(
         self, identity: Identity, automation_id: str, event: Event, wait_outcomes: Mapping[str, str]

@@ -3,8 +3,9 @@ and the senders it may use (issue #12, decision 0023).
 
 Validation (create, update, clone, ValidateAutomation) refuses a workflow whose worst case goes
 past the organization's caps, or whose ``send_email`` sends as a sender it has not verified. The
-caps here are the deployment's settings (``BEEZ_MAX_*_PER_EXECUTION`` and ``BEEZ_ORG_LIMITS``);
-the executor enforces the same ones, plus what an admin set through ``SetOrganizationLimits``.
+caps are those the executor reports for the organization (what an admin set through
+``SetOrganizationLimits``, else the settings), or, when it cannot answer, the deployment's
+settings (``BEEZ_MAX_*_PER_EXECUTION`` and ``BEEZ_ORG_LIMITS``) kept here.
 """
 
 from __future__ import annotations
@@ -33,9 +34,12 @@ class OrganizationRules:
         """The caps one execution of ``org_id`` runs under, as configured."""
         return self.configured.get(org_id, self.defaults)
 
-    def issues(self, org_id: str, workflow: Workflow) -> list[Issue]:
-        """Every problem of ``workflow`` for ``org_id``, in document order, then its senders'."""
+    def issues(self, org_id: str, workflow: Workflow, limits: ExecutionLimits | None = None) -> list[Issue]:
+        """Every problem of ``workflow`` for ``org_id``, in document order, then its senders'.
+
+        ``limits``: the organization's caps as the executor reported them (None: as configured).
+        """
         return [
-            *validate_workflow(workflow, limits=self.limits(org_id)),
+            *validate_workflow(workflow, limits=limits or self.limits(org_id)),
             *sender_issues(workflow, org_id, self.senders),
         ]
