@@ -35,10 +35,10 @@ class Services:
 async def services(admin_url: str, nats_url: str) -> AsyncIterator[Services]:
     database_url = create_database(admin_url)
     prefix = unique_prefix()
-    caps = {"org_limits": {SMALL: {"max_messages_per_execution": 5}}}
+    caps = {SMALL: {"max_messages_per_execution": 5}}
     try:
         async with (
-            running_service("executor", database_url, nats_url, prefix, **caps) as executor,
+            running_service("executor", database_url, nats_url, prefix, org_limits=caps) as executor,
             running_service(
                 "automation",
                 database_url,
@@ -49,7 +49,7 @@ async def services(admin_url: str, nats_url: str) -> AsyncIterator[Services]:
                 org_limits_cache_s=0,
                 default_from="Beez <hello@beez.example>",
                 verified_senders={ACME: ["@acme.com"]},
-                **caps,
+                org_limits=caps,
             ) as svc,
         ):
             yield Services(svc, executor)
