@@ -12,13 +12,13 @@ applies too when the organization set none, and a warning is logged.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from typing import Protocol
 
 import grpc
 
 from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
 from beez.automation.stats import RECONNECT_OPTIONS
+from beez.kit.cache import BoundedCache
 from beez.kit.grpc.identity import Identity, identity_metadata
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import grpc_client_interceptors
@@ -53,8 +53,9 @@ class ExecutorLimits:
         self.address = address
         self._timeout_s = timeout_s
         self._cache_s = cache_s
-        self._max_entries = max_entries
-        self._cache: OrderedDict[str, tuple[float, ExecutionLimits]] = OrderedDict()
+        self._cache: BoundedCache[str, tuple[float, ExecutionLimits]] = BoundedCache(
+            max_entries=max_entries, max_bytes=max_entries * 256, sizeof=lambda _: 256
+        )
         self._channel = channel(
             address, tls, options=RECONNECT_OPTIONS, interceptors=grpc_client_interceptors()
         )
@@ -65,7 +66,6 @@ class ExecutorLimits:
         now = time.monotonic()
         cached = self._cache.get(org_id)
         if cached is not None and now - cached[0] < self._cache_s:
-            self._cache.move_to_end(org_id)
             return cached[1]
         try:
             reply = await self._stub.GetOrganizationLimits(
@@ -82,10 +82,7 @@ class ExecutorLimits:
             )
             return None
         found = ExecutionLimits(reply.limits.max_steps_per_execution, reply.limits.max_messages_per_execution)
-        self._cache[org_id] = (now, found)
-        self._cache.move_to_end(org_id)
-        while len(self._cache) > self._max_entries:
-            self._cache.popitem(last=False)
+        self._cache.put(org_id, (now, found))
         return found
 
     async def close(self) -> None:

@@ -4,9 +4,9 @@ An organization's caps (decision 0023) come from, first to last: its own row in 
 (set through ``SetOrganizationLimits``), the deployment's ``BEEZ_ORG_LIMITS`` map, and the
 defaults ``BEEZ_MAX_STEPS_PER_EXECUTION`` / ``BEEZ_MAX_MESSAGES_PER_EXECUTION``, each cap on
 its own. The row is read in the step's transaction and cached per organization for
-``cache_s`` (at most ``max_entries`` organizations, least recently used dropped first), so a
-step costs no query; a change through this process applies at once, through another replica
-within ``cache_s``.
+``cache_s`` (at most ``max_entries`` organizations, least recently used dropped first, in a
+:class:`~beez.kit.cache.BoundedCache`), so a step costs no query; a change through this
+process applies at once, through another replica within ``cache_s``.
 
 Counting, on the execution row and in the transaction that records the step, so a redelivered
 job or a restart neither loses nor repeats a count:
@@ -24,17 +24,20 @@ naming the cap; what it already did stays recorded and counted.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from beez.kit.cache import BoundedCache
 from beez.workflow.amplification import ExecutionLimits
 
 if TYPE_CHECKING:
     from beez.executor.engine.store import Transaction
 
 __all__ = ["LIMIT_EXCEEDED", "LimitOverride", "OrganizationLimits", "messages_exceeded", "steps_exceeded"]
+
+ENTRY_BYTES = 256
+"""What one cached organization's caps hold, about (an id, two ints, a timestamp)."""
 
 LIMIT_EXCEEDED = "limit_exceeded"
 """The error category of an execution failed for going past a cap."""
@@ -78,9 +81,10 @@ class OrganizationLimits:
         self.defaults = defaults or ExecutionLimits()
         self._configured = dict(configured or {})
         self._cache_s = cache_s
-        self._max_entries = max_entries
         self._monotonic = monotonic
-        self._cache: OrderedDict[str, tuple[float, LimitOverride | None]] = OrderedDict()
+        self._cache: BoundedCache[str, tuple[float, LimitOverride | None]] = BoundedCache(
+            max_entries=max_entries, max_bytes=max_entries * ENTRY_BYTES, sizeof=lambda _: ENTRY_BYTES
+        )
 
     def base(self, org_id: str) -> ExecutionLimits:
         """The caps ``org_id`` has when it set none of its own (the deployment's)."""
@@ -97,15 +101,11 @@ class OrganizationLimits:
         now = self._monotonic()
         cached = self._cache.get(org_id)
         if cached is not None and now - cached[0] < self._cache_s:
-            self._cache.move_to_end(org_id)
             return self.resolve(org_id, cached[1])
         own = await tx.organization_limits(org_id)
-        self._cache[org_id] = (now, own)
-        self._cache.move_to_end(org_id)
-        while len(self._cache) > self._max_entries:
-            self._cache.popitem(last=False)
+        self._cache.put(org_id, (now, own))
         return self.resolve(org_id, own)
 
     def forget(self, org_id: str) -> None:
         """Drops ``org_id``'s cached row (its caps were just changed)."""
-        self._cache.pop(org_id, None)
+        self._cache.pop(org_id)
