@@ -17,7 +17,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from beez.kit.bus import PermanentError, Publisher, PullWorker, Topology, ensure_streams
+from beez.kit.bus import Deferred, PermanentError, Publisher, PullWorker, Topology, ensure_streams
 from beez.kit.bus.connect import connect
 from beez.kit.bus.worker import Handler
 from beez.kit.embedded import EmbeddedNats
@@ -416,3 +416,32 @@ async def test_no_handler_starts_after_stop_and_nothing_is_lost(
     finally:
         await w2.stop()
         await task2
+
+
+async def test_deferred_message_is_handled_again_later_without_counting_a_delivery(
+    js: JetStreamContext, topology: Topology, start_worker: StartWorker
+) -> None:
+    """A deferral is not a failure: more deferrals than max_deliver, and still no dead letter.
+
+    With one handler slot, a message waiting out its deferral does not hold that slot: the
+    other message is handled meanwhile.
+    """
+    seen: list[tuple[bytes, int]] = []
+
+    async def rate_limited(msg: Msg) -> None:
+        seen.append((msg.data, msg.metadata.num_delivered))
+        if msg.data == b"noisy" and sum(1 for data, _ in seen if data == b"noisy") <= 4:
+            raise Deferred(0.2, "org:acme")
+
+    await js.publish(topology.jobs("normal", "acme"), b"noisy")
+    await js.publish(topology.jobs("normal", "quiet"), b"quiet")
+    pull_worker = start_worker(
+        worker(js, topology, rate_limited, concurrency=1, max_ack_pending=5, max_deliver=2, ack_wait=0.6)
+    )
+    await wait_until(lambda: pull_worker.stats.processed == 2, within=10, what="both processed")
+
+    assert pull_worker.stats.deferred == 4
+    assert (pull_worker.stats.failed, pull_worker.stats.dead_lettered) == (0, 0)
+    assert seen.index((b"quiet", 1)) < len(seen) - 1, "the quiet message did not wait for the noisy one"
+    assert {n for data, n in seen if data == b"noisy"} == {1}, "held, never redelivered"
+    assert not await stream_messages(js, topology.stream("DLQ"))

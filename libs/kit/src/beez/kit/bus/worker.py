@@ -16,6 +16,7 @@ from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext, api
 from opentelemetry.trace import SpanKind
 
+from beez.kit.bus.defer import Deferred
 from beez.kit.bus.headers import (
     DLQ_CONSUMER,
     DLQ_DELIVERIES,
@@ -35,7 +36,8 @@ log = get_logger(__name__)
 _tracer = tracer(__name__)
 
 Handler = Callable[[Msg], Awaitable[None]]
-"""Processes one message; returning means done (ack), raising means failed (retry or DLQ)."""
+"""Processes one message; returning means done (ack), raising means failed (retry or DLQ), raising
+:class:`~beez.kit.bus.defer.Deferred` means "again after a delay" (not a failure)."""
 
 Backoff = Callable[[int], float]
 """Seconds to wait before redelivering a message that failed on delivery ``n`` (1-based)."""
@@ -73,11 +75,13 @@ def exponential_backoff(initial: float = 0.5, factor: float = 2.0, maximum: floa
 
 @dataclass
 class WorkerStats:
-    """Counters for metrics: ``failed`` counts failed handler attempts, retried or not."""
+    """Counters for metrics: ``failed`` counts failed handler attempts, retried or not;
+    ``deferred`` counts handler runs that raised :class:`~beez.kit.bus.defer.Deferred`."""
 
     processed: int = 0
     failed: int = 0
     dead_lettered: int = 0
+    deferred: int = 0
 
 
 class PullWorker:
@@ -93,6 +97,13 @@ class PullWorker:
       (one loop per worker beats for all its handlers) so the server does not redeliver a slow
       but healthy handler's message to another replica.
     * A failure is retried with ``nak(delay=backoff(n))`` up to ``max_deliver`` handler attempts.
+    * A handler raising :class:`~beez.kit.bus.defer.Deferred` is not a failure: the worker holds
+      the message (beating its ack timer, its handler slot freed for other messages) and runs the
+      handler again after the delay. The server sees no redelivery, so a deferral never counts
+      toward ``max_deliver`` nor the server's delivery limit. At :meth:`stop`, a held message is
+      given back with ``nak(delay=<the rest of its wait>)``. Held messages still count toward
+      ``max_ack_pending``: give a consumer that defers a ``max_ack_pending`` above its
+      ``concurrency`` so other messages keep flowing while some wait.
     * After the last attempt, or at once for a :class:`PermanentError`, the message is published to
       ``dlq.<durable>`` (original data and headers plus ``Beez-Dlq-*``, ``Nats-Msg-Id`` =
       ``dlq:<durable>:<stream>:<seq>`` so one consumer dead-lettering twice stores it once, while
@@ -167,6 +178,8 @@ class PullWorker:
         self._wake = asyncio.Event()
         self._broken: Exception | None = None
         self._inflight: set[asyncio.Task[None]] = set()
+        self._held = 0
+        """Messages waiting out a deferral: their handler slot is free meanwhile."""
         self._handling: dict[int, tuple[Msg, float]] = {}
         """Messages whose handler runs, by ``id``: the message and when it last reset its AckWait."""
         self._stopping = asyncio.Event()
@@ -279,7 +292,8 @@ class PullWorker:
             raise broken
         if self._outstanding and loop.time() > self._lost_after:
             self._outstanding = 0
-        want = min(self._concurrency - len(self._inflight) - self._outstanding, self._batch)
+        busy = len(self._inflight) - self._held
+        want = min(self._concurrency - busy - self._outstanding, self._batch)
         if want > 0 and (want >= self._low_water or not self._outstanding):
             request = {"batch": want, "expires": int(self._fetch_timeout * 1e9)}
             await nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._sub.subject)
@@ -352,7 +366,8 @@ class PullWorker:
                 await self._dead_letter(msg, error)
                 return
             try:
-                await self._handle(msg)
+                if not await self._handle_deferring(msg):
+                    return  # stop() came while it was deferred: given back
             except asyncio.CancelledError:
                 raise  # stop() gave up waiting: no ack, the server redelivers after ack_wait
             except Exception as exc:
@@ -384,6 +399,45 @@ class PullWorker:
             raise
         except Exception as exc:  # settling failed (connection lost): the server redelivers
             log.warning("could not settle message", consumer=self._durable, error=_describe(exc))
+
+    async def _handle_deferring(self, msg: Msg) -> bool:
+        """Runs the handler, and again after each :class:`Deferred` once its delay has passed.
+
+        False when :meth:`stop` came during a deferral: the message was given back (nak with the
+        rest of its delay) and must not be settled.
+        """
+        while True:
+            try:
+                await self._handle(msg)
+                return True
+            except Deferred as deferral:
+                self.stats.deferred += 1
+                log.debug(
+                    "message deferred", consumer=self._durable, subject=msg.subject, reason=deferral.reason
+                )
+                if not await self._hold(msg, deferral.delay):
+                    return False
+
+    async def _hold(self, msg: Msg, delay: float) -> bool:
+        """Keeps ``msg`` (ack timer beaten, handler slot freed) for ``delay`` seconds; False if stopped."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + delay
+        with contextlib.suppress(Exception):
+            await msg.in_progress()
+        self._handling[id(msg)] = (msg, loop.time())
+        self._held += 1
+        self._wake.set()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+        finally:
+            self._held -= 1
+            self._handling.pop(id(msg), None)
+        if not self._stopping.is_set():
+            return True
+        with contextlib.suppress(Exception):
+            await msg.nak(delay=max(0.0, until - loop.time()))
+        return False
 
     async def _handle(self, msg: Msg) -> None:
         self._handling[id(msg)] = (msg, asyncio.get_running_loop().time())
