@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from beez.kit.clock import ManualClock
 from beez.kit.db import create_engine
-from beez.kit.ratelimit import Limit, RateLimiter, create_table_sql
+from beez.kit.ratelimit import LeasedLimiter, Limit, RateLimiter, create_table_sql
 
 SCHEMA = "limits"
 
@@ -106,3 +106,24 @@ def test_limits_are_checked() -> None:
     assert Limit.per_minute(120) == Limit(rate=2.0, burst=120)
     with pytest.raises(ValueError, match="schema"):
         create_table_sql("x; drop table y")
+
+
+async def test_a_leased_limiter_spends_its_lease_locally_and_never_admits_more_than_the_bucket(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    clock = ManualClock()
+    one, two = (LeasedLimiter(RateLimiter(engine, SCHEMA, clock), lease=5) for engine in engines)
+    limit = Limit(rate=1.0, burst=20)
+
+    admitted = 0
+    for _ in range(20):
+        admitted += sum(
+            [(await one.acquire("org:a", limit)).allowed, (await two.acquire("org:a", limit)).allowed]
+        )
+    async with engines[0].connect() as conn:
+        left = (await conn.execute(text(f"SELECT tokens FROM {SCHEMA}.rate_buckets"))).scalar_one()
+
+    assert admitted == 20, "the two replicas together admit exactly the burst"
+    assert left < 1
+    refused = await one.acquire("org:a", limit)
+    assert not refused.allowed and 0 < refused.retry_after <= 1.0
