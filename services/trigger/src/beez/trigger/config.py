@@ -136,3 +136,30 @@ class TriggerSettings(ServiceSettings):
     start_sweep_batch: int = Field(
         default=500, ge=1, description="Most enrollments one round of the start sweeper handles."
     )
+
+    # --- ingestion limit (decision 0031) -------------------------------------------------------
+    ingest_rate_per_org: float = Field(
+        default=1000.0,
+        gt=0,
+        description=(
+            "Events per second one organization may have ingested from events.> (a token bucket "
+            "shared by every trigger replica); events over it wait, they are never dropped."
+        ),
+    )
+    ingest_burst_per_org: float = Field(
+        default=2000.0, ge=1, description="Events one organization may have ingested at once, above the rate."
+    )
+    ingest_limit_lease: int = Field(
+        default=20,
+        ge=1,
+        description="Tokens a replica takes from the shared bucket per round trip (at most burst/4).",
+    )
+    events_max_ack_pending: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Events the trigger-events consumer may hold unacknowledged, those waiting out the "
+            "ingestion limit included; 0: four times events_concurrency, so a throttled "
+            "organization's waiting events leave room for the others'."
+        ),
+    )

@@ -29,11 +29,13 @@ from beez.kit.bus.worker import Handler, PermanentError, PullWorker
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.grpc.errors import InvalidArgument
+from beez.kit.ratelimit import LeasedLimiter, Limit, RateLimiter
 from beez.trigger import service
 from beez.trigger.config import TriggerSettings
 from beez.trigger.domain.index import InvalidChange
 from beez.trigger.domain.waits import InvalidRegistration
 from beez.trigger.ingest import Ingested, Ingestor
+from beez.trigger.limits import IngestLimit
 from beez.workflow.context import event_from_json
 from beez.workflow.errors import WorkflowError
 
@@ -81,11 +83,21 @@ class EventsConsumer:
     ``shards``: an organization always lands in the same shard and a shard's batches never
     overlap, so two batches never hold one organization's rows and never deadlock one another);
     each message is acked only once its own event is committed. Invalid events are
-    dead-lettered at once.
+    dead-lettered at once. With ``limit``, an organization over its ingestion rate has its event
+    deferred (:class:`~beez.kit.bus.defer.Deferred`), never dropped.
     """
 
-    def __init__(self, ingestor: Ingestor, topology: Topology, *, batch_max: int, shards: int = 2) -> None:
+    def __init__(
+        self,
+        ingestor: Ingestor,
+        topology: Topology,
+        *,
+        batch_max: int,
+        shards: int = 2,
+        limit: IngestLimit | None = None,
+    ) -> None:
         self._ingestor = ingestor
+        self._limit = limit
         self._shards = shards
         self._batcher: Batcher[int, tuple[str, Event], Ingested] = Batcher(
             lambda _, items: ingestor.ingest_many(items), max_batch=batch_max, name="events"
@@ -110,6 +122,8 @@ class EventsConsumer:
                 f"{violation.field}: {violation.description}" for violation in exc.violations
             )
             raise PermanentError(f"invalid event: {problems}") from exc
+        if self._limit is not None:
+            await self._limit.admit(org)
         await self._batcher.submit(zlib.crc32(org.encode()) % self._shards, (org, prepared[0]))
 
 
@@ -230,7 +244,12 @@ def worker_factories(
     """The trigger's four durable consumers, by durable name, each run by :meth:`Runtime.consumers`."""
 
     def factory(
-        stream: str, durable: str, subjects: str | Sequence[str], handler: Handler, concurrency: int
+        stream: str,
+        durable: str,
+        subjects: str | Sequence[str],
+        handler: Handler,
+        concurrency: int,
+        max_ack_pending: int | None = None,
     ) -> WorkersFactory:
         def build(js: JetStreamContext) -> list[PullWorker]:
             worker = PullWorker(
@@ -241,6 +260,7 @@ def worker_factories(
                 subjects=subjects,
                 handler=handler,
                 concurrency=concurrency,
+                max_ack_pending=max_ack_pending,
                 max_deliver=settings.consumer_max_deliver,
                 ack_wait=settings.consumer_ack_wait_s,
             )
@@ -248,15 +268,24 @@ def worker_factories(
 
         return build
 
+    limiter = LeasedLimiter(RateLimiter(db.engine, db.schema, clock), lease=settings.ingest_limit_lease)
+    limit = IngestLimit(
+        limiter, Limit(rate=settings.ingest_rate_per_org, burst=settings.ingest_burst_per_org)
+    )
     specs = [
         factory(
             "EVENTS",
             "trigger-events",
             "events.>",
             EventsConsumer(
-                ingestor, topology, batch_max=settings.events_batch_max, shards=settings.events_batch_shards
+                ingestor,
+                topology,
+                batch_max=settings.events_batch_max,
+                shards=settings.events_batch_shards,
+                limit=limit,
             ).handle,
             settings.events_concurrency,
+            settings.events_max_ack_pending or 4 * settings.events_concurrency,
         ),
         factory(
             "AUTOMATIONS",
