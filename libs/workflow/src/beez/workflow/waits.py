@@ -23,6 +23,8 @@ class WaitKind(StrEnum):
     QUIET_HOURS = "quiet_hours"
     RETRY = "retry"
     """The backoff before the next attempt of a failed step."""
+    RATE_LIMIT = "rate_limit"
+    """A send over its organization's or channel's limit, before its attempt (not an attempt)."""
     WAIT = "wait"
     """A ``wait`` step."""
     EVENT = "event"

@@ -102,6 +102,38 @@ class ExecutorSettings(ExecutionLimitSettings):
         ),
     )
 
+    # --- send limits (decision 0031) ------------------------------------------------------------
+    send_rate_per_org: float = Field(
+        default=200.0,
+        gt=0,
+        description=(
+            "External action steps (emails, SMS, WhatsApp, webhooks, API calls) per second one "
+            "organization may start, over every executor replica; steps over it wait on a timer."
+        ),
+    )
+    send_burst_per_org: float = Field(default=400.0, ge=1, description="Sends at once above the rate.")
+    send_channel_rates: dict[str, float] = Field(
+        default_factory=lambda: {"email": 100.0, "sms": 20.0, "whatsapp": 50.0},
+        description=(
+            "Sends per second per organization on one channel: email, sms, whatsapp, or an action "
+            "type (webhook, call_api, slack_message, ...); the burst is twice the rate."
+        ),
+    )
+    send_channel_rate_default: float = Field(
+        default=100.0, gt=0, description="Sends per second per organization on a channel not listed."
+    )
+    send_limit_pool_size: int = Field(
+        default=4, ge=1, description="Connections of the send limiter's own pool (per process)."
+    )
+
+    @field_validator("send_channel_rates")
+    @classmethod
+    def _positive_rates(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = sorted(name for name, rate in value.items() if not rate > 0)
+        if bad:
+            raise ValueError(f"send rates must be positive: {', '.join(bad)}")
+        return value
+
     @field_validator("signing_keys_file")
     @classmethod
     def _production_needs_a_key_ring(cls, value: str, info: ValidationInfo) -> str:

@@ -18,6 +18,7 @@ from beez.executor.announcements import AnnouncedWorkflows
 from beez.executor.config import ExecutorSettings
 from beez.executor.consumers import AutomationsConsumer, JobConsumers
 from beez.executor.engine import Engine, LimitOverride, OrganizationLimits, SessionStore
+from beez.executor.engine.send_limits import SendLimits
 from beez.executor.handlers import ExecutionServicer
 from beez.executor.org_limits import OrganizationLimitsService
 from beez.executor.plugins import plugin_actions
@@ -27,7 +28,9 @@ from beez.executor.signing.store import SigningSecrets
 from beez.executor.sweeper import Sweeper, default_stale_after
 from beez.executor.timers import TimerLoop
 from beez.kit.bus.worker import PullWorker
+from beez.kit.db import create_engine
 from beez.kit.grpc.server import ServerSpec
+from beez.kit.ratelimit import Limit, RateLimiter
 from beez.kit.runtime import Runtime
 from beez.workflow.amplification import ExecutionLimits
 from beez.workflow.senders import SenderPolicy
@@ -55,6 +58,13 @@ async def build(runtime: Runtime) -> ServerSpec:
         },
         cache_s=settings.org_limits_cache_s,
     )
+    limits_engine = create_engine(
+        settings.database_url,
+        runtime.db.schema,
+        pool_size=settings.send_limit_pool_size,
+        application_name="beez-executor-limits",
+        tls=settings.database_tls(),
+    )
     engine = Engine(
         SessionStore(runtime.db),
         runtime.topology,
@@ -62,6 +72,7 @@ async def build(runtime: Runtime) -> ServerSpec:
         actions,
         max_steps_per_job=settings.max_steps_per_job,
         limits=limits,
+        send_limits=send_limits(settings, RateLimiter(limits_engine, runtime.db.schema, runtime.clock)),
     )
     timers = TimerLoop(
         runtime.db,
@@ -116,5 +127,20 @@ async def build(runtime: Runtime) -> ServerSpec:
             timers.run,
             sweeper.run,
         ],
-        on_stop=[registry.aclose],
+        on_stop=[registry.aclose, limits_engine.dispose],
+    )
+
+
+def send_limits(settings: ExecutorSettings, limiter: RateLimiter) -> SendLimits:
+    """The send limits the settings describe (burst: twice the rate per channel)."""
+    return SendLimits(
+        limiter,
+        Limit(rate=settings.send_rate_per_org, burst=settings.send_burst_per_org),
+        {
+            name: Limit(rate=rate, burst=max(1.0, 2 * rate))
+            for name, rate in settings.send_channel_rates.items()
+        },
+        Limit(
+            rate=settings.send_channel_rate_default, burst=max(1.0, 2 * settings.send_channel_rate_default)
+        ),
     )

@@ -37,6 +37,7 @@ from beez.executor.engine.events import Outbox
 from beez.executor.engine.jobs import Continuation, Jobs
 from beez.executor.engine.limits import LimitOverride, OrganizationLimits
 from beez.executor.engine.memory_store import MemoryStore
+from beez.executor.engine.send_limits import SendLimits
 from beez.executor.engine.sql_store import SessionStore
 from beez.executor.engine.state import hand_to_resume_job
 from beez.executor.engine.steplog import step_key
@@ -74,6 +75,7 @@ class Engine:
         *,
         max_steps_per_job: int = 200,
         limits: OrganizationLimits | None = None,
+        send_limits: SendLimits | None = None,
     ) -> None:
         self._store = store
         self.limits = limits or OrganizationLimits()
@@ -88,6 +90,7 @@ class Engine:
             ActionSteps(actions),
             max_steps_per_job=max_steps_per_job,
             limits=self.limits,
+            send_limits=send_limits,
         )
         self._jobs = Jobs(self._steps)
 

@@ -45,7 +45,7 @@ from beez.workflow.waits import GOAL, SIGNALS, TIMEOUT, WaitKind
 
 log = get_logger(__name__)
 
-TIMER_WAITS = frozenset({WaitKind.DELAY, WaitKind.QUIET_HOURS, WaitKind.RETRY})
+TIMER_WAITS = frozenset({WaitKind.DELAY, WaitKind.QUIET_HOURS, WaitKind.RETRY, WaitKind.RATE_LIMIT})
 """Waits a TIMER job simply ends, after which the step at the position runs."""
 
 

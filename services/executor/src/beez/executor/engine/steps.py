@@ -11,18 +11,21 @@ provider is called, as the step protocol requires (see :mod:`.attempts`).
   (:mod:`.limits`); a step that would go past one fails the execution with ``limit_exceeded``.
 * Quiet hours hold back the steps that reach a contact on a channel (email, WhatsApp, SMS:
   ``catalog.channel``); Slack goes to the team and is not held back.
+* Send limits (:mod:`.send_limits`) hold back an external action over its organization's rate, on a
+  ``rate_limit`` timer, before any attempt begins.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from beez.executor.engine import state
-from beez.executor.engine.attempts import ActionSteps, Call
+from beez.executor.engine.attempts import ActionSteps, Call, is_local
 from beez.executor.engine.control import ControlSteps, goal_conditions_hold
 from beez.executor.engine.events import Outbox
 from beez.executor.engine.limits import LIMIT_EXCEEDED, OrganizationLimits, messages_exceeded, steps_exceeded
+from beez.executor.engine.send_limits import SendLimits
 from beez.executor.engine.steplog import may_drive
 from beez.executor.engine.store import Store, Transaction, Unit, run_unit_of_work
 from beez.executor.engine.workflows import Workflows, quiet_hours_over
@@ -31,6 +34,7 @@ from beez.kit.clock import Clock
 from beez.workflow import catalog, navigation
 from beez.workflow.amplification import is_message
 from beez.workflow.intervals import add_interval
+from beez.workflow.retry import MAX_BACKOFF_SECONDS
 from beez.workflow.status import ExecutionStatus
 from beez.workflow.waits import WaitKind
 
@@ -51,8 +55,10 @@ class StepRunner:
         *,
         max_steps_per_job: int,
         limits: OrganizationLimits,
+        send_limits: SendLimits | None = None,
     ) -> None:
         self.store = store
+        self.send_limits = send_limits
         self.topology = topology
         self.clock = clock
         self.workflows = workflows
@@ -160,6 +166,12 @@ class StepRunner:
             limits = await self.limits.of(unit.tx, execution.org_id)
             if execution.messages_sent >= limits.max_messages:
                 await state.fail(unit, action, messages_exceeded(limits), LIMIT_EXCEEDED)
+                return False
+        if self.send_limits is not None and not is_local(action.type):
+            wait_s = await self.send_limits.wait(execution.org_id, action.type)
+            if wait_s is not None:  # deferred: no attempt begins, none is counted
+                due = unit.now + timedelta(seconds=min(wait_s, MAX_BACKOFF_SECONDS))
+                await state.wait_on_timer(unit, action, WaitKind.RATE_LIMIT, "rate_limit", due)
                 return False
         call = await self.actions.begin(unit, action)
         if call.local:
