@@ -127,3 +127,12 @@ async def test_a_leased_limiter_spends_its_lease_locally_and_never_admits_more_t
     assert left < 1
     refused = await one.acquire("org:a", limit)
     assert not refused.allowed and 0 < refused.retry_after <= 1.0
+
+
+async def test_concurrent_callers_of_a_leased_limiter_share_one_lease(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    """Each caller buying its own lease would spend 50 x 10 tokens of a bucket of 40."""
+    leased = LeasedLimiter(RateLimiter(engines[0], SCHEMA, ManualClock()), lease=10)
+    decisions = await asyncio.gather(*(leased.acquire("org:b", Limit(rate=1.0, burst=40)) for _ in range(50)))
+    assert sum(d.allowed for d in decisions) == 40

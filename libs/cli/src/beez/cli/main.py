@@ -145,7 +145,7 @@ def migrate(
     """Run every service's migrations against DATABASE_URL."""
     stack = Stack(state_dir=Path(".beez"), components=[], database_url=database_url)
     stack.migrate()
-    console.print("[green]migrated[/] automation, trigger, executor, beezora, analytics")
+    console.print("[green]migrated[/] automation, trigger, executor, beezora, analytics, gateway")
 
 
 if __name__ == "__main__":

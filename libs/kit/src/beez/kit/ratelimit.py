@@ -21,9 +21,10 @@ Usage::
 
 from __future__ import annotations
 
+import asyncio
 import math
-import time
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -180,20 +181,35 @@ class LeasedLimiter:
         self._hold_s = hold_s
         self._held: dict[str, tuple[float, float]] = {}
         """Key -> (tokens left, monotonic deadline of the lease)."""
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def acquire(self, key: str, limit: Limit) -> Decision:
-        """One token for ``key``, from the local lease when it holds one, else from the bucket."""
-        now = time.monotonic()
+        """One token for ``key``, from the local lease when it holds one, else from the bucket.
+
+        Callers of one key queue for the bucket one at a time, so concurrent calls share one
+        lease instead of each buying its own (which would drain the bucket many times over).
+        """
+        spent = self._spend(key)
+        if spent is not None:
+            return spent
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            spent = self._spend(key)
+            if spent is not None:
+                return spent
+            size = float(max(1, min(self._lease, int(limit.burst // 4))))
+            decision = await self._limiter.acquire(key, limit, cost=size)
+            if not decision.allowed and size > 1:
+                size = 1.0
+                decision = await self._limiter.acquire(key, limit)
+            if decision.allowed and size > 1:
+                self._held[key] = (size - 1, time.monotonic() + self._hold_s)
+            return decision
+
+    def _spend(self, key: str) -> Decision | None:
         tokens, deadline = self._held.get(key, (0.0, 0.0))
-        if tokens >= 1 and now < deadline:
+        if tokens >= 1 and time.monotonic() < deadline:
             self._held[key] = (tokens - 1, deadline)
             return Decision(allowed=True, retry_after=0.0, remaining=tokens - 1, key=key)
         self._held.pop(key, None)
-        size = float(max(1, min(self._lease, int(limit.burst // 4))))
-        decision = await self._limiter.acquire(key, limit, cost=size)
-        if not decision.allowed and size > 1:
-            size = 1.0
-            decision = await self._limiter.acquire(key, limit)
-        if decision.allowed and size > 1:
-            self._held[key] = (size - 1, time.monotonic() + self._hold_s)
-        return decision
+        return None

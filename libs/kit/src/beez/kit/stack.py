@@ -57,6 +57,8 @@ SERVICES = ("automation", "trigger", "executor", "beezora", "analytics")
 """Every service, in the order of their default ports (50051 up)."""
 
 GATEWAY = "gateway"
+MIGRATED = (*SERVICES, GATEWAY)
+"""Every component with a database schema: the services, and the gateway (its rate buckets)."""
 DATABASE = "beez"
 NATS_HOLDER = "nats"
 """The name in the certificate of a secure stack's nats-server."""
@@ -102,7 +104,7 @@ def drop_database(admin_url: str, url: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def migrate_all(database_url: str, services: Iterable[str] = SERVICES) -> None:
+def migrate_all(database_url: str, services: Iterable[str] = MIGRATED) -> None:
     """Runs each service's migrations as ``database_url``'s role (the migration role), each confined
     to its own schema, and grants each service's role ``beez_<service>`` its rights, as ``beez
     migrate`` does."""
@@ -460,7 +462,7 @@ class Stack:
         if GATEWAY in procs:
             for name in names:
                 procs[GATEWAY].env[f"BEEZ_{name.upper()}_ADDR"] = procs[name].address
-        for name in names:
+        for name in procs:
             procs[name].env["BEEZ_DATABASE_URL"] = service_database_url(deps.database_url, name)
         for name, proc in procs.items():
             if name in deps.nats_password_files and name in permissions.SERVICE_ROLES:

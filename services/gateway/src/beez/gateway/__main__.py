@@ -1,20 +1,32 @@
-"""``beez-gateway`` / ``python -m beez.gateway``: runs the REST gateway."""
+"""``beez-gateway [serve|migrate]`` / ``python -m beez.gateway``: runs the REST gateway, or the
+migrations of its schema (its rate buckets)."""
 
 from __future__ import annotations
 
+import argparse
 import sys
+from pathlib import Path
 
 from beez.gateway.auth_config import ConfigurationError
 from beez.gateway.config import GatewaySettings
-from beez.gateway.server import run
+from beez.gateway.server import SCHEMA, run
+from beez.kit.db import InsecureDatabaseError
 from beez.kit.logging import configure_logging
 from beez.kit.settings import load_settings
 from beez.kit.telemetry import configure_tracing
 
+MIGRATIONS = Path(__file__).parent / "migrations"
 
-def main() -> None:
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="beez-gateway")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    args = parser.parse_args(argv)
     settings = load_settings(GatewaySettings)
     configure_logging(settings.service_name, settings.log_level, mask=not settings.log_pii)
+    if args.command == "migrate":
+        migrate(settings)
+        return
     configure_tracing(
         settings.service_name,
         settings.otlp_endpoint,
@@ -26,6 +38,24 @@ def main() -> None:
     except ConfigurationError as exc:
         print(f"beez-gateway cannot start: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def migrate(settings: GatewaySettings) -> None:
+    """Migrates the ``gateway`` schema as the migration role, then grants beez_gateway its rights."""
+    from beez.kit.migrations import migrate_service
+
+    try:
+        tls = settings.database_tls()
+    except InsecureDatabaseError as exc:
+        print(f"refusing to start: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    migrate_service(
+        MIGRATIONS,
+        SCHEMA,
+        migration_url=settings.migration_database_url or settings.database_url,
+        service_url=settings.database_url,
+        tls=tls,
+    )
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ the request and response classes built from the descriptors, so a newly annotate
 served as soon as its descriptor is passed in.
 
 One request goes: match the route (404/405 otherwise) -> identity (401 before any gRPC call)
--> the role the RPC needs, from the permission table (403) -> build the request message (400 on
-bad input) -> call with a deadline, carrying the verified identity -> JSON answer, or the
-backend's ``google.rpc.Status`` as an HTTP error.
+-> the request limits (429 with Retry-After) -> the role the RPC needs, from the permission
+table (403) -> build the request message (400 on bad input) -> call with a deadline, carrying
+the verified identity -> JSON answer, or the backend's ``google.rpc.Status`` as an HTTP error.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from beez.gateway.errors import (
     status_from_rpc_error,
 )
 from beez.gateway.health import Readiness, healthz
+from beez.gateway.limits import RequestLimits
 from beez.gateway.metadata import outgoing_metadata
 from beez.gateway.openapi import build_openapi
 from beez.gateway.routes import Route, RouteError, RouteTable, build_routes
@@ -73,8 +74,10 @@ class Gateway:
         permissions: Mapping[str, Role],
         request_timeout_s: float,
         emit_unpopulated: bool,
+        limits: RequestLimits | None = None,
     ) -> None:
         self.table = table
+        self.limits = limits
         self.endpoints = endpoints
         self.auth = auth
         self.permissions = permissions
@@ -89,6 +92,8 @@ class Gateway:
         route = match.route
         request[RPC] = route.grpc_path
         identity = await self.auth.authenticate(request.headers)
+        if self.limits is not None:
+            await self.limits.admit(identity.org_id)
         required = self.permissions[route.grpc_path]
         if not grants(identity.roles, required):
             raise GatewayError(
@@ -170,6 +175,7 @@ def create_app(
     request_timeout_s: float = 30.0,
     emit_unpopulated: bool = False,
     readiness_timeout_s: float = 2.0,
+    limits: RequestLimits | None = None,
 ) -> web.Application:
     """The gateway application for the services in ``descriptors``.
 
@@ -181,9 +187,10 @@ def create_app(
 
     ``auth`` proves each caller (a verified JWT, or headers in local mode); the app starts and
     closes it. ``permissions`` gives the role each RPC needs; ``cors_origins`` the browser
-    origins allowed. Raises :class:`~beez.gateway.routes.RouteError` for an http rule that
-    cannot be served or an RPC missing from ``permissions``, and ``KeyError`` for a service
-    without a channel.
+    origins allowed; ``limits``, when given, answers 429 to an organization over its request
+    rate or to everyone over the global one, after authentication. Raises
+    :class:`~beez.gateway.routes.RouteError` for an http rule that cannot be served or an RPC
+    missing from ``permissions``, and ``KeyError`` for a service without a channel.
     """
     services = list(descriptors)
     resolve: ChannelResolver = targets.__getitem__ if isinstance(targets, Mapping) else targets
@@ -211,6 +218,7 @@ def create_app(
         permissions=permissions,
         request_timeout_s=request_timeout_s,
         emit_unpopulated=emit_unpopulated,
+        limits=limits,
     )
     document = build_openapi(table, local_mode=auth.local_mode)
 

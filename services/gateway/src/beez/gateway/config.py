@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
-from beez.kit.settings import TlsSettings
+from beez.kit.secrets import SECRET
+from beez.kit.settings import DEFAULT_DATABASE_URL, TlsSettings
 
 
 class GatewaySettings(TlsSettings):
@@ -56,6 +59,42 @@ class GatewaySettings(TlsSettings):
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     log_pii: bool = Field(default=False, description="Log emails and phone numbers unmasked.")
 
+    # --- the request limits and their database (decision 0031) ---------------------------------
+    rate_limits: bool = Field(
+        default=True,
+        description="Limit requests per organization and globally (token buckets shared by every replica).",
+    )
+    rate_per_org: float = Field(default=100.0, gt=0, description="Requests per second per organization.")
+    burst_per_org: float = Field(default=200.0, ge=1, description="Requests at once per organization.")
+    rate_global: float = Field(
+        default=2000.0, gt=0, description="Requests per second over all organizations."
+    )
+    burst_global: float = Field(default=4000.0, ge=1, description="Requests at once over all organizations.")
+    rate_limit_lease: int = Field(
+        default=10,
+        ge=1,
+        description="Tokens a replica takes from a shared bucket per round trip (at most burst/4).",
+    )
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("BEEZ_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL of the gateway's schema (its rate buckets), as the role beez_gateway.",
+        json_schema_extra=SECRET,
+    )
+    database_sslmode: Literal["", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = (
+        Field(default="", description="libpq sslmode, as for the services (ServiceSettings).")
+    )
+    database_sslrootcert: str = Field(default="", description="CA file that verifies the database server.")
+    database_allow_insecure: bool = Field(
+        default=False, description="Production: allow an sslmode below verify-full."
+    )
+    migration_database_url: str = Field(
+        default="",
+        description="`beez-gateway migrate` connects with this URL (the migration role), not database_url.",
+        json_schema_extra=SECRET,
+    )
+    db_pool_size: int = Field(default=4, ge=1, description="Connections of the rate limiter's pool.")
+
     @property
     def listen_host(self) -> str:
         """``http_host`` when set; else loopback in local mode and every interface in production."""
@@ -76,3 +115,15 @@ class GatewaySettings(TlsSettings):
         if name not in type(self).model_fields:
             raise KeyError(f"no setting BEEZ_{name.upper()} for the services of package beez.api.{service}")
         return str(getattr(self, name))
+
+    def database_tls(self) -> dict[str, str]:
+        """The libpq TLS parameters of the gateway's connections (:func:`beez.kit.db.database_tls`)."""
+        from beez.kit.db import database_tls
+
+        return database_tls(
+            self.database_url,
+            sslmode=self.database_sslmode,
+            sslrootcert=self.database_sslrootcert,
+            local_mode=self.local_mode,
+            allow_insecure=self.database_allow_insecure,
+        )

@@ -20,12 +20,18 @@ from beez.gateway.app import create_app
 from beez.gateway.auth_config import authenticator_from_settings
 from beez.gateway.config import GatewaySettings
 from beez.gateway.contracts import load_service_descriptors
+from beez.gateway.limits import RequestLimits
+from beez.kit.db import create_engine
 from beez.kit.logging import get_logger
+from beez.kit.ratelimit import LeasedLimiter, Limit, RateLimiter
 from beez.kit.tls import channel
 
 __all__ = ["ChannelPool", "GatewaySettings", "build_app", "run", "serve"]
 
 log = get_logger(__name__)
+
+SCHEMA = "gateway"
+"""The gateway's own database schema: its rate buckets (decision 0031)."""
 
 _SERVICE_PACKAGE = re.compile(r"^beez\.api\.(?P<service>[a-z0-9_]+)\.v\d+\.")
 
@@ -64,6 +70,21 @@ async def build_app(settings: GatewaySettings) -> web.Application:
     JWT setting, before any channel is opened.
     """
     auth = authenticator_from_settings(settings)
+    limits_engine = None
+    limits = None
+    if settings.rate_limits:
+        limits_engine = create_engine(
+            settings.database_url,
+            SCHEMA,
+            pool_size=settings.db_pool_size,
+            application_name="beez-gateway",
+            tls=settings.database_tls(),
+        )
+        limits = RequestLimits(
+            LeasedLimiter(RateLimiter(limits_engine, SCHEMA), lease=settings.rate_limit_lease),
+            Limit(rate=settings.rate_per_org, burst=settings.burst_per_org),
+            Limit(rate=settings.rate_global, burst=settings.burst_global),
+        )
     pool = ChannelPool(settings)
     app = create_app(
         pool.for_service,
@@ -71,10 +92,13 @@ async def build_app(settings: GatewaySettings) -> web.Application:
         auth=auth,
         cors_origins=settings.cors_origin_list,
         request_timeout_s=settings.request_timeout_s,
+        limits=limits,
     )
 
     async def close_channels(_: web.Application) -> None:
         await pool.close()
+        if limits_engine is not None:
+            await limits_engine.dispose()
 
     app.on_cleanup.append(close_channels)
     if settings.local_mode:
