@@ -53,7 +53,7 @@ def test_a_plan_wires_the_services_to_the_servers_to_each_other_and_to_the_gatew
     assert list(stack.services) == [*SERVICES, "gateway"]
     executor, trigger, gateway = (stack.services[n] for n in ("executor", "trigger", "gateway"))
     assert executor.env["BEEZ_DATABASE_URL"] == "postgresql+psycopg://beez_executor@db/x"  # its own role
-    assert "BEEZ_DATABASE_URL" not in gateway.env or gateway.env["BEEZ_DATABASE_URL"] == "postgresql://db/x"
+    assert gateway.env["BEEZ_DATABASE_URL"] == "postgresql+psycopg://beez_gateway@db/x"  # its rate buckets
     assert executor.env["BEEZ_NATS_URL"] == "nats://bus:4222"
     assert executor.env["BEEZ_BUS_PREFIX"] == "t123"
     assert executor.env["BEEZ_JOB_CONCURRENCY"] == "40"
