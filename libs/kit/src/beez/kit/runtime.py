@@ -83,7 +83,7 @@ class Runtime:
                 delay = min(delay * 2, 5.0)
         require_server_version(nc)
         js = nc.jetstream()
-        await ensure_streams(js, self.topology)
+        await ensure_streams(js, self.topology, limits=self.settings.streams)
         self.nc, self.js = nc, js
         self.nats_ready.set()
         log.info("nats connected", server=redact_url(nc.connected_url.geturl() if nc.connected_url else ""))

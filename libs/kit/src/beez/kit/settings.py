@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 from typing import Literal, Self, TypeVar
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from beez.kit.bus.topology import StreamLimits, stream_limits
 from beez.kit.secrets import SECRET, SecretFileError, SecretFilesSource, secret_fields
 from beez.kit.tls import CALLERS, TlsFiles
 
@@ -227,6 +228,24 @@ class ServiceSettings(TlsSettings):
         default="",
         description="Testing: a file holding seconds to add to the wall clock (see FileOffsetClock).",
     )
+
+    # --- JetStream stream limits (decision 0027) ----------------------------------------------
+    streams: dict[str, StreamLimits] = Field(
+        default_factory=dict,
+        description=(
+            "Per stream (EVENTS, JOBS, EXECUTIONS, AUTOMATIONS, COMMANDS, WAITS, DLQ), as JSON: "
+            '{"EVENTS": {"replicas": 3, "max_bytes": 10737418240, "max_age_s": 604800, '
+            '"discard": "new"}}. Fields left out keep the development defaults '
+            "(beez.kit.bus.topology.DEFAULT_STREAM_LIMITS); applied when the streams are declared "
+            "at start, updating a stream whose limits differ."
+        ),
+    )
+
+    @field_validator("streams")
+    @classmethod
+    def _known_streams(cls, value: dict[str, StreamLimits]) -> dict[str, StreamLimits]:
+        stream_limits(value)  # raises for a stream that does not exist
+        return value
 
     def allowed_callers(self) -> frozenset[str]:
         """The names in :attr:`tls_allowed_callers`."""

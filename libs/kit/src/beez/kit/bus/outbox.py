@@ -341,6 +341,16 @@ def _describe(exc: BaseException) -> str:
     return repr(exc)
 
 
+STREAM_FULL_ERRORS = frozenset({10076, 10077})
+"""JetStream error codes of a stream at its ``max_msgs`` / ``max_bytes`` with discard ``new``
+(decision 0027): transient, as consuming or ageing frees room."""
+
+
+def is_stream_full(exc: BaseException) -> bool:
+    """Whether publishing failed because the stream is full (the rows are kept and retried)."""
+    return isinstance(exc, APIError) and exc.err_code in STREAM_FULL_ERRORS
+
+
 def is_permanent(exc: BaseException) -> bool:
     """Whether publishing failed for a reason that retrying the same message can never fix."""
     if isinstance(exc, MaxPayloadError):
@@ -369,7 +379,9 @@ class OutboxRelay:
       OpenTelemetry counter ``beez.outbox.parked`` by outbox, the one to alert on), and the rest
       of the batch is published. One poisoned row never blocks other tenants' messages.
     * Any other failed publish (NATS away, a full stream, a timeout) rolls the round back; the
-      rows stay unsent and are retried after a pause.
+      rows stay unsent and are retried after a pause. A full stream (:func:`is_stream_full`) is
+      logged at error level and counted (:attr:`stream_full`, and the OpenTelemetry counter
+      ``beez.outbox.stream_full`` by outbox), so it alerts while the relay waits for room.
       Messages of that batch already stored are re-sent with the same ``Nats-Msg-Id`` and dropped
       by the duplicate window (see the module docstring for the full guarantee).
     * Sent rows older than ``retention`` are deleted every ``purge_every``.
@@ -427,6 +439,14 @@ class OutboxRelay:
             description="Outbox rows parked because they can never be published: alert on any increase",
         )
         self._outbox_name = f"{table.schema or 'public'}.{table.name}"
+        meter = meter or metrics.get_meter("beez.kit.bus")
+        self._stream_full_counter = meter.create_counter(
+            "beez.outbox.stream_full",
+            unit="{round}",
+            description="Outbox relay rounds refused by a full stream; the rows are kept and retried",
+        )
+        self.stream_full = 0
+        """Rounds refused because a stream was full since the last round that published."""
 
     async def relay_once(self) -> int:
         """Publishes and marks one batch of unsent rows; returns how many there were."""
@@ -545,10 +565,23 @@ class OutboxRelay:
                 except Exception as exc:
                     failures += 1
                     pause = min(0.5 * 2 ** (failures - 1), self._max_error_pause)
-                    log.warning("outbox relay failed", channel=self._channel, error=repr(exc), retry_in=pause)
+                    if is_stream_full(exc):
+                        self.stream_full += 1
+                        self._stream_full_counter.add(1, {"outbox": self._outbox_name})
+                        log.error(
+                            "stream full: outbox rows kept, retrying",
+                            channel=self._channel,
+                            error=_describe(exc),
+                            retry_in=pause,
+                        )
+                    else:
+                        log.warning(
+                            "outbox relay failed", channel=self._channel, error=repr(exc), retry_in=pause
+                        )
                     await self._sleep(pause)
                     continue
                 failures = 0
+                self.stream_full = 0
                 await self._sleep(self._poll_interval)
         finally:
             listener.cancel()

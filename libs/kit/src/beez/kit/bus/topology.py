@@ -9,12 +9,14 @@ prefix ``t1`` the subject ``events.acme.signup`` becomes ``t1.events.acme.signup
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
 
 from nats.js import JetStreamContext, api
 from nats.js.errors import BadRequestError
+from pydantic import BaseModel, ConfigDict, Field
 
 from beez.api.messages.v1.jobs_pb2 import JobPriority
 from beez.kit.logging import get_logger
@@ -129,6 +131,57 @@ DLQ = StreamSpec(
 STREAMS: tuple[StreamSpec, ...] = (EVENTS, JOBS, EXECUTIONS, AUTOMATIONS, COMMANDS, WAITS, DLQ)
 """Every stream of the engine."""
 
+MiB = 1024 * 1024
+
+
+class StreamLimits(BaseModel):
+    """How large one stream may grow and how many copies the cluster keeps (decision 0027).
+
+    ``max_bytes`` -1 is unbounded; ``max_age_s`` None keeps the stream's own retention (its
+    :class:`StreamSpec`), 0 keeps messages forever. ``discard`` ``new`` refuses a publish once the
+    stream is full (the publisher gets JetStream error 10077, "maximum bytes exceeded", and an
+    outbox keeps the row and retries); ``old`` drops the oldest messages instead, silently, so
+    it suits only streams whose old messages nobody needs any more.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    replicas: int = Field(default=1, ge=1, le=5)
+    max_bytes: int = Field(default=-1, ge=-1)
+    max_age_s: float | None = Field(default=None, ge=0)
+    discard: Literal["old", "new"] = "new"
+
+
+DEFAULT_STREAM_LIMITS: dict[str, StreamLimits] = {
+    "EVENTS": StreamLimits(max_bytes=256 * MiB),
+    "JOBS": StreamLimits(max_bytes=256 * MiB),
+    "EXECUTIONS": StreamLimits(max_bytes=256 * MiB),
+    "AUTOMATIONS": StreamLimits(max_bytes=64 * MiB),
+    "COMMANDS": StreamLimits(max_bytes=64 * MiB),
+    "WAITS": StreamLimits(max_bytes=64 * MiB),
+    "DLQ": StreamLimits(max_bytes=64 * MiB),
+}
+"""Development limits: one replica, a few hundred MiB, a full stream refuses new messages.
+The server reserves each stream's ``max_bytes`` at creation, so these stay small enough for a
+laptop (and for the test suite's many prefixes on one server); production sets its own
+(``BEEZ_STREAMS``, deploy/k8s)."""
+
+
+def stream_limits(overrides: Mapping[str, StreamLimits] | None = None) -> dict[str, StreamLimits]:
+    """:data:`DEFAULT_STREAM_LIMITS` with the fields ``overrides`` set, per stream (unprefixed name).
+
+    Raises ValueError for a stream that does not exist.
+    """
+    unknown = sorted(set(overrides or {}) - set(DEFAULT_STREAM_LIMITS))
+    if unknown:
+        raise ValueError(
+            f"no such stream: {', '.join(unknown)} (streams: {', '.join(DEFAULT_STREAM_LIMITS)})"
+        )
+    merged = dict(DEFAULT_STREAM_LIMITS)
+    for name, override in (overrides or {}).items():
+        merged[name] = merged[name].model_copy(update=override.model_dump(exclude_unset=True))
+    return merged
+
 
 @dataclass(frozen=True)
 class Topology:
@@ -174,31 +227,45 @@ class Topology:
         """``dlq.<consumer>``: where the consumer named ``consumer`` puts its dead letters."""
         return self.subject(f"dlq.{consumer}")
 
-    def stream_config(self, spec: StreamSpec) -> api.StreamConfig:
-        """The server configuration of ``spec`` under this topology's prefix."""
+    def stream_config(self, spec: StreamSpec, limits: StreamLimits | None = None) -> api.StreamConfig:
+        """The server configuration of ``spec`` under this topology's prefix, within ``limits``
+        (default: the development ones)."""
+        limits = limits or DEFAULT_STREAM_LIMITS.get(spec.name, StreamLimits())
+        max_age = spec.max_age.total_seconds() if spec.max_age else None
+        if limits.max_age_s is not None:
+            max_age = limits.max_age_s
         return api.StreamConfig(
             name=self.stream(spec.name),
             description=spec.description,
             subjects=[self.subject(s) for s in spec.subjects],
             retention=spec.retention,
             storage=spec.storage,
-            max_age=spec.max_age.total_seconds() if spec.max_age else None,
+            max_age=max_age,
+            max_bytes=limits.max_bytes,
+            discard=api.DiscardPolicy.NEW if limits.discard == "new" else api.DiscardPolicy.OLD,
+            num_replicas=limits.replicas,
             duplicate_window=spec.duplicate_window.total_seconds(),
         )
 
 
 async def ensure_streams(
-    js: JetStreamContext, topology: Topology, specs: Iterable[StreamSpec] = STREAMS
+    js: JetStreamContext,
+    topology: Topology,
+    specs: Iterable[StreamSpec] = STREAMS,
+    limits: Mapping[str, StreamLimits] | None = None,
 ) -> None:
-    """Declares every stream of ``specs``; safe to run at every start of every replica.
+    """Declares every stream of ``specs`` within ``limits`` (by unprefixed name; default
+    :data:`DEFAULT_STREAM_LIMITS`); safe to run at every start of every replica.
 
     A missing stream is created; one with the same configuration is left alone; one with a
-    different configuration is updated in place, keeping its messages. Nothing is ever deleted.
-    A change the server cannot apply in place (e.g. retention to or from work-queue) raises, so
-    the operator decides how to migrate the data.
+    different configuration (new limits included) is updated in place, keeping its messages.
+    Nothing is ever deleted. A change the server cannot apply in place (e.g. retention to or from
+    work-queue, or replicas above 1 on a server that is not clustered) raises, so the operator
+    decides how to migrate the data.
     """
+    chosen = stream_limits(limits)
     for spec in specs:
-        config = topology.stream_config(spec)
+        config = topology.stream_config(spec, chosen.get(spec.name))
         try:
             await js.add_stream(config)
         except BadRequestError as exc:
