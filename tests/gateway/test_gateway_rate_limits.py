@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -20,18 +20,18 @@ ROUTE = "/api/automations/triggers"
 
 
 @pytest.fixture
-async def gateway(database_url: str) -> AsyncIterator[Callable[..., Any]]:
+async def gateway(database_url: str) -> Callable[..., Any]:
     """Starts gateways with the given limits on a database whose gateway schema is migrated."""
     await asyncio.to_thread(upgrade, MIGRATIONS, database_url, "gateway")
     nowhere = f"127.0.0.1:{free_port()}"  # the backends are never reached over the limit
 
     def settings(**limits: Any) -> GatewaySettings:
-        addrs = {
+        addrs: dict[str, Any] = {
             f"{name}_addr": nowhere for name in ("automation", "trigger", "executor", "beezora", "analytics")
         }
         return GatewaySettings(local_mode=True, database_url=database_url, **addrs, **limits)
 
-    yield lambda **limits: running_gateway(settings(**limits))
+    return lambda **limits: running_gateway(settings(**limits))
 
 
 async def get(session: aiohttp.ClientSession, url: str, org: str) -> tuple[int, dict[str, str], Any]:

@@ -11,7 +11,7 @@ import nats
 import pytest
 from opentelemetry import metrics
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 from beez.kit.clock import ManualClock
 from tests.kit.bus.bus_support import stream_messages
@@ -71,7 +71,8 @@ def deferred_points() -> dict[str, int]:
             for metric in scope.metrics:
                 if metric.name == "beez.trigger.events.deferred":
                     for point in metric.data.data_points:
-                        found[str(point.attributes["org"])] = int(point.value)  # type: ignore[index]
+                        assert isinstance(point, NumberDataPoint) and point.attributes is not None
+                        found[str(point.attributes["org"])] = int(point.value)
     return found
 
 
