@@ -29,7 +29,6 @@ from beez.kit.bus.worker import Handler, PermanentError, PullWorker
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.grpc.errors import InvalidArgument
-from beez.kit.ratelimit import LeasedLimiter, Limit, RateLimiter
 from beez.trigger import service
 from beez.trigger.config import TriggerSettings
 from beez.trigger.domain.index import InvalidChange
@@ -240,8 +239,10 @@ def worker_factories(
     db: Database,
     clock: Clock,
     ingestor: Ingestor,
+    ingest_limit: IngestLimit | None = None,
 ) -> dict[str, WorkersFactory]:
-    """The trigger's four durable consumers, by durable name, each run by :meth:`Runtime.consumers`."""
+    """The trigger's four durable consumers, by durable name, each run by :meth:`Runtime.consumers`;
+    events over ``ingest_limit`` are deferred."""
 
     def factory(
         stream: str,
@@ -268,10 +269,6 @@ def worker_factories(
 
         return build
 
-    limiter = LeasedLimiter(RateLimiter(db.engine, db.schema, clock), lease=settings.ingest_limit_lease)
-    limit = IngestLimit(
-        limiter, Limit(rate=settings.ingest_rate_per_org, burst=settings.ingest_burst_per_org)
-    )
     specs = [
         factory(
             "EVENTS",
@@ -282,7 +279,7 @@ def worker_factories(
                 topology,
                 batch_max=settings.events_batch_max,
                 shards=settings.events_batch_shards,
-                limit=limit,
+                limit=ingest_limit,
             ).handle,
             settings.events_concurrency,
             settings.events_max_ack_pending or 4 * settings.events_concurrency,

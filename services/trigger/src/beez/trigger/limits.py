@@ -14,7 +14,10 @@ from __future__ import annotations
 from opentelemetry import metrics
 
 from beez.kit.bus.defer import Deferred
-from beez.kit.ratelimit import LeasedLimiter, Limit
+from beez.kit.clock import Clock
+from beez.kit.db import Database
+from beez.kit.ratelimit import LeasedLimiter, Limit, RateLimiter
+from beez.trigger.config import TriggerSettings
 
 QUOTA = "ingest_per_organization"
 """The quota's name, in the deferral's reason and the metrics' ``quota`` attribute."""
@@ -47,3 +50,9 @@ class IngestLimit:
         self._deferred.add(1, attributes)
         self._delay.record(decision.retry_after, attributes)
         raise Deferred(decision.retry_after, f"{QUOTA}:{org}")
+
+
+def ingest_limit(db: Database, clock: Clock, settings: TriggerSettings) -> IngestLimit:
+    """The limit the settings describe, on buckets in the trigger's schema."""
+    limiter = LeasedLimiter(RateLimiter(db.engine, db.schema, clock), lease=settings.ingest_limit_lease)
+    return IngestLimit(limiter, Limit(rate=settings.ingest_rate_per_org, burst=settings.ingest_burst_per_org))

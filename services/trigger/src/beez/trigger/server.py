@@ -12,6 +12,7 @@ from beez.trigger import consumers, maintenance, models
 from beez.trigger.config import TriggerSettings
 from beez.trigger.handlers import EventServicer
 from beez.trigger.ingest import Ingestor
+from beez.trigger.limits import ingest_limit
 from beez.trigger.resync import IndexResync
 from beez.trigger.sweeper import StartSweeper
 
@@ -42,7 +43,10 @@ async def build(runtime: Runtime) -> ServerSpec:
         )
         trigger_pb2_grpc.add_EventServiceServicer_to_server(event_service, server)
 
-    factories = consumers.worker_factories(runtime.topology, settings, runtime.db, runtime.clock, ingestor)
+    limit = ingest_limit(runtime.db, runtime.clock, settings)
+    factories = consumers.worker_factories(
+        runtime.topology, settings, runtime.db, runtime.clock, ingestor, ingest_limit=limit
+    )
 
     async def housekeeping() -> None:
         await maintenance.run(runtime.db, runtime.clock, settings)
