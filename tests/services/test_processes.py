@@ -14,7 +14,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 
 from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from beez.kit.migrations import upgrade
-from beez.kit.stack import SERVICES, Dependencies, ServiceProcess, Stack, libpq_url, migrate_all
+from beez.kit.stack import MIGRATED, SERVICES, Dependencies, ServiceProcess, Stack, libpq_url, migrate_all
 from tests.support.servers import unique_prefix
 
 EXPECTED_SERVICES = {
@@ -45,7 +45,7 @@ def schema_objects(database_url: str) -> dict[str, set[str]]:
 
 def test_each_service_migrates_only_its_own_schema_and_twice_changes_nothing(database_url: str) -> None:
     before = schema_objects(database_url)
-    for name in SERVICES:
+    for name in MIGRATED:
         module = importlib.import_module(f"beez.{name}.__main__")
         upgrade(module.MIGRATIONS, database_url, name)
         after = schema_objects(database_url)
@@ -146,6 +146,6 @@ def test_models_and_migrations_have_not_drifted(database_url: str) -> None:
     from beez.kit.migrations import check
 
     migrate_all(database_url)
-    for name in SERVICES:
+    for name in MIGRATED:
         module = importlib.import_module(f"beez.{name}.__main__")
         check(module.MIGRATIONS, database_url, name)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from psycopg import AsyncConnection
+from sqlalchemy import Boolean, Column, Double, MetaData, Table, Text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from beez.kit.clock import Clock, SystemClock
@@ -54,6 +55,19 @@ def create_table_sql(schema: str) -> str:
         " tokens double precision NOT NULL,"
         " updated_at double precision NOT NULL,"
         " granted boolean NOT NULL)"
+    )
+
+
+def bucket_table(metadata: MetaData) -> Table:
+    """The bucket table in a service's models, matching :func:`create_table_sql`, so the
+    models-versus-migrations drift check knows it."""
+    return Table(
+        TABLE,
+        metadata,
+        Column("key", Text, primary_key=True),
+        Column("tokens", Double, nullable=False),
+        Column("updated_at", Double, nullable=False),
+        Column("granted", Boolean, nullable=False),
     )
 
 

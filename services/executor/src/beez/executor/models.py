@@ -30,10 +30,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from beez.kit.bus.outbox import outbox_table
 from beez.kit.db import make_metadata, plain_rows
+from beez.kit.ratelimit import bucket_table
 from beez.workflow.status import ExecutionStatus, StepStatus
 
 metadata = make_metadata("executor")
 outbox = outbox_table(metadata)
+rate_buckets = bucket_table(metadata)
+"""The token buckets of the rate limits (decision 0031), created by ``create_table_sql``."""
 
 EXECUTION_STATUSES = tuple(status.value for status in ExecutionStatus)
 STEP_STATUSES = tuple(status.value for status in StepStatus)

@@ -21,9 +21,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from beez.kit.bus.outbox import outbox_table
 from beez.kit.db import make_metadata
+from beez.kit.ratelimit import bucket_table
 
 metadata = make_metadata("trigger")
 outbox = outbox_table(metadata)
+rate_buckets = bucket_table(metadata)
+"""The token buckets of the rate limits (decision 0031), created by ``create_table_sql``."""
 
 
 class Base(DeclarativeBase):

@@ -1,6 +1,6 @@
 """Alembic environment of the ``gateway`` schema (its rate limiter's buckets, decision 0031)."""
 
-from beez.kit.db import make_metadata
+from beez.gateway.models import metadata
 from beez.kit.migrations import run_env
 
-run_env(make_metadata("gateway"))
+run_env(metadata)
