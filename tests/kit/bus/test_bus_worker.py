@@ -431,12 +431,12 @@ async def test_deferred_message_is_handled_again_later_without_counting_a_delive
     async def rate_limited(msg: Msg) -> None:
         seen.append((msg.data, msg.metadata.num_delivered))
         if msg.data == b"noisy" and sum(1 for data, _ in seen if data == b"noisy") <= 4:
-            raise Deferred(0.2, "org:acme")
+            raise Deferred(0.5, "org:acme")
 
     await js.publish(topology.jobs("normal", "acme"), b"noisy")
     await js.publish(topology.jobs("normal", "quiet"), b"quiet")
     pull_worker = start_worker(
-        worker(js, topology, rate_limited, concurrency=1, max_ack_pending=5, max_deliver=2, ack_wait=0.6)
+        worker(js, topology, rate_limited, concurrency=1, max_ack_pending=5, max_deliver=2, ack_wait=1.5)
     )
     await wait_until(lambda: pull_worker.stats.processed == 2, within=10, what="both processed")
 
