@@ -1,7 +1,7 @@
 """The executor's token buckets (``beez.kit.ratelimit``): send limits per organization and channel.
 
 Revision ID: executor_rate_buckets
-Revises: executor_outbox_parked
+Revises: executor_execution_caps
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from beez.kit.ratelimit import create_table_sql, drop_table_sql
 
 revision: str = "executor_rate_buckets"
-down_revision: str | None = "executor_outbox_parked"
+down_revision: str | None = "executor_execution_caps"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
