@@ -40,6 +40,7 @@ _NATS_UNAVAILABLE: tuple[type[BaseException], ...] = (
     nats.errors.FlushTimeoutError,
     nats.errors.TimeoutError,  # a request (a JetStream publish, an API call) nobody answered in time
     nats.js.errors.ServiceUnavailableError,
+    nats.js.errors.NoStreamResponseError,  # JetStream not (yet) answering for the subject
 )
 
 _GRPC_UNAVAILABLE = "UNAVAILABLE"

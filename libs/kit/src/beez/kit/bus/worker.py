@@ -202,6 +202,9 @@ class PullWorker:
         """Messages held for an unavailable dependency, by stream sequence."""
         self._uncounted: OrderedDict[int, int] = OrderedDict()
         """Stream sequence -> deliveries that must not count as attempts."""
+        self._holds: OrderedDict[int, int] = OrderedDict()
+        """Stream sequence -> the delivery it was last held at, until this worker settles it: a
+        later delivery of it that this worker did not cause by a nak comes from a lost hold."""
         self._recovery: asyncio.Task[None] | None = None
         self.stats = WorkerStats()
 
@@ -341,7 +344,7 @@ class PullWorker:
         if status is None:
             self._outstanding = max(0, self._outstanding - 1)
             self._lost_after = asyncio.get_running_loop().time() + self._fetch_timeout + LOST_GRACE
-            if self._held and self._rehold(msg):
+            if self._holds and self._rehold(msg):
                 return
             task = asyncio.create_task(self._process(msg))
             self._inflight.add(task)
@@ -399,7 +402,10 @@ class PullWorker:
         return meta.num_delivered - self._uncounted.get(meta.sequence.stream, 0)
 
     def _forget(self, msg: Msg) -> None:
-        self._uncounted.pop(msg.metadata.sequence.stream, None)
+        """``msg`` is settled for good: nothing about it needs remembering."""
+        seq = msg.metadata.sequence.stream
+        self._uncounted.pop(seq, None)
+        self._holds.pop(seq, None)
 
     async def _process(self, msg: Msg) -> None:
         """Runs the handler for one delivery and settles it: ack, nak with delay, or DLQ + term;
@@ -428,8 +434,7 @@ class PullWorker:
                     return
                 await self._settle_failure(msg, exc)
             else:
-                await msg.ack()
-                self._forget(msg)
+                await msg.ack()  # its memory stays: a copy redelivered despite the ack is uncounted
                 self.stats.processed += 1
         except asyncio.CancelledError:
             raise
@@ -461,6 +466,7 @@ class PullWorker:
                 delay=delay,
                 error=_describe(exc),
             )
+            self._holds.pop(msg.metadata.sequence.stream, None)
             await msg.nak(delay=delay)
 
     def _hold(self, msg: Msg, exc: Exception) -> None:
@@ -474,24 +480,29 @@ class PullWorker:
                 subject=msg.subject,
                 error=_describe(exc),
             )
-        self._held[msg.metadata.sequence.stream] = msg
+        seq = msg.metadata.sequence.stream
+        self._held[seq] = msg
+        _remember(self._holds, seq, msg.metadata.num_delivered)
         self._handling[id(msg)] = (msg, asyncio.get_running_loop().time())
         if self._recovery is None or self._recovery.done():
             self._recovery = asyncio.create_task(self._recover())
 
     def _rehold(self, msg: Msg) -> bool:
-        """Whether ``msg`` is a new delivery of a held message (its hold was lost while NATS was
-        away); if so it replaces the held one, and the deliveries in between are uncounted."""
+        """Accounts for a new delivery of a message this worker held (its hold was lost while
+        NATS was away, or ack_wait passed while paused): the deliveries since the hold are
+        uncounted. Returns whether the message is still held, in which case the new delivery
+        replaces the held one and no handler starts for it."""
         meta = msg.metadata
         seq = meta.sequence.stream
+        held_at = self._holds.get(seq)
+        if held_at is None:
+            return False
+        extra = max(0, meta.num_delivered - held_at)
+        _remember(self._uncounted, seq, self._uncounted.get(seq, 0) + extra)
+        _remember(self._holds, seq, meta.num_delivered)
         old = self._held.get(seq)
         if old is None:
             return False
-        extra = max(0, meta.num_delivered - old.metadata.num_delivered)
-        self._uncounted[seq] = self._uncounted.get(seq, 0) + extra
-        self._uncounted.move_to_end(seq)
-        while len(self._uncounted) > UNCOUNTED_MEMORY:
-            self._uncounted.popitem(last=False)
         self._handling.pop(id(old), None)
         self._held[seq] = msg
         self._handling[id(msg)] = (msg, asyncio.get_running_loop().time())
@@ -525,7 +536,6 @@ class PullWorker:
                 msg = self._held.pop(seq, msg)
                 with contextlib.suppress(Exception):
                     await msg.ack()
-                    self._forget(msg)
                     self.stats.processed += 1
             break
         held = list(self._held.values())
@@ -631,6 +641,14 @@ def dead_letter_headers(msg: Msg, error: str, consumer: str) -> dict[str, str]:
         }
     )
     return out
+
+
+def _remember(memory: OrderedDict[int, int], seq: int, value: int) -> None:
+    """Sets ``memory[seq]``, forgetting the oldest entries beyond :data:`UNCOUNTED_MEMORY`."""
+    memory[seq] = value
+    memory.move_to_end(seq)
+    while len(memory) > UNCOUNTED_MEMORY:
+        memory.popitem(last=False)
 
 
 def _outage(exc: BaseException) -> bool:
