@@ -496,7 +496,7 @@ async def test_deliveries_lost_while_held_are_not_counted(
     await wait_until(lambda: pull_worker.stats.unavailable >= 2, what="both held")
     await asyncio.sleep(1.0)  # ack_wait runs out for both
     down = False
-    await wait_until(lambda: (b"job-1", 2) in seen, what="the lapsed hold delivered again")
+    await wait_until(lambda: any(n == 2 for _, n in seen), what="a lapsed hold delivered again")
     await asyncio.sleep(1.0)
     dead = await stream_messages(js, topology.stream("DLQ"))
     assert pull_worker.stats.dead_lettered == 0, (seen, [d.headers for d in dead])

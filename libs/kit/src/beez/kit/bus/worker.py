@@ -107,8 +107,9 @@ class PullWorker:
       message (no ack, no nak, heartbeats go on, so the server does not deliver it again and its
       delivery count stays where it was) and *pauses*: it asks for no more messages. It then
       probes with backoff (``probe_initial`` doubling to ``probe_max``) by running the handler
-      again on one held message; once that succeeds, or fails for a reason of its own, the
-      dependency is back: the other held messages run again and pulling resumes.
+      again on one held message, each probe on the next one; once one succeeds, or fails for a
+      reason of its own, the dependency is back: the other held messages run again and pulling
+      resumes.
     * A held message the server delivers anyway (heartbeats were lost while NATS was away) is
       recognised by its stream sequence: the extra deliveries are remembered as uncounted, so
       ``attempt = num_delivered - uncounted``. That memory is per process; see
@@ -523,8 +524,9 @@ class PullWorker:
                 raise
             except Exception as exc:
                 if _outage(exc):
-                    current = self._held.get(seq)
-                    if current is not None:  # heartbeats go on for it while we wait
+                    current = self._held.pop(seq, None)
+                    if current is not None:  # the next probe tries another; heartbeats go on
+                        self._held[seq] = current
                         self._handling[id(current)] = (current, asyncio.get_running_loop().time())
                     self.stats.unavailable += 1
                     pause = min(pause * 2, self._probe_max)
