@@ -426,12 +426,11 @@ class PullWorker:
             except asyncio.CancelledError:
                 raise  # stop() gave up waiting: no ack, the server redelivers after ack_wait
             except Exception as exc:
-                if (
-                    not isinstance(exc, PermanentError)
-                    and is_unavailable(exc)
-                    and not self._stopping.is_set()
-                ):
-                    self._hold(msg, exc)
+                if _outage(exc):
+                    if self._stopping.is_set():  # give it back, not counted as far as we know
+                        await msg.nak()
+                    else:
+                        self._hold(msg, exc)
                     return
                 await self._settle_failure(msg, exc)
             else:
