@@ -78,18 +78,26 @@ async def test_slots_of_executions_that_ended_unheard_are_freed(
     reconciler = SlotReconciler(
         trigger.svc.runtime.db, trigger.clock, states, held_after=600, interval=1, batch=2
     )
+    ours = {done, running, unknown, failed}
+
+    def asked_about_ours() -> set[str]:  # the suite's other tests leave slots of their own
+        return {i for _, i in stand_in.asked if i in ours}
+
     try:
-        assert await reconciler.reconcile() == 0, "held for less than held_after: nobody is asked"
-        assert stand_in.asked == []
+        await reconciler.reconcile()
+        assert asked_about_ours() == set(), "held for less than held_after: nobody is asked"
         trigger.clock.advance(timedelta(minutes=11))
-        for _ in range(3):  # pages of two, resuming where the last stopped, then from the oldest
+        for _ in range(500):  # pages of two, resuming where the last stopped
             await reconciler.reconcile()
+            if asked_about_ours() == ours:
+                break
     finally:
         await states.close()
     assert await slots_held(trigger) == {running, unknown}
     assert reconciler.freed == 2
-    assert {org for org, _ in stand_in.asked} == {trigger.org}, "asked as the slot's organization"
-    assert {i for _, i in stand_in.asked} >= {done, running, unknown, failed}
+    assert {org for org, i in stand_in.asked if i in ours} == {trigger.org}, (
+        "asked as the slot's organization"
+    )
     rows = await trigger.sql(
         "SELECT execution_id, outcome FROM trigger.enrollments WHERE org_id = :org AND ended_at IS NOT NULL",
         org=trigger.org,
