@@ -136,6 +136,7 @@ class ChaosStack:
     root: Path
     receiver: Receiver
     executor_env: dict[str, str] = field(default_factory=dict)
+    trigger_env: dict[str, str] = field(default_factory=dict)
     prefix: str = "chaos"
     offset_s: float = 0.0
     nc: NATS | None = None
@@ -189,7 +190,7 @@ class ChaosStack:
             prefix=self.prefix,
             env={"BEEZ_CLOCK_OFFSET_FILE": str(self.offset_file), "BEEZ_LOG_LEVEL": "WARNING"},
             service_env={
-                "trigger": {"BEEZ_CONSUMER_ACK_WAIT_S": "5"},
+                "trigger": {"BEEZ_CONSUMER_ACK_WAIT_S": "5", **self.trigger_env},
                 "executor": {
                     "BEEZ_ACTIONS__SSRF_ALLOWLIST": '["127.0.0.1/32"]',
                     "BEEZ_JOB_ACK_WAIT_S": "2",
@@ -425,12 +426,14 @@ def webhook_automation(
 
 @asynccontextmanager
 async def chaos_stack(
-    delay_s: float = 0.0, executor_env: dict[str, str] | None = None
+    delay_s: float = 0.0,
+    executor_env: dict[str, str] | None = None,
+    trigger_env: dict[str, str] | None = None,
 ) -> AsyncIterator[ChaosStack]:
     """A started stack in a fresh directory, closed and removed afterwards (kept on failure)."""
     root = pg_data_root()
     async with receiver(delay_s) as stand_in:
-        stack = ChaosStack(root, stand_in, executor_env=executor_env or {})
+        stack = ChaosStack(root, stand_in, executor_env=executor_env or {}, trigger_env=trigger_env or {})
         ok = False
         try:
             await stack.start()

@@ -75,6 +75,7 @@ async def test_only_long_unmoved_driverless_executions_are_handed_to_a_resume_jo
                 row("ex_done", "completed", old),
             ],
         )
+        await session.execute(insert(models.Timer), [timer("ex_waiting", "t1", NOW + timedelta(days=1))])
     sweeper = Sweeper(db, Topology("sweep"), clock, stale_after=0.3, interval=0.1)
     assert await sweeper.sweep() == 0, "first seen: observed, not yet handed over"
     clock.advance(timedelta(days=30))  # a clock jump alone never makes an execution orphaned
@@ -103,3 +104,70 @@ async def test_only_long_unmoved_driverless_executions_are_handed_to_a_resume_jo
 
 def test_default_staleness_outlasts_every_delivery_of_a_live_job() -> None:
     assert default_stale_after(300, 30, 5) == 6 * 340 + 60
+
+
+def waiting(execution_id: str, kind: str, token: str, updated_at: datetime) -> dict[str, Any]:
+    values = row(execution_id, "waiting", updated_at, wait_token=token)
+    values["wait_kind"] = kind
+    return values
+
+
+def timer(execution_id: str, token: str, due_at: datetime) -> dict[str, Any]:
+    return {
+        "id": f"tmr_{execution_id}",
+        "org_id": "org_sweep",
+        "execution_id": execution_id,
+        "kind": "delay",
+        "due_at": due_at,
+        "token": token,
+        "step_id": "s1",
+        "priority": "normal",
+    }
+
+
+async def test_every_lost_wake_up_is_re_armed_with_the_job_its_wait_expects(db: Database) -> None:
+    """Fails without the fix: the sweeper only looked at executions without a wait token."""
+    clock = ManualClock(NOW)
+    old = NOW - timedelta(hours=1)
+    async with db.transaction() as session:
+        await session.execute(
+            insert(models.Execution),
+            [
+                waiting("ex_delay_lost", "delay", "tok_delay", old),  # its TIMER job was dead-lettered
+                waiting("ex_event_lost", "event", "tok_event", old),  # its timeout's TIMER job was lost
+                waiting("ex_delay_armed", "delay", "tok_armed", old),  # its timer is still there
+                {**waiting("ex_resume_lost", "resume", "tok_resume", old), "status": "running"},
+                {**waiting("ex_retry_lost", "retry_execution", "tok_retry", old), "status": "queued"},
+                waiting("ex_recent", "delay", "tok_recent", NOW),  # just began waiting
+                row("ex_done", "completed", old),
+            ],
+        )
+        await session.execute(insert(models.Timer), [timer("ex_delay_armed", "tok_armed", old)])
+    sweeper = Sweeper(db, Topology("sweep"), clock, stale_after=0.3, interval=0.1)
+    assert await sweeper.sweep() == 0, "first seen: a job may be carrying the wake-up right now"
+    await asyncio.sleep(0.35)
+    assert await sweeper.sweep() == 4
+    assert sweeper.rearmed == 4 and sweeper.resumed == 0
+    assert await sweeper.sweep() == 0, "re-armed once: it moved, so it is watched afresh"
+    async with db.transaction() as session:
+        rows = {e.id: e for e in (await session.execute(select(models.Execution))).scalars()}
+        outbox = (await session.execute(select(models.outbox))).all()
+    jobs = {job.execution_id: job for job in (jobs_pb2.Job.FromString(m.payload) for m in outbox)}
+    assert set(jobs) == {"ex_delay_lost", "ex_event_lost", "ex_resume_lost", "ex_retry_lost"}
+    assert (jobs["ex_delay_lost"].reason, jobs["ex_delay_lost"].token) == (
+        jobs_pb2.JOB_REASON_TIMER,
+        "tok_delay",
+    )
+    assert (jobs["ex_event_lost"].reason, jobs["ex_event_lost"].token) == (
+        jobs_pb2.JOB_REASON_TIMER,
+        "tok_event",
+    )
+    assert (jobs["ex_retry_lost"].reason, jobs["ex_retry_lost"].token) == (
+        jobs_pb2.JOB_REASON_RETRY,
+        "tok_retry",
+    )
+    resume = jobs["ex_resume_lost"]
+    assert resume.reason == jobs_pb2.JOB_REASON_RESUME
+    assert resume.token == rows["ex_resume_lost"].wait_token != "tok_resume", "a fresh token"
+    assert rows["ex_delay_lost"].wait_token == "tok_delay" and rows["ex_delay_lost"].status == "waiting"
+    assert rows["ex_delay_armed"].updated_at == old, "its timer holds its wake-up: left alone"

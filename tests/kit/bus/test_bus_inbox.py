@@ -57,7 +57,7 @@ async def test_redelivered_message_changes_nothing(
             if await claim(session, bus_db.inbox, "signup-counter", message_id(msg)):
                 await bus_db.increment(session, "signups")
         if len(deliveries) == 1:
-            raise ConnectionError("crashed after commit, before the ack")
+            raise RuntimeError("crashed after commit, before the ack")
 
     await js.publish(topology.events("acme", "signup"), b"ada", headers={"Nats-Msg-Id": "evt-ada"})
     worker = start_worker(

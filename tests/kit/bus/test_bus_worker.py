@@ -445,3 +445,123 @@ async def test_deferred_message_is_handled_again_later_without_counting_a_delive
     assert seen.index((b"quiet", 1)) < len(seen) - 1, "the quiet message did not wait for the noisy one"
     assert {n for data, n in seen if data == b"noisy"} == {1}, "held, never redelivered"
     assert not await stream_messages(js, topology.stream("DLQ"))
+
+
+def refused() -> ConnectionRefusedError:
+    """What a handler sees while PostgreSQL is down (psycopg's OperationalError wraps this too)."""
+    return ConnectionRefusedError(111, "Connection refused")
+
+
+async def test_an_outage_longer_than_every_retry_never_dead_letters_and_the_worker_pauses(
+    js: JetStreamContext, topology: Topology, start_worker: StartWorker
+) -> None:
+    """Fails without the fix: with max_deliver=2 the message went to the DLQ after two tries."""
+    down = True
+    calls: list[int] = []
+
+    async def needs_postgres(msg: Msg) -> None:
+        calls.append(msg.metadata.num_delivered)
+        if down:
+            raise RuntimeError("could not run the job") from refused()
+
+    await js.publish(topology.jobs("normal", "acme"), b"first")
+    pull_worker = start_worker(
+        worker(
+            js,
+            topology,
+            needs_postgres,
+            max_deliver=2,
+            backoff=constant(0.05),
+            probe_initial=0.05,
+            probe_max=0.1,
+        )
+    )
+    await wait_until(lambda: len(calls) >= 8, what="probing")
+    assert pull_worker.paused
+    await js.publish(topology.jobs("normal", "acme"), b"second")
+    await asyncio.sleep(0.3)
+    assert len(set(calls)) == 1, "one delivery, held: the server never redelivered it"
+    before = len(calls)
+    down = False
+    await wait_until(lambda: pull_worker.stats.processed == 2, what="processed after the outage")
+    assert not pull_worker.paused
+    assert len(calls) == before + 2, "the probe, then the message that waited in the stream"
+    assert pull_worker.stats.dead_lettered == 0 and pull_worker.stats.failed == 0
+    assert pull_worker.stats.pauses == 1 and pull_worker.stats.unavailable >= 8
+    assert await stream_messages(js, topology.stream("DLQ")) == []
+
+
+async def test_deliveries_lost_while_held_are_not_counted(
+    js: JetStreamContext, topology: Topology, start_worker: StartWorker
+) -> None:
+    """Without heartbeats (as while NATS is away) a held message's ack_wait runs out, and the pull
+    after the pause brings it again while its held delivery still runs: that delivery must not
+    count (fails without the fix: with max_deliver=1 it went to the DLQ as over the limit)."""
+    down = True
+    seen: list[tuple[bytes, int]] = []
+
+    async def needs_postgres(msg: Msg) -> None:
+        seen.append((msg.data, msg.metadata.num_delivered))
+        if down:
+            raise refused()
+        if msg.metadata.num_delivered == 1:
+            await asyncio.sleep(0.6)  # the held delivery, run again after the pause, is slow
+
+    for i in range(2):
+        await js.publish(topology.jobs("normal", "acme"), f"job-{i}".encode())
+    pull_worker = start_worker(
+        worker(
+            js,
+            topology,
+            needs_postgres,
+            max_deliver=1,
+            ack_wait=0.4,
+            heartbeat=False,
+            concurrency=2,
+            probe_initial=0.3,
+            probe_max=0.3,
+        )
+    )
+    await wait_until(lambda: pull_worker.stats.unavailable >= 2, what="both held")
+    await asyncio.sleep(1.0)  # ack_wait runs out for both
+    down = False
+    await wait_until(lambda: any(n == 2 for _, n in seen), what="a lapsed hold delivered again")
+    await asyncio.sleep(1.0)
+    dead = await stream_messages(js, topology.stream("DLQ"))
+    assert pull_worker.stats.dead_lettered == 0, (seen, [d.headers for d in dead])
+    assert (await js.stream_info(topology.stream("JOBS"))).state.messages == 0
+
+
+async def test_a_failed_dead_letter_publish_keeps_the_message_until_it_is_stored(
+    js: JetStreamContext, topology: Topology, start_worker: StartWorker
+) -> None:
+    """Fails without the fix: after the spare delivery the server's limit dropped the message."""
+    calls = 0
+
+    async def poison(msg: Msg) -> None:
+        nonlocal calls
+        calls += 1
+        raise PermanentError("not a protobuf Job")
+
+    dlq = await js.stream_info(topology.stream("DLQ"))
+    await js.delete_stream(topology.stream("DLQ"))  # every DLQ publish fails: no stream answers
+    await js.publish(topology.jobs("normal", "acme"), b"\xff")
+    pull_worker = start_worker(worker(js, topology, poison, max_deliver=1, backoff=constant(0.1)))
+    await asyncio.sleep(1.5)  # several deliveries, every dead-lettering fails
+    assert pull_worker.stats.dead_lettered == 0
+    assert (await js.stream_info(topology.stream("JOBS"))).state.messages == 1, "kept"
+    await js.add_stream(dlq.config)
+    await wait_until(lambda: pull_worker.stats.dead_lettered == 1, what="dead-lettered once the DLQ is back")
+    [dead] = await stream_messages(js, topology.stream("DLQ"))
+    assert dead.data == b"\xff"
+    assert calls == 1, "the handler ran once; the later deliveries only retried the DLQ"
+    assert (await js.stream_info(topology.stream("JOBS"))).state.messages == 0
+
+
+async def test_the_consumer_has_no_server_side_delivery_limit(
+    js: JetStreamContext, topology: Topology
+) -> None:
+    async def ok(msg: Msg) -> None:
+        return None
+
+    assert worker(js, topology, ok, max_deliver=3).consumer_config().max_deliver == -1

@@ -459,6 +459,8 @@ class Stack:
             procs["trigger"].env["BEEZ_AUTOMATION_ADDR"] = procs["automation"].address
         if "automation" in procs and "executor" in procs:  # execution caps at validation (decision 0023)
             procs["automation"].env["BEEZ_EXECUTOR_ADDR"] = procs["executor"].address
+        if "trigger" in procs and "executor" in procs:
+            procs["trigger"].env["BEEZ_EXECUTOR_ADDR"] = procs["executor"].address
         if GATEWAY in procs:
             for name in names:
                 procs[GATEWAY].env[f"BEEZ_{name.upper()}_ADDR"] = procs[name].address

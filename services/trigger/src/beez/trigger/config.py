@@ -136,6 +136,26 @@ class TriggerSettings(ServiceSettings):
     start_sweep_batch: int = Field(
         default=500, ge=1, description="Most enrollments one round of the start sweeper handles."
     )
+    executor_addr: str = Field(
+        default="127.0.0.1:50053",
+        min_length=1,
+        description="host:port of the executor, asked by the slot reconciler how executions ended.",
+    )
+    executor_timeout_s: float = Field(default=5.0, gt=0, description="Deadline of one GetExecution call.")
+    slot_reconcile_after_s: float = Field(
+        default=900.0,
+        gt=0,
+        description=(
+            "Seconds a concurrency slot is held before the reconciler asks the executor whether its "
+            "execution ended without the trigger hearing of it (decision 0028)."
+        ),
+    )
+    slot_reconcile_interval_s: float = Field(
+        default=60.0, gt=0, description="Seconds between two rounds of the slot reconciler."
+    )
+    slot_reconcile_batch: int = Field(
+        default=200, ge=1, description="Long-held slots one round of the slot reconciler looks at."
+    )
 
     # --- ingestion limit (decision 0031) -------------------------------------------------------
     ingest_rate_per_org: float = Field(

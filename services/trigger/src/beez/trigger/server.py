@@ -14,6 +14,7 @@ from beez.trigger.handlers import EventServicer
 from beez.trigger.ingest import Ingestor
 from beez.trigger.limits import ingest_limit
 from beez.trigger.resync import IndexResync
+from beez.trigger.slots import ExecutorStates, SlotReconciler
 from beez.trigger.sweeper import StartSweeper
 
 SERVICE_NAMES = [
@@ -60,6 +61,14 @@ async def build(runtime: Runtime) -> ServerSpec:
         interval=settings.start_sweep_interval_s,
         batch=settings.start_sweep_batch,
     )
+    reconciler = SlotReconciler(
+        runtime.db,
+        runtime.clock,
+        ExecutorStates(settings.executor_addr, settings.executor_timeout_s, settings.tls_files()),
+        held_after=settings.slot_reconcile_after_s,
+        interval=settings.slot_reconcile_interval_s,
+        batch=settings.slot_reconcile_batch,
+    )
 
     resync = IndexResync(runtime.db, settings.automation_addr, settings.tls_files())
 
@@ -73,5 +82,6 @@ async def build(runtime: Runtime) -> ServerSpec:
             housekeeping,
             sweeper.run,
             *([resync.run_at_start] if settings.resync_on_empty_index else []),
+            reconciler.run,
         ],
     )

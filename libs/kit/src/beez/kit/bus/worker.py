@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ from beez.kit.bus.headers import (
 from beez.kit.bus.topology import Topology, ensure_consumer
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import extracted_context, span, tracer
+from beez.kit.unavailable import is_unavailable
 
 log = get_logger(__name__)
 _tracer = tracer(__name__)
@@ -49,6 +51,9 @@ LOST_GRACE = 2.0
 
 DLQ_ERROR_LIMIT = 1024
 """Bytes of ``Beez-Dlq-Error`` kept: enough for a message, not a traceback in a header."""
+
+UNCOUNTED_MEMORY = 10_000
+"""Messages whose uncounted deliveries a worker remembers (the oldest are forgotten first)."""
 
 
 class PermanentError(Exception):
@@ -75,13 +80,17 @@ def exponential_backoff(initial: float = 0.5, factor: float = 2.0, maximum: floa
 
 @dataclass
 class WorkerStats:
-    """Counters for metrics: ``failed`` counts failed handler attempts, retried or not;
-    ``deferred`` counts handler runs that raised :class:`~beez.kit.bus.defer.Deferred`."""
+    """Counters for metrics: ``failed`` counts failed handler attempts, retried or not."""
 
     processed: int = 0
     failed: int = 0
     dead_lettered: int = 0
     deferred: int = 0
+    """Handler runs that raised :class:`~beez.kit.bus.defer.Deferred` (never counted)."""
+    unavailable: int = 0
+    """Handler attempts that failed because a dependency was unavailable (never counted)."""
+    pauses: int = 0
+    """Times the worker paused for an unavailable dependency."""
 
 
 class PullWorker:
@@ -96,25 +105,39 @@ class PullWorker:
     * While the handler runs, ``in_progress()`` is sent every ``ack_wait / 3`` to ``ack_wait / 2``
       (one loop per worker beats for all its handlers) so the server does not redeliver a slow
       but healthy handler's message to another replica.
-    * A failure is retried with ``nak(delay=backoff(n))`` up to ``max_deliver`` handler attempts.
-    * A handler raising :class:`~beez.kit.bus.defer.Deferred` is not a failure: the worker holds
-      the message (beating its ack timer, its handler slot freed for other messages) and runs the
-      handler again after the delay. The server sees no redelivery, so a deferral never counts
-      toward ``max_deliver`` nor the server's delivery limit. At :meth:`stop`, a held message is
-      given back with ``nak(delay=<the rest of its wait>)``. Held messages still count toward
+    * A failure is retried with ``nak(delay=backoff(n))`` up to ``max_deliver`` counted attempts.
+    * A failure caused by an unavailable dependency (:func:`beez.kit.unavailable.is_unavailable`:
+      PostgreSQL or NATS away, gRPC ``UNAVAILABLE``) is never counted. The worker *holds* the
+      message (no ack, no nak, heartbeats go on, so the server does not deliver it again and its
+      delivery count stays where it was) and *pauses*: it asks for no more messages. It then
+      probes with backoff (``probe_initial`` doubling to ``probe_max``) by running the handler
+      again on one held message, each probe on the next one; once one succeeds, or fails for a
+      reason of its own, the dependency is back: the other held messages run again and pulling
+      resumes.
+    * A held message the server delivers anyway (heartbeats were lost while NATS was away) is
+      recognised by its stream sequence: the extra deliveries are remembered as uncounted, so
+      ``attempt = num_delivered - uncounted``. That memory is per process; see
+      docs/decisions/0028-outage-safe-consumers.md for what a restart costs.
+    * A handler raising :class:`~beez.kit.bus.defer.Deferred` is not a failure either: the worker
+      keeps the message (beating its ack timer, its handler slot freed for other messages) and
+      runs the handler again after the delay. The server sees no redelivery, so a deferral never
+      counts as an attempt. At :meth:`stop`, a deferred message is given back with
+      ``nak(delay=<the rest of its wait>)``. Deferred messages still count toward
       ``max_ack_pending``: give a consumer that defers a ``max_ack_pending`` above its
       ``concurrency`` so other messages keep flowing while some wait.
     * After the last attempt, or at once for a :class:`PermanentError`, the message is published to
       ``dlq.<durable>`` (original data and headers plus ``Beez-Dlq-*``, ``Nats-Msg-Id`` =
       ``dlq:<durable>:<stream>:<seq>`` so one consumer dead-lettering twice stores it once, while
-      every consumer of a stream gets its own dead letter) and then terminated. TERM
-      rather than ACK: both end redelivery (and remove the message from a work-queue stream),
-      but TERM records that processing did not succeed, in the consumer's state and as a
-      ``MSG_TERMINATED`` advisory monitoring can count.
-    * The consumer's server-side ``max_deliver`` is ``max_deliver + 1``. The spare delivery
-      exists for dead-lettering only: when the worker died during the last attempt, or the DLQ
-      publish failed, the message comes back once more and goes to the DLQ without running the
-      handler, instead of being silently dropped by the server's delivery limit.
+      every consumer of a stream gets its own dead letter) and terminated only once the DLQ
+      stream acknowledged it (PubAck). TERM rather than ACK: both end redelivery (and remove the
+      message from a work-queue stream), but TERM records that processing did not succeed, in
+      the consumer's state and as a ``MSG_TERMINATED`` advisory monitoring can count. A DLQ
+      publish that fails naks the message with a delay: it comes back, goes to the DLQ without
+      running the handler, and is never dropped.
+    * The consumer's server-side ``max_deliver`` is unlimited (-1): the worker enforces its own
+      bound, since only it can tell counted attempts from uncounted ones. When the worker died
+      during the last attempt the message comes back past the bound and goes to the DLQ without
+      running the handler.
 
     Order is not preserved across concurrent handlers or retries. :meth:`run` survives NATS
     outages (fetches time out, then resume after reconnect) and errors (logged, retried after a
@@ -141,6 +164,8 @@ class PullWorker:
         fetch_timeout: float = 5.0,
         stop_timeout: float = 30.0,
         error_pause: float = 1.0,
+        probe_initial: float = 0.5,
+        probe_max: float = 15.0,
     ) -> None:
         """``stream`` and ``subjects`` are unprefixed names (``"JOBS"``, ``"jobs.>"``); the topology
         prefixes them. ``max_ack_pending`` defaults to ``concurrency``: the server never hands
@@ -178,13 +203,23 @@ class PullWorker:
         self._wake = asyncio.Event()
         self._broken: Exception | None = None
         self._inflight: set[asyncio.Task[None]] = set()
-        self._held = 0
-        """Messages waiting out a deferral: their handler slot is free meanwhile."""
         self._handling: dict[int, tuple[Msg, float]] = {}
         """Messages whose handler runs, by ``id``: the message and when it last reset its AckWait."""
         self._stopping = asyncio.Event()
         self._stopped = asyncio.Event()
         self._running = False
+        self._probe_initial = probe_initial
+        self._probe_max = max(probe_max, probe_initial)
+        self._held: dict[int, Msg] = {}
+        self._deferring = 0
+        """Messages waiting out a deferral: their handler slot is free meanwhile."""
+        """Messages held for an unavailable dependency, by stream sequence."""
+        self._uncounted: OrderedDict[int, int] = OrderedDict()
+        """Stream sequence -> deliveries that must not count as attempts."""
+        self._holds: OrderedDict[int, int] = OrderedDict()
+        """Stream sequence -> the delivery it was last held at, until this worker settles it: a
+        later delivery of it that this worker did not cause by a nak comes from a lost hold."""
+        self._recovery: asyncio.Task[None] | None = None
         self.stats = WorkerStats()
 
     @property
@@ -201,6 +236,11 @@ class PullWorker:
         """Messages whose handler is running now."""
         return len(self._inflight)
 
+    @property
+    def paused(self) -> bool:
+        """Whether the worker holds messages for an unavailable dependency and pulls no more."""
+        return bool(self._held)
+
     def consumer_config(self) -> api.ConsumerConfig:
         """The durable consumer this worker declares (create-or-update) when it starts."""
         single = len(self._subjects) == 1
@@ -210,7 +250,7 @@ class PullWorker:
             deliver_policy=self._deliver_policy,
             ack_policy=api.AckPolicy.EXPLICIT,
             ack_wait=self._ack_wait,
-            max_deliver=self._max_deliver + 1,
+            max_deliver=-1,
             max_ack_pending=self._max_ack_pending,
             filter_subject=self._subjects[0] if single else None,
             filter_subjects=None if single else self._subjects,
@@ -292,8 +332,8 @@ class PullWorker:
             raise broken
         if self._outstanding and loop.time() > self._lost_after:
             self._outstanding = 0
-        busy = len(self._inflight) - self._held
-        want = min(self._concurrency - busy - self._outstanding, self._batch)
+        busy = len(self._inflight) - self._deferring + len(self._held)
+        want = 0 if self._held else min(self._concurrency - busy - self._outstanding, self._batch)
         if want > 0 and (want >= self._low_water or not self._outstanding):
             request = {"batch": want, "expires": int(self._fetch_timeout * 1e9)}
             await nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._sub.subject)
@@ -318,6 +358,8 @@ class PullWorker:
         if status is None:
             self._outstanding = max(0, self._outstanding - 1)
             self._lost_after = asyncio.get_running_loop().time() + self._fetch_timeout + LOST_GRACE
+            if self._holds and self._rehold(msg):
+                return
             task = asyncio.create_task(self._process(msg))
             self._inflight.add(task)
             task.add_done_callback(self._done)
@@ -343,10 +385,24 @@ class PullWorker:
         if pending:
             log.warning("handlers cancelled at stop", consumer=self._durable, count=len(pending))
             await asyncio.gather(*pending, return_exceptions=True)
+        await self._release_held()
         await self._unsubscribe()
         # Acks are fire-and-forget writes; push the last ones out before the caller closes.
         with contextlib.suppress(Exception):
             await self._js._nc.flush(timeout=2)
+
+    async def _release_held(self) -> None:
+        """At stop: ends the probing and gives held messages back for another replica (or restart)."""
+        recovery, self._recovery = self._recovery, None
+        if recovery is not None:
+            recovery.cancel()
+            await asyncio.gather(recovery, return_exceptions=True)
+        held = list(self._held.values())
+        self._held.clear()
+        for msg in held:
+            self._handling.pop(id(msg), None)
+            with contextlib.suppress(Exception):
+                await msg.nak()
 
     async def _unsubscribe(self) -> None:
         sub, self._sub = self._sub, None
@@ -354,14 +410,27 @@ class PullWorker:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 
+    def _attempt(self, msg: Msg) -> int:
+        """The counted attempt this delivery is: deliveries so far minus the uncounted ones."""
+        meta = msg.metadata
+        return meta.num_delivered - self._uncounted.get(meta.sequence.stream, 0)
+
+    def _forget(self, msg: Msg) -> None:
+        """``msg`` is settled for good: nothing about it needs remembering."""
+        seq = msg.metadata.sequence.stream
+        self._uncounted.pop(seq, None)
+        self._holds.pop(seq, None)
+
     async def _process(self, msg: Msg) -> None:
-        """Runs the handler for one delivery and settles it: ack, nak with delay, or DLQ + term."""
+        """Runs the handler for one delivery and settles it: ack, nak with delay, or DLQ + term;
+        or holds it when a dependency is unavailable."""
         try:
-            meta = msg.metadata
-            if meta.num_delivered > self._max_deliver:
+            attempt = self._attempt(msg)
+            if attempt > self._max_deliver:
                 error = (
-                    f"DeliveryLimitReached: delivered {meta.num_delivered} times without an outcome "
-                    "(worker stopped or crashed during the last attempt, or dead-lettering failed)"
+                    f"DeliveryLimitReached: delivered {msg.metadata.num_delivered} times "
+                    f"({attempt} counted) without an outcome (worker stopped or crashed during the "
+                    "last attempt, or dead-lettering failed)"
                 )
                 await self._dead_letter(msg, error)
                 return
@@ -371,34 +440,131 @@ class PullWorker:
             except asyncio.CancelledError:
                 raise  # stop() gave up waiting: no ack, the server redelivers after ack_wait
             except Exception as exc:
-                self.stats.failed += 1
-                if isinstance(exc, PermanentError) or meta.num_delivered >= self._max_deliver:
-                    log.warning(
-                        "message dead-lettered",
-                        consumer=self._durable,
-                        subject=msg.subject,
-                        deliveries=meta.num_delivered,
-                        error=_describe(exc),
-                    )
-                    await self._dead_letter(msg, _describe(exc))
-                else:
-                    delay = self._backoff(meta.num_delivered)
-                    log.info(
-                        "message will be retried",
-                        consumer=self._durable,
-                        subject=msg.subject,
-                        deliveries=meta.num_delivered,
-                        delay=delay,
-                        error=_describe(exc),
-                    )
-                    await msg.nak(delay=delay)
+                if _outage(exc):
+                    if self._stopping.is_set():  # give it back, not counted as far as we know
+                        await msg.nak()
+                    else:
+                        self._hold(msg, exc)
+                    return
+                await self._settle_failure(msg, exc)
             else:
-                await msg.ack()
+                await msg.ack()  # its memory stays: a copy redelivered despite the ack is uncounted
                 self.stats.processed += 1
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # settling failed (connection lost): the server redelivers
             log.warning("could not settle message", consumer=self._durable, error=_describe(exc))
+
+    async def _settle_failure(self, msg: Msg, exc: Exception) -> None:
+        """A counted failure: nak with the backoff, or dead-letter after the last attempt."""
+        self.stats.failed += 1
+        attempt = self._attempt(msg)
+        if isinstance(exc, PermanentError) or attempt >= self._max_deliver:
+            log.warning(
+                "message dead-lettered",
+                consumer=self._durable,
+                subject=msg.subject,
+                deliveries=msg.metadata.num_delivered,
+                attempt=attempt,
+                error=_describe(exc),
+            )
+            await self._dead_letter(msg, _describe(exc))
+        else:
+            delay = self._backoff(attempt)
+            log.info(
+                "message will be retried",
+                consumer=self._durable,
+                subject=msg.subject,
+                deliveries=msg.metadata.num_delivered,
+                attempt=attempt,
+                delay=delay,
+                error=_describe(exc),
+            )
+            self._holds.pop(msg.metadata.sequence.stream, None)
+            await msg.nak(delay=delay)
+
+    def _hold(self, msg: Msg, exc: Exception) -> None:
+        """Keeps ``msg`` unsettled (heartbeats go on) and pauses until the dependency is back."""
+        self.stats.unavailable += 1
+        if not self._held:
+            self.stats.pauses += 1
+            log.warning(
+                "dependency unavailable: consumer paused",
+                consumer=self._durable,
+                subject=msg.subject,
+                error=_describe(exc),
+            )
+        seq = msg.metadata.sequence.stream
+        self._held[seq] = msg
+        _remember(self._holds, seq, msg.metadata.num_delivered)
+        self._handling[id(msg)] = (msg, asyncio.get_running_loop().time())
+        if self._recovery is None or self._recovery.done():
+            self._recovery = asyncio.create_task(self._recover())
+
+    def _rehold(self, msg: Msg) -> bool:
+        """Accounts for a new delivery of a message this worker held (its hold was lost while
+        NATS was away, or ack_wait passed while paused): the deliveries since the hold are
+        uncounted. Returns whether the message is still held, in which case the new delivery
+        replaces the held one and no handler starts for it."""
+        meta = msg.metadata
+        seq = meta.sequence.stream
+        held_at = self._holds.get(seq)
+        if held_at is None:
+            return False
+        extra = max(0, meta.num_delivered - held_at)
+        _remember(self._uncounted, seq, self._uncounted.get(seq, 0) + extra)
+        _remember(self._holds, seq, meta.num_delivered)
+        old = self._held.get(seq)
+        if old is None:
+            return False
+        self._handling.pop(id(old), None)
+        self._held[seq] = msg
+        self._handling[id(msg)] = (msg, asyncio.get_running_loop().time())
+        return True
+
+    async def _recover(self) -> None:
+        """Probes with backoff by running one held message's handler again; when the dependency
+        answers, runs every held message again and lets pulling resume."""
+        pause = self._probe_initial
+        while self._held and not self._stopping.is_set():
+            await asyncio.sleep(pause)
+            if not self._held:
+                break
+            seq, msg = next(iter(self._held.items()))
+            try:
+                await self._handle(msg)
+            except asyncio.CancelledError:
+                raise
+            except Deferred:
+                pass  # the dependency answered: the message runs again below, deferral and all
+            except Exception as exc:
+                if _outage(exc):
+                    current = self._held.pop(seq, None)
+                    if current is not None:  # the next probe tries another; heartbeats go on
+                        self._held[seq] = current
+                        self._handling[id(current)] = (current, asyncio.get_running_loop().time())
+                    self.stats.unavailable += 1
+                    pause = min(pause * 2, self._probe_max)
+                    continue
+                msg = self._held.pop(seq, msg)
+                with contextlib.suppress(Exception):
+                    await self._settle_failure(msg, exc)
+            else:
+                msg = self._held.pop(seq, msg)
+                with contextlib.suppress(Exception):
+                    await msg.ack()
+                    self.stats.processed += 1
+            break
+        held = list(self._held.values())
+        self._held.clear()
+        if held:
+            log.info("dependency back: consumer resumed", consumer=self._durable, held=len(held))
+        for msg in held:
+            self._handling.pop(id(msg), None)
+            task = asyncio.create_task(self._process(msg))
+            self._inflight.add(task)
+            task.add_done_callback(self._done)
+        self._wake.set()
 
     async def _handle_deferring(self, msg: Msg) -> bool:
         """Runs the handler, and again after each :class:`Deferred` once its delay has passed.
@@ -415,23 +581,23 @@ class PullWorker:
                 log.debug(
                     "message deferred", consumer=self._durable, subject=msg.subject, reason=deferral.reason
                 )
-                if not await self._hold(msg, deferral.delay):
+                if not await self._wait_deferral(msg, deferral.delay):
                     return False
 
-    async def _hold(self, msg: Msg, delay: float) -> bool:
+    async def _wait_deferral(self, msg: Msg, delay: float) -> bool:
         """Keeps ``msg`` (ack timer beaten, handler slot freed) for ``delay`` seconds; False if stopped."""
         loop = asyncio.get_running_loop()
         until = loop.time() + delay
         with contextlib.suppress(Exception):
             await msg.in_progress()
         self._handling[id(msg)] = (msg, loop.time())
-        self._held += 1
+        self._deferring += 1
         self._wake.set()
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=delay)
         finally:
-            self._held -= 1
+            self._deferring -= 1
             self._handling.pop(id(msg), None)
         if not self._stopping.is_set():
             return True
@@ -481,25 +647,27 @@ class PullWorker:
                     self._handling[key] = (msg, loop.time())
 
     async def _dead_letter(self, msg: Msg, error: str) -> None:
+        """Publishes the dead letter and terminates ``msg`` once the DLQ stream stored it (PubAck);
+        when the publish fails the message is nak'd with a delay and comes back, never dropped."""
         meta = msg.metadata
         try:
             await self._js.publish(
                 self._dlq_subject, msg.data, headers=dead_letter_headers(msg, error, self._durable)
             )
         except Exception as exc:
-            spare = meta.num_delivered <= self._max_deliver
+            delay = self._backoff(max(1, self._attempt(msg)))
             log.error(
-                "dead-lettering failed",
+                "dead-lettering failed; the message is kept",
                 consumer=self._durable,
                 subject=msg.subject,
                 deliveries=meta.num_delivered,
-                will_retry=spare,
+                retry_in=delay,
                 error=_describe(exc),
             )
-            if spare:  # the spare delivery brings it back for another try at the DLQ
-                await msg.nak(delay=self._backoff(meta.num_delivered))
+            await msg.nak(delay=delay)
             return
         await msg.term()
+        self._forget(msg)
         self.stats.dead_lettered += 1
 
 
@@ -529,6 +697,19 @@ def dead_letter_headers(msg: Msg, error: str, consumer: str) -> dict[str, str]:
         }
     )
     return out
+
+
+def _remember(memory: OrderedDict[int, int], seq: int, value: int) -> None:
+    """Sets ``memory[seq]``, forgetting the oldest entries beyond :data:`UNCOUNTED_MEMORY`."""
+    memory[seq] = value
+    memory.move_to_end(seq)
+    while len(memory) > UNCOUNTED_MEMORY:
+        memory.popitem(last=False)
+
+
+def _outage(exc: BaseException) -> bool:
+    """Whether a handler's failure is an unavailable dependency's (and so is never counted)."""
+    return not isinstance(exc, PermanentError) and is_unavailable(exc)
 
 
 def _describe(exc: BaseException) -> str:

@@ -39,7 +39,7 @@ from beez.executor.engine.limits import LimitOverride, OrganizationLimits
 from beez.executor.engine.memory_store import MemoryStore
 from beez.executor.engine.send_limits import SendLimits
 from beez.executor.engine.sql_store import SessionStore
-from beez.executor.engine.state import hand_to_resume_job
+from beez.executor.engine.state import hand_to_resume_job, rearm_wake
 from beez.executor.engine.steplog import step_key
 from beez.executor.engine.steps import StepRunner
 from beez.executor.engine.store import Store, Transaction, Unit, run_unit_of_work, unit_of_work
@@ -59,6 +59,7 @@ __all__ = [
     "Unit",
     "hand_to_resume_job",
     "json_safe",
+    "rearm_wake",
     "step_key",
 ]
 

@@ -277,6 +277,33 @@ def hand_to_resume_job(topology: Topology, execution: Execution, now: datetime) 
     )
 
 
+def rearm_wake(topology: Topology, execution: Execution, now: datetime) -> messages.Outgoing:
+    """Makes the locked execution's lost wake-up happen again, and returns the job for the outbox.
+
+    The job is the one the wait expects: a fresh RESUME job (new token) for a RESUME wait, the
+    RETRY job again for RetryExecution, and for every wait on a timer (delay, quiet hours, step
+    retry, wait, and the timeout of an event or until wait) a TIMER job with the wait's own
+    token, as if its timer fired now. A job answering the same token that turns up late finds
+    the wait already over and changes nothing. ``updated_at`` moves, so the sweeper watches it
+    afresh instead of re-arming it every round.
+    """
+    if execution.wait_kind == WaitKind.RESUME:
+        return hand_to_resume_job(topology, execution, now)
+    assert execution.wait_token is not None
+    execution.updated_at = now
+    retry = execution.wait_kind == WaitKind.RETRY_EXECUTION
+    return messages.job(
+        topology,
+        org_id=execution.org_id,
+        execution_id=execution.id,
+        priority=execution.priority,
+        reason=jobs_pb2.JOB_REASON_RETRY if retry else jobs_pb2.JOB_REASON_TIMER,
+        token=execution.wait_token,
+        msg_id=f"rearm:{new_token()}",
+        now=now,
+    )
+
+
 async def cancel(unit: Unit, reason: str) -> None:
     """Cancels the locked execution, which has not ended: timers deleted, waits withdrawn."""
     await finish(unit, ExecutionStatus.CANCELLED, reason=f"cancelled: {reason}" if reason else "cancelled")

@@ -19,6 +19,7 @@ from beez.executor.repository.executions import (
     lock_execution,
     lock_executions,
     lock_org_execution,
+    lost_wakeup_candidates,
     orphan_candidates,
     write_new_executions,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "lock_execution",
     "lock_executions",
     "lock_org_execution",
+    "lost_wakeup_candidates",
     "org_limits",
     "orphan_candidates",
     "save_workflows",

@@ -11,14 +11,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, Text, any_, bindparam, select, tuple_
+from sqlalchemy import Table, Text, and_, any_, bindparam, exists, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from beez.executor.domain import ExecutionFilter
 from beez.executor.models import DeadLetter, Execution, ExecutionStep, Timer
 from beez.kit.db import COPY_FROM, Statement, copy_columns, copy_rows, pipelined, rows_insert
-from beez.workflow.status import RUNNABLE
+from beez.workflow.status import RUNNABLE, TERMINAL
 
 _EXECUTIONS = cast(Table, Execution.__table__)
 _STEPS = cast(Table, ExecutionStep.__table__)
@@ -153,6 +153,37 @@ async def orphan_candidates(session: AsyncSession, updated_before: datetime, lim
             Execution.status.in_(sorted(RUNNABLE)),
             Execution.wait_token.is_(None),
             Execution.updated_at < updated_before,
+        )
+        .order_by(Execution.updated_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return list(result.scalars())
+
+
+async def lost_wakeup_candidates(
+    session: AsyncSession, updated_before: datetime, limit: int
+) -> list[Execution]:
+    """Executions waiting for a wake-up that nothing holds any more, oldest first, locked
+    (``SKIP LOCKED``).
+
+    Not ended, with a ``wait_token``, not moved since ``updated_before``, and no timer row
+    carrying that token. Every wait on a timer keeps its row until the timer fires; a RESUME or
+    RETRY wait never has one. So a candidate is either woken by a job in flight right now, or
+    its job was lost (dead-lettered, dropped with a stream): the sweeper tells the two apart
+    by watching it stay unchanged.
+    """
+    timer_for_token = exists().where(
+        and_(Timer.execution_id == Execution.id, Timer.token == Execution.wait_token)
+    )
+    result = await session.execute(
+        select(Execution)
+        .where(
+            Execution.status.not_in(sorted(TERMINAL)),
+            Execution.wait_token.is_not(None),
+            Execution.updated_at < updated_before,
+            ~timer_for_token,
         )
         .order_by(Execution.updated_at)
         .limit(limit)

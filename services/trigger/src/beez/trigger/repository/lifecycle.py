@@ -4,7 +4,8 @@ are given back, and a started execution's enrollment drops its START payload."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Text, bindparam, func, null, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -70,6 +71,28 @@ _DROP_STARTS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class HeldSlot:
+    """A concurrency slot held since ``acquired_at`` by an execution of ``org_id``."""
+
+    acquired_at: datetime
+    execution_id: str
+    org_id: str
+
+
+_LONG_HELD_SLOTS = (
+    select(concurrency_slots.c.acquired_at, concurrency_slots.c.execution_id, enrollments.c.org_id)
+    .join(enrollments, enrollments.c.execution_id == concurrency_slots.c.execution_id)
+    .where(
+        concurrency_slots.c.acquired_at < param("cutoff", DateTime(timezone=True)),
+        tuple_(concurrency_slots.c.acquired_at, concurrency_slots.c.execution_id)
+        > tuple_(param("after_at", DateTime(timezone=True)), param("after_id")),
+    )
+    .order_by(concurrency_slots.c.acquired_at, concurrency_slots.c.execution_id)
+    .limit(bindparam("limit"))
+)
+
+
 def _batch(executions: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
     return {"ids": [execution for execution, _ in executions], "orgs": [org for _, org in executions]}
 
@@ -122,3 +145,14 @@ class LifecycleQueries(Queries):
         if started:
             statements.append((_DROP_STARTS, _batch(sorted(started))))
         await pipelined(self.conn, statements)
+
+    async def long_held_slots(
+        self, cutoff: datetime, after: tuple[datetime, str] | None, limit: int
+    ) -> list[HeldSlot]:
+        """Slots acquired before ``cutoff``, by ``(acquired_at, execution id)`` after ``after``,
+        with their execution's organization (from its enrollment: slots carry none)."""
+        after_at, after_id = after or (datetime.min.replace(tzinfo=UTC), "")
+        result = await self.conn.execute(
+            _LONG_HELD_SLOTS, {"cutoff": cutoff, "after_at": after_at, "after_id": after_id, "limit": limit}
+        )
+        return [HeldSlot(*row) for row in result]
