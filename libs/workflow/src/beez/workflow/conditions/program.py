@@ -13,8 +13,9 @@ from typing import Any
 import cel
 
 from beez.api.workflow.v1.workflow_pb2 import Condition
+from beez.workflow.conditions.cost import ASSUMED, Limits, cost_budget, estimate_source
 from beez.workflow.conditions.translate import ROOTS, cel_program, to_cel
-from beez.workflow.errors import ConditionError, Issue
+from beez.workflow.errors import ConditionBudgetError, ConditionError, Issue
 from beez.workflow.intervals import parse_time, subtract_interval
 
 
@@ -23,26 +24,70 @@ def normalise(value: Any) -> Any:
 
     Booleans stay booleans; timestamps stay datetimes (naive ones are taken as UTC).
     """
-    kind = type(value)
-    if kind is str or kind is bool or value is None or kind is float:
+    return _Normaliser().value(value)
+
+
+class _Normaliser:
+    """Normalises values, measuring the largest list or map, the longest text and the count of
+    values on the way (the sizes the cost of evaluating depends on)."""
+
+    __slots__ = ("chars", "items", "values")
+
+    def __init__(self) -> None:
+        self.items = self.chars = self.values = 0
+
+    def value(self, value: Any) -> Any:
+        self.values += 1
+        kind = type(value)
+        if kind is str:
+            if len(value) > self.chars:
+                self.chars = len(value)
+            return value
+        if kind is bool or value is None or kind is float:
+            return value
+        if kind is dict:  # the common containers first: an ABC check costs more than the work
+            return self.mapping(value)
+        if kind is list:
+            return self.sequence(value)
+        if kind is int:
+            return float(value)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            self.chars = max(self.chars, len(value))
+            return value
+        if isinstance(value, int | float | Decimal):
+            return float(value)
+        if isinstance(value, datetime):
+            return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        if isinstance(value, Mapping):
+            return self.mapping(value)
+        if isinstance(value, list | tuple | set | frozenset):
+            return self.sequence(value)
         return value
-    if kind is dict:  # the common containers first: an ABC check costs more than the work
-        return {str(key): normalise(item) for key, item in value.items()}
-    if kind is list:
-        return [normalise(item) for item in value]
-    if kind is int:
-        return float(value)
-    if isinstance(value, bool | str):
-        return value
-    if isinstance(value, int | float | Decimal):
-        return float(value)
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if isinstance(value, Mapping):
-        return {str(key): normalise(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [normalise(item) for item in value]
-    return value
+
+    def mapping(self, value: Mapping[Any, Any]) -> dict[str, Any]:
+        if len(value) > self.items:
+            self.items = len(value)
+        return {str(key): self.value(item) for key, item in value.items()}
+
+    def sequence(self, value: Any) -> list[Any]:
+        if len(value) > self.items:
+            self.items = len(value)
+        return [self.value(item) for item in value]
+
+    def limits(self) -> Limits:
+        """The data's sizes, never below the sizes validation assumed."""
+        return Limits(
+            items=_bucket(self.items, ASSUMED.items),
+            chars=_bucket(self.chars, ASSUMED.chars),
+            values=_bucket(self.values, ASSUMED.values),
+        )
+
+
+def _bucket(size: int, assumed: int) -> int:
+    """``assumed``, or the next power of two above a larger ``size`` (so estimates cache)."""
+    return assumed if size <= assumed else 1 << (size - 1).bit_length()
 
 
 def _cel_as_time(value: Any) -> datetime | None:
@@ -88,11 +133,18 @@ class CompiledCondition:
         fail; a raw CEL expression can (an unknown variable, adding a text to a number). Such
         an error, or a result that is not a boolean, makes the conditions not hold, or raises
         :class:`ConditionError` when ``strict``.
+
+        Raises:
+            ConditionBudgetError: whatever ``strict``, when evaluating could cost more than the
+                budget with data of this size (see :mod:`beez.workflow.conditions.cost`): the
+                program is not run, so an evaluation never blocks for long.
         """
         names = _names(self.source)
+        normaliser = _Normaliser()
         variables: dict[str, Any] = {
-            key: normalise(value) for key, value in ctx.items() if isinstance(key, str) and key in names
+            key: normaliser.value(value) for key, value in ctx.items() if isinstance(key, str) and key in names
         }
+        self._check_cost(normaliser.limits())
         for root in ROOTS:
             if root in names and not isinstance(variables.get(root), dict):
                 variables[root] = {}
@@ -109,6 +161,22 @@ class CompiledCondition:
                 raise ConditionError([Issue(self.path, f"gave {result!r}, not true or false")])
             return False
         return result
+
+    def _check_cost(self, limits: Limits) -> None:
+        """Refuses to evaluate when the cost with data of these sizes could exceed the budget."""
+        budget = cost_budget()
+        cost = estimate_source(self.source, limits)
+        if cost > budget:
+            raise ConditionBudgetError(
+                [
+                    Issue(
+                        self.path,
+                        f"exceeded its cost budget: evaluating it on this data could cost {cost} units "
+                        f"(lists of up to {limits.items} items, texts of up to {limits.chars} characters), "
+                        f"more than the {budget} allowed",
+                    )
+                ]
+            )
 
 
 @lru_cache(maxsize=2048)
