@@ -26,8 +26,8 @@ class Node:
     Kinds: ``literal`` (``text`` is ``string``, ``bytes`` or ``scalar``; ``size`` its length),
     ``ident``, ``select`` (``args[0].text``), ``has`` (the ``has()`` macro on a selection),
     ``index``, ``call`` (``text`` the function; ``target`` set for a method call), ``list``,
-    ``map`` (args alternate key, value), ``unary``, ``binary`` (``text`` the operator) and
-    ``ternary``.
+    ``map`` (args alternate key, value), ``unary``, ``binary`` (``text`` the operator; ``&&``,
+    ``||`` and ``+`` chains have every operand) and ``ternary``.
     """
 
     kind: str
@@ -48,6 +48,10 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+
+_CHAINS = frozenset({"&&", "||", "+"})
+"""Operators whose chains become one node with every operand (``a && b && c``), so that long
+chains do not nest deeply."""
 
 _RELATIONS = frozenset({"<", "<=", ">", ">=", "==", "!=", "in"})
 
@@ -108,7 +112,11 @@ class _Parser:
         left = self.binary(level + 1)
         while self.peek() in self._LEVELS[level]:
             operator = self.take()[1]
-            left = Node("binary", operator, (left, self.binary(level + 1)))
+            right = self.binary(level + 1)
+            if operator in _CHAINS and left.kind == "binary" and left.text == operator and left.size == 0:
+                left = Node("binary", operator, (*left.args, right))  # a chain stays flat
+            else:
+                left = Node("binary", operator, (left, right))
         return left
 
     def unary(self) -> Node:
