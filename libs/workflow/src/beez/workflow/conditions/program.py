@@ -231,9 +231,12 @@ class CompiledCondition:
         made holds (it is cached, and still checked, since the budget may have changed).
         """
         budget = cost_budget()
-        cost = estimate_source(self.source) if _within(sizes) else estimate_source(self.source, _bucketed(sizes))
+        cost = (
+            estimate_source(self.source) if _within(sizes) else estimate_source(self.source, _bucketed(sizes))
+        )
         if cost > budget:
-            largest = max(sizes.items(), key=lambda pair: pair[1].values + pair[1].text // 100, default=None)
+            fields = [pair for pair in sizes.items() if "." in pair[0]] or list(sizes.items())
+            largest = max(fields, key=lambda pair: pair[1].values + pair[1].text // 100, default=None)
             where = f" ({largest[0]} holds {largest[1].values} values)" if largest is not None else ""
             raise ConditionBudgetError(
                 [
