@@ -225,7 +225,7 @@ class _Environment(ImmutableSandboxedEnvironment):
             return operator.pow(left, right)
         return super().call_binop(context, operator_name, left, right)
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         """Every call counts as a step; ``str.join`` and ``str.replace`` are sized first."""
         _budget().step()
         bound = getattr(__obj, "__self__", None)
@@ -272,14 +272,14 @@ class _Guards(NodeTransformer):
     """Rewrites ``{% for x in items %}`` as ``for x in environment.loop(items)`` and ``a ~ b``
     as ``environment.concat_sized(a, b)``."""
 
-    def visit_For(self, node: nodes.For) -> nodes.Node:  # noqa: N802 (the visitor's naming)
+    def visit_For(self, node: nodes.For) -> nodes.Node:
         self.generic_visit(node)
         node.iter = nodes.Call(
             nodes.EnvironmentAttribute("loop"), [node.iter], [], None, None, lineno=node.lineno
         )
         return node
 
-    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
         self.generic_visit(node)
         return nodes.Call(
             nodes.EnvironmentAttribute("concat_sized"), list(node.nodes), [], None, None, lineno=node.lineno
