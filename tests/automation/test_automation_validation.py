@@ -125,7 +125,7 @@ async def test_a_condition_over_its_cost_budget_is_refused_on_create_naming_its_
     body = "x0 > 0.0"
     for level in range(6, 0, -1):
         body = f"event.data.items.all(x{level}, {body} && x{level} != 'q')"
-    data = onboarding_json(conditions=[{"expression": body + " && true" * ((8192 - len(body)) // 8)}])
+    data = onboarding_json(conditions=[{"expression": body + " && true" * ((4000 - len(body)) // 8)}])
 
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await api.automations.CreateAutomation(

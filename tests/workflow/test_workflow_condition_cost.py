@@ -15,15 +15,16 @@ from beez.api.workflow.v1.workflow_pb2 import Condition
 from beez.workflow.conditions import compile_conditions, condition_issues
 from beez.workflow.conditions.cost import MAX_COST, cost_budget, estimate_source, set_cost_budget
 from beez.workflow.conditions.syntax import parse
-from beez.workflow.errors import ConditionBudgetError
+from beez.workflow.errors import ConditionBudgetError, Issue
 from beez.workflow.model import workflow_from_json
 from beez.workflow.validate import validate_workflow
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
-def nested_expression(depth: int = 6, size: int = 8192) -> str:
-    """About 8 KB of nested ``all`` over event data: ~10^12 steps on lists of 100 items."""
+def nested_expression(depth: int = 6, size: int = 4000) -> str:
+    """Nested ``all`` over event data (~10^12 steps on lists of 100 items), padded to ``size``
+    characters (at most 4,096 fit in an expression)."""
     body = "x0 > 0.0"
     for level in range(depth, 0, -1):
         body = f"event.data.items.all(x{level}, {body} && x{level} != 'q')"
@@ -36,9 +37,9 @@ def budget() -> Iterator[None]:
     set_cost_budget(MAX_COST)
 
 
-def test_an_8kb_nested_comprehension_is_refused_at_validation_naming_its_path() -> None:
+def test_a_nested_comprehension_is_refused_at_validation_naming_its_path() -> None:
     expression = nested_expression()
-    assert len(expression) > 8000
+    assert len(expression) > 3900
     workflow = workflow_from_json(
         {
             "name": "costly",
@@ -148,3 +149,11 @@ def test_long_condition_lists_do_not_exhaust_the_stack() -> None:
     source = " && ".join(["contact.score > 1.0"] * 5000)
 
     assert 5000 < estimate_source(source) < 10**18
+
+
+def test_an_8kb_expression_is_refused_for_its_length() -> None:
+    parsed = [json_format.ParseDict({"expression": nested_expression(size=8192)}, Condition())]
+
+    assert condition_issues(parsed, "goal.conditions") == [
+        Issue("goal.conditions[0].expression", "must have at most 4096 characters")
+    ]

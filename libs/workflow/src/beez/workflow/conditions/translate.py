@@ -45,6 +45,15 @@ CONTACT_FIELDS = frozenset(
 EVENT_FIELDS = frozenset({"id", "type", "occurred_at", "contact_id", "data"})
 """The keys of ``event`` in a context."""
 
+MAX_EXPRESSION_LENGTH = 4096
+"""The longest raw CEL expression a condition may hold."""
+
+MAX_FIELD_LENGTH = 256
+"""The longest field path a comparison may name."""
+
+MAX_VALUE_LENGTH = 4096
+"""The longest value (as CEL source: a text, a list...) a comparison may compare with."""
+
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED = frozenset(
     [
@@ -187,9 +196,15 @@ def _compile_comparison(condition: Condition, path: str, issues: list[Issue]) ->
     if not field_text:
         issues.append(Issue(join_path(path, "field"), "is required"))
         return "false"
+    if len(field_text) > MAX_FIELD_LENGTH:
+        issues.append(Issue(join_path(path, "field"), f"must have at most {MAX_FIELD_LENGTH} characters"))
+        return "false"
     target = _parse_field(field_text, join_path(path, "field"), issues)
     has_value = condition.HasField("value")
     value = json_format.MessageToDict(condition.value) if has_value else None
+    if has_value and len(_literal(value)) > MAX_VALUE_LENGTH:
+        issues.append(Issue(join_path(path, "value"), f"must have at most {MAX_VALUE_LENGTH} characters"))
+        return "false"
     state = _Comparison(path)
     expression = _operator_cel(op_name, target or _Field("x", "false"), value, has_value, state)
     issues.extend(state.issues)
@@ -360,6 +375,9 @@ def _group(members: Sequence[Condition], path: str, joiner: str, issues: list[Is
 
 
 def _compile_expression(source: str, path: str, issues: list[Issue]) -> str:
+    if len(source) > MAX_EXPRESSION_LENGTH:
+        issues.append(Issue(path, f"must have at most {MAX_EXPRESSION_LENGTH} characters"))
+        return "false"
     try:
         cel.compile(source)
     except Exception as exc:  # the cel binding raises ValueError for syntax errors
