@@ -64,7 +64,7 @@ def test_a_nested_comprehension_is_refused_at_validation_naming_its_path() -> No
 
 
 def test_ordinary_conditions_are_within_budget() -> None:
-    conditions = [
+    conditions: list[dict[str, Any]] = [
         {"field": "contact.score", "operator": "greater_than", "value": 80},
         {"field": "contact.tags", "operator": "has_any_tags", "value": ["vip", "lead"]},
         {"field": "contact.fields.joined", "operator": "within_last", "value": {"value": 7, "unit": "days"}},

@@ -87,11 +87,8 @@ def test_joins_and_replacements_within_the_cap_render() -> None:
 
 def test_a_config_is_capped_as_a_whole_naming_the_field_that_went_over() -> None:
     each = MAX_OUTPUT - 1000
-    config = {
-        "subject": "{{ 'x' * %d }}" % each,
-        "body": {"text": "{{ 'x' * %d }}" % each},
-        "html": ["ok", "{{ 'x' * %d }}" % each],
-    }
+    text = "{{ 'x' * " + str(each) + " }}"
+    config = {"subject": text, "body": {"text": text}, "html": ["ok", text]}
     assert 2 * each < MAX_CONFIG_OUTPUT < 3 * each
 
     with pytest.raises(TemplateError) as err:
