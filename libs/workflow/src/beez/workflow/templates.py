@@ -35,6 +35,7 @@ from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.exceptions import SecurityError
 from jinja2.filters import FILTERS, make_attrgetter
 from jinja2.nodes import EvalContext
+from jinja2.runtime import Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import pass_environment, pass_eval_context
 from jinja2.visitor import NodeTransformer
@@ -61,8 +62,8 @@ MAX_CONFIG_OUTPUT = 250_000
 """The most characters all the templates of one config may produce together."""
 
 MAX_STEPS = 10_000
-"""The most loop iterations and calls (macros, methods, ``loop()``) one config's rendering
-may make, all its templates together."""
+"""The most loop iterations and calls (methods, ``loop()``; a macro call counts as 10) one
+config's rendering may make, all its templates together."""
 
 SAFE_FILTERS: tuple[str, ...] = (
     "abs",
@@ -113,8 +114,8 @@ class _Budget:
         self.steps = steps
         self.output = output
 
-    def step(self) -> None:
-        self.steps -= 1
+    def step(self, weight: int = 1) -> None:
+        self.steps -= weight
         if self.steps < 0:
             raise SecurityError(f"the template runs more than {MAX_STEPS} loop iterations and calls")
 
@@ -123,6 +124,8 @@ class _Budget:
         if self.output < 0:
             raise SecurityError(f"the config's templates produce more than {MAX_CONFIG_OUTPUT} characters")
 
+
+_MACRO_STEPS = 10
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("template_budget", default=None)
 
@@ -226,8 +229,9 @@ class _Environment(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator_name, left, right)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        """Every call counts as a step; ``str.join`` and ``str.replace`` are sized first."""
-        _budget().step()
+        """Every call counts as a step (a macro's as :data:`_MACRO_STEPS`: calling one costs
+        as much as that many loop iterations); ``str.join`` and ``str.replace`` are sized first."""
+        _budget().step(_MACRO_STEPS if isinstance(__obj, Macro) else 1)
         bound = getattr(__obj, "__self__", None)
         if isinstance(bound, str):
             name = getattr(__obj, "__name__", "")
