@@ -8,6 +8,7 @@ together pass :data:`~beez.workflow.templates.MAX_CONFIG_OUTPUT`.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import tracemalloc
 from typing import Any
@@ -29,8 +30,10 @@ _CASES = {
     "+ doubling": _DOUBLE_TILDE.replace("~", "+"),
     "3 nested for over 1000": "{% for a in event.data.items %}{% for b in event.data.items %}"
     "{% for c in event.data.items %}{% endfor %}{% endfor %}{% endfor %}",
-    "macro fan-out": "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}",
-    "50 x 100 loop (passes)": "{% for a in contact.tags[:50] %}{% for b in contact.tags %}{% endfor %}{% endfor %}",
+    "macro fan-out": "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}"
+    "{% endmacro %}{{ f(40) }}",
+    "50 x 100 loop (passes)": "{% for a in contact.tags[:50] %}"
+    "{% for b in contact.tags %}{% endfor %}{% endfor %}",
 }
 
 
@@ -41,16 +44,12 @@ def _measure(run: Any) -> tuple[float, float, str]:
     except TemplateError as exc:
         outcome = str(exc)
     started = time.perf_counter()
-    try:
+    with contextlib.suppress(TemplateError):
         run()
-    except TemplateError:
-        pass
     elapsed = time.perf_counter() - started
     tracemalloc.start()  # a second run: tracing slows Python down many times
-    try:
+    with contextlib.suppress(TemplateError):
         run()
-    except TemplateError:
-        pass
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return elapsed, peak, outcome
