@@ -119,3 +119,21 @@ async def test_a_missing_id_is_invalid_argument_naming_the_field(api: Api) -> No
         await api.automations.GetAutomation(pb.GetAutomationRequest(), metadata=api.md)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert violations(err.value) == [("id", "is required")]
+
+
+async def test_a_condition_over_its_cost_budget_is_refused_on_create_naming_its_path(api: Api) -> None:
+    body = "x0 > 0.0"
+    for level in range(6, 0, -1):
+        body = f"event.data.items.all(x{level}, {body} && x{level} != 'q')"
+    data = onboarding_json(conditions=[{"expression": body + " && true" * ((4000 - len(body)) // 8)}])
+
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await api.automations.CreateAutomation(
+            pb.CreateAutomationRequest(automation=workflow_from_json(data), active=True), metadata=api.md
+        )
+
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    [(field, description)] = violations(err.value)
+    assert field == "conditions[0].expression"
+    assert description.startswith("is too expensive: its cost is estimated at ")
+    assert description.endswith("more than the budget of 20000")

@@ -48,5 +48,9 @@ class ConditionError(IssuesError):
     """Conditions that do not compile, or (in strict mode) cannot be evaluated."""
 
 
+class ConditionBudgetError(ConditionError):
+    """Conditions whose evaluation could cost more than their budget; they were not run."""
+
+
 class TemplateError(ValueError):
     """A template that does not parse or fails to render; the message says why."""

@@ -13,8 +13,9 @@ from typing import Any
 import cel
 
 from beez.api.workflow.v1.workflow_pb2 import Condition
+from beez.workflow.conditions.cost import ASSUMED, ASSUMED_ROOT, Limits, cost_budget, estimate_source
 from beez.workflow.conditions.translate import ROOTS, cel_program, to_cel
-from beez.workflow.errors import ConditionError, Issue
+from beez.workflow.errors import ConditionBudgetError, ConditionError, Issue
 from beez.workflow.intervals import parse_time, subtract_interval
 
 
@@ -23,26 +24,129 @@ def normalise(value: Any) -> Any:
 
     Booleans stay booleans; timestamps stay datetimes (naive ones are taken as UTC).
     """
-    kind = type(value)
-    if kind is str or kind is bool or value is None or kind is float:
+    return _Normaliser().value(value)
+
+
+class _Normaliser:
+    """Normalises values, measuring them on the way: the longest list or map, the longest
+    text, the count of values and of characters (the sizes evaluation costs depend on)."""
+
+    __slots__ = ("chars", "items", "text", "values")
+
+    def __init__(self) -> None:
+        self.items = self.chars = self.values = self.text = 0
+
+    def value(self, value: Any) -> Any:
+        self.values += 1
+        kind = type(value)
+        if kind is str:
+            self.string(value)
+            return value
+        if kind is bool or value is None or kind is float:
+            return value
+        if kind is dict:  # the common containers first: an ABC check costs more than the work
+            return self.mapping(value)
+        if kind is list:
+            return self.sequence(value)
+        if kind is int:
+            return float(value)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            self.string(value)
+            return value
+        if isinstance(value, int | float | Decimal):
+            return float(value)
+        if isinstance(value, datetime):
+            return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        if isinstance(value, Mapping):
+            return self.mapping(value)
+        if isinstance(value, list | tuple | set | frozenset):
+            return self.sequence(value)
         return value
-    if kind is dict:  # the common containers first: an ABC check costs more than the work
-        return {str(key): normalise(item) for key, item in value.items()}
-    if kind is list:
-        return [normalise(item) for item in value]
-    if kind is int:
-        return float(value)
-    if isinstance(value, bool | str):
-        return value
-    if isinstance(value, int | float | Decimal):
-        return float(value)
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if isinstance(value, Mapping):
-        return {str(key): normalise(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [normalise(item) for item in value]
-    return value
+
+    def string(self, value: str) -> None:
+        size = len(value)
+        self.text += size
+        if size > self.chars:
+            self.chars = size
+
+    def mapping(self, value: Mapping[Any, Any]) -> dict[str, Any]:
+        if len(value) > self.items:
+            self.items = len(value)
+        return {str(key): self.value(item) for key, item in value.items()}
+
+    def sequence(self, value: Any) -> list[Any]:
+        if len(value) > self.items:
+            self.items = len(value)
+        return [self.value(item) for item in value]
+
+    def measured(self, value: Any) -> tuple[Any, Limits]:
+        """``value`` normalised, and its size."""
+        outer = (self.items, self.chars, self.values, self.text)
+        self.items = self.chars = self.values = self.text = 0
+        normalised = self.value(value)
+        size = Limits(self.items, self.chars, self.values, self.text)
+        self.items, self.chars = max(outer[0], self.items), max(outer[1], self.chars)
+        self.values, self.text = outer[2] + self.values, outer[3] + self.text
+        return normalised, size
+
+    def root(self, name: str, value: Any, sizes: dict[str, Limits]) -> Any:
+        """A root normalised, with its size and each of its fields' sizes put in ``sizes``."""
+        if type(value) is not dict:
+            normalised, sizes[name] = self.measured(value)
+            return normalised
+        outer = (self.items, self.chars, self.values, self.text)
+        self.items = self.chars = self.values = self.text = 0
+        fields: dict[str, Any] = {}
+        for key, item in value.items():
+            fields[str(key)], sizes[f"{name}.{key}"] = self.measured(item)
+        sizes[name] = Limits(max(self.items, len(value)), self.chars, self.values + 1, self.text)
+        self.items, self.chars = max(outer[0], self.items), max(outer[1], self.chars)
+        self.values, self.text = outer[2] + self.values, outer[3] + self.text
+        return fields
+
+
+def _assumed(path: str) -> Limits:
+    return ASSUMED if "." in path else ASSUMED_ROOT
+
+
+def _within(sizes: dict[str, Limits]) -> bool:
+    """Whether every measured root and field is within the sizes validation assumed."""
+    for path, size in sizes.items():
+        assumed = _assumed(path)
+        if (
+            size.items > assumed.items
+            or size.chars > assumed.chars
+            or size.values > assumed.values
+            or size.text > assumed.text
+        ):
+            return False
+    return True
+
+
+def _bucketed(sizes: dict[str, Limits]) -> tuple[tuple[str, Limits], ...]:
+    """The sizes, each the size validation assumed or a larger power of two (so that
+    estimates are cached), sorted by path."""
+    bucketed = []
+    for path, size in sizes.items():
+        assumed = _assumed(path)
+        bucketed.append(
+            (
+                path,
+                Limits(
+                    _bucket(size.items, assumed.items),
+                    _bucket(size.chars, assumed.chars),
+                    _bucket(size.values, assumed.values),
+                    _bucket(size.text, assumed.text),
+                ),
+            )
+        )
+    return tuple(sorted(bucketed))
+
+
+def _bucket(size: int, assumed: int) -> int:
+    return assumed if size <= assumed else 1 << (size - 1).bit_length()
 
 
 def _cel_as_time(value: Any) -> datetime | None:
@@ -88,11 +192,21 @@ class CompiledCondition:
         fail; a raw CEL expression can (an unknown variable, adding a text to a number). Such
         an error, or a result that is not a boolean, makes the conditions not hold, or raises
         :class:`ConditionError` when ``strict``.
+
+        Raises:
+            ConditionBudgetError: whatever ``strict``, when evaluating could cost more than the
+                budget with data of this size (see :mod:`beez.workflow.conditions.cost`): the
+                program is not run, so an evaluation never blocks for long.
         """
         names = _names(self.source)
+        normaliser = _Normaliser()
+        sizes: dict[str, Limits] = {}
         variables: dict[str, Any] = {
-            key: normalise(value) for key, value in ctx.items() if isinstance(key, str) and key in names
+            key: normaliser.root(key, value, sizes)
+            for key, value in ctx.items()
+            if isinstance(key, str) and key in names
         }
+        self._check_cost(sizes)
         for root in ROOTS:
             if root in names and not isinstance(variables.get(root), dict):
                 variables[root] = {}
@@ -109,6 +223,30 @@ class CompiledCondition:
                 raise ConditionError([Issue(self.path, f"gave {result!r}, not true or false")])
             return False
         return result
+
+    def _check_cost(self, sizes: dict[str, Limits]) -> None:
+        """Refuses to evaluate when the cost with data of these sizes could exceed the budget.
+
+        Data within the sizes validation assumed needs no new estimate: the one validation
+        made holds (it is cached, and still checked, since the budget may have changed).
+        """
+        budget = cost_budget()
+        cost = (
+            estimate_source(self.source) if _within(sizes) else estimate_source(self.source, _bucketed(sizes))
+        )
+        if cost > budget:
+            fields = [pair for pair in sizes.items() if "." in pair[0]] or list(sizes.items())
+            largest = max(fields, key=lambda pair: pair[1].values + pair[1].text // 100, default=None)
+            where = f" ({largest[0]} holds {largest[1].values} values)" if largest is not None else ""
+            raise ConditionBudgetError(
+                [
+                    Issue(
+                        self.path,
+                        f"exceeded its cost budget: evaluating it on this data could cost {cost} units"
+                        f"{where}, more than the {budget} allowed",
+                    )
+                ]
+            )
 
 
 @lru_cache(maxsize=2048)

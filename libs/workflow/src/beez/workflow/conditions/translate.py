@@ -18,6 +18,7 @@ from google.protobuf import json_format
 
 from beez.api.workflow.v1.workflow_pb2 import Condition
 from beez.workflow.catalog import operator as catalog_operator
+from beez.workflow.conditions.cost import UNREADABLE, cost_budget, estimate_source
 from beez.workflow.errors import Issue, join_path
 from beez.workflow.intervals import interval_parts, interval_problem, parse_time
 
@@ -43,6 +44,15 @@ CONTACT_FIELDS = frozenset(
 
 EVENT_FIELDS = frozenset({"id", "type", "occurred_at", "contact_id", "data"})
 """The keys of ``event`` in a context."""
+
+MAX_EXPRESSION_LENGTH = 4096
+"""The longest raw CEL expression a condition may hold."""
+
+MAX_FIELD_LENGTH = 256
+"""The longest field path a comparison may name."""
+
+MAX_VALUE_LENGTH = 4096
+"""The longest value (as CEL source: a text, a list...) a comparison may compare with."""
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED = frozenset(
@@ -186,9 +196,15 @@ def _compile_comparison(condition: Condition, path: str, issues: list[Issue]) ->
     if not field_text:
         issues.append(Issue(join_path(path, "field"), "is required"))
         return "false"
+    if len(field_text) > MAX_FIELD_LENGTH:
+        issues.append(Issue(join_path(path, "field"), f"must have at most {MAX_FIELD_LENGTH} characters"))
+        return "false"
     target = _parse_field(field_text, join_path(path, "field"), issues)
     has_value = condition.HasField("value")
     value = json_format.MessageToDict(condition.value) if has_value else None
+    if has_value and len(_literal(value)) > MAX_VALUE_LENGTH:
+        issues.append(Issue(join_path(path, "value"), f"must have at most {MAX_VALUE_LENGTH} characters"))
+        return "false"
     state = _Comparison(path)
     expression = _operator_cel(op_name, target or _Field("x", "false"), value, has_value, state)
     issues.extend(state.issues)
@@ -251,7 +267,8 @@ def _operator_cel(op: str, target: _Field, value: Any, has_value: bool, state: _
         if moment is None:
             return state.bad_value("must be an RFC 3339 timestamp or a YYYY-MM-DD date")
         sign = "<" if op == "before" else ">"
-        return f"({g} && as_time({f}) != null && as_time({f}) {sign} {_timestamp(moment)})"
+        t = _as_time(f)
+        return f"({g} && {t} != null && {t} {sign} {_timestamp(moment)})"
     if op == "within_last":
         return _within_last(f, g, value, state)
     if op == "has_tag":
@@ -279,7 +296,7 @@ def _between(f: str, g: str, value: Any, state: _Comparison) -> str:
         return state.bad_value("must be [low, high] of numbers or of timestamps")
     if start > end:
         return state.bad_value("low must not be after high")
-    t = f"as_time({f})"
+    t = _as_time(f)
     return f"({g} && {t} != null && {t} >= {_timestamp(start)} && {t} <= {_timestamp(end)})"
 
 
@@ -294,8 +311,14 @@ def _within_last(f: str, g: str, value: Any, state: _Comparison) -> str:
         since = f"months_ago(now, {amount})"
     else:
         since = f'now - duration("{amount * _SECONDS[unit]}s")'
-    t = f"as_time({f})"
+    t = _as_time(f)
     return f"({g} && {t} != null && {t} >= {since} && {t} <= now)"
+
+
+def _as_time(f: str) -> str:
+    """``as_time`` of a field, handed no list or map: they are never times, and converting
+    one for the Python function would cost time in proportion to its size."""
+    return f"as_time(type({f}) == map || type({f}) == list ? null : {f})"
 
 
 @lru_cache(maxsize=256)
@@ -352,6 +375,9 @@ def _group(members: Sequence[Condition], path: str, joiner: str, issues: list[Is
 
 
 def _compile_expression(source: str, path: str, issues: list[Issue]) -> str:
+    if len(source) > MAX_EXPRESSION_LENGTH:
+        issues.append(Issue(path, f"must have at most {MAX_EXPRESSION_LENGTH} characters"))
+        return "false"
     try:
         cel.compile(source)
     except Exception as exc:  # the cel binding raises ValueError for syntax errors
@@ -393,8 +419,48 @@ def to_cel(conditions: Sequence[Condition], path: str = "conditions") -> tuple[s
 
 
 def condition_issues(conditions: Sequence[Condition], path: str = "conditions") -> list[Issue]:
-    """Every problem of a condition list, with paths; empty when it compiles."""
-    return to_cel(conditions, path)[1]
+    """Every problem of a condition list, with paths; empty when it compiles within budget.
+
+    The budget (:func:`beez.workflow.conditions.cost.cost_budget`) applies to the whole list,
+    estimated for data of the sizes validation assumes; a raw expression over budget on its
+    own is named at its own path.
+    """
+    source, issues = to_cel(conditions, path)
+    if issues:
+        return issues
+    budget = cost_budget()
+    cost = estimate_source(source)
+    if cost <= budget:
+        return []
+    expensive = [
+        Issue(at, _over_budget(estimate_source(text), budget))
+        for at, text in _expressions(conditions, path)
+        if estimate_source(text) > budget
+    ]
+    return expensive or [Issue(path, _over_budget(cost, budget))]
+
+
+def _over_budget(cost: int, budget: int) -> str:
+    if cost >= UNREADABLE:
+        return "its cost cannot be estimated"
+    return f"is too expensive: its cost is estimated at {cost} units, more than the budget of {budget}"
+
+
+def _expressions(conditions: Sequence[Condition], path: str) -> list[tuple[str, str]]:
+    """The raw CEL expressions of a condition list, at their paths."""
+    found: list[tuple[str, str]] = []
+    for index, condition in enumerate(conditions):
+        found.extend(_expressions_of(condition, join_path(path, index)))
+    return found
+
+
+def _expressions_of(condition: Condition, at: str) -> list[tuple[str, str]]:
+    found = [(join_path(at, "expression"), condition.expression)] if condition.expression else []
+    found.extend(_expressions(condition.all, join_path(at, "all")))
+    found.extend(_expressions(condition.any, join_path(at, "any")))
+    if condition.HasField("negated"):
+        found.extend(_expressions_of(condition.negated, join_path(at, "not")))
+    return found
 
 
 @lru_cache(maxsize=4096)

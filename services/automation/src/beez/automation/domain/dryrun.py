@@ -62,7 +62,7 @@ from beez.workflow.branches import (
 from beez.workflow.conditions import compile_conditions
 from beez.workflow.context import build_context
 from beez.workflow.effects import StepError, apply_contact_changes, effect_of
-from beez.workflow.errors import ConditionError, Issue, TemplateError
+from beez.workflow.errors import ConditionBudgetError, ConditionError, Issue, TemplateError
 from beez.workflow.filters import filters_match
 from beez.workflow.intervals import wait_due, zone
 from beez.workflow.loops import loop_turn
@@ -154,6 +154,8 @@ def _start_check(workflow: Workflow, event: Event, ctx: Mapping[str, Any], now: 
         held = (
             compile_conditions(workflow.conditions).evaluate(ctx, now) if len(workflow.conditions) else True
         )
+    except ConditionBudgetError as exc:  # too costly for this contact's or event's data
+        return False, f"the entry conditions were not evaluated: {exc}"
     except ConditionError as exc:  # a stored version the current rules no longer accept
         return False, f"the entry conditions do not compile: {exc}"
     if not held:

@@ -33,6 +33,7 @@ from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.workflow import catalog, navigation
 from beez.workflow.amplification import is_message
+from beez.workflow.errors import ConditionError
 from beez.workflow.intervals import add_interval
 from beez.workflow.retry import MAX_BACKOFF_SECONDS
 from beez.workflow.status import ExecutionStatus
@@ -131,7 +132,12 @@ class StepRunner:
         if execution.position is None:
             await state.finish(unit, ExecutionStatus.COMPLETED, reason="completed")
             return False
-        if goal_conditions_hold(unit):
+        try:
+            reached = goal_conditions_hold(unit)
+        except ConditionError as exc:  # e.g. too costly to evaluate on this contact's data
+            await state.fail(unit, None, str(exc), "configuration")
+            return False
+        if reached:
             await state.finish(unit, ExecutionStatus.COMPLETED, reason="goal reached", converted=True)
             return False
         try:

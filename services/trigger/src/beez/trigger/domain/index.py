@@ -20,7 +20,7 @@ from beez.kit.cache import BoundedCache
 from beez.kit.logging import get_logger
 from beez.workflow import catalog
 from beez.workflow.conditions import CompiledCondition, compile_conditions
-from beez.workflow.errors import ConditionError
+from beez.workflow.errors import ConditionBudgetError, ConditionError
 from beez.workflow.filters import filters_match
 from beez.workflow.model import struct_to_dict
 
@@ -152,9 +152,17 @@ class CompiledTrigger:
         return filters_match(self.filters, data)
 
     def conditions_hold(self, context: dict[str, Any], now: datetime) -> bool:
+        """Whether the entry conditions hold; conditions too costly for this event's data do
+        not (they are not run, and the refusal is logged)."""
         if self.broken:
             return False
-        return self.conditions is None or self.conditions.evaluate(context, now)
+        if self.conditions is None:
+            return True
+        try:
+            return self.conditions.evaluate(context, now)
+        except ConditionBudgetError as exc:
+            log.warning("entry conditions not evaluated", workflow=self.workflow.name, error=str(exc))
+            return False
 
 
 def compile_trigger(automation_id: str, version: int, workflow_bytes: bytes) -> CompiledTrigger:

@@ -32,7 +32,7 @@ from beez.api.messages.v1.lifecycle_pb2 import WaitRegistration
 from beez.api.workflow.v1.workflow_pb2 import Condition
 from beez.kit.logging import get_logger
 from beez.workflow.conditions import CompiledCondition, compile_conditions
-from beez.workflow.errors import ConditionError
+from beez.workflow.errors import ConditionBudgetError, ConditionError
 from beez.workflow.filters import filters_match
 from beez.workflow.model import struct_to_dict
 from beez.workflow.waits import REGISTRATION_NAMES, SIGNALS
@@ -126,7 +126,11 @@ class WaitMatcher:
             if compiled is None:
                 return None
             scoped = {**context, "execution": {"id": wait.execution_id}}
-            if not compiled.evaluate(scoped, now):
+            try:
+                if not compiled.evaluate(scoped, now):
+                    return None
+            except ConditionBudgetError as exc:  # too costly for this event's data: no signal
+                log.warning("wait conditions not evaluated", wait_id=wait.id, error=str(exc))
                 return None
         return signal
 
