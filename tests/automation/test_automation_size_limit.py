@@ -15,8 +15,17 @@ LIMIT = workflow_limit(DEFAULT_MAX_PAYLOAD)  # the suite's NATS runs with the de
 
 
 def sized(body_bytes: int) -> pb.CreateAutomationRequest:
+    """The onboarding workflow with ``body_bytes`` of email bodies spread over extra emails (each
+    body within its own 100,000-character limit)."""
     data = onboarding_json()
-    data["actions"][0]["config"]["body"] = "x" * body_bytes
+    chunk = 90_000
+    welcome = data["actions"][0]
+    extra = []
+    for index in range(0, body_bytes, chunk):
+        step = {**welcome, "id": f"filler{index // chunk}"}
+        step["config"] = {**welcome["config"], "body": "x" * min(chunk, body_bytes - index)}
+        extra.append(step)
+    data["actions"] = [*extra, *data["actions"]]
     return pb.CreateAutomationRequest(automation=workflow_from_json(data), active=True)
 
 
