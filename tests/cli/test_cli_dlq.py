@@ -53,6 +53,11 @@ async def test_list_show_bulk_redrive_with_progress_and_purge(
     letters = json.loads(shown.stdout)["deadLetters"]
     assert len(letters) == 7 and {d["errorCategory"] for d in letters} == {"timeout"}
 
+    later = await beez("dlq", "list", "--json", "--since", "2999-01-01T00:00:00", env=env)
+    assert json.loads(later.stdout).get("deadLetters", []) == [], later.output
+    window = await beez("dlq", "list", "--json", "--since", "2000-01-01", "--until", "2999-01-01", env=env)
+    assert len(json.loads(window.stdout)["deadLetters"]) == 7, window.output
+
     one = await beez("dlq", "show", letters[0]["id"], env=env)
     assert one.exit_code == 0, one.output
     assert "executor-jobs-normal" in one.stdout and ADA["email"] not in one.stdout

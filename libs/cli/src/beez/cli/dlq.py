@@ -8,10 +8,11 @@ first answer gives (decision 0029).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
 import typer
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -33,6 +34,7 @@ Category = Annotated[
 ]
 Since = Annotated[str, typer.Option("--since", help="Dead-lettered at or after (ISO 8601).")]
 Until = Annotated[str, typer.Option("--until", help="Dead-lettered before (ISO 8601).")]
+M = TypeVar("M", bound=Message)
 STATES = {"dead": pb.DEAD_LETTER_STATE_DEAD, "redriven": pb.DEAD_LETTER_STATE_REDRIVEN}
 
 
@@ -52,15 +54,28 @@ def _moment(value: str, option: str) -> timestamp_pb2.Timestamp | None:
     return stamp
 
 
-def _state(value: str) -> int:
+def _state(value: str) -> pb.DeadLetterState:
     if value and value not in STATES:
         raise typer.BadParameter("expected dead or redriven", param_hint="--state")
     return STATES.get(value, pb.DEAD_LETTER_STATE_UNSPECIFIED)
 
 
-def _times(since: str, until: str) -> dict[str, timestamp_pb2.Timestamp]:
-    times = {"start_time": _moment(since, "--since"), "end_time": _moment(until, "--until")}
-    return {name: stamp for name, stamp in times.items() if stamp is not None}
+class _Timed(Protocol):
+    @property
+    def start_time(self) -> timestamp_pb2.Timestamp: ...
+    @property
+    def end_time(self) -> timestamp_pb2.Timestamp: ...
+
+
+def _timed(request: M, since: str, until: str) -> M:
+    """``request`` with its ``start_time``/``end_time`` from ``--since``/``--until``, when given."""
+    timed: _Timed = request  # type: ignore[assignment]
+    start, end = _moment(since, "--since"), _moment(until, "--until")
+    if start is not None:
+        timed.start_time.CopyFrom(start)
+    if end is not None:
+        timed.end_time.CopyFrom(end)
+    return request
 
 
 @dlq.command("list")
@@ -76,8 +91,10 @@ def dlq_list(
 ) -> None:
     """List dead letters, newest first."""
     target: Target = ctx.obj
-    request = pb.ListDeadLettersRequest(
-        consumer=consumer, error_category=category, state=_state(state), **_times(since, until)
+    request = _timed(
+        pb.ListDeadLettersRequest(consumer=consumer, error_category=category, state=_state(state)),
+        since,
+        until,
     )
     found: list[pb.DeadLetter] = []
     while len(found) < limit:
@@ -149,17 +166,17 @@ def dlq_redrive(
     if bool(dead_letter_id) == every:
         raise typer.BadParameter("give one dead letter id, or --all with filters")
     if dead_letter_id:
-        resp = call(
+        one = call(
             target,
             f"{DEAD_LETTERS}/RedriveDeadLetter",
             pb.RedriveDeadLetterRequest(id=dead_letter_id),
             pb.RedriveDeadLetterResponse,
         )
-        verb = "re-driven" if resp.redriven else "already re-driven, nothing sent"
-        commands.console.print(f"{resp.dead_letter.id}: {verb}")
+        verb = "re-driven" if one.redriven else "already re-driven, nothing sent"
+        commands.console.print(f"{one.dead_letter.id}: {verb}")
         return
-    request = pb.RedriveDeadLettersRequest(
-        consumer=consumer, error_category=category, limit=batch, **_times(since, until)
+    request = _timed(
+        pb.RedriveDeadLettersRequest(consumer=consumer, error_category=category, limit=batch), since, until
     )
     total = done = 0
     with Progress(
@@ -192,12 +209,12 @@ def dlq_purge(
 ) -> None:
     """Delete one dead letter, or every one matching the filters (at least one filter)."""
     target: Target = ctx.obj
-    request = pb.PurgeDeadLettersRequest(
-        id=dead_letter_id,
-        consumer=consumer,
-        error_category=category,
-        state=_state(state),
-        **_times(since, until),
+    request = _timed(
+        pb.PurgeDeadLettersRequest(
+            id=dead_letter_id, consumer=consumer, error_category=category, state=_state(state)
+        ),
+        since,
+        until,
     )
     resp = call(target, f"{DEAD_LETTERS}/PurgeDeadLetters", request, pb.PurgeDeadLettersResponse)
     commands.console.print(f"purged {resp.purged} dead letters")
