@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -117,6 +118,9 @@ async def test_a_job_the_consumer_gives_up_on_is_listed_with_its_consumer_and_ca
     assert "PermanentError" in letter.error
     assert letter.state == STATE_DEAD
     assert letter.stream_sequence > 0
+    # when the DLQ stream stored it, not when (by the service's clock) it was folded in
+    stored = letter.dead_lettered_at.ToDatetime(tzinfo=UTC)
+    assert abs((stored - datetime.now(UTC)).total_seconds()) < 60
 
 
 async def test_show_masks_the_payload_and_headers(flow: Flow) -> None:

@@ -33,7 +33,10 @@ class DeadLetterConsumer:
         self._concurrency = concurrency
 
     async def handle(self, msg: Msg) -> None:
-        letter = arrival(self._topology, msg.subject, msg.data, msg.headers, msg.metadata.sequence.stream)
+        meta = msg.metadata
+        letter = arrival(
+            self._topology, msg.subject, msg.data, msg.headers, meta.sequence.stream, meta.timestamp
+        )
         if await self._dead_letters.store(letter):
             log.info(
                 "dead letter stored",

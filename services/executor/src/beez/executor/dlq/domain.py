@@ -140,6 +140,8 @@ class Arrival:
     error: str
     error_category: str
     payload: bytes
+    stored_at: datetime | None = None
+    """When the DLQ stream stored it (when it was dead-lettered); None: when it is folded in."""
 
 
 DLQ_HEADERS = frozenset(
@@ -164,7 +166,12 @@ def _int(value: str | None) -> int:
 
 
 def arrival(
-    topology: Topology, subject: str, data: bytes, headers: Mapping[str, str] | None, dlq_seq: int
+    topology: Topology,
+    subject: str,
+    data: bytes,
+    headers: Mapping[str, str] | None,
+    dlq_seq: int,
+    stored_at: datetime | None = None,
 ) -> Arrival:
     """What the dead letter on ``subject`` (``dlq.<consumer>``) says; never raises for its content.
 
@@ -192,6 +199,7 @@ def arrival(
         error=error,
         error_category=categorize(error).value,
         payload=data,
+        stored_at=stored_at,
     )
 
 

@@ -18,7 +18,8 @@ from beez.kit.paging import MomentKey
 
 
 async def store(session: AsyncSession, dead_letter_id: str, arrival: Arrival, now: datetime) -> bool:
-    """Inserts ``arrival`` unless its DLQ message id is stored already; whether it was new."""
+    """Inserts ``arrival`` unless its DLQ message id is stored already; whether it was new.
+    ``now`` is its time when the stream's is unknown."""
     statement = (
         insert(BusDeadLetter)
         .values(
@@ -34,7 +35,7 @@ async def store(session: AsyncSession, dead_letter_id: str, arrival: Arrival, no
             error=arrival.error,
             error_category=arrival.error_category,
             payload=arrival.payload,
-            dead_lettered_at=now,
+            dead_lettered_at=arrival.stored_at or now,
             state=State.DEAD.value,
             redrive_count=0,
         )
