@@ -1,7 +1,7 @@
 """The bus's dead letters, folded in from the DLQ stream to be seen and re-driven (decision 0029).
 
 Revision ID: executor_bus_dead_letters
-Revises: executor_execution_caps
+Revises: executor_rate_buckets
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "executor_bus_dead_letters"
-down_revision: str | None = "executor_execution_caps"
+down_revision: str | None = "executor_rate_buckets"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
