@@ -88,6 +88,8 @@ class Receiver:
     delay_s: float = 0.0
     requests: list[str] = field(default_factory=list)
     """The idempotency key of every request, in arrival order ("" when it had none)."""
+    answered: list[str] = field(default_factory=list)
+    """The key of every request answered (a request the caller gave up on first is not)."""
     in_flight: Counter[str] = field(default_factory=Counter)
     max_concurrent_same_key: int = 0
     on_request: Callable[[str], None] | None = None
@@ -110,6 +112,7 @@ class Receiver:
                 await asyncio.sleep(self.delay_s)
         finally:
             self.in_flight[key] -= 1
+        self.answered.append(key)
         return web.json_response({"ok": True})
 
     def effects(self) -> set[str]:

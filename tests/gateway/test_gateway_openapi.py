@@ -117,8 +117,17 @@ def test_the_beez_contracts_produce_a_complete_document() -> None:
     assert paths["/api/automations/{id}"]["get"]["operationId"] == "AutomationService_GetAutomation"
     assert "/api/automations/executions/{execution_id}" in paths
     assert "/api/automations/{automation_id}/executions/search" in paths
+    assert set(paths["/api/automations/dead-letters:redrive"]) == {"post"}
+    assert set(paths["/api/automations/dead-letters/{id}"]) == {"get"}
     tags = {op["tags"][0] for item in paths.values() for op in item.values()}
-    services = {"AutomationService", "CatalogService", "ExecutionService", "EventService", "AnalyticsService"}
+    services = {
+        "AutomationService",
+        "CatalogService",
+        "ExecutionService",
+        "EventService",
+        "AnalyticsService",
+        "DeadLetterService",
+    }
     assert tags == services
     search = paths["/api/automations/{automation_id}/executions/search"]["get"]
     statuses = next(p for p in search["parameters"] if p.get("name") == "statuses")

@@ -14,10 +14,13 @@ from typing import Any, cast
 
 import pytest
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 
 from beez.analytics.consumers import ExecutionEventsConsumer
 from beez.executor.consumers import AutomationsConsumer as ExecutorAutomations
 from beez.executor.consumers import JobConsumers
+from beez.executor.dlq.consumer import DeadLetterConsumer
+from beez.executor.dlq.domain import redrivable
 from beez.kit.bus import permissions
 from beez.kit.bus.headers import MSG_ID
 from beez.kit.bus.topology import Topology, ensure_streams
@@ -64,6 +67,7 @@ def service_workers(topology: Topology) -> list[tuple[str, PullWorker]]:
     executor = [
         *(("executor", w) for w in JobConsumers(none, topology, none, none, concurrency=40).workers),
         *(("executor", w) for w in ExecutorAutomations(topology, none).workers(none)),
+        *(("executor", w) for w in DeadLetterConsumer(topology, none).workers(none)),
     ]
     analytics = [
         ("analytics", w)
@@ -94,6 +98,17 @@ def test_the_roles_give_what_the_issue_asks() -> None:
         allowed = permissions.publish_allow(spec, topology)
         kinds = {kind for kind, subject in SUBJECTS.items() if _matches_any(allowed, subject)}
         assert kinds == MAY_PUBLISH[spec.name], spec.name
+
+
+def test_the_executor_may_publish_every_subject_it_re_drives_and_only_those() -> None:
+    topology = Topology(PREFIX)
+    allowed = permissions.publish_allow(permissions.role("executor"), topology)
+    for kind, raw in SUBJECTS.items():
+        subject = topology.subject(raw)
+        if kind != "dlq":
+            assert redrivable(topology, subject) == _matches_any(allowed, subject), kind
+    assert not redrivable(topology, topology.automation_changed("o1"))
+    assert not redrivable(topology, Topology("other").jobs("normal", "o1"))
 
 
 async def test_each_user_publishes_its_own_subjects_and_is_refused_the_others(tmp_path: Path) -> None:
@@ -173,6 +188,8 @@ async def test_every_service_consumer_runs_with_its_users_permissions(tmp_path: 
             filters = _filters(real)
             raw_filters = [f.removeprefix(f"{PREFIX}.") for f in filters]
             subject = raw_filters[0].replace("*", "o1").replace(">", "x")
+            if subject == "dlq.x":  # the DLQ consumer reads what the others dead-letter
+                subject = "dlq.trigger-events"
             publisher = await server.client(_publisher_of(subject))
             for name in ("good", "poison"):
                 await publisher.jetstream().publish(
@@ -181,9 +198,11 @@ async def test_every_service_consumer_runs_with_its_users_permissions(tmp_path: 
             await publisher.close()
             handled: list[bytes] = []
 
-            async def handle(msg: Msg, seen: list[bytes] = handled) -> None:
+            async def handle(
+                msg: Msg, seen: list[bytes] = handled, poison: str = f"{real.durable}:poison"
+            ) -> None:
                 seen.append(msg.data)
-                if msg.data == b"poison":
+                if (msg.headers or {}).get(MSG_ID) == poison:  # not its copies in the DLQ
                     raise PermanentError("poison")
 
             worker = PullWorker(
@@ -201,6 +220,7 @@ async def test_every_service_consumer_runs_with_its_users_permissions(tmp_path: 
                 10,
                 f"{real.durable} to ack one message and dead-letter another",
             )
+            await _drained(ops_js, real)
             await worker.stop()
             await task
             info = await ops_js.consumer_info(real.stream, real.durable)
@@ -215,6 +235,17 @@ async def test_every_service_consumer_runs_with_its_users_permissions(tmp_path: 
 def _filters(worker: PullWorker) -> list[str]:
     config = worker.consumer_config()
     return list(config.filter_subjects or [config.filter_subject or ""])
+
+
+async def _drained(js: JetStreamContext, worker: PullWorker, timeout: float = 10.0) -> None:
+    """Waits until ``worker``'s consumer has nothing pending (the DLQ consumer also reads the dead
+    letter it just wrote)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        info = await js.consumer_info(worker.stream, worker.durable)
+        if info.num_pending == 0 and info.num_ack_pending == 0:
+            return
+        await asyncio.sleep(0.05)
 
 
 def _publisher_of(raw: str) -> str:

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from beez.cli import commands
 from beez.cli.components import DEFAULT_GRPC_BASE, DEFAULT_HTTP_PORT, components
+from beez.cli.dlq import dlq
 from beez.cli.health import Health, check_all
 from beez.cli.stack import Stack
 from beez.kit.redact import redact_url
@@ -28,6 +29,7 @@ app.add_typer(commands.automations, name="automations")
 app.add_typer(commands.events, name="events")
 app.add_typer(commands.executions, name="executions")
 app.add_typer(commands.limits, name="limits")
+app.add_typer(dlq, name="dlq")
 console = Console()
 UNBOUNDED_WIDTH = 10_000  # a table printed off a terminal is as wide as its longest row
 

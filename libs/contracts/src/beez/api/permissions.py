@@ -99,6 +99,17 @@ PERMISSIONS: Mapping[str, Role] = MappingProxyType(
             },
         ),
         **_service(
+            "beez.api.executor.v1.DeadLetterService",
+            {
+                "ListDeadLetters": Role.VIEWER,
+                "GetDeadLetter": Role.VIEWER,
+                # re-driving and purging act on other services' work (decision 0029)
+                "RedriveDeadLetter": Role.ADMIN,
+                "RedriveDeadLetters": Role.ADMIN,
+                "PurgeDeadLetters": Role.ADMIN,
+            },
+        ),
+        **_service(
             "beez.api.trigger.v1.EventService",
             {
                 "PublishEvent": Role.EDITOR,

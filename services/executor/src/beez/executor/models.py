@@ -224,6 +224,39 @@ class DeadLetter(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class BusDeadLetter(Base):
+    """A message a bus consumer gave up on, folded in from the DLQ stream (decision 0029).
+
+    ``dlq_msg_id`` is the dead letter's own ``Nats-Msg-Id`` (``dlq:<consumer>:<stream>:<seq>``):
+    unique, so a redelivered dead letter is stored once. ``org_id`` is the organization of the
+    original subject (empty when it names none: visible to operators only). A re-drive sets
+    ``state`` to ``redriven`` and writes the message to the outbox in the same transaction.
+    """
+
+    __tablename__ = "bus_dead_letters"
+    __table_args__ = (
+        CheckConstraint("state IN ('dead', 'redriven')", name="state"),
+        Index("ix_bus_dead_letters_org_id_dead_lettered_at_id", "org_id", "dead_lettered_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True, comment="UUIDv7")
+    dlq_msg_id: Mapped[str] = mapped_column(Text, unique=True)
+    org_id: Mapped[str] = mapped_column(Text)
+    consumer: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text, comment="the original subject, where a re-drive publishes")
+    stream: Mapped[str] = mapped_column(Text)
+    stream_seq: Mapped[int] = mapped_column(BigInteger)
+    deliveries: Mapped[int] = mapped_column(Integer)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSONB, comment="the original headers, Beez-Dlq-* removed")
+    error: Mapped[str] = mapped_column(Text)
+    error_category: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    dead_lettered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(Text)
+    redrive_count: Mapped[int] = mapped_column(Integer)
+    redriven_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class WebhookSigningSecret(Base):
     """One organization's webhook signing secret, encrypted with a key of the signing key ring.
 

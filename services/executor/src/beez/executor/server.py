@@ -1,7 +1,8 @@
 """Assembles the executor service: its servicer, probes and background loops.
 
 Background loops: the outbox relay, the job consumers (one per priority, started once NATS is
-up), the consumer of automation announcements the START check reads, and the timer loop. The
+up), the consumer of automation announcements the START check reads, the consumer folding the
+DLQ stream into the dead-letter table, and the timer loop. The
 action registry's HTTP client is closed when the server stops.
 """
 
@@ -10,13 +11,16 @@ from __future__ import annotations
 import grpc
 from nats.js import JetStreamContext
 
-from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
+from beez.api.executor.v1 import dead_letters_pb2, dead_letters_pb2_grpc, executor_pb2, executor_pb2_grpc
 from beez.executor import models
 from beez.executor.actions.base import Action
 from beez.executor.actions.registry import build_registry
 from beez.executor.announcements import AnnouncedWorkflows
 from beez.executor.config import ExecutorSettings
 from beez.executor.consumers import AutomationsConsumer, JobConsumers
+from beez.executor.dlq.consumer import DeadLetterConsumer
+from beez.executor.dlq.handlers import DeadLetterServicer
+from beez.executor.dlq.service import DeadLetters
 from beez.executor.engine import Engine, LimitOverride, OrganizationLimits, SessionStore
 from beez.executor.engine.send_limits import SendLimits
 from beez.executor.handlers import ExecutionServicer
@@ -37,6 +41,7 @@ from beez.workflow.senders import SenderPolicy
 
 SERVICE_NAMES = [
     executor_pb2.DESCRIPTOR.services_by_name["ExecutionService"].full_name,
+    dead_letters_pb2.DESCRIPTOR.services_by_name["DeadLetterService"].full_name,
 ]
 
 
@@ -91,6 +96,7 @@ async def build(runtime: Runtime) -> ServerSpec:
     )
 
     announced = AnnouncedWorkflows(runtime.db)
+    dead_letters = DeadLetters(runtime.db, runtime.topology, runtime.clock)
 
     def job_workers(js: JetStreamContext) -> list[PullWorker]:
         return JobConsumers(
@@ -113,6 +119,9 @@ async def build(runtime: Runtime) -> ServerSpec:
             OrganizationLimitsService(runtime.db, limits),
         )
         executor_pb2_grpc.add_ExecutionServiceServicer_to_server(servicer, server)
+        dead_letters_pb2_grpc.add_DeadLetterServiceServicer_to_server(
+            DeadLetterServicer(dead_letters), server
+        )
 
     return ServerSpec(
         register=register,
@@ -124,6 +133,7 @@ async def build(runtime: Runtime) -> ServerSpec:
             runtime.consumers(
                 "executor-automations", AutomationsConsumer(runtime.topology, announced).workers
             ),
+            runtime.consumers("executor-dlq", DeadLetterConsumer(runtime.topology, dead_letters).workers),
             timers.run,
             sweeper.run,
         ],

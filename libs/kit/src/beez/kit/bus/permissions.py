@@ -17,6 +17,9 @@ What each user may publish:
   engine's streams (every service does at start), creating and pulling from its own durable
   consumers, acknowledging their messages (``$JS.ACK.<stream>.<durable>.>``), and dead-lettering
   them on ``dlq.<durable>``;
+* the executor reads every dead letter through its ``executor-dlq`` consumer of ``dlq.>`` and
+  re-drives them on their original subjects, all of which it already publishes except
+  ``automations.>`` (decision 0029: those are not re-driven);
 * nothing else. It may subscribe only to its own reply inboxes, ``_INBOX.<user>.>`` (the client
   creates them there: :func:`~beez.kit.bus.credentials.inbox_prefix`), so no user sees the
   PubAcks or pulled messages of another.
@@ -78,6 +81,7 @@ ROLES: tuple[Role, ...] = (
         consumers=(
             *(Consumer("JOBS", f"executor-jobs-{p}") for p in JOB_PRIORITIES),
             Consumer("AUTOMATIONS", "executor-automations"),
+            Consumer("DLQ", "executor-dlq"),
         ),
     ),
     Role("analytics", consumers=(Consumer("EXECUTIONS", "analytics-executions"),)),
