@@ -90,6 +90,8 @@ class Receiver:
     """The idempotency key of every request, in arrival order ("" when it had none)."""
     answered: list[str] = field(default_factory=list)
     """The key of every request answered (a request the caller gave up on first is not)."""
+    arrivals: dict[str, float] = field(default_factory=dict)
+    """When (``time.monotonic()``) each idempotency key first arrived."""
     in_flight: Counter[str] = field(default_factory=Counter)
     max_concurrent_same_key: int = 0
     on_request: Callable[[str], None] | None = None
@@ -103,6 +105,7 @@ class Receiver:
         await request.read()
         key = request.headers.get("X-Beez-Idempotency-Key", "")
         self.requests.append(key)
+        self.arrivals.setdefault(key, time.monotonic())
         self.in_flight[key] += 1
         self.max_concurrent_same_key = max(self.max_concurrent_same_key, self.in_flight[key])
         if self.on_request is not None:
