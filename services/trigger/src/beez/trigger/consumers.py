@@ -11,7 +11,7 @@ a body alone.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
@@ -20,7 +20,7 @@ from nats.js import JetStreamContext
 from beez.api.messages.v1.events_pb2 import Event
 from beez.api.messages.v1.lifecycle_pb2 import ExecutionEvent, WaitRegistration
 from beez.kit.batching import Batcher
-from beez.kit.bus.headers import CONTENT_TYPE, ORG_ID, PROTOBUF_CONTENT_TYPE
+from beez.kit.bus.headers import CONTENT_TYPE, MSG_ID, ORG_ID, PROTOBUF_CONTENT_TYPE
 from beez.kit.bus.inbox import message_id
 from beez.kit.bus.lifecycle import WorkersFactory
 from beez.kit.bus.subjects import automation_change, message_org, same_org, subject_parts
@@ -82,8 +82,14 @@ class EventsConsumer:
     ``shards``: an organization always lands in the same shard and a shard's batches never
     overlap, so two batches never hold one organization's rows and never deadlock one another);
     each message is acked only once its own event is committed. Invalid events are
-    dead-lettered at once. With ``limit``, an organization over its ingestion rate has its event
-    deferred (:class:`~beez.kit.bus.defer.Deferred`), never dropped.
+    dead-lettered at once.
+
+    With ``limit``, an organization over its ingestion rate has its event delayed, never dropped
+    (:mod:`beez.trigger.limits`): given ``overflow`` (the main consumer), the event is set aside
+    on ``overflow.events.<org>.<type>`` under the message id ``<org>:<event id>`` (a re-sent
+    copy is dropped by the stream's duplicate window, a late one by the event's id) and acked;
+    without it (the ``trigger-overflow`` consumer, ``root`` ``overflow.events``), it is deferred
+    (:class:`~beez.kit.bus.defer.Deferred`).
     """
 
     def __init__(
@@ -94,9 +100,13 @@ class EventsConsumer:
         batch_max: int,
         shards: int = 2,
         limit: IngestLimit | None = None,
+        overflow: JetStreamContext | None = None,
+        root: str = "events",
     ) -> None:
         self._ingestor = ingestor
         self._limit = limit
+        self._overflow = overflow
+        self._root = root
         self._shards = shards
         self._batcher: Batcher[int, tuple[str, Event], Ingested] = Batcher(
             lambda _, items: ingestor.ingest_many(items), max_batch=batch_max, name="events"
@@ -104,7 +114,7 @@ class EventsConsumer:
         self._topology = topology
 
     async def handle(self, msg: Msg) -> None:
-        org, subject_type = subject_parts(self._topology, "events", msg.subject)
+        org, subject_type = subject_parts(self._topology, self._root, msg.subject)
         headers = msg.headers or {}
         same_org(org, headers.get(ORG_ID, ""), "event")
         event = decode_event(msg.data, headers)
@@ -122,8 +132,22 @@ class EventsConsumer:
             )
             raise PermanentError(f"invalid event: {problems}") from exc
         if self._limit is not None:
-            await self._limit.admit(org)
+            if self._overflow is None:
+                await self._limit.admit(org)
+            elif await self._limit.wait_for(org) is not None:
+                await self._set_aside(self._overflow, msg, org, event)
+                return
         await self._batcher.submit(zlib.crc32(org.encode()) % self._shards, (org, prepared[0]))
+
+    async def _set_aside(self, js: JetStreamContext, msg: Msg, org: str, event: Event) -> None:
+        """Publishes ``event`` (its id and type filled in) on the OVERFLOW stream; returns once
+        the stream stored it, so the original may be acked."""
+        headers = {
+            **(msg.headers or {}),
+            MSG_ID: f"{org}:{event.id}",
+            CONTENT_TYPE: PROTOBUF_CONTENT_TYPE,
+        }
+        await js.publish(self._topology.overflow(org, event.type), event.SerializeToString(), headers=headers)
 
 
 class AutomationsConsumer:
@@ -241,14 +265,14 @@ def worker_factories(
     ingestor: Ingestor,
     ingest_limit: IngestLimit | None = None,
 ) -> dict[str, WorkersFactory]:
-    """The trigger's four durable consumers, by durable name, each run by :meth:`Runtime.consumers`;
-    events over ``ingest_limit`` are deferred."""
+    """The trigger's five durable consumers, by durable name, each run by :meth:`Runtime.consumers`;
+    events over ``ingest_limit`` wait on the OVERFLOW stream."""
 
     def factory(
         stream: str,
         durable: str,
         subjects: str | Sequence[str],
-        handler: Handler,
+        handler: Callable[[JetStreamContext], Handler],
         concurrency: int,
         max_ack_pending: int | None = None,
     ) -> WorkersFactory:
@@ -259,7 +283,7 @@ def worker_factories(
                 stream=stream,
                 durable=durable,
                 subjects=subjects,
-                handler=handler,
+                handler=handler(js),
                 concurrency=concurrency,
                 max_ack_pending=max_ack_pending,
                 max_deliver=settings.consumer_max_deliver,
@@ -269,18 +293,31 @@ def worker_factories(
 
         return build
 
+    def events(overflow: JetStreamContext | None, root: str) -> Handler:
+        return EventsConsumer(
+            ingestor,
+            topology,
+            batch_max=settings.events_batch_max,
+            shards=settings.events_batch_shards,
+            limit=ingest_limit,
+            overflow=overflow,
+            root=root,
+        ).handle
+
     specs = [
         factory(
             "EVENTS",
             "trigger-events",
             "events.>",
-            EventsConsumer(
-                ingestor,
-                topology,
-                batch_max=settings.events_batch_max,
-                shards=settings.events_batch_shards,
-                limit=ingest_limit,
-            ).handle,
+            lambda js: events(js, "events"),
+            settings.events_concurrency,
+            settings.events_max_ack_pending or 4 * settings.events_concurrency,
+        ),
+        factory(
+            "OVERFLOW",
+            "trigger-overflow",
+            "overflow.events.>",
+            lambda _: events(None, "overflow.events"),
             settings.events_concurrency,
             settings.events_max_ack_pending or 4 * settings.events_concurrency,
         ),
@@ -288,32 +325,40 @@ def worker_factories(
             "AUTOMATIONS",
             "trigger-automations",
             "automations.>",
-            AutomationsConsumer(db, clock, topology).handle,
+            lambda _: AutomationsConsumer(db, clock, topology).handle,
             settings.automations_concurrency,
         ),
         factory(
             "WAITS",
             "trigger-waits",
             "waits.>",
-            WaitsConsumer(db, clock, topology).handle,
+            lambda _: WaitsConsumer(db, clock, topology).handle,
             settings.waits_concurrency,
         ),
         factory(
             "EXECUTIONS",
             "trigger-executions",
             EXECUTION_OUTCOME_SUBJECTS,
-            ExecutionsConsumer(
-                db,
-                clock,
-                topology,
-                batch_max=settings.executions_batch_max,
-                linger=settings.executions_linger_s,
-                shards=settings.executions_batch_shards,
-            ).handle,
+            lambda _: (
+                ExecutionsConsumer(
+                    db,
+                    clock,
+                    topology,
+                    batch_max=settings.executions_batch_max,
+                    linger=settings.executions_linger_s,
+                    shards=settings.executions_batch_shards,
+                ).handle
+            ),
             settings.executions_concurrency,
         ),
     ]
     return dict(zip(DURABLES, specs, strict=True))
 
 
-DURABLES = ("trigger-events", "trigger-automations", "trigger-waits", "trigger-executions")
+DURABLES = (
+    "trigger-events",
+    "trigger-overflow",
+    "trigger-automations",
+    "trigger-waits",
+    "trigger-executions",
+)

@@ -67,9 +67,10 @@ ROLES: tuple[Role, ...] = (
     Role("automation", publishes=("automations.>",)),
     Role(
         "trigger",
-        publishes=("jobs.>",),
+        publishes=("jobs.>", "overflow.events.>"),
         consumers=(
             Consumer("EVENTS", "trigger-events"),
+            Consumer("OVERFLOW", "trigger-overflow"),
             Consumer("AUTOMATIONS", "trigger-automations"),
             Consumer("WAITS", "trigger-waits"),
             Consumer("EXECUTIONS", "trigger-executions"),

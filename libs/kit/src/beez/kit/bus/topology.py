@@ -91,6 +91,12 @@ EVENTS = StreamSpec(
     "Business events in: events.<org>.<type>; Nats-Msg-Id is the event id.",
     max_age=timedelta(days=7),
 )
+OVERFLOW = StreamSpec(
+    "OVERFLOW",
+    ("overflow.events.>",),
+    "Events over their organization's ingestion limit, set aside: overflow.events.<org>.<type>.",
+    retention=api.RetentionPolicy.WORK_QUEUE,
+)
 JOBS = StreamSpec(
     "JOBS",
     ("jobs.>",),
@@ -128,7 +134,7 @@ DLQ = StreamSpec(
     max_age=timedelta(days=30),
 )
 
-STREAMS: tuple[StreamSpec, ...] = (EVENTS, JOBS, EXECUTIONS, AUTOMATIONS, COMMANDS, WAITS, DLQ)
+STREAMS: tuple[StreamSpec, ...] = (EVENTS, OVERFLOW, JOBS, EXECUTIONS, AUTOMATIONS, COMMANDS, WAITS, DLQ)
 """Every stream of the engine."""
 
 MiB = 1024 * 1024
@@ -154,6 +160,7 @@ class StreamLimits(BaseModel):
 
 DEFAULT_STREAM_LIMITS: dict[str, StreamLimits] = {
     "EVENTS": StreamLimits(max_bytes=256 * MiB),
+    "OVERFLOW": StreamLimits(max_bytes=256 * MiB),
     "JOBS": StreamLimits(max_bytes=256 * MiB),
     "EXECUTIONS": StreamLimits(max_bytes=256 * MiB),
     "AUTOMATIONS": StreamLimits(max_bytes=64 * MiB),
@@ -200,6 +207,10 @@ class Topology:
     def events(self, org: str, type_: str) -> str:
         """``events.<org>.<type>``: a business event of one organization."""
         return self.subject(f"events.{org}.{type_}")
+
+    def overflow(self, org: str, type_: str) -> str:
+        """Where an event over its organization's ingestion limit waits its turn."""
+        return self.subject(f"overflow.events.{org}.{type_}")
 
     def jobs(self, priority: str, org: str) -> str:
         """``jobs.<priority>.<org>``; ``priority`` is one of :data:`JOB_PRIORITIES`."""
