@@ -376,6 +376,33 @@ async def test_a_deleted_consumer_is_declared_again(js: JetStreamContext, topolo
         await task
 
 
+async def test_a_consumer_deleted_while_no_request_was_open_is_declared_again(
+    js: JetStreamContext, topology: Topology
+) -> None:
+    """With its one handler busy the worker has no pull request open, so the deletion sends it no
+    409; its next request finds nothing serving the consumer's subject (503), and it declares
+    the consumer again instead of asking forever."""
+    handled: list[bytes] = []
+    release = asyncio.Event()
+
+    async def handler(msg: Msg) -> None:
+        handled.append(msg.data)
+        await release.wait()
+
+    pull_worker = worker(js, topology, handler, concurrency=1, error_pause=0.05, fetch_timeout=1.0)
+    task = asyncio.create_task(pull_worker.run())
+    try:
+        await js.publish(topology.jobs("low", "acme"), b"first")
+        await wait_until(lambda: handled == [b"first"], what="first message")
+        await js.delete_consumer(topology.stream("JOBS"), "executor")
+        await js.publish(topology.jobs("low", "acme"), b"second")
+        release.set()  # "first" is acked to the deleted consumer: the new one delivers it again
+        await wait_until(lambda: b"second" in handled, within=10, what="second message")
+    finally:
+        await pull_worker.stop()
+        await task
+
+
 async def test_no_handler_starts_after_stop_and_nothing_is_lost(
     js: JetStreamContext, topology: Topology
 ) -> None:

@@ -370,6 +370,8 @@ class PullWorker:
         self._outstanding = max(0, self._outstanding - int(pending)) if pending else 0
         if status == "409" and "deleted" in (msg.headers or {}).get(DESCRIPTION_HEADER, "").lower():
             self._broken = RuntimeError(f"consumer {self._durable} was deleted")
+        elif status == "503":  # no responders: deleted while no request was open (so no 409 came)
+            self._broken = RuntimeError(f"consumer {self._durable} is gone (no responders)")
         self._wake.set()
 
     def _done(self, task: asyncio.Task[None]) -> None:
