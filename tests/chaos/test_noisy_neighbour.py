@@ -60,6 +60,33 @@ async def limited() -> AsyncIterator[ChaosStack]:
         yield started
 
 
+WALL: dict[str, float] = {}
+"""When each event was published, on the wall clock (to compare with the services' timestamps)."""
+
+
+def stages(stack: ChaosStack, orgs: tuple[str, ...], sent: dict[str, float]) -> dict[str, float]:
+    """p99 seconds of each stage for ``sent``'s events: published to ingested by the trigger, and
+    ingested to the execution's end."""
+    rows = stack.query(
+        "SELECT e.event_id, extract(epoch FROM e.received_at), extract(epoch FROM x.finished_at),"
+        " extract(epoch FROM x.created_at), extract(epoch FROM x.started_at)"
+        " FROM trigger.events e JOIN executor.executions x"
+        " ON x.trigger_event_id = e.event_id AND x.org_id = e.org_id"
+        " WHERE e.org_id = ANY(%s) AND x.finished_at IS NOT NULL",
+        list(orgs),
+    )
+    ingest = [float(r[1]) - WALL[str(r[0])] for r in rows if str(r[0]) in sent]
+    run = [float(r[2]) - float(r[1]) for r in rows if str(r[0]) in sent]
+    start = [float(r[3]) - float(r[1]) for r in rows if str(r[0]) in sent]
+    queue = [float(r[4]) - float(r[3]) for r in rows if str(r[0]) in sent and r[4] is not None]
+    return {
+        "ingest_p99_ms": round(p99(ingest) * 1000, 1),
+        "run_p99_ms": round(p99(run) * 1000, 1),
+        "to_executor_p99_ms": round(p99(start) * 1000, 1),
+        "queued_p99_ms": round(p99(queue) * 1000, 1),
+    }
+
+
 def p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
@@ -76,6 +103,7 @@ async def publish_at(
         await asyncio.sleep(max(0.0, start + i * interval - time.monotonic()))
         doc = event(f"evt_{tag}_{org}_{i}", KIND, f"c_{i % 50}", **data)
         sent[doc["id"]] = time.monotonic()
+        WALL[doc["id"]] = time.time()
         await publish_on_stream(stack, org, doc, doc["id"])
     return count
 
@@ -122,7 +150,9 @@ async def noisy_neighbour(stack: ChaosStack, seconds: float, rate: float, scenar
         assert_clean(await Ledger(stack, org).settle(per_org, deadline_s=settle_s, webhook_steps=1))
     quiet_p99 = p99(latencies(stack, QUIET_ORGS, alone))
 
+    cpu_before = stack.cpu_seconds()
     flooded, noisy_sent = await run(stack, seconds, rate, f"{scenario}-flooded", noisy=True)
+    cpu = {k: round(v - cpu_before.get(k, 0.0), 1) for k, v in stack.cpu_seconds().items()}
     quiet = [
         await Ledger(stack, org).settle(2 * per_org, deadline_s=settle_s, webhook_steps=1)
         for org in QUIET_ORGS
@@ -142,6 +172,9 @@ async def noisy_neighbour(stack: ChaosStack, seconds: float, rate: float, scenar
         "ratio": round(flooded_p99 / quiet_p99, 2) if quiet_p99 else None,
         "noisy_p99_ms": round(noisy_p99 * 1000, 1),
         "quiet_lost": sum(f.lost for f in quiet),
+        "quiet_stages_flooded": stages(stack, QUIET_ORGS, flooded),
+        "noisy_stages": stages(stack, (NOISY_ORG,), flooded),
+        "cpu_s_while_flooded": cpu,
     }
     figures.report()
     for books in quiet:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from beez.kit.clock import ManualClock
 from beez.kit.db import create_engine
-from beez.kit.ratelimit import LeasedLimiter, Limit, RateLimiter, create_table_sql
+from beez.kit.ratelimit import Decision, LeasedLimiter, Limit, RateLimiter, create_table_sql
 
 SCHEMA = "limits"
 
@@ -136,3 +136,31 @@ async def test_concurrent_callers_of_a_leased_limiter_share_one_lease(
     leased = LeasedLimiter(RateLimiter(engines[0], SCHEMA, ManualClock()), lease=10)
     decisions = await asyncio.gather(*(leased.acquire("org:b", Limit(rate=1.0, burst=40)) for _ in range(50)))
     assert sum(d.allowed for d in decisions) == 40
+
+
+class CountingLimiter(RateLimiter):
+    """Counts the statements sent to the bucket."""
+
+    calls = 0
+
+    async def acquire(self, key: str, limit: Limit, cost: float = 1.0) -> Decision:
+        self.calls += 1
+        return await super().acquire(key, limit, cost)
+
+
+async def test_a_refused_key_is_refused_locally_until_its_retry_after(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    """A flood on an empty bucket costs no statement per call (nor a wait on the key's lock)."""
+    counting = CountingLimiter(engines[0], SCHEMA, ManualClock())
+    leased = LeasedLimiter(counting, lease=1)
+    limit = Limit(rate=0.5, burst=1)
+    assert (await leased.acquire("org:c", limit)).allowed
+    first = await leased.acquire("org:c", limit)
+    statements = counting.calls
+    later = [await leased.acquire("org:c", limit) for _ in range(100)]
+
+    assert not first.allowed and 1.0 < first.retry_after <= 2.0
+    assert not any(d.allowed for d in later)
+    assert counting.calls == statements, "refused from memory"
+    assert all(0 < d.retry_after <= first.retry_after for d in later)

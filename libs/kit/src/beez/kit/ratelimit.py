@@ -184,7 +184,10 @@ class LeasedLimiter:
     lease is given up after ``hold_s`` (its tokens are lost rather than spent late, so a replica
     never admits a burst the bucket granted long ago). The lease is at most a quarter of the
     limit's burst, so replicas share a small bucket fairly; when a whole lease is refused, one
-    token is asked for, and that refusal's ``retry_after`` is returned.
+    token is asked for, and that refusal's ``retry_after`` is returned. A refusal is remembered
+    until its ``retry_after`` has passed: calls for that key meanwhile are refused here, without
+    a round trip or a wait on the key's lock, so a flooding key costs the bucket one statement
+    per refill rather than one per call.
     """
 
     def __init__(self, limiter: RateLimiter, lease: int = 20, hold_s: float = 1.0) -> None:
@@ -195,6 +198,8 @@ class LeasedLimiter:
         self._hold_s = hold_s
         self._held: dict[str, tuple[float, float]] = {}
         """Key -> (tokens left, monotonic deadline of the lease)."""
+        self._refused: dict[str, float] = {}
+        """Key -> monotonic time until which the bucket is known to be empty."""
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def acquire(self, key: str, limit: Limit) -> Decision:
@@ -218,11 +223,19 @@ class LeasedLimiter:
                 decision = await self._limiter.acquire(key, limit)
             if decision.allowed and size > 1:
                 self._held[key] = (size - 1, time.monotonic() + self._hold_s)
+            elif not decision.allowed:
+                self._refused[key] = time.monotonic() + decision.retry_after
             return decision
 
     def _spend(self, key: str) -> Decision | None:
+        now = time.monotonic()
+        refused_until = self._refused.get(key)
+        if refused_until is not None:
+            if now < refused_until:
+                return Decision(allowed=False, retry_after=refused_until - now, remaining=0.0, key=key)
+            del self._refused[key]
         tokens, deadline = self._held.get(key, (0.0, 0.0))
-        if tokens >= 1 and time.monotonic() < deadline:
+        if tokens >= 1 and now < deadline:
             self._held[key] = (tokens - 1, deadline)
             return Decision(allowed=True, retry_after=0.0, remaining=tokens - 1, key=key)
         self._held.pop(key, None)

@@ -174,6 +174,15 @@ class TriggerSettings(ServiceSettings):
         ge=1,
         description="Tokens a replica takes from the shared bucket per round trip (at most burst/4).",
     )
+    overflow_concurrency: int = Field(
+        default=4,
+        ge=1,
+        description=(
+            "Events the trigger-overflow consumer (events set aside over their organization's "
+            "ingestion limit) handles at once; it holds twice that, so a flood waits in the stream "
+            "rather than in memory."
+        ),
+    )
     events_max_ack_pending: int = Field(
         default=0,
         ge=0,

@@ -318,8 +318,8 @@ def worker_factories(
             "trigger-overflow",
             "overflow.events.>",
             lambda _: events(None, "overflow.events"),
-            settings.events_concurrency,
-            settings.events_max_ack_pending or 4 * settings.events_concurrency,
+            settings.overflow_concurrency,
+            2 * settings.overflow_concurrency,
         ),
         factory(
             "AUTOMATIONS",
