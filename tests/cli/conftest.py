@@ -94,6 +94,23 @@ def _main(args: list[str]) -> int:
 
 
 @asynccontextmanager
+async def executor_gateway(executor_port: int) -> AsyncIterator[str]:
+    """A local-mode gateway whose only backend is the executor on ``executor_port``; its URL."""
+    nowhere = f"127.0.0.1:{free_port()}"
+    settings = GatewaySettings(
+        local_mode=True,
+        http_host="127.0.0.1",
+        automation_addr=nowhere,
+        trigger_addr=nowhere,
+        executor_addr=f"127.0.0.1:{executor_port}",
+        beezora_addr=nowhere,
+        analytics_addr=nowhere,
+    )
+    async with running_gateway(settings) as url:
+        yield url
+
+
+@asynccontextmanager
 async def serving_backends(
     admin_url: str, nats_url: str, tls: Mapping[str, TlsFiles] | None = None
 ) -> AsyncIterator[Backends]:

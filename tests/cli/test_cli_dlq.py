@@ -9,13 +9,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from beez.gateway.config import GatewaySettings
-from beez.kit.embedded import free_port
-from tests.cli.conftest import beez
+from tests.cli.conftest import beez, executor_gateway
 from tests.executor.engine.conftest import Executor, Flow, start_executor
 from tests.executor.engine.test_dead_letters import dead_start, listed
 from tests.executor.samples import ADA
-from tests.support.gateway import running_gateway
 
 
 @pytest.fixture(scope="module")
@@ -26,17 +23,7 @@ async def dlq_executor(admin_url: str, nats_url: str) -> AsyncIterator[Executor]
 
 @pytest.fixture(scope="module")
 async def dlq_gateway(dlq_executor: Executor) -> AsyncIterator[str]:
-    nowhere = f"127.0.0.1:{free_port()}"
-    settings = GatewaySettings(
-        local_mode=True,
-        http_host="127.0.0.1",
-        automation_addr=nowhere,
-        trigger_addr=nowhere,
-        executor_addr=f"127.0.0.1:{dlq_executor.svc.server.port}",
-        beezora_addr=nowhere,
-        analytics_addr=nowhere,
-    )
-    async with running_gateway(settings) as url:
+    async with executor_gateway(dlq_executor.svc.server.port) as url:
         yield url
 
 

@@ -8,10 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from beez.gateway.config import GatewaySettings
-from beez.kit.embedded import free_port
-from tests.cli.conftest import beez, new_org
-from tests.support.gateway import running_gateway
+from tests.cli.conftest import beez, executor_gateway, new_org
 from tests.support.inproc import running_service
 from tests.support.servers import create_database, drop_database, unique_prefix
 
@@ -21,21 +18,13 @@ async def gateway(admin_url: str, nats_url: str) -> AsyncIterator[str]:
     """A local-mode gateway in front of an executor whose deployment caps messages at 500."""
     database_url = create_database(admin_url)
     try:
-        async with running_service(
-            "executor", database_url, nats_url, unique_prefix(), max_messages_per_execution=500
-        ) as executor:
-            nowhere = f"127.0.0.1:{free_port()}"
-            settings = GatewaySettings(
-                local_mode=True,
-                http_host="127.0.0.1",
-                automation_addr=nowhere,
-                trigger_addr=nowhere,
-                executor_addr=f"127.0.0.1:{executor.server.port}",
-                beezora_addr=nowhere,
-                analytics_addr=nowhere,
-            )
-            async with running_gateway(settings) as url:
-                yield url
+        async with (
+            running_service(
+                "executor", database_url, nats_url, unique_prefix(), max_messages_per_execution=500
+            ) as executor,
+            executor_gateway(executor.server.port) as url,
+        ):
+            yield url
     finally:
         drop_database(admin_url, database_url)
 

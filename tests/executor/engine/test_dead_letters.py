@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
 import grpc
-import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from sqlalchemy import func, select
 
 from beez.api.executor.v1 import dead_letters_pb2, dead_letters_pb2_grpc
@@ -27,6 +23,7 @@ from beez.kit.bus import headers as h
 from tests.executor.engine import fakes
 from tests.executor.engine.conftest import Executor, Flow
 from tests.executor.samples import ADA
+from tests.support.rpc import rpc_error, violations
 
 QUICK = {"actions": [{"id": "one", "type": "test_record"}]}
 DLQ = dead_letters_pb2
@@ -87,23 +84,6 @@ async def listed(flow: Flow, count: int, timeout: float = 10.0, **filters: Any) 
             return found
         await asyncio.sleep(0.05)
     raise AssertionError(f"expected {count} dead letters, have {len(found)}")
-
-
-async def rpc_error(call: Awaitable[Any]) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call
-    return caught.value
-
-
-def violations(error: grpc.aio.AioRpcError) -> list[str]:
-    status = rpc_status.from_call(error)
-    assert status is not None
-    fields: list[str] = []
-    for detail in status.details:
-        bad = error_details_pb2.BadRequest()
-        if detail.Unpack(bad):
-            fields.extend(v.field for v in bad.field_violations)
-    return fields
 
 
 async def test_a_job_the_consumer_gives_up_on_is_listed_with_its_consumer_and_category(flow: Flow) -> None:

@@ -12,7 +12,7 @@ import grpc
 from beez.api.executor.v1 import executor_pb2
 from beez.api.executor.v1.executor_pb2 import ExecutionStatus
 from tests.executor.engine.conftest import Executor, Flow
-from tests.executor.engine.test_execution_rpcs import rpc_error, violations
+from tests.support.rpc import rpc_error, violations
 
 
 async def get_limits(executor: Executor, metadata: list[tuple[str, str]]) -> executor_pb2.OrganizationLimits:

@@ -8,15 +8,13 @@ from datetime import timedelta
 from typing import Any, cast
 
 import grpc
-import pytest
 from google.protobuf import json_format, timestamp_pb2
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from beez.api.executor.v1 import executor_pb2
 from beez.api.messages.v1 import lifecycle_pb2
 from tests.executor.engine.conftest import Executor, Flow
 from tests.executor.samples import ADA
+from tests.support.rpc import rpc_error, violations
 
 UNKNOWN_STATUS = cast(executor_pb2.ExecutionStatus, 99)
 PAUSE = {"actions": [{"id": "pause", "type": "wait", "config": {"value": 1, "unit": "days"}}]}
@@ -27,23 +25,6 @@ def ts(flow: Flow, **delta: float) -> timestamp_pb2.Timestamp:
     stamp = timestamp_pb2.Timestamp()
     stamp.FromDatetime(flow.clock.now() + timedelta(**delta))
     return stamp
-
-
-async def rpc_error(call: Awaitable[Any]) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call
-    return caught.value
-
-
-def violations(error: grpc.aio.AioRpcError) -> list[str]:
-    status = rpc_status.from_call(error)
-    assert status is not None
-    fields: list[str] = []
-    for detail in status.details:
-        bad = error_details_pb2.BadRequest()
-        if detail.Unpack(bad):
-            fields.extend(v.field for v in bad.field_violations)
-    return fields
 
 
 async def test_every_rpc_is_scoped_to_the_callers_organization(flow: Flow, executor: Executor) -> None:
