@@ -180,12 +180,15 @@ async def noisy_neighbour(stack: ChaosStack, seconds: float, rate: float, scenar
     for books in quiet:
         assert_clean(books)
     assert_clean(figures)
-    assert noisy_p99 > 2 * flooded_p99, "the flood above its limit waited: " + figures.line()
+    quiet_ingest = figures.extra["quiet_stages_flooded"]["ingest_p99_ms"]
+    noisy_ingest = figures.extra["noisy_stages"]["ingest_p99_ms"]
+    assert noisy_ingest > 2 * quiet_ingest, "only the flood waits to be ingested: " + figures.line()
     return figures
 
 
 async def test_noisy_neighbour_quick(limited: ChaosStack) -> None:
-    """Nothing lost and the flood delayed; the latency ratio is printed, asserted in `make chaos`."""
+    """Nothing lost, and only the flood waits to be ingested; the end-to-end ratio is printed here
+    and asserted in `make chaos`."""
     await noisy_neighbour(limited, seconds=8, rate=5, scenario="noisy-neighbour-quick")
 
 
