@@ -103,7 +103,9 @@ async def run(config: BenchConfig, out: Path, profile: bool = False, state: Path
             announce_js=announce_nc.jetstream(),
         )
         await driver.subscribe()
-        configure_gc(ServiceSettings().gc_threshold)  # the driver is a client on the kit, as services are
+        # The driver tunes its collector as the services do; it serves nothing, so the settings'
+        # serving requirements (production mode's certificates) are not its own.
+        configure_gc(ServiceSettings(local_mode=True).gc_threshold)
         sampler.counter = lambda: len(driver.completions.done_at)
         orgs = [f"bo{i:03d}" for i in range(config.throughput_orgs)]
         await workloads.setup_run_automations(driver, orgs)
