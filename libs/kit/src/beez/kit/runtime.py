@@ -27,8 +27,9 @@ from sqlalchemy import Table
 from beez.kit.bus.connect import connect, require_server_version
 from beez.kit.bus.credentials import NatsCredentials, inbox_prefix
 from beez.kit.bus.lifecycle import WorkersFactory, run_workers
-from beez.kit.bus.outbox import DirectPublisher, OutboxRelay
+from beez.kit.bus.outbox import DirectPublisher
 from beez.kit.bus.publisher import Publisher
+from beez.kit.bus.relay import OutboxRelay
 from beez.kit.bus.topology import Topology, ensure_streams
 from beez.kit.clock import Clock, SystemClock, clock_from_settings
 from beez.kit.db import Database, InsecureDatabaseError

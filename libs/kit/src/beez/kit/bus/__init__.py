@@ -8,8 +8,9 @@ duplicate window, and consumers record what they applied (inbox) or are idempote
 from beez.kit.bus.connect import MIN_SERVER_VERSION, connect, require_server_version
 from beez.kit.bus.defer import Deferred
 from beez.kit.bus.inbox import claim, inbox_handler, inbox_table, message_id, purge_inbox
-from beez.kit.bus.outbox import OutboxRelay, enqueue, outbox_channel, outbox_table
+from beez.kit.bus.outbox import enqueue, outbox_channel, outbox_table
 from beez.kit.bus.publisher import Publisher
+from beez.kit.bus.relay import OutboxRelay
 from beez.kit.bus.topology import STREAMS, StreamSpec, Topology, ensure_consumer, ensure_streams
 from beez.kit.bus.worker import PermanentError, PullWorker, WorkerStats, exponential_backoff
 

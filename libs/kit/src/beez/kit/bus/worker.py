@@ -8,89 +8,41 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext, api
 from opentelemetry.trace import SpanKind
 
+from beez.kit.bus.attempts import DeliveryCounts
 from beez.kit.bus.defer import Deferred
 from beez.kit.bus.headers import (
-    DLQ_CONSUMER,
-    DLQ_DELIVERIES,
-    DLQ_ERROR,
-    DLQ_ORIGINAL_MSG_ID,
-    DLQ_SEQUENCE,
-    DLQ_STREAM,
-    DLQ_SUBJECT,
-    MSG_ID,
     STATUS,
+)
+from beez.kit.bus.outcomes import (
+    Backoff,
+    Handler,
+    PermanentError,
+    WorkerStats,
+    dead_letter_headers,
+    describe,
+    exponential_backoff,
+    is_outage,
 )
 from beez.kit.bus.topology import Topology, ensure_consumer
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import extracted_context, span, tracer
-from beez.kit.unavailable import is_unavailable
+
+__all__ = ["Backoff", "Handler", "PermanentError", "PullWorker", "WorkerStats", "exponential_backoff"]
 
 log = get_logger(__name__)
 _tracer = tracer(__name__)
-
-Handler = Callable[[Msg], Awaitable[None]]
-"""Processes one message; returning means done (ack), raising means failed (retry or DLQ), raising
-:class:`~beez.kit.bus.defer.Deferred` means "again after a delay" (not a failure)."""
-
-Backoff = Callable[[int], float]
-"""Seconds to wait before redelivering a message that failed on delivery ``n`` (1-based)."""
 
 DESCRIPTION_HEADER = "Description"
 PENDING_HEADER = "Nats-Pending-Messages"
 LOST_GRACE = 2.0
 """Seconds past its expiry after which a pull request that neither delivered nor ended is lost."""
-
-DLQ_ERROR_LIMIT = 1024
-"""Bytes of ``Beez-Dlq-Error`` kept: enough for a message, not a traceback in a header."""
-
-UNCOUNTED_MEMORY = 10_000
-"""Messages whose uncounted deliveries a worker remembers (the oldest are forgotten first)."""
-
-
-class PermanentError(Exception):
-    """Raised by a handler for a message that can never succeed, however often it is retried.
-
-    A poison message: undecodable bytes, a payload failing validation, a reference to something
-    that cannot exist. The worker dead-letters it on the first delivery instead of burning the
-    remaining attempts.
-    """
-
-
-def exponential_backoff(initial: float = 0.5, factor: float = 2.0, maximum: float = 10.0) -> Backoff:
-    """``initial * factor ** (n - 1)`` seconds after the n-th delivery failed, capped at ``maximum``.
-
-    Kept small on purpose: a nak'd message keeps its slot in ``max_ack_pending`` while it waits,
-    and retries on a real schedule (minutes, hours) belong in PostgreSQL timers, not redelivery.
-    """
-
-    def delay(num_delivered: int) -> float:
-        return float(min(maximum, initial * factor ** max(0, num_delivered - 1)))
-
-    return delay
-
-
-@dataclass
-class WorkerStats:
-    """Counters for metrics: ``failed`` counts failed handler attempts, retried or not."""
-
-    processed: int = 0
-    failed: int = 0
-    dead_lettered: int = 0
-    deferred: int = 0
-    """Handler runs that raised :class:`~beez.kit.bus.defer.Deferred` (never counted)."""
-    unavailable: int = 0
-    """Handler attempts that failed because a dependency was unavailable (never counted)."""
-    pauses: int = 0
-    """Times the worker paused for an unavailable dependency."""
 
 
 class PullWorker:
@@ -114,10 +66,8 @@ class PullWorker:
       again on one held message, each probe on the next one; once one succeeds, or fails for a
       reason of its own, the dependency is back: the other held messages run again and pulling
       resumes.
-    * A held message the server delivers anyway (heartbeats were lost while NATS was away) is
-      recognised by its stream sequence: the extra deliveries are remembered as uncounted, so
-      ``attempt = num_delivered - uncounted``. That memory is per process; see
-      docs/decisions/0028-outage-safe-consumers.md for what a restart costs.
+    * A held message the server delivers anyway is not charged for it (:mod:`.attempts`; what a
+      restart costs: docs/decisions/0028-outage-safe-consumers.md).
     * A handler raising :class:`~beez.kit.bus.defer.Deferred` is not a failure either: the worker
       keeps the message (beating its ack timer, its handler slot freed for other messages) and
       runs the handler again after the delay. The server sees no redelivery, so a deferral never
@@ -211,14 +161,10 @@ class PullWorker:
         self._probe_initial = probe_initial
         self._probe_max = max(probe_max, probe_initial)
         self._held: dict[int, Msg] = {}
+        """Messages held for an unavailable dependency, by stream sequence."""
         self._deferring = 0
         """Messages waiting out a deferral: their handler slot is free meanwhile."""
-        """Messages held for an unavailable dependency, by stream sequence."""
-        self._uncounted: OrderedDict[int, int] = OrderedDict()
-        """Stream sequence -> deliveries that must not count as attempts."""
-        self._holds: OrderedDict[int, int] = OrderedDict()
-        """Stream sequence -> the delivery it was last held at, until this worker settles it: a
-        later delivery of it that this worker did not cause by a nak comes from a lost hold."""
+        self._counts = DeliveryCounts()
         self._recovery: asyncio.Task[None] | None = None
         self.stats = WorkerStats()
 
@@ -280,7 +226,7 @@ class PullWorker:
                 except Exception as exc:
                     error = exc
                 failures += 1
-                log.warning("consumer error", consumer=self._durable, error=_describe(error))
+                log.warning("consumer error", consumer=self._durable, error=describe(error))
                 await self._unsubscribe()  # re-declare and re-bind on the next round
                 pause = min(self._error_pause * 2 ** (failures - 1), 10 * self._error_pause)
                 await asyncio.wait({stop_wait}, timeout=pause)
@@ -358,7 +304,7 @@ class PullWorker:
         if status is None:
             self._outstanding = max(0, self._outstanding - 1)
             self._lost_after = asyncio.get_running_loop().time() + self._fetch_timeout + LOST_GRACE
-            if self._holds and self._rehold(msg):
+            if self._counts and self._rehold(msg):
                 return
             task = asyncio.create_task(self._process(msg))
             self._inflight.add(task)
@@ -412,22 +358,11 @@ class PullWorker:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 
-    def _attempt(self, msg: Msg) -> int:
-        """The counted attempt this delivery is: deliveries so far minus the uncounted ones."""
-        meta = msg.metadata
-        return meta.num_delivered - self._uncounted.get(meta.sequence.stream, 0)
-
-    def _forget(self, msg: Msg) -> None:
-        """``msg`` is settled for good: nothing about it needs remembering."""
-        seq = msg.metadata.sequence.stream
-        self._uncounted.pop(seq, None)
-        self._holds.pop(seq, None)
-
     async def _process(self, msg: Msg) -> None:
         """Runs the handler for one delivery and settles it: ack, nak with delay, or DLQ + term;
         or holds it when a dependency is unavailable."""
         try:
-            attempt = self._attempt(msg)
+            attempt = self._counts.attempt(msg)
             if attempt > self._max_deliver:
                 error = (
                     f"DeliveryLimitReached: delivered {msg.metadata.num_delivered} times "
@@ -442,7 +377,7 @@ class PullWorker:
             except asyncio.CancelledError:
                 raise  # stop() gave up waiting: no ack, the server redelivers after ack_wait
             except Exception as exc:
-                if _outage(exc):
+                if is_outage(exc):
                     if self._stopping.is_set():  # give it back, not counted as far as we know
                         await msg.nak()
                     else:
@@ -455,12 +390,12 @@ class PullWorker:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # settling failed (connection lost): the server redelivers
-            log.warning("could not settle message", consumer=self._durable, error=_describe(exc))
+            log.warning("could not settle message", consumer=self._durable, error=describe(exc))
 
     async def _settle_failure(self, msg: Msg, exc: Exception) -> None:
         """A counted failure: nak with the backoff, or dead-letter after the last attempt."""
         self.stats.failed += 1
-        attempt = self._attempt(msg)
+        attempt = self._counts.attempt(msg)
         if isinstance(exc, PermanentError) or attempt >= self._max_deliver:
             log.warning(
                 "message dead-lettered",
@@ -468,9 +403,9 @@ class PullWorker:
                 subject=msg.subject,
                 deliveries=msg.metadata.num_delivered,
                 attempt=attempt,
-                error=_describe(exc),
+                error=describe(exc),
             )
-            await self._dead_letter(msg, _describe(exc))
+            await self._dead_letter(msg, describe(exc))
         else:
             delay = self._backoff(attempt)
             log.info(
@@ -480,9 +415,9 @@ class PullWorker:
                 deliveries=msg.metadata.num_delivered,
                 attempt=attempt,
                 delay=delay,
-                error=_describe(exc),
+                error=describe(exc),
             )
-            self._holds.pop(msg.metadata.sequence.stream, None)
+            self._counts.released(msg)
             await msg.nak(delay=delay)
 
     def _hold(self, msg: Msg, exc: Exception) -> None:
@@ -494,28 +429,21 @@ class PullWorker:
                 "dependency unavailable: consumer paused",
                 consumer=self._durable,
                 subject=msg.subject,
-                error=_describe(exc),
+                error=describe(exc),
             )
         seq = msg.metadata.sequence.stream
         self._held[seq] = msg
-        _remember(self._holds, seq, msg.metadata.num_delivered)
+        self._counts.held(msg)
         self._handling[id(msg)] = (msg, asyncio.get_running_loop().time())
         if self._recovery is None or self._recovery.done():
             self._recovery = asyncio.create_task(self._recover())
 
     def _rehold(self, msg: Msg) -> bool:
-        """Accounts for a new delivery of a message this worker held (its hold was lost while
-        NATS was away, or ack_wait passed while paused): the deliveries since the hold are
-        uncounted. Returns whether the message is still held, in which case the new delivery
-        replaces the held one and no handler starts for it."""
-        meta = msg.metadata
-        seq = meta.sequence.stream
-        held_at = self._holds.get(seq)
-        if held_at is None:
+        """A new delivery of a message held before (:meth:`.DeliveryCounts.redelivered`); True when
+        it is still held: the new delivery replaces it and no handler starts for it."""
+        if not self._counts.redelivered(msg):
             return False
-        extra = max(0, meta.num_delivered - held_at)
-        _remember(self._uncounted, seq, self._uncounted.get(seq, 0) + extra)
-        _remember(self._holds, seq, meta.num_delivered)
+        seq = msg.metadata.sequence.stream
         old = self._held.get(seq)
         if old is None:
             return False
@@ -540,7 +468,7 @@ class PullWorker:
             except Deferred:
                 pass  # the dependency answered: the message runs again below, deferral and all
             except Exception as exc:
-                if _outage(exc):
+                if is_outage(exc):
                     current = self._held.pop(seq, None)
                     if current is not None:  # the next probe tries another; heartbeats go on
                         self._held[seq] = current
@@ -644,7 +572,7 @@ class PullWorker:
                 try:
                     await msg.in_progress()
                 except Exception as exc:  # a missed beat costs at most a redelivery
-                    log.debug("heartbeat failed", consumer=self._durable, error=_describe(exc))
+                    log.debug("heartbeat failed", consumer=self._durable, error=describe(exc))
                 if key in self._handling:
                     self._handling[key] = (msg, loop.time())
 
@@ -657,67 +585,17 @@ class PullWorker:
                 self._dlq_subject, msg.data, headers=dead_letter_headers(msg, error, self._durable)
             )
         except Exception as exc:
-            delay = self._backoff(max(1, self._attempt(msg)))
+            delay = self._backoff(max(1, self._counts.attempt(msg)))
             log.error(
                 "dead-lettering failed; the message is kept",
                 consumer=self._durable,
                 subject=msg.subject,
                 deliveries=meta.num_delivered,
                 retry_in=delay,
-                error=_describe(exc),
+                error=describe(exc),
             )
             await msg.nak(delay=delay)
             return
         await msg.term()
-        self._forget(msg)
+        self._counts.forget(msg)
         self.stats.dead_lettered += 1
-
-
-def dead_letter_headers(msg: Msg, error: str, consumer: str) -> dict[str, str]:
-    """The headers of ``msg``'s dead letter: its own, minus ``Nats-*`` controls, plus ``Beez-Dlq-*``.
-
-    ``Nats-*`` headers steer publishing (expected stream or sequence, TTL, rollup), so copying
-    them could make the DLQ publish fail or misbehave; the original ``Nats-Msg-Id`` is kept as
-    ``Beez-Dlq-Original-Msg-Id`` for a replay tool.
-    """
-    meta = msg.metadata
-    original = dict(msg.headers or {})
-    out = {k: v for k, v in original.items() if not k.lower().startswith("nats-")}
-    if MSG_ID in original:
-        out[DLQ_ORIGINAL_MSG_ID] = original[MSG_ID]
-    out.update(
-        {
-            DLQ_ERROR: error,
-            DLQ_STREAM: meta.stream,
-            DLQ_SUBJECT: msg.subject,
-            DLQ_SEQUENCE: str(meta.sequence.stream),
-            DLQ_DELIVERIES: str(meta.num_delivered),
-            DLQ_CONSUMER: consumer,
-            # the consumer is part of the id: two consumers of one stream (trigger-executions and
-            # analytics-executions) dead-lettering the same message must both be stored
-            MSG_ID: f"dlq:{consumer}:{meta.stream}:{meta.sequence.stream}",
-        }
-    )
-    return out
-
-
-def _remember(memory: OrderedDict[int, int], seq: int, value: int) -> None:
-    """Sets ``memory[seq]``, forgetting the oldest entries beyond :data:`UNCOUNTED_MEMORY`."""
-    memory[seq] = value
-    memory.move_to_end(seq)
-    while len(memory) > UNCOUNTED_MEMORY:
-        memory.popitem(last=False)
-
-
-def _outage(exc: BaseException) -> bool:
-    """Whether a handler's failure is an unavailable dependency's (and so is never counted)."""
-    return not isinstance(exc, PermanentError) and is_unavailable(exc)
-
-
-def _describe(exc: BaseException) -> str:
-    """``Type: message`` on one line, at most DLQ_ERROR_LIMIT bytes of UTF-8."""
-    text = " ".join(f"{type(exc).__name__}: {exc}".split())
-    raw = text.encode()
-    if len(raw) <= DLQ_ERROR_LIMIT:
-        return text
-    return raw[: DLQ_ERROR_LIMIT - 3].decode(errors="ignore") + "..."
