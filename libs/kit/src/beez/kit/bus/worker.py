@@ -160,8 +160,7 @@ class PullWorker:
         self._running = False
         self._probe_initial = probe_initial
         self._probe_max = max(probe_max, probe_initial)
-        self._held: dict[int, Msg] = {}
-        """Messages held for an unavailable dependency, by stream sequence."""
+        self._held: dict[int, Msg] = {}  # held for an unavailable dependency, by stream sequence
         self._deferring = 0
         """Messages waiting out a deferral: their handler slot is free meanwhile."""
         self._counts = DeliveryCounts()
