@@ -41,6 +41,28 @@ OUTAGES: dict[str, Outage] = {
 STEPS = 2
 TRIGGER_ENV = {"BEEZ_SLOT_RECONCILE_AFTER_S": "20", "BEEZ_SLOT_RECONCILE_INTERVAL_S": "2"}
 EXECUTOR_ENV = {"BEEZ_SWEEPER_STALE_AFTER_S": "8"}
+SLOT_RELEASE_S = 15.0
+"""Two probe intervals plus margin, and short of the reconciler's 20 s, so a slot the lifecycle
+event never released still counts as leaked."""
+
+
+async def slots_held_after(stack: ChaosStack, automation_id: str, within_s: float) -> int:
+    """The automation's concurrency slots still held ``within_s`` after every execution ended.
+
+    The executor finishing an execution and the trigger releasing its slot are two consumers
+    of the lifecycle event; right after an outage the trigger's may still be waiting for its
+    next probe (at most 5 s, docs/decisions/0028), so a slot counts as leaked only once that
+    window is over."""
+    deadline = time.monotonic() + within_s
+    while True:
+        held = int(
+            stack.query(
+                "SELECT count(*) FROM trigger.concurrency_slots WHERE automation_id = %s", automation_id
+            )[0][0]
+        )
+        if held == 0 or time.monotonic() >= deadline:
+            return held
+        await asyncio.sleep(0.25)
 
 
 async def dead_letters(stack: ChaosStack, org: str) -> int:
@@ -69,9 +91,7 @@ async def outage_under_load(stack: ChaosStack, dependency: str, outage_s: float,
     figures = await ledger.settle(events, deadline_s=120 + 2 * outage_s, webhook_steps=STEPS)
     figures.scenario = f"outage-{scenario}"
     figures.recovery_s = time.monotonic() - restarted
-    slots = stack.query(
-        "SELECT count(*) FROM trigger.concurrency_slots WHERE automation_id = %s", automation_id
-    )
+    slots = await slots_held_after(stack, automation_id, within_s=SLOT_RELEASE_S)
     failed_steps = stack.query("SELECT count(*) FROM executor.dead_letters WHERE org_id = %s", org)
     waiting = sum(1 for s in ledger.statuses().values() if s == "waiting")
     figures.extra = {
@@ -79,7 +99,7 @@ async def outage_under_load(stack: ChaosStack, dependency: str, outage_s: float,
         "dead_letters": await dead_letters(stack, org),
         "failed_step_dead_letters": int(failed_steps[0][0]),
         "stuck_waiting": waiting,
-        "slots_leaked": int(slots[0][0]),
+        "slots_leaked": slots,
         "publish_retries": retries,
     }
     figures.report()

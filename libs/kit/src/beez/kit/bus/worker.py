@@ -115,7 +115,7 @@ class PullWorker:
         stop_timeout: float = 30.0,
         error_pause: float = 1.0,
         probe_initial: float = 0.5,
-        probe_max: float = 15.0,
+        probe_max: float = 5.0,
     ) -> None:
         """``stream`` and ``subjects`` are unprefixed names (``"JOBS"``, ``"jobs.>"``); the topology
         prefixes them. ``max_ack_pending`` defaults to ``concurrency``: the server never hands
