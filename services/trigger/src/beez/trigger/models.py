@@ -8,15 +8,32 @@
 * ``run_once``, ``automation_counters``, ``concurrency_slots``: the unique keys that enforce
   ``runOnce``/``reentry: never``, ``maxExecutions`` and ``maxConcurrentPerContact``/``after_exit``.
 * ``waits``: registrations of wait_for_event, wait_until and goals; a closed row is a tombstone.
+* ``contacts``, ``contact_dates``: the contact projection that time and condition triggers read
+  between a contact's events (one row per contact, plus one per date field for the date sweeps).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, Table, Text, UniqueConstraint, text
-from sqlalchemy.dialects.postgresql import BYTEA, JSONB
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Double,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from beez.kit.bus.outbox import outbox_table
@@ -195,6 +212,71 @@ class Wait(Base):
     closed_reason: Mapped[str | None] = mapped_column(Text, comment="fired, cancelled or execution_ended")
 
 
+class Contact(Base):
+    """What the trigger knows of one contact of the platform's CRM, between its events.
+
+    Fed by the contact snapshots events carry, ``contact.*`` events and the bulk import. The
+    columns are what triggers select on in bulk (audiences, inactivity, RFM, time zones); every
+    other field of the snapshot, custom fields included, is in ``fields``. ``counters`` holds
+    event counts per type bucketed by UTC day (``{"email.opened": {"2026-12-03": 2}}``), pruned
+    past the longest window, so the row stays bounded. A deleted contact keeps its row as a
+    tombstone (``deleted_at``) with its data cleared, so a late event cannot bring it back.
+    """
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_tags", "tags", postgresql_using="gin"),
+        Index("ix_contacts_lists", "lists", postgresql_using="gin"),
+        Index(
+            "ix_contacts_org_id_last_activity_at",
+            "org_id",
+            "last_activity_at",
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+    org_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    contact_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    timezone: Mapped[str | None] = mapped_column(Text, comment="IANA name; NULL: the organization's")
+    country: Mapped[str | None] = mapped_column(Text, comment="ISO 3166-1 alpha-2")
+    score: Mapped[float | None] = mapped_column(Double)
+    lifecycle_stage: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    lists: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    counters: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), comment="In the CRM")
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_purchase_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), comment="RFM recency")
+    purchase_count: Mapped[int] = mapped_column(Integer, server_default=text("0"), comment="RFM frequency")
+    monetary: Mapped[Decimal] = mapped_column(Numeric(18, 2), server_default=text("0"), comment="RFM value")
+    observed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), comment="When the newest snapshot applied was taken (occurred_at)"
+    )
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ContactDate(Base):
+    """One date field of a contact (``birthday``, ``signup_date``, ``renewal_date``...), indexed
+    for the daily sweeps: by ``month_day`` (``MMDD``) for anniversaries, by ``value`` for
+    relative dates, countdowns and specific dates, so neither scans the contacts."""
+
+    __tablename__ = "contact_dates"
+    __table_args__ = (
+        Index("ix_contact_dates_org_id_field_month_day", "org_id", "field", "month_day"),
+        Index("ix_contact_dates_org_id_field_value", "org_id", "field", "value"),
+    )
+
+    org_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    contact_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    field: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[date] = mapped_column(Date)
+    month_day: Mapped[int] = mapped_column(SmallInteger, comment="month * 100 + day")
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -207,3 +289,5 @@ run_once = _table(RunOnce)
 automation_counters = _table(AutomationCounter)
 concurrency_slots = _table(ConcurrencySlot)
 waits = _table(Wait)
+contacts = _table(Contact)
+contact_dates = _table(ContactDate)
