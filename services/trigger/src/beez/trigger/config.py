@@ -130,6 +130,16 @@ class TriggerSettings(ServiceSettings):
             "and records it in given_up_at."
         ),
     )
+    start_credits_per_org: int = Field(
+        default=512,
+        ge=0,
+        description=(
+            "START jobs one organization may have waiting for the executors at once (sent, not yet "
+            "reported started); the rest wait in their enrollment rows, in order, and go out as "
+            "earlier ones start, so no organization's backlog queues in front of another's "
+            "(decision 0039). 0: no limit."
+        ),
+    )
     start_sweep_interval_s: float = Field(
         default=30.0, gt=0, description="Seconds between two rounds of the start sweeper."
     )

@@ -31,6 +31,7 @@ from beez.kit.db import Database
 from beez.kit.grpc.errors import InvalidArgument
 from beez.trigger import service
 from beez.trigger.config import TriggerSettings
+from beez.trigger.credits import StartCredits
 from beez.trigger.domain.index import InvalidChange
 from beez.trigger.domain.waits import InvalidRegistration
 from beez.trigger.ingest import Ingested, Ingestor
@@ -229,11 +230,14 @@ class ExecutionsConsumer:
         batch_max: int,
         shards: int,
         linger: float = 0.0,
+        credits: StartCredits | None = None,
     ) -> None:
+        """``credits``: dispatch what the batch's organizations held back for their start
+        credit as far as the starts and ends give credit back (decision 0039)."""
         self._topology = topology
         self._shards = shards
         self._batcher: Batcher[int, service.Lifecycle, None] = Batcher(
-            lambda _, batch: service.apply_lifecycle(db, clock, batch),
+            lambda _, batch: service.apply_lifecycle(db, clock, batch, credits),
             max_batch=batch_max,
             name="lifecycle",
             linger=linger,
@@ -347,6 +351,7 @@ def worker_factories(
                     batch_max=settings.executions_batch_max,
                     linger=settings.executions_linger_s,
                     shards=settings.executions_batch_shards,
+                    credits=ingestor.credits,
                 ).handle
             ),
             settings.executions_concurrency,

@@ -11,7 +11,8 @@ deadlock) which, per event in order (docs/decisions/0004):
    type), checks trigger filters on the event data and entry conditions on the event's context,
    then takes the enrollment keys (see :class:`~beez.trigger.domain.index.EnrollmentPolicy`) and the
    enrollment row, unique ``(automation_id, event_id)``;
-3. writes ``Job{START}`` for each enrollment to the outbox;
+3. writes ``Job{START}`` for each enrollment to the outbox, unless its organization is over its
+   start credit: then the START waits in its enrollment row (:mod:`beez.trigger.credits`);
 4. matches the event against the open waits of its contact, closes each matching wait and
    writes ``Job{SIGNAL}`` for it.
 
@@ -45,6 +46,7 @@ from beez.kit.grpc.errors import FieldViolation, InvalidArgument
 from beez.kit.ids import new_id
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import span, tracer
+from beez.trigger.credits import StartCredits
 from beez.trigger.domain.index import AUTOMATION_TRIGGERED, CompiledTriggers, enrollment_policy
 from beez.trigger.domain.jobs import signal_job, start_job
 from beez.trigger.domain.validation import normalize_event
@@ -80,8 +82,11 @@ class Ingestor:
         *,
         max_event_bytes: int | Callable[[], int],
         compiled_cache_size: int,
+        credits: StartCredits | None = None,
     ) -> None:
+        """``credits``: the organizations' start credits (decision 0039); None sends every START."""
         self._db = db
+        self.credits = credits or StartCredits(topology, 0)
         self._clock = clock
         self._topology = topology
         self._max_event_bytes = max_event_bytes if callable(max_event_bytes) else (lambda: max_event_bytes)
@@ -185,12 +190,20 @@ class Ingestor:
                     repo, org_id, event, data, context, waits.get(event.contact_id, []), closed, outgoing, now
                 )
         enrolled = await repo.enroll_many([request for _, _, request, _ in planned]) if planned else set()
+        new = [
+            (org_id, r.enrollment.execution_id)
+            for org_id, _, r, _ in planned
+            if r.enrollment.execution_id in enrolled
+        ]
+        held, released = await self.credits.admit(repo, new, now)
         started: dict[tuple[str, str], list[str]] = defaultdict(list)
         for org_id, event_id, request, start in planned:
             execution_id = request.enrollment.execution_id
             if execution_id in enrolled:
-                outgoing.append(start_job(self._topology, org_id, execution_id, start, now))
+                if execution_id not in held:
+                    outgoing.append(start_job(self._topology, org_id, execution_id, start, now))
                 started[org_id, event_id].append(execution_id)
+        outgoing.extend(released)
         if outgoing:
             await repo.enqueue(outgoing)
         results: dict[str, list[Ingested]] = {}

@@ -111,7 +111,9 @@ class Enrollment(Base):
     execution started (or ended), so that state never lives only in a message. While it does,
     ``dispatched_at`` says when its START job last went to the outbox, and the start sweeper
     (:mod:`beez.trigger.sweeper`, decision 0008) publishes it again once that is too long ago,
-    counting in ``redispatches``, until it gives up (``given_up_at``).
+    counting in ``redispatches``, until it gives up (``given_up_at``). An enrollment held for its
+    organization's start credit has ``held_at`` and no ``dispatched_at`` until it goes out
+    (:mod:`beez.trigger.credits`).
     """
 
     __tablename__ = "enrollments"
@@ -123,6 +125,20 @@ class Enrollment(Base):
             "ix_enrollments_pending_start",
             "dispatched_at",
             postgresql_where=text("start IS NOT NULL AND given_up_at IS NULL"),
+        ),
+        Index(
+            "ix_enrollments_in_flight",
+            "org_id",
+            postgresql_where=text("start IS NOT NULL AND dispatched_at IS NOT NULL AND given_up_at IS NULL"),
+        ),
+        Index(
+            "ix_enrollments_held",
+            "org_id",
+            "created_at",
+            "execution_id",
+            postgresql_where=text(
+                "start IS NOT NULL AND dispatched_at IS NULL AND held_at IS NOT NULL AND given_up_at IS NULL"
+            ),
         ),
     )
 
@@ -147,6 +163,10 @@ class Enrollment(Base):
     given_up_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True),
         comment="When the start sweeper stopped re-dispatching a START that never started",
+    )
+    held_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True),
+        comment="When its START was held for its organization's start credit (decision 0039)",
     )
 
 

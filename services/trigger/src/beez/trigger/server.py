@@ -10,6 +10,7 @@ from beez.kit.grpc.server import ServerSpec
 from beez.kit.runtime import Runtime
 from beez.trigger import consumers, maintenance, models
 from beez.trigger.config import TriggerSettings
+from beez.trigger.credits import StartCredits
 from beez.trigger.handlers import EventServicer
 from beez.trigger.ingest import Ingestor
 from beez.trigger.limits import ingest_limit
@@ -32,6 +33,7 @@ async def build(runtime: Runtime) -> ServerSpec:
         runtime.topology,
         max_event_bytes=edge_limit(settings.max_event_bytes, event_limit, lambda: runtime.nc),
         compiled_cache_size=settings.compiled_cache_size,
+        credits=StartCredits(runtime.topology, settings.start_credits_per_org),
     )
 
     def register(server: grpc.aio.Server) -> None:
@@ -60,6 +62,7 @@ async def build(runtime: Runtime) -> ServerSpec:
         max_redispatches=settings.start_redispatch_max,
         interval=settings.start_sweep_interval_s,
         batch=settings.start_sweep_batch,
+        credits=ingestor.credits,
     )
     reconciler = SlotReconciler(
         runtime.db,

@@ -31,6 +31,7 @@ from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.logging import get_logger
 from beez.kit.paging import PageLimits, cut_page, decode_moment_key, read_page
+from beez.trigger.credits import StartCredits
 from beez.trigger.domain.index import index_entry
 from beez.trigger.domain.waits import registration
 from beez.trigger.repository import Repository, transactional
@@ -118,13 +119,24 @@ def merge(batch: Sequence[Lifecycle]) -> tuple[dict[Execution, str], list[Execut
     return ended, started
 
 
-async def apply_lifecycle(db: Database, clock: Clock, batch: Sequence[Lifecycle]) -> list[None]:
+async def apply_lifecycle(
+    db: Database, clock: Clock, batch: Sequence[Lifecycle], credits: StartCredits | None = None
+) -> list[None]:
     """Applies lifecycle events in one transaction: releases what ended executions held, and drops
-    the start payload of those that started. Returns one (empty) outcome per event."""
+    the start payload of those that started; with ``credits``, the organizations of the batch
+    dispatch the STARTs they held back as far as the credit this gave back allows. Returns one
+    (empty) outcome per event."""
     ended, started = merge(batch)
     if ended or started:
         now = clock.now()
-        await transactional(db, lambda repo: repo.apply_lifecycle(ended, started, now))
+        orgs = sorted({org for _, org in (*ended, *started)})
+
+        async def work(repo: Repository) -> None:
+            await repo.apply_lifecycle(ended, started, now)
+            if credits is not None and (jobs := await credits.release(repo, orgs, now)):
+                await repo.enqueue(jobs)
+
+        await transactional(db, work)
         log.debug("execution lifecycle applied", events=len(batch), ended=len(ended), started=len(started))
     return [None] * len(batch)
 

@@ -25,16 +25,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from google.protobuf.message import DecodeError
-
-from beez.api.messages.v1.jobs_pb2 import ExecutionStart
 from beez.kit.bus.outbox import OutboxMessage
-from beez.kit.bus.topology import Topology, priority_value
+from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.logging import get_logger
 from beez.kit.loops import repeat_rounds
-from beez.trigger.domain.jobs import redispatch_msg_id, start_job
+from beez.trigger.credits import StartCredits
+from beez.trigger.domain.jobs import redispatch_msg_id, stored_start_job
 from beez.trigger.repository import Repository, transactional
 from beez.trigger.repository.starts import PendingStart
 
@@ -43,10 +41,12 @@ log = get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Swept:
-    """What one round did: START jobs re-dispatched, and enrollments given up on."""
+    """What one round did: START jobs re-dispatched, enrollments given up on, and held STARTs
+    released for credit (not counted in its length, which decides whether a round was full)."""
 
     redispatched: tuple[PendingStart, ...] = ()
     given_up: tuple[PendingStart, ...] = ()
+    released: int = 0
 
     def __len__(self) -> int:
         return len(self.redispatched) + len(self.given_up)
@@ -65,8 +65,12 @@ class StartSweeper:
         max_redispatches: int,
         interval: float = 30.0,
         batch: int = 500,
+        credits: StartCredits | None = None,
     ) -> None:
+        """``credits``: also dispatch what organizations hold back for their start credit, once
+        they have credit again (decision 0039), in case no lifecycle event did."""
         self._db = db
+        self._credits = credits
         self._clock = clock
         self._topology = topology
         self._after = timedelta(seconds=redispatch_after)
@@ -115,19 +119,17 @@ class StartSweeper:
             await repo.starts_redispatched(_ids(again), now)
         if spent:
             await repo.starts_given_up(_ids(spent), now)
-        return Swept(tuple(again), tuple(spent))
+        released = await self._credits.sweep(repo, now, self._batch) if self._credits is not None else []
+        if released:
+            await repo.enqueue(released)
+        return Swept(tuple(again), tuple(spent), len(released))
 
     def _job(self, pending: PendingStart, now: datetime) -> OutboxMessage | None:
         """The START job once more under a new message id; None if the payload is unreadable."""
-        try:
-            start = ExecutionStart.FromString(bytes(pending.start))
-        except DecodeError as exc:
-            log.error("undecodable START payload", execution_id=pending.execution_id, error=str(exc))
-            return None
-        if not start.priority_level:  # stored by a trigger that sent the priority as a string
-            start.priority_level = priority_value(pending.priority)
         msg_id = redispatch_msg_id(pending.execution_id, pending.redispatches + 1)
-        return start_job(self._topology, pending.org_id, pending.execution_id, start, now, msg_id)
+        return stored_start_job(
+            self._topology, pending.org_id, pending.execution_id, pending.start, pending.priority, now, msg_id
+        )
 
     async def run(self) -> None:
         """Sweeps every ``interval`` seconds of wall time until cancelled; failures are logged.

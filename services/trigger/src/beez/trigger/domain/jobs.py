@@ -15,10 +15,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from google.protobuf.message import DecodeError
+
 from beez.api.messages.v1.events_pb2 import Event
 from beez.api.messages.v1.jobs_pb2 import ExecutionStart, Job, JobReason, JobSignal
 from beez.kit.bus.outbox import OutboxMessage
-from beez.kit.bus.topology import Topology, priority_name
+from beez.kit.bus.topology import Topology, priority_name, priority_value
+from beez.kit.logging import get_logger
+
+log = get_logger(__name__)
 
 
 def start_msg_id(execution_id: str) -> str:
@@ -51,6 +56,28 @@ def start_job(
     job.enqueued_at.FromDatetime(now)
     subject = topology.jobs(priority_name(start.priority_level) or "normal", org_id)
     return OutboxMessage(subject, job, msg_id or start_msg_id(execution_id), org_id)
+
+
+def stored_start_job(
+    topology: Topology,
+    org_id: str,
+    execution_id: str,
+    payload: bytes,
+    priority: str,
+    now: datetime,
+    msg_id: str | None = None,
+) -> OutboxMessage | None:
+    """The START job of an enrollment that kept its serialized START (held for credit, or never
+    reported started); ``priority`` is the enrollment's. None, logged, when the payload cannot
+    be read."""
+    try:
+        start = ExecutionStart.FromString(bytes(payload))
+    except DecodeError as exc:
+        log.error("undecodable START payload", execution_id=execution_id, error=str(exc))
+        return None
+    if not start.priority_level:  # stored by a trigger that sent the priority as a string
+        start.priority_level = priority_value(priority)
+    return start_job(topology, org_id, execution_id, start, now, msg_id)
 
 
 def signal_job(

@@ -4,7 +4,8 @@ A :class:`Repository` works inside the caller's transaction (the connection of a
 ``Database.transaction()``) and never commits. It combines the query classes of the aggregates:
 the automation index (:mod:`.automations`), the event history (:mod:`.events`), enrollments and
 their keys (:mod:`.enrollments`), what lifecycle events change (:mod:`.lifecycle`), the STARTs
-the sweeper watches (:mod:`.starts`), waits (:mod:`.waits`) and the outbox (:mod:`.outbox`).
+the sweeper watches (:mod:`.starts`), the STARTs held for credit (:mod:`.credits`), waits
+(:mod:`.waits`) and the outbox (:mod:`.outbox`).
 :meth:`Repository.ingest_lookups`, ingestion's one round trip, reads three of them at once.
 
 :func:`transactional` runs a unit of work on a repository with
@@ -30,6 +31,7 @@ from beez.kit.db import Database, Statement, pipelined
 from beez.kit.transactions import in_transaction
 from beez.trigger.domain.waits import OpenWait
 from beez.trigger.repository.automations import ACTIVE_AUTOMATIONS, AutomationIndexQueries, IndexedAutomation
+from beez.trigger.repository.credits import CreditQueries
 from beez.trigger.repository.enrollments import EnrollmentQueries
 from beez.trigger.repository.events import RECORD_EVENTS, EventQueries, record_params
 from beez.trigger.repository.lifecycle import LifecycleQueries
@@ -56,6 +58,7 @@ class Repository(
     AutomationIndexQueries,
     EventQueries,
     EnrollmentQueries,
+    CreditQueries,
     LifecycleQueries,
     StartQueries,
     WaitQueries,
