@@ -7,8 +7,9 @@ per-organization ingestion limit (decision 0031, lowered here so the flood excee
 noisy organization's surplus (delayed, never dropped) while the quiet organizations' events are
 taken as they come; the condition's cost budget (decision 0022) bounds what each noisy event may
 cost the trigger's event loop; the start credit (decision 0039) keeps what was admitted of the
-flood from queueing in front of the quiet organizations' STARTs at the executor. Latency is measured at the receiver: from the moment the driver
-published an event to the arrival of its execution's webhook, both on this process's clock.
+flood from queueing in front of the quiet organizations' STARTs at the executor.
+Latency is measured at the receiver: from the moment the driver published an event to the
+arrival of its execution's webhook, both on this process's clock.
 """
 
 from __future__ import annotations
