@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -15,7 +19,9 @@ from beez.gateway.contracts import load_service_descriptors
 from beez.gateway.server import ChannelPool, build_app, serve
 from beez.kit.tls import write_bundle
 from tests.gateway.gateway_support import Gateway, free_port
-from tests.gateway.jwt_support import gateway_tls
+from tests.gateway.jwt_support import AUDIENCE, ISSUER, gateway_tls
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_healthz(gw: Gateway) -> None:
@@ -121,3 +127,33 @@ async def test_a_local_mode_gateway_is_unreachable_from_other_interfaces() -> No
     finally:
         stop.set()
         await task
+
+
+@pytest.mark.parametrize("command", ["serve", "migrate"])
+def test_a_production_gateway_below_verify_full_refuses_to_start(tmp_path: Path, command: str) -> None:
+    """Its rate buckets' database is held to the services' bar: exit 2 naming both ways out, not a
+    traceback from inside the event loop."""
+    secret = tmp_path / "jwt-secret"
+    secret.write_text(secrets.token_urlsafe(48))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BEEZ_")}
+    env.update({f"BEEZ_{name.upper()}": value for name, value in gateway_tls().items()})
+    env.update(
+        BEEZ_LOCAL_MODE="false",
+        BEEZ_HTTP_PORT="0",
+        BEEZ_JWT_HS256_SECRET_FILE=str(secret),
+        BEEZ_JWT_ISSUER=ISSUER,
+        BEEZ_JWT_AUDIENCE=AUDIENCE,
+        BEEZ_DATABASE_SSLMODE="require",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "beez.gateway", command],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.startswith("refusing to start: PostgreSQL sslmode=require"), done.stderr[-2000:]
+    assert "BEEZ_DATABASE_ALLOW_INSECURE" in done.stderr and "Traceback" not in done.stderr
