@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import socket
@@ -17,9 +18,11 @@ from beez.gateway.app import OPENAPI
 from beez.gateway.config import GatewaySettings
 from beez.gateway.contracts import load_service_descriptors
 from beez.gateway.server import ChannelPool, build_app, serve
+from beez.kit.logging import configure_logging
+from beez.kit.settings import ServiceSettings
 from beez.kit.tls import write_bundle
 from tests.gateway.gateway_support import Gateway, free_port
-from tests.gateway.jwt_support import AUDIENCE, ISSUER, gateway_tls
+from tests.gateway.jwt_support import AUDIENCE, ISSUER, gateway_tls, production_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -83,6 +86,37 @@ async def test_the_app_builds_from_settings_for_all_contracts() -> None:
     document = app[OPENAPI]
     assert "/api/automations/{id}" in document["paths"]
     await app.cleanup()
+
+
+def test_production_is_the_default_and_local_mode_only_an_explicit_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Outside ``beez up`` (which sets ``BEEZ_LOCAL_MODE=true``) nothing turns local mode on: the
+    gateway and the services start in production mode unless the setting says otherwise."""
+    monkeypatch.delenv("BEEZ_LOCAL_MODE", raising=False)  # the suite's own default (tests/conftest.py)
+    tls = gateway_tls()
+    assert GatewaySettings(**tls).local_mode is False
+    assert ServiceSettings(**tls).local_mode is False
+    monkeypatch.setenv("BEEZ_LOCAL_MODE", "true")
+    assert GatewaySettings().local_mode is True
+    assert ServiceSettings().local_mode is True
+
+
+async def test_a_local_mode_gateway_warns_at_start_and_a_production_one_does_not(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    configure_logging("gateway", "INFO")
+    local = await build_app(GatewaySettings(local_mode=True, rate_limits=False))
+    await local.cleanup()
+    [warning] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "local mode" in line]
+    assert warning["level"] == "warning" and warning["host"] == "127.0.0.1"
+    assert "X-Org-Id" in warning["event"] and "never expose" in warning["event"]
+
+    secret = tmp_path / "jwt-secret"
+    secret.write_text(secrets.token_urlsafe(48))
+    production = await build_app(production_settings(jwt_hs256_secret_file=str(secret), rate_limits=False))
+    await production.cleanup()
+    assert "local mode" not in capsys.readouterr().out
 
 
 def test_local_mode_listens_on_loopback_unless_told_otherwise() -> None:
