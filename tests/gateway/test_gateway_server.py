@@ -105,18 +105,24 @@ def test_production_is_the_default_and_local_mode_only_an_explicit_setting(
 async def test_a_local_mode_gateway_warns_at_start_and_a_production_one_does_not(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    configure_logging("gateway", "INFO")
-    local = await build_app(GatewaySettings(local_mode=True, rate_limits=False))
-    await local.cleanup()
-    [warning] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "local mode" in line]
-    assert warning["level"] == "warning" and warning["host"] == "127.0.0.1"
-    assert "X-Org-Id" in warning["event"] and "never expose" in warning["event"]
+    configure_logging("gateway", "INFO")  # its handler writes to capsys's stdout
+    try:
+        local = await build_app(GatewaySettings(local_mode=True, rate_limits=False))
+        await local.cleanup()
+        out = capsys.readouterr().out
+        [warning] = [json.loads(line) for line in out.splitlines() if "local mode" in line]
+        assert warning["level"] == "warning" and warning["host"] == "127.0.0.1"
+        assert "X-Org-Id" in warning["event"] and "never expose" in warning["event"]
 
-    secret = tmp_path / "jwt-secret"
-    secret.write_text(secrets.token_urlsafe(48))
-    production = await build_app(production_settings(jwt_hs256_secret_file=str(secret), rate_limits=False))
-    await production.cleanup()
-    assert "local mode" not in capsys.readouterr().out
+        secret = tmp_path / "jwt-secret"
+        secret.write_text(secrets.token_urlsafe(48))
+        settings = production_settings(jwt_hs256_secret_file=str(secret), rate_limits=False)
+        production = await build_app(settings)
+        await production.cleanup()
+        assert "local mode" not in capsys.readouterr().out
+    finally:
+        with capsys.disabled():  # later tests' logs must not go to this test's closed capture
+            configure_logging("gateway", "INFO")
 
 
 def test_local_mode_listens_on_loopback_unless_told_otherwise() -> None:
