@@ -238,7 +238,7 @@ async def test_the_organization_user_and_roles_come_from_the_configured_claims(b
     backend.calls.clear()
     try:
         async with TestClient(TestServer(app)) as http:
-            theirs = {
+            theirs: dict[str, Any] = {
                 "https://beez.example/org": "org-z",
                 "email": "zoe@example.com",
                 "realm_access": {"roles": ["offline_access", "viewer"]},

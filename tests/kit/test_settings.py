@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ def test_a_plaintext_local_mode_service_listens_on_loopback_unless_told_otherwis
     """Plaintext local mode trusts any caller's x-org-id: it is not reachable from other machines
     unless BEEZ_GRPC_HOST says so. With certificates, or in production, every interface."""
     files = write_bundle(tmp_path, ["trigger"])["trigger"]
-    tls = {
+    tls: dict[str, Any] = {
         "tls_cert_file": str(files.cert_file),
         "tls_key_file": str(files.key_file),
         "tls_ca_file": str(files.ca_file),
