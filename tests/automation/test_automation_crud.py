@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+import psycopg
 import pytest
 from google.protobuf import json_format
 
 from beez.api.automation.v1 import automation_pb2 as pb
+from beez.kit.stack import libpq_url
 from beez.workflow.model import workflow_to_json
 from tests.automation.conftest import AutomationEnv
 from tests.automation.support import Api, onboarding, onboarding_json, violations
@@ -264,3 +266,29 @@ async def test_list_refuses_bad_page_tokens_and_sizes(api: Api, env: AutomationE
         assert violations(err.value)[0][0] == ("page_size" if name == "negative size" else "page_token"), name
     big = await api.automations.ListAutomations(pb.ListAutomationsRequest(page_size=10_000), metadata=api.md)
     assert len(big.automations) == 3
+
+
+async def test_each_audit_field_names_the_caller_of_its_change(api: Api, env: AutomationEnv) -> None:
+    """``created_by`` of the automation and of each version is the ``x-user-id`` of the call that
+    made it (the gateway's verified user; no request field can set it)."""
+    created = await create(api)
+    editor = Api(api.automations, api.catalog, api.org, user="user_2")
+    await api.automations.UpdateAutomation(
+        pb.UpdateAutomationRequest(id=created.id, automation=onboarding(name="v2")), metadata=editor.md
+    )
+    cloner = Api(api.automations, api.catalog, api.org, user="user_3")
+    clone = (
+        await api.automations.CloneAutomation(pb.CloneAutomationRequest(id=created.id), metadata=cloner.md)
+    ).automation
+    current = (
+        await api.automations.GetAutomation(pb.GetAutomationRequest(id=created.id), metadata=api.md)
+    ).automation
+
+    assert (created.created_by, current.created_by, clone.created_by) == ("user_1", "user_1", "user_3")
+    with psycopg.connect(libpq_url(env.database_url)) as conn:
+        versions = conn.execute(
+            "SELECT automation_id, version, created_by FROM automation.automation_versions"
+            " WHERE automation_id = ANY(%s) ORDER BY automation_id = %s DESC, version",
+            ([created.id, clone.id], created.id),
+        ).fetchall()
+    assert versions == [(created.id, 1, "user_1"), (created.id, 2, "user_2"), (clone.id, 1, "user_3")]

@@ -39,10 +39,12 @@ def test_beez_up_starts_everything_healthy_and_stops_without_leftovers(tmp_path:
     while any(not _free(grpc_base + i) for i in range(5)):
         grpc_base = free_port()
     http_port = free_port()
+    # Nothing configured, not even the suite's BEEZ_LOCAL_MODE (tests/conftest.py): `beez up`
+    # itself turns local mode on, which the X-Org-Id calls of drive_the_stack need.
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "NATS_URL", "BEEZ_DATABASE_URL", "BEEZ_NATS_URL")
+        if k not in ("DATABASE_URL", "NATS_URL", "BEEZ_DATABASE_URL", "BEEZ_NATS_URL", "BEEZ_LOCAL_MODE")
     }
     state = pg_dir.parent / "state"
     log = (tmp_path / "up.log").open("wb")

@@ -214,3 +214,54 @@ async def test_health_and_the_openapi_document_need_no_token(prod: Prod) -> None
 def test_issuer_and_audience_come_from_the_settings() -> None:
     settings = production_settings(jwt_jwks_url="http://127.0.0.1:1/jwks")
     assert (settings.jwt_issuer, settings.jwt_audience, settings.jwt_leeway_s) == (ISSUER, AUDIENCE, 30)
+
+
+async def test_the_organization_user_and_roles_come_from_the_configured_claims(backend: Backend) -> None:
+    """An identity provider with its own claim names (a namespaced organization, the user's email,
+    Keycloak's nested ``realm_access.roles``) and no clock leeway: the defaults are not read."""
+    key = SigningKey.rsa()
+    jwks = JwksServer([key])
+    await jwks.start()
+    settings = production_settings(
+        jwt_jwks_url=jwks.url,
+        jwt_org_claim="https://beez.example/org",
+        jwt_user_claim="email",
+        jwt_roles_claim="realm_access.roles",
+        jwt_leeway_s=0,
+    )
+    app = create_app(
+        {SERVICE.full_name: backend.channel},
+        [SERVICE],
+        auth=authenticator_from_settings(settings),
+        permissions=ECHO_PERMISSIONS,
+    )
+    backend.calls.clear()
+    try:
+        async with TestClient(TestServer(app)) as http:
+            theirs: dict[str, Any] = {
+                "https://beez.example/org": "org-z",
+                "email": "zoe@example.com",
+                "realm_access": {"roles": ["offline_access", "viewer"]},
+            }
+            # org_id, sub and roles (the defaults, here naming another organization and admin) are ignored
+            response = await http.get("/v1/things/t1", headers=bearer(key.token(**theirs, roles=["admin"])))
+            assert response.status == 200
+            metadata = backend.calls[0].metadata
+            assert (metadata["x-org-id"], metadata["x-user-id"], metadata["x-roles"]) == (
+                "org-z",
+                "zoe@example.com",
+                "viewer",
+            )
+            assert (await http.delete("/v1/things/t1", headers=bearer(key.token(**theirs)))).status == 403
+
+            defaults_only = await http.get("/v1/things/t1", headers=bearer(key.token()))
+            assert defaults_only.status == 401
+            assert (await defaults_only.json())["message"] == (
+                "token has no usable https://beez.example/org claim (1-64 of A-Z, a-z, 0-9, '_', '-')"
+            )
+            # no leeway configured: 10 s past its expiry is expired (the default 30 s would accept it)
+            late = key.token(**theirs, exp=claims_for()["iat"] - 10)
+            expired = await http.get("/v1/things/t1", headers=bearer(late))
+            assert (expired.status, (await expired.json())["message"]) == (401, "token expired")
+    finally:
+        await jwks.stop()

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import secrets
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -13,9 +18,13 @@ from beez.gateway.app import OPENAPI
 from beez.gateway.config import GatewaySettings
 from beez.gateway.contracts import load_service_descriptors
 from beez.gateway.server import ChannelPool, build_app, serve
+from beez.kit.logging import configure_logging
+from beez.kit.settings import ServiceSettings
 from beez.kit.tls import write_bundle
 from tests.gateway.gateway_support import Gateway, free_port
-from tests.gateway.jwt_support import gateway_tls
+from tests.gateway.jwt_support import AUDIENCE, ISSUER, gateway_tls, production_settings
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_healthz(gw: Gateway) -> None:
@@ -79,6 +88,43 @@ async def test_the_app_builds_from_settings_for_all_contracts() -> None:
     await app.cleanup()
 
 
+def test_production_is_the_default_and_local_mode_only_an_explicit_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Outside ``beez up`` (which sets ``BEEZ_LOCAL_MODE=true``) nothing turns local mode on: the
+    gateway and the services start in production mode unless the setting says otherwise."""
+    monkeypatch.delenv("BEEZ_LOCAL_MODE", raising=False)  # the suite's own default (tests/conftest.py)
+    tls = gateway_tls()
+    assert GatewaySettings(**tls).local_mode is False
+    assert ServiceSettings(**tls).local_mode is False
+    monkeypatch.setenv("BEEZ_LOCAL_MODE", "true")
+    assert GatewaySettings().local_mode is True
+    assert ServiceSettings().local_mode is True
+
+
+async def test_a_local_mode_gateway_warns_at_start_and_a_production_one_does_not(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    configure_logging("gateway", "INFO")  # its handler writes to capsys's stdout
+    try:
+        local = await build_app(GatewaySettings(local_mode=True, rate_limits=False))
+        await local.cleanup()
+        out = capsys.readouterr().out
+        [warning] = [json.loads(line) for line in out.splitlines() if "local mode" in line]
+        assert warning["level"] == "warning" and warning["host"] == "127.0.0.1"
+        assert "X-Org-Id" in warning["event"] and "never expose" in warning["event"]
+
+        secret = tmp_path / "jwt-secret"
+        secret.write_text(secrets.token_urlsafe(48))
+        settings = production_settings(jwt_hs256_secret_file=str(secret), rate_limits=False)
+        production = await build_app(settings)
+        await production.cleanup()
+        assert "local mode" not in capsys.readouterr().out
+    finally:
+        with capsys.disabled():  # later tests' logs must not go to this test's closed capture
+            configure_logging("gateway", "INFO")
+
+
 def test_local_mode_listens_on_loopback_unless_told_otherwise() -> None:
     assert GatewaySettings(local_mode=True).listen_host == "127.0.0.1"
     assert GatewaySettings(local_mode=True, http_host="0.0.0.0").listen_host == "0.0.0.0"
@@ -121,3 +167,33 @@ async def test_a_local_mode_gateway_is_unreachable_from_other_interfaces() -> No
     finally:
         stop.set()
         await task
+
+
+@pytest.mark.parametrize("command", ["serve", "migrate"])
+def test_a_production_gateway_below_verify_full_refuses_to_start(tmp_path: Path, command: str) -> None:
+    """Its rate buckets' database is held to the services' bar: exit 2 naming both ways out, not a
+    traceback from inside the event loop."""
+    secret = tmp_path / "jwt-secret"
+    secret.write_text(secrets.token_urlsafe(48))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BEEZ_")}
+    env.update({f"BEEZ_{name.upper()}": value for name, value in gateway_tls().items()})
+    env.update(
+        BEEZ_LOCAL_MODE="false",
+        BEEZ_HTTP_PORT="0",
+        BEEZ_JWT_HS256_SECRET_FILE=str(secret),
+        BEEZ_JWT_ISSUER=ISSUER,
+        BEEZ_JWT_AUDIENCE=AUDIENCE,
+        BEEZ_DATABASE_SSLMODE="require",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "beez.gateway", command],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.startswith("refusing to start: PostgreSQL sslmode=require"), done.stderr[-2000:]
+    assert "BEEZ_DATABASE_ALLOW_INSECURE" in done.stderr and "Traceback" not in done.stderr

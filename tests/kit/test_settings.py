@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from beez.kit.settings import ServiceSettings, load_settings
+from beez.kit.tls import write_bundle
 
 
 def test_settings_read_the_beez_prefix_and_plain_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -26,3 +30,19 @@ def test_bad_settings_fail_fast_naming_the_variable(
     assert "BEEZ_GRPC_PORT" in err
     assert "BEEZ_LOG_LEVEL" in err
     assert "not-a-port" in err
+
+
+def test_a_plaintext_local_mode_service_listens_on_loopback_unless_told_otherwise(tmp_path: Path) -> None:
+    """Plaintext local mode trusts any caller's x-org-id: it is not reachable from other machines
+    unless BEEZ_GRPC_HOST says so. With certificates, or in production, every interface."""
+    files = write_bundle(tmp_path, ["trigger"])["trigger"]
+    tls: dict[str, Any] = {
+        "tls_cert_file": str(files.cert_file),
+        "tls_key_file": str(files.key_file),
+        "tls_ca_file": str(files.ca_file),
+    }
+    assert ServiceSettings(local_mode=True).listen_host == "127.0.0.1"
+    assert ServiceSettings(local_mode=True, grpc_host="0.0.0.0").listen_host == "0.0.0.0"
+    assert ServiceSettings(local_mode=True, **tls).listen_host == "0.0.0.0"
+    assert ServiceSettings(local_mode=False, **tls).listen_host == "0.0.0.0"
+    assert ServiceSettings(local_mode=False, grpc_host="10.0.0.5", **tls).listen_host == "10.0.0.5"

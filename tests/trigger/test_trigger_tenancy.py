@@ -7,7 +7,10 @@ wait acted on it. Each test here fails without the ``org_id`` predicate it names
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from beez.api.messages.v1.lifecycle_pb2 import ExecutionEvent, ExecutionEventKind, WaitKind
+from beez.trigger.repository import Repository
 from tests.trigger.support import Harness
 from tests.trigger.test_trigger_lifecycle import enrollments, slots_held, start_executions
 
@@ -48,6 +51,28 @@ async def test_an_execution_event_under_another_organization_leaves_the_executio
     assert (row.outcome, row.has_start) == ("completed", False)
     assert await slots_held(trigger) == set()
     assert await trigger.open_wait_ids() == set()
+
+
+async def test_a_batch_under_another_organization_locks_none_of_this_ones_enrollments(
+    trigger: Harness,
+) -> None:
+    """The enrollment lock: while another organization's batch naming this execution is still in
+    its transaction, this organization's enrollment is free to lock (``NOWAIT`` fails otherwise)."""
+    [execution_id] = await start_executions(trigger, 1)
+    db = trigger.svc.runtime.db
+    async with db.transaction() as session:
+        repo = await Repository.of(session)
+        await repo.apply_lifecycle(
+            {(execution_id, OTHER): "completed"}, [(execution_id, OTHER)], trigger.clock.now()
+        )
+        async with db.transaction() as own:
+            locked = await own.execute(
+                text(
+                    "SELECT execution_id FROM trigger.enrollments WHERE execution_id = :id FOR UPDATE NOWAIT"
+                ),
+                {"id": execution_id},
+            )
+            assert locked.scalars().all() == [execution_id]
 
 
 async def test_a_lifecycle_message_whose_body_names_another_organization_is_dead_lettered(

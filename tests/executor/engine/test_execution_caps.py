@@ -8,9 +8,11 @@ import uuid
 from typing import Any
 
 import grpc
+from sqlalchemy import select
 
 from beez.api.executor.v1 import executor_pb2
 from beez.api.executor.v1.executor_pb2 import ExecutionStatus
+from beez.executor.models import OrganizationLimit
 from tests.executor.engine.conftest import Executor, Flow
 from tests.support.rpc import rpc_error, violations
 
@@ -64,6 +66,16 @@ async def test_an_organization_sees_and_sets_its_own_caps_only(flow: Flow, execu
 
     # 0 gives the default back
     assert (await set_limits(executor, flow.metadata)).max_messages_per_execution == 1_000
+
+
+async def test_the_caps_record_the_user_who_set_them(flow: Flow, executor: Executor) -> None:
+    """``updated_by`` is the caller's ``x-user-id`` (the gateway's verified user)."""
+    await set_limits(executor, [*flow.metadata, ("x-user-id", "u_admin")], messages=40)
+    async with executor.svc.runtime.db.transaction() as session:
+        row = await session.scalar(
+            select(OrganizationLimit.updated_by).where(OrganizationLimit.org_id == flow.org)
+        )
+    assert row == "u_admin"
 
 
 async def test_setting_caps_needs_the_admin_role_and_valid_values(flow: Flow, executor: Executor) -> None:

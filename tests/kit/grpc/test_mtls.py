@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from beez.api.permissions import PERMISSIONS, Role
 from beez.kit.grpc.identity import current_identity
 from beez.kit.grpc.peers import TrustedPeers
 from beez.kit.grpc.server import Server, ServerSpec
+from beez.kit.settings import ServiceSettings
 from beez.kit.tls import CALLERS, Authority, TlsFiles, channel, write_bundle, write_issued
 
 ORG = [("x-org-id", "org_1"), ("x-user-id", "u_1"), ("x-roles", "viewer")]
@@ -61,27 +62,32 @@ class Secure:
         return f"127.0.0.1:{self.server.port}"
 
 
-@pytest.fixture
-async def secure(tmp_path: Path) -> AsyncIterator[Secure]:
-    authority = Authority.create()
-    certs = write_bundle(tmp_path / "ours", ["analytics", "gateway", "billing-export"], authority=authority)
-    foreign = write_bundle(tmp_path / "theirs", ["gateway"])["gateway"]
+def analytics_server(tls: TlsFiles, allowed: Iterable[str]) -> Server:
+    """The stats service over mutual TLS, taking identity metadata from ``allowed`` callers only."""
 
     def register(server: grpc.aio.Server) -> None:
         analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(Stats(), server)
         server.add_generic_rpc_handlers([FEED])
 
     spec = ServerSpec(register, ["beez.api.analytics.v1.AnalyticsService"], {"always": healthy})
-    server = Server(
+    return Server(
         spec,
         "127.0.0.1",
         0,
         health_interval_s=0.1,
         drain_grace_s=0.1,
-        tls=certs["analytics"],
-        peers=TrustedPeers(CALLERS),
+        tls=tls,
+        peers=TrustedPeers(allowed),
         permissions={**PERMISSIONS, "/beez.testing.Feed/Items": Role.VIEWER},
     )
+
+
+@pytest.fixture
+async def secure(tmp_path: Path) -> AsyncIterator[Secure]:
+    authority = Authority.create()
+    certs = write_bundle(tmp_path / "ours", ["analytics", "gateway", "billing-export"], authority=authority)
+    foreign = write_bundle(tmp_path / "theirs", ["gateway"])["gateway"]
+    server = analytics_server(certs["analytics"], CALLERS)
     await server.start()
     yield Secure(server, authority, certs, foreign, tmp_path / "ours")
     await server.stop()
@@ -135,6 +141,23 @@ async def test_a_certificate_naming_a_caller_not_allowed_may_not_pass_an_identit
         assert "billing-export" in (error.details() or "")
         health = await health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=5)
         assert health.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_a_platform_caller_listed_in_the_settings_may_act_for_an_organization(
+    secure: Secure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``BEEZ_TLS_ALLOWED_CALLERS`` names the internal platform callers besides the defaults."""
+    monkeypatch.setenv("BEEZ_TLS_ALLOWED_CALLERS", f"{','.join(CALLERS)},billing-export")
+    server = analytics_server(secure.certs["analytics"], ServiceSettings().allowed_callers())
+    await server.start()
+    try:
+        address = f"127.0.0.1:{server.port}"
+        async with channel(address, secure.certs["billing-export"]) as ch:
+            assert await stats(ch) == "org_1/ok"
+        async with channel(address, secure.certs["gateway"]) as ch:
+            assert await stats(ch) == "org_1/ok"
+    finally:
+        await server.stop()
 
 
 def served_certificate(port: int, client: TlsFiles) -> x509.Certificate:

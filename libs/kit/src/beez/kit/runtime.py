@@ -171,7 +171,7 @@ async def start(
     spec.on_stop = [*spec.on_stop, runtime.close]
     server = Server(
         spec,
-        settings.grpc_host,
+        settings.listen_host,
         settings.grpc_port,
         health_interval_s=settings.health_interval_s,
         drain_grace_s=settings.drain_grace_s,
@@ -183,7 +183,7 @@ async def start(
     await server.start()
     if settings.health_port is not None:
         # The kubelet's probes cannot present a client certificate; see beez.kit.grpc.health_port.
-        health = HealthPort(server.health, settings.grpc_host, settings.health_port)
+        health = HealthPort(server.health, settings.listen_host, settings.health_port)
         await health.start()
         spec.on_stop = [*spec.on_stop, health.stop]
     return server, runtime

@@ -161,7 +161,13 @@ class ServiceSettings(TlsSettings):
             "(x-org-id, x-user-id, x-roles): the gateway, the services, and internal platform callers."
         ),
     )
-    grpc_host: str = "0.0.0.0"
+    grpc_host: str | None = Field(
+        default=None,
+        description=(
+            "Listen address of the gRPC (and health) port; unset: 127.0.0.1 in plaintext local "
+            "mode, which trusts any caller's identity metadata, and 0.0.0.0 otherwise."
+        ),
+    )
     grpc_port: int = Field(default=50050, ge=0, le=65535)
     health_port: int | None = Field(
         default=None,
@@ -246,6 +252,13 @@ class ServiceSettings(TlsSettings):
     def _known_streams(cls, value: dict[str, StreamLimits]) -> dict[str, StreamLimits]:
         stream_limits(value)  # raises for a stream that does not exist
         return value
+
+    @property
+    def listen_host(self) -> str:
+        """``grpc_host`` when set; else loopback in plaintext local mode, every interface otherwise."""
+        if self.grpc_host:
+            return self.grpc_host
+        return "127.0.0.1" if self.local_mode and self.tls_files() is None else "0.0.0.0"
 
     def allowed_callers(self) -> frozenset[str]:
         """The names in :attr:`tls_allowed_callers`."""

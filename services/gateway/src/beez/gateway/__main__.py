@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "migrate":
         migrate(settings)
         return
+    if settings.rate_limits:  # the rate buckets' database, held to the services' bar
+        database_tls_or_exit(settings)
     configure_tracing(
         settings.service_name,
         settings.otlp_endpoint,
@@ -40,15 +42,21 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
 
 
+def database_tls_or_exit(settings: GatewaySettings) -> dict[str, str]:
+    """The database's TLS parameters; exits 2 naming the settings when production would reach
+    PostgreSQL below ``verify-full`` (as the services do), instead of failing in the event loop."""
+    try:
+        return settings.database_tls()
+    except InsecureDatabaseError as exc:
+        print(f"refusing to start: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def migrate(settings: GatewaySettings) -> None:
     """Migrates the ``gateway`` schema as the migration role, then grants beez_gateway its rights."""
     from beez.kit.migrations import migrate_service
 
-    try:
-        tls = settings.database_tls()
-    except InsecureDatabaseError as exc:
-        print(f"refusing to start: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+    tls = database_tls_or_exit(settings)
     migrate_service(
         MIGRATIONS,
         SCHEMA,
