@@ -23,6 +23,11 @@ fraction of the round trips.
 ``automation.triggered`` starts its target through the same settings and entry conditions,
 but not the target's trigger filters, which describe the target's own trigger event.
 
+``automation.completed`` (published by the lifecycle consumer when an execution ends) never
+starts the automation whose execution ended, so an automation cannot retrigger itself.
+``cart_abandoned`` starts the workflow :func:`~beez.workflow.triggering.started_workflow` makes
+of it: the automation's actions behind a wait for the checkout event.
+
 Events without a contact id start contact-less executions: runOnce, reentry and
 maxConcurrentPerContact need a contact and do not apply; maxExecutions does. They match no
 waits.
@@ -47,7 +52,12 @@ from beez.kit.ids import new_id
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import span, tracer
 from beez.trigger.credits import StartCredits
-from beez.trigger.domain.index import AUTOMATION_TRIGGERED, CompiledTriggers, enrollment_policy
+from beez.trigger.domain.index import (
+    AUTOMATION_COMPLETED,
+    AUTOMATION_TRIGGERED,
+    CompiledTriggers,
+    enrollment_policy,
+)
 from beez.trigger.domain.jobs import signal_job, start_job
 from beez.trigger.domain.validation import normalize_event
 from beez.trigger.domain.waits import OpenWait, WaitMatcher
@@ -56,6 +66,7 @@ from beez.trigger.repository.automations import IndexedAutomation
 from beez.trigger.repository.enrollments import EnrollRequest, NewEnrollment
 from beez.workflow.context import build_context
 from beez.workflow.model import struct_to_dict
+from beez.workflow.triggering import started_workflow
 
 log = get_logger(__name__)
 _tracer = tracer(__name__)
@@ -240,6 +251,8 @@ class Ingestor:
             compiled = self.triggers.get(automation.automation_id, automation.version, automation.workflow)
             if check_filters and not compiled.filters_hold(data):
                 continue
+            if event.type == AUTOMATION_COMPLETED and data.get("automation_id") == automation.automation_id:
+                continue  # an automation never fires on its own executions' ends: that would loop
             if not compiled.conditions_hold(context, now):
                 continue
             policy = enrollment_policy(
@@ -253,7 +266,7 @@ class Ingestor:
             start = ExecutionStart(
                 automation_id=automation.automation_id,
                 automation_version=automation.version,
-                workflow=compiled.workflow,
+                workflow=started_workflow(compiled.workflow, data),
                 event=event,
                 contact_id=event.contact_id,
                 priority_level=priority_value(automation.priority),
