@@ -20,7 +20,8 @@ would or would not fire). A trigger fires on an event when:
    - ``automation_completed`` ``automation_id``/``outcome``: the same data fields.
 
 ``cart_abandoned`` matches its cart event like any event trigger; what makes it "no checkout
-within X" is the wait :func:`started_workflow` puts in front of the automation's actions.
+within X" is the wait :func:`started_workflow` puts in front of the automation's actions (the
+executor runs that workflow; the trigger sends the automation's own, as announced).
 
 Every reason names the trigger's path that failed (``trigger.filters.campaign``,
 ``trigger.config.threshold``), so a client can point at the field.
@@ -229,15 +230,16 @@ def explain(trigger: Trigger, event_type: str, data: Mapping[str, Any]) -> list[
     return misses
 
 
-def started_workflow(workflow: Workflow, data: Mapping[str, Any]) -> Workflow:
-    """The workflow an execution started by an event with ``data`` runs.
+def started_workflow(workflow: Workflow) -> Workflow:
+    """The workflow an execution of ``workflow`` runs: the automation's own, except for
+    ``cart_abandoned``.
 
-    The automation's own, except for ``cart_abandoned``: its actions go in the ``timeout`` branch
-    of a ``wait_for_event`` on the checkout event (``config.checkout_event``, default
-    ``checkout.completed``) of the same contact, filtered on the cart's ``cart_id`` when the cart
-    event has one, that times out after ``config.within``; the checkout arriving first ends the
-    execution at a ``stop`` without running them. The wait is the executor's, registered with
-    and matched by the trigger like any ``wait_for_event``.
+    There the actions go in the ``timeout`` branch of a ``wait_for_event`` on the checkout event
+    (``config.checkout_event``, default ``checkout.completed``) of the same contact that times out
+    after ``config.within``; the checkout arriving first ends the execution at a ``stop``
+    without running them. The wait is the executor's, registered with and matched by the trigger
+    like any ``wait_for_event``. The result depends on the workflow alone, so one automation
+    version runs one workflow: the executor derives it from the announced one it verified.
     """
     trigger = workflow.trigger
     if trigger.type != "cart_abandoned":
@@ -246,13 +248,6 @@ def started_workflow(workflow: Workflow, data: Mapping[str, Any]) -> Workflow:
     within = config.get("within")
     if not isinstance(within, dict):
         return workflow
-    wait_config: dict[str, Any] = {
-        "event": config.get("checkout_event") or CHECKOUT_EVENT,
-        "timeout": {"value": within.get("value"), "unit": within.get("unit")},
-    }
-    cart_id = data.get("cart_id")
-    if isinstance(cart_id, str | int | float) and not isinstance(cart_id, bool):
-        wait_config["filters"] = {"cart_id": cart_id}
     stop_config = struct_pb2.Struct()
     stop_config.update({"reason": "checked out in time: the cart was not abandoned"})
     wait = Action(
@@ -263,7 +258,12 @@ def started_workflow(workflow: Workflow, data: Mapping[str, Any]) -> Workflow:
             Branch(name="timeout", actions=list(workflow.actions)),
         ],
     )
-    wait.config.update(wait_config)
+    wait.config.update(
+        {
+            "event": config.get("checkout_event") or CHECKOUT_EVENT,
+            "timeout": {"value": within.get("value"), "unit": within.get("unit")},
+        }
+    )
     started = Workflow()
     started.CopyFrom(workflow)
     del started.actions[:]

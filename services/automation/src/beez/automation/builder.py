@@ -60,7 +60,7 @@ class TriggerTest:
 
 
 def _violations(issues: list[Issue], prefix: str = "") -> list[FieldViolation]:
-    return [FieldViolation(f"{prefix}{issue.path}", issue.description) for issue in issues]
+    return [FieldViolation(f"{prefix}{issue.field}", issue.description) for issue in issues]
 
 
 class BuilderService:

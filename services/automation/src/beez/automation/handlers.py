@@ -212,7 +212,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         issues = self._builder.validate_trigger(request.trigger if request.HasField("trigger") else None)
         return catalog_pb2.ValidateTriggerResponse(
             valid=not issues,
-            issues=[automation_pb2.ValidationIssue(field=i.path, description=i.description) for i in issues],
+            issues=[automation_pb2.ValidationIssue(field=i.field, description=i.description) for i in issues],
         )
 
     async def TestTrigger(
@@ -228,7 +228,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             fires=tested.fires,
             event_type=tested.event_type,
             reasons=[
-                automation_pb2.ValidationIssue(field=i.path, description=i.description) for i in tested.reasons
+                automation_pb2.ValidationIssue(field=i.field, description=i.description) for i in tested.reasons
             ],
         )
 

@@ -25,8 +25,6 @@ but not the target's trigger filters, which describe the target's own trigger ev
 
 ``automation.completed`` (published by the lifecycle consumer when an execution ends) never
 starts the automation whose execution ended, so an automation cannot retrigger itself.
-``cart_abandoned`` starts the workflow :func:`~beez.workflow.triggering.started_workflow` makes
-of it: the automation's actions behind a wait for the checkout event.
 
 Events without a contact id start contact-less executions: runOnce, reentry and
 maxConcurrentPerContact need a contact and do not apply; maxExecutions does. They match no
@@ -66,7 +64,6 @@ from beez.trigger.repository.automations import IndexedAutomation
 from beez.trigger.repository.enrollments import EnrollRequest, NewEnrollment
 from beez.workflow.context import build_context
 from beez.workflow.model import struct_to_dict
-from beez.workflow.triggering import started_workflow
 
 log = get_logger(__name__)
 _tracer = tracer(__name__)
@@ -266,7 +263,7 @@ class Ingestor:
             start = ExecutionStart(
                 automation_id=automation.automation_id,
                 automation_version=automation.version,
-                workflow=started_workflow(compiled.workflow, data),
+                workflow=compiled.workflow,
                 event=event,
                 contact_id=event.contact_id,
                 priority_level=priority_value(automation.priority),

@@ -18,6 +18,7 @@ from beez.workflow.catalog.actions import ACTIONS
 from beez.workflow.catalog.entries import (
     ACTION_CATEGORIES,
     LOOP_DEFAULT_MAX_ITEMS,
+    TRIGGER_CATEGORIES,
     LOOP_MAX_ITEMS,
     LOOP_MAX_TIMES,
     ActionType,
@@ -35,6 +36,7 @@ __all__ = [
     "LOOP_DEFAULT_MAX_ITEMS",
     "LOOP_MAX_ITEMS",
     "LOOP_MAX_TIMES",
+    "TRIGGER_CATEGORIES",
     "ActionType",
     "Operator",
     "TriggerType",

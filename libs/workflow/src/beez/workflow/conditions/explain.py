@@ -50,7 +50,7 @@ def _evaluate(conditions: Sequence[Condition], path: str, ctx: Mapping[str, Any]
     try:
         compiled = compile_conditions(conditions, path)
     except ConditionError as exc:
-        return Part(path, None, "", "; ".join(f"{issue.path}: {issue.description}" for issue in exc.issues))
+        return Part(path, None, "", "; ".join(f"{issue.field}: {issue.description}" for issue in exc.issues))
     try:
         return Part(path, compiled.evaluate(ctx, now, strict=True), compiled.source)
     except ConditionError as exc:  # the budget's refusal, or raw CEL that fails
