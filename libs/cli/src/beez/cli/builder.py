@@ -8,16 +8,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from beez.api.automation.v1 import catalog_pb2
 from beez.api.messages.v1 import events_pb2
 from beez.api.workflow.v1 import workflow_pb2
 from beez.cli.client import Target, call, load_document, parse, to_json
+from beez.cli import commands
 from beez.cli.commands import target_callback
 
-console = Console()
 triggers = typer.Typer(help="Trigger categories, and validating and testing a trigger.", no_args_is_help=True)
 conditions = typer.Typer(help="Evaluate conditions on sample data.", no_args_is_help=True)
 triggers.callback()(target_callback)
@@ -56,12 +55,12 @@ def triggers_categories(ctx: typer.Context, as_json: Json = False) -> None:
         catalog_pb2.ListTriggerCategoriesResponse,
     )
     if as_json:
-        console.print_json(to_json(resp))
+        commands.console.print_json(to_json(resp))
         return
     table = Table("category", "name", "types")
     for item in resp.categories:
         table.add_row(item.category, item.name, str(item.count))
-    console.print(table)
+    commands.console.print(table)
 
 
 @triggers.command("validate")
@@ -82,10 +81,10 @@ def triggers_validate(
         catalog_pb2.ValidateTriggerResponse,
     )
     if resp.valid:
-        console.print("[green]valid[/]")
+        commands.console.print("[green]valid[/]")
         return
     for issue in resp.issues:
-        console.print(f"[red]{issue.field}[/]: {issue.description}")
+        commands.console.print(f"[red]{issue.field}[/]: {issue.description}")
     raise typer.Exit(1)
 
 
@@ -110,13 +109,13 @@ def triggers_test(
         request.trigger.CopyFrom(parse(doc, workflow_pb2.Trigger()))
     resp = call(target, f"{CATALOG}/TestTrigger", request, catalog_pb2.TestTriggerResponse)
     if as_json:
-        console.print_json(to_json(resp))
+        commands.console.print_json(to_json(resp))
     elif resp.fires:
-        console.print(f"[green]fires[/] (listens to {resp.event_type})")
+        commands.console.print(f"[green]fires[/] (listens to {resp.event_type})")
     else:
-        console.print(f"[yellow]does not fire[/] (listens to {resp.event_type or 'no event'})")
+        commands.console.print(f"[yellow]does not fire[/] (listens to {resp.event_type or 'no event'})")
         for reason in resp.reasons:
-            console.print(f"[red]{reason.field}[/]: {reason.description}")
+            commands.console.print(f"[red]{reason.field}[/]: {reason.description}")
     if not resp.fires:
         raise typer.Exit(1)
 
@@ -138,12 +137,12 @@ def conditions_evaluate(
     )
     resp = call(target, f"{CATALOG}/EvaluateConditions", request, catalog_pb2.EvaluateConditionsResponse)
     if as_json:
-        console.print_json(to_json(resp))
+        commands.console.print_json(to_json(resp))
         return
     overall = "error" if not resp.HasField("result") else str(resp.result).lower()
-    console.print(f"result: [bold]{overall}[/]" + (f" ({resp.error})" if resp.error else ""))
+    commands.console.print(f"result: [bold]{overall}[/]" + (f" ({resp.error})" if resp.error else ""))
     table = Table("condition", "result", "cel")
     for part in resp.results:
         shown = str(part.result).lower() if part.HasField("result") else f"error: {part.error}"
         table.add_row(part.field, shown, part.source)
-    console.print(table)
+    commands.console.print(table)
