@@ -70,13 +70,17 @@ async def test_validate_trigger_lists_each_problem_by_path(api: Api) -> None:
 async def test_test_trigger_says_whether_it_fires_and_which_filter_failed(api: Api) -> None:
     score = trigger({"type": "score_changed", "config": {"threshold": 80}})
     fires = await api.catalog.TestTrigger(
-        pb.TestTriggerRequest(trigger=score, event=sample("score.changed", {"old_score": 60, "new_score": 81})),
+        pb.TestTriggerRequest(
+            trigger=score, event=sample("score.changed", {"old_score": 60, "new_score": 81})
+        ),
         metadata=api.md,
     )
     assert fires.fires and fires.event_type == "score.changed" and list(fires.reasons) == []
 
     stays = await api.catalog.TestTrigger(
-        pb.TestTriggerRequest(trigger=score, event=sample("score.changed", {"old_score": 81, "new_score": 90})),
+        pb.TestTriggerRequest(
+            trigger=score, event=sample("score.changed", {"old_score": 81, "new_score": 90})
+        ),
         metadata=api.md,
     )
     assert stays.HasField("fires") and not stays.fires
@@ -86,7 +90,8 @@ async def test_test_trigger_says_whether_it_fires_and_which_filter_failed(api: A
 
     email = trigger({"type": "email_opened", "filters": {"campaign": "spring"}})
     other_type = await api.catalog.TestTrigger(
-        pb.TestTriggerRequest(trigger=email, event=sample("email.clicked", {"campaign": "fall"})), metadata=api.md
+        pb.TestTriggerRequest(trigger=email, event=sample("email.clicked", {"campaign": "fall"})),
+        metadata=api.md,
     )
     assert [r.field for r in other_type.reasons] == ["trigger.event", "trigger.filters.campaign"]
 
@@ -96,7 +101,9 @@ async def test_test_trigger_of_an_automation_checks_its_entry_conditions_too(api
         automation_pb2.CreateAutomationRequest(automation=onboarding()), metadata=api.md
     )
     wf = created.automation.workflow
-    event_type = wf.trigger.event or catalog.trigger_type(wf.trigger.type).event  # type: ignore[union-attr]
+    entry = catalog.trigger_type(wf.trigger.type)
+    assert entry is not None and entry.event
+    event_type = wf.trigger.event or entry.event
     data = json_format.MessageToDict(wf.trigger.filters)
     consenting = {"id": "c_1", "consent": {"email": True}}
     fires = await api.catalog.TestTrigger(
@@ -149,7 +156,12 @@ async def test_evaluate_conditions_gives_the_result_and_each_part(api: Api) -> N
         {
             "conditions": [
                 {"field": "contact.score", "operator": "greater_than", "value": 50},
-                {"any": [{"field": "contact.tags", "operator": "has_tag", "value": "vip"}, {"expression": "vars.n > 2.0"}]},
+                {
+                    "any": [
+                        {"field": "contact.tags", "operator": "has_tag", "value": "vip"},
+                        {"expression": "vars.n > 2.0"},
+                    ]
+                },
             ],
             "data": {"contact": {"score": 70, "tags": ["lead"]}, "vars": {"n": 3}},
         },
@@ -168,7 +180,10 @@ async def test_evaluate_conditions_gives_the_result_and_each_part(api: Api) -> N
 
 async def test_evaluate_conditions_refuses_bad_conditions_and_reports_evaluation_errors(api: Api) -> None:
     bad = json_format.ParseDict(
-        {"conditions": [{"field": "contact.score", "operator": "resembles", "value": 1}], "data": {"people": {}}},
+        {
+            "conditions": [{"field": "contact.score", "operator": "resembles", "value": 1}],
+            "data": {"people": {}},
+        },
         pb.EvaluateConditionsRequest(),
     )
     with pytest.raises(grpc.aio.AioRpcError) as caught:

@@ -309,7 +309,9 @@ async def test_the_dry_run_applies_assignments_and_fields_and_checks_addresses_a
     }
 
 
-async def test_the_dry_run_matches_the_trigger_as_the_trigger_service_and_runs_the_cart_wait(api: Api) -> None:
+async def test_the_dry_run_matches_the_trigger_as_the_trigger_service_and_runs_the_cart_wait(
+    api: Api,
+) -> None:
     cart = onboarding(
         trigger={"type": "cart_abandoned", "config": {"within": {"value": 3, "unit": "hours"}}},
         conditions=[],
@@ -326,8 +328,12 @@ async def test_the_dry_run_matches_the_trigger_as_the_trigger_service_and_runs_t
     abandoned = await dry_run(api, created.id, cart_event)
     assert [step[1] for step in steps(abandoned)][:2] == [CART_WAIT_ID, "welcome"]
 
-    score = await create(api, onboarding(trigger={"type": "score_changed", "config": {"threshold": 80}}, conditions=[]))
-    stays = await dry_run(api, score.id, sample_event(type="score.changed", data={"old_score": 85, "new_score": 90}))
+    score = await create(
+        api, onboarding(trigger={"type": "score_changed", "config": {"threshold": 80}}, conditions=[])
+    )
+    stays = await dry_run(
+        api, score.id, sample_event(type="score.changed", data={"old_score": 85, "new_score": 90})
+    )
     assert (stays.would_start, stays.reason) == (
         False,
         "the trigger does not match the event data: trigger.config.threshold: "

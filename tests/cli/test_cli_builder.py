@@ -22,7 +22,9 @@ async def test_the_rest_routes_of_frame_4_answer(local_gateway: str) -> None:
 
         valid = await http.post(
             "/api/automations/triggers/validate",
-            json={"trigger": {"type": "lifecycle_stage_changed", "config": {"from": "lead", "to": "customer"}}},
+            json={
+                "trigger": {"type": "lifecycle_stage_changed", "config": {"from": "lead", "to": "customer"}}
+            },
         )
         assert valid.status_code == 200 and valid.json() == {"valid": True}
         invalid = await http.post(
@@ -46,7 +48,10 @@ async def test_the_rest_routes_of_frame_4_answer(local_gateway: str) -> None:
             "fires": False,
             "eventType": "email.opened",
             "reasons": [
-                {"field": "trigger.filters.campaign", "description": "event.data.campaign is 'fall', not 'spring'"}
+                {
+                    "field": "trigger.filters.campaign",
+                    "description": "event.data.campaign is 'fall', not 'spring'",
+                }
             ],
         }
         refused = await http.post("/api/automations/triggers/test", json={"event": {"type": "email.opened"}})
@@ -72,7 +77,9 @@ async def test_beez_triggers_and_conditions_commands(local_gateway: str, tmp_pat
     assert categories.exit_code == 0, categories.output
     assert "Event-based" in categories.stdout
 
-    valid = await beez("triggers", "validate", "--trigger", '{"type": "tag_added", "filters": {"tag": "vip"}}', env=env)
+    valid = await beez(
+        "triggers", "validate", "--trigger", '{"type": "tag_added", "filters": {"tag": "vip"}}', env=env
+    )
     assert valid.exit_code == 0 and "valid" in valid.stdout
     invalid = await beez("triggers", "validate", "--trigger", '{"type": "score_changed"}', env=env)
     assert invalid.exit_code == 1
@@ -81,12 +88,24 @@ async def test_beez_triggers_and_conditions_commands(local_gateway: str, tmp_pat
     trigger = tmp_path / "trigger.json"
     trigger.write_text(json.dumps({"type": "score_changed", "config": {"threshold": 80}}))
     fires = await beez(
-        "triggers", "test", "-f", str(trigger), "--event", '{"type": "score.changed", "data": {"old_score": 1, "new_score": 99}}', env=env
+        "triggers",
+        "test",
+        "-f",
+        str(trigger),
+        "--event",
+        '{"type": "score.changed", "data": {"old_score": 1, "new_score": 99}}',
+        env=env,
     )
     assert fires.exit_code == 0, fires.output
     assert "fires (listens to score.changed)" in fires.stdout
     stays = await beez(
-        "triggers", "test", "-f", str(trigger), "--event", '{"type": "score.changed", "data": {"old_score": 90, "new_score": 99}}', env=env
+        "triggers",
+        "test",
+        "-f",
+        str(trigger),
+        "--event",
+        '{"type": "score.changed", "data": {"old_score": 90, "new_score": 99}}',
+        env=env,
     )
     assert stays.exit_code == 1
     assert "trigger.config.threshold" in stays.stdout

@@ -33,7 +33,12 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
         {"campaign": "spring", "template": "promo"},
         {"campaign": "spring", "template": "welcome"},
     ),
-    ("email_clicked", {"filters": {"url": "https://x.test/a"}}, {"url": "https://x.test/a"}, {"url": "https://x.test/b"}),
+    (
+        "email_clicked",
+        {"filters": {"url": "https://x.test/a"}},
+        {"url": "https://x.test/a"},
+        {"url": "https://x.test/b"},
+    ),
     ("whatsapp_received", {"config": {"contains": "stop"}}, {"text": "STOP please"}, {"text": "hello"}),
     ("sms_received", {"config": {"contains": "yes"}}, {"text": "Yes"}, {"text": "no"}),
     ("form_submitted", {"filters": {"form": "demo"}}, {"form": "demo"}, {"form": "newsletter"}),
@@ -45,8 +50,18 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
         {"cart_id": "c-2"},
     ),
     ("conversation_assigned", {"filters": {"team": "support"}}, {"team": "support"}, {"team": "sales"}),
-    ("conversation_closed", {"filters": {"channel": "whatsapp"}}, {"channel": "whatsapp"}, {"channel": "email"}),
-    ("score_changed", {"config": {"threshold": 80}}, {"old_score": 70, "new_score": 85}, {"old_score": 85, "new_score": 90}),
+    (
+        "conversation_closed",
+        {"filters": {"channel": "whatsapp"}},
+        {"channel": "whatsapp"},
+        {"channel": "email"},
+    ),
+    (
+        "score_changed",
+        {"config": {"threshold": 80}},
+        {"old_score": 70, "new_score": 85},
+        {"old_score": 85, "new_score": 90},
+    ),
     (
         "lifecycle_stage_changed",
         {"config": {"from": "lead", "to": "customer"}},
@@ -60,11 +75,26 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
         {"status": "subscribed", "channel": "email"},
     ),
     ("api_webhook_received", {"filters": {"hook_id": "hk_1"}}, {"hook_id": "hk_1"}, {"hook_id": "hk_2"}),
-    ("file_uploaded", {"filters": {"content_type": "application/pdf"}}, {"content_type": "application/pdf"}, {"content_type": "image/png"}),
+    (
+        "file_uploaded",
+        {"filters": {"content_type": "application/pdf"}},
+        {"content_type": "application/pdf"},
+        {"content_type": "image/png"},
+    ),
     ("task_created", {"filters": {"task_type": "call"}}, {"task_type": "call"}, {"task_type": "email"}),
     ("task_completed", {"filters": {"task_type": "call"}}, {"task_type": "call"}, {"task_type": "email"}),
-    ("meeting_scheduled", {"filters": {"meeting_type": "demo"}}, {"meeting_type": "demo"}, {"meeting_type": "sync"}),
-    ("payment_received", {"config": {"min_amount": 100}}, {"amount": 100, "invoice_id": "inv-1"}, {"amount": 99}),
+    (
+        "meeting_scheduled",
+        {"filters": {"meeting_type": "demo"}},
+        {"meeting_type": "demo"},
+        {"meeting_type": "sync"},
+    ),
+    (
+        "payment_received",
+        {"config": {"min_amount": 100}},
+        {"amount": 100, "invoice_id": "inv-1"},
+        {"amount": 99},
+    ),
     ("campaign_sent", {"filters": {"channel": "sms"}}, {"channel": "sms"}, {"channel": "email"}),
     ("message_received", {"filters": {"channel": "sms"}}, {"channel": "sms"}, {"channel": "email"}),
     ("link_clicked", {"filters": {"link": "onboarding"}}, {"link": "onboarding"}, {"link": "pricing"}),
@@ -116,7 +146,9 @@ async def _ended(
         contact_id="c_1",
     )
     name = ExecutionEventKind.Name(kind).removeprefix("EXECUTION_EVENT_KIND_").lower()
-    ack = await trigger.publisher.publish(trigger.topology.executions(org, name), message, msg_id=message.id, org_id=org)
+    ack = await trigger.publisher.publish(
+        trigger.topology.executions(org, name), message, msg_id=message.id, org_id=org
+    )
     await trigger.consumed("EXECUTIONS", "trigger-executions", ack.seq)
 
 
@@ -125,7 +157,8 @@ async def _events_of(trigger: Harness, org: str, count: int, within: float = 5.0
     deadline = time.monotonic() + within
     while True:
         rows = await trigger.sql(
-            "SELECT event_id FROM trigger.events WHERE org_id = :org AND type = 'automation.completed' ORDER BY event_id",
+            "SELECT event_id FROM trigger.events"
+            " WHERE org_id = :org AND type = 'automation.completed' ORDER BY event_id",
             org=org,
         )
         if len(rows) >= count or time.monotonic() > deadline:
@@ -170,10 +203,10 @@ async def test_automation_completed_never_fires_on_its_own_automations_end(trigg
     assert dict(job.start.event.data)["execution_id"] == "x-other"
 
 
-async def test_no_completion_event_where_no_automation_listens_nor_across_organizations(trigger: Harness) -> None:
-    await trigger.automation(
-        "theirs", workflow({"type": "automation_completed"}), org=trigger.other_org
-    )
+async def test_no_completion_event_where_no_automation_listens_nor_across_organizations(
+    trigger: Harness,
+) -> None:
+    await trigger.automation("theirs", workflow({"type": "automation_completed"}), org=trigger.other_org)
     await _ended(trigger, "x-mine", "mine")  # my org listens to nothing
     await _ended(trigger, "x-theirs", "theirs-runner", org=trigger.other_org)
     assert await _events_of(trigger, trigger.other_org, 1) == ["evt_completed_x-theirs"]

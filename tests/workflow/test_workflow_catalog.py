@@ -9,7 +9,6 @@ from beez.workflow import catalog
 from beez.workflow.retry import DEFAULT_RETRY, RetryPolicy, retry_policy
 from beez.workflow.schemas import schema_issues
 
-
 SEED_EVENT_TRIGGERS: dict[str, str | None] = {
     # frame 4's 22 event-based triggers, a slashed bullet split into its types
     "contact_created": "contact.created",

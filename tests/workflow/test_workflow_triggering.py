@@ -17,13 +17,17 @@ from beez.workflow.validate import trigger_issues, validate_workflow
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
-def trigger(type_: str, *, filters: dict[str, Any] | None = None, config: dict[str, Any] | None = None) -> Trigger:
+def trigger(
+    type_: str, *, filters: dict[str, Any] | None = None, config: dict[str, Any] | None = None
+) -> Trigger:
     body: dict[str, Any] = {"type": type_}
     if filters:
         body["filters"] = filters
     if config:
         body["config"] = config
-    wf = workflow_from_json({"name": "t", "trigger": body, "actions": [{"type": "add_tag", "config": {"tag": "x"}}]})
+    wf = workflow_from_json(
+        {"name": "t", "trigger": body, "actions": [{"type": "add_tag", "config": {"tag": "x"}}]}
+    )
     return wf.trigger
 
 
@@ -36,7 +40,12 @@ def trigger(type_: str, *, filters: dict[str, Any] | None = None, config: dict[s
         ("message_received", {"contains": "help"}, {"text": "Help me"}, {}),
         ("purchase_made", {"min_amount": 100}, {"amount": 100}, {"amount": 99.5}),
         ("payment_received", {"min_amount": 10}, {"amount": 12}, {"amount": "12"}),
-        ("score_changed", {"threshold": 80}, {"old_score": 70, "new_score": 80}, {"old_score": 80, "new_score": 95}),
+        (
+            "score_changed",
+            {"threshold": 80},
+            {"old_score": 70, "new_score": 80},
+            {"old_score": 80, "new_score": 95},
+        ),
         (
             "score_changed",
             {"threshold": 50, "direction": "down"},
@@ -134,8 +143,14 @@ def test_every_event_trigger_has_an_object_config_schema_with_bounded_texts() ->
             {"type": "email_opened", "filters": {"campaign": "x" * 1001}},
             [("trigger.filters.campaign", "must have at most 1000 characters")],
         ),
-        ({"type": "whatsapp_received", "config": {"contains": "x" * 201}}, [("trigger.config.contains", "must have at most 200 characters")]),
-        ({"type": "api_webhook_received", "config": {"hook": "h"}}, [("trigger.config.hook", "unknown field")]),
+        (
+            {"type": "whatsapp_received", "config": {"contains": "x" * 201}},
+            [("trigger.config.contains", "must have at most 200 characters")],
+        ),
+        (
+            {"type": "api_webhook_received", "config": {"hook": "h"}},
+            [("trigger.config.hook", "unknown field")],
+        ),
     ],
 )
 def test_invalid_trigger_configs_are_field_violations_naming_the_path(
@@ -162,12 +177,17 @@ def test_cart_abandoned_starts_the_actions_behind_a_wait_for_the_checkout() -> N
     started = started_workflow(wf)
     [wait] = started.actions
     assert (wait.id, wait.type) == (CART_WAIT_ID, "wait_for_event")
-    assert struct_to_dict(wait.config) == {"event": "checkout.completed", "timeout": {"value": 2, "unit": "hours"}}
+    assert struct_to_dict(wait.config) == {
+        "event": "checkout.completed",
+        "timeout": {"value": 2, "unit": "hours"},
+    }
     event_branch, timeout_branch = wait.branches
     assert (event_branch.name, [a.type for a in event_branch.actions]) == ("event", ["stop"])
     assert (timeout_branch.name, list(timeout_branch.actions)) == ("timeout", list(wf.actions))
     assert validate_workflow(started) == []  # the engine runs a valid workflow
-    other = workflow_from_json({**{"name": "x"}, "trigger": {"type": "tag_added"}, "actions": [{"type": "stop"}]})
+    other = workflow_from_json(
+        {**{"name": "x"}, "trigger": {"type": "tag_added"}, "actions": [{"type": "stop"}]}
+    )
     assert started_workflow(other) is other
 
 

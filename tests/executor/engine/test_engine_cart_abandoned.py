@@ -27,7 +27,10 @@ async def test_a_checkout_within_the_window_ends_the_execution_before_the_action
     assert registration.expires_at.ToDatetime(tzinfo=UTC) == flow.clock.now() + timedelta(hours=2)
 
     await flow.signal(
-        execution_id, registration.id, jobs_pb2.JOB_SIGNAL_EVENT, event_json("checkout.completed", {"cart_id": "cart-9"})
+        execution_id,
+        registration.id,
+        jobs_pb2.JOB_SIGNAL_EVENT,
+        event_json("checkout.completed", {"cart_id": "cart-9"}),
     )
     done = await flow.settled(execution_id, "completed")
     assert step_ids(done) == [CART_WAIT_ID, CART_CHECKED_OUT_ID]

@@ -13,8 +13,8 @@ from rich.table import Table
 from beez.api.automation.v1 import catalog_pb2
 from beez.api.messages.v1 import events_pb2
 from beez.api.workflow.v1 import workflow_pb2
-from beez.cli.client import Target, call, load_document, parse, to_json
 from beez.cli import commands
+from beez.cli.client import Target, call, load_document, parse, to_json
 from beez.cli.commands import target_callback
 
 triggers = typer.Typer(help="Trigger categories, and validating and testing a trigger.", no_args_is_help=True)

@@ -100,7 +100,8 @@ def _equals_rule(*pairs: tuple[str, str]) -> Rule:
                 actual = _get(data, field)
                 if actual is _MISSING or not filters_match({field: config[key]}, data):
                     return Miss(
-                        f"trigger.config.{key}", f"event.data.{field} is {_shown(actual)}, not {config[key]!r}"
+                        f"trigger.config.{key}",
+                        f"event.data.{field} is {_shown(actual)}, not {config[key]!r}",
                     )
         return None
 
@@ -112,7 +113,10 @@ def _changed_field(config: Mapping[str, Any], data: Mapping[str, Any]) -> Miss |
         return None
     changed = _get(data, "changed")
     if not isinstance(changed, list) or config["field"] not in changed:
-        return Miss("trigger.config.field", f"event.data.changed ({_shown(changed)}) does not name {config['field']!r}")
+        return Miss(
+            "trigger.config.field",
+            f"event.data.changed ({_shown(changed)}) does not name {config['field']!r}",
+        )
     return None
 
 
@@ -133,7 +137,9 @@ def _min_amount(config: Mapping[str, Any], data: Mapping[str, Any]) -> Miss | No
     if amount is None:
         return Miss("trigger.config.min_amount", "event.data.amount is missing or not a number")
     if amount < float(config["min_amount"]):
-        return Miss("trigger.config.min_amount", f"event.data.amount {amount:g} is below {config['min_amount']}")
+        return Miss(
+            "trigger.config.min_amount", f"event.data.amount {amount:g} is below {config['min_amount']}"
+        )
     return None
 
 
@@ -147,7 +153,11 @@ def _score_crossed(config: Mapping[str, Any], data: Mapping[str, Any]) -> Miss |
     direction = config.get("direction", "up")
     up = old < threshold <= new
     down = new < threshold <= old
-    if (direction == "up" and up) or (direction == "down" and down) or (direction == "either" and (up or down)):
+    if (
+        (direction == "up" and up)
+        or (direction == "down" and down)
+        or (direction == "either" and (up or down))
+    ):
         return None
     return Miss(
         "trigger.config.threshold",
@@ -183,7 +193,9 @@ def _filter_misses(filters: Mapping[str, Any], data: Mapping[str, Any]) -> list[
     for key, expected in filters.items():
         if not filters_match({key: expected}, data):
             actual = _get(data, key)
-            misses.append(Miss(f"trigger.filters.{key}", f"event.data.{key} is {_shown(actual)}, not {expected!r}"))
+            misses.append(
+                Miss(f"trigger.filters.{key}", f"event.data.{key} is {_shown(actual)}, not {expected!r}")
+            )
     return misses
 
 
@@ -225,7 +237,9 @@ def explain(trigger: Trigger, event_type: str, data: Mapping[str, Any]) -> list[
         else:
             misses.append(Miss("trigger.type", f"a {entry.category} trigger does not fire on events"))
     elif listened != event_type:
-        misses.append(Miss("trigger.event", f"listens to {listened}, not {event_type or 'an event without a type'}"))
+        misses.append(
+            Miss("trigger.event", f"listens to {listened}, not {event_type or 'an event without a type'}")
+        )
     misses.extend(TriggerMatcher(trigger).misses(data))
     return misses
 

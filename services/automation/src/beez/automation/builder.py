@@ -105,7 +105,9 @@ class BuilderService:
         else:
             problems = trigger_issues(trigger)
             if problems:
-                raise InvalidArgument(f"{len(problems)} invalid field(s) in the trigger", _violations(problems))
+                raise InvalidArgument(
+                    f"{len(problems)} invalid field(s) in the trigger", _violations(problems)
+                )
         assert trigger is not None
         data = struct_to_dict(event.data)
         reasons = [Issue(miss.field, miss.description) for miss in explain(trigger, event.type, data)]
@@ -139,7 +141,9 @@ class BuilderService:
             violations += _violations(condition_issues(conditions, "conditions"))
         for key, value in data.items():
             if key not in ("contact", "event", "vars", "execution"):
-                violations.append(FieldViolation(f"data.{key}", "must be one of contact, event, vars, execution"))
+                violations.append(
+                    FieldViolation(f"data.{key}", "must be one of contact, event, vars, execution")
+                )
             elif not isinstance(value, dict):
                 violations.append(FieldViolation(f"data.{key}", "must be an object"))
         if violations:

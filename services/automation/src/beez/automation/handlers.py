@@ -228,7 +228,8 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             fires=tested.fires,
             event_type=tested.event_type,
             reasons=[
-                automation_pb2.ValidationIssue(field=i.field, description=i.description) for i in tested.reasons
+                automation_pb2.ValidationIssue(field=i.field, description=i.description)
+                for i in tested.reasons
             ],
         )
 

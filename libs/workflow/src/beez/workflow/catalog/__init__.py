@@ -18,9 +18,9 @@ from beez.workflow.catalog.actions import ACTIONS
 from beez.workflow.catalog.entries import (
     ACTION_CATEGORIES,
     LOOP_DEFAULT_MAX_ITEMS,
-    TRIGGER_CATEGORIES,
     LOOP_MAX_ITEMS,
     LOOP_MAX_TIMES,
+    TRIGGER_CATEGORIES,
     ActionType,
     Operator,
     TriggerType,

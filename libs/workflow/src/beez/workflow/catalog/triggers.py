@@ -59,18 +59,36 @@ TRIGGERS: tuple[TriggerType, ...] = (
         "contact.updated",
         config={"field": {"type": "string", "minLength": 1, "description": "A contact field name."}},
     ),
-    event_trigger("tag_added", "Tag added", "A tag was added to a contact.", "tag.added", filters={"tag": "The tag."}),
     event_trigger(
-        "tag_removed", "Tag removed", "A tag was removed from a contact.", "tag.removed", filters={"tag": "The tag."}
+        "tag_added", "Tag added", "A tag was added to a contact.", "tag.added", filters={"tag": "The tag."}
     ),
     event_trigger(
-        "list_joined", "List joined", "A contact was added to a list.", "list.joined", filters={"list": "The list."}
+        "tag_removed",
+        "Tag removed",
+        "A tag was removed from a contact.",
+        "tag.removed",
+        filters={"tag": "The tag."},
     ),
     event_trigger(
-        "list_left", "List left", "A contact was removed from a list.", "list.left", filters={"list": "The list."}
+        "list_joined",
+        "List joined",
+        "A contact was added to a list.",
+        "list.joined",
+        filters={"list": "The list."},
     ),
-    event_trigger("email_sent", "Email sent", "An email was sent to the contact.", "email.sent", filters=_EMAIL),
-    event_trigger("email_opened", "Email opened", "A contact opened an email.", "email.opened", filters=_EMAIL),
+    event_trigger(
+        "list_left",
+        "List left",
+        "A contact was removed from a list.",
+        "list.left",
+        filters={"list": "The list."},
+    ),
+    event_trigger(
+        "email_sent", "Email sent", "An email was sent to the contact.", "email.sent", filters=_EMAIL
+    ),
+    event_trigger(
+        "email_opened", "Email opened", "A contact opened an email.", "email.opened", filters=_EMAIL
+    ),
     event_trigger(
         "email_clicked",
         "Email clicked",
@@ -85,9 +103,15 @@ TRIGGERS: tuple[TriggerType, ...] = (
         "whatsapp.received",
         config=_CONTAINS,
     ),
-    event_trigger("sms_received", "SMS received", "The contact sent an SMS.", "sms.received", config=_CONTAINS),
     event_trigger(
-        "form_submitted", "Form submitted", "A contact submitted a form.", "form.submitted", filters={"form": "The form."}
+        "sms_received", "SMS received", "The contact sent an SMS.", "sms.received", config=_CONTAINS
+    ),
+    event_trigger(
+        "form_submitted",
+        "Form submitted",
+        "A contact submitted a form.",
+        "form.submitted",
+        filters={"form": "The form."},
     ),
     event_trigger(
         "purchase_made",
@@ -106,7 +130,10 @@ TRIGGERS: tuple[TriggerType, ...] = (
         "cart.updated",
         filters={"cart_id": "The cart."},
         config={
-            "within": {**INTERVAL, "description": "How long a checkout may take before the cart counts as abandoned."},
+            "within": {
+                **INTERVAL,
+                "description": "How long a checkout may take before the cart counts as abandoned.",
+            },
             "checkout_event": {**EVENT_NAME, "maxLength": 200, "default": CHECKOUT_EVENT},
         },
         required=("within",),
@@ -116,7 +143,11 @@ TRIGGERS: tuple[TriggerType, ...] = (
         "Conversation assigned",
         "An inbox conversation was assigned to an agent.",
         "conversation.assigned",
-        filters={"assignee": "The agent.", "team": "The agent's team.", "channel": "The conversation's channel."},
+        filters={
+            "assignee": "The agent.",
+            "team": "The agent's team.",
+            "channel": "The conversation's channel.",
+        },
     ),
     event_trigger(
         "conversation_closed",
@@ -220,7 +251,11 @@ TRIGGERS: tuple[TriggerType, ...] = (
         config=_CONTAINS,
     ),
     event_trigger(
-        "link_clicked", "Link clicked", "A contact clicked a tracked link.", "link.clicked", filters={"link": "The link."}
+        "link_clicked",
+        "Link clicked",
+        "A contact clicked a tracked link.",
+        "link.clicked",
+        filters={"link": "The link."},
     ),
     event_trigger(
         "custom_event",
