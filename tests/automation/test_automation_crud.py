@@ -207,7 +207,7 @@ async def test_list_filters_by_active_trigger_type_and_name(api: Api) -> None:
         api,
         active=True,
         name="Cart rescue 100%",
-        trigger={"type": "cart_abandoned"},
+        trigger={"type": "cart_abandoned", "config": {"within": {"value": 2, "unit": "hours"}}},
         conditions=[],
     )
 

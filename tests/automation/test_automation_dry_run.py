@@ -11,6 +11,7 @@ from google.protobuf import json_format
 from beez.api.automation.v1 import automation_pb2 as pb
 from beez.api.messages.v1.events_pb2 import Event
 from beez.workflow.model import workflow_from_json
+from beez.workflow.triggering import CART_CHECKED_OUT_ID, CART_WAIT_ID
 from tests.automation.conftest import AutomationEnv
 from tests.automation.support import Api, count_rows, onboarding, onboarding_json, sample_event, violations
 
@@ -106,7 +107,8 @@ async def test_a_sample_that_fails_the_filters_or_conditions_would_not_start(api
 
     assert (other_list.would_start, other_list.reason) == (
         False,
-        "the trigger filters do not match the event data",
+        "the trigger does not match the event data: "
+        "trigger.filters.list: event.data.list is 'Old Customers', not 'New Customers'",
     )
     assert (other_type.would_start, other_type.reason) == (
         False,
@@ -305,3 +307,35 @@ async def test_the_dry_run_applies_assignments_and_fields_and_checks_addresses_a
         "error": "`to` is not an email address: 'nobody'",
         "category": "invalid_recipient",
     }
+
+
+async def test_the_dry_run_matches_the_trigger_as_the_trigger_service_and_runs_the_cart_wait(
+    api: Api,
+) -> None:
+    cart = onboarding(
+        trigger={"type": "cart_abandoned", "config": {"within": {"value": 3, "unit": "hours"}}},
+        conditions=[],
+    )
+    created = await create(api, cart)
+    cart_event = sample_event(type="cart.updated", data={"cart_id": "c-1"})
+
+    checked_out = await dry_run(api, created.id, cart_event, **{CART_WAIT_ID: "event"})
+    assert checked_out.would_start
+    assert steps(checked_out) == [
+        ("0", CART_WAIT_ID, "wait_for_event", "wait"),
+        ("0.event.0", CART_CHECKED_OUT_ID, "stop", "stop"),
+    ]
+    abandoned = await dry_run(api, created.id, cart_event)
+    assert [step[1] for step in steps(abandoned)][:2] == [CART_WAIT_ID, "welcome"]
+
+    score = await create(
+        api, onboarding(trigger={"type": "score_changed", "config": {"threshold": 80}}, conditions=[])
+    )
+    stays = await dry_run(
+        api, score.id, sample_event(type="score.changed", data={"old_score": 85, "new_score": 90})
+    )
+    assert (stays.would_start, stays.reason) == (
+        False,
+        "the trigger does not match the event data: trigger.config.threshold: "
+        "the score went from 85 to 90, which does not cross 80 up",
+    )

@@ -87,6 +87,10 @@ def test_beez_contract_conflicts_resolve_to_the_literal_routes(beez_table: Route
     assert _rpc(beez_table, "GET", "/api/automations/executions/e1") == "GetExecution"  # additional binding
     assert _rpc(beez_table, "GET", "/api/automations/triggers/webhook/schema") == "GetTriggerTypeSchema"
     assert _rpc(beez_table, "POST", "/api/automations/builder/validate") == "ValidateAutomation"
+    assert _rpc(beez_table, "GET", "/api/automations/triggers/categories") == "ListTriggerCategories"
+    assert _rpc(beez_table, "POST", "/api/automations/triggers/validate") == "ValidateTrigger"
+    assert _rpc(beez_table, "POST", "/api/automations/triggers/test") == "TestTrigger"
+    assert _rpc(beez_table, "POST", "/api/automations/conditions/evaluate") == "EvaluateConditions"
     assert _rpc(beez_table, "POST", "/api/automations/events/publish") == "PublishEvent"
     assert _rpc(beez_table, "PUT", "/api/automations/a1") == "UpdateAutomation"
     assert _rpc(beez_table, "DELETE", "/api/automations/a1") == "DeleteAutomation"

@@ -276,9 +276,11 @@ class Harness:
             return list((await session.execute(text(query), params)).all())
 
     async def outbox_jobs(self, org: str | None = None) -> list[SentJob]:
-        """Every job the trigger has committed to its outbox for the organization, in order."""
+        """Every job the trigger has committed to its outbox for the organization, in order (not the
+        automation.completed events it publishes there too)."""
         rows = await self.sql(
-            "SELECT subject, msg_id, payload FROM trigger.outbox WHERE org_id = :org ORDER BY id",
+            "SELECT subject, msg_id, payload FROM trigger.outbox"
+            " WHERE org_id = :org AND msg_id NOT LIKE 'automation.completed:%' ORDER BY id",
             org=org or self.org,
         )
         return [SentJob(row.subject, row.msg_id, Job.FromString(bytes(row.payload))) for row in rows]

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from beez.cli import commands
+from beez.cli.builder import conditions, triggers
 from beez.cli.components import DEFAULT_GRPC_BASE, DEFAULT_HTTP_PORT, components
 from beez.cli.dlq import dlq
 from beez.cli.health import Health, check_all
@@ -30,6 +31,8 @@ app.add_typer(commands.events, name="events")
 app.add_typer(commands.executions, name="executions")
 app.add_typer(commands.limits, name="limits")
 app.add_typer(dlq, name="dlq")
+app.add_typer(triggers, name="triggers")
+app.add_typer(conditions, name="conditions")
 console = Console()
 UNBOUNDED_WIDTH = 10_000  # a table printed off a terminal is as wide as its longest row
 

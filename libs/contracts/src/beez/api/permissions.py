@@ -77,6 +77,11 @@ PERMISSIONS: Mapping[str, Role] = MappingProxyType(
                 "ListActionTypes": Role.VIEWER,
                 "GetActionTypeSchema": Role.VIEWER,
                 "ListConditionOperators": Role.VIEWER,
+                # The builder's tools (frame 4): they store and run nothing.
+                "ListTriggerCategories": Role.VIEWER,
+                "ValidateTrigger": Role.VIEWER,
+                "TestTrigger": Role.VIEWER,
+                "EvaluateConditions": Role.VIEWER,
             },
         ),
         **_service(

@@ -58,6 +58,7 @@ __all__ = [
     "MAX_STEPS",
     "PRIORITIES",
     "REENTRY",
+    "trigger_issues",
     "validate_workflow",
 ]
 
@@ -314,4 +315,12 @@ def validate_workflow(workflow: Workflow, *, limits: ExecutionLimits | None = No
     validator = _Validator()
     validator.workflow(workflow)
     validator.extend(amplification_issues(workflow, limits or ExecutionLimits()))
+    return validator.issues
+
+
+def trigger_issues(trigger: Trigger | None) -> list[Issue]:
+    """Every problem of a trigger on its own (paths under ``trigger``), as workflow validation
+    reports them: its type, its event, its filters and its config against the type's schemas."""
+    validator = _Validator()
+    validator.trigger(trigger)
     return validator.issues

@@ -8,16 +8,18 @@ interceptor too.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf import struct_pb2, timestamp_pb2
 
 from beez.api.automation.v1 import automation_pb2, automation_pb2_grpc, catalog_pb2, catalog_pb2_grpc
+from beez.automation.builder import BuilderService
 from beez.automation.service import AutomationService, AutomationView, CatalogService, ListQuery
 from beez.kit.grpc.errors import PermissionDenied
 from beez.kit.grpc.identity import current_identity
 from beez.kit.grpc.peers import peer_name
+from beez.workflow.model import struct_to_dict
 
 Context = Any
 """``grpc.aio.ServicerContext``; unused here, errors are raised and mapped by the interceptor."""
@@ -190,8 +192,66 @@ class AutomationServicer(automation_pb2_grpc.AutomationServiceServicer):
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     """``beez.api.automation.v1.CatalogService``."""
 
-    def __init__(self, service: CatalogService) -> None:
+    def __init__(self, service: CatalogService, builder: BuilderService) -> None:
         self._service = service
+        self._builder = builder
+
+    async def ListTriggerCategories(
+        self, request: catalog_pb2.ListTriggerCategoriesRequest, context: Context
+    ) -> catalog_pb2.ListTriggerCategoriesResponse:
+        return catalog_pb2.ListTriggerCategoriesResponse(
+            categories=[
+                catalog_pb2.TriggerCategory(category=item.category, name=item.name, count=item.count)
+                for item in self._builder.categories()
+            ]
+        )
+
+    async def ValidateTrigger(
+        self, request: catalog_pb2.ValidateTriggerRequest, context: Context
+    ) -> catalog_pb2.ValidateTriggerResponse:
+        issues = self._builder.validate_trigger(request.trigger if request.HasField("trigger") else None)
+        return catalog_pb2.ValidateTriggerResponse(
+            valid=not issues,
+            issues=[automation_pb2.ValidationIssue(field=i.field, description=i.description) for i in issues],
+        )
+
+    async def TestTrigger(
+        self, request: catalog_pb2.TestTriggerRequest, context: Context
+    ) -> catalog_pb2.TestTriggerResponse:
+        tested = await self._builder.test_trigger(
+            current_identity(),
+            request.trigger if request.HasField("trigger") else None,
+            request.automation_id,
+            request.event if request.HasField("event") else None,
+        )
+        return catalog_pb2.TestTriggerResponse(
+            fires=tested.fires,
+            event_type=tested.event_type,
+            reasons=[
+                automation_pb2.ValidationIssue(field=i.field, description=i.description)
+                for i in tested.reasons
+            ],
+        )
+
+    async def EvaluateConditions(
+        self, request: catalog_pb2.EvaluateConditionsRequest, context: Context
+    ) -> catalog_pb2.EvaluateConditionsResponse:
+        evaluation = self._builder.evaluate_conditions(
+            list(request.conditions),
+            struct_to_dict(request.data),
+            request.now.ToDatetime(tzinfo=UTC) if request.HasField("now") else None,
+        )
+        return catalog_pb2.EvaluateConditionsResponse(
+            result=evaluation.result,
+            source=evaluation.source,
+            error=evaluation.error,
+            results=[
+                catalog_pb2.ConditionResult(
+                    field=part.path, result=part.result, source=part.source, error=part.error
+                )
+                for part in evaluation.parts
+            ],
+        )
 
     async def ListTriggerTypes(
         self, request: catalog_pb2.ListTriggerTypesRequest, context: Context

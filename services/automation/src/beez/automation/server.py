@@ -6,6 +6,7 @@ import grpc
 
 from beez.api.automation.v1 import automation_pb2, automation_pb2_grpc, catalog_pb2, catalog_pb2_grpc
 from beez.automation import models
+from beez.automation.builder import BuilderService
 from beez.automation.config import AutomationSettings
 from beez.automation.domain.rules import OrganizationRules
 from beez.automation.handlers import AutomationServicer, CatalogServicer
@@ -82,7 +83,9 @@ async def build(runtime: Runtime) -> ServerSpec:
             ),
             server,
         )
-        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(CatalogService()), server)
+        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(
+            CatalogServicer(CatalogService(), BuilderService(service, runtime.clock)), server
+        )
 
     return ServerSpec(
         register=register,

@@ -201,9 +201,11 @@ class ExecutionsConsumer:
     """``executions.<org>.<event>`` → slots, enrollments and waits (durable ``trigger-executions``).
 
     On completed, failed or cancelled: frees the execution's concurrency slots, marks its
-    enrollment ended and closes its waits; on started: drops the start payload the enrollment
-    kept. Other kinds are acknowledged untouched. The organization is the subject's (a body or
-    header naming another is dead-lettered) and every statement is confined to it, so an event
+    enrollment ended and closes its waits, and publishes ``automation.completed`` through the
+    outbox when an automation of the organization listens to it; on started: drops the start
+    payload the enrollment kept. Other kinds are acknowledged untouched. The organization is the
+    subject's (a body or header naming another is dead-lettered) and every statement is confined
+    to it, so an event
     published under one organization never touches another's enrollments, waits or slots.
     Idempotent by execution id: every effect is a delete or a guarded update that finds nothing
     to do the second time, so no inbox row per lifecycle message is needed.
@@ -237,7 +239,7 @@ class ExecutionsConsumer:
         self._topology = topology
         self._shards = shards
         self._batcher: Batcher[int, service.Lifecycle, None] = Batcher(
-            lambda _, batch: service.apply_lifecycle(db, clock, batch, credits),
+            lambda _, batch: service.apply_lifecycle(db, clock, batch, credits, topology),
             max_batch=batch_max,
             name="lifecycle",
             linger=linger,

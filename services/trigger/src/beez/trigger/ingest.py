@@ -23,6 +23,9 @@ fraction of the round trips.
 ``automation.triggered`` starts its target through the same settings and entry conditions,
 but not the target's trigger filters, which describe the target's own trigger event.
 
+``automation.completed`` (published by the lifecycle consumer when an execution ends) never
+starts the automation whose execution ended, so an automation cannot retrigger itself.
+
 Events without a contact id start contact-less executions: runOnce, reentry and
 maxConcurrentPerContact need a contact and do not apply; maxExecutions does. They match no
 waits.
@@ -47,7 +50,12 @@ from beez.kit.ids import new_id
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import span, tracer
 from beez.trigger.credits import StartCredits
-from beez.trigger.domain.index import AUTOMATION_TRIGGERED, CompiledTriggers, enrollment_policy
+from beez.trigger.domain.index import (
+    AUTOMATION_COMPLETED,
+    AUTOMATION_TRIGGERED,
+    CompiledTriggers,
+    enrollment_policy,
+)
 from beez.trigger.domain.jobs import signal_job, start_job
 from beez.trigger.domain.validation import normalize_event
 from beez.trigger.domain.waits import OpenWait, WaitMatcher
@@ -240,6 +248,8 @@ class Ingestor:
             compiled = self.triggers.get(automation.automation_id, automation.version, automation.workflow)
             if check_filters and not compiled.filters_hold(data):
                 continue
+            if event.type == AUTOMATION_COMPLETED and data.get("automation_id") == automation.automation_id:
+                continue  # an automation never fires on its own executions' ends: that would loop
             if not compiled.conditions_hold(context, now):
                 continue
             policy = enrollment_policy(

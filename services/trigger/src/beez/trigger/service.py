@@ -27,12 +27,14 @@ from beez.api.messages.v1.lifecycle_pb2 import (
     ExecutionEventKind,
     WaitRegistration,
 )
+from beez.kit.bus.outbox import OutboxMessage
+from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.logging import get_logger
 from beez.kit.paging import PageLimits, cut_page, decode_moment_key, read_page
 from beez.trigger.credits import StartCredits
-from beez.trigger.domain.index import index_entry
+from beez.trigger.domain.index import AUTOMATION_COMPLETED, index_entry
 from beez.trigger.domain.waits import registration
 from beez.trigger.repository import Repository, transactional
 from beez.workflow.status import OUTCOMES
@@ -77,11 +79,16 @@ async def apply_wait_registration(db: Database, clock: Clock, message: WaitRegis
 @dataclass(frozen=True, slots=True)
 class Lifecycle:
     """What the trigger needs of one execution event: whose (the execution and the organization
-    its subject named), and how it ended (None: it started)."""
+    its subject named), how it ended (None: it started), and, for ``automation.completed``, the
+    automation and contact it ran for."""
 
     execution_id: str
     org_id: str
     outcome: str | None
+    automation_id: str = ""
+    automation_version: int = 0
+    contact_id: str = ""
+    converted: bool = False
 
 
 Execution = tuple[str, str]
@@ -95,7 +102,15 @@ def lifecycle(event: ExecutionEvent, org_id: str) -> Lifecycle | None:
         return None
     outcome = OUTCOMES.get(event.kind)
     if outcome is not None:
-        return Lifecycle(event.execution_id, org_id, outcome)
+        return Lifecycle(
+            event.execution_id,
+            org_id,
+            outcome,
+            automation_id=event.automation_id,
+            automation_version=event.automation_version,
+            contact_id=event.contact_id,
+            converted=event.converted,
+        )
     if event.kind == ExecutionEventKind.EXECUTION_EVENT_KIND_STARTED:
         return Lifecycle(event.execution_id, org_id, None)
     return None
@@ -119,25 +134,78 @@ def merge(batch: Sequence[Lifecycle]) -> tuple[dict[Execution, str], list[Execut
     return ended, started
 
 
+def completion_event(item: Lifecycle, now: datetime) -> Event:
+    """The ``automation.completed`` event of an ended execution; its id is the execution's, so
+    however often the end is applied the event is ingested once."""
+    event = Event(
+        id=f"evt_completed_{item.execution_id}",
+        type=AUTOMATION_COMPLETED,
+        organization_id=item.org_id,
+        contact_id=item.contact_id,
+    )
+    event.occurred_at.FromDatetime(now)
+    event.data.update(
+        {
+            "automation_id": item.automation_id,
+            "automation_version": item.automation_version,
+            "execution_id": item.execution_id,
+            "outcome": item.outcome or "",
+            "converted": item.converted,
+        }
+    )
+    return event
+
+
 async def apply_lifecycle(
-    db: Database, clock: Clock, batch: Sequence[Lifecycle], credits: StartCredits | None = None
+    db: Database,
+    clock: Clock,
+    batch: Sequence[Lifecycle],
+    credits: StartCredits | None = None,
+    topology: Topology | None = None,
 ) -> list[None]:
     """Applies lifecycle events in one transaction: releases what ended executions held, and drops
     the start payload of those that started; with ``credits``, the organizations of the batch
     dispatch the STARTs they held back as far as the credit this gave back allows. Returns one
-    (empty) outcome per event."""
+    (empty) outcome per event.
+
+    With a ``topology``, each ended execution of an organization where an active automation
+    listens to ``automation.completed`` also writes that event to the outbox, in the same
+    transaction, onto ``events.<org>.automation.completed``: it comes back through the events
+    consumer like any event (recorded, matched, limited). Organizations without such an
+    automation cost one indexed lookup per batch and no event.
+    """
     ended, started = merge(batch)
-    if ended or started:
-        now = clock.now()
-        orgs = sorted({org for _, org in (*ended, *started)})
+    if not (ended or started):
+        return [None] * len(batch)
+    now = clock.now()
+    orgs = sorted({org for _, org in (*ended, *started)})
+    endings: dict[Execution, Lifecycle] = {}
+    for item in batch:
+        if item.outcome is not None and item.automation_id:
+            endings.setdefault((item.execution_id, item.org_id), item)
 
-        async def work(repo: Repository) -> None:
-            await repo.apply_lifecycle(ended, started, now)
-            if credits is not None and (jobs := await credits.release(repo, orgs, now)):
-                await repo.enqueue(jobs)
+    async def work(repo: Repository) -> None:
+        await repo.apply_lifecycle(ended, started, now)
+        if credits is not None and (jobs := await credits.release(repo, orgs, now)):
+            await repo.enqueue(jobs)
+        if topology is None or not endings:
+            return
+        listening = await repo.orgs_listening({org for _, org in endings}, AUTOMATION_COMPLETED)
+        completions = [
+            OutboxMessage(
+                topology.events(item.org_id, AUTOMATION_COMPLETED),
+                completion_event(item, now),
+                f"automation.completed:{item.org_id}:{item.execution_id}",
+                item.org_id,
+            )
+            for item in endings.values()
+            if item.org_id in listening
+        ]
+        if completions:
+            await repo.enqueue(completions)
 
-        await transactional(db, work)
-        log.debug("execution lifecycle applied", events=len(batch), ended=len(ended), started=len(started))
+    await transactional(db, work)
+    log.debug("execution lifecycle applied", events=len(batch), ended=len(ended), started=len(started))
     return [None] * len(batch)
 
 

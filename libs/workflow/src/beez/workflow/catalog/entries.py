@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from beez.workflow.catalog.pieces import FILTERS, config_schema
+from beez.workflow.catalog.pieces import FILTERS, SCALAR, config_schema
 
 LOOP_MAX_TIMES = 1000
 """The most iterations a ``loop`` may run (``times``, or ``max_items`` for ``over``)."""
@@ -14,6 +14,11 @@ LOOP_DEFAULT_MAX_ITEMS = 100
 """How many items a ``loop {over}`` visits when it gives no ``max_items``."""
 
 LOOP_MAX_ITEMS = LOOP_MAX_TIMES
+
+TRIGGER_CATEGORIES: tuple[str, ...] = ("time", "event", "condition")
+"""The kinds of trigger: on a schedule or a date (time), on an event (event), when a condition
+about a contact becomes true (condition). Each kind has its constructor below
+(:func:`event_trigger`; time and condition kinds add theirs the same way)."""
 
 ACTION_CATEGORIES: tuple[str, ...] = (
     "communication",
@@ -29,7 +34,12 @@ ACTION_CATEGORIES: tuple[str, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class TriggerType:
-    """A trigger type: what event it listens to and what ``config``/``filters`` it takes."""
+    """A trigger type: what event it listens to and what ``config``/``filters`` it takes.
+
+    ``category`` is one of :data:`TRIGGER_CATEGORIES`. ``event`` is the event type an event
+    trigger listens to by default (None: ``trigger.event`` must name one); time and condition
+    triggers listen to no event.
+    """
 
     type: str
     name: str
@@ -41,8 +51,8 @@ class TriggerType:
 
     @property
     def requires_event(self) -> bool:
-        """Whether ``trigger.event`` must be given (there is no default event)."""
-        return self.event is None
+        """Whether ``trigger.event`` must be given (an event trigger without a default event)."""
+        return self.category == "event" and self.event is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,5 +99,34 @@ class Operator:
     field_required: bool = True
 
 
-def event_trigger(type_: str, name: str, description: str, event: str | None) -> TriggerType:
-    return TriggerType(type=type_, name=name, description=description, event=event)
+def trigger_filters(fields: dict[str, str] | None = None) -> dict[str, Any]:
+    """A ``filters`` schema: equality matches on the event's data, documenting ``fields`` (a data
+    field and what it holds) as the type's own; any other data field may be matched as well."""
+    schema = dict(FILTERS)
+    if fields:
+        schema["properties"] = {name: {**SCALAR, "description": text} for name, text in fields.items()}
+    return schema
+
+
+def event_trigger(
+    type_: str,
+    name: str,
+    description: str,
+    event: str | None,
+    *,
+    filters: dict[str, str] | None = None,
+    config: dict[str, Any] | None = None,
+    required: tuple[str, ...] = (),
+) -> TriggerType:
+    """An event trigger listening to ``event``: ``filters`` documents the data fields its filters
+    usually name; ``config`` holds the properties of its type-specific settings (matched by
+    :mod:`beez.workflow.triggering`), ``required`` those that must be given."""
+    return TriggerType(
+        type=type_,
+        name=name,
+        description=description,
+        event=event,
+        category="event",
+        config_schema=config_schema(type_, config or {}, required, retry=False),
+        filters_schema=trigger_filters(filters),
+    )

@@ -63,7 +63,6 @@ from beez.workflow.conditions import compile_conditions
 from beez.workflow.context import build_context
 from beez.workflow.effects import StepError, apply_contact_changes, effect_of
 from beez.workflow.errors import ConditionBudgetError, ConditionError, Issue, TemplateError
-from beez.workflow.filters import filters_match
 from beez.workflow.intervals import wait_due, zone
 from beez.workflow.loops import loop_turn
 from beez.workflow.model import struct_to_dict
@@ -77,6 +76,7 @@ from beez.workflow.navigation import (
 )
 from beez.workflow.recipients import InvalidRecipient, contact_id, delivery
 from beez.workflow.templates import render, render_config
+from beez.workflow.triggering import TriggerMatcher, started_workflow
 
 __all__ = [
     "MAX_VISITS",
@@ -124,9 +124,10 @@ def trigger_event(workflow: Workflow) -> str:
 
 
 def wait_outcome_issues(workflow: Workflow, wait_outcomes: Mapping[str, str]) -> list[Issue]:
-    """Problems of ``wait_outcomes``: keys naming no wait step, and branches such a step lacks."""
+    """Problems of ``wait_outcomes``: keys naming no wait step, and branches such a step lacks
+    (in the workflow an execution runs: for ``cart_abandoned``, with the checkout wait first)."""
     waits: dict[str, Action] = {}
-    for pos, action in positions(workflow):
+    for pos, action in positions(started_workflow(workflow)):
         if action.type in WAIT_BRANCHES:
             waits[pos] = action
             if action.id:
@@ -148,8 +149,9 @@ def _start_check(workflow: Workflow, event: Event, ctx: Mapping[str, Any], now: 
     listens_to = trigger_event(workflow)
     if event.type != listens_to:
         return False, f"the automation listens to {listens_to}, not {event.type}"
-    if not filters_match(struct_to_dict(workflow.trigger.filters), struct_to_dict(event.data)):
-        return False, "the trigger filters do not match the event data"
+    misses = TriggerMatcher(workflow.trigger).misses(struct_to_dict(event.data))
+    if misses:
+        return False, f"the trigger does not match the event data: {misses[0].field}: {misses[0].description}"
     try:
         held = (
             compile_conditions(workflow.conditions).evaluate(ctx, now) if len(workflow.conditions) else True
@@ -369,6 +371,6 @@ def dry_run(
         execution={"id": "dry-run", "automation_id": automation_id, "dry_run": True},
     )
     would_start, reason = _start_check(workflow, sample, ctx, now)
-    walk = _Walk(automation_id, workflow, ctx, wait_outcomes, now)
+    walk = _Walk(automation_id, started_workflow(workflow), ctx, wait_outcomes, now)
     walk.run()
     return DryRun(would_start, reason, walk.steps, walk.contact, walk.ctx["vars"])

@@ -41,6 +41,7 @@ from beez.workflow.context import contact_to_dict, event_to_dict
 from beez.workflow.digest import digest_of, workflow_bytes
 from beez.workflow.model import assign_ids
 from beez.workflow.status import TERMINAL, ExecutionStatus
+from beez.workflow.triggering import started_workflow
 from beez.workflow.waits import GOAL, SIGNALS, TIMEOUT, WaitKind
 
 log = get_logger(__name__)
@@ -87,9 +88,11 @@ def when(ts: Any) -> datetime | None:
 
 
 def prepare_start(job: jobs_pb2.Job, now: datetime) -> Prepared:
-    """The execution row a START job creates, and the workflow version it runs."""
+    """The execution row a START job creates, and the workflow version it runs: the announced
+    one, or for ``cart_abandoned`` the one :func:`~beez.workflow.triggering.started_workflow`
+    derives from it (the automation's actions behind a wait for the checkout)."""
     start = job.start
-    workflow = assign_ids(start.workflow)
+    workflow = assign_ids(started_workflow(start.workflow))
     definition = workflow_bytes(workflow)
     digest = digest_of(definition)
     event = start.event

@@ -18,11 +18,9 @@ from beez.api.workflow.v1.workflow_pb2 import Workflow
 from beez.kit.bus.topology import JOB_PRIORITIES
 from beez.kit.cache import BoundedCache
 from beez.kit.logging import get_logger
-from beez.workflow import catalog
 from beez.workflow.conditions import CompiledCondition, compile_conditions
 from beez.workflow.errors import ConditionBudgetError, ConditionError
-from beez.workflow.filters import filters_match
-from beez.workflow.model import struct_to_dict
+from beez.workflow.triggering import TriggerMatcher, listened_event
 
 log = get_logger(__name__)
 
@@ -30,6 +28,9 @@ DEFAULT_PRIORITY = "normal"
 
 AUTOMATION_TRIGGERED = "automation.triggered"
 """The event type that starts ``data.automation_id`` directly (the trigger_automation action)."""
+
+AUTOMATION_COMPLETED = "automation.completed"
+"""The event type the trigger publishes when an execution ends (the automation_completed trigger)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +59,7 @@ class InvalidChange(ValueError):
 
 def listened_event_type(workflow: Workflow) -> str | None:
     """The event type a workflow's trigger listens to: ``trigger.event``, else the catalog's."""
-    trigger = workflow.trigger
-    if trigger.event:
-        return trigger.event
-    entry = catalog.trigger_type(trigger.type)
-    return entry.event if entry is not None else None
+    return listened_event(workflow.trigger)
 
 
 def priority_of(workflow: Workflow) -> str:
@@ -144,12 +141,14 @@ class CompiledTrigger:
     """
 
     workflow: Workflow
-    filters: dict[str, Any]
+    matcher: TriggerMatcher
     conditions: CompiledCondition | None
     broken: bool = False
 
     def filters_hold(self, data: dict[str, Any]) -> bool:
-        return filters_match(self.filters, data)
+        """Whether the trigger's filters and its type's config rule hold for the event data
+        (:mod:`beez.workflow.triggering`)."""
+        return self.matcher.matches(data)
 
     def conditions_hold(self, context: dict[str, Any], now: datetime) -> bool:
         """Whether the entry conditions hold; conditions too costly for this event's data do
@@ -167,11 +166,11 @@ class CompiledTrigger:
 
 def compile_trigger(automation_id: str, version: int, workflow_bytes: bytes) -> CompiledTrigger:
     workflow = Workflow.FromString(workflow_bytes)
-    filters = struct_to_dict(workflow.trigger.filters)
+    matcher = TriggerMatcher(workflow.trigger)
     if not len(workflow.conditions):
-        return CompiledTrigger(workflow, filters, None)
+        return CompiledTrigger(workflow, matcher, None)
     try:
-        return CompiledTrigger(workflow, filters, compile_conditions(workflow.conditions))
+        return CompiledTrigger(workflow, matcher, compile_conditions(workflow.conditions))
     except ConditionError as exc:
         log.error(
             "entry conditions do not compile; the automation will not start",
@@ -179,7 +178,7 @@ def compile_trigger(automation_id: str, version: int, workflow_bytes: bytes) -> 
             version=version,
             error=str(exc),
         )
-        return CompiledTrigger(workflow, filters, None, broken=True)
+        return CompiledTrigger(workflow, matcher, None, broken=True)
 
 
 COMPILED_BYTES_CACHED = 64 * 1024 * 1024

@@ -62,6 +62,20 @@ class AutomationIndexQueries(Queries):
         """True when the index has no row at all, not even a deleted automation's tombstone."""
         return (await self.conn.execute(select(automation_index.c.automation_id).limit(1))).first() is None
 
+    async def orgs_listening(self, orgs: set[str], event_type: str) -> set[str]:
+        """Those of ``orgs`` with an active automation listening to ``event_type``."""
+        rows = await self.conn.execute(
+            select(automation_index.c.org_id)
+            .where(
+                automation_index.c.org_id == any_(bindparam("orgs", type_=ARRAY(Text))),
+                automation_index.c.event_type == event_type,
+                automation_index.c.active,
+            )
+            .distinct(),
+            {"orgs": sorted(orgs)},
+        )
+        return {row[0] for row in rows}
+
     async def upsert_automation(self, entry: IndexEntry, now: datetime) -> bool:
         """Stores ``entry`` unless the row already has this revision or a newer one."""
         values = {

@@ -22,11 +22,15 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from beez.api.automation.v1 import automation_pb2 as beez_dot_api_dot_automation_dot_v1_dot_automation__pb2
+from beez.api.messages.v1 import events_pb2 as beez_dot_api_dot_messages_dot_v1_dot_events__pb2
+from beez.api.workflow.v1 import workflow_pb2 as beez_dot_api_dot_workflow_dot_v1_dot_workflow__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$beez/api/automation/v1/catalog.proto\x12\x16\x62\x65\x65z.api.automation.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\"_\n\x0bTriggerType\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x04 \x01(\t\x12\r\n\x05\x65vent\x18\x05 \x01(\t\"a\n\nActionType\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x04 \x01(\t\x12\x10\n\x08\x62ranches\x18\x05 \x03(\t\"O\n\x11\x43onditionOperator\x12\x10\n\x08operator\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x13\n\x0bvalue_types\x18\x03 \x03(\t\"+\n\x17ListTriggerTypesRequest\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\"V\n\x18ListTriggerTypesResponse\x12:\n\rtrigger_types\x18\x01 \x03(\x0b\x32#.beez.api.automation.v1.TriggerType\"+\n\x1bGetTriggerTypeSchemaRequest\x12\x0c\n\x04type\x18\x01 \x01(\t\"G\n\x1cGetTriggerTypeSchemaResponse\x12\'\n\x06schema\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\"*\n\x16ListActionTypesRequest\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\"S\n\x17ListActionTypesResponse\x12\x38\n\x0c\x61\x63tion_types\x18\x01 \x03(\x0b\x32\".beez.api.automation.v1.ActionType\"*\n\x1aGetActionTypeSchemaRequest\x12\x0c\n\x04type\x18\x01 \x01(\t\"F\n\x1bGetActionTypeSchemaResponse\x12\'\n\x06schema\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x1f\n\x1dListConditionOperatorsRequest\"^\n\x1eListConditionOperatorsResponse\x12<\n\toperators\x18\x01 \x03(\x0b\x32).beez.api.automation.v1.ConditionOperator2\xe1\x06\n\x0e\x43\x61talogService\x12\x98\x01\n\x10ListTriggerTypes\x12/.beez.api.automation.v1.ListTriggerTypesRequest\x1a\x30.beez.api.automation.v1.ListTriggerTypesResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/api/automations/triggers\x12\xb2\x01\n\x14GetTriggerTypeSchema\x12\x33.beez.api.automation.v1.GetTriggerTypeSchemaRequest\x1a\x34.beez.api.automation.v1.GetTriggerTypeSchemaResponse\"/\x82\xd3\xe4\x93\x02)\x12\'/api/automations/triggers/{type}/schema\x12\x94\x01\n\x0fListActionTypes\x12..beez.api.automation.v1.ListActionTypesRequest\x1a/.beez.api.automation.v1.ListActionTypesResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/api/automations/actions\x12\xae\x01\n\x13GetActionTypeSchema\x12\x32.beez.api.automation.v1.GetActionTypeSchemaRequest\x1a\x33.beez.api.automation.v1.GetActionTypeSchemaResponse\".\x82\xd3\xe4\x93\x02(\x12&/api/automations/actions/{type}/schema\x12\xb6\x01\n\x16ListConditionOperators\x12\x35.beez.api.automation.v1.ListConditionOperatorsRequest\x1a\x36.beez.api.automation.v1.ListConditionOperatorsResponse\"-\x82\xd3\xe4\x93\x02\'\x12%/api/automations/conditions/operatorsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$beez/api/automation/v1/catalog.proto\x12\x16\x62\x65\x65z.api.automation.v1\x1a\'beez/api/automation/v1/automation.proto\x1a!beez/api/messages/v1/events.proto\x1a#beez/api/workflow/v1/workflow.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"_\n\x0bTriggerType\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x04 \x01(\t\x12\r\n\x05\x65vent\x18\x05 \x01(\t\"a\n\nActionType\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x04 \x01(\t\x12\x10\n\x08\x62ranches\x18\x05 \x03(\t\"O\n\x11\x43onditionOperator\x12\x10\n\x08operator\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x13\n\x0bvalue_types\x18\x03 \x03(\t\"+\n\x17ListTriggerTypesRequest\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\"V\n\x18ListTriggerTypesResponse\x12:\n\rtrigger_types\x18\x01 \x03(\x0b\x32#.beez.api.automation.v1.TriggerType\"+\n\x1bGetTriggerTypeSchemaRequest\x12\x0c\n\x04type\x18\x01 \x01(\t\"G\n\x1cGetTriggerTypeSchemaResponse\x12\'\n\x06schema\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\"*\n\x16ListActionTypesRequest\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\"S\n\x17ListActionTypesResponse\x12\x38\n\x0c\x61\x63tion_types\x18\x01 \x03(\x0b\x32\".beez.api.automation.v1.ActionType\"*\n\x1aGetActionTypeSchemaRequest\x12\x0c\n\x04type\x18\x01 \x01(\t\"F\n\x1bGetActionTypeSchemaResponse\x12\'\n\x06schema\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x1f\n\x1dListConditionOperatorsRequest\"^\n\x1eListConditionOperatorsResponse\x12<\n\toperators\x18\x01 \x03(\x0b\x32).beez.api.automation.v1.ConditionOperator\"O\n\x0fTriggerCategory\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\x05\x63ount\x18\x03 \x01(\x05H\x00\x88\x01\x01\x42\x08\n\x06_count\"\x1e\n\x1cListTriggerCategoriesRequest\"\\\n\x1dListTriggerCategoriesResponse\x12;\n\ncategories\x18\x01 \x03(\x0b\x32\'.beez.api.automation.v1.TriggerCategory\"H\n\x16ValidateTriggerRequest\x12.\n\x07trigger\x18\x01 \x01(\x0b\x32\x1d.beez.api.workflow.v1.Trigger\"p\n\x17ValidateTriggerResponse\x12\x12\n\x05valid\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x37\n\x06issues\x18\x02 \x03(\x0b\x32\'.beez.api.automation.v1.ValidationIssueB\x08\n\x06_valid\"\x87\x01\n\x12TestTriggerRequest\x12.\n\x07trigger\x18\x01 \x01(\x0b\x32\x1d.beez.api.workflow.v1.Trigger\x12\x15\n\rautomation_id\x18\x02 \x01(\t\x12*\n\x05\x65vent\x18\x03 \x01(\x0b\x32\x1b.beez.api.messages.v1.Event\"\x81\x01\n\x13TestTriggerResponse\x12\x12\n\x05\x66ires\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x38\n\x07reasons\x18\x03 \x03(\x0b\x32\'.beez.api.automation.v1.ValidationIssueB\x08\n\x06_fires\"\xa0\x01\n\x19\x45valuateConditionsRequest\x12\x33\n\nconditions\x18\x01 \x03(\x0b\x32\x1f.beez.api.workflow.v1.Condition\x12%\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\'\n\x03now\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"_\n\x0f\x43onditionResult\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x06result\x18\x02 \x01(\x08H\x00\x88\x01\x01\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\r\n\x05\x65rror\x18\x04 \x01(\tB\t\n\x07_result\"\x95\x01\n\x1a\x45valuateConditionsResponse\x12\x13\n\x06result\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x38\n\x07results\x18\x04 \x03(\x0b\x32\'.beez.api.automation.v1.ConditionResultB\t\n\x07_result2\xfd\x0b\n\x0e\x43\x61talogService\x12\x98\x01\n\x10ListTriggerTypes\x12/.beez.api.automation.v1.ListTriggerTypesRequest\x1a\x30.beez.api.automation.v1.ListTriggerTypesResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/api/automations/triggers\x12\xb2\x01\n\x15ListTriggerCategories\x12\x34.beez.api.automation.v1.ListTriggerCategoriesRequest\x1a\x35.beez.api.automation.v1.ListTriggerCategoriesResponse\",\x82\xd3\xe4\x93\x02&\x12$/api/automations/triggers/categories\x12\xa1\x01\n\x0fValidateTrigger\x12..beez.api.automation.v1.ValidateTriggerRequest\x1a/.beez.api.automation.v1.ValidateTriggerResponse\"-\x82\xd3\xe4\x93\x02\'\"\"/api/automations/triggers/validate:\x01*\x12\x91\x01\n\x0bTestTrigger\x12*.beez.api.automation.v1.TestTriggerRequest\x1a+.beez.api.automation.v1.TestTriggerResponse\")\x82\xd3\xe4\x93\x02#\"\x1e/api/automations/triggers/test:\x01*\x12\xac\x01\n\x12\x45valuateConditions\x12\x31.beez.api.automation.v1.EvaluateConditionsRequest\x1a\x32.beez.api.automation.v1.EvaluateConditionsResponse\"/\x82\xd3\xe4\x93\x02)\"$/api/automations/conditions/evaluate:\x01*\x12\xb2\x01\n\x14GetTriggerTypeSchema\x12\x33.beez.api.automation.v1.GetTriggerTypeSchemaRequest\x1a\x34.beez.api.automation.v1.GetTriggerTypeSchemaResponse\"/\x82\xd3\xe4\x93\x02)\x12\'/api/automations/triggers/{type}/schema\x12\x94\x01\n\x0fListActionTypes\x12..beez.api.automation.v1.ListActionTypesRequest\x1a/.beez.api.automation.v1.ListActionTypesResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/api/automations/actions\x12\xae\x01\n\x13GetActionTypeSchema\x12\x32.beez.api.automation.v1.GetActionTypeSchemaRequest\x1a\x33.beez.api.automation.v1.GetActionTypeSchemaResponse\".\x82\xd3\xe4\x93\x02(\x12&/api/automations/actions/{type}/schema\x12\xb6\x01\n\x16ListConditionOperators\x12\x35.beez.api.automation.v1.ListConditionOperatorsRequest\x1a\x36.beez.api.automation.v1.ListConditionOperatorsResponse\"-\x82\xd3\xe4\x93\x02\'\x12%/api/automations/conditions/operatorsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,6 +39,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CATALOGSERVICE'].methods_by_name['ListTriggerTypes']._loaded_options = None
   _globals['_CATALOGSERVICE'].methods_by_name['ListTriggerTypes']._serialized_options = b'\202\323\344\223\002\033\022\031/api/automations/triggers'
+  _globals['_CATALOGSERVICE'].methods_by_name['ListTriggerCategories']._loaded_options = None
+  _globals['_CATALOGSERVICE'].methods_by_name['ListTriggerCategories']._serialized_options = b'\202\323\344\223\002&\022$/api/automations/triggers/categories'
+  _globals['_CATALOGSERVICE'].methods_by_name['ValidateTrigger']._loaded_options = None
+  _globals['_CATALOGSERVICE'].methods_by_name['ValidateTrigger']._serialized_options = b'\202\323\344\223\002\'\"\"/api/automations/triggers/validate:\001*'
+  _globals['_CATALOGSERVICE'].methods_by_name['TestTrigger']._loaded_options = None
+  _globals['_CATALOGSERVICE'].methods_by_name['TestTrigger']._serialized_options = b'\202\323\344\223\002#\"\036/api/automations/triggers/test:\001*'
+  _globals['_CATALOGSERVICE'].methods_by_name['EvaluateConditions']._loaded_options = None
+  _globals['_CATALOGSERVICE'].methods_by_name['EvaluateConditions']._serialized_options = b'\202\323\344\223\002)\"$/api/automations/conditions/evaluate:\001*'
   _globals['_CATALOGSERVICE'].methods_by_name['GetTriggerTypeSchema']._loaded_options = None
   _globals['_CATALOGSERVICE'].methods_by_name['GetTriggerTypeSchema']._serialized_options = b'\202\323\344\223\002)\022\'/api/automations/triggers/{type}/schema'
   _globals['_CATALOGSERVICE'].methods_by_name['ListActionTypes']._loaded_options = None
@@ -43,32 +55,52 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CATALOGSERVICE'].methods_by_name['GetActionTypeSchema']._serialized_options = b'\202\323\344\223\002(\022&/api/automations/actions/{type}/schema'
   _globals['_CATALOGSERVICE'].methods_by_name['ListConditionOperators']._loaded_options = None
   _globals['_CATALOGSERVICE'].methods_by_name['ListConditionOperators']._serialized_options = b'\202\323\344\223\002\'\022%/api/automations/conditions/operators'
-  _globals['_TRIGGERTYPE']._serialized_start=124
-  _globals['_TRIGGERTYPE']._serialized_end=219
-  _globals['_ACTIONTYPE']._serialized_start=221
-  _globals['_ACTIONTYPE']._serialized_end=318
-  _globals['_CONDITIONOPERATOR']._serialized_start=320
-  _globals['_CONDITIONOPERATOR']._serialized_end=399
-  _globals['_LISTTRIGGERTYPESREQUEST']._serialized_start=401
-  _globals['_LISTTRIGGERTYPESREQUEST']._serialized_end=444
-  _globals['_LISTTRIGGERTYPESRESPONSE']._serialized_start=446
-  _globals['_LISTTRIGGERTYPESRESPONSE']._serialized_end=532
-  _globals['_GETTRIGGERTYPESCHEMAREQUEST']._serialized_start=534
-  _globals['_GETTRIGGERTYPESCHEMAREQUEST']._serialized_end=577
-  _globals['_GETTRIGGERTYPESCHEMARESPONSE']._serialized_start=579
-  _globals['_GETTRIGGERTYPESCHEMARESPONSE']._serialized_end=650
-  _globals['_LISTACTIONTYPESREQUEST']._serialized_start=652
-  _globals['_LISTACTIONTYPESREQUEST']._serialized_end=694
-  _globals['_LISTACTIONTYPESRESPONSE']._serialized_start=696
-  _globals['_LISTACTIONTYPESRESPONSE']._serialized_end=779
-  _globals['_GETACTIONTYPESCHEMAREQUEST']._serialized_start=781
-  _globals['_GETACTIONTYPESCHEMAREQUEST']._serialized_end=823
-  _globals['_GETACTIONTYPESCHEMARESPONSE']._serialized_start=825
-  _globals['_GETACTIONTYPESCHEMARESPONSE']._serialized_end=895
-  _globals['_LISTCONDITIONOPERATORSREQUEST']._serialized_start=897
-  _globals['_LISTCONDITIONOPERATORSREQUEST']._serialized_end=928
-  _globals['_LISTCONDITIONOPERATORSRESPONSE']._serialized_start=930
-  _globals['_LISTCONDITIONOPERATORSRESPONSE']._serialized_end=1024
-  _globals['_CATALOGSERVICE']._serialized_start=1027
-  _globals['_CATALOGSERVICE']._serialized_end=1892
+  _globals['_TRIGGERTYPE']._serialized_start=270
+  _globals['_TRIGGERTYPE']._serialized_end=365
+  _globals['_ACTIONTYPE']._serialized_start=367
+  _globals['_ACTIONTYPE']._serialized_end=464
+  _globals['_CONDITIONOPERATOR']._serialized_start=466
+  _globals['_CONDITIONOPERATOR']._serialized_end=545
+  _globals['_LISTTRIGGERTYPESREQUEST']._serialized_start=547
+  _globals['_LISTTRIGGERTYPESREQUEST']._serialized_end=590
+  _globals['_LISTTRIGGERTYPESRESPONSE']._serialized_start=592
+  _globals['_LISTTRIGGERTYPESRESPONSE']._serialized_end=678
+  _globals['_GETTRIGGERTYPESCHEMAREQUEST']._serialized_start=680
+  _globals['_GETTRIGGERTYPESCHEMAREQUEST']._serialized_end=723
+  _globals['_GETTRIGGERTYPESCHEMARESPONSE']._serialized_start=725
+  _globals['_GETTRIGGERTYPESCHEMARESPONSE']._serialized_end=796
+  _globals['_LISTACTIONTYPESREQUEST']._serialized_start=798
+  _globals['_LISTACTIONTYPESREQUEST']._serialized_end=840
+  _globals['_LISTACTIONTYPESRESPONSE']._serialized_start=842
+  _globals['_LISTACTIONTYPESRESPONSE']._serialized_end=925
+  _globals['_GETACTIONTYPESCHEMAREQUEST']._serialized_start=927
+  _globals['_GETACTIONTYPESCHEMAREQUEST']._serialized_end=969
+  _globals['_GETACTIONTYPESCHEMARESPONSE']._serialized_start=971
+  _globals['_GETACTIONTYPESCHEMARESPONSE']._serialized_end=1041
+  _globals['_LISTCONDITIONOPERATORSREQUEST']._serialized_start=1043
+  _globals['_LISTCONDITIONOPERATORSREQUEST']._serialized_end=1074
+  _globals['_LISTCONDITIONOPERATORSRESPONSE']._serialized_start=1076
+  _globals['_LISTCONDITIONOPERATORSRESPONSE']._serialized_end=1170
+  _globals['_TRIGGERCATEGORY']._serialized_start=1172
+  _globals['_TRIGGERCATEGORY']._serialized_end=1251
+  _globals['_LISTTRIGGERCATEGORIESREQUEST']._serialized_start=1253
+  _globals['_LISTTRIGGERCATEGORIESREQUEST']._serialized_end=1283
+  _globals['_LISTTRIGGERCATEGORIESRESPONSE']._serialized_start=1285
+  _globals['_LISTTRIGGERCATEGORIESRESPONSE']._serialized_end=1377
+  _globals['_VALIDATETRIGGERREQUEST']._serialized_start=1379
+  _globals['_VALIDATETRIGGERREQUEST']._serialized_end=1451
+  _globals['_VALIDATETRIGGERRESPONSE']._serialized_start=1453
+  _globals['_VALIDATETRIGGERRESPONSE']._serialized_end=1565
+  _globals['_TESTTRIGGERREQUEST']._serialized_start=1568
+  _globals['_TESTTRIGGERREQUEST']._serialized_end=1703
+  _globals['_TESTTRIGGERRESPONSE']._serialized_start=1706
+  _globals['_TESTTRIGGERRESPONSE']._serialized_end=1835
+  _globals['_EVALUATECONDITIONSREQUEST']._serialized_start=1838
+  _globals['_EVALUATECONDITIONSREQUEST']._serialized_end=1998
+  _globals['_CONDITIONRESULT']._serialized_start=2000
+  _globals['_CONDITIONRESULT']._serialized_end=2095
+  _globals['_EVALUATECONDITIONSRESPONSE']._serialized_start=2098
+  _globals['_EVALUATECONDITIONSRESPONSE']._serialized_end=2247
+  _globals['_CATALOGSERVICE']._serialized_start=2250
+  _globals['_CATALOGSERVICE']._serialized_end=3783
 # @@protoc_insertion_point(module_scope)

@@ -40,6 +40,26 @@ class CatalogServiceStub:
                 request_serializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ListTriggerTypesRequest.SerializeToString,
                 response_deserializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ListTriggerTypesResponse.FromString,
                 _registered_method=True)
+        self.ListTriggerCategories = channel.unary_unary(
+                '/beez.api.automation.v1.CatalogService/ListTriggerCategories',
+                request_serializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ListTriggerCategoriesRequest.SerializeToString,
+                response_deserializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ListTriggerCategoriesResponse.FromString,
+                _registered_method=True)
+        self.ValidateTrigger = channel.unary_unary(
+                '/beez.api.automation.v1.CatalogService/ValidateTrigger',
+                request_serializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ValidateTriggerRequest.SerializeToString,
+                response_deserializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ValidateTriggerResponse.FromString,
+                _registered_method=True)
+        self.TestTrigger = channel.unary_unary(
+                '/beez.api.automation.v1.CatalogService/TestTrigger',
+                request_serializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.TestTriggerRequest.SerializeToString,
+                response_deserializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.TestTriggerResponse.FromString,
+                _registered_method=True)
+        self.EvaluateConditions = channel.unary_unary(
+                '/beez.api.automation.v1.CatalogService/EvaluateConditions',
+                request_serializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.EvaluateConditionsRequest.SerializeToString,
+                response_deserializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.EvaluateConditionsResponse.FromString,
+                _registered_method=True)
         self.GetTriggerTypeSchema = channel.unary_unary(
                 '/beez.api.automation.v1.CatalogService/GetTriggerTypeSchema',
                 request_serializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.GetTriggerTypeSchemaRequest.SerializeToString,
@@ -68,6 +88,34 @@ class CatalogServiceServicer:
 
     def ListTriggerTypes(self, request, context):
         """Lists the trigger types.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTriggerCategories(self, request, context):
+        """Lists the trigger categories (time, event, condition) with how many types each has.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ValidateTrigger(self, request, context):
+        """Checks a trigger on its own: its type, event, filters and config.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TestTrigger(self, request, context):
+        """Tells whether a sample event would fire a trigger (given, or an automation's), and if not why.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EvaluateConditions(self, request, context):
+        """Evaluates conditions on sample data: the result, and each part's.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -108,6 +156,26 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ListTriggerTypes,
                     request_deserializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ListTriggerTypesRequest.FromString,
                     response_serializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ListTriggerTypesResponse.SerializeToString,
+            ),
+            'ListTriggerCategories': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTriggerCategories,
+                    request_deserializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ListTriggerCategoriesRequest.FromString,
+                    response_serializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ListTriggerCategoriesResponse.SerializeToString,
+            ),
+            'ValidateTrigger': grpc.unary_unary_rpc_method_handler(
+                    servicer.ValidateTrigger,
+                    request_deserializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ValidateTriggerRequest.FromString,
+                    response_serializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ValidateTriggerResponse.SerializeToString,
+            ),
+            'TestTrigger': grpc.unary_unary_rpc_method_handler(
+                    servicer.TestTrigger,
+                    request_deserializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.TestTriggerRequest.FromString,
+                    response_serializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.TestTriggerResponse.SerializeToString,
+            ),
+            'EvaluateConditions': grpc.unary_unary_rpc_method_handler(
+                    servicer.EvaluateConditions,
+                    request_deserializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.EvaluateConditionsRequest.FromString,
+                    response_serializer=beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.EvaluateConditionsResponse.SerializeToString,
             ),
             'GetTriggerTypeSchema': grpc.unary_unary_rpc_method_handler(
                     servicer.GetTriggerTypeSchema,
@@ -158,6 +226,114 @@ class CatalogService:
             '/beez.api.automation.v1.CatalogService/ListTriggerTypes',
             beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ListTriggerTypesRequest.SerializeToString,
             beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ListTriggerTypesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTriggerCategories(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/beez.api.automation.v1.CatalogService/ListTriggerCategories',
+            beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ListTriggerCategoriesRequest.SerializeToString,
+            beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ListTriggerCategoriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ValidateTrigger(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/beez.api.automation.v1.CatalogService/ValidateTrigger',
+            beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ValidateTriggerRequest.SerializeToString,
+            beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.ValidateTriggerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TestTrigger(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/beez.api.automation.v1.CatalogService/TestTrigger',
+            beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.TestTriggerRequest.SerializeToString,
+            beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.TestTriggerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EvaluateConditions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/beez.api.automation.v1.CatalogService/EvaluateConditions',
+            beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.EvaluateConditionsRequest.SerializeToString,
+            beez_dot_api_dot_automation_dot_v1_dot_catalog__pb2.EvaluateConditionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -35,6 +35,14 @@ class CatalogServiceStub:
     def __new__(cls, channel: _aio.Channel) -> CatalogServiceAsyncStub: ...
     ListTriggerTypes: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListTriggerTypesRequest, _catalog_pb2.ListTriggerTypesResponse]
     """Lists the trigger types."""
+    ListTriggerCategories: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListTriggerCategoriesRequest, _catalog_pb2.ListTriggerCategoriesResponse]
+    """Lists the trigger categories (time, event, condition) with how many types each has."""
+    ValidateTrigger: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ValidateTriggerRequest, _catalog_pb2.ValidateTriggerResponse]
+    """Checks a trigger on its own: its type, event, filters and config."""
+    TestTrigger: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.TestTriggerRequest, _catalog_pb2.TestTriggerResponse]
+    """Tells whether a sample event would fire a trigger (given, or an automation's), and if not why."""
+    EvaluateConditions: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.EvaluateConditionsRequest, _catalog_pb2.EvaluateConditionsResponse]
+    """Evaluates conditions on sample data: the result, and each part's."""
     GetTriggerTypeSchema: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.GetTriggerTypeSchemaRequest, _catalog_pb2.GetTriggerTypeSchemaResponse]
     """Gets the JSON schema of a trigger type's config."""
     ListActionTypes: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListActionTypesRequest, _catalog_pb2.ListActionTypesResponse]
@@ -51,6 +59,14 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListTriggerTypes: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListTriggerTypesRequest, _catalog_pb2.ListTriggerTypesResponse]  # type: ignore[assignment]
     """Lists the trigger types."""
+    ListTriggerCategories: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListTriggerCategoriesRequest, _catalog_pb2.ListTriggerCategoriesResponse]  # type: ignore[assignment]
+    """Lists the trigger categories (time, event, condition) with how many types each has."""
+    ValidateTrigger: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ValidateTriggerRequest, _catalog_pb2.ValidateTriggerResponse]  # type: ignore[assignment]
+    """Checks a trigger on its own: its type, event, filters and config."""
+    TestTrigger: _aio.UnaryUnaryMultiCallable[_catalog_pb2.TestTriggerRequest, _catalog_pb2.TestTriggerResponse]  # type: ignore[assignment]
+    """Tells whether a sample event would fire a trigger (given, or an automation's), and if not why."""
+    EvaluateConditions: _aio.UnaryUnaryMultiCallable[_catalog_pb2.EvaluateConditionsRequest, _catalog_pb2.EvaluateConditionsResponse]  # type: ignore[assignment]
+    """Evaluates conditions on sample data: the result, and each part's."""
     GetTriggerTypeSchema: _aio.UnaryUnaryMultiCallable[_catalog_pb2.GetTriggerTypeSchemaRequest, _catalog_pb2.GetTriggerTypeSchemaResponse]  # type: ignore[assignment]
     """Gets the JSON schema of a trigger type's config."""
     ListActionTypes: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListActionTypesRequest, _catalog_pb2.ListActionTypesResponse]  # type: ignore[assignment]
@@ -70,6 +86,38 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_pb2.ListTriggerTypesResponse, _abc.Awaitable[_catalog_pb2.ListTriggerTypesResponse]]:
         """Lists the trigger types."""
+
+    @_abc_1.abstractmethod
+    def ListTriggerCategories(
+        self,
+        request: _catalog_pb2.ListTriggerCategoriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.ListTriggerCategoriesResponse, _abc.Awaitable[_catalog_pb2.ListTriggerCategoriesResponse]]:
+        """Lists the trigger categories (time, event, condition) with how many types each has."""
+
+    @_abc_1.abstractmethod
+    def ValidateTrigger(
+        self,
+        request: _catalog_pb2.ValidateTriggerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.ValidateTriggerResponse, _abc.Awaitable[_catalog_pb2.ValidateTriggerResponse]]:
+        """Checks a trigger on its own: its type, event, filters and config."""
+
+    @_abc_1.abstractmethod
+    def TestTrigger(
+        self,
+        request: _catalog_pb2.TestTriggerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.TestTriggerResponse, _abc.Awaitable[_catalog_pb2.TestTriggerResponse]]:
+        """Tells whether a sample event would fire a trigger (given, or an automation's), and if not why."""
+
+    @_abc_1.abstractmethod
+    def EvaluateConditions(
+        self,
+        request: _catalog_pb2.EvaluateConditionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.EvaluateConditionsResponse, _abc.Awaitable[_catalog_pb2.EvaluateConditionsResponse]]:
+        """Evaluates conditions on sample data: the result, and each part's."""
 
     @_abc_1.abstractmethod
     def GetTriggerTypeSchema(
