@@ -27,7 +27,7 @@ from beez.executor.handlers import ExecutionServicer
 from beez.executor.org_limits import OrganizationLimitsService
 from beez.executor.plugins import plugin_actions
 from beez.executor.service import ExecutionService
-from beez.executor.signing.keyring import KeyRing
+from beez.kit.keyring import KeyRing
 from beez.executor.signing.store import SigningSecrets
 from beez.executor.sweeper import Sweeper, default_stale_after
 from beez.executor.timers import TimerLoop

@@ -23,7 +23,7 @@ from typing import cast
 from sqlalchemy import Table, delete, func, insert, or_, select, update
 
 from beez.executor.models import WebhookSigningSecret
-from beez.executor.signing.keyring import KeyRing
+from beez.kit.keyring import KeyRing
 from beez.kit.cache import BoundedCache
 from beez.kit.db import Database
 
