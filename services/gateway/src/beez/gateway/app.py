@@ -36,7 +36,7 @@ from beez.gateway.errors import (
     status_from_rpc_error,
 )
 from beez.gateway.health import Readiness, healthz
-from beez.gateway.hooks import HOOK_SERVICE, HookEndpoint, loggable_path
+from beez.gateway.hooks import HOOK_SERVICE, HookEndpoint, loggable_path, openapi_operation
 from beez.gateway.limits import RequestLimits
 from beez.gateway.metadata import outgoing_metadata
 from beez.gateway.openapi import build_openapi
@@ -225,6 +225,9 @@ def create_app(
         limits=limits,
     )
     document = build_openapi(table, local_mode=auth.local_mode)
+    serve_hooks = HOOK_SERVICE.full_name in channels
+    if serve_hooks:
+        document["paths"]["/hooks/{token}"] = {"post": openapi_operation(hook_max_body_bytes)}
 
     async def openapi(_: web.Request) -> web.Response:
         return web.json_response(document)
@@ -248,7 +251,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", Readiness(channels, readiness_timeout_s).handle)
     app.router.add_get("/openapi.json", openapi)
-    if HOOK_SERVICE.full_name in channels:
+    if serve_hooks:
         hooks = HookEndpoint(
             channels[HOOK_SERVICE.full_name],
             max_body_bytes=hook_max_body_bytes,

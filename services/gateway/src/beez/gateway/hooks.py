@@ -21,6 +21,7 @@ Nothing here logs the token: the access log shows ``/hooks/<organization>.***``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import grpc
 from aiohttp import web
@@ -137,6 +138,55 @@ class HookEndpoint:
             if size > limit:
                 raise _too_large(limit)
         return b"".join(chunks)
+
+
+def openapi_operation(max_body_bytes: int) -> dict[str, Any]:
+    """The OpenAPI operation of ``POST /hooks/{token}`` (it has no http rule to derive it from)."""
+    status = {"$ref": "#/components/schemas/google.rpc.Status"}
+
+    def error(description: str) -> dict[str, Any]:
+        return {"description": description, "content": {"application/json": {"schema": status}}}
+
+    return {
+        "operationId": "HookService_DeliverHook",
+        "tags": ["HookService"],
+        "summary": "Turns an external system's POST into an event of the organization owning the token.",
+        "description": (
+            "No bearer token: the path's token is the credential. The body (JSON, or a form) is at most "
+            f"{max_body_bytes} bytes. `{SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "
+            '"<t>.<body>" under the hook\'s secret>` is required when the hook says so and checked '
+            "whenever sent. `Idempotency-Key` (else `X-Request-Id`) makes a retried delivery the same event."
+        ),
+        "security": [],
+        "parameters": [
+            {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": SIGNATURE_HEADER, "in": "header", "required": False, "schema": {"type": "string"}},
+            {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}},
+        ],
+        "requestBody": {"content": {"application/json": {"schema": {}}}},
+        "responses": {
+            "202": {
+                "description": "Accepted: the event id (accepted false: a retry of a delivered event).",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "eventId": {"type": "string"},
+                                "hookId": {"type": "string"},
+                                "accepted": {"type": "boolean"},
+                            },
+                        }
+                    }
+                },
+            },
+            "400": error("The body is neither JSON nor a form, or the idempotency key is unusable."),
+            "401": error("The signature is missing (when required), malformed, stale or wrong."),
+            "404": error("No hook has this token."),
+            "413": error(f"The body is larger than {max_body_bytes} bytes."),
+            "429": error("Over the hook's delivery rate; see Retry-After."),
+        },
+    }
 
 
 def _too_large(limit: int) -> GatewayError:
