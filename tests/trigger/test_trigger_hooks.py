@@ -100,9 +100,9 @@ def path_of(created: dict[str, Any]) -> str:
 
 
 async def deliver(
-    stack: Stack, created: dict[str, Any], body: bytes | None = None, **headers: str
+    stack: Stack, created: dict[str, Any], body: bytes = b'{"ok": true}', /, **headers: str
 ) -> tuple[int, dict[str, Any], dict[str, str]]:
-    data = b'{"ok": true}' if body is None else body
+    data = body
     response = await stack.http.post(
         path_of(created), data=data, headers={"Content-Type": "application/json", **headers}
     )

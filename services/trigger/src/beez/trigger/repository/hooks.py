@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, tuple_, update
 
@@ -39,6 +40,10 @@ _COLUMNS = (
     hooks.c.created_at,
     hooks.c.rotated_at,
 )
+
+
+def _stored(row: Any) -> StoredHook:
+    return StoredHook(*row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +87,7 @@ class HookQueries(Queries):
         row = (
             await self.conn.execute(select(*_COLUMNS).where(hooks.c.org_id == org_id, hooks.c.id == hook_id))
         ).first()
-        return StoredHook(*row) if row is not None else None
+        return _stored(row) if row is not None else None
 
     async def hook_by_token(self, org_id: str, token_hash: str) -> StoredHook | None:
         """The hook of ``org_id`` whose token hashes to ``token_hash`` (unique index), or None."""
@@ -91,7 +96,7 @@ class HookQueries(Queries):
                 select(*_COLUMNS).where(hooks.c.token_hash == token_hash, hooks.c.org_id == org_id)
             )
         ).first()
-        return StoredHook(*row) if row is not None else None
+        return _stored(row) if row is not None else None
 
     async def list_hooks(
         self, org_id: str, *, after: tuple[datetime, str] | None, limit: int
@@ -101,7 +106,7 @@ class HookQueries(Queries):
         if after is not None:
             query = query.where(tuple_(hooks.c.created_at, hooks.c.id) > tuple_(*after))
         query = query.order_by(hooks.c.created_at, hooks.c.id).limit(limit)
-        return [StoredHook(*row) for row in await self.conn.execute(query)]
+        return [_stored(row) for row in await self.conn.execute(query)]
 
     async def rotate_hook(
         self, org_id: str, hook_id: str, credentials: Credentials, now: datetime
@@ -121,7 +126,7 @@ class HookQueries(Queries):
                 .returning(*_COLUMNS)
             )
         ).first()
-        return StoredHook(*row) if row is not None else None
+        return _stored(row) if row is not None else None
 
     async def delete_hook(self, org_id: str, hook_id: str) -> bool:
         result = await self.conn.execute(delete(hooks).where(hooks.c.org_id == org_id, hooks.c.id == hook_id))
