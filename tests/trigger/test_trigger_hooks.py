@@ -188,16 +188,19 @@ async def test_the_row_keeps_a_hash_of_the_token_and_the_secret_encrypted(stack:
 
 async def test_a_body_over_the_limit_is_413_whether_announced_or_chunked(stack: Stack, org: str) -> None:
     created = await create_hook(stack, org)
-    status, answer, _ = await deliver(stack, created, b"x" * (MAX_BODY + 1))
+    status, answer, _ = await deliver(stack, created, json.dumps({"p": "x" * MAX_BODY}).encode())
     assert status == 413, answer
     assert "4096" in answer["message"]
 
-    async def chunks() -> AsyncIterator[bytes]:
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: only reading can tell
+        yield b'{"p": "'
         for _ in range(64):
             yield b"y" * 1024
+        yield b'"}'
 
     response = await stack.http.post(path_of(created), data=chunks())
-    assert response.status == 413
+    assert response.status == 413, await response.text()
+    assert response.request_info.headers.get("Transfer-Encoding") == "chunked"
     at_limit, answer, _ = await deliver(stack, created, json.dumps({"p": "z" * (MAX_BODY - 20)}).encode())
     assert at_limit == 202, answer
     assert len(await history(stack, org)) == 1
