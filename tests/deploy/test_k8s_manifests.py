@@ -339,7 +339,8 @@ def test_migration_job_starts_with_the_production_settings_its_service_has(
     ):
         assert job_env[name] == server_env[name], name
     assert mounted_sources(job) - {MIGRATION_DATABASE_SECRET} == mounted_sources(server) - {
-        f"beez-{service}-nats"
+        f"beez-{service}-nats",
+        "beez-trigger-hook-keys",  # read when a hook is created or delivered, never to migrate
     }
 
 
@@ -348,6 +349,12 @@ def test_the_executor_reads_the_webhook_signing_key_ring_from_its_secret(objects
     for workload in (of_kind(objects, "Deployment")["executor"], of_kind(objects, "Job")["executor-migrate"]):
         path = env_of(main_container(workload))["BEEZ_SIGNING_KEYS_FILE"]["value"]
         assert file_source(workload, path) == "beez-executor-signing-keys/keys"
+
+
+def test_the_trigger_reads_the_hook_key_ring_from_its_secret(objects: list[Object]) -> None:
+    workload = of_kind(objects, "Deployment")["trigger"]
+    path = env_of(main_container(workload))["BEEZ_HOOK_KEYS_FILE"]["value"]
+    assert file_source(workload, path) == "beez-trigger-hook-keys/keys"
 
 
 def test_gateway_has_a_migration_job_too_for_its_rate_buckets(objects: list[Object]) -> None:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import grpc
+
 from beez.api.http_rules import http_rule
+from beez.gateway import create_app
+from beez.gateway.app import OPENAPI
+from beez.gateway.authn import LocalHeaders
 from beez.gateway.contracts import load_service_descriptors
 from beez.gateway.openapi import build_openapi
 from beez.gateway.routes import build_routes
@@ -119,12 +124,14 @@ def test_the_beez_contracts_produce_a_complete_document() -> None:
     assert "/api/automations/{automation_id}/executions/search" in paths
     assert set(paths["/api/automations/dead-letters:redrive"]) == {"post"}
     assert set(paths["/api/automations/dead-letters/{id}"]) == {"get"}
+    assert set(paths["/api/automations/hooks/{id}"]) == {"get", "delete"}
     tags = {op["tags"][0] for item in paths.values() for op in item.values()}
     services = {
         "AutomationService",
         "CatalogService",
         "ExecutionService",
         "EventService",
+        "HookService",
         "AnalyticsService",
         "DeadLetterService",
     }
@@ -143,3 +150,15 @@ def test_without_local_mode_the_document_asks_for_a_bearer_token() -> None:
     document = build_openapi(build_routes([SERVICE]), local_mode=False)
     assert document["security"] == [{"bearerAuth": []}]
     assert "parameters" not in document["components"]
+
+
+async def test_the_served_document_describes_the_inbound_webhook_route() -> None:
+    channel = grpc.aio.insecure_channel("127.0.0.1:1")
+    try:
+        app = create_app(lambda _: channel, load_service_descriptors(), auth=LocalHeaders())
+        inbound = app[OPENAPI]["paths"]["/hooks/{token}"]["post"]
+    finally:
+        await channel.close()
+    assert inbound["security"] == [] and set(inbound["responses"]) >= {"202", "401", "404", "413", "429"}
+    for ref in _refs(app[OPENAPI]):
+        assert _resolve(app[OPENAPI], ref), ref

@@ -82,6 +82,8 @@ def test_a_secure_plan_gives_every_process_production_mode_and_a_certificate_of_
     assert STACK_HOLDER not in CALLERS
     assert stack.services["executor"].env["BEEZ_DATABASE_ALLOW_INSECURE"] == "true"  # no TLS PostgreSQL
     assert Path(stack.services["executor"].env["BEEZ_SIGNING_KEYS_FILE"]).read_text().startswith("stack:")
+    hook_keys = stack.services["trigger"].env["BEEZ_HOOK_KEYS_FILE"]
+    assert hook_keys.endswith("hook-keys") and Path(hook_keys).read_text().startswith("stack:")
     plain = Stack.plan(given(), tmp_path, names=("trigger",))
     assert "BEEZ_TLS_CERT_FILE" not in plain.services["trigger"].env
     assert plain.services["trigger"].tls is None

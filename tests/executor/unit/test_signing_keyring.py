@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from beez.executor.config import ExecutorSettings
-from beez.executor.signing.keyring import KeyRing, KeyRingError
+from beez.kit.keyring import KeyRing, KeyRingError
 from beez.kit.tls import write_bundle
 
 OLD, NEW = (

@@ -18,6 +18,7 @@ from beez.cli.builder import conditions, triggers
 from beez.cli.components import DEFAULT_GRPC_BASE, DEFAULT_HTTP_PORT, components
 from beez.cli.dlq import dlq
 from beez.cli.health import Health, check_all
+from beez.cli.hooks import hooks
 from beez.cli.stack import Stack
 from beez.kit.redact import redact_url
 
@@ -33,6 +34,7 @@ app.add_typer(commands.limits, name="limits")
 app.add_typer(dlq, name="dlq")
 app.add_typer(triggers, name="triggers")
 app.add_typer(conditions, name="conditions")
+app.add_typer(hooks, name="hooks")
 console = Console()
 UNBOUNDED_WIDTH = 10_000  # a table printed off a terminal is as wide as its longest row
 

@@ -123,6 +123,20 @@ PERMISSIONS: Mapping[str, Role] = MappingProxyType(
             },
         ),
         **_service(
+            "beez.api.trigger.v1.HookService",
+            {
+                # Inbound webhooks are connections (#11): an admin manages them, a viewer sees them.
+                "CreateHook": Role.ADMIN,
+                "ListHooks": Role.VIEWER,
+                "GetHook": Role.VIEWER,
+                "RotateHook": Role.ADMIN,
+                "DeleteHook": Role.ADMIN,
+                # Called by the gateway for POST /hooks/{token}: the token is the credential, and
+                # a delivery publishes an event, which is an editor's right (decision 0036).
+                "DeliverHook": Role.EDITOR,
+            },
+        ),
+        **_service(
             "beez.api.analytics.v1.AnalyticsService",
             {
                 "GetAutomationStats": Role.VIEWER,

@@ -121,10 +121,14 @@ def service_database_url(database_url: str, name: str) -> str:
     return database_url if make_url(async_url(database_url)).password else service_url(database_url, name)
 
 
-def signing_key_ring(directory: Path) -> Path:
-    """A webhook signing key ring of one fresh Fernet key under ``directory`` (production mode
-    needs one: ``BEEZ_SIGNING_KEYS_FILE``, decision 0019), kept if it is there already."""
-    path = directory / "signing-keys"
+def signing_key_ring(directory: Path, name: str = "signing-keys") -> Path:
+    """A key ring of one fresh Fernet key under ``directory``, kept if it is there already.
+
+    Production mode needs one for the executor's webhook signing secrets
+    (``BEEZ_SIGNING_KEYS_FILE``, decision 0019) and one, ``name`` ``hook-keys``, for the
+    trigger's inbound hook secrets (``BEEZ_HOOK_KEYS_FILE``, decision 0036).
+    """
+    path = directory / name
     if not path.exists():
         from cryptography.fernet import Fernet
 
@@ -453,6 +457,8 @@ class Stack:
                 proc.tls = bundle[STACK_HOLDER]
             if "executor" in procs:
                 procs["executor"].env["BEEZ_SIGNING_KEYS_FILE"] = str(signing_key_ring(tls_dir))
+            if "trigger" in procs:
+                procs["trigger"].env["BEEZ_HOOK_KEYS_FILE"] = str(signing_key_ring(tls_dir, "hook-keys"))
         if "automation" in procs and "analytics" in procs:
             procs["automation"].env["BEEZ_ANALYTICS_ADDR"] = procs["analytics"].address
         if "trigger" in procs and "automation" in procs:  # the trigger resyncs its index from it

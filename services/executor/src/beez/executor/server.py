@@ -27,13 +27,13 @@ from beez.executor.handlers import ExecutionServicer
 from beez.executor.org_limits import OrganizationLimitsService
 from beez.executor.plugins import plugin_actions
 from beez.executor.service import ExecutionService
-from beez.executor.signing.keyring import KeyRing
 from beez.executor.signing.store import SigningSecrets
 from beez.executor.sweeper import Sweeper, default_stale_after
 from beez.executor.timers import TimerLoop
 from beez.kit.bus.worker import PullWorker
 from beez.kit.db import create_engine
 from beez.kit.grpc.server import ServerSpec
+from beez.kit.keyring import KeyRing
 from beez.kit.ratelimit import Limit, RateLimiter
 from beez.kit.runtime import Runtime
 from beez.workflow.amplification import ExecutionLimits

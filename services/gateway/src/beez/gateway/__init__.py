@@ -8,6 +8,8 @@ keys), :mod:`~beez.gateway.auth_config` (the authenticator from settings),
 :mod:`~beez.gateway.cors` (allowed browser origins), :mod:`~beez.gateway.metadata` (verified
 identity and trace headers -> gRPC metadata),
 :mod:`~beez.gateway.openapi` (the OpenAPI document), :mod:`~beez.gateway.health` (probes),
+:mod:`~beez.gateway.hooks` (``POST /hooks/{token}``: inbound webhooks),
+:mod:`~beez.gateway.limits` (request rate limits),
 :mod:`~beez.gateway.app` (the aiohttp application), :mod:`~beez.gateway.contracts` (finding the
 service descriptors), :mod:`~beez.gateway.config` and :mod:`~beez.gateway.server` (the process).
 """

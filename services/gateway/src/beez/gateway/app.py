@@ -36,6 +36,7 @@ from beez.gateway.errors import (
     status_from_rpc_error,
 )
 from beez.gateway.health import Readiness, healthz
+from beez.gateway.hooks import HOOK_SERVICE, HookEndpoint, loggable_path, openapi_operation
 from beez.gateway.limits import RequestLimits
 from beez.gateway.metadata import outgoing_metadata
 from beez.gateway.openapi import build_openapi
@@ -149,11 +150,11 @@ async def _errors_and_access_log(
     except web.HTTPException:
         raise
     except Exception:
-        log.exception("unhandled error in gateway", method=request.method, path=request.path)
+        log.exception("unhandled error in gateway", method=request.method, path=loggable_path(request.path))
         response = GatewayError(grpc.StatusCode.INTERNAL, "internal error").to_response()
     fields = {
         "method": request.method,
-        "path": request.path,
+        "path": loggable_path(request.path),
         "status": response.status,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         "rpc": request.get(RPC),
@@ -176,6 +177,7 @@ def create_app(
     emit_unpopulated: bool = False,
     readiness_timeout_s: float = 2.0,
     limits: RequestLimits | None = None,
+    hook_max_body_bytes: int = 128 * 1024,
 ) -> web.Application:
     """The gateway application for the services in ``descriptors``.
 
@@ -188,7 +190,9 @@ def create_app(
     ``auth`` proves each caller (a verified JWT, or headers in local mode); the app starts and
     closes it. ``permissions`` gives the role each RPC needs; ``cors_origins`` the browser
     origins allowed; ``limits``, when given, answers 429 to an organization over its request
-    rate or to everyone over the global one, after authentication. Raises
+    rate or to everyone over the global one, after authentication. When the trigger's
+    ``HookService`` is among ``descriptors``, ``POST /hooks/{token}`` delivers inbound webhooks
+    (:mod:`beez.gateway.hooks`), bodies limited to ``hook_max_body_bytes``. Raises
     :class:`~beez.gateway.routes.RouteError` for an http rule that cannot be served or an RPC
     missing from ``permissions``, and ``KeyError`` for a service without a channel.
     """
@@ -221,6 +225,9 @@ def create_app(
         limits=limits,
     )
     document = build_openapi(table, local_mode=auth.local_mode)
+    serve_hooks = HOOK_SERVICE.full_name in channels
+    if serve_hooks:
+        document["paths"]["/hooks/{token}"] = {"post": openapi_operation(hook_max_body_bytes)}
 
     async def openapi(_: web.Request) -> web.Response:
         return web.json_response(document)
@@ -244,6 +251,15 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", Readiness(channels, readiness_timeout_s).handle)
     app.router.add_get("/openapi.json", openapi)
+    if serve_hooks:
+        hooks = HookEndpoint(
+            channels[HOOK_SERVICE.full_name],
+            max_body_bytes=hook_max_body_bytes,
+            request_timeout_s=request_timeout_s,
+            permissions=permissions,
+            limits=limits,
+        )
+        app.router.add_post("/hooks/{token}", hooks.handle)
     app.router.add_route("*", "/{tail:.*}", gateway.handle)
     log.info("routes built", routes=len(table.routes), services=sorted(channels))
     return app

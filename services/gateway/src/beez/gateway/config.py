@@ -55,6 +55,15 @@ class GatewaySettings(TlsSettings):
     beezora_addr: str = "127.0.0.1:50054"
     analytics_addr: str = "127.0.0.1:50055"
     request_timeout_s: float = Field(default=30.0, gt=0, description="Deadline of each backend call.")
+    hook_max_body_bytes: int = Field(
+        default=128 * 1024,
+        ge=1,
+        le=1024 * 1024,
+        description=(
+            "Largest body POST /hooks/{token} accepts, in bytes; a larger one is 413, read no "
+            "further than this (decision 0036). Keep it under the trigger's max_event_bytes."
+        ),
+    )
     shutdown_grace_s: float = Field(default=10.0, ge=0, description="How long SIGTERM lets requests finish.")
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     log_pii: bool = Field(default=False, description="Log emails and phone numbers unmasked.")

@@ -167,6 +167,24 @@ def status_json(status: status_pb2.Status) -> dict[str, Any]:
     return {"code": status.code, "message": status.message, "details": details}
 
 
+def retry_after(status: status_pb2.Status) -> str | None:
+    """``Retry-After`` (whole seconds, rounded up, at least 1) from a ``google.rpc.RetryInfo``
+    detail of ``status``, or None when it carries none."""
+    for detail in status.details:
+        if detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            info = error_details_pb2.RetryInfo()
+            detail.Unpack(info)
+            nanos = info.retry_delay.ToNanoseconds()
+            return str(max(1, -(-nanos // 1_000_000_000)))
+    return None
+
+
 def error_response(status: status_pb2.Status) -> web.Response:
-    """The HTTP answer for a failed call: mapped status and Status JSON body."""
-    return web.json_response(status_json(status), status=http_status(status_code(status.code)))
+    """The HTTP answer for a failed call: mapped status and Status JSON body, and ``Retry-After``
+    when the backend said when to retry (a ``RetryInfo`` detail, e.g. a rate limit's)."""
+    wait = retry_after(status)
+    return web.json_response(
+        status_json(status),
+        status=http_status(status_code(status.code)),
+        headers={"Retry-After": wait} if wait is not None else None,
+    )

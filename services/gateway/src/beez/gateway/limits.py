@@ -57,6 +57,22 @@ class RequestLimits:
         if not decision.allowed:
             raise over_quota(org, decision)
 
+    async def admit_global(self) -> None:
+        """Like :meth:`admit` for a request of no proven organization (an inbound webhook, whose
+        own per-hook limit is the trigger's): only the global bucket."""
+        if time.monotonic() < self._skip_until:
+            return
+        try:
+            decision = await self._limiter.acquire(GLOBAL_KEY, self._overall)
+        except Exception as exc:
+            self._skip_until = time.monotonic() + self._retry_s
+            log.warning(
+                "rate limiter unavailable: requests pass unlimited", error=f"{type(exc).__name__}: {exc}"
+            )
+            return
+        if not decision.allowed:
+            raise over_quota("", decision)
+
 
 def over_quota(org: str, decision: Decision) -> GatewayError:
     """The 429 for a refused ``decision``: ``Retry-After`` and a QuotaFailure naming the quota."""

@@ -93,6 +93,7 @@ async def build_app(settings: GatewaySettings) -> web.Application:
         cors_origins=settings.cors_origin_list,
         request_timeout_s=settings.request_timeout_s,
         limits=limits,
+        hook_max_body_bytes=settings.hook_max_body_bytes,
     )
 
     async def close_channels(_: web.Application) -> None:

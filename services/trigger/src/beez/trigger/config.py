@@ -202,3 +202,40 @@ class TriggerSettings(ServiceSettings):
             "organization's waiting events leave room for the others'."
         ),
     )
+
+    # --- inbound webhooks (decision 0036) ------------------------------------------------------
+    hook_keys_file: str = Field(
+        default="",
+        description=(
+            "The key ring that encrypts the hooks' signing secrets: one '<key id>:<Fernet key>' per "
+            "line, the first encrypting (beez.kit.keyring). Empty: local mode uses a public "
+            "development key; production refuses to create or rotate hooks."
+        ),
+    )
+    hooks_public_url: str = Field(
+        default="",
+        description=(
+            "The gateway's public base URL (https://api.example.com): a created hook's url is "
+            "<this>/hooks/<token>. Empty: the url is the path alone."
+        ),
+    )
+    hooks_max_per_org: int = Field(default=100, ge=1, description="Most hooks one organization may have.")
+    hook_rate_per_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Deliveries per second one hook accepts (a token bucket shared by every replica).",
+    )
+    hook_burst: float = Field(default=50.0, ge=1, description="Deliveries one hook accepts at once.")
+    hook_limit_lease: int = Field(
+        default=5,
+        ge=1,
+        description="Tokens a replica takes from a hook's shared bucket per round trip (at most burst/4).",
+    )
+    hook_signature_tolerance_s: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "How far a signature's timestamp may be from now, in seconds; an older signed request "
+            "is refused, so a captured one cannot be replayed later."
+        ),
+    )

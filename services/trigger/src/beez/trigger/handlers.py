@@ -1,17 +1,19 @@
-"""EventServicer: proto requests in, domain calls, proto responses out. Nothing else."""
+"""EventServicer and HookServicer: proto requests in, domain calls, proto responses out. Nothing else."""
 
 from __future__ import annotations
 
 from datetime import UTC
 from typing import Any
 
-from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
+from beez.api.trigger.v1 import hooks_pb2, hooks_pb2_grpc, trigger_pb2, trigger_pb2_grpc
 from beez.kit.db import Database
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument, require
 from beez.kit.grpc.identity import current_identity
 from beez.kit.paging import PageLimits
 from beez.trigger import service
+from beez.trigger.hooks import Delivery, Hooks, HookSpec, Revealed
 from beez.trigger.ingest import Ingested, Ingestor
+from beez.trigger.repository.hooks import StoredHook
 
 
 def _result(outcome: Ingested) -> trigger_pb2.PublishResult:
@@ -74,3 +76,77 @@ class EventServicer(trigger_pb2_grpc.EventServiceServicer):  # type: ignore[misc
             record = response.events.add(event=entry.event, execution_ids=list(entry.execution_ids))
             record.received_at.FromDatetime(entry.received_at)
         return response
+
+
+def _hook(hook: StoredHook) -> hooks_pb2.Hook:
+    message = hooks_pb2.Hook(
+        id=hook.id,
+        name=hook.name,
+        event_type=hook.event_type,
+        contact_id_path=hook.contact_id_path,
+        require_signature=hook.require_signature,
+        token_prefix=hook.token_prefix,
+    )
+    message.create_time.FromDatetime(hook.created_at)
+    if hook.rotated_at is not None:
+        message.rotate_time.FromDatetime(hook.rotated_at)
+    return message
+
+
+def _credentials(revealed: Revealed) -> hooks_pb2.HookCredentials:
+    return hooks_pb2.HookCredentials(token=revealed.token, url=revealed.url, secret=revealed.secret)
+
+
+class HookServicer(hooks_pb2_grpc.HookServiceServicer):  # type: ignore[misc]
+    """Inbound webhooks of the caller's organization, and their deliveries."""
+
+    def __init__(self, hooks: Hooks) -> None:
+        self._hooks = hooks
+
+    async def CreateHook(
+        self, request: hooks_pb2.CreateHookRequest, context: Any
+    ) -> hooks_pb2.CreateHookResponse:
+        spec = HookSpec(request.name, request.event_type, request.contact_id_path, request.require_signature)
+        revealed = await self._hooks.create(current_identity().org_id, spec)
+        return hooks_pb2.CreateHookResponse(hook=_hook(revealed.hook), credentials=_credentials(revealed))
+
+    async def ListHooks(
+        self, request: hooks_pb2.ListHooksRequest, context: Any
+    ) -> hooks_pb2.ListHooksResponse:
+        page = await self._hooks.list(current_identity().org_id, request.page_size, request.page_token)
+        return hooks_pb2.ListHooksResponse(
+            hooks=[_hook(hook) for hook in page.hooks], next_page_token=page.next_page_token
+        )
+
+    async def GetHook(self, request: hooks_pb2.GetHookRequest, context: Any) -> hooks_pb2.GetHookResponse:
+        require(id=request.id)
+        return hooks_pb2.GetHookResponse(
+            hook=_hook(await self._hooks.get(current_identity().org_id, request.id))
+        )
+
+    async def RotateHook(
+        self, request: hooks_pb2.RotateHookRequest, context: Any
+    ) -> hooks_pb2.RotateHookResponse:
+        require(id=request.id)
+        revealed = await self._hooks.rotate(current_identity().org_id, request.id)
+        return hooks_pb2.RotateHookResponse(hook=_hook(revealed.hook), credentials=_credentials(revealed))
+
+    async def DeleteHook(
+        self, request: hooks_pb2.DeleteHookRequest, context: Any
+    ) -> hooks_pb2.DeleteHookResponse:
+        require(id=request.id)
+        await self._hooks.delete(current_identity().org_id, request.id)
+        return hooks_pb2.DeleteHookResponse()
+
+    async def DeliverHook(
+        self, request: hooks_pb2.DeliverHookRequest, context: Any
+    ) -> hooks_pb2.DeliverHookResponse:
+        delivery = Delivery(
+            request.token, request.body, request.content_type, request.signature, request.idempotency_key
+        )
+        delivered = await self._hooks.deliver(current_identity().org_id, delivery)
+        return hooks_pb2.DeliverHookResponse(
+            event_id=delivered.outcome.event_id,
+            hook_id=delivered.hook_id,
+            accepted=delivered.outcome.accepted,
+        )

@@ -10,6 +10,8 @@
 * ``waits``: registrations of wait_for_event, wait_until and goals; a closed row is a tombstone.
 * ``contacts``, ``contact_dates``: the contact projection that time and condition triggers read
   between a contact's events (one row per contact, plus one per date field for the date sweeps).
+* ``hooks``: inbound webhooks (decision 0036): the token's SHA-256, never the token; the secret
+  encrypted with the hook key ring.
 """
 
 from __future__ import annotations
@@ -297,6 +299,29 @@ class ContactDate(Base):
     month_day: Mapped[int] = mapped_column(SmallInteger, comment="month * 100 + day")
 
 
+class Hook(Base):
+    """An inbound webhook of an organization: ``POST /hooks/{token}`` publishes ``event_type``."""
+
+    __tablename__ = "hooks"
+    __table_args__ = (
+        UniqueConstraint("token_hash"),
+        Index("ix_hooks_org_id_created_at_id", "org_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    org_id: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    event_type: Mapped[str] = mapped_column(Text)
+    contact_id_path: Mapped[str] = mapped_column(Text, comment="empty: events without contact")
+    require_signature: Mapped[bool] = mapped_column(Boolean)
+    token_hash: Mapped[str] = mapped_column(Text, comment="SHA-256 of the token, hex; never the token")
+    token_prefix: Mapped[str] = mapped_column(Text, comment="organization and 4 characters, for display")
+    secret: Mapped[bytes] = mapped_column(BYTEA, comment="Fernet token of the signing secret")
+    secret_key_id: Mapped[str] = mapped_column(Text, comment="id of the ring key that encrypted it")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -311,3 +336,4 @@ concurrency_slots = _table(ConcurrencySlot)
 waits = _table(Wait)
 contacts = _table(Contact)
 contact_dates = _table(ContactDate)
+hooks = _table(Hook)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import grpc
 
-from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
+from beez.api.trigger.v1 import hooks_pb2, hooks_pb2_grpc, trigger_pb2, trigger_pb2_grpc
 from beez.kit.bus.limits import edge_limit, event_limit
 from beez.kit.grpc.server import ServerSpec
+from beez.kit.keyring import KeyRing
+from beez.kit.paging import PageLimits
+from beez.kit.ratelimit import LeasedLimiter, Limit, RateLimiter
 from beez.kit.runtime import Runtime
 from beez.trigger import consumers, maintenance, models
 from beez.trigger.config import TriggerSettings
 from beez.trigger.credits import StartCredits
-from beez.trigger.handlers import EventServicer
+from beez.trigger.handlers import EventServicer, HookServicer
+from beez.trigger.hooks import Hooks
 from beez.trigger.ingest import Ingestor
 from beez.trigger.limits import ingest_limit
 from beez.trigger.resync import IndexResync
@@ -20,6 +24,7 @@ from beez.trigger.sweeper import StartSweeper
 
 SERVICE_NAMES = [
     trigger_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
+    hooks_pb2.DESCRIPTOR.services_by_name["HookService"].full_name,
 ]
 
 
@@ -35,6 +40,20 @@ async def build(runtime: Runtime) -> ServerSpec:
         compiled_cache_size=settings.compiled_cache_size,
         credits=StartCredits(runtime.topology, settings.start_credits_per_org),
     )
+    hooks = Hooks(
+        runtime.db,
+        runtime.clock,
+        ingestor,
+        LeasedLimiter(
+            RateLimiter(runtime.db.engine, runtime.db.schema, runtime.clock), lease=settings.hook_limit_lease
+        ),
+        ring=hook_key_ring(settings),
+        limit=Limit(rate=settings.hook_rate_per_s, burst=settings.hook_burst),
+        public_url=settings.hooks_public_url,
+        max_per_org=settings.hooks_max_per_org,
+        signature_tolerance_s=settings.hook_signature_tolerance_s,
+        page_limits=PageLimits(settings.list_page_size, settings.list_page_size_max),
+    )
 
     def register(server: grpc.aio.Server) -> None:
         event_service = EventServicer(
@@ -45,6 +64,7 @@ async def build(runtime: Runtime) -> ServerSpec:
             page_size_max=settings.list_page_size_max,
         )
         trigger_pb2_grpc.add_EventServiceServicer_to_server(event_service, server)
+        hooks_pb2_grpc.add_HookServiceServicer_to_server(HookServicer(hooks), server)
 
     limit = ingest_limit(runtime.db, runtime.clock, settings)
     factories = consumers.worker_factories(
@@ -88,3 +108,11 @@ async def build(runtime: Runtime) -> ServerSpec:
             reconciler.run,
         ],
     )
+
+
+def hook_key_ring(settings: TriggerSettings) -> KeyRing | None:
+    """The ring that encrypts hook secrets: the file's; in local mode without one, the public
+    development key; in production without one, None (hooks cannot be created or rotated)."""
+    if settings.hook_keys_file or settings.local_mode:
+        return KeyRing.load(settings.hook_keys_file, "BEEZ_HOOK_KEYS_FILE")
+    return None

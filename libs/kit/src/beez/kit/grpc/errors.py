@@ -91,9 +91,26 @@ class FailedPrecondition(ServiceError):
 
 
 class ResourceExhausted(ServiceError):
-    """A rate limit or quota was hit."""
+    """A rate limit or quota was hit.
+
+    With ``retry_after`` (seconds), the status carries a ``google.rpc.RetryInfo``, which the
+    gateway answers as ``Retry-After`` (whole seconds, rounded up).
+    """
 
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def details(self) -> list[any_pb2.Any]:
+        if self.retry_after is None:
+            return []
+        info = error_details_pb2.RetryInfo()
+        info.retry_delay.FromNanoseconds(int(max(0.0, self.retry_after) * 1e9))
+        packed = any_pb2.Any()
+        packed.Pack(info)
+        return [packed]
 
 
 class Unavailable(ServiceError):

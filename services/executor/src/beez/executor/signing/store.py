@@ -23,9 +23,9 @@ from typing import cast
 from sqlalchemy import Table, delete, func, insert, or_, select, update
 
 from beez.executor.models import WebhookSigningSecret
-from beez.executor.signing.keyring import KeyRing
 from beez.kit.cache import BoundedCache
 from beez.kit.db import Database
+from beez.kit.keyring import KeyRing
 
 __all__ = ["DEFAULT_OVERLAP", "MAX_OVERLAP", "SigningKey", "SigningSecrets"]
 

@@ -5,7 +5,7 @@ A :class:`Repository` works inside the caller's transaction (the connection of a
 the automation index (:mod:`.automations`), the event history (:mod:`.events`), enrollments and
 their keys (:mod:`.enrollments`), what lifecycle events change (:mod:`.lifecycle`), the STARTs
 the sweeper watches (:mod:`.starts`), the STARTs held for credit (:mod:`.credits`), waits
-(:mod:`.waits`) and the outbox (:mod:`.outbox`).
+(:mod:`.waits`), the outbox (:mod:`.outbox`) and inbound webhooks (:mod:`.hooks`).
 :meth:`Repository.ingest_lookups`, ingestion's one round trip, reads three of them at once.
 
 :func:`transactional` runs a unit of work on a repository with
@@ -34,6 +34,7 @@ from beez.trigger.repository.automations import ACTIVE_AUTOMATIONS, AutomationIn
 from beez.trigger.repository.credits import CreditQueries
 from beez.trigger.repository.enrollments import EnrollmentQueries
 from beez.trigger.repository.events import RECORD_EVENTS, EventQueries, record_params
+from beez.trigger.repository.hooks import HookQueries
 from beez.trigger.repository.lifecycle import LifecycleQueries
 from beez.trigger.repository.outbox import OutboxQueries
 from beez.trigger.repository.starts import StartQueries
@@ -63,6 +64,7 @@ class Repository(
     StartQueries,
     WaitQueries,
     OutboxQueries,
+    HookQueries,
 ):
     """The trigger's queries, bound to one transaction's connection."""
 

@@ -1,13 +1,16 @@
-"""The key ring that encrypts webhook signing secrets at rest (Fernet, from ``cryptography``).
+"""A key ring that encrypts secrets at rest (Fernet, from ``cryptography``): the executor's
+webhook signing secrets (``BEEZ_SIGNING_KEYS_FILE``, decision 0019) and the trigger's inbound
+hook secrets (``BEEZ_HOOK_KEYS_FILE``, decision 0036).
 
-``BEEZ_SIGNING_KEYS_FILE`` (a Kubernetes Secret mounted as a file) holds one key per line as
+The key file (a Kubernetes Secret mounted as a file) holds one key per line as
 ``<key id>:<Fernet key>``; blank lines and ``#`` comments are ignored. The first key encrypts;
 every key decrypts (a :class:`~cryptography.fernet.MultiFernet`), so the ring rotates by putting
 a new key first and keeping the old ones until every secret has been re-encrypted
 (:meth:`KeyRing.rewrap`). Each stored secret records the id of the key that encrypted it.
 
 Local mode without a file uses :data:`LOCAL_KEYS`, a fixed development key that protects
-nothing; production refuses to start without the file (``ExecutorSettings``).
+nothing; production refuses to start without the file (``ExecutorSettings``) or refuses to
+create secrets (the trigger's hooks).
 """
 
 from __future__ import annotations
@@ -63,15 +66,18 @@ class KeyRing:
         return cls(tuple(ids), tuple(fernets))
 
     @classmethod
-    def load(cls, path: str) -> KeyRing:
-        """The ring in the file ``path``, or :data:`LOCAL_KEYS` when ``path`` is empty."""
+    def load(cls, path: str, setting: str = "BEEZ_SIGNING_KEYS_FILE") -> KeyRing:
+        """The ring in the file ``path``, or :data:`LOCAL_KEYS` when ``path`` is empty.
+
+        ``setting`` names the variable that gave ``path``, in error messages.
+        """
         if not path:
             return cls.parse(LOCAL_KEYS, "the local development key ring")
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
-            raise KeyRingError(f"BEEZ_SIGNING_KEYS_FILE: cannot read {path}: {type(exc).__name__}") from None
-        return cls.parse(text, f"BEEZ_SIGNING_KEYS_FILE ({path})")
+            raise KeyRingError(f"{setting}: cannot read {path}: {type(exc).__name__}") from None
+        return cls.parse(text, f"{setting} ({path})")
 
     @property
     def primary(self) -> str:
@@ -87,9 +93,7 @@ class KeyRing:
         try:
             return MultiFernet(list(self.fernets)).decrypt(token).decode()
         except InvalidToken:
-            raise KeyRingError(
-                "a webhook signing secret was encrypted with a key that is not in the ring"
-            ) from None
+            raise KeyRingError("a stored secret was encrypted with a key that is not in the ring") from None
 
     def rewrap(self, token: bytes) -> bytes:
         """``token`` re-encrypted with the primary key (``MultiFernet.rotate``)."""
