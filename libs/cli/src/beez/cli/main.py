@@ -185,7 +185,8 @@ def status(
     files = secure.health_files(state_dir.resolve())
     if tls and files is None:
         console.print(
-            f"[red]no certificates under {secure.tls_dir(state_dir)}[/]: `beez up --tls` writes them there"
+            f"[red]no certificates under {secure.tls_dir(state_dir)}[/]: `beez up --tls` writes them there",
+            soft_wrap=True,
         )
         raise typer.Exit(2)
     healths = asyncio.run(check_all(components(grpc_base, http_port), files if tls else None))
