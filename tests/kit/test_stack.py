@@ -89,6 +89,15 @@ def test_a_secure_plan_gives_every_process_production_mode_and_a_certificate_of_
     assert plain.services["trigger"].tls is None
 
 
+def test_a_secure_plan_issues_certificates_of_its_ca_to_the_clients_it_names(tmp_path: Path) -> None:
+    Stack.plan(given(), tmp_path, names=("trigger",), tls_dir=tmp_path / "tls", tls_clients=["developer"])
+    ca = x509.load_pem_x509_certificate((tmp_path / "tls" / "ca.pem").read_bytes())
+    cert = x509.load_pem_x509_certificate((tmp_path / "tls" / "developer.pem").read_bytes())
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "developer"
+    cert.verify_directly_issued_by(ca)
+    assert (tmp_path / "tls" / "developer-key.pem").stat().st_mode & 0o077 == 0
+
+
 def test_a_plan_keeps_a_database_url_with_a_password_as_it_cannot_know_the_roles_passwords(
     tmp_path: Path,
 ) -> None:

@@ -1,4 +1,7 @@
-"""Asks each component whether it is healthy: gRPC health checks and the gateway's /healthz."""
+"""Asks each component whether it is healthy: gRPC health checks and the gateway's /healthz.
+
+The gRPC checks are plaintext, or mutual TLS presenting ``tls`` (a ``beez up --tls`` stack).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from beez.cli.components import Component
+from beez.kit.tls import TlsFiles, channel
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class Health:
         return self.status == "SERVING"
 
 
-async def check(component: Component, timeout: float = 1.5) -> Health:
+async def check(component: Component, timeout: float = 1.5, tls: TlsFiles | None = None) -> Health:
     """The component's health: SERVING, NOT_SERVING, or UNREACHABLE."""
     if component.http:
         try:
@@ -31,9 +35,9 @@ async def check(component: Component, timeout: float = 1.5) -> Health:
             return Health(component, "SERVING" if resp.status_code == 200 else f"HTTP {resp.status_code}")
         except httpx.HTTPError:
             return Health(component, "UNREACHABLE")
-    async with grpc.aio.insecure_channel(component.address) as channel:
+    async with channel(component.address, tls) as health:
         try:
-            resp = await health_pb2_grpc.HealthStub(channel).Check(
+            resp = await health_pb2_grpc.HealthStub(health).Check(
                 health_pb2.HealthCheckRequest(), timeout=timeout
             )
             return Health(component, health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status))
@@ -41,5 +45,5 @@ async def check(component: Component, timeout: float = 1.5) -> Health:
             return Health(component, "UNREACHABLE")
 
 
-async def check_all(components: list[Component]) -> list[Health]:
-    return list(await asyncio.gather(*(check(c) for c in components)))
+async def check_all(components: list[Component], tls: TlsFiles | None = None) -> list[Health]:
+    return list(await asyncio.gather(*(check(c, tls=tls) for c in components)))

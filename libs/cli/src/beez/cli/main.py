@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from beez.cli import commands
+from beez.cli import commands, secure
 from beez.cli.builder import conditions, triggers
 from beez.cli.components import DEFAULT_GRPC_BASE, DEFAULT_HTTP_PORT, components
 from beez.cli.dlq import dlq
@@ -41,6 +41,13 @@ UNBOUNDED_WIDTH = 10_000  # a table printed off a terminal is as wide as its lon
 GrpcBase = Annotated[int, typer.Option(help="Port of the first service; the others follow it.")]
 HttpPort = Annotated[int, typer.Option(help="Port of the REST gateway.")]
 StateDir = Annotated[Path, typer.Option(help="Where embedded servers keep their data, and where logs go.")]
+Tls = Annotated[
+    bool,
+    typer.Option(
+        "--tls",
+        help="Production mode over mutual TLS: certificates of a throwaway CA, and JWTs at the gateway.",
+    ),
+]
 
 
 @app.command()
@@ -49,8 +56,14 @@ def up(
     http_port: HttpPort = DEFAULT_HTTP_PORT,
     state_dir: StateDir = Path(".beez"),
     timeout: Annotated[float, typer.Option(help="Seconds to wait for everything to be healthy.")] = 60.0,
+    tls: Tls = False,
 ) -> None:
-    """Start PostgreSQL and NATS (embedded unless DATABASE_URL / NATS_URL are set), migrate, run it all."""
+    """Start PostgreSQL and NATS (embedded unless DATABASE_URL / NATS_URL are set), migrate, run it all.
+
+    Local mode (plaintext, X-Org-Id trusted) unless --tls: then every process runs in production
+    mode with a certificate of a throwaway CA under STATE_DIR/tls, NATS over TLS, and the gateway
+    wants the bearer token printed at the end.
+    """
     parts = components(grpc_base, http_port)
     stack = Stack(
         state_dir=state_dir.resolve(),
@@ -58,6 +71,7 @@ def up(
         database_url=os.environ.get("DATABASE_URL") or None,
         nats_url=os.environ.get("NATS_URL") or None,
         log_level=os.environ.get("BEEZ_LOG_LEVEL", "INFO"),
+        tls=tls,
     )
     stopping = False
 
@@ -94,7 +108,7 @@ def _wait_healthy(stack: Stack, timeout: float, cancelled: object) -> list[Healt
     assert callable(cancelled)
     deadline = time.monotonic() + timeout
     while True:
-        healths = asyncio.run(check_all(stack.components))
+        healths = asyncio.run(check_all(stack.components, stack.health_tls))
         if all(h.healthy for h in healths) or time.monotonic() > deadline or cancelled() or stack.exited():
             return healths
         time.sleep(0.3)
@@ -117,7 +131,7 @@ def _print_summary(stack: Stack, healths: list[Health], elapsed: float) -> None:
     )
     table.add_row("nats", redact_url(stack.nats_url or ""), "embedded" if stack.nats else "external", "")
     for h in healths:
-        scheme = "http://" if h.component.http else "grpc://"
+        scheme = "http://" if h.component.http else ("grpcs://" if stack.tls else "grpc://")
         colour = "green" if h.healthy else "red"
         table.add_row(
             h.component.name,
@@ -127,12 +141,55 @@ def _print_summary(stack: Stack, healths: list[Health], elapsed: float) -> None:
         )
     out.print(table)
     out.print(f"REST: http://127.0.0.1:{stack.components[-1].port}/openapi.json   Ctrl-C stops everything.")
+    if stack.tls:
+        _print_tls_access(out, stack)
+
+
+def _print_tls_access(out: Console, stack: Stack) -> None:
+    """How to call a ``--tls`` stack: the certificates, and a token printed this once.
+
+    Printed without folding (``soft_wrap``): a token or a path broken over two lines would not
+    paste back whole.
+    """
+    dev = secure.holder_files(stack.state_dir, secure.DEVELOPER)
+    grpc_address = stack.components[0].address
+    token, expires = secure.demo_token(stack.state_dir)
+    lines = [
+        "Production mode over mutual TLS (a throwaway CA; plaintext gRPC is refused).",
+        f"  CA:                   {dev.ca_file}",
+        f"  client certificate:   {dev.cert_file}   (CN={secure.DEVELOPER}, may act for an organization)",
+        f"  client key:           {dev.key_file}",
+        f"  health:               beez status --tls --state-dir {stack.state_dir}",
+        f"  gRPC, e.g.:           grpcurl -cacert {dev.ca_file} -cert {dev.cert_file} -key {dev.key_file} "
+        f"-H 'x-org-id: {secure.DEMO_ORG}' -H 'x-roles: admin' {grpc_address} list",
+        f"REST and the CLI take a bearer token: admin of {secure.DEMO_ORG}, "
+        f"valid until {expires:%Y-%m-%d %H:%M} UTC (signed with {secure.hs256_secret(stack.state_dir)}):",
+        f"  export BEEZ_TOKEN={token}",
+    ]
+    for line in lines:
+        out.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
 @app.command()
-def status(grpc_base: GrpcBase = DEFAULT_GRPC_BASE, http_port: HttpPort = DEFAULT_HTTP_PORT) -> None:
+def status(
+    grpc_base: GrpcBase = DEFAULT_GRPC_BASE,
+    http_port: HttpPort = DEFAULT_HTTP_PORT,
+    tls: Annotated[
+        bool, typer.Option("--tls", help="Check over mutual TLS, with the certificate `beez up --tls` made.")
+    ] = False,
+    state_dir: Annotated[
+        Path, typer.Option(help="The state directory of `beez up --tls`, which holds the certificates.")
+    ] = Path(".beez"),
+) -> None:
     """Show every component's health; exit 1 unless all are healthy."""
-    healths = asyncio.run(check_all(components(grpc_base, http_port)))
+    files = secure.health_files(state_dir.resolve())
+    if tls and files is None:
+        console.print(
+            f"[red]no certificates under {secure.tls_dir(state_dir)}[/]: `beez up --tls` writes them there",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    healths = asyncio.run(check_all(components(grpc_base, http_port), files if tls else None))
     table = Table(title="Beez Automations")
     table.add_column("component")
     table.add_column("address")
@@ -142,6 +199,11 @@ def status(grpc_base: GrpcBase = DEFAULT_GRPC_BASE, http_port: HttpPort = DEFAUL
         table.add_row(h.component.name, h.component.address, f"[{colour}]{h.status}[/]")
     console.print(table)
     if not all(h.healthy for h in healths):
+        if not tls and files is not None:
+            console.print(
+                f"a `beez up --tls` stack? try `beez status --tls` (certificates in {files.ca_file.parent})",
+                soft_wrap=True,
+            )
         raise typer.Exit(1)
 
 

@@ -6,6 +6,10 @@ migrations, starts the five services and the gateway as child processes on their
 and on Ctrl-C or SIGTERM stops them all (services first, so they drain, then the servers),
 leaving nothing behind. The starting and stopping is :mod:`beez.kit.stack`'s, which the
 benchmark, the chaos harness and the tests share; this is what ``beez up`` asks of it.
+
+``tls`` (``beez up --tls``) asks for the kit's secure stack instead of local mode: production
+mode, mutual TLS from a throwaway CA under ``<state>/tls``, the embedded nats-server over TLS,
+and a gateway verifying JWTs (:mod:`beez.cli.secure`).
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from beez.cli import secure
 from beez.cli.components import Component
 from beez.kit.embedded import EmbeddedNats, EmbeddedPostgres
-from beez.kit.stack import Dependencies, migrate_all
+from beez.kit.stack import GATEWAY, STACK_HOLDER, Dependencies, migrate_all
 from beez.kit.stack import Stack as Processes
+from beez.kit.tls import TlsFiles
 
 
 @dataclass
@@ -28,12 +34,19 @@ class Stack:
     database_url: str | None = None
     nats_url: str | None = None
     log_level: str = "INFO"
+    tls: bool = False
+    """Production mode over mutual TLS (``beez up --tls``) rather than local mode."""
     deps: Dependencies | None = field(default=None, init=False)
     processes: Processes | None = field(default=None, init=False)
 
     @property
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
+
+    @property
+    def health_tls(self) -> TlsFiles | None:
+        """The certificate health checks present: the bundle's ``beez-stack`` one with ``tls``."""
+        return secure.holder_files(self.state_dir, STACK_HOLDER) if self.tls else None
 
     @property
     def pg(self) -> EmbeddedPostgres | None:
@@ -46,7 +59,11 @@ class Stack:
     def start_dependencies(self) -> None:
         """Starts the embedded servers for whatever is not configured."""
         self.deps = Dependencies.start(
-            self.state_dir, database_url=self.database_url, nats_url=self.nats_url, sticky_ports=True
+            self.state_dir,
+            database_url=self.database_url,
+            nats_url=self.nats_url,
+            sticky_ports=True,
+            nats_tls_dir=secure.tls_dir(self.state_dir) / secure.NATS_TLS_DIR if self.tls else None,
         )
         self.database_url, self.nats_url = self.deps.database_url, self.deps.nats_url
 
@@ -60,15 +77,21 @@ class Stack:
         assert self.deps is not None
         services = [c for c in self.components if not c.http]
         gateway = next((c for c in self.components if c.http), None)
+        env = {"BEEZ_LOG_LEVEL": self.log_level, "PYTHONUNBUFFERED": "1"}
+        # --tls: the kit's secure stack (production mode, a certificate per process); else local mode
+        env.update(secure.PROCESS_ENV if self.tls else {"BEEZ_LOCAL_MODE": "true"})
         self.processes = Processes.plan(
             self.deps,
             self.log_dir,
             names=[c.name for c in services],
-            env={"BEEZ_LOG_LEVEL": self.log_level, "PYTHONUNBUFFERED": "1", "BEEZ_LOCAL_MODE": "true"},
+            env=env,
             ports={c.name: c.port for c in services},
             gateway_port=gateway.port if gateway else None,
             health_interval_s=None,
             new_session=True,
+            tls_dir=secure.tls_dir(self.state_dir) if self.tls else None,
+            tls_clients=[secure.DEVELOPER] if self.tls else [],
+            service_env={GATEWAY: secure.gateway_env(self.state_dir)} if self.tls else None,
         ).start()
 
     def exited(self) -> dict[str, int]:

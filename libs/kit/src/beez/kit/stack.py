@@ -412,6 +412,7 @@ class Stack:
         health_interval_s: float | None = 0.2,
         new_session: bool = False,
         tls_dir: Path | None = None,
+        tls_clients: Sequence[str] = (),
     ) -> Self:
         """The processes of ``names`` (and the gateway on ``gateway_port``), not started yet.
 
@@ -423,7 +424,10 @@ class Stack:
         (``BEEZ_LOCAL_MODE=false``) serving and calling gRPC over mutual TLS with its own. With an
         embedded nats-server each service logs in as its own NATS user (``BEEZ_NATS_USER`` and
         ``BEEZ_NATS_PASSWORD_FILE``, plus the CA of a TLS server), whose permissions are written
-        for the dependencies' bus prefix, which ``prefix`` must then equal.
+        for the dependencies' bus prefix, which ``prefix`` must then equal. ``tls_clients`` names
+        further holders of the secure stack's CA (clients outside the stack, e.g. ``beez up
+        --tls``'s ``developer``); they may call a service only if ``BEEZ_TLS_ALLOWED_CALLERS`` names
+        them.
         """
         if deps.nats_password_files and prefix != deps.bus_prefix:
             raise ValueError(
@@ -451,7 +455,7 @@ class Stack:
                 new_session=new_session,
             )
         if tls_dir is not None:
-            bundle = write_bundle(tls_dir, [*procs, STACK_HOLDER])
+            bundle = write_bundle(tls_dir, [*procs, STACK_HOLDER, *tls_clients])
             for name, proc in procs.items():
                 proc.env.update(bundle[name].env())
                 proc.tls = bundle[STACK_HOLDER]
