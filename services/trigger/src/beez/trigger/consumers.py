@@ -270,9 +270,11 @@ def worker_factories(
     clock: Clock,
     ingestor: Ingestor,
     ingest_limit: IngestLimit | None = None,
+    credits: StartCredits | None = None,
 ) -> dict[str, WorkersFactory]:
     """The trigger's five durable consumers, by durable name, each run by :meth:`Runtime.consumers`;
-    events over ``ingest_limit`` wait on the OVERFLOW stream."""
+    events over ``ingest_limit`` wait on the OVERFLOW stream; lifecycle batches release what
+    organizations held back for ``credits`` (decision 0039)."""
 
     def factory(
         stream: str,
@@ -353,7 +355,7 @@ def worker_factories(
                     batch_max=settings.executions_batch_max,
                     linger=settings.executions_linger_s,
                     shards=settings.executions_batch_shards,
-                    credits=ingestor.credits,
+                    credits=credits,
                 ).handle
             ),
             settings.executions_concurrency,

@@ -68,7 +68,13 @@ async def build(runtime: Runtime) -> ServerSpec:
 
     limit = ingest_limit(runtime.db, runtime.clock, settings)
     factories = consumers.worker_factories(
-        runtime.topology, settings, runtime.db, runtime.clock, ingestor, ingest_limit=limit
+        runtime.topology,
+        settings,
+        runtime.db,
+        runtime.clock,
+        ingestor,
+        ingest_limit=limit,
+        credits=ingestor.credits,
     )
 
     async def housekeeping() -> None:
