@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -245,3 +246,34 @@ async def test_each_statement_on_an_autocommit_connection_is_its_own_transaction
         kept = await session.scalar(select(ITEMS.c.name).where(ITEMS.c.id == 30))
     assert first != second
     assert (same, kept) == (True, "kept")
+
+
+_SLOW = text("SELECT pg_sleep(:seconds)")
+
+
+@pytest.mark.parametrize("cancel_after", [0.0, 0.05, 0.3])
+async def test_a_pipeline_cancelled_midway_leaves_no_broken_connection_in_the_pool(
+    database_url: str, cancel_after: float
+) -> None:
+    """A handler cancelled (a job timeout) while its pipeline is on the wire must not hand the next
+    user of the pool a connection still in pipeline mode, whose next result would belong to the
+    cancelled statements."""
+    db = Database(database_url, "public", pool_size=1)
+    try:
+
+        async def stuck() -> None:
+            async with db.transaction() as session:
+                await pipelined(session, [(_SLOW, {"seconds": 0.5}), (_SLOW, {"seconds": 0.5})])
+
+        task = asyncio.create_task(stuck())
+        await asyncio.sleep(cancel_after)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        for _ in range(3):
+            async with db.transaction() as session:
+                assert (await session.execute(select(literal(7)))).scalar_one() == 7
+                (rows,) = await pipelined(session, [(select(literal(8)), {})])
+                assert [tuple(row) for row in rows] == [(8,)]
+    finally:
+        await db.dispose()
