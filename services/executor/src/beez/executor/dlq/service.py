@@ -34,6 +34,8 @@ from beez.kit.paging import MomentKey, PageRequest, cut_page, scope_of
 
 DEFAULT_REDRIVE_BATCH = 100
 MAX_REDRIVE_BATCH = 1000
+PURGE_BATCH = 1000
+"""Dead letters a purge deletes per transaction."""
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,13 @@ class BulkRedrive:
 class DeadLetters:
     """Stores, lists, re-drives and purges one organization's bus dead letters."""
 
-    def __init__(self, db: Database, topology: Topology, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, topology: Topology, clock: Clock, *, purge_batch: int = PURGE_BATCH
+    ) -> None:
         self._db = db
         self._topology = topology
         self._clock = clock
+        self._purge_batch = purge_batch
 
     async def store(self, arrival: Arrival) -> bool:
         """Keeps ``arrival``; False when its DLQ message id was stored already (a redelivery)."""
@@ -106,9 +111,15 @@ class DeadLetters:
 
     async def purge(self, where: DeadLetterFilter, dead_letter_id: str = "") -> int:
         """Deletes one dead letter (NOT_FOUND when the organization has none by that id), or every
-        one matching ``where``; how many were deleted."""
-        async with self._db.transaction() as session:
-            purged = await rows.purge(session, where, [dead_letter_id] if dead_letter_id else ())
+        one matching ``where``, :data:`PURGE_BATCH` per transaction; how many were deleted."""
+        ids = [dead_letter_id] if dead_letter_id else []
+        purged = 0
+        while True:
+            async with self._db.transaction() as session:
+                deleted = await rows.purge(session, where, ids, self._purge_batch)
+            purged += deleted
+            if deleted < self._purge_batch:
+                break
         if dead_letter_id and not purged:
             raise NotFound(f"dead letter {dead_letter_id} not found")
         return purged
