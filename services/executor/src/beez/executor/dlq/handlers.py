@@ -134,16 +134,5 @@ class DeadLetterServicer(dead_letters_pb2_grpc.DeadLetterServiceServicer):
     async def PurgeDeadLetters(
         self, request: dead_letters_pb2.PurgeDeadLettersRequest, context: Any
     ) -> dead_letters_pb2.PurgeDeadLettersResponse:
-        where = read_filter(request, request.state)
-        if not request.id and where.scope() == ("", "", "", "", ""):
-            raise InvalidArgument(
-                "a purge needs an id or a filter",
-                [
-                    FieldViolation(
-                        "id",
-                        "set an id, or at least one of consumer, error_category, start_time, end_time, state",
-                    )
-                ],
-            )
-        purged = await self._dead_letters.purge(where, request.id)
+        purged = await self._dead_letters.purge(read_filter(request, request.state), request.id)
         return dead_letters_pb2.PurgeDeadLettersResponse(purged=purged)

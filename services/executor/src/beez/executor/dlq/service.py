@@ -28,7 +28,7 @@ from beez.executor.repository.outbox import enqueue_all
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.kit.db import Database
-from beez.kit.grpc.errors import FailedPrecondition, NotFound
+from beez.kit.grpc.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from beez.kit.ids import uuid7
 from beez.kit.paging import MomentKey, PageRequest, cut_page, scope_of
 
@@ -111,7 +111,18 @@ class DeadLetters:
 
     async def purge(self, where: DeadLetterFilter, dead_letter_id: str = "") -> int:
         """Deletes one dead letter (NOT_FOUND when the organization has none by that id), or every
-        one matching ``where``, :data:`PURGE_BATCH` per transaction; how many were deleted."""
+        one matching ``where``, :data:`PURGE_BATCH` per transaction; how many were deleted.
+        INVALID_ARGUMENT when neither an id nor a filter is given: a purge is never of everything."""
+        if not dead_letter_id and not where.narrowed:
+            raise InvalidArgument(
+                "a purge needs an id or a filter",
+                [
+                    FieldViolation(
+                        "id",
+                        "set an id, or at least one of consumer, error_category, start_time, end_time, state",
+                    )
+                ],
+            )
         ids = [dead_letter_id] if dead_letter_id else []
         purged = 0
         while True:
