@@ -218,6 +218,10 @@ async def test_another_organizations_dead_letter_is_not_found(flow: Flow) -> Non
     assert not response.dead_letters
     bulk = await api.RedriveDeadLetters(DLQ.RedriveDeadLettersRequest(), metadata=stranger)
     assert (bulk.redriven, bulk.remaining) == (0, 0)
+    by_filter = await api.PurgeDeadLetters(
+        DLQ.PurgeDeadLettersRequest(consumer=letter.consumer), metadata=stranger
+    )
+    assert by_filter.purged == 0
     [still] = await listed(flow, 1)
     assert still.state == STATE_DEAD
 
@@ -284,6 +288,21 @@ async def test_bad_filters_and_an_unbounded_purge_are_invalid(flow: Flow) -> Non
         api.RedriveDeadLetters(DLQ.RedriveDeadLettersRequest(limit=5000), metadata=flow.metadata)
     )
     assert violations(error) == ["limit"]
+    error = await rpc_error(
+        api.RedriveDeadLetters(DLQ.RedriveDeadLettersRequest(limit=-1), metadata=flow.metadata)
+    )
+    assert violations(error) == ["limit"]
+    error = await rpc_error(
+        api.ListDeadLetters(DLQ.ListDeadLettersRequest(page_size=-1), metadata=flow.metadata)
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and violations(error) == ["page_size"]
+    later, earlier = DLQ.ListDeadLettersRequest(), datetime(2026, 1, 1, tzinfo=UTC)
+    later.start_time.FromDatetime(earlier)
+    later.end_time.FromDatetime(earlier)
+    error = await rpc_error(api.ListDeadLetters(later, metadata=flow.metadata))
+    assert violations(error) == ["end_time"]
+    error = await rpc_error(api.ListDeadLetters(DLQ.ListDeadLettersRequest(state=7), metadata=flow.metadata))
+    assert violations(error) == ["state"]
 
 
 async def test_purge_by_id_and_by_filter(flow: Flow) -> None:
