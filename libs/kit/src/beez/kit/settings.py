@@ -26,6 +26,7 @@ CONDITION_MAX_COST = 20_000
 """The default condition cost budget (``beez.workflow.conditions.cost.MAX_COST``; kit does not
 depend on the workflow library, a test keeps the two equal)."""
 
+
 class TlsSettings(BaseSettings):
     """The certificate a process serves gRPC with and presents as a gRPC client (mutual TLS).
 
