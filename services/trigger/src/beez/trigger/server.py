@@ -95,7 +95,9 @@ async def build(runtime: Runtime) -> ServerSpec:
         batch=settings.slot_reconcile_batch,
     )
 
-    resync = IndexResync(runtime.db, settings.automation_addr, settings.tls_files())
+    resync = IndexResync(
+        runtime.db, settings.automation_addr, settings.tls_files(), timeout_s=settings.resync_timeout_s
+    )
 
     return ServerSpec(
         register=register,
