@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import pytest
 
@@ -72,7 +73,7 @@ async def test_expiring_cache_loads_once_per_ttl_and_keeps_nothing_from_a_failed
         await cache.get("b", fails)
     assert "b" not in cache
     for key in "bcd":
-        await cache.get(key, lambda: load(key, 0))
+        await cache.get(key, functools.partial(load, key, 0))
     assert len(cache) == 2 and "a" not in cache
 
 

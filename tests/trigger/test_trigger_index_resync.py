@@ -19,12 +19,12 @@ from beez.api.automation.v1 import automation_pb2, automation_pb2_grpc
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import ManualClock
 from beez.kit.db import Database, async_url
+from beez.kit.embedded import free_port
 from beez.kit.migrations import upgrade
 from beez.trigger.__main__ import MIGRATIONS as TRIGGER_MIGRATIONS
 from beez.trigger.domain.index import IndexEntry
 from beez.trigger.repository import transactional
 from beez.trigger.resync import IndexResync
-from beez.kit.embedded import free_port
 from tests.automation.support import Api, eventually
 from tests.support.inproc import running_service
 from tests.support.servers import create_database, drop_database, unique_prefix
@@ -164,7 +164,7 @@ async def test_a_resync_that_failed_after_its_first_page_is_asked_for_again(admi
     database_url = create_database(admin_url)
     db = Database(async_url(database_url), "trigger")
     server = grpc.aio.server()
-    automation = _RestartsMidResync(db)
+    automation = _RestartsMidResync(db)  # type: ignore[abstract]  # serves only ResyncAutomations
     automation_pb2_grpc.add_AutomationServiceServicer_to_server(automation, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

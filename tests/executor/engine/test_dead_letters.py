@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from sqlalchemy import func, select
@@ -301,7 +301,9 @@ async def test_bad_filters_and_an_unbounded_purge_are_invalid(flow: Flow) -> Non
     later.end_time.FromDatetime(earlier)
     error = await rpc_error(api.ListDeadLetters(later, metadata=flow.metadata))
     assert violations(error) == ["end_time"]
-    error = await rpc_error(api.ListDeadLetters(DLQ.ListDeadLettersRequest(state=7), metadata=flow.metadata))
+    error = await rpc_error(
+        api.ListDeadLetters(DLQ.ListDeadLettersRequest(state=cast(Any, 7)), metadata=flow.metadata)
+    )
     assert violations(error) == ["state"]
 
 
