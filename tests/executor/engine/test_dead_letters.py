@@ -152,6 +152,7 @@ async def test_redrive_carries_the_original_headers_and_names_the_dead_letter(fl
         headers = await session.scalar(select(t.c.headers).where(t.c.msg_id == f"redrive:{letter.id}:1"))
     assert headers is not None
     assert headers[REDRIVE_OF] == letter.id
+    assert headers[h.REDRIVE_OF_MESSAGE] == f"orig:{letter.stream_sequence}"  # the original's identity
     assert headers[h.ORG_ID] == flow.org
     assert headers[h.CONTENT_TYPE].endswith("type=beez.api.messages.v1.Job")
     assert not any(name.startswith("Beez-Dlq-") for name in headers)

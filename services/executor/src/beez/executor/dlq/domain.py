@@ -27,6 +27,7 @@ from beez.kit.bus.headers import (
     MSG_ID,
     ORG_ID,
     PROTOBUF_CONTENT_TYPE,
+    REDRIVE_OF_MESSAGE,
 )
 from beez.kit.bus.subjects import ORG_PATTERN
 from beez.kit.bus.topology import Topology
@@ -207,10 +208,21 @@ def arrival(
     )
 
 
-def redrive_headers(headers: Mapping[str, str], dead_letter_id: str) -> dict[str, str]:
+def redrive_headers(
+    headers: Mapping[str, str], dead_letter_id: str, stream: str, stream_seq: int
+) -> dict[str, str]:
     """The headers a re-drive publishes with: the original ones (its ``Nats-Msg-Id`` replaced by the
-    outbox row's), plus ``Beez-Redrive-Of``."""
+    outbox row's), plus ``Beez-Redrive-Of`` and the original's identity for deduplication
+    (``Beez-Redrive-Of-Message``: its ``Nats-Msg-Id``, else ``<stream>:<seq>``, as
+    :func:`beez.kit.bus.inbox.message_id` saw it; kept from an earlier re-drive). An event without
+    an id takes that identity as its id in the trigger, so without it a re-drive of an event the
+    trigger had ingested after all would start its automations again."""
     out = {k: v for k, v in headers.items() if k != MSG_ID}
+    original = headers.get(REDRIVE_OF_MESSAGE) or headers.get(MSG_ID)
+    if not original and stream and stream_seq:
+        original = f"{stream}:{stream_seq}"
+    if original:
+        out[REDRIVE_OF_MESSAGE] = original
     out[REDRIVE_OF] = dead_letter_id
     return out
 

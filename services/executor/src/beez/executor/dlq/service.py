@@ -145,5 +145,5 @@ class DeadLetters:
             message=bytes(row.payload),
             msg_id=redrive_msg_id(row.id, row.redrive_count),
             org_id=row.org_id or None,
-            headers=redrive_headers(row.headers, row.id),
+            headers=redrive_headers(row.headers, row.id, row.stream, row.stream_seq),
         )
