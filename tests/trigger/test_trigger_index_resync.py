@@ -8,15 +8,23 @@ announcement older than what the index holds never undoes a newer one.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import grpc
 import nats
 
-from beez.api.automation.v1 import automation_pb2
+from beez.api.automation.v1 import automation_pb2, automation_pb2_grpc
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import ManualClock
+from beez.kit.db import Database, async_url
 from beez.kit.embedded import free_port
+from beez.kit.migrations import upgrade
+from beez.trigger.__main__ import MIGRATIONS as TRIGGER_MIGRATIONS
+from beez.trigger.domain.index import IndexEntry
+from beez.trigger.repository import transactional
+from beez.trigger.resync import IndexResync
 from tests.automation.support import Api, eventually
 from tests.support.inproc import running_service
 from tests.support.servers import create_database, drop_database, unique_prefix
@@ -116,3 +124,56 @@ async def test_an_older_revision_arriving_after_a_newer_one_changes_nothing(trig
         id=trigger.id("a"),
     )
     assert [(row.version, row.revision, row.active) for row in rows] == [(3, 5, True)]
+
+
+class _RestartsMidResync(automation_pb2_grpc.AutomationServiceServicer):
+    """An automation service that announces a first page (the trigger's consumer applies it) and
+    then fails the call, as one that restarts or passes its deadline mid-resync does."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.calls = 0
+
+    async def ResyncAutomations(
+        self, request: automation_pb2.ResyncAutomationsRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> automation_pb2.ResyncAutomationsResponse:
+        self.calls += 1
+        if self.calls == 1:
+            page = IndexEntry(
+                "aut_first_page",
+                "org_x",
+                1,
+                1,
+                True,
+                False,
+                "event",
+                "contact.created",
+                "normal",
+                False,
+                0,
+                "",
+                0,
+                b"",
+            )
+            await transactional(self.db, lambda repo: repo.upsert_automation(page, START))
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "restarting")
+        return automation_pb2.ResyncAutomationsResponse(announced=400)
+
+
+async def test_a_resync_that_failed_after_its_first_page_is_asked_for_again(admin_url: str) -> None:
+    database_url = create_database(admin_url)
+    db = Database(async_url(database_url), "trigger")
+    server = grpc.aio.server()
+    automation = _RestartsMidResync(db)  # type: ignore[abstract]  # serves only ResyncAutomations
+    automation_pb2_grpc.add_AutomationServiceServicer_to_server(automation, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        await asyncio.to_thread(upgrade, TRIGGER_MIGRATIONS, database_url, "trigger")
+        resync = IndexResync(db, f"127.0.0.1:{port}", None, first_backoff_s=0.01)
+        await asyncio.wait_for(resync.run_at_start(), 10)
+        assert automation.calls == 2  # the index was no longer empty, but only one page was in it
+    finally:
+        await server.stop(None)
+        await db.engine.dispose()
+        drop_database(admin_url, database_url)

@@ -11,6 +11,7 @@ from nats.js import api
 
 from beez.api.messages.v1.events_pb2 import Event
 from beez.kit import db as kit_db
+from beez.kit.bus.headers import REDRIVE_OF_MESSAGE
 from beez.kit.bus.limits import edge_limit, event_limit
 from beez.kit.grpc.errors import InvalidArgument
 from beez.trigger import repository
@@ -91,6 +92,23 @@ async def test_an_event_on_nats_without_an_id_takes_its_message_id(trigger: Harn
     await trigger.publish_nats(event(), msg_id="transport-1")
     rows = await trigger.sql("SELECT event_id FROM trigger.events WHERE org_id = :org", org=trigger.org)
     assert [row.event_id for row in rows] == ["transport-1"]
+    assert len(await trigger.starts()) == 1
+
+
+async def test_a_redriven_event_without_an_id_that_was_ingested_after_all_starts_nothing_again(
+    trigger: Harness,
+) -> None:
+    """A dead letter's re-drive has a Nats-Msg-Id of its own; the original's identity comes along
+    in Beez-Redrive-Of-Message (decision 0029), so the event keeps the id it was ingested under."""
+    await trigger.automation("auto-1", workflow())
+    await trigger.publish_nats(event(), msg_id="transport-2")
+    await trigger.publish_nats(
+        event(),
+        msg_id="redrive:dl_1:1",
+        headers={REDRIVE_OF_MESSAGE: "transport-2", "Beez-Redrive-Of": "dl_1"},
+    )
+    rows = await trigger.sql("SELECT event_id FROM trigger.events WHERE org_id = :org", org=trigger.org)
+    assert [row.event_id for row in rows] == ["transport-2"]
     assert len(await trigger.starts()) == 1
 
 

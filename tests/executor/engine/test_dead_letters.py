@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from sqlalchemy import func, select
@@ -152,6 +152,7 @@ async def test_redrive_carries_the_original_headers_and_names_the_dead_letter(fl
         headers = await session.scalar(select(t.c.headers).where(t.c.msg_id == f"redrive:{letter.id}:1"))
     assert headers is not None
     assert headers[REDRIVE_OF] == letter.id
+    assert headers[h.REDRIVE_OF_MESSAGE] == f"orig:{letter.stream_sequence}"  # the original's identity
     assert headers[h.ORG_ID] == flow.org
     assert headers[h.CONTENT_TYPE].endswith("type=beez.api.messages.v1.Job")
     assert not any(name.startswith("Beez-Dlq-") for name in headers)
@@ -218,6 +219,10 @@ async def test_another_organizations_dead_letter_is_not_found(flow: Flow) -> Non
     assert not response.dead_letters
     bulk = await api.RedriveDeadLetters(DLQ.RedriveDeadLettersRequest(), metadata=stranger)
     assert (bulk.redriven, bulk.remaining) == (0, 0)
+    by_filter = await api.PurgeDeadLetters(
+        DLQ.PurgeDeadLettersRequest(consumer=letter.consumer), metadata=stranger
+    )
+    assert by_filter.purged == 0
     [still] = await listed(flow, 1)
     assert still.state == STATE_DEAD
 
@@ -284,6 +289,23 @@ async def test_bad_filters_and_an_unbounded_purge_are_invalid(flow: Flow) -> Non
         api.RedriveDeadLetters(DLQ.RedriveDeadLettersRequest(limit=5000), metadata=flow.metadata)
     )
     assert violations(error) == ["limit"]
+    error = await rpc_error(
+        api.RedriveDeadLetters(DLQ.RedriveDeadLettersRequest(limit=-1), metadata=flow.metadata)
+    )
+    assert violations(error) == ["limit"]
+    error = await rpc_error(
+        api.ListDeadLetters(DLQ.ListDeadLettersRequest(page_size=-1), metadata=flow.metadata)
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and violations(error) == ["page_size"]
+    later, earlier = DLQ.ListDeadLettersRequest(), datetime(2026, 1, 1, tzinfo=UTC)
+    later.start_time.FromDatetime(earlier)
+    later.end_time.FromDatetime(earlier)
+    error = await rpc_error(api.ListDeadLetters(later, metadata=flow.metadata))
+    assert violations(error) == ["end_time"]
+    error = await rpc_error(
+        api.ListDeadLetters(DLQ.ListDeadLettersRequest(state=cast(Any, 7)), metadata=flow.metadata)
+    )
+    assert violations(error) == ["state"]
 
 
 async def test_purge_by_id_and_by_filter(flow: Flow) -> None:

@@ -7,7 +7,8 @@ go past a cap fails with ``limit_exceeded`` and keeps what it already did, count
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -17,6 +18,9 @@ from beez.workflow.amplification import ExecutionLimits
 from beez.workflow.status import ExecutionStatus, StepStatus
 from tests.executor.engine import fakes
 from tests.executor.unit.harness import ORG, Harness
+
+if TYPE_CHECKING:
+    from beez.executor.engine.store import Transaction
 
 EMAIL: dict[str, Any] = {"type": "send_email", "config": {"subject": "s", "body": "b"}}
 
@@ -149,3 +153,30 @@ async def test_cached_caps_are_bounded_and_expire() -> None:
         await limits.of(tx, "b")
         await limits.of(tx, "c")
         assert len(limits._cache) == 2 and "a" not in limits._cache
+
+
+class _SlowLimits:
+    """A transaction whose read of ``org_limits`` waits until told, as a slow database would."""
+
+    def __init__(self, own: LimitOverride) -> None:
+        self.own = own
+        self.reading = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def organization_limits(self, org_id: str) -> LimitOverride | None:
+        self.reading.set()
+        await self.release.wait()
+        return self.own
+
+
+async def test_caps_read_by_a_step_before_they_were_changed_are_not_cached_after_the_change() -> None:
+    limits = OrganizationLimits()
+    tx = _SlowLimits(LimitOverride(max_messages=5))
+    step = asyncio.create_task(limits.of(cast("Transaction", tx), ORG))
+    await tx.reading.wait()
+    limits.forget(ORG)  # SetOrganizationLimits committed max_messages=50 meanwhile
+    tx.release.set()
+    assert (await step).max_messages == 5  # that step ran under the caps it read
+    fresh = _SlowLimits(LimitOverride(max_messages=50))
+    fresh.release.set()
+    assert (await limits.of(cast("Transaction", fresh), ORG)).max_messages == 50

@@ -1,4 +1,4 @@
-"""An in-process LRU cache bounded by entries and by bytes.
+"""In-process LRU caches bounded by entries and by bytes; one of them also by age.
 
 A service's caches are keyed by what tenants create (automation versions, workflows, waits), so
 a count alone does not bound their memory: 512 workflows of 1 MiB are half a gigabyte. Each
@@ -9,8 +9,9 @@ either bound is exceeded. An entry larger than the whole byte budget is not kept
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -71,3 +72,53 @@ class BoundedCache(Generic[K, V]):
     def clear(self) -> None:
         self._entries.clear()
         self._bytes = 0
+
+
+class ExpiringCache(Generic[K, V]):
+    """Values loaded per key and kept ``ttl_s`` seconds, at most ``max_entries`` keys (each
+    counted as ``entry_bytes``), least recently used dropped first.
+
+    For per-organization settings read on a hot path (caps, limits): a change made through this
+    process calls :meth:`forget`, so it applies here at once. A load that was under way when a
+    key was forgotten read the value from before the change; it is returned to its caller but not
+    kept, so the stale value is never cached after the change. A load that raises keeps nothing.
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl_s: float,
+        max_entries: int = 10_000,
+        entry_bytes: int = 256,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl_s = ttl_s
+        self._monotonic = monotonic
+        self._entries: BoundedCache[K, tuple[float, V]] = BoundedCache(
+            max_entries=max_entries, max_bytes=max_entries * entry_bytes, sizeof=lambda _: entry_bytes
+        )
+        self._forgets = 0
+
+    async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        """The value under ``key`` if loaded less than ``ttl_s`` ago, else ``await load()`` (kept
+        unless ``key`` was forgotten meanwhile)."""
+        now = self._monotonic()
+        cached = self._entries.get(key)
+        if cached is not None and now - cached[0] < self.ttl_s:
+            return cached[1]
+        forgets = self._forgets
+        value = await load()
+        if forgets == self._forgets:
+            self._entries.put(key, (now, value))
+        return value
+
+    def forget(self, key: K) -> None:
+        """Drops ``key`` (its value just changed), and keeps no value a load under way returns."""
+        self._forgets += 1
+        self._entries.pop(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -22,6 +22,11 @@ DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/beez"
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 
 
+CONDITION_MAX_COST = 20_000
+"""The default condition cost budget (``beez.workflow.conditions.cost.MAX_COST``; kit does not
+depend on the workflow library, a test keeps the two equal)."""
+
+
 class TlsSettings(BaseSettings):
     """The certificate a process serves gRPC with and presents as a gRPC client (mutual TLS).
 
@@ -198,6 +203,15 @@ class ServiceSettings(TlsSettings):
         description=(
             "PostgreSQL ends a connection left idle inside a transaction this long, releasing its "
             "locks (0: no limit)."
+        ),
+    )
+    condition_max_cost: int = Field(
+        default=CONDITION_MAX_COST,
+        ge=1,
+        description=(
+            "Cost budget of one condition list, in units of about 100 ns (decision 0022): validation "
+            "refuses a condition over it, evaluation refuses data that would make one cost more. "
+            "The automation service, the trigger and the executor must share the value."
         ),
     )
     grpc_max_concurrent_rpcs: int = Field(

@@ -11,14 +11,13 @@ applies too when the organization set none, and a warning is logged.
 
 from __future__ import annotations
 
-import time
 from typing import Protocol
 
 import grpc
 
 from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
 from beez.automation.stats import RECONNECT_OPTIONS
-from beez.kit.cache import BoundedCache
+from beez.kit.cache import ExpiringCache
 from beez.kit.grpc.identity import Identity, identity_metadata
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import grpc_client_interceptors
@@ -52,9 +51,8 @@ class ExecutorLimits:
     ) -> None:
         self.address = address
         self._timeout_s = timeout_s
-        self._cache_s = cache_s
-        self._cache: BoundedCache[str, tuple[float, ExecutionLimits]] = BoundedCache(
-            max_entries=max_entries, max_bytes=max_entries * 256, sizeof=lambda _: 256
+        self._cache: ExpiringCache[str, ExecutionLimits] = ExpiringCache(
+            ttl_s=cache_s, max_entries=max_entries
         )
         self._channel = channel(
             address, tls, options=RECONNECT_OPTIONS, interceptors=grpc_client_interceptors()
@@ -62,17 +60,8 @@ class ExecutorLimits:
         self._stub = executor_pb2_grpc.ExecutionServiceStub(self._channel)
 
     async def limits(self, identity: Identity) -> ExecutionLimits | None:
-        org_id = identity.org_id
-        now = time.monotonic()
-        cached = self._cache.get(org_id)
-        if cached is not None and now - cached[0] < self._cache_s:
-            return cached[1]
         try:
-            reply = await self._stub.GetOrganizationLimits(
-                executor_pb2.GetOrganizationLimitsRequest(),
-                metadata=identity_metadata(identity),
-                timeout=self._timeout_s,
-            )
+            return await self._cache.get(identity.org_id, lambda: self._ask(identity))
         except grpc.aio.AioRpcError as exc:
             log.warning(
                 "executor unavailable; validating against the configured execution caps",
@@ -81,9 +70,14 @@ class ExecutorLimits:
                 error=exc.details(),
             )
             return None
-        found = ExecutionLimits(reply.limits.max_steps_per_execution, reply.limits.max_messages_per_execution)
-        self._cache.put(org_id, (now, found))
-        return found
+
+    async def _ask(self, identity: Identity) -> ExecutionLimits:
+        reply = await self._stub.GetOrganizationLimits(
+            executor_pb2.GetOrganizationLimitsRequest(),
+            metadata=identity_metadata(identity),
+            timeout=self._timeout_s,
+        )
+        return ExecutionLimits(reply.limits.max_steps_per_execution, reply.limits.max_messages_per_execution)
 
     async def close(self) -> None:
         await self._channel.close()

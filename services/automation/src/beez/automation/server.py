@@ -18,6 +18,7 @@ from beez.kit.grpc.server import ServerSpec
 from beez.kit.logging import get_logger
 from beez.kit.runtime import Runtime
 from beez.workflow.amplification import ExecutionLimits
+from beez.workflow.conditions.cost import set_cost_budget
 from beez.workflow.senders import SenderPolicy
 
 log = get_logger(__name__)
@@ -52,6 +53,7 @@ async def build(runtime: Runtime) -> ServerSpec:
     """
     settings = runtime.settings
     assert isinstance(settings, AutomationSettings)
+    set_cost_budget(settings.condition_max_cost)
     stats = AnalyticsStats(settings.analytics_addr, settings.analytics_timeout_s, settings.tls_files())
     limits = ExecutorLimits(
         settings.executor_addr,

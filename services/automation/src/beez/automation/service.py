@@ -298,17 +298,7 @@ class AutomationService:
         within its duplicate window), the trigger ignores a revision it has, and the executor
         records a digest once.
         """
-        after, total = "", 0
-        while True:
-            async with self._db.transaction() as session:
-                repo = AutomationRepository(session)
-                rows = await repo.live_after(after, page)
-                for row, data in rows:
-                    await self._announce(repo, row, workflow_from_json(data))
-            total += len(rows)
-            if len(rows) < page:
-                return total
-            after = rows[-1][0].id
+        return await self._announce_all(None, page, deleted=False)
 
     async def resync(self, org_id: str | None, page: int = 200) -> int:
         """Announces every automation of ``org_id`` (None: of every organization) again, deleted
@@ -320,15 +310,19 @@ class AutomationService:
         have is left alone, and a change made meanwhile (a higher revision) is never undone,
         whichever message arrives first.
         """
-        resync_id = new_id()
+        return await self._announce_all(org_id, page, deleted=True, resync=new_id())
+
+    async def _announce_all(self, org_id: str | None, page: int, *, deleted: bool, resync: str = "") -> int:
+        """Announces the automations of ``org_id`` (None: every organization's), deleted ones as
+        tombstones when ``deleted``, ``page`` per transaction in id order; how many."""
         after, total = "", 0
         while True:
             async with self._db.transaction() as session:
                 repo = AutomationRepository(session)
-                rows = await repo.every_after(org_id, after, page)
+                rows = await repo.page_after(org_id, after, page, deleted=deleted)
                 for row, data in rows:
                     workflow = None if row.deleted_at is not None else workflow_from_json(data)
-                    await self._announce(repo, row, workflow, resync=resync_id)
+                    await self._announce(repo, row, workflow, resync=resync)
             total += len(rows)
             if len(rows) < page:
                 return total

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 from google.protobuf import struct_pb2
@@ -17,6 +17,7 @@ from beez.executor.service import ExecutionService, page_of
 from beez.executor.signing.store import DEFAULT_OVERLAP, MAX_OVERLAP, SigningKey, SigningSecrets
 from beez.kit.clock import Clock
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument, require
+from beez.kit.grpc.fields import time_range
 from beez.kit.grpc.identity import current_identity
 from beez.workflow.model import plain
 from beez.workflow.status import ExecutionStatus, StepStatus
@@ -165,10 +166,7 @@ class ExecutionServicer(executor_pb2_grpc.ExecutionServiceServicer):
                 violations.append(FieldViolation(f"statuses[{index}]", "is not an execution status"))
             else:
                 statuses.append(name)
-        start = request.start_time.ToDatetime(tzinfo=UTC) if request.HasField("start_time") else None
-        end = request.end_time.ToDatetime(tzinfo=UTC) if request.HasField("end_time") else None
-        if start is not None and end is not None and end <= start:
-            violations.append(FieldViolation("end_time", "must be after start_time"))
+        start, end = time_range(request, violations)
         if violations:
             raise InvalidArgument("invalid search", violations)
         page = page_of(request.page_size, request.page_token)

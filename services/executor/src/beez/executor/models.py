@@ -237,6 +237,28 @@ class BusDeadLetter(Base):
     __table_args__ = (
         CheckConstraint("state IN ('dead', 'redriven')", name="state"),
         Index("ix_bus_dead_letters_org_id_dead_lettered_at_id", "org_id", "dead_lettered_at", "id"),
+        # the list filters and the bulk re-drive (decision 0029)
+        Index(
+            "ix_bus_dead_letters_org_id_consumer_dead_lettered_at_id",
+            "org_id",
+            "consumer",
+            "dead_lettered_at",
+            "id",
+        ),
+        Index(
+            "ix_bus_dead_letters_org_id_error_category_dead_lettered_at_id",
+            "org_id",
+            "error_category",
+            "dead_lettered_at",
+            "id",
+        ),
+        Index(
+            "ix_bus_dead_letters_dead_org_id_dead_lettered_at_id",
+            "org_id",
+            "dead_lettered_at",
+            "id",
+            postgresql_where=text("state = 'dead'"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True, comment="UUIDv7")

@@ -37,6 +37,7 @@ from beez.kit.keyring import KeyRing
 from beez.kit.ratelimit import Limit, RateLimiter
 from beez.kit.runtime import Runtime
 from beez.workflow.amplification import ExecutionLimits
+from beez.workflow.conditions.cost import set_cost_budget
 from beez.workflow.senders import SenderPolicy
 
 SERVICE_NAMES = [
@@ -49,6 +50,7 @@ async def build(runtime: Runtime) -> ServerSpec:
     """The executor service's part of the server."""
     settings = runtime.settings
     assert isinstance(settings, ExecutorSettings)
+    set_cost_budget(settings.condition_max_cost)
     signing = SigningSecrets(
         runtime.db, KeyRing.load(settings.signing_keys_file), cache_s=settings.signing_cache_s
     )

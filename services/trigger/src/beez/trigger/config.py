@@ -25,6 +25,15 @@ class TriggerSettings(ServiceSettings):
             "every automation again (docs/decisions/0032)."
         ),
     )
+    resync_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        description=(
+            "Deadline of the resync request at start. The automation service announces every "
+            "organization's automations within it; past it the request is cancelled and asked again "
+            "from the start, so it must cover the whole installation."
+        ),
+    )
     events_concurrency: int = Field(
         default=64, ge=1, description="Events from events.> in hand at once (durable trigger-events)."
     )

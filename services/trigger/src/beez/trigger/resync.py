@@ -13,6 +13,8 @@ guard. Until the automation service answers the trigger keeps asking, with backo
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import grpc
 
@@ -26,6 +28,8 @@ from beez.kit.tls import TlsFiles, channel
 from beez.trigger.repository import transactional
 
 log = get_logger(__name__)
+
+T = TypeVar("T")
 
 PLATFORM = Identity(org_id="platform", user_id="trigger", roles=frozenset({Role.ADMIN}))
 """Who the trigger acts as when it asks for every organization's automations."""
@@ -52,18 +56,30 @@ class IndexResync:
         self._max_backoff_s = max_backoff_s
 
     async def run_at_start(self) -> None:
-        """Resyncs once if the index is empty, retrying until the automation service answers."""
+        """Resyncs once if the index is empty, retrying until the automation service answers.
+
+        Whether to resync is decided once, before the first request: a request that fails after
+        the automation service announced some pages (its deadline passed, it restarted) leaves
+        the index partly rebuilt, and asking "is it empty?" again would then skip the rest.
+        """
+        empty = await self._retrying(
+            "automation index check failed; retrying",
+            lambda: transactional(self._db, lambda repo: repo.index_is_empty()),
+        )
+        if not empty:
+            return
+        announced = await self._retrying("automation index resync failed; retrying", self.request)
+        log.info("automation index empty: every automation announced again", announced=announced)
+
+    async def _retrying(self, warning: str, call: Callable[[], Awaitable[T]]) -> T:
+        """``await call()``, again with backoff while the database or the automation service is away."""
         backoff = self._first_backoff_s
         while True:
             try:
-                if not await transactional(self._db, lambda repo: repo.index_is_empty()):
-                    return
-                announced = await self.request()
-                log.info("automation index empty: every automation announced again", announced=announced)
-                return
+                return await call()
             except (grpc.aio.AioRpcError, OSError) as exc:
                 log.warning(
-                    "automation index resync failed; retrying",
+                    warning,
                     automation=self._address,
                     error=exc.details() if isinstance(exc, grpc.aio.AioRpcError) else repr(exc),
                     retry_in_s=backoff,

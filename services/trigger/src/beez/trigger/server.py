@@ -21,6 +21,7 @@ from beez.trigger.limits import ingest_limit
 from beez.trigger.resync import IndexResync
 from beez.trigger.slots import ExecutorStates, SlotReconciler
 from beez.trigger.sweeper import StartSweeper
+from beez.workflow.conditions.cost import set_cost_budget
 
 SERVICE_NAMES = [
     trigger_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
@@ -32,6 +33,7 @@ async def build(runtime: Runtime) -> ServerSpec:
     """The trigger service's part of the server."""
     settings = runtime.settings
     assert isinstance(settings, TriggerSettings)
+    set_cost_budget(settings.condition_max_cost)
     ingestor = Ingestor(
         runtime.db,
         runtime.clock,
@@ -99,7 +101,9 @@ async def build(runtime: Runtime) -> ServerSpec:
         batch=settings.slot_reconcile_batch,
     )
 
-    resync = IndexResync(runtime.db, settings.automation_addr, settings.tls_files())
+    resync = IndexResync(
+        runtime.db, settings.automation_addr, settings.tls_files(), timeout_s=settings.resync_timeout_s
+    )
 
     return ServerSpec(
         register=register,

@@ -34,6 +34,13 @@ DLQ_CONSUMER = "Beez-Dlq-Consumer"
 DLQ_ORIGINAL_MSG_ID = "Beez-Dlq-Original-Msg-Id"
 """Its original ``Nats-Msg-Id``, which the dead letter cannot keep under that name."""
 
+REDRIVE_OF_MESSAGE = "Beez-Redrive-Of-Message"
+"""On a re-driven message: the identity the original message had for deduplication (its
+``Nats-Msg-Id``, else ``<stream>:<sequence>``), which the re-drive cannot keep as its own
+``Nats-Msg-Id`` (the stream's duplicate window would drop it).
+:func:`beez.kit.bus.inbox.message_id` returns it, so a consumer that had processed the original
+recognises the re-drive as the same message."""
+
 
 def encode(message: bytes | Message) -> tuple[bytes, dict[str, str]]:
     """The wire payload of ``message`` and the headers describing it.

@@ -19,7 +19,7 @@ from sqlalchemy import Column, CursorResult, DateTime, Index, MetaData, Table, T
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from beez.kit.bus.headers import MSG_ID
+from beez.kit.bus.headers import MSG_ID, REDRIVE_OF_MESSAGE
 from beez.kit.db import Database
 
 Effect = Callable[[AsyncSession, Msg], Awaitable[None]]
@@ -42,9 +42,13 @@ def message_id(msg: Msg) -> str:
     """The identity of a JetStream message for deduplication.
 
     Its ``Nats-Msg-Id`` when present (stable across re-sends by the publisher, e.g. an event id
-    or an outbox id), else ``<stream>:<stream sequence>`` (stable across redeliveries).
+    or an outbox id), else ``<stream>:<stream sequence>`` (stable across redeliveries). A
+    re-driven dead letter (decision 0029) has the original's identity instead
+    (:data:`~beez.kit.bus.headers.REDRIVE_OF_MESSAGE`), so it is the same message to a consumer
+    that had processed the original after all.
     """
-    explicit = (msg.headers or {}).get(MSG_ID)
+    headers = msg.headers or {}
+    explicit = headers.get(REDRIVE_OF_MESSAGE) or headers.get(MSG_ID)
     if explicit:
         return explicit
     meta = msg.metadata

@@ -14,7 +14,6 @@ budget of 20,000 units keeps an evaluation within a few milliseconds.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -37,10 +36,10 @@ __all__ = [
 MAX_COST = 20_000
 """The default budget of one condition list, in units of about 100 ns."""
 
-_budget = int(os.environ.get("BEEZ_CONDITION_MAX_COST", "") or MAX_COST)
-"""The budget in force: ``BEEZ_CONDITION_MAX_COST`` in every service's environment, else
-:data:`MAX_COST` (validation in the automation service and evaluation in the others should
-agree on it)."""
+_budget = MAX_COST
+"""The budget in force: a service sets it at start from its setting ``condition_max_cost``
+(``BEEZ_CONDITION_MAX_COST``, validated with the other settings), so validation in the
+automation service and evaluation in the trigger and the executor agree on it."""
 
 
 def cost_budget() -> int:

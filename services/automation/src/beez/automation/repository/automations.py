@@ -89,26 +89,17 @@ class AutomationRepository:
         rows = (await self._session.execute(query)).all()
         return [(row[0], row[1]) for row in rows]
 
-    async def live_after(self, after_id: str, limit: int) -> list[tuple[Automation, dict[str, Any]]]:
-        """Up to ``limit`` live automations of every organization with their current workflow,
-        in id order after ``after_id`` (for announcing them all again)."""
-        query = (
-            _with_current_workflow()
-            .where(Automation.deleted_at.is_(None), Automation.id > after_id)
-            .order_by(Automation.id)
-            .limit(limit)
-        )
-        rows = (await self._session.execute(query)).all()
-        return [(row[0], row[1]) for row in rows]
-
-    async def every_after(
-        self, org_id: str | None, after_id: str, limit: int
+    async def page_after(
+        self, org_id: str | None, after_id: str, limit: int, *, deleted: bool
     ) -> list[tuple[Automation, dict[str, Any]]]:
-        """Up to ``limit`` automations, deleted ones too, of ``org_id`` (None: of every
-        organization) with their current workflow, in id order after ``after_id`` (for a resync)."""
+        """Up to ``limit`` automations of ``org_id`` (None: of every organization), deleted ones
+        only when ``deleted``, with their current workflow, in id order after ``after_id`` (for
+        announcing them again: at start, or a resync)."""
         query = _with_current_workflow().where(Automation.id > after_id)
         if org_id is not None:
             query = query.where(Automation.org_id == org_id)
+        if not deleted:
+            query = query.where(Automation.deleted_at.is_(None))
         rows = (await self._session.execute(query.order_by(Automation.id).limit(limit))).all()
         return [(row[0], row[1]) for row in rows]
 

@@ -3,7 +3,8 @@ hammered.
 
 - closed (0): calls go through; ``failure_threshold`` transient failures in a row open it.
 - open (1): calls fail at once with TransientError ``circuit_open``, whose ``retry_after`` is
-  the rest of the cool-down, so the step is rescheduled on a timer: not sent, not dead-lettered.
+  the rest of the cool-down, so the step waits on a timer: not sent, not dead-lettered, and not
+  counted as an attempt of its retry policy (the engine's settle).
 - half-open (2): after ``cooldown_s`` one probe goes through; its success closes the circuit,
   a transient failure opens it again for another cool-down. Other calls fail fast meanwhile.
 
@@ -24,7 +25,10 @@ from opentelemetry import metrics
 
 from beez.executor.actions.base import TransientError
 
-__all__ = ["BreakerState", "CircuitBreakers", "counts_against_provider"]
+__all__ = ["CIRCUIT_OPEN", "BreakerState", "CircuitBreakers", "counts_against_provider"]
+
+CIRCUIT_OPEN = "circuit_open"
+"""The category of a call failed fast by an open circuit: the provider was not called."""
 
 _NOT_PROVIDER_FAILURES = frozenset({"http_429", "http_408"})
 
@@ -89,7 +93,7 @@ class CircuitBreakers:
             return
         raise TransientError(
             f"{provider} is failing; calls to it are paused (circuit open)",
-            category="circuit_open",
+            category=CIRCUIT_OPEN,
             retry_after=max(1.0, self.cooldown_s - waited),
         )
 

@@ -4,6 +4,7 @@ the filters the RPCs take, and a payload shown to a person (decoded and masked).
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from beez.kit.bus.headers import (
     MSG_ID,
     ORG_ID,
     PROTOBUF_CONTENT_TYPE,
+    REDRIVE_OF_MESSAGE,
 )
 from beez.kit.bus.subjects import ORG_PATTERN
 from beez.kit.bus.topology import Topology
@@ -52,7 +54,10 @@ KNOWN_MESSAGES = (commands_pb2, events_pb2, jobs_pb2, lifecycle_pb2)
 """Modules whose message types a payload is decoded as (importing them registers the types)."""
 
 PAYLOAD_SHOWN = 64 * 1024
-"""Bytes of payload decoded and shown by GetDeadLetter; the rest is cut (it is masked after)."""
+"""Bytes of a text payload decoded by GetDeadLetter, and characters of any payload it shows; the
+rest is cut. A payload is masked before it is cut, so the cut cannot split a value the masker
+would have recognised; the answer stays far below gRPC's 4 MiB message limit whatever the
+payload (a 1 MiB protobuf message shown as JSON can take several times its size)."""
 
 
 class State(StrEnum):
@@ -203,10 +208,21 @@ def arrival(
     )
 
 
-def redrive_headers(headers: Mapping[str, str], dead_letter_id: str) -> dict[str, str]:
+def redrive_headers(
+    headers: Mapping[str, str], dead_letter_id: str, stream: str, stream_seq: int
+) -> dict[str, str]:
     """The headers a re-drive publishes with: the original ones (its ``Nats-Msg-Id`` replaced by the
-    outbox row's), plus ``Beez-Redrive-Of``."""
+    outbox row's), plus ``Beez-Redrive-Of`` and the original's identity for deduplication
+    (``Beez-Redrive-Of-Message``: its ``Nats-Msg-Id``, else ``<stream>:<seq>``, as
+    :func:`beez.kit.bus.inbox.message_id` saw it; kept from an earlier re-drive). An event without
+    an id takes that identity as its id in the trigger, so without it a re-drive of an event the
+    trigger had ingested after all would start its automations again."""
     out = {k: v for k, v in headers.items() if k != MSG_ID}
+    original = headers.get(REDRIVE_OF_MESSAGE) or headers.get(MSG_ID)
+    if not original and stream and stream_seq:
+        original = f"{stream}:{stream_seq}"
+    if original:
+        out[REDRIVE_OF_MESSAGE] = original
     out[REDRIVE_OF] = dead_letter_id
     return out
 
@@ -227,6 +243,11 @@ class DeadLetterFilter:
     before: datetime | None = None
     state: State | None = None
 
+    @property
+    def narrowed(self) -> bool:
+        """Whether any filter beyond the organization is set."""
+        return self.scope() != ("", "", "", "", "")
+
     def scope(self) -> tuple[str, str, str, str, str]:
         return (
             self.consumer,
@@ -243,26 +264,32 @@ def masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def shown_payload(payload: bytes, headers: Mapping[str, str]) -> str:
-    """The payload for a person: a known protobuf type as JSON, else UTF-8 text, else a note; masked.
-
-    Decoded from at most :data:`PAYLOAD_SHOWN` bytes, so a large payload costs little to show.
-    """
+    """The payload for a person: a known protobuf type as JSON, else UTF-8 text, else a note; masked,
+    and cut at :data:`PAYLOAD_SHOWN` characters."""
     content_type = headers.get(CONTENT_TYPE, "")
     if content_type.startswith(PROTOBUF_CONTENT_TYPE) and "type=" in content_type:
         name = content_type.split("type=", 1)[1].split(";", 1)[0].strip()
         try:
             cls = message_factory.GetMessageClass(descriptor_pool.Default().FindMessageTypeByName(name))
             message = cls.FromString(payload)
-            return json.dumps(mask_value(json_format.MessageToDict(message)), indent=2, sort_keys=True)
+            shown = json.dumps(mask_value(json_format.MessageToDict(message)), indent=2, sort_keys=True)
+            return _cut(shown, len(payload))
         except (KeyError, DecodeError):
             pass
     head = payload[:PAYLOAD_SHOWN]
     try:
-        text = head.decode()
+        # a cut payload may end inside a character: that partial character is left out
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) == len(payload))
     except UnicodeDecodeError:
         return f"<{len(payload)} bytes, not text>"
     try:
-        return json.dumps(mask_value(json.loads(text)), indent=2, sort_keys=True)
+        return _cut(json.dumps(mask_value(json.loads(text)), indent=2, sort_keys=True), len(payload))
     except ValueError:
         suffix = "..." if len(payload) > PAYLOAD_SHOWN else ""
-        return mask_text(text) + suffix
+        return _cut(mask_text(text), len(payload)) + suffix
+
+
+def _cut(shown: str, size: int) -> str:
+    if len(shown) <= PAYLOAD_SHOWN:
+        return shown
+    return shown[:PAYLOAD_SHOWN] + f"\n... (cut; the payload has {size} bytes)"

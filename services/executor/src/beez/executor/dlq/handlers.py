@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
 
 from beez.api.executor.v1 import dead_letters_pb2, dead_letters_pb2_grpc
 from beez.api.executor.v1.dead_letters_pb2 import DeadLetterState
@@ -14,6 +13,7 @@ from beez.executor.dlq.service import DEFAULT_REDRIVE_BATCH, MAX_REDRIVE_BATCH, 
 from beez.executor.messages import timestamp
 from beez.executor.models import BusDeadLetter
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument, require
+from beez.kit.grpc.fields import time_range
 from beez.kit.grpc.identity import current_identity
 from beez.kit.paging import decode_moment_key, read_page, scope_of
 
@@ -28,12 +28,6 @@ CATEGORIES = frozenset(category.value for category in Category)
 class _Filtered(Protocol):
     consumer: str
     error_category: str
-
-    @property
-    def start_time(self) -> timestamp_pb2.Timestamp: ...
-    @property
-    def end_time(self) -> timestamp_pb2.Timestamp: ...
-    def HasField(self, field_name: Any) -> bool: ...
 
 
 def dead_letter_proto(row: BusDeadLetter, *, full: bool = False) -> dead_letters_pb2.DeadLetter:
@@ -60,26 +54,21 @@ def dead_letter_proto(row: BusDeadLetter, *, full: bool = False) -> dead_letters
     return message
 
 
-def _moment(request: _Filtered, field: str) -> datetime | None:
-    return getattr(request, field).ToDatetime(tzinfo=UTC) if request.HasField(field) else None
-
-
-def read_filter(request: _Filtered, state: int = 0) -> DeadLetterFilter:
+def read_filter(request: Message, state: int = 0) -> DeadLetterFilter:
     """The caller's organization and the request's filter; INVALID_ARGUMENT naming bad fields."""
-    violations = []
-    if request.error_category and request.error_category not in CATEGORIES:
+    filtered = cast(_Filtered, request)
+    violations: list[FieldViolation] = []
+    if filtered.error_category and filtered.error_category not in CATEGORIES:
         violations.append(FieldViolation("error_category", f"must be one of {', '.join(sorted(CATEGORIES))}"))
-    since, before = _moment(request, "start_time"), _moment(request, "end_time")
-    if since is not None and before is not None and before <= since:
-        violations.append(FieldViolation("end_time", "must be after start_time"))
+    since, before = time_range(request, violations)
     if state and state not in STATE_NAMES:
         violations.append(FieldViolation("state", "is not a dead letter state"))
     if violations:
         raise InvalidArgument("invalid dead letter filter", violations)
     return DeadLetterFilter(
         current_identity().org_id,
-        consumer=request.consumer,
-        error_category=request.error_category,
+        consumer=filtered.consumer,
+        error_category=filtered.error_category,
         since=since,
         before=before,
         state=STATE_NAMES.get(state),  # type: ignore[call-overload]
@@ -134,16 +123,5 @@ class DeadLetterServicer(dead_letters_pb2_grpc.DeadLetterServiceServicer):
     async def PurgeDeadLetters(
         self, request: dead_letters_pb2.PurgeDeadLettersRequest, context: Any
     ) -> dead_letters_pb2.PurgeDeadLettersResponse:
-        where = read_filter(request, request.state)
-        if not request.id and where.scope() == ("", "", "", "", ""):
-            raise InvalidArgument(
-                "a purge needs an id or a filter",
-                [
-                    FieldViolation(
-                        "id",
-                        "set an id, or at least one of consumer, error_category, start_time, end_time, state",
-                    )
-                ],
-            )
-        purged = await self._dead_letters.purge(where, request.id)
+        purged = await self._dead_letters.purge(read_filter(request, request.state), request.id)
         return dead_letters_pb2.PurgeDeadLettersResponse(purged=purged)

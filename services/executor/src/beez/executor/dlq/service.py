@@ -28,12 +28,14 @@ from beez.executor.repository.outbox import enqueue_all
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.kit.db import Database
-from beez.kit.grpc.errors import FailedPrecondition, NotFound
+from beez.kit.grpc.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from beez.kit.ids import uuid7
 from beez.kit.paging import MomentKey, PageRequest, cut_page, scope_of
 
 DEFAULT_REDRIVE_BATCH = 100
 MAX_REDRIVE_BATCH = 1000
+PURGE_BATCH = 1000
+"""Dead letters a purge deletes per transaction."""
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,13 @@ class BulkRedrive:
 class DeadLetters:
     """Stores, lists, re-drives and purges one organization's bus dead letters."""
 
-    def __init__(self, db: Database, topology: Topology, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, topology: Topology, clock: Clock, *, purge_batch: int = PURGE_BATCH
+    ) -> None:
         self._db = db
         self._topology = topology
         self._clock = clock
+        self._purge_batch = purge_batch
 
     async def store(self, arrival: Arrival) -> bool:
         """Keeps ``arrival``; False when its DLQ message id was stored already (a redelivery)."""
@@ -106,9 +111,26 @@ class DeadLetters:
 
     async def purge(self, where: DeadLetterFilter, dead_letter_id: str = "") -> int:
         """Deletes one dead letter (NOT_FOUND when the organization has none by that id), or every
-        one matching ``where``; how many were deleted."""
-        async with self._db.transaction() as session:
-            purged = await rows.purge(session, where, [dead_letter_id] if dead_letter_id else ())
+        one matching ``where``, :data:`PURGE_BATCH` per transaction; how many were deleted.
+        INVALID_ARGUMENT when neither an id nor a filter is given: a purge is never of everything."""
+        if not dead_letter_id and not where.narrowed:
+            raise InvalidArgument(
+                "a purge needs an id or a filter",
+                [
+                    FieldViolation(
+                        "id",
+                        "set an id, or at least one of consumer, error_category, start_time, end_time, state",
+                    )
+                ],
+            )
+        ids = [dead_letter_id] if dead_letter_id else []
+        purged = 0
+        while True:
+            async with self._db.transaction() as session:
+                deleted = await rows.purge(session, where, ids, self._purge_batch)
+            purged += deleted
+            if deleted < self._purge_batch:
+                break
         if dead_letter_id and not purged:
             raise NotFound(f"dead letter {dead_letter_id} not found")
         return purged
@@ -123,5 +145,5 @@ class DeadLetters:
             message=bytes(row.payload),
             msg_id=redrive_msg_id(row.id, row.redrive_count),
             org_id=row.org_id or None,
-            headers=redrive_headers(row.headers, row.id),
+            headers=redrive_headers(row.headers, row.id, row.stream, row.stream_seq),
         )

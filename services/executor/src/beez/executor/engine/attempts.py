@@ -34,6 +34,7 @@ from beez.api.messages.v1 import commands_pb2, events_pb2, lifecycle_pb2
 from beez.api.workflow.v1 import workflow_pb2
 from beez.executor import messages
 from beez.executor.actions.base import Action, ActionContext, ActionResult, PermanentError, TransientError
+from beez.executor.actions.breaker import CIRCUIT_OPEN
 from beez.executor.actions.crm import command_verb
 from beez.executor.engine import state
 from beez.executor.engine.steplog import elapsed_ms, may_run, step_event, step_key, step_row
@@ -205,6 +206,15 @@ class ActionSteps:
         row.error = outcome.error
         row.error_category = outcome.category
         if not current:
+            return False
+        if outcome.category == CIRCUIT_OPEN and not outcome.permanent:
+            # Failed fast: the provider was not called. Like a send over its limit, the step waits
+            # for the circuit's cool-down without spending an attempt of its retry policy
+            # (decision 0025): the attempt numbers (and keys) go on, the policy's count does not.
+            execution.attempt_base += 1
+            wait_s = min(float(outcome.retry_after or 1.0), float(MAX_BACKOFF_SECONDS))
+            due = unit.now + timedelta(seconds=wait_s)
+            await state.wait_on_timer(unit, action, WaitKind.RATE_LIMIT, CIRCUIT_OPEN, due)
             return False
         step_event(unit, action, call.key, lifecycle_pb2.EXECUTION_EVENT_KIND_STEP_FAILED, row)
         delay = None

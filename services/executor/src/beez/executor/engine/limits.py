@@ -4,9 +4,10 @@ An organization's caps (decision 0023) come from, first to last: its own row in 
 (set through ``SetOrganizationLimits``), the deployment's ``BEEZ_ORG_LIMITS`` map, and the
 defaults ``BEEZ_MAX_STEPS_PER_EXECUTION`` / ``BEEZ_MAX_MESSAGES_PER_EXECUTION``, each cap on
 its own. The row is read in the step's transaction and cached per organization for
-``cache_s`` (at most ``max_entries`` organizations, least recently used dropped first, in a
-:class:`~beez.kit.cache.BoundedCache`), so a step costs no query; a change through this
-process applies at once, through another replica within ``cache_s``.
+``cache_s`` (at most ``max_entries`` organizations, least recently used dropped first, in an
+:class:`~beez.kit.cache.ExpiringCache`), so a step costs no query; a change through this
+process applies at once (a step that read the row before the change does not cache it), through
+another replica within ``cache_s``.
 
 Counting, on the execution row and in the transaction that records the step, so a redelivered
 job or a restart neither loses nor repeats a count:
@@ -28,16 +29,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from beez.kit.cache import BoundedCache
+from beez.kit.cache import ExpiringCache
 from beez.workflow.amplification import ExecutionLimits
 
 if TYPE_CHECKING:
     from beez.executor.engine.store import Transaction
 
 __all__ = ["LIMIT_EXCEEDED", "LimitOverride", "OrganizationLimits", "messages_exceeded", "steps_exceeded"]
-
-ENTRY_BYTES = 256
-"""What one cached organization's caps hold, about (an id, two ints, a timestamp)."""
 
 LIMIT_EXCEEDED = "limit_exceeded"
 """The error category of an execution failed for going past a cap."""
@@ -80,10 +78,8 @@ class OrganizationLimits:
     ) -> None:
         self.defaults = defaults or ExecutionLimits()
         self._configured = dict(configured or {})
-        self._cache_s = cache_s
-        self._monotonic = monotonic
-        self._cache: BoundedCache[str, tuple[float, LimitOverride | None]] = BoundedCache(
-            max_entries=max_entries, max_bytes=max_entries * ENTRY_BYTES, sizeof=lambda _: ENTRY_BYTES
+        self._cache: ExpiringCache[str, LimitOverride | None] = ExpiringCache(
+            ttl_s=cache_s, max_entries=max_entries, monotonic=monotonic
         )
 
     def base(self, org_id: str) -> ExecutionLimits:
@@ -98,14 +94,9 @@ class OrganizationLimits:
 
     async def of(self, tx: Transaction, org_id: str) -> ExecutionLimits:
         """The caps in force for ``org_id``, its own row read through ``tx`` unless cached."""
-        now = self._monotonic()
-        cached = self._cache.get(org_id)
-        if cached is not None and now - cached[0] < self._cache_s:
-            return self.resolve(org_id, cached[1])
-        own = await tx.organization_limits(org_id)
-        self._cache.put(org_id, (now, own))
+        own = await self._cache.get(org_id, lambda: tx.organization_limits(org_id))
         return self.resolve(org_id, own)
 
     def forget(self, org_id: str) -> None:
         """Drops ``org_id``'s cached row (its caps were just changed)."""
-        self._cache.pop(org_id)
+        self._cache.forget(org_id)

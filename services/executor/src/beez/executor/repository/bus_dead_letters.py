@@ -1,14 +1,15 @@
 """Bus dead letters (``executor.bus_dead_letters``): stored once per DLQ message id, listed newest
-first by keyset, locked for a re-drive, deleted by a purge. Every query is scoped by organization.
+first by keyset, locked for a re-drive, deleted by a purge a page at a time. Every query is
+scoped by organization; each filter has an index led by ``org_id`` (decision 0029).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, CursorResult, Select, and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,10 +61,8 @@ def _where(where: DeadLetterFilter) -> list[ColumnElement[bool]]:
     return clauses
 
 
-async def find(
-    session: AsyncSession, where: DeadLetterFilter, after: MomentKey | None, limit: int
-) -> list[BusDeadLetter]:
-    """Up to ``limit`` dead letters matching ``where``, newest first, after the cursor ``after``."""
+def find_query(where: DeadLetterFilter, after: MomentKey | None, limit: int) -> Select[Any]:
+    """The query of :func:`find` (tests read its plan)."""
     query: Select[Any] = select(BusDeadLetter).where(*_where(where))
     if after is not None:
         moment, key = after
@@ -73,8 +72,14 @@ async def find(
                 and_(BusDeadLetter.dead_lettered_at == moment, BusDeadLetter.id < key),
             )
         )
-    query = query.order_by(BusDeadLetter.dead_lettered_at.desc(), BusDeadLetter.id.desc()).limit(limit)
-    return list((await session.execute(query)).scalars())
+    return query.order_by(BusDeadLetter.dead_lettered_at.desc(), BusDeadLetter.id.desc()).limit(limit)
+
+
+async def find(
+    session: AsyncSession, where: DeadLetterFilter, after: MomentKey | None, limit: int
+) -> list[BusDeadLetter]:
+    """Up to ``limit`` dead letters matching ``where``, newest first, after the cursor ``after``."""
+    return list((await session.execute(find_query(where, after, limit))).scalars())
 
 
 async def get(
@@ -94,20 +99,24 @@ def _dead_under(prefixes: Sequence[str]) -> list[ColumnElement[bool]]:
     ]
 
 
-async def lock_dead(
-    session: AsyncSession, where: DeadLetterFilter, prefixes: Sequence[str], limit: int
-) -> list[BusDeadLetter]:
-    """Up to ``limit`` not re-driven dead letters matching ``where`` whose subject starts with one
-    of ``prefixes``, oldest first, locked; rows another transaction holds are skipped (two bulk
-    re-drives share the work, never double it)."""
-    query = (
+def lock_dead_query(where: DeadLetterFilter, prefixes: Sequence[str], limit: int) -> Select[Any]:
+    """The query of :func:`lock_dead` (tests read its plan)."""
+    return (
         select(BusDeadLetter)
         .where(*_where(where), *_dead_under(prefixes))
         .order_by(BusDeadLetter.dead_lettered_at, BusDeadLetter.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list((await session.execute(query)).scalars())
+
+
+async def lock_dead(
+    session: AsyncSession, where: DeadLetterFilter, prefixes: Sequence[str], limit: int
+) -> list[BusDeadLetter]:
+    """Up to ``limit`` not re-driven dead letters matching ``where`` whose subject starts with one
+    of ``prefixes``, oldest first, locked; rows another transaction holds are skipped (two bulk
+    re-drives share the work, never double it)."""
+    return list((await session.execute(lock_dead_query(where, prefixes, limit))).scalars())
 
 
 async def count_dead(session: AsyncSession, where: DeadLetterFilter, prefixes: Sequence[str]) -> int:
@@ -116,10 +125,13 @@ async def count_dead(session: AsyncSession, where: DeadLetterFilter, prefixes: S
     return int((await session.execute(query)).scalar_one())
 
 
-async def purge(session: AsyncSession, where: DeadLetterFilter, ids: Sequence[str] = ()) -> int:
-    """Deletes the dead letters matching ``where`` (only ``ids`` of them, when given); how many."""
-    statement = delete(BusDeadLetter).where(*_where(where))
+async def purge(session: AsyncSession, where: DeadLetterFilter, ids: Sequence[str], limit: int) -> int:
+    """Deletes up to ``limit`` of the dead letters matching ``where`` (only ``ids`` of them, when
+    given); how many. A purge of many calls it a page at a time, each in its own transaction, so
+    it neither holds every matching row locked in one transaction nor reads their ids back."""
+    chosen = select(BusDeadLetter.id).where(*_where(where))
     if ids:
-        statement = statement.where(BusDeadLetter.id.in_(list(ids)))
-    result = await session.execute(statement.returning(BusDeadLetter.id))
-    return len(result.all())
+        chosen = chosen.where(BusDeadLetter.id.in_(list(ids)))
+    statement = delete(BusDeadLetter).where(BusDeadLetter.id.in_(chosen.limit(limit).scalar_subquery()))
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return int(result.rowcount)
