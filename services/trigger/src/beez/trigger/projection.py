@@ -44,6 +44,7 @@ from beez.trigger.domain.projection import (
     changed_fields,
     custom_fields,
     dates_of,
+    is_new,
     numeric_fields,
     view,
 )
@@ -198,6 +199,7 @@ class Projector:
             if state is None:
                 continue
             before = view(state)
+            new = is_new(state)
             if event.contact_id not in first:
                 first[event.contact_id] = (numeric_fields(before), dates_of(state))
             applied = apply_event(state, event, struct_to_dict(event.data), self.retention_days, self.signals)
@@ -209,7 +211,7 @@ class Projector:
                 changes.append(_Change(event, state.contact_id, set(), None, None))
                 continue
             after = view(state)
-            changed = changed_fields(before, after, applied)
+            changed = changed_fields(before, after, applied, new=new)
             if changed:
                 changes.append(_Change(event, state.contact_id, changed, subject_of(state, after), None))
         result = Projected(contacts=len(touched), deleted=len(set(deleted)))

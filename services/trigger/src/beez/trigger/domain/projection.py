@@ -327,6 +327,7 @@ def apply_event(
     day = occurred.date().isoformat()
     keep_after = (occurred.date() - timedelta(days=retention_days)).isoformat()
     counted = [event.type]
+    prune_counters(state, keep_after)
     count(state, event.type, day, keep_after)
     page = data.get("page") or data.get("url")
     if event.type == PAGE_VISITED and isinstance(page, str) and page:
@@ -423,11 +424,22 @@ def _busiest_channel(state: ContactState) -> str | None:
     return min(totals, key=lambda channel: (-totals[channel], channel))
 
 
-def changed_fields(before: dict[str, Any], after: dict[str, Any], applied: Applied) -> set[str]:
+def is_new(state: ContactState) -> bool:
+    """Whether the projection knows nothing of the contact yet (a row just created to lock it)."""
+    return state.observed_at is None and not state.counters and not state.deleted and not state.fields
+
+
+def changed_fields(
+    before: dict[str, Any], after: dict[str, Any], applied: Applied, *, new: bool = False
+) -> set[str]:
     """The field names whose value differs between two views, plus what counting touched:
     ``counters.<key>`` per counted key, ``engagement`` for an engagement event, ``rfm`` for a
-    purchase."""
-    changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    purchase. For a ``new`` contact every field counts as changed: a condition about an absent
+    value (``null_check``) must be evaluated when the contact appears."""
+    if new:
+        changed = set(after)
+    else:
+        changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
     changed.update(f"counters.{key}" for key in applied.counted)
     if any(key in ENGAGEMENT_EVENTS for key in applied.counted):
         changed.add("engagement")
