@@ -102,6 +102,11 @@ class TriggerSettings(ServiceSettings):
             "engagement_level windows."
         ),
     )
+    condition_cache_size: int = Field(
+        default=100_000,
+        ge=16,
+        description="Condition automation versions whose compiled condition is kept in memory.",
+    )
     import_batch_max: int = Field(
         default=1000, ge=1, description="Most contacts one ImportContacts call may carry."
     )

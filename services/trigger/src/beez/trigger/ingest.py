@@ -92,6 +92,7 @@ class Ingestor:
         compiled_cache_size: int,
         credits: StartCredits | None = None,
         counter_retention_days: int = 90,
+        condition_cache_size: int = 100_000,
     ) -> None:
         """``credits``: the organizations' start credits (decision 0039); None sends every START."""
         self._db = db
@@ -103,7 +104,7 @@ class Ingestor:
         self.triggers = CompiledTriggers(compiled_cache_size)
         self.waits = WaitMatcher()
         self.projector = Projector(
-            self.triggers, retention_days=counter_retention_days, cache_size=compiled_cache_size
+            self.triggers, retention_days=counter_retention_days, cache_size=condition_cache_size
         )
 
     def prepare(self, org_id: str, events: Sequence[Event], paths: Sequence[str]) -> list[Event]:

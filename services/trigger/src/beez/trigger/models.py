@@ -76,6 +76,7 @@ class AutomationIndex(Base):
             "reads",
             postgresql_using="gin",
             postgresql_where=text("active AND reads IS NOT NULL"),
+            postgresql_with={"fastupdate": "off"},
         ),
     )
 

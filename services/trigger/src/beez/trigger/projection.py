@@ -32,6 +32,7 @@ from typing import Any
 
 from beez.api.messages.v1.events_pb2 import Contact, Event
 from beez.api.messages.v1.jobs_pb2 import ExecutionStart
+from beez.api.workflow.v1.workflow_pb2 import Workflow
 from beez.kit.cache import BoundedCache
 from beez.kit.logging import get_logger
 from beez.trigger.domain import sketch
@@ -55,6 +56,8 @@ from beez.trigger.repository.contacts import (
     END_WAITS,
     UPSERT_CONTACTS,
     ConditionAutomation,
+    condition_automation,
+    conditions_statement,
     dates_statements,
     fields_statement,
     sketch_statement,
@@ -148,7 +151,7 @@ def subject_of(state: ContactState, current: dict[str, Any]) -> Subject:
 class Projector:
     """Applies events to the projection and evaluates condition triggers; one per process."""
 
-    def __init__(self, triggers: CompiledTriggers, *, retention_days: int, cache_size: int) -> None:
+    def __init__(self, triggers: CompiledTriggers, *, retention_days: int, cache_size: int = 100_000) -> None:
         self.triggers = triggers
         self.retention_days = retention_days
         self.signals = Signals()
@@ -160,17 +163,20 @@ class Projector:
         )
 
     def condition(self, automation: ConditionAutomation) -> ConditionTrigger | None:
-        """The compiled condition of an automation version (None: it does not compile)."""
+        """The compiled condition of an automation version (None: it does not compile).
+
+        Kept in a cache of its own, apart from the workflows of :class:`CompiledTriggers`: an
+        organization may have tens of thousands of condition automations, and a compiled
+        condition is a few hundred bytes where a workflow may be a megabyte.
+        """
         key = (automation.automation_id, automation.version)
         found = self._conditions.get(key)
         if found is not None:
             return found
-        workflow = self.triggers.get(
-            automation.automation_id, automation.version, automation.workflow
-        ).workflow
+        trigger = Workflow.FromString(automation.workflow).trigger
         try:
             compiled: ConditionTrigger | None = compile_condition(
-                workflow.trigger.type, struct_to_dict(workflow.trigger.config)
+                trigger.type, struct_to_dict(trigger.config)
             )
         except NotACondition as exc:
             log.error(
@@ -217,8 +223,14 @@ class Projector:
         result = Projected(contacts=len(touched), deleted=len(set(deleted)))
         if not touched:
             return result
-        await repo.run(self._writes(org_id, touched, first, now))
-        result.starts = await self._evaluate(repo, org_id, changes, states, now)
+        statements = self._writes(org_id, touched, first, now)
+        changed: set[str] = set().union(*(change.changed for change in changes)) if changes else set()
+        if changed:
+            statements.append(conditions_statement(org_id, changed, (c.contact_id for c in changes)))
+        rows = await repo.run(statements)
+        if changed and rows[-1]:
+            found = [condition_automation(row) for row in rows[-1]]
+            result.starts = await self._evaluate(repo, org_id, changes, states, found, now)
         if deleted:
             await self.delete(repo, org_id, sorted(set(deleted)), now)
         return result
@@ -261,15 +273,12 @@ class Projector:
         org_id: str,
         changes: list[_Change],
         states: dict[str, ContactState],
+        found: list[tuple[ConditionAutomation, set[str]]],
         now: datetime,
     ) -> list[tuple[str, EnrollRequest, ExecutionStart]]:
         """Evaluates the condition automations reading a changed field, edge by edge, in order."""
-        changed = set().union(*(change.changed for change in changes)) if changes else set()
-        if not changed:
-            return []
-        automations = await repo.condition_automations(org_id, changed)
-        if not automations:
-            return []
+        automations = [automation for automation, _ in found]
+        matched = {(a.automation_id, contact) for a, contacts in found for contact in contacts}
         compiled = [(a, c) for a in automations if (c := self.condition(a)) is not None]
         work: list[tuple[_Change, ConditionAutomation, ConditionTrigger]] = [
             (change, automation, condition)
@@ -280,9 +289,9 @@ class Projector:
         ]
         if not work:
             return []
-        pairs = sorted({(a.automation_id, ch.contact_id) for ch, a, _ in work})
+        pairs = {(a.automation_id, ch.contact_id) for ch, a, _ in work}
         sketch_fields = sorted({f for _, _, c in work for f in c.sketch_fields})
-        matched, sketches = await repo.matched_states(pairs, org_id, sketch_fields)
+        sketches = await repo.sketches(org_id, sketch_fields) if sketch_fields else {}
         current = {pair: pair in matched for pair in pairs}
         written: dict[tuple[str, str], bool] = {}
         starts: list[tuple[str, EnrollRequest, ExecutionStart]] = []

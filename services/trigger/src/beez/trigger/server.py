@@ -49,6 +49,7 @@ async def build(runtime: Runtime) -> ServerSpec:
         max_event_bytes=edge_limit(settings.max_event_bytes, event_limit, lambda: runtime.nc),
         compiled_cache_size=settings.compiled_cache_size,
         counter_retention_days=settings.counter_retention_days,
+        condition_cache_size=settings.condition_cache_size,
         credits=StartCredits(runtime.topology, settings.start_credits_per_org),
     )
     hooks = Hooks(

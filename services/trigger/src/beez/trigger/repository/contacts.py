@@ -131,23 +131,20 @@ READ_SKETCHES = text(
 )
 CONDITION_AUTOMATIONS = text(
     f"""
-    SELECT automation_id, version, trigger_type, priority, run_once, max_executions, reentry,
-           max_concurrent_per_contact, workflow
-    FROM {automation_index.fullname}
-    WHERE org_id = :org_id AND active AND reads IS NOT NULL AND reads && CAST(:changed AS text[])
-    ORDER BY automation_id
+    SELECT a.automation_id, a.version, a.trigger_type, a.priority, a.run_once, a.max_executions,
+           a.reentry, a.max_concurrent_per_contact, a.workflow,
+           ARRAY(
+               SELECT s.contact_id FROM {condition_states.fullname} s
+               WHERE s.automation_id = a.automation_id AND s.matched
+                 AND s.contact_id = ANY(CAST(:contacts AS text[]))
+           ) AS matched
+    FROM {automation_index.fullname} a
+    WHERE a.org_id = :org_id AND a.active AND a.reads IS NOT NULL AND a.reads && CAST(:changed AS text[])
+    ORDER BY a.automation_id
     """
 )
-"""The active condition automations of an organization reading one of the changed fields (GIN)."""
-READ_STATES = text(
-    f"""
-    SELECT s.automation_id, s.contact_id FROM {condition_states.fullname} s
-    JOIN unnest(CAST(:automation_ids AS text[]), CAST(:contact_ids AS text[]))
-        AS k(automation_id, contact_id)
-      ON s.automation_id = k.automation_id AND s.contact_id = k.contact_id
-    WHERE s.matched
-    """
-)
+"""The active condition automations of an organization reading one of the changed fields (a GIN
+index on ``reads``), each with the contacts among ``contacts`` for which it is matched."""
 WRITE_STATES = text(
     f"""
     INSERT INTO {condition_states.fullname} (automation_id, contact_id, org_id, matched, changed_at)
@@ -281,6 +278,19 @@ def sketch_statement(org_id: str, delta: Delta) -> Statement | None:
     )
 
 
+def conditions_statement(org_id: str, changed: Iterable[str], contacts: Iterable[str]) -> Statement:
+    """The lookup of the condition automations reading a changed field, with their matched states."""
+    return (
+        CONDITION_AUTOMATIONS,
+        {"org_id": org_id, "changed": sorted(changed), "contacts": sorted(set(contacts))},
+    )
+
+
+def condition_automation(row: Sequence[Any]) -> tuple[ConditionAutomation, set[str]]:
+    """A row of :data:`CONDITION_AUTOMATIONS`: the automation and the contacts it is matched for."""
+    return ConditionAutomation(*row[:9]), set(row[9] or ())
+
+
 def states_statement(org_id: str, changes: Mapping[tuple[str, str], bool], now: datetime) -> Statement:
     """Writes condition states ((automation, contact) -> matched)."""
     keys = sorted(changes)
@@ -325,27 +335,13 @@ class ContactQueries(Queries):
         _, rows = await self.run(lock_statements(org_id, contact_ids, now))
         return [state_of(row) for row in rows]
 
-    async def condition_automations(self, org_id: str, changed: Iterable[str]) -> list[ConditionAutomation]:
-        [rows] = await self.run([(CONDITION_AUTOMATIONS, {"org_id": org_id, "changed": sorted(changed)})])
-        return [ConditionAutomation(*row) for row in rows]
-
-    async def matched_states(
-        self, pairs: Sequence[tuple[str, str]], org_id: str, sketch_fields: Sequence[str]
-    ) -> tuple[set[tuple[str, str]], dict[str, list[tuple[int, int, float]]]]:
-        """Which (automation, contact) pairs were matched, and the sketches of ``sketch_fields``."""
-        statements: list[Statement] = [
-            (
-                READ_STATES,
-                {"automation_ids": [p[0] for p in pairs], "contact_ids": [p[1] for p in pairs]},
-            )
-        ]
-        if sketch_fields:
-            statements.append((READ_SKETCHES, {"org_id": org_id, "fields": sorted(sketch_fields)}))
-        results = await self.run(statements)
-        sketches: dict[str, list[tuple[int, int, float]]] = {}
-        for field, bucket, count, total in results[1] if sketch_fields else []:
-            sketches.setdefault(field, []).append((bucket, int(count), float(total)))
-        return {(row[0], row[1]) for row in results[0]}, sketches
+    async def sketches(self, org_id: str, fields: Sequence[str]) -> dict[str, list[tuple[int, int, float]]]:
+        """The ``(bucket, count, sum)`` rows of the organization's sketch of each field."""
+        [rows] = await self.run([(READ_SKETCHES, {"org_id": org_id, "fields": sorted(fields)})])
+        found: dict[str, list[tuple[int, int, float]]] = {}
+        for field, bucket, count, total in rows:
+            found.setdefault(field, []).append((bucket, int(count), float(total)))
+        return found
 
     async def get_contact(self, org_id: str, contact_id: str) -> tuple[ContactState, datetime] | None:
         """A projected contact and when it was last written; None when unknown."""
