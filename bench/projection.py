@@ -277,11 +277,19 @@ async def condition_cost(db: Database, ingestor: Ingestor, automations: int, upd
     }
 
 
-async def run(database_url: str, *, contacts_count: int, automations: int, events: int) -> dict[str, Any]:
+async def run(
+    database_url: str, *, contacts_count: int, automations: int, events: int, prefix: str = ""
+) -> dict[str, Any]:
+    """The three figures, on ``database_url`` (migrated). ``prefix``: the bus prefix of a running
+    stack, so the START jobs of the conditions that fire go where its trigger's relay sends them."""
     db = Database(database_url, "trigger", pool_size=2)
     clock = SystemClock()
     ingestor = Ingestor(
-        db, clock, Topology(f"bp{uuid.uuid4().hex[:6]}"), max_event_bytes=1 << 20, compiled_cache_size=20_000
+        db,
+        clock,
+        Topology(prefix or f"bp{uuid.uuid4().hex[:6]}"),
+        max_event_bytes=1 << 20,
+        compiled_cache_size=20_000,
     )
     org = f"bproj{uuid.uuid4().hex[:8]}"
     try:
