@@ -59,6 +59,7 @@ def condition_reads(workflow: Workflow) -> list[str] | None:
     """The fields a condition trigger reads; None for other triggers, [] for a config that does
     not compile (such an automation is never evaluated: validation should have refused it)."""
     from beez.trigger.domain.conditions import CONDITION_TYPES, NotACondition, compile_condition
+    from beez.workflow.model import struct_to_dict
 
     if workflow.trigger.type not in CONDITION_TYPES:
         return None

@@ -2,7 +2,7 @@
 field sketches, and the contacts' derived signals (issue #13).
 
 Revision ID: trigger_conditions
-Revises: trigger_contacts
+Revises: trigger_hooks (main's head when this branch was rebased)
 Create Date: 2026-12-03
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "trigger_conditions"
-down_revision: str | None = "trigger_contacts"
+down_revision: str | None = "trigger_hooks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
