@@ -217,19 +217,19 @@ class Projector:
                 changes.append(_Change(event, state.contact_id, set(), None, None))
                 continue
             after = view(state)
-            changed = changed_fields(before, after, applied, new=new)
-            if changed:
-                changes.append(_Change(event, state.contact_id, changed, subject_of(state, after), None))
+            fields = changed_fields(before, after, applied, new=new)
+            if fields:
+                changes.append(_Change(event, state.contact_id, fields, subject_of(state, after), None))
         result = Projected(contacts=len(touched), deleted=len(set(deleted)))
         if not touched:
             return result
         statements = self._writes(org_id, touched, first, now)
-        changed: set[str] = set().union(*(change.changed for change in changes)) if changes else set()
+        changed = set().union(*(change.changed for change in changes)) if changes else set()
         if changed:
             statements.append(conditions_statement(org_id, changed, (c.contact_id for c in changes)))
-        rows = await repo.run(statements)
-        if changed and rows[-1]:
-            found = [condition_automation(row) for row in rows[-1]]
+        results = await repo.run(statements)
+        if changed and results[-1]:
+            found = [condition_automation(row) for row in results[-1]]
             result.starts = await self._evaluate(repo, org_id, changes, states, found, now)
         if deleted:
             await self.delete(repo, org_id, sorted(set(deleted)), now)
