@@ -16,7 +16,7 @@ from beez.kit.bus.permissions import OPS, PLATFORM
 from beez.kit.bus.topology import Topology
 from beez.kit.runtime import configure_gc
 from beez.kit.settings import ServiceSettings
-from bench import report, workloads
+from bench import projection, report, workloads
 from bench.config import BenchConfig
 from bench.sampler import Sampler
 from bench.stack import ROOT, STATE, Stack
@@ -176,6 +176,17 @@ async def run(config: BenchConfig, out: Path, profile: bool = False, state: Path
             sampler.end("timers")
             result["timers"] = tm
             log(f"  publish lag p50 {tm['publish_lag']['p50_ms']} ms p99 {tm['publish_lag']['p99_ms']} ms")
+        if "projection" in config.sections:
+            log(f"projection: {config.projection_contacts} contacts")
+            sampler.begin("projection")
+            result["projection"] = await projection.run(
+                stack.database_url,
+                contacts_count=config.projection_contacts,
+                automations=config.projection_condition_automations,
+                events=config.projection_events,
+                prefix=stack.prefix,
+            )
+            sampler.end("projection")
     finally:
         for client in (nc, events_nc, announce_nc):
             await client.close()

@@ -30,6 +30,10 @@ class BenchConfig:
     timers: int = 100_000
     timers_spread_s: float = 60.0
     timers_lead_s: float = 10.0
+    # the contact projection (bench.projection): bulk import, cost per event, condition evaluation
+    projection_contacts: int = 1_000_000
+    projection_condition_automations: int = 10_000
+    projection_events: int = 500
     # service settings (environment of the processes)
     service_env: dict[str, str] = field(
         default_factory=lambda: {
@@ -47,7 +51,7 @@ class BenchConfig:
             "BEEZ_TIMER_BATCH": "500",
         }
     )
-    sections: tuple[str, ...] = ("throughput", "latency", "matching", "timers")
+    sections: tuple[str, ...] = ("throughput", "latency", "matching", "timers", "projection")
     quick: bool = False
 
     @classmethod
@@ -67,6 +71,9 @@ class BenchConfig:
             timers=2000,
             timers_spread_s=5.0,
             timers_lead_s=3.0,
+            projection_contacts=5_000,
+            projection_condition_automations=500,
+            projection_events=100,
             quick=True,
         )
 

@@ -14,12 +14,14 @@ import psutil
 
 from bench.stack import ROOT
 
-SECTIONS = ("machine", "settings", "throughput", "latency", "matching", "timers", "resources")
+SECTIONS = ("machine", "settings", "throughput", "latency", "matching", "timers", "projection", "resources")
 TARGETS = {
     "throughput": ">= 1,000 executions/s sustained",
     "latency": "at 100 events/s: p50 < 15 ms, p99 < 100 ms",
     "matching": "cost per event flat from 100 to 100,000 automations",
     "timers": "lag p99 < 1 s (100,000 timers due within one minute)",
+    "projection": "1,000,000 contacts imported (rate, table size); a contact update evaluated against "
+    "10,000 condition automations in p50 < 2 ms",
 }
 
 
@@ -168,6 +170,30 @@ def markdown(r: dict[str, Any]) -> str:
                 f"| {_ms(lag['p99_ms'])} | {_ms(lag['max_ms'])} |"
             )
         lines.append("")
+    pj = r.get("projection")
+    if pj:
+        bulk, ingest, cond = pj["bulk_import"], pj["ingestion"], pj["conditions"]
+        lines += [
+            "## Contact projection",
+            "",
+            f"Target: {TARGETS['projection']}.",
+            "",
+            f"Bulk import: {bulk['contacts']:,} contacts in {bulk['seconds']} s, "
+            f"{bulk['contacts_per_s']:,}/s "
+            f"(batches of {bulk['batch']}); contacts {bulk['contacts_table_mb']} MB with indexes, "
+            f"contact_dates {bulk['contact_dates_table_mb']} MB ({bulk['contact_dates_rows']:,} rows), "
+            f"{bulk['bytes_per_contact']} bytes per contact.",
+            "",
+            f"Ingestion, one event per transaction: p50 {_ms(ingest['with_snapshot']['p50_ms'])} ms with a "
+            f"snapshot to project, {_ms(ingest['without_contact']['p50_ms'])} ms without a contact "
+            f"(projection adds {_ms(ingest['projection_adds_p50_ms'])} ms).",
+            "",
+            f"Conditions: {cond['automations']:,} automations; an update p50 "
+            f"{_ms(cond['update_with_conditions']['p50_ms'])} ms against "
+            f"{_ms(cond['update_without_conditions']['p50_ms'])} ms without condition automations: "
+            f"evaluation p50 {_ms(cond['evaluation_p50_ms'])} ms.",
+            "",
+        ]
     res = r.get("resources")
     if res:
         groups = sorted(res["peak_rss_mb"])

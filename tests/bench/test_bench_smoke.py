@@ -28,6 +28,11 @@ async def test_a_tiny_benchmark_run_writes_every_section(
     config.matching_sizes, config.matching_orgs, config.matching_events = (2, 6), 3, 3
     config.timers, config.timers_spread_s, config.timers_lead_s = 40, 1.0, 2.0
     config.drain_s = 90.0
+    config.projection_contacts, config.projection_condition_automations, config.projection_events = (
+        300,
+        50,
+        20,
+    )
     state = pg_data_root()
     try:
         result = await run(config, tmp_path / "out", state=state / "bench")
@@ -42,6 +47,7 @@ async def test_a_tiny_benchmark_run_writes_every_section(
         written["latency"][0]["target_rate"] == 20.0
     )  # then half the saturation rate, when one was measured
     assert written["timers"]["timers"] == 40
+    assert written["projection"]["bulk_import"]["contacts"] == 300
     assert {"executor", "trigger", "postgres", "nats"} <= set(written["resources"]["peak_rss_mb"])
     assert written["machine"]["cpus_logical"] and written["machine"]["commit"]
     markdown = (tmp_path / "out" / "report.md").read_text()
@@ -52,6 +58,7 @@ async def test_a_tiny_benchmark_run_writes_every_section(
         "Latency",
         "Trigger matching",
         "Timer firing lag",
+        "Contact projection",
     )
     for heading in (*headings, "Resources"):
         assert f"## {heading}" in markdown

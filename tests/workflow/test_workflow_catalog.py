@@ -55,6 +55,29 @@ def test_every_event_trigger_of_the_seed_is_in_the_catalog_with_its_event() -> N
     assert not catalog.trigger_type("tag_added").requires_event  # type: ignore[union-attr]
 
 
+def test_the_sixteen_condition_triggers_listen_to_no_event() -> None:
+    conditions = [entry for entry in catalog.trigger_types() if entry.category == "condition"]
+    assert {entry.type for entry in conditions} == {
+        "field_value_match",
+        "score_threshold",
+        "list_membership",
+        "tag_combination",
+        "engagement_level",
+        "behavior_pattern",
+        "rfm_segment",
+        "geolocation",
+        "device_type",
+        "channel_preference",
+        "custom_field_logic",
+        "date_range",
+        "null_check",
+        "regex_match",
+        "mathematical",
+        "sentiment",
+    }
+    assert all(entry.event is None and not entry.requires_event for entry in conditions)
+
+
 def test_action_types_are_exactly_the_runnable_ones_by_category() -> None:
     by_category: dict[str, set[str]] = {}
     for entry in catalog.action_types():

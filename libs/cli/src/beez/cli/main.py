@@ -16,6 +16,7 @@ from rich.table import Table
 from beez.cli import commands, secure
 from beez.cli.builder import conditions, triggers
 from beez.cli.components import DEFAULT_GRPC_BASE, DEFAULT_HTTP_PORT, components
+from beez.cli.contacts import contacts, fields
 from beez.cli.dlq import dlq
 from beez.cli.health import Health, check_all
 from beez.cli.hooks import hooks
@@ -35,6 +36,8 @@ app.add_typer(dlq, name="dlq")
 app.add_typer(triggers, name="triggers")
 app.add_typer(conditions, name="conditions")
 app.add_typer(hooks, name="hooks")
+app.add_typer(contacts, name="contacts")
+app.add_typer(fields, name="fields")
 console = Console()
 UNBOUNDED_WIDTH = 10_000  # a table printed off a terminal is as wide as its longest row
 

@@ -137,6 +137,14 @@ PERMISSIONS: Mapping[str, Role] = MappingProxyType(
             },
         ),
         **_service(
+            "beez.api.trigger.v1.ContactService",
+            {
+                "ImportContacts": Role.EDITOR,
+                "GetContact": Role.VIEWER,
+                "ListFields": Role.VIEWER,
+            },
+        ),
+        **_service(
             "beez.api.analytics.v1.AnalyticsService",
             {
                 "GetAutomationStats": Role.VIEWER,

@@ -124,12 +124,19 @@ class _Validator:
             self.add("trigger.type", f"unknown trigger type {trigger.type!r}")
         elif entry.requires_event and not trigger.event:
             self.add("trigger.event", f"is required for {trigger.type}")
+        elif entry.category == "condition" and trigger.event:
+            self.add("trigger.event", f"{trigger.type} is a condition trigger and listens to no event")
         if trigger.event:
             self.event_name(trigger.event, "trigger.event")
         filters_schema = entry.filters_schema if entry else catalog.FILTERS_SCHEMA
         self.extend(schema_issues(filters_schema, struct_to_dict(trigger.filters), "trigger.filters"))
         if entry is not None:
-            self.extend(schema_issues(entry.config_schema, struct_to_dict(trigger.config), "trigger.config"))
+            config = struct_to_dict(trigger.config)
+            issues = schema_issues(entry.config_schema, config, "trigger.config")
+            self.extend(issues)
+            if not issues and entry.check is not None:
+                for path, problem in entry.check(config):
+                    self.add(join_path("trigger.config", path), problem)
 
     def event_name(self, name: str, path: str) -> None:
         if not _EVENT.match(name):

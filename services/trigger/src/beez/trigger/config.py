@@ -101,6 +101,37 @@ class TriggerSettings(ServiceSettings):
     )
     list_page_size: int = Field(default=50, ge=1, description="ListEvents page size when none is asked.")
     list_page_size_max: int = Field(default=200, ge=1, description="Largest ListEvents page.")
+    counter_retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=3660,
+        description=(
+            "Days of per-type event counters each projected contact keeps (bucketed per UTC day); "
+            "older days are pruned when the contact next changes. Bounds behavior_pattern and "
+            "engagement_level windows."
+        ),
+    )
+    condition_cache_size: int = Field(
+        default=100_000,
+        ge=16,
+        description="Condition automation versions whose compiled condition is kept in memory.",
+    )
+    import_batch_max: int = Field(
+        default=1000, ge=1, description="Most contacts one ImportContacts call may carry."
+    )
+    condition_sweep_interval_s: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "How often time-dependent condition triggers (date_range) are re-evaluated for contacts "
+            "whose state did not change: a date entering or leaving the range."
+        ),
+    )
+    condition_sweep_batch: int = Field(
+        default=10_000,
+        ge=1,
+        description="Most contacts one sweep enters or re-arms per automation (the rest on the next sweep).",
+    )
     compiled_cache_size: int = Field(
         default=2048, ge=16, description="Automation versions whose compiled trigger is kept in memory."
     )

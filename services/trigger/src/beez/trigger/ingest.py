@@ -42,11 +42,10 @@ from typing import Any
 from beez.api.messages.v1.events_pb2 import Event
 from beez.api.messages.v1.jobs_pb2 import ExecutionStart
 from beez.kit.bus.outbox import OutboxMessage
-from beez.kit.bus.topology import Topology, priority_value
+from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.grpc.errors import FieldViolation, InvalidArgument
-from beez.kit.ids import new_id
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import span, tracer
 from beez.trigger.credits import StartCredits
@@ -54,14 +53,15 @@ from beez.trigger.domain.index import (
     AUTOMATION_COMPLETED,
     AUTOMATION_TRIGGERED,
     CompiledTriggers,
-    enrollment_policy,
 )
 from beez.trigger.domain.jobs import signal_job, start_job
 from beez.trigger.domain.validation import normalize_event
 from beez.trigger.domain.waits import OpenWait, WaitMatcher
+from beez.trigger.projection import Projector
 from beez.trigger.repository import Repository, transactional
 from beez.trigger.repository.automations import IndexedAutomation
-from beez.trigger.repository.enrollments import EnrollRequest, NewEnrollment
+from beez.trigger.repository.enrollments import EnrollRequest
+from beez.trigger.starts import plan_start
 from beez.workflow.context import build_context
 from beez.workflow.model import struct_to_dict
 
@@ -91,6 +91,8 @@ class Ingestor:
         max_event_bytes: int | Callable[[], int],
         compiled_cache_size: int,
         credits: StartCredits | None = None,
+        counter_retention_days: int = 90,
+        condition_cache_size: int = 100_000,
     ) -> None:
         """``credits``: the organizations' start credits (decision 0039); None sends every START."""
         self._db = db
@@ -101,6 +103,9 @@ class Ingestor:
         """The event size limit, read at each call (it follows the server's max_payload)."""
         self.triggers = CompiledTriggers(compiled_cache_size)
         self.waits = WaitMatcher()
+        self.projector = Projector(
+            self.triggers, retention_days=counter_retention_days, cache_size=condition_cache_size
+        )
 
     def prepare(self, org_id: str, events: Sequence[Event], paths: Sequence[str]) -> list[Event]:
         """Completed copies of ``events``; raises InvalidArgument listing every problem.
@@ -174,10 +179,18 @@ class Ingestor:
         planned: list[tuple[str, str, EnrollRequest, ExecutionStart]] = []
         signals: dict[tuple[str, str], int] = {}  # by (organization, event id): ids are per organization
         fresh_of: dict[str, list[Event]] = {}
-        for (org_id, events), (new_ids, automations, open_waits) in zip(unique.items(), lookups, strict=True):
+        projected: list[tuple[str, str, EnrollRequest, ExecutionStart]] = []
+        for (org_id, events), (new_ids, automations, open_waits, contacts) in zip(
+            unique.items(), lookups, strict=True
+        ):
             fresh = fresh_of[org_id] = [event for event in events if event.id in new_ids]
             if not fresh:
                 continue
+            if contacts:
+                outcome = await self.projector.apply(repo, org_id, fresh, contacts, now)
+                projected.extend(
+                    (org_id, event_id, request, start) for event_id, request, start in outcome.starts
+                )
             by_type: dict[str, list[IndexedAutomation]] = defaultdict(list)
             by_id: dict[str, IndexedAutomation] = {}
             for automation in automations:
@@ -197,6 +210,7 @@ class Ingestor:
                 signals[org_id, event.id] = await self._signal(
                     repo, org_id, event, data, context, waits.get(event.contact_id, []), closed, outgoing, now
                 )
+        planned.extend(projected)
         enrolled = await repo.enroll_many([request for _, _, request, _ in planned]) if planned else set()
         new = [
             (org_id, r.enrollment.execution_id)
@@ -252,42 +266,7 @@ class Ingestor:
                 continue  # an automation never fires on its own executions' ends: that would loop
             if not compiled.conditions_hold(context, now):
                 continue
-            policy = enrollment_policy(
-                automation.run_once,
-                automation.reentry,
-                automation.max_concurrent_per_contact,
-                automation.max_executions,
-            )
-            contact = event.contact_id or None
-            execution_id = new_id()
-            start = ExecutionStart(
-                automation_id=automation.automation_id,
-                automation_version=automation.version,
-                workflow=compiled.workflow,
-                event=event,
-                contact_id=event.contact_id,
-                priority_level=priority_value(automation.priority),
-            )
-            start.created_at.FromDatetime(now)
-            enrollment = NewEnrollment(
-                execution_id=execution_id,
-                org_id=org_id,
-                automation_id=automation.automation_id,
-                automation_version=automation.version,
-                event_id=event.id,
-                contact_id=contact,
-                priority=automation.priority,
-                created_at=now,
-                start=start.SerializeToString(),
-            )
-            request = EnrollRequest(
-                enrollment,
-                once_contact=contact if policy.once_per_contact else None,
-                slot_contact=contact if policy.slots_per_contact is not None else None,
-                slots=policy.slots_per_contact or 0,
-                max_executions=policy.max_executions,
-            )
-            yield request, start
+            yield plan_start(org_id, automation, compiled.workflow, event, now)
 
     async def _signal(
         self,

@@ -12,6 +12,10 @@
   between a contact's events (one row per contact, plus one per date field for the date sweeps).
 * ``hooks``: inbound webhooks (decision 0036): the token's SHA-256, never the token; the secret
   encrypted with the hook key ring.
+* ``contact_fields``, ``field_sketches``: per organization, the custom fields the projection has
+  seen (``GET /api/automations/fields``) and a quantile sketch of each numeric field.
+* ``condition_states``: per (condition automation, contact), whether its condition held when last
+  evaluated, so a condition trigger fires on the edge, not while it stays true.
 """
 
 from __future__ import annotations
@@ -67,6 +71,13 @@ class AutomationIndex(Base):
         Index(
             "ix_automation_index_org_id_event_type", "org_id", "event_type", postgresql_where=text("active")
         ),
+        Index(
+            "ix_automation_index_reads",
+            "reads",
+            postgresql_using="gin",
+            postgresql_where=text("active AND reads IS NOT NULL"),
+            postgresql_with={"fastupdate": "off"},
+        ),
     )
 
     automation_id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -84,6 +95,9 @@ class AutomationIndex(Base):
     max_concurrent_per_contact: Mapped[int] = mapped_column(Integer)
     workflow: Mapped[bytes] = mapped_column(BYTEA)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reads: Mapped[list[str] | None] = mapped_column(
+        ARRAY(Text), comment="A condition trigger's fields (projection names); NULL: not a condition trigger"
+    )
 
 
 class EventRecord(Base):
@@ -279,6 +293,11 @@ class Contact(Base):
     )
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signals: Mapped[dict[str, Any]] = mapped_column(
+        JSONB,
+        server_default=text("'{}'::jsonb"),
+        comment="Derived from events: device class, message sentiment, and when each was seen",
+    )
 
 
 class ContactDate(Base):
@@ -322,6 +341,48 @@ class Hook(Base):
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class ContactField(Base):
+    """A custom field an organization's contacts carry, with the type of its values, registered
+    by the projection the first time it sees it (so listing fields never scans contacts)."""
+
+    __tablename__ = "contact_fields"
+
+    org_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    field: Mapped[str] = mapped_column(Text, primary_key=True)
+    type: Mapped[str] = mapped_column(Text, comment="string, number, boolean, date, datetime, list, object")
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FieldSketch(Base):
+    """One bucket of the quantile sketch of a numeric field (:mod:`beez.trigger.domain.sketch`):
+    how many contacts hold a value in it, and their sum. Updated by deltas (``count + n``)."""
+
+    __tablename__ = "field_sketches"
+
+    org_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    field: Mapped[str] = mapped_column(Text, primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[float] = mapped_column(Double)
+
+
+class ConditionState(Base):
+    """Whether a condition automation's condition held for a contact when last evaluated.
+
+    No row means it did not. A change to true fires (through enrollment, so the automation's
+    re-entry settings apply); a change to false re-arms.
+    """
+
+    __tablename__ = "condition_states"
+    __table_args__ = (Index("ix_condition_states_org_id_contact_id", "org_id", "contact_id"),)
+
+    automation_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    contact_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    org_id: Mapped[str] = mapped_column(Text)
+    matched: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -337,3 +398,6 @@ waits = _table(Wait)
 contacts = _table(Contact)
 contact_dates = _table(ContactDate)
 hooks = _table(Hook)
+contact_fields = _table(ContactField)
+field_sketches = _table(FieldSketch)
+condition_states = _table(ConditionState)

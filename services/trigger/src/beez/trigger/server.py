@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import grpc
 
-from beez.api.trigger.v1 import hooks_pb2, hooks_pb2_grpc, trigger_pb2, trigger_pb2_grpc
+from beez.api.trigger.v1 import (
+    contacts_pb2,
+    contacts_pb2_grpc,
+    hooks_pb2,
+    hooks_pb2_grpc,
+    trigger_pb2,
+    trigger_pb2_grpc,
+)
 from beez.kit.bus.limits import edge_limit, event_limit
 from beez.kit.grpc.server import ServerSpec
 from beez.kit.keyring import KeyRing
@@ -12,7 +19,9 @@ from beez.kit.paging import PageLimits
 from beez.kit.ratelimit import LeasedLimiter, Limit, RateLimiter
 from beez.kit.runtime import Runtime
 from beez.trigger import consumers, maintenance, models
+from beez.trigger.conditions import ConditionSweep
 from beez.trigger.config import TriggerSettings
+from beez.trigger.contact_handlers import ContactServicer
 from beez.trigger.credits import StartCredits
 from beez.trigger.handlers import EventServicer, HookServicer
 from beez.trigger.hooks import Hooks
@@ -26,6 +35,7 @@ from beez.workflow.conditions.cost import set_cost_budget
 SERVICE_NAMES = [
     trigger_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
     hooks_pb2.DESCRIPTOR.services_by_name["HookService"].full_name,
+    contacts_pb2.DESCRIPTOR.services_by_name["ContactService"].full_name,
 ]
 
 
@@ -40,6 +50,8 @@ async def build(runtime: Runtime) -> ServerSpec:
         runtime.topology,
         max_event_bytes=edge_limit(settings.max_event_bytes, event_limit, lambda: runtime.nc),
         compiled_cache_size=settings.compiled_cache_size,
+        counter_retention_days=settings.counter_retention_days,
+        condition_cache_size=settings.condition_cache_size,
         credits=StartCredits(runtime.topology, settings.start_credits_per_org),
     )
     hooks = Hooks(
@@ -67,6 +79,10 @@ async def build(runtime: Runtime) -> ServerSpec:
         )
         trigger_pb2_grpc.add_EventServiceServicer_to_server(event_service, server)
         hooks_pb2_grpc.add_HookServiceServicer_to_server(HookServicer(hooks), server)
+        contact_service = ContactServicer(
+            runtime.db, runtime.clock, ingestor.projector, import_batch_max=settings.import_batch_max
+        )
+        contacts_pb2_grpc.add_ContactServiceServicer_to_server(contact_service, server)
 
     limit = ingest_limit(runtime.db, runtime.clock, settings)
     factories = consumers.worker_factories(
@@ -101,6 +117,15 @@ async def build(runtime: Runtime) -> ServerSpec:
         batch=settings.slot_reconcile_batch,
     )
 
+    condition_sweep = ConditionSweep(
+        runtime.db,
+        runtime.clock,
+        runtime.topology,
+        ingestor.projector,
+        interval=settings.condition_sweep_interval_s,
+        batch=settings.condition_sweep_batch,
+    )
+
     resync = IndexResync(
         runtime.db, settings.automation_addr, settings.tls_files(), timeout_s=settings.resync_timeout_s
     )
@@ -116,6 +141,7 @@ async def build(runtime: Runtime) -> ServerSpec:
             sweeper.run,
             *([resync.run_at_start] if settings.resync_on_empty_index else []),
             reconciler.run,
+            condition_sweep.run,
         ],
     )
 

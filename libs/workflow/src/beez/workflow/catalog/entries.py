@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,8 @@ class TriggerType:
     ``category`` is one of :data:`TRIGGER_CATEGORIES`. ``event`` is the event type an event
     trigger listens to by default (None: ``trigger.event`` must name one); time and condition
     triggers listen to no event.
+    ``check`` reports what the schema cannot (a regular expression RE2 refuses...) as
+    ``(path under config, problem)``.
     """
 
     type: str
@@ -48,6 +51,7 @@ class TriggerType:
     category: str = "event"
     config_schema: dict[str, Any] = field(default_factory=lambda: config_schema("config", {}, retry=False))
     filters_schema: dict[str, Any] = field(default_factory=lambda: dict(FILTERS))
+    check: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
 
     @property
     def requires_event(self) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from beez.workflow.catalog.conditions import CONDITION_TRIGGERS
 from beez.workflow.catalog.entries import TriggerType, event_trigger
 from beez.workflow.catalog.pieces import EVENT_NAME, INTERVAL
 
@@ -263,4 +264,5 @@ TRIGGERS: tuple[TriggerType, ...] = (
         "Any event a producer publishes; trigger.event names its type.",
         None,
     ),
+    *CONDITION_TRIGGERS,
 )

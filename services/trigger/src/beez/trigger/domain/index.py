@@ -51,6 +51,23 @@ class IndexEntry:
     reentry: str
     max_concurrent_per_contact: int
     workflow: bytes
+    reads: list[str] | None = None
+    """A condition trigger's fields, sorted (the automation index's ``reads``); None otherwise."""
+
+
+def condition_reads(workflow: Workflow) -> list[str] | None:
+    """The fields a condition trigger reads; None for other triggers, [] for a config that does
+    not compile (such an automation is never evaluated: validation should have refused it)."""
+    from beez.trigger.domain.conditions import CONDITION_TYPES, NotACondition, compile_condition
+    from beez.workflow.model import struct_to_dict
+
+    if workflow.trigger.type not in CONDITION_TYPES:
+        return None
+    try:
+        return sorted(compile_condition(workflow.trigger.type, struct_to_dict(workflow.trigger.config)).reads)
+    except NotACondition as exc:
+        log.error("condition trigger does not compile", trigger_type=workflow.trigger.type, error=str(exc))
+        return []
 
 
 class InvalidChange(ValueError):
@@ -97,6 +114,7 @@ def index_entry(change: AutomationChanged, org_id: str) -> IndexEntry:
             settings.max_concurrent_per_contact if settings.HasField("max_concurrent_per_contact") else 1
         ),
         workflow=b"" if deleted else workflow.SerializeToString(deterministic=True),
+        reads=None if deleted else condition_reads(workflow),
     )
 
 

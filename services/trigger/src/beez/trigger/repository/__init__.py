@@ -29,8 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from beez.api.messages.v1.events_pb2 import Event
 from beez.kit.db import Database, Statement, pipelined
 from beez.kit.transactions import in_transaction
+from beez.trigger.domain.projection import ContactState
 from beez.trigger.domain.waits import OpenWait
 from beez.trigger.repository.automations import ACTIVE_AUTOMATIONS, AutomationIndexQueries, IndexedAutomation
+from beez.trigger.repository.contacts import ContactQueries, lock_statements, state_of
 from beez.trigger.repository.credits import CreditQueries
 from beez.trigger.repository.enrollments import EnrollmentQueries
 from beez.trigger.repository.events import RECORD_EVENTS, EventQueries, record_params
@@ -65,6 +67,7 @@ class Repository(
     WaitQueries,
     OutboxQueries,
     HookQueries,
+    ContactQueries,
 ):
     """The trigger's queries, bound to one transaction's connection."""
 
@@ -75,7 +78,7 @@ class Repository(
 
     async def ingest_lookups(
         self, batches: Sequence[tuple[str, Sequence[Event], Iterable[str]]], now: datetime
-    ) -> list[tuple[set[str], list[IndexedAutomation], list[OpenWait]]]:
+    ) -> list[tuple[set[str], list[IndexedAutomation], list[OpenWait], list[ContactState]]]:
         """Records each organization's events and reads what matching them needs, in one round trip.
 
         ``batches``: per organization, its events and the automations they name. Returns, for
@@ -83,10 +86,13 @@ class Repository(
         the active automations of the organization listening to one of its events' types or
         named, and the open, unexpired waits of its events' contacts with their execution's job
         priority. The reads cover every event given; the caller keeps what concerns the new
-        ones. Every organization's three statements go in the same round trip, so a batch of
-        many organizations' events costs one, not one per organization.
+        ones. It also locks and reads the projected contacts of the events (creating the rows of
+        new ones; :func:`~beez.trigger.repository.contacts.lock_statements`). Every
+        organization's statements go in the same round trip, so a batch of many organizations'
+        events costs one, not one per organization.
         """
         statements: list[Statement] = []
+        locks: list[bool] = []
         for org_id, batch, automation_ids in batches:
             types = sorted({event.type for event in batch})
             contacts = sorted({event.contact_id for event in batch if event.contact_id})
@@ -98,12 +104,23 @@ class Repository(
                 ),
                 (OPEN_WAITS, {"org_id": org_id, "contacts": contacts, "now": now}),
             ]
-        rows = await pipelined(self.conn, statements) if statements else []
-        return [
-            (
-                {row[0] for row in recorded},
-                [IndexedAutomation(*row) for row in automations],
-                [OpenWait(*row) for row in waiting],
+            locks.append(bool(contacts))
+            if contacts:
+                statements += lock_statements(org_id, contacts, now)
+        rows = iter(await pipelined(self.conn, statements) if statements else [])
+        found: list[tuple[set[str], list[IndexedAutomation], list[OpenWait], list[ContactState]]] = []
+        for locked in locks:
+            recorded, automations, waiting = next(rows), next(rows), next(rows)
+            states: list[ContactState] = []
+            if locked:
+                next(rows)
+                states = [state_of(row) for row in next(rows)]
+            found.append(
+                (
+                    {row[0] for row in recorded},
+                    [IndexedAutomation(*row) for row in automations],
+                    [OpenWait(*row) for row in waiting],
+                    states,
+                )
             )
-            for recorded, automations, waiting in zip(rows[0::3], rows[1::3], rows[2::3], strict=True)
-        ]
+        return found

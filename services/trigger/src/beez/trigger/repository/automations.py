@@ -94,6 +94,7 @@ class AutomationIndexQueries(Queries):
             "max_concurrent_per_contact": entry.max_concurrent_per_contact,
             "workflow": entry.workflow,
             "updated_at": now,
+            "reads": entry.reads,
         }
         stmt = pg_insert(automation_index).values(values)
         update_values = {key: stmt.excluded[key] for key in values if key != "automation_id"}

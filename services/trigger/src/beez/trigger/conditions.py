@@ -1,0 +1,192 @@
+"""The condition sweep: time-dependent condition triggers re-evaluated as days pass.
+
+A ``date_range`` condition ("renewal_date within the next 30 days") becomes true or false for a
+contact without any change to the contact. Every ``interval`` seconds, for each active
+``date_range`` automation, :class:`ConditionSweep` asks the ``contact_dates`` index (never a scan
+of contacts) for the contacts whose date now lies in the range and whose state is not matched
+(they enter: the automation starts for them, through the same enrollment as an event would) and
+for the matched ones whose date left it (they re-arm). Each automation's round is one
+transaction and handles at most ``batch`` contacts each way; the rest wait for the next round.
+
+A sweep's start is keyed by ``condition:<automation>:<contact>:<day>`` as its event id, so two
+replicas sweeping at once, or a sweep retried after a crash, start it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date
+
+from sqlalchemy import text
+
+from beez.api.messages.v1.events_pb2 import Event
+from beez.kit.bus.topology import Topology
+from beez.kit.clock import Clock
+from beez.kit.db import Database
+from beez.kit.logging import get_logger
+from beez.kit.loops import repeat_rounds
+from beez.trigger.domain.conditions import TIME_DEPENDENT, date_range_bounds
+from beez.trigger.domain.jobs import start_job
+from beez.trigger.models import automation_index, condition_states, contact_dates
+from beez.trigger.projection import Projector, contact_proto
+from beez.trigger.repository import Repository, transactional
+from beez.trigger.repository.contacts import ConditionAutomation, states_statement
+from beez.trigger.starts import plan_start
+from beez.workflow.context import build_context
+from beez.workflow.model import struct_to_dict
+
+log = get_logger(__name__)
+
+CONDITION_MATCHED = "condition.matched"
+"""The type of the event a sweep's start carries (it was no event of the contact's)."""
+
+_SWEPT = text(
+    f"""
+    SELECT org_id, automation_id, version, trigger_type, priority, run_once, max_executions, reentry,
+           max_concurrent_per_contact, workflow
+    FROM {automation_index.fullname}
+    WHERE active AND reads IS NOT NULL AND trigger_type = ANY(CAST(:types AS text[]))
+    ORDER BY automation_id
+    """
+)
+_ENTERING = text(
+    f"""
+    SELECT d.contact_id FROM {contact_dates.fullname} d
+    WHERE d.org_id = :org_id AND d.field = :field
+      AND d.value >= CAST(:low AS date) AND d.value <= CAST(:high AS date)
+      AND NOT EXISTS (
+        SELECT 1 FROM {condition_states.fullname} s
+        WHERE s.automation_id = :automation_id AND s.contact_id = d.contact_id AND s.matched
+      )
+    ORDER BY d.contact_id
+    LIMIT :limit
+    """
+)
+_LEAVING = text(
+    f"""
+    SELECT s.contact_id FROM {condition_states.fullname} s
+    WHERE s.automation_id = :automation_id AND s.matched
+      AND NOT EXISTS (
+        SELECT 1 FROM {contact_dates.fullname} d
+        WHERE d.org_id = s.org_id AND d.contact_id = s.contact_id AND d.field = :field
+          AND d.value >= CAST(:low AS date) AND d.value <= CAST(:high AS date)
+      )
+    ORDER BY s.contact_id
+    LIMIT :limit
+    """
+)
+_FAR_PAST = date(1, 1, 1)
+_FAR_FUTURE = date(9999, 12, 31)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRound:
+    """What one round did: starts enrolled and states re-armed."""
+
+    started: int = 0
+    rearmed: int = 0
+
+
+class ConditionSweep:
+    """Re-evaluates time-dependent condition triggers through the ``contact_dates`` index."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        topology: Topology,
+        projector: Projector,
+        *,
+        interval: float = 300.0,
+        batch: int = 10_000,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._topology = topology
+        self._projector = projector
+        self._interval = interval
+        self._batch = batch
+
+    async def sweep(self) -> SweepRound:
+        """One round over every active time-dependent condition automation."""
+        async with self._db.transaction() as session:
+            rows = (await session.execute(_SWEPT, {"types": sorted(TIME_DEPENDENT)})).all()
+        started = rearmed = 0
+        for row in rows:
+            org_id, automation = row[0], ConditionAutomation(*row[1:])
+            done = await transactional(self._db, self._round_of(org_id, automation))
+            started += done.started
+            rearmed += done.rearmed
+        if started or rearmed:
+            log.info("condition sweep", started=started, rearmed=rearmed)
+        return SweepRound(started, rearmed)
+
+    def _round_of(
+        self, org_id: str, automation: ConditionAutomation
+    ) -> Callable[[Repository], Awaitable[SweepRound]]:
+        return lambda repo: self._one(repo, org_id, automation)
+
+    async def _one(self, repo: Repository, org_id: str, automation: ConditionAutomation) -> SweepRound:
+        now = self._clock.now()
+        today = now.astimezone(UTC).date()
+        compiled = self._projector.triggers.get(
+            automation.automation_id, automation.version, automation.workflow
+        )
+        config = struct_to_dict(compiled.workflow.trigger.config)
+        low, high = date_range_bounds(config, today)
+        params = {
+            "org_id": org_id,
+            "automation_id": automation.automation_id,
+            "field": str(config.get("field", "")),
+            "low": low or _FAR_PAST,
+            "high": high or _FAR_FUTURE,
+            "limit": self._batch,
+        }
+        entering = [r[0] for r in await repo.conn.execute(_ENTERING, params)]
+        leaving = [r[0] for r in await repo.conn.execute(_LEAVING, params)]
+        states = {(automation.automation_id, c): True for c in entering}
+        states.update({(automation.automation_id, c): False for c in leaving})
+        if not states:
+            return SweepRound()
+        requests = []
+        outgoing = []
+        if entering:
+            contacts = {s.contact_id: s for s in await repo.lock_contacts(org_id, entering, now)}
+            for contact_id in entering:
+                state = contacts.get(contact_id)
+                if state is None or state.deleted:
+                    continue
+                event = Event(
+                    id=f"condition:{automation.automation_id}:{contact_id}:{today.isoformat()}",
+                    type=CONDITION_MATCHED,
+                    contact_id=contact_id,
+                    contact=contact_proto(state),
+                )
+                event.occurred_at.FromDatetime(now)
+                event.data.update(
+                    {"automation_id": automation.automation_id, "trigger_type": automation.trigger_type}
+                )
+                if not compiled.conditions_hold(build_context(event, None), now):
+                    continue
+                requests.append(plan_start(org_id, automation, compiled.workflow, event, now))
+        await repo.run([states_statement(org_id, states, now)])
+        enrolled = await repo.enroll_many([request for request, _ in requests]) if requests else set()
+        for request, start in requests:
+            execution_id = request.enrollment.execution_id
+            if execution_id in enrolled:
+                outgoing.append(start_job(self._topology, org_id, execution_id, start, now))
+        if outgoing:
+            await repo.enqueue(outgoing)
+        return SweepRound(len(outgoing), len(leaving))
+
+    async def run(self) -> None:
+        """Sweeps every ``interval`` seconds of wall time until cancelled; failures are logged."""
+
+        async def round_() -> int:
+            done = await self.sweep()
+            return done.started + done.rearmed
+
+        await repeat_rounds(
+            round_, interval=self._interval, full=self._batch, what="sweeping condition triggers"
+        )
