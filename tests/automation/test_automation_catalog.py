@@ -19,6 +19,7 @@ async def test_trigger_types_are_listed_with_their_default_event(api: Api) -> No
     assert (by_type["list_joined"].event, by_type["list_joined"].category) == ("list.joined", "event")
     assert by_type["custom_event"].event == ""
     events = await api.catalog.ListTriggerTypes(pb.ListTriggerTypesRequest(category="event"), metadata=api.md)
+    assert {t.category for t in events.trigger_types} == {"event"}
     assert len(events.trigger_types) == len([t for t in catalog.trigger_types() if t.category == "event"])
     conditions = await api.catalog.ListTriggerTypes(
         pb.ListTriggerTypesRequest(category="condition"), metadata=api.md
@@ -26,7 +27,11 @@ async def test_trigger_types_are_listed_with_their_default_event(api: Api) -> No
     assert len(conditions.trigger_types) == 16
     assert by_type["score_threshold"].category == "condition"
     timed = await api.catalog.ListTriggerTypes(pb.ListTriggerTypesRequest(category="time"), metadata=api.md)
-    assert list(timed.trigger_types) == []
+    assert len(timed.trigger_types) == 12
+    assert by_type["cron"].category == "time" and by_type["cron"].event == ""
+    assert len(events.trigger_types) + len(timed.trigger_types) + len(conditions.trigger_types) == len(
+        reply.trigger_types
+    )
 
 
 async def test_action_types_are_listed_with_branches_and_filtered_by_category(api: Api) -> None:

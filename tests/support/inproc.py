@@ -75,6 +75,8 @@ async def running_service(
     )
     if name == "trigger":  # never the default port: a stack of tests/e2e may be serving it
         settings.setdefault("automation_addr", f"127.0.0.1:{free_port()}")
+    if name == "executor":  # likewise: ListScheduled asks the trigger for its fires
+        settings.setdefault("trigger_addr", f"127.0.0.1:{free_port()}")
     cfg = settings_cls(
         database_url=database_url,
         nats_url=nats_url,

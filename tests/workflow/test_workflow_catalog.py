@@ -180,7 +180,7 @@ def test_unknown_types_raise_key_error() -> None:
     with pytest.raises(KeyError):
         catalog.action_schema("send_fax")
     with pytest.raises(KeyError):
-        catalog.trigger_schema("schedule")
+        catalog.trigger_schema("sundial")
     assert catalog.action_type("send_fax") is None
 
 

@@ -47,7 +47,7 @@ def test_trigger_type_is_required() -> None:
 
 
 def test_unknown_trigger_type() -> None:
-    assert check(trigger={"type": "schedule"}) == [Issue("trigger.type", "unknown trigger type 'schedule'")]
+    assert check(trigger={"type": "sundial"}) == [Issue("trigger.type", "unknown trigger type 'sundial'")]
 
 
 def test_custom_event_needs_trigger_event() -> None:

@@ -275,6 +275,37 @@ def executions_list(
     console.print(table)
 
 
+@executions.command("scheduled")
+def executions_scheduled(
+    ctx: typer.Context,
+    automation: Annotated[str, typer.Option("--automation", "-a", help="Only this automation.")] = "",
+    as_json: Json = False,
+) -> None:
+    """List scheduled work, soonest first: timers of running executions and upcoming fires of
+    time-based triggers (kind trigger_schedule or trigger_deferred)."""
+    target: Target = ctx.obj
+    resp = call(
+        target,
+        f"{EXECUTIONS}/ListScheduled",
+        executor_pb2.ListScheduledRequest(automation_id=automation, page_size=100),
+        executor_pb2.ListScheduledResponse,
+    )
+    if as_json:
+        console.print_json(to_json(resp))
+        return
+    table = Table("id", "kind", "due", "automation", "contact", "execution")
+    for work in resp.scheduled:
+        table.add_row(
+            work.id,
+            work.kind,
+            work.due_at.ToJsonString(),
+            work.automation_id,
+            work.contact_id,
+            work.execution_id,
+        )
+    console.print(table)
+
+
 @executions.command("show")
 def executions_show(ctx: typer.Context, execution_id: str, as_json: Json = False) -> None:
     """Show one execution with its step-by-step log."""

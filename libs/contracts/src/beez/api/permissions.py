@@ -120,6 +120,8 @@ PERMISSIONS: Mapping[str, Role] = MappingProxyType(
                 "PublishEvent": Role.EDITOR,
                 "PublishEvents": Role.EDITOR,
                 "ListEvents": Role.VIEWER,
+                # upcoming fires of time-based triggers (decision 0038)
+                "ListScheduledFires": Role.VIEWER,
             },
         ),
         **_service(

@@ -471,6 +471,8 @@ class Stack:
             procs["automation"].env["BEEZ_EXECUTOR_ADDR"] = procs["executor"].address
         if "trigger" in procs and "executor" in procs:
             procs["trigger"].env["BEEZ_EXECUTOR_ADDR"] = procs["executor"].address
+            # ListScheduled shows the trigger's upcoming fires (decision 0038)
+            procs["executor"].env["BEEZ_TRIGGER_ADDR"] = procs["trigger"].address
         if GATEWAY in procs:
             for name in names:
                 procs[GATEWAY].env[f"BEEZ_{name.upper()}_ADDR"] = procs[name].address

@@ -48,6 +48,7 @@ from beez.workflow.conditions import condition_issues
 from beez.workflow.errors import Issue, join_path
 from beez.workflow.intervals import UNITS, interval_problem, is_valid_timezone, parse_time_of_day
 from beez.workflow.model import conditions_from_json, struct_to_dict
+from beez.workflow.schedules import DEFAULT_MIN_INTERVAL_S, schedule_issues
 from beez.workflow.schemas import schema_issues
 from beez.workflow.templates import template_issues
 
@@ -89,6 +90,8 @@ class _Validator:
         self.issues: list[Issue] = []
         self.ids: dict[str, str] = {}
         self.steps = 0
+        self.timezone = ""
+        self.min_interval_s = DEFAULT_MIN_INTERVAL_S
 
     def add(self, path: str, description: str) -> None:
         self.issues.append(Issue(path, description))
@@ -103,6 +106,7 @@ class _Validator:
             self.add("name", "is required")
         elif len(workflow.name) > 200:
             self.add("name", "must be at most 200 characters")
+        self.timezone = workflow.settings.timezone
         self.trigger(workflow.trigger if workflow.HasField("trigger") else None)
         self.extend(condition_issues(workflow.conditions, "conditions"))
         if not len(workflow.actions):
@@ -137,6 +141,17 @@ class _Validator:
             if not issues and entry.check is not None:
                 for path, problem in entry.check(config):
                     self.add(join_path("trigger.config", path), problem)
+            if not issues:
+                for path, text in schedule_issues(
+                    trigger.type, config, default_timezone=self.timezone, min_interval_s=self.min_interval_s
+                ):
+                    self.add(f"trigger.config.{path}", text)
+                audience = config.get("audience")
+                if isinstance(audience, Mapping) and isinstance(audience.get("conditions"), list):
+                    where = "trigger.config.audience.conditions"
+                    parsed, problems = conditions_from_json(audience["conditions"], where)
+                    self.extend(problems)
+                    self.extend(condition_issues(parsed, where))
 
     def event_name(self, name: str, path: str) -> None:
         if not _EVENT.match(name):
@@ -312,14 +327,21 @@ class _Validator:
             self.add(at, "needs at least one branch with conditions")
 
 
-def validate_workflow(workflow: Workflow, *, limits: ExecutionLimits | None = None) -> list[Issue]:
+def validate_workflow(
+    workflow: Workflow,
+    *,
+    limits: ExecutionLimits | None = None,
+    min_schedule_interval_s: float = DEFAULT_MIN_INTERVAL_S,
+) -> list[Issue]:
     """Every problem of a parsed workflow, in document order; empty when it can be activated.
 
     ``limits``: the caps one execution runs under (the defaults when None); a workflow whose
     worst case goes past them is refused. Parsing problems (unknown fields, wrong JSON types)
-    are reported earlier, by :func:`beez.workflow.model.workflow_from_json`.
+    are reported earlier, by :func:`beez.workflow.model.workflow_from_json`. A time trigger
+    firing more often than ``min_schedule_interval_s`` is refused.
     """
     validator = _Validator()
+    validator.min_interval_s = min_schedule_interval_s
     validator.workflow(workflow)
     validator.extend(amplification_issues(workflow, limits or ExecutionLimits()))
     return validator.issues

@@ -15,6 +15,15 @@ class AutomationSettings(ExecutionLimitSettings):
 
     service_name: str = "automation"
     grpc_port: int = 50051
+    schedule_min_interval_s: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "The most often a time-based trigger may fire, in seconds: validation refuses a cron "
+            "expression or interval more frequent (the trigger service's setting of the same name "
+            "refuses to schedule one)."
+        ),
+    )
     analytics_addr: str = Field(
         default="127.0.0.1:50055",
         min_length=1,

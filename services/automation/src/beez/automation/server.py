@@ -42,6 +42,7 @@ def organization_rules(settings: AutomationSettings) -> OrganizationRules:
             for org_id, own in settings.org_limits.items()
         },
         SenderPolicy(settings.default_from, settings.verified_senders),
+        settings.schedule_min_interval_s,
     )
 
 

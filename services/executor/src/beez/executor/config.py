@@ -143,3 +143,14 @@ class ExecutorSettings(ExecutionLimitSettings):
                 "(a file of '<key id>:<Fernet key>' lines)"
             )
         return value
+
+    trigger_addr: str = Field(
+        default="127.0.0.1:50052",
+        description=(
+            "host:port of the trigger service, asked for the upcoming fires of time-based triggers "
+            "that ListScheduled shows next to the timers (empty: timers only; decision 0038)."
+        ),
+    )
+    trigger_timeout_s: float = Field(
+        default=2.0, gt=0, description="Deadline of that call; past it ListScheduled shows the timers alone."
+    )

@@ -30,6 +30,7 @@ from beez.executor.service import ExecutionService
 from beez.executor.signing.store import SigningSecrets
 from beez.executor.sweeper import Sweeper, default_stale_after
 from beez.executor.timers import TimerLoop
+from beez.executor.trigger_fires import TriggerFires
 from beez.kit.bus.worker import PullWorker
 from beez.kit.db import create_engine
 from beez.kit.grpc.server import ServerSpec
@@ -113,9 +114,15 @@ async def build(runtime: Runtime) -> ServerSpec:
             start_batch=settings.job_start_batch,
         ).workers
 
+    fires = (
+        TriggerFires(settings.trigger_addr, settings.trigger_timeout_s, settings.tls_files())
+        if settings.trigger_addr
+        else None
+    )
+
     def register(server: grpc.aio.Server) -> None:
         servicer = ExecutionServicer(
-            ExecutionService(runtime.db, engine),
+            ExecutionService(runtime.db, engine, fires),
             signing,
             runtime.clock,
             OrganizationLimitsService(runtime.db, limits),

@@ -17,9 +17,10 @@ from beez.executor import repository
 from beez.executor.domain import ExecutionFilter, ExecutionView, ScheduledWork, StepView
 from beez.executor.engine import Engine
 from beez.executor.models import Execution, ExecutionStep
+from beez.executor.trigger_fires import TriggerFires
 from beez.kit.db import Database
 from beez.kit.grpc.errors import FailedPrecondition, NotFound
-from beez.kit.paging import MomentKey, PageRequest, cut_page, decode_moment_key, read_page
+from beez.kit.paging import MomentKey, PageRequest, cut_page, decode_moment_key, encode_token, read_page
 from beez.workflow.status import CANCELLABLE, ExecutionStatus, StepStatus
 
 Page = PageRequest[MomentKey]
@@ -97,9 +98,10 @@ def page_of(page_size: int, page_token: str) -> Page:
 class ExecutionService:
     """The logic behind ExecutionService's RPCs."""
 
-    def __init__(self, db: Database, engine: Engine) -> None:
+    def __init__(self, db: Database, engine: Engine, fires: TriggerFires | None = None) -> None:
         self._db = db
         self._engine = engine
+        self._fires = fires
 
     async def find(self, where: ExecutionFilter, page: Page) -> ExecutionPage:
         async with self._db.transaction() as session:
@@ -139,12 +141,19 @@ class ExecutionService:
         return execution_view(unit.execution)
 
     async def scheduled(self, org_id: str, automation_id: str, page: Page) -> ScheduledPage:
+        """Timers of running executions and, when a trigger is configured, the upcoming fires of
+        time-based triggers, merged soonest first by ``(due_at, id)`` (one cursor for both)."""
         async with self._db.transaction() as session:
             rows = await repository.find_timers(
                 session, org_id, automation_id or None, page.after, page.size + 1
             )
-        served, token = cut_page(rows, page.size, lambda row: (row.timer.due_at, row.timer.id))
-        return ScheduledPage([scheduled_work(row) for row in served], token)
+        work = [scheduled_work(row) for row in rows]
+        if self._fires is not None:
+            token = encode_token(page.after) if page.after is not None else ""
+            fires = await self._fires.upcoming(org_id, automation_id, token, page.size + 1)
+            work = sorted([*work, *(fires or [])], key=lambda item: (item.due_at, item.id))
+        served, next_token = cut_page(work, page.size, lambda item: (item.due_at, item.id))
+        return ScheduledPage(served, next_token)
 
     async def cancel_scheduled(self, org_id: str, timer_id: str) -> None:
         if not await self._engine.cancel_scheduled(org_id, timer_id):

@@ -279,3 +279,21 @@ class TriggerSettings(ServiceSettings):
             "is refused, so a captured one cannot be replayed later."
         ),
     )
+
+    # --- time-based triggers (decision 0038) ----------------------------------------------------
+    schedule_poll_interval_s: float = Field(
+        default=1.0, gt=0, description="Seconds between two looks for due fires of time-based triggers."
+    )
+    schedule_page_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Contacts one transaction of a fan-out enrolls (a keyset page of the audience).",
+    )
+    schedule_min_interval_s: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "The most often a time-based trigger may fire, in seconds: a cron or interval more "
+            "frequent is refused (validation uses the same default)."
+        ),
+    )

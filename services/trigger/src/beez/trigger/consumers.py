@@ -155,18 +155,24 @@ class AutomationsConsumer:
     """``automations.<org>.changed`` → the automation index (durable ``trigger-automations``).
 
     Idempotent by revision: an upsert applies only when the message's revision is newer than
-    the row's, so redelivered and out-of-order messages change nothing. No inbox is needed.
+    the row's, so redelivered and out-of-order messages change nothing. No inbox is needed. The
+    same transaction replaces a time-based trigger's pending fires (decision 0038).
     """
 
-    def __init__(self, db: Database, clock: Clock, topology: Topology) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, topology: Topology, min_schedule_interval_s: float = 60.0
+    ) -> None:
         self._db = db
         self._clock = clock
         self._topology = topology
+        self._min_interval_s = min_schedule_interval_s
 
     async def handle(self, msg: Msg) -> None:
         org, change = automation_change(self._topology, msg.subject, msg.data, msg.headers)
         try:
-            await service.apply_automation_change(self._db, self._clock, change, org)
+            await service.apply_automation_change(
+                self._db, self._clock, change, org, min_schedule_interval_s=self._min_interval_s
+            )
         except InvalidChange as exc:
             raise PermanentError(str(exc)) from exc
 
@@ -333,7 +339,7 @@ def worker_factories(
             "AUTOMATIONS",
             "trigger-automations",
             "automations.>",
-            lambda _: AutomationsConsumer(db, clock, topology).handle,
+            lambda _: AutomationsConsumer(db, clock, topology, settings.schedule_min_interval_s).handle,
             settings.automations_concurrency,
         ),
         factory(

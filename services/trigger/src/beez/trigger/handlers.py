@@ -77,6 +77,25 @@ class EventServicer(trigger_pb2_grpc.EventServiceServicer):  # type: ignore[misc
             record.received_at.FromDatetime(entry.received_at)
         return response
 
+    async def ListScheduledFires(
+        self, request: trigger_pb2.ListScheduledFiresRequest, context: Any
+    ) -> trigger_pb2.ListScheduledFiresResponse:
+        found = await service.list_fires(
+            self._db,
+            current_identity().org_id,
+            automation_id=request.automation_id,
+            page_size=request.page_size,
+            page_token=request.page_token,
+            limits=self._page_limits,
+        )
+        response = trigger_pb2.ListScheduledFiresResponse(next_page_token=found.next_page_token)
+        for fire in found.fires:
+            item = response.fires.add(
+                id=fire.id, automation_id=fire.automation_id, contact_id=fire.contact_id or "", kind=fire.kind
+            )
+            item.due_at.FromDatetime(fire.due_at)
+        return response
+
 
 def _hook(hook: StoredHook) -> hooks_pb2.Hook:
     message = hooks_pb2.Hook(

@@ -55,15 +55,18 @@ from beez.trigger.domain.index import (
     CompiledTriggers,
 )
 from beez.trigger.domain.jobs import signal_job, start_job
+from beez.trigger.domain.schedules import Plans, deferral
 from beez.trigger.domain.validation import normalize_event
 from beez.trigger.domain.waits import OpenWait, WaitMatcher
 from beez.trigger.projection import Projector
 from beez.trigger.repository import Repository, transactional
 from beez.trigger.repository.automations import IndexedAutomation
 from beez.trigger.repository.enrollments import EnrollRequest
+from beez.trigger.repository.schedules import FireRow
 from beez.trigger.starts import plan_start
 from beez.workflow.context import build_context
 from beez.workflow.model import struct_to_dict
+from beez.workflow.schedules import DEFAULT_MIN_INTERVAL_S, EVENT_DEFERRED
 
 log = get_logger(__name__)
 _tracer = tracer(__name__)
@@ -93,6 +96,7 @@ class Ingestor:
         credits: StartCredits | None = None,
         counter_retention_days: int = 90,
         condition_cache_size: int = 100_000,
+        min_schedule_interval_s: float = DEFAULT_MIN_INTERVAL_S,
     ) -> None:
         """``credits``: the organizations' start credits (decision 0039); None sends every START."""
         self._db = db
@@ -102,6 +106,8 @@ class Ingestor:
         self._max_event_bytes = max_event_bytes if callable(max_event_bytes) else (lambda: max_event_bytes)
         """The event size limit, read at each call (it follows the server's max_payload)."""
         self.triggers = CompiledTriggers(compiled_cache_size)
+        self.plans = Plans(min_schedule_interval_s, compiled_cache_size)
+        """Plans of time-based triggers an event sets off (delay, time window, business hours)."""
         self.waits = WaitMatcher()
         self.projector = Projector(
             self.triggers, retention_days=counter_retention_days, cache_size=condition_cache_size
@@ -177,6 +183,7 @@ class Ingestor:
         closed: set[str] = set()
         outgoing: list[OutboxMessage] = []
         planned: list[tuple[str, str, EnrollRequest, ExecutionStart]] = []
+        deferred: list[FireRow] = []
         signals: dict[tuple[str, str], int] = {}  # by (organization, event id): ids are per organization
         fresh_of: dict[str, list[Event]] = {}
         projected: list[tuple[str, str, EnrollRequest, ExecutionStart]] = []
@@ -205,7 +212,9 @@ class Ingestor:
                 context = build_context(event, None)
                 planned.extend(
                     (org_id, event.id, request, start)
-                    for request, start in self._plan(org_id, event, data, context, by_type, by_id, now)
+                    for request, start in self._plan(
+                        org_id, event, data, context, by_type, by_id, now, deferred
+                    )
                 )
                 signals[org_id, event.id] = await self._signal(
                     repo, org_id, event, data, context, waits.get(event.contact_id, []), closed, outgoing, now
@@ -228,6 +237,8 @@ class Ingestor:
         outgoing.extend(released)
         if outgoing:
             await repo.enqueue(outgoing)
+        if deferred:
+            await repo.store_fires(deferred, now)
         results: dict[str, list[Ingested]] = {}
         for org_id, events in by_org.items():
             outcomes: dict[str, Ingested | None] = {
@@ -249,9 +260,14 @@ class Ingestor:
         by_type: dict[str, list[IndexedAutomation]],
         by_id: dict[str, IndexedAutomation],
         now: datetime,
+        deferred: list[FireRow],
     ) -> Iterator[tuple[EnrollRequest, ExecutionStart]]:
         """The enrollments ``event`` asks for: each matching automation whose filters and entry
-        conditions hold, with the keys its policy takes and the START it would send."""
+        conditions hold, with the keys its policy takes and the START it would send.
+
+        A time-based trigger an event sets off (``delay``, or ``time_window``/``business_hours``
+        outside their hours) is added to ``deferred`` instead: the scheduler starts it when due
+        (decision 0038)."""
         candidates: dict[str, tuple[IndexedAutomation, bool]] = {}
         for automation in by_type.get(event.type, []):
             candidates[automation.automation_id] = (automation, True)
@@ -266,6 +282,14 @@ class Ingestor:
                 continue  # an automation never fires on its own executions' ends: that would loop
             if not compiled.conditions_hold(context, now):
                 continue
+            if compiled.workflow.trigger.type in EVENT_DEFERRED and check_filters:
+                time_plan = self.plans.get(automation.automation_id, automation.version, compiled.workflow)
+                if time_plan is None:
+                    continue
+                later = deferral(time_plan, org_id, automation.automation_id, event, now)
+                if later is not None:
+                    deferred.append(later)
+                    continue
             yield plan_start(org_id, automation, compiled.workflow, event, now)
 
     async def _signal(

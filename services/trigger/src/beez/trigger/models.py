@@ -16,6 +16,8 @@
   seen (``GET /api/automations/fields``) and a quantile sketch of each numeric field.
 * ``condition_states``: per (condition automation, contact), whether its condition held when last
   evaluated, so a condition trigger fires on the edge, not while it stays true.
+* ``scheduled_fires``: every pending fire of a time-based trigger, claimed when due with
+  ``FOR UPDATE SKIP LOCKED`` by any replica (decision 0038).
 """
 
 from __future__ import annotations
@@ -383,6 +385,47 @@ class ConditionState(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ScheduledFire(Base):
+    """One pending fire of a time-based trigger (docs/decisions/0038-time-based-triggers.md).
+
+    ``recurrence`` rows are an automation's next occurrence: for the organization (no contact),
+    or for its audience, fanned out in keyset pages of contacts with ``cursor`` the last contact
+    id done, so a fan-out interrupted between pages resumes where it stopped. A schedule in each
+    contact's time zone has one row per instant, covering the ``zones`` whose local time it is
+    then (``default_zone``: also contacts without a usable zone). ``deferred`` rows hold an event
+    (``delay``, ``time_window``, ``business_hours``) that starts its contact's execution at
+    ``due_at``. The id is derived from (automation, instant, contact or event), so scheduling a
+    fire twice writes one row.
+    """
+
+    __tablename__ = "scheduled_fires"
+    __table_args__ = (
+        Index("ix_scheduled_fires_due_at", "due_at"),
+        Index("ix_scheduled_fires_automation_id", "automation_id"),
+        Index("ix_scheduled_fires_org_id_due_at_id", "org_id", "due_at", "id"),
+        Index(
+            "ix_scheduled_fires_org_id_contact_id",
+            "org_id",
+            "contact_id",
+            postgresql_where=text("contact_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    org_id: Mapped[str] = mapped_column(Text)
+    automation_id: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text, comment="recurrence or deferred")
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    zones: Mapped[list[str] | None] = mapped_column(ARRAY(Text), comment="NULL: the trigger's own zone")
+    default_zone: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    contact_id: Mapped[str | None] = mapped_column(Text)
+    event: Mapped[bytes | None] = mapped_column(
+        BYTEA, comment="beez.api.messages.v1.Event of a deferred fire"
+    )
+    cursor: Mapped[str | None] = mapped_column(Text, comment="Last contact id fanned out to")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -401,3 +444,4 @@ hooks = _table(Hook)
 contact_fields = _table(ContactField)
 field_sketches = _table(FieldSketch)
 condition_states = _table(ConditionState)
+scheduled_fires = _table(ScheduledFire)

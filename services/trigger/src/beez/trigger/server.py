@@ -28,6 +28,7 @@ from beez.trigger.hooks import Hooks
 from beez.trigger.ingest import Ingestor
 from beez.trigger.limits import ingest_limit
 from beez.trigger.resync import IndexResync
+from beez.trigger.scheduler import Scheduler
 from beez.trigger.slots import ExecutorStates, SlotReconciler
 from beez.trigger.sweeper import StartSweeper
 from beez.workflow.conditions.cost import set_cost_budget
@@ -53,6 +54,17 @@ async def build(runtime: Runtime) -> ServerSpec:
         counter_retention_days=settings.counter_retention_days,
         condition_cache_size=settings.condition_cache_size,
         credits=StartCredits(runtime.topology, settings.start_credits_per_org),
+        min_schedule_interval_s=settings.schedule_min_interval_s,
+    )
+    scheduler = Scheduler(
+        runtime.db,
+        runtime.clock,
+        runtime.topology,
+        ingestor.triggers,
+        ingestor.plans,
+        ingestor.credits,
+        page_size=settings.schedule_page_size,
+        interval=settings.schedule_poll_interval_s,
     )
     hooks = Hooks(
         runtime.db,
@@ -139,6 +151,7 @@ async def build(runtime: Runtime) -> ServerSpec:
             *(runtime.consumers(durable, factory) for durable, factory in factories.items()),
             housekeeping,
             sweeper.run,
+            scheduler.run,
             *([resync.run_at_start] if settings.resync_on_empty_index else []),
             reconciler.run,
             condition_sweep.run,

@@ -35,17 +35,49 @@ from beez.kit.logging import get_logger
 from beez.kit.paging import PageLimits, cut_page, decode_moment_key, read_page
 from beez.trigger.credits import StartCredits
 from beez.trigger.domain.index import AUTOMATION_COMPLETED, index_entry
+from beez.trigger.domain.schedules import next_fires, plan_of
 from beez.trigger.domain.waits import registration
 from beez.trigger.repository import Repository, transactional
+from beez.trigger.repository.schedules import ListedFire
+from beez.workflow.schedules import DEFAULT_MIN_INTERVAL_S
 from beez.workflow.status import OUTCOMES
 
 log = get_logger(__name__)
 
 
-async def apply_automation_change(db: Database, clock: Clock, change: AutomationChanged, org_id: str) -> bool:
-    """Projects ``change`` into the index; False when the index already has this revision or newer."""
+async def apply_automation_change(
+    db: Database,
+    clock: Clock,
+    change: AutomationChanged,
+    org_id: str,
+    *,
+    min_schedule_interval_s: float = DEFAULT_MIN_INTERVAL_S,
+) -> bool:
+    """Projects ``change`` into the index; False when the index already has this revision or newer.
+
+    In the same transaction, a time-based trigger's fires follow (decision 0038): an active
+    version's recurrence is planned again from now (a fire already due or fanning out finishes;
+    deferred events stay, and start with the version current when they fire); a deactivated or
+    deleted automation loses every pending fire.
+    """
     entry = index_entry(change, org_id)
-    applied = await transactional(db, lambda repo: repo.upsert_automation(entry, clock.now()))
+    now = clock.now()
+
+    async def work(repo: Repository) -> bool:
+        if not await repo.upsert_automation(entry, now):
+            return False
+        if not entry.active:
+            await repo.drop_fires(entry.automation_id)
+            return True
+        await repo.drop_recurrences(entry.automation_id, now)
+        time_plan = plan_of(
+            change.workflow, min_interval_s=min_schedule_interval_s, automation_id=entry.automation_id
+        )
+        if time_plan is not None:
+            await repo.store_fires(next_fires(time_plan, org_id, entry.automation_id, now), now)
+        return True
+
+    applied = await transactional(db, work)
     log.info(
         "automation indexed" if applied else "stale automation change ignored",
         automation_id=entry.automation_id,
@@ -260,3 +292,33 @@ async def list_events(
         for row in served
     ]
     return HistoryPage(entries, token)
+
+
+@dataclass(frozen=True, slots=True)
+class FiresPage:
+    """One page of upcoming fires and the token of the next (empty on the last)."""
+
+    fires: list[ListedFire]
+    next_page_token: str
+
+
+async def list_fires(
+    db: Database,
+    org_id: str,
+    *,
+    automation_id: str = "",
+    page_size: int = 0,
+    page_token: str = "",
+    limits: PageLimits,
+) -> FiresPage:
+    """One page of ``org_id``'s pending fires of time-based triggers (ListScheduledFires), soonest
+    first by ``(due_at, id)``: the same cursor as the executor's timers, so ListScheduled can
+    merge both lists page by page with one token."""
+    page = read_page(
+        page_size, page_token, decode=decode_moment_key, default=limits.default, maximum=limits.maximum
+    )
+    async with db.transaction() as session:
+        repo = await Repository.of(session)
+        rows = await repo.list_fires(org_id, automation_id or None, page.after, page.size + 1)
+    served, token = cut_page(rows, page.size, lambda row: (row.due_at, row.id))
+    return FiresPage(served, token)

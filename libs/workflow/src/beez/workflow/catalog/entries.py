@@ -49,14 +49,18 @@ class TriggerType:
     description: str
     event: str | None
     category: str = "event"
+    """time, event or condition: how the builder groups it."""
     config_schema: dict[str, Any] = field(default_factory=lambda: config_schema("config", {}, retry=False))
     filters_schema: dict[str, Any] = field(default_factory=lambda: dict(FILTERS))
     check: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
+    event_driven: bool = False
+    """A time type that an event sets off (its fire is that event's, deferred)."""
 
     @property
     def requires_event(self) -> bool:
-        """Whether ``trigger.event`` must be given (an event trigger without a default event)."""
-        return self.category == "event" and self.event is None
+        """Whether ``trigger.event`` must be given: an event trigger without a default event, or a
+        time type an event sets off (``event_driven``: delay, time window, business hours)."""
+        return self.event is None and (self.category == "event" or self.event_driven)
 
 
 @dataclass(frozen=True, slots=True)

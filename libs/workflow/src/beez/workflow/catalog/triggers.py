@@ -19,6 +19,7 @@ from typing import Any
 from beez.workflow.catalog.conditions import CONDITION_TRIGGERS
 from beez.workflow.catalog.entries import TriggerType, event_trigger
 from beez.workflow.catalog.pieces import EVENT_NAME, INTERVAL
+from beez.workflow.catalog.schedules import TIME_TRIGGERS
 
 OUTCOMES: tuple[str, ...] = ("completed", "failed", "cancelled")
 """How an execution may end, as ``automation_completed`` filters it."""
@@ -264,5 +265,6 @@ TRIGGERS: tuple[TriggerType, ...] = (
         "Any event a producer publishes; trigger.event names its type.",
         None,
     ),
+    *TIME_TRIGGERS,
     *CONDITION_TRIGGERS,
 )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from beez.api.workflow.v1.workflow_pb2 import Workflow
 from beez.workflow.amplification import ExecutionLimits
 from beez.workflow.errors import Issue
+from beez.workflow.schedules import DEFAULT_MIN_INTERVAL_S
 from beez.workflow.senders import SenderPolicy, sender_issues
 from beez.workflow.validate import validate_workflow
 
@@ -29,6 +30,8 @@ class OrganizationRules:
     defaults: ExecutionLimits = field(default_factory=ExecutionLimits)
     configured: Mapping[str, ExecutionLimits] = field(default_factory=dict)
     senders: SenderPolicy = field(default_factory=SenderPolicy)
+    min_schedule_interval_s: float = DEFAULT_MIN_INTERVAL_S
+    """The most often a time-based trigger may fire (``BEEZ_SCHEDULE_MIN_INTERVAL_S``, decision 0038)."""
 
     def limits(self, org_id: str) -> ExecutionLimits:
         """The caps one execution of ``org_id`` runs under, as configured."""
@@ -40,6 +43,10 @@ class OrganizationRules:
         ``limits``: the organization's caps as the executor reported them (None: as configured).
         """
         return [
-            *validate_workflow(workflow, limits=limits or self.limits(org_id)),
+            *validate_workflow(
+                workflow,
+                limits=limits or self.limits(org_id),
+                min_schedule_interval_s=self.min_schedule_interval_s,
+            ),
             *sender_issues(workflow, org_id, self.senders),
         ]

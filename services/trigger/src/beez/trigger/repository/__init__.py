@@ -5,7 +5,8 @@ A :class:`Repository` works inside the caller's transaction (the connection of a
 the automation index (:mod:`.automations`), the event history (:mod:`.events`), enrollments and
 their keys (:mod:`.enrollments`), what lifecycle events change (:mod:`.lifecycle`), the STARTs
 the sweeper watches (:mod:`.starts`), the STARTs held for credit (:mod:`.credits`), waits
-(:mod:`.waits`), the outbox (:mod:`.outbox`) and inbound webhooks (:mod:`.hooks`).
+(:mod:`.waits`), the outbox (:mod:`.outbox`), inbound webhooks (:mod:`.hooks`) and the fires of
+time-based triggers (:mod:`.schedules`).
 :meth:`Repository.ingest_lookups`, ingestion's one round trip, reads three of them at once.
 
 :func:`transactional` runs a unit of work on a repository with
@@ -39,6 +40,7 @@ from beez.trigger.repository.events import RECORD_EVENTS, EventQueries, record_p
 from beez.trigger.repository.hooks import HookQueries
 from beez.trigger.repository.lifecycle import LifecycleQueries
 from beez.trigger.repository.outbox import OutboxQueries
+from beez.trigger.repository.schedules import ScheduleQueries
 from beez.trigger.repository.starts import StartQueries
 from beez.trigger.repository.waits import OPEN_WAITS, WaitQueries
 
@@ -68,6 +70,7 @@ class Repository(
     OutboxQueries,
     HookQueries,
     ContactQueries,
+    ScheduleQueries,
 ):
     """The trigger's queries, bound to one transaction's connection."""
 

@@ -74,3 +74,35 @@ class ListEventsResponse(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[EventRecord]
     next_page_token: str
     def __init__(self, events: _Optional[_Iterable[_Union[EventRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListScheduledFiresRequest(_message.Message):
+    __slots__ = ("automation_id", "page_size", "page_token")
+    AUTOMATION_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    automation_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, automation_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ScheduledFire(_message.Message):
+    __slots__ = ("id", "automation_id", "contact_id", "kind", "due_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    AUTOMATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DUE_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    automation_id: str
+    contact_id: str
+    kind: str
+    due_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., automation_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., kind: _Optional[str] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListScheduledFiresResponse(_message.Message):
+    __slots__ = ("fires", "next_page_token")
+    FIRES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    fires: _containers.RepeatedCompositeFieldContainer[ScheduledFire]
+    next_page_token: str
+    def __init__(self, fires: _Optional[_Iterable[_Union[ScheduledFire, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

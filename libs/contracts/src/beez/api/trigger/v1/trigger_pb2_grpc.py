@@ -50,6 +50,11 @@ class EventServiceStub:
                 request_serializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListEventsRequest.SerializeToString,
                 response_deserializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListEventsResponse.FromString,
                 _registered_method=True)
+        self.ListScheduledFires = channel.unary_unary(
+                '/beez.api.trigger.v1.EventService/ListScheduledFires',
+                request_serializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListScheduledFiresRequest.SerializeToString,
+                response_deserializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListScheduledFiresResponse.FromString,
+                _registered_method=True)
 
 
 class EventServiceServicer:
@@ -77,6 +82,14 @@ class EventServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListScheduledFires(self, request, context):
+        """Lists the upcoming fires of time-based triggers, soonest first. GET /api/automations/scheduled
+        (the executor's ListScheduled) shows them merged with the timers of running executions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EventServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -94,6 +107,11 @@ def add_EventServiceServicer_to_server(servicer, server):
                     servicer.ListEvents,
                     request_deserializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListEventsRequest.FromString,
                     response_serializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListEventsResponse.SerializeToString,
+            ),
+            'ListScheduledFires': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListScheduledFires,
+                    request_deserializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListScheduledFiresRequest.FromString,
+                    response_serializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListScheduledFiresResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +196,33 @@ class EventService:
             '/beez.api.trigger.v1.EventService/ListEvents',
             beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListEventsRequest.SerializeToString,
             beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListScheduledFires(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/beez.api.trigger.v1.EventService/ListScheduledFires',
+            beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListScheduledFiresRequest.SerializeToString,
+            beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListScheduledFiresResponse.FromString,
             options,
             channel_credentials,
             insecure,

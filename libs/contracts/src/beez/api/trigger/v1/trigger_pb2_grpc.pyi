@@ -39,6 +39,10 @@ class EventServiceStub:
     """Publishes a batch of events."""
     ListEvents: _grpc.UnaryUnaryMultiCallable[_trigger_pb2.ListEventsRequest, _trigger_pb2.ListEventsResponse]
     """Lists recent events, for debugging."""
+    ListScheduledFires: _grpc.UnaryUnaryMultiCallable[_trigger_pb2.ListScheduledFiresRequest, _trigger_pb2.ListScheduledFiresResponse]
+    """Lists the upcoming fires of time-based triggers, soonest first. GET /api/automations/scheduled
+    (the executor's ListScheduled) shows them merged with the timers of running executions.
+    """
 
 @_typing.type_check_only
 class EventServiceAsyncStub(EventServiceStub):
@@ -51,6 +55,10 @@ class EventServiceAsyncStub(EventServiceStub):
     """Publishes a batch of events."""
     ListEvents: _aio.UnaryUnaryMultiCallable[_trigger_pb2.ListEventsRequest, _trigger_pb2.ListEventsResponse]  # type: ignore[assignment]
     """Lists recent events, for debugging."""
+    ListScheduledFires: _aio.UnaryUnaryMultiCallable[_trigger_pb2.ListScheduledFiresRequest, _trigger_pb2.ListScheduledFiresResponse]  # type: ignore[assignment]
+    """Lists the upcoming fires of time-based triggers, soonest first. GET /api/automations/scheduled
+    (the executor's ListScheduled) shows them merged with the timers of running executions.
+    """
 
 class EventServiceServicer(metaclass=_abc_1.ABCMeta):
     """Takes business events in and matches them against active automations."""
@@ -78,5 +86,15 @@ class EventServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_trigger_pb2.ListEventsResponse, _abc.Awaitable[_trigger_pb2.ListEventsResponse]]:
         """Lists recent events, for debugging."""
+
+    @_abc_1.abstractmethod
+    def ListScheduledFires(
+        self,
+        request: _trigger_pb2.ListScheduledFiresRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_trigger_pb2.ListScheduledFiresResponse, _abc.Awaitable[_trigger_pb2.ListScheduledFiresResponse]]:
+        """Lists the upcoming fires of time-based triggers, soonest first. GET /api/automations/scheduled
+        (the executor's ListScheduled) shows them merged with the timers of running executions.
+        """
 
 def add_EventServiceServicer_to_server(servicer: EventServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
