@@ -132,6 +132,7 @@ def test_the_beez_contracts_produce_a_complete_document() -> None:
         "ExecutionService",
         "EventService",
         "HookService",
+        "ContactService",
         "AnalyticsService",
         "DeadLetterService",
     }
