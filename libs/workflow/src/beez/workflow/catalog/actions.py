@@ -5,6 +5,7 @@ from __future__ import annotations
 from beez.workflow.catalog.entries import LOOP_DEFAULT_MAX_ITEMS, LOOP_MAX_ITEMS, LOOP_MAX_TIMES, ActionType
 from beez.workflow.catalog.pieces import (
     CONDITIONS,
+    CONTACT_FIELD,
     EVENT_NAME,
     FIELD_PATH,
     FILTERS,
@@ -75,7 +76,8 @@ ACTIONS: tuple[ActionType, ...] = (
     ActionType(
         "webhook",
         "Webhook",
-        "Sends an HTTP request (POST by default) with the given body.",
+        "Sends an HTTP request (POST by default) with the given body; without one, the ids, the "
+        "event and the contact fields `include_fields` lists (default id and email).",
         "integration",
         config_schema(
             "webhook",
@@ -85,6 +87,15 @@ ACTIONS: tuple[ActionType, ...] = (
                 "headers": HTTP_HEADERS,
                 "body": {"type": ["object", "array", "string"]},
                 "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 120},
+                "include_fields": {
+                    "type": "array",
+                    "items": CONTACT_FIELD,
+                    "maxItems": 100,
+                    "uniqueItems": True,
+                    "default": ["id", "email"],
+                    "description": "The contact fields the default payload (no `body`) carries: "
+                    "only these (data minimization). Default: id and email.",
+                },
             },
             ("url",),
         ),

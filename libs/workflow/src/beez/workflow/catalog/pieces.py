@@ -94,6 +94,8 @@ FILTERS_SCHEMA = FILTERS
 HTTP_HEADERS = {"type": "object", "additionalProperties": {"type": "string"}}
 IDENTIFIER = {"type": "string", "pattern": r"^[a-z_][a-z0-9_]*$"}
 FIELD_PATH = {"type": "string", "pattern": r"^(contact|event|vars|execution)(\.[^.]+)+$"}
+CONTACT_FIELD = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"}
+"""A contact field by name, or a dotted path into one (``fields.plan``)."""
 CONDITIONS = {"type": "array", "minItems": 1, "items": {"type": "object"}}
 TIME_OF_DAY = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"}
 
