@@ -11,12 +11,23 @@ from __future__ import annotations
 import grpc
 from nats.js import JetStreamContext
 
-from beez.api.executor.v1 import dead_letters_pb2, dead_letters_pb2_grpc, executor_pb2, executor_pb2_grpc
+from beez.api.executor.v1 import (
+    connections_pb2,
+    connections_pb2_grpc,
+    dead_letters_pb2,
+    dead_letters_pb2_grpc,
+    executor_pb2,
+    executor_pb2_grpc,
+)
 from beez.executor import models
 from beez.executor.actions.base import Action
 from beez.executor.actions.registry import build_registry
 from beez.executor.announcements import AnnouncedWorkflows
 from beez.executor.config import ExecutorSettings
+from beez.executor.connections.handlers import ConnectionServicer
+from beez.executor.connections.service import Connections
+from beez.executor.connections.store import ConnectionStore
+from beez.executor.connections.waiting import WaitingSteps
 from beez.executor.consumers import AutomationsConsumer, JobConsumers
 from beez.executor.dlq.consumer import DeadLetterConsumer
 from beez.executor.dlq.handlers import DeadLetterServicer
@@ -42,6 +53,7 @@ from beez.workflow.senders import SenderPolicy
 SERVICE_NAMES = [
     executor_pb2.DESCRIPTOR.services_by_name["ExecutionService"].full_name,
     dead_letters_pb2.DESCRIPTOR.services_by_name["DeadLetterService"].full_name,
+    connections_pb2.DESCRIPTOR.services_by_name["ConnectionService"].full_name,
 ]
 
 
@@ -49,9 +61,8 @@ async def build(runtime: Runtime) -> ServerSpec:
     """The executor service's part of the server."""
     settings = runtime.settings
     assert isinstance(settings, ExecutorSettings)
-    signing = SigningSecrets(
-        runtime.db, KeyRing.load(settings.signing_keys_file), cache_s=settings.signing_cache_s
-    )
+    ring = KeyRing.load(settings.signing_keys_file)
+    signing = SigningSecrets(runtime.db, ring, cache_s=settings.signing_cache_s)
     senders = SenderPolicy(settings.actions.default_from, settings.verified_senders)
     registry = build_registry(settings.actions, signing=signing.signing, senders=senders)
     actions: dict[str, Action] = {**registry, **plugin_actions(settings)}
@@ -70,6 +81,15 @@ async def build(runtime: Runtime) -> ServerSpec:
         application_name="beez-executor-limits",
         tls=settings.database_tls(),
     )
+    limiter = RateLimiter(limits_engine, runtime.db.schema, runtime.clock)
+    connections = Connections(
+        ConnectionStore(runtime.db, ring),
+        settings.actions,
+        registry.http,
+        limiter,
+        cache_s=settings.connections_cache_s,
+    )
+    waiting = WaitingSteps(runtime.db)
     engine = Engine(
         SessionStore(runtime.db),
         runtime.topology,
@@ -77,7 +97,8 @@ async def build(runtime: Runtime) -> ServerSpec:
         actions,
         max_steps_per_job=settings.max_steps_per_job,
         limits=limits,
-        send_limits=send_limits(settings, RateLimiter(limits_engine, runtime.db.schema, runtime.clock)),
+        send_limits=send_limits(settings, limiter),
+        integrations=connections,
     )
     timers = TimerLoop(
         runtime.db,
@@ -122,6 +143,9 @@ async def build(runtime: Runtime) -> ServerSpec:
         dead_letters_pb2_grpc.add_DeadLetterServiceServicer_to_server(
             DeadLetterServicer(dead_letters), server
         )
+        connections_pb2_grpc.add_ConnectionServiceServicer_to_server(
+            ConnectionServicer(connections, runtime.clock), server
+        )
 
     return ServerSpec(
         register=register,
@@ -136,6 +160,7 @@ async def build(runtime: Runtime) -> ServerSpec:
             runtime.consumers("executor-dlq", DeadLetterConsumer(runtime.topology, dead_letters).workers),
             timers.run,
             sweeper.run,
+            waiting.run,
         ],
         on_stop=[registry.aclose, limits_engine.dispose],
     )
