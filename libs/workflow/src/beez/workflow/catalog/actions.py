@@ -5,6 +5,7 @@ from __future__ import annotations
 from beez.workflow.catalog.entries import LOOP_DEFAULT_MAX_ITEMS, LOOP_MAX_ITEMS, LOOP_MAX_TIMES, ActionType
 from beez.workflow.catalog.pieces import (
     CONDITIONS,
+    CONNECTION,
     CONTACT_FIELD,
     EVENT_NAME,
     FIELD_PATH,
@@ -36,6 +37,7 @@ ACTIONS: tuple[ActionType, ...] = (
                 "to": {"type": "string", "format": "email", "description": "Default: the contact's email."},
                 "from": {"type": "string", "format": "email"},
                 "reply_to": {"type": "string", "format": "email"},
+                "connection": CONNECTION,
             },
             **required_unless("template", ["subject", "body"], "required when no template is given"),
         ),
@@ -48,7 +50,12 @@ ACTIONS: tuple[ActionType, ...] = (
         "communication",
         config_schema(
             "send_whatsapp",
-            {"body": {"type": "string"}, "template": TEXT, "to": {"type": "string"}},
+            {
+                "body": {"type": "string"},
+                "template": TEXT,
+                "to": {"type": "string"},
+                "connection": CONNECTION,
+            },
             **required_unless("template", ["body"], "body or template is required"),
         ),
         channel="whatsapp",
@@ -58,7 +65,9 @@ ACTIONS: tuple[ActionType, ...] = (
         "Send SMS",
         "Sends a text message to the contact's phone unless `to` says otherwise.",
         "communication",
-        config_schema("send_sms", {"body": TEXT, "to": {"type": "string"}}, ("body",)),
+        config_schema(
+            "send_sms", {"body": TEXT, "to": {"type": "string"}, "connection": CONNECTION}, ("body",)
+        ),
         channel="sms",
     ),
     ActionType(
@@ -68,7 +77,12 @@ ACTIONS: tuple[ActionType, ...] = (
         "communication",
         config_schema(
             "send_slack",
-            {"text": TEXT, "webhook_url": {"type": "string", "format": "uri"}, "channel": TEXT},
+            {
+                "text": TEXT,
+                "webhook_url": {"type": "string", "format": "uri"},
+                "channel": TEXT,
+                "connection": CONNECTION,
+            },
             ("text",),
         ),
     ),
@@ -114,6 +128,11 @@ ACTIONS: tuple[ActionType, ...] = (
                 "body": {"type": ["object", "array", "string"]},
                 "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 120},
                 "save_as": IDENTIFIER,
+                "connection": {
+                    **CONNECTION,
+                    "description": "A Slack, Stripe, HubSpot, Salesforce or Google connection: the "
+                    "request carries its token, and may only go to that provider's base URL.",
+                },
             },
             ("url", "method"),
         ),

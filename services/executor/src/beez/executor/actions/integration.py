@@ -14,6 +14,11 @@ execution and step ids, the contact fields its ``include_fields`` lists (default
 :data:`DEFAULT_INCLUDE_FIELDS`, the contact's id and email: data minimization, decision 0040),
 and the event's id, type and data (never the contact snapshot an event may carry).
 
+``call_api`` may name an organization's connection (``connection``: Slack, Stripe, HubSpot,
+Salesforce or Google; decision 0040): the request then carries ``Authorization: Bearer`` with
+its token (an OAuth2 access token, refreshed once per connection across replicas), and only
+goes to a URL under that provider's base URL.
+
 ``call_api`` keeps the answer in ``vars.<save_as>`` (parsed JSON when the answer says it is JSON,
 else text); an answer larger than ``http_max_response_bytes`` cannot be saved and fails the step
 (``response_too_large``).
@@ -26,7 +31,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from beez.executor.actions.base import ActionContext, ActionResult, PermanentError
+import httpx
+
+from beez.executor.actions.base import ActionContext, ActionResult, ConnectionAccess, PermanentError
 from beez.executor.actions.http import (
     HttpResponse,
     OutboundHttp,
@@ -67,6 +74,30 @@ def minimal_contact(contact: dict[str, Any], include: Sequence[str]) -> dict[str
     return picked
 
 
+_STATIC_TOKENS = {"slack": "bot_token", "stripe": "secret_key"}
+
+
+async def _bearer(connection: ConnectionAccess, url: str) -> str:
+    """The token a call through ``connection`` carries, once ``url`` is known to be the
+    provider's: a connection's credentials never go anywhere else (an editor could otherwise
+    send an admin's token to a server of their own)."""
+    base = httpx.URL(connection.base_url)
+    target = httpx.URL(url)
+    prefix = base.path.rstrip("/") + "/"
+    if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port) or not (
+        target.path + "/"
+    ).startswith(prefix):
+        raise PermanentError(
+            f"call_api with the {connection.provider} connection {connection.name!r} may only call "
+            f"{safe_url(base)}",
+            category="connection",
+        )
+    field = _STATIC_TOKENS.get(connection.provider)
+    if field is not None:
+        return connection.credentials[field]
+    return await connection.access_token()
+
+
 def _encode(body: Any, headers: dict[str, str]) -> bytes:
     has_type = any(name.lower() == "content-type" for name in headers)
     if isinstance(body, str):
@@ -99,6 +130,8 @@ class _HttpAction:
         if body is None and method in _BODY_METHODS:
             body = self.default_body(ctx)
         content = _encode(body, headers) if body is not None else None
+        if ctx.connection is not None:
+            headers["Authorization"] = f"Bearer {await _bearer(ctx.connection, str(config['url']))}"
         timeout = config.get("timeout_s")
         signing = await self.signing(ctx.org_id, ctx.now) if self.signing is not None else ()
         response = await self.http.request(

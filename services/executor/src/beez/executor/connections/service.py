@@ -23,12 +23,14 @@ import math
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from opentelemetry import metrics
 
 from beez.executor.actions.base import ConnectionAccess
 from beez.executor.actions.http import OutboundHttp
+from beez.executor.actions.redaction import Redactor
 from beez.executor.actions.settings import ActionSettings
 from beez.executor.connections.oauth import refresh_grant
 from beez.executor.connections.probe import Probe, TestResult
@@ -221,6 +223,7 @@ class Connections:
         row = await self.store.get(org_id, connection_id)
         provider = Provider(row.provider)
         credentials = await self.store.credentials(org_id, connection_id)
+        redactor = Redactor(credentials.values())
         if PROVIDERS[provider].oauth2:
             try:
                 _, expires_at = await self._token(org_id, row.id, provider, now, force=True)
@@ -231,7 +234,8 @@ class Connections:
             return TestResult(
                 True, f"{provider}: access token refreshed, valid until {expires_at.isoformat()}"
             )
-        return await self.probe.call(provider, self.base_url(provider, credentials), credentials, now)
+        result = await self.probe.call(provider, self.base_url(provider, credentials), credentials, now)
+        return replace(result, detail=redactor.text(result.detail))
 
     async def _token(
         self, org_id: str, connection_id: str, provider: Provider, now: datetime, *, force: bool = False
