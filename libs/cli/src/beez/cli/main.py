@@ -16,6 +16,7 @@ from rich.table import Table
 from beez.cli import commands, secure
 from beez.cli.builder import conditions, triggers
 from beez.cli.components import DEFAULT_GRPC_BASE, DEFAULT_HTTP_PORT, components
+from beez.cli.connections import connections
 from beez.cli.dlq import dlq
 from beez.cli.health import Health, check_all
 from beez.cli.hooks import hooks
@@ -35,6 +36,7 @@ app.add_typer(dlq, name="dlq")
 app.add_typer(triggers, name="triggers")
 app.add_typer(conditions, name="conditions")
 app.add_typer(hooks, name="hooks")
+app.add_typer(connections, name="connections")
 console = Console()
 UNBOUNDED_WIDTH = 10_000  # a table printed off a terminal is as wide as its longest row
 
