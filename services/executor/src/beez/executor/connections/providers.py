@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from beez.kit.ratelimit import Limit
+from beez.workflow import connections as rules
 
 __all__ = [
     "ACTION_PROVIDERS",
@@ -137,21 +138,13 @@ PROVIDERS: dict[Provider, ProviderSpec] = {
 }
 
 ACTION_PROVIDERS: dict[str, frozenset[Provider]] = {
-    "send_email": frozenset({Provider.SMTP}),
-    "send_whatsapp": frozenset({Provider.WHATSAPP}),
-    "send_sms": frozenset({Provider.TWILIO}),
-    "send_slack": frozenset({Provider.SLACK}),
-    # call_api authenticates with a connection's token, only towards that provider's base URL
-    "call_api": frozenset(
-        {Provider.SLACK, Provider.STRIPE, Provider.HUBSPOT, Provider.SALESFORCE, Provider.GOOGLE}
-    ),
+    action: frozenset(Provider(p) for p in providers) for action, providers in rules.ACTION_PROVIDERS.items()
 }
-"""The providers whose connection each action type can use."""
+"""The providers whose connection each action type can use (the rule lives in libs/workflow,
+which validation shares)."""
 
 PLATFORM_DEFAULT_PROVIDERS: dict[str, Provider] = {
-    "send_email": Provider.SMTP,
-    "send_whatsapp": Provider.WHATSAPP,
-    "send_sms": Provider.TWILIO,
+    action: Provider(provider) for action, provider in rules.DEFAULT_PROVIDERS.items()
 }
 """Actions that use the organization's only connection of a provider when the step names none
 (the platform's shared settings otherwise)."""
