@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Text(), server_default=sa.text("''"), nullable=False),
         sa.Column("rotated_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_connections")),
-        sa.UniqueConstraint("org_id", "name", name=op.f("uq_connections_org_idname")),
+        sa.UniqueConstraint("org_id", "name", name=op.f("uq_connections_org_id_name")),
         schema=SCHEMA,
     )
     op.create_index(
