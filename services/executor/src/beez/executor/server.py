@@ -42,7 +42,7 @@ from beez.executor.signing.store import SigningSecrets
 from beez.executor.sweeper import Sweeper, default_stale_after
 from beez.executor.timers import TimerLoop
 from beez.kit.bus.worker import PullWorker
-from beez.kit.db import create_engine
+from beez.kit.db import Database, create_engine
 from beez.kit.grpc.server import ServerSpec
 from beez.kit.keyring import KeyRing
 from beez.kit.ratelimit import Limit, RateLimiter
@@ -82,12 +82,20 @@ async def build(runtime: Runtime) -> ServerSpec:
         tls=settings.database_tls(),
     )
     limiter = RateLimiter(limits_engine, runtime.db.schema, runtime.clock)
+    lookups_db = Database(
+        settings.database_url,
+        runtime.db.schema,
+        pool_size=settings.send_limit_pool_size,
+        application_name="beez-executor-connections",
+        tls=settings.database_tls(),
+    )
     connections = Connections(
         ConnectionStore(runtime.db, ring),
         settings.actions,
         registry.http,
         limiter,
         cache_s=settings.connections_cache_s,
+        lookups=ConnectionStore(lookups_db, ring),
     )
     waiting = WaitingSteps(runtime.db)
     engine = Engine(
@@ -162,7 +170,7 @@ async def build(runtime: Runtime) -> ServerSpec:
             sweeper.run,
             waiting.run,
         ],
-        on_stop=[registry.aclose, limits_engine.dispose],
+        on_stop=[registry.aclose, limits_engine.dispose, lookups_db.engine.dispose],
     )
 
 

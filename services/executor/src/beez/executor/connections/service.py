@@ -136,8 +136,13 @@ class Connections:
         *,
         cache_s: float = 5.0,
         meter: metrics.Meter | None = None,
+        lookups: ConnectionStore | None = None,
     ) -> None:
+        """``lookups``: the store the engine's lookups read through, on a pool of its own: they
+        run while the step's transaction holds a connection of the main pool, and waiting there
+        for a second one could exhaust it under load (as for the send limits, decision 0031)."""
         self.store = store
+        self._lookups = lookups or store
         self.settings = settings
         self.http = http
         self.limiter = limiter
@@ -257,7 +262,7 @@ class Connections:
         cached = self._cache.get(org_id)
         if cached is not None and time.monotonic() - cached[0] < self.cache_s:
             return cached[1]
-        rows = await self.store.of_org(org_id)
+        rows = await self._lookups.of_org(org_id)
         self._cache.put(org_id, (time.monotonic(), rows))
         return rows
 
