@@ -34,8 +34,8 @@ from beez.executor.connections.service import Connections
 from beez.executor.connections.store import ConnectionStore
 from beez.executor.connections.waiting import WaitingSteps
 from beez.executor.engine.integrations import Binding
-from beez.executor.signing.keyring import KeyRing
 from beez.kit.embedded import free_port
+from beez.kit.keyring import KeyRing
 from tests.executor.engine.conftest import Executor, Flow, start_executor
 from tests.executor.samples import ADA
 from tests.support.providers import SmtpSink, serving, smtp_server

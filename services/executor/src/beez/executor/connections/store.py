@@ -20,9 +20,9 @@ from sqlalchemy import Table, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from beez.executor.models import Connection
-from beez.executor.signing.keyring import KeyRing
 from beez.kit.db import Database
 from beez.kit.grpc.errors import AlreadyExists, NotFound
+from beez.kit.keyring import KeyRing
 
 __all__ = ["AIMD", "ConnectionRow", "ConnectionStore", "TokenGrant"]
 
