@@ -14,7 +14,7 @@ import grpc
 import pytest
 
 from beez.api.automation.v1 import automation_pb2 as pb
-from beez.api.executor.v1 import executor_pb2, executor_pb2_grpc
+from beez.api.executor.v1 import connections_pb2, connections_pb2_grpc, executor_pb2, executor_pb2_grpc
 from beez.kit.embedded import free_port
 from beez.workflow.model import workflow_from_json
 from tests.automation.support import Api, delete_streams, new_org, onboarding_json, violations
@@ -184,3 +184,51 @@ async def test_without_the_executor_validation_uses_the_configured_caps(
             assert [f for f, _ in await refused(Api.of(svc), nested_loops(2, times=50))] == ["actions[0]"]
     finally:
         drop_database(admin_url, database_url)
+
+
+def with_steps(*steps: dict[str, Any]) -> dict[str, Any]:
+    data = onboarding_json()
+    data["actions"] = list(steps)
+    return data
+
+
+async def connect(
+    services: Services, org: str, provider: str, name: str, credentials: dict[str, str]
+) -> None:
+    stub = connections_pb2_grpc.ConnectionServiceStub(services.executor.channel)
+    await stub.CreateConnection(
+        connections_pb2.CreateConnectionRequest(provider=provider, name=name, credentials=credentials),
+        metadata=[("x-org-id", org), ("x-roles", "admin")],
+    )
+
+
+async def test_a_step_naming_a_connection_the_organization_lacks_is_refused_naming_the_path(
+    services: Services,
+) -> None:
+    api = Api.of(services.automation)
+    sms = {"type": "send_sms", "config": {"body": "hi", "connection": "texts"}}
+    found = await refused(
+        api, with_steps({"type": "send_email", "config": {"subject": "s", "body": "b"}}, sms)
+    )
+    assert [field for field, _ in found] == ["actions[1].config.connection"]
+    assert "no twilio connection 'texts'" in found[0][1]
+
+    await connect(services, api.org, "smtp", "texts", {"host": "smtp.example.com"})
+    found = await refused(api, with_steps(sms))
+    assert found == [("actions[0].config.connection", "'texts' is a smtp connection; send_sms uses twilio")]
+
+    twilio = {"account_sid": "AC1", "auth_token": "token-123456", "from": "+15550001111"}
+    await connect(services, api.org, "twilio", "sms-1", twilio)  # seen at once: no stale cache
+    await create(api, with_steps({**sms, "config": {"body": "hi", "connection": "sms-1"}}))
+    await create(api, with_steps({"type": "send_sms", "config": {"body": "hi"}}))  # its only twilio one
+
+    await connect(services, api.org, "twilio", "sms-2", twilio)
+    found = await refused(api, with_steps({"type": "send_sms", "config": {"body": "hi"}}))
+    assert found == [
+        ("actions[0].config.connection", "the organization has 2 twilio connections: name the one to use")
+    ]
+    other = Api.of(services.automation)  # another organization has none of these
+    assert [
+        f
+        for f, _ in await refused(other, with_steps({**sms, "config": {"body": "hi", "connection": "sms-1"}}))
+    ] == ["actions[0].config.connection"]

@@ -125,6 +125,8 @@ def test_the_beez_contracts_produce_a_complete_document() -> None:
     assert set(paths["/api/automations/dead-letters:redrive"]) == {"post"}
     assert set(paths["/api/automations/dead-letters/{id}"]) == {"get"}
     assert set(paths["/api/automations/hooks/{id}"]) == {"get", "delete"}
+    assert set(paths["/api/automations/connections"]) == {"get", "post"}
+    assert set(paths["/api/automations/connections/{id}"]) == {"get", "delete"}
     tags = {op["tags"][0] for item in paths.values() for op in item.values()}
     services = {
         "AutomationService",
@@ -135,6 +137,7 @@ def test_the_beez_contracts_produce_a_complete_document() -> None:
         "ContactService",
         "AnalyticsService",
         "DeadLetterService",
+        "ConnectionService",
     }
     assert tags == services
     search = paths["/api/automations/{automation_id}/executions/search"]["get"]

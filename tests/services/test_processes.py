@@ -24,7 +24,11 @@ EXPECTED_SERVICES = {
         "beez.api.trigger.v1.HookService",
         "beez.api.trigger.v1.ContactService",
     },
-    "executor": {"beez.api.executor.v1.ExecutionService", "beez.api.executor.v1.DeadLetterService"},
+    "executor": {
+        "beez.api.executor.v1.ExecutionService",
+        "beez.api.executor.v1.DeadLetterService",
+        "beez.api.executor.v1.ConnectionService",
+    },
     "beezora": set(),
     "analytics": {"beez.api.analytics.v1.AnalyticsService"},
 }

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from beez.executor.actions import ActionRegistry, PermanentError, TransientError, build_registry
 from beez.executor.actions.http import verify_signature
-from tests.executor.actions.conftest import NOW, Seen, StandIn, make_ctx, settings_for
+from tests.executor.actions.conftest import NOW, Seen, StandIn, ada, make_ctx, settings_for
 
 SECRET = "whsec_test"
 
@@ -71,15 +71,30 @@ async def test_webhook_posts_json_with_a_verifiable_signature_and_idempotency_ke
     }
 
 
-async def test_webhook_without_a_body_sends_the_contact_and_event(
+async def test_webhook_without_a_body_sends_only_the_contact_id_and_email_by_default(
     stand_in: StandIn, registry: ActionRegistry
 ) -> None:
     stand_in.script("POST", "/hook", lambda: web.Response(status=204))
-    await registry["webhook"].run(make_ctx({"url": stand_in.url("/hook")}))
+    event = {"id": "evt_1", "type": "list.joined", "data": {"list": "vip"}, "contact": ada()}
+    await registry["webhook"].run(make_ctx({"url": stand_in.url("/hook")}, event=event))
     body = json.loads(stand_in.seen[0].body)
-    assert body["contact"]["id"] == "c_123"
-    assert body["event"]["type"] == "list.joined"
+    assert body["contact"] == {"id": "c_123", "email": ada()["email"]}  # data minimization
+    assert body["event"] == {"id": "evt_1", "type": "list.joined", "data": {"list": "vip"}}
     assert (body["automation_id"], body["execution_id"], body["step_id"]) == ("auto_1", "ex_1", "step_0")
+
+
+async def test_webhook_sends_exactly_the_contact_fields_include_fields_lists(
+    stand_in: StandIn, registry: ActionRegistry
+) -> None:
+    stand_in.script("POST", "/hook", lambda: web.Response(status=204))
+    contact = {**ada(), "fields": {"plan": "pro", "secret_note": "x"}}
+    config = {"url": stand_in.url("/hook"), "include_fields": ["id", "fields.plan", "missing"]}
+    await registry["webhook"].run(make_ctx(config, contact=contact))
+    body = json.loads(stand_in.seen[0].body)
+    assert body["contact"] == {"id": "c_123", "fields": {"plan": "pro"}}
+    config["include_fields"] = []
+    await registry["webhook"].run(make_ctx(config, contact=contact))
+    assert json.loads(stand_in.seen[1].body)["contact"] == {}
 
 
 async def test_webhook_text_body_and_get_without_body(stand_in: StandIn, registry: ActionRegistry) -> None:

@@ -17,6 +17,7 @@ from beez.cli import commands, secure
 from beez.cli.builder import conditions, triggers
 from beez.cli.components import DEFAULT_GRPC_BASE, DEFAULT_HTTP_PORT, components
 from beez.cli.contacts import contacts, fields
+from beez.cli.connections import connections
 from beez.cli.dlq import dlq
 from beez.cli.health import Health, check_all
 from beez.cli.hooks import hooks
@@ -38,6 +39,7 @@ app.add_typer(conditions, name="conditions")
 app.add_typer(hooks, name="hooks")
 app.add_typer(contacts, name="contacts")
 app.add_typer(fields, name="fields")
+app.add_typer(connections, name="connections")
 console = Console()
 UNBOUNDED_WIDTH = 10_000  # a table printed off a terminal is as wide as its longest row
 

@@ -104,6 +104,20 @@ PERMISSIONS: Mapping[str, Role] = MappingProxyType(
             },
         ),
         **_service(
+            "beez.api.executor.v1.ConnectionService",
+            {
+                # Credentials per organization (decision 0040): admins manage them, viewers see
+                # that they exist (never their values).
+                "CreateConnection": Role.ADMIN,
+                "ListConnections": Role.VIEWER,
+                "GetConnection": Role.VIEWER,
+                "TestConnection": Role.ADMIN,
+                "RotateConnection": Role.ADMIN,
+                "SetConnectionRateLimit": Role.ADMIN,
+                "DeleteConnection": Role.ADMIN,
+            },
+        ),
+        **_service(
             "beez.api.executor.v1.DeadLetterService",
             {
                 "ListDeadLetters": Role.VIEWER,

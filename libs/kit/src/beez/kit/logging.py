@@ -16,7 +16,41 @@ from opentelemetry import trace
 
 from beez.kit.masking import mask_text, mask_value
 
-__all__ = ["configure_logging", "get_logger", "mask_pii", "mask_text", "mask_value"]
+__all__ = [
+    "SECRET_FIELDS",
+    "configure_logging",
+    "get_logger",
+    "mask_pii",
+    "mask_text",
+    "mask_value",
+    "redact_secret_fields",
+]
+
+SECRET_FIELDS = frozenset(
+    {
+        "access_token",
+        "api_key",
+        "auth_token",
+        "authorization",
+        "bot_token",
+        "client_secret",
+        "credentials",
+        "password",
+        "refresh_token",
+        "secret",
+        "secret_key",
+        "token",
+    }
+)
+"""Log fields whose value is a credential, whatever it looks like: replaced whole (decision 0040)."""
+
+
+def redact_secret_fields(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: a field named like a credential (:data:`SECRET_FIELDS`) is logged as
+    ``[redacted]``, so a connection's credentials never reach a log line by accident."""
+    for key in event_dict.keys() & SECRET_FIELDS:
+        event_dict[key] = "[redacted]"
+    return event_dict
 
 
 def mask_pii(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -45,6 +79,7 @@ def configure_logging(service: str, level: str = "INFO", *, mask: bool = True) -
         add_trace_ids,
         # Before masking: a traceback quotes values (an address in an error, SQL parameters).
         structlog.processors.format_exc_info,
+        redact_secret_fields,
     ]
     if mask:
         shared.append(mask_pii)

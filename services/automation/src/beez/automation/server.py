@@ -8,6 +8,7 @@ from beez.api.automation.v1 import automation_pb2, automation_pb2_grpc, catalog_
 from beez.automation import models
 from beez.automation.builder import BuilderService
 from beez.automation.config import AutomationSettings
+from beez.automation.connections import ExecutorConnections
 from beez.automation.domain.rules import OrganizationRules
 from beez.automation.handlers import AutomationServicer, CatalogServicer
 from beez.automation.limits import ExecutorLimits
@@ -62,6 +63,12 @@ async def build(runtime: Runtime) -> ServerSpec:
         settings.tls_files(),
         cache_s=settings.org_limits_cache_s,
     )
+    connections = ExecutorConnections(
+        settings.executor_addr,
+        settings.executor_timeout_s,
+        settings.tls_files(),
+        cache_s=settings.org_limits_cache_s,
+    )
     service = AutomationService(
         runtime.db,
         runtime.topology,
@@ -70,6 +77,7 @@ async def build(runtime: Runtime) -> ServerSpec:
         max_workflow_bytes=edge_limit(settings.max_workflow_bytes, workflow_limit, lambda: runtime.nc),
         rules=organization_rules(settings),
         limits=limits,
+        connections=connections,
     )
 
     async def reannounce() -> None:
@@ -98,5 +106,5 @@ async def build(runtime: Runtime) -> ServerSpec:
             runtime.outbox_relay(models.outbox),
             *([reannounce] if settings.reannounce_on_start else []),
         ],
-        on_stop=[stats.close, limits.close],
+        on_stop=[stats.close, limits.close, connections.close],
     )

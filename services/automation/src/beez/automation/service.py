@@ -25,6 +25,7 @@ from typing import Any
 from beez.api.messages.v1.events_pb2 import Event
 from beez.api.messages.v1.lifecycle_pb2 import AutomationChanged, ChangeKind
 from beez.api.workflow.v1.workflow_pb2 import Workflow
+from beez.automation.connections import ConnectionsSource
 from beez.automation.domain import dryrun
 from beez.automation.domain.rules import OrganizationRules
 from beez.automation.limits import LimitsSource
@@ -40,6 +41,7 @@ from beez.kit.grpc.identity import Identity
 from beez.kit.ids import new_id
 from beez.kit.paging import cut_page, decode_key, read_page, scope_of
 from beez.workflow import catalog
+from beez.workflow.connections import connection_issues, uses_connections
 from beez.workflow.digest import workflow_digest
 from beez.workflow.errors import Issue
 from beez.workflow.model import assign_ids, workflow_from_json, workflow_to_json
@@ -141,11 +143,14 @@ class AutomationService:
         max_workflow_bytes: Callable[[], int] = lambda: workflow_limit(DEFAULT_MAX_PAYLOAD),
         rules: OrganizationRules | None = None,
         limits: LimitsSource | None = None,
+        connections: ConnectionsSource | None = None,
     ) -> None:
         """``max_workflow_bytes``: read at each create, update or import (it follows the server).
         ``rules``: the caps and verified senders workflows are checked against (decision 0023);
-        ``limits``: where an organization's current caps are asked (the executor)."""
+        ``limits``: where an organization's current caps are asked (the executor);
+        ``connections``: where its connections are (the executor, decision 0040)."""
         self._max_workflow_bytes = max_workflow_bytes
+        self._connections = connections
         self._rules = rules or OrganizationRules()
         self._limits = limits
         self._db = db
@@ -334,7 +339,15 @@ class AutomationService:
         """Every problem of ``workflow`` for the caller's organization, with its path; empty when
         it can be saved."""
         limits = await self._limits.limits(identity) if self._limits is not None else None
-        return self._rules.issues(identity.org_id, workflow, limits)
+        issues = self._rules.issues(identity.org_id, workflow, limits)
+        if self._connections is not None and uses_connections(workflow):
+            known = await self._connections.connections(identity)
+            found = connection_issues(workflow, known) if known is not None else []
+            if found:  # maybe a connection created a moment ago: ask again before reporting
+                known = await self._connections.connections(identity, fresh=True)
+                found = connection_issues(workflow, known) if known is not None else []
+            issues += found
+        return issues
 
     async def test(
         self, identity: Identity, automation_id: str, event: Event, wait_outcomes: Mapping[str, str]

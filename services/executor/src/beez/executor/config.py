@@ -43,6 +43,12 @@ class ExecutorSettings(ExecutionLimitSettings):
     signing_cache_s: float = Field(
         default=30.0, ge=0, description="How long an organization's signing secrets are cached per process."
     )
+    connections_cache_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long an organization's connections (without secrets) are cached per process: "
+        "a change through another replica, or another replica's lowered rate, applies within it.",
+    )
     action_plugins: list[str] = Field(
         default_factory=list,
         description=(

@@ -17,11 +17,13 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Double,
     Identity,
     Index,
     Integer,
     LargeBinary,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -308,3 +310,38 @@ class OrganizationLimit(Base):
     max_messages_per_execution: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_by: Mapped[str] = mapped_column(Text, server_default=text("''"))
+
+
+class Connection(Base):
+    """An organization's credentials for one provider (issue #14 §3, decision 0040).
+
+    ``ciphertext`` is the Fernet token of the credentials as JSON, encrypted with the key ring
+    entry ``encryption_key_id`` names (the signing key ring, decision 0019); never returned.
+    For OAuth2 providers the current access token is cached here (``access_ciphertext``, with
+    ``access_expires_at``) so every replica shares one refresh. ``rate_per_s``/``rate_burst``
+    override the provider's default limit; ``rate_factor`` (at most 1) is what a provider's 429
+    left of it, recovering from ``rate_lowered_at`` on.
+    """
+
+    __tablename__ = "connections"
+    __table_args__ = (
+        UniqueConstraint("org_id", "name"),
+        Index("ix_connections_org_id_provider", "org_id", "provider"),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    org_id: Mapped[str] = mapped_column(Text)
+    provider: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    encryption_key_id: Mapped[str] = mapped_column(Text)
+    fields: Mapped[list[str]] = mapped_column(JSONB, comment="the credential field names, never values")
+    access_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    access_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rate_per_s: Mapped[float | None] = mapped_column(Double)
+    rate_burst: Mapped[float | None] = mapped_column(Double)
+    rate_factor: Mapped[float] = mapped_column(Double, server_default=text("1"))
+    rate_lowered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

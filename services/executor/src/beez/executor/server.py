@@ -11,12 +11,23 @@ from __future__ import annotations
 import grpc
 from nats.js import JetStreamContext
 
-from beez.api.executor.v1 import dead_letters_pb2, dead_letters_pb2_grpc, executor_pb2, executor_pb2_grpc
+from beez.api.executor.v1 import (
+    connections_pb2,
+    connections_pb2_grpc,
+    dead_letters_pb2,
+    dead_letters_pb2_grpc,
+    executor_pb2,
+    executor_pb2_grpc,
+)
 from beez.executor import models
 from beez.executor.actions.base import Action
 from beez.executor.actions.registry import build_registry
 from beez.executor.announcements import AnnouncedWorkflows
 from beez.executor.config import ExecutorSettings
+from beez.executor.connections.handlers import ConnectionServicer
+from beez.executor.connections.service import Connections
+from beez.executor.connections.store import ConnectionStore
+from beez.executor.connections.waiting import WaitingSteps
 from beez.executor.consumers import AutomationsConsumer, JobConsumers
 from beez.executor.dlq.consumer import DeadLetterConsumer
 from beez.executor.dlq.handlers import DeadLetterServicer
@@ -32,7 +43,7 @@ from beez.executor.sweeper import Sweeper, default_stale_after
 from beez.executor.timers import TimerLoop
 from beez.executor.trigger_fires import TriggerFires
 from beez.kit.bus.worker import PullWorker
-from beez.kit.db import create_engine
+from beez.kit.db import Database, create_engine
 from beez.kit.grpc.server import ServerSpec
 from beez.kit.keyring import KeyRing
 from beez.kit.ratelimit import Limit, RateLimiter
@@ -44,6 +55,7 @@ from beez.workflow.senders import SenderPolicy
 SERVICE_NAMES = [
     executor_pb2.DESCRIPTOR.services_by_name["ExecutionService"].full_name,
     dead_letters_pb2.DESCRIPTOR.services_by_name["DeadLetterService"].full_name,
+    connections_pb2.DESCRIPTOR.services_by_name["ConnectionService"].full_name,
 ]
 
 
@@ -52,9 +64,8 @@ async def build(runtime: Runtime) -> ServerSpec:
     settings = runtime.settings
     assert isinstance(settings, ExecutorSettings)
     set_cost_budget(settings.condition_max_cost)
-    signing = SigningSecrets(
-        runtime.db, KeyRing.load(settings.signing_keys_file), cache_s=settings.signing_cache_s
-    )
+    ring = KeyRing.load(settings.signing_keys_file)
+    signing = SigningSecrets(runtime.db, ring, cache_s=settings.signing_cache_s)
     senders = SenderPolicy(settings.actions.default_from, settings.verified_senders)
     registry = build_registry(settings.actions, signing=signing.signing, senders=senders)
     actions: dict[str, Action] = {**registry, **plugin_actions(settings)}
@@ -73,6 +84,23 @@ async def build(runtime: Runtime) -> ServerSpec:
         application_name="beez-executor-limits",
         tls=settings.database_tls(),
     )
+    limiter = RateLimiter(limits_engine, runtime.db.schema, runtime.clock)
+    lookups_db = Database(
+        settings.database_url,
+        runtime.db.schema,
+        pool_size=settings.send_limit_pool_size,
+        application_name="beez-executor-connections",
+        tls=settings.database_tls(),
+    )
+    connections = Connections(
+        ConnectionStore(runtime.db, ring),
+        settings.actions,
+        registry.http,
+        limiter,
+        cache_s=settings.connections_cache_s,
+        lookups=ConnectionStore(lookups_db, ring),
+    )
+    waiting = WaitingSteps(runtime.db)
     engine = Engine(
         SessionStore(runtime.db),
         runtime.topology,
@@ -80,7 +108,8 @@ async def build(runtime: Runtime) -> ServerSpec:
         actions,
         max_steps_per_job=settings.max_steps_per_job,
         limits=limits,
-        send_limits=send_limits(settings, RateLimiter(limits_engine, runtime.db.schema, runtime.clock)),
+        send_limits=send_limits(settings, limiter),
+        integrations=connections,
     )
     timers = TimerLoop(
         runtime.db,
@@ -131,6 +160,9 @@ async def build(runtime: Runtime) -> ServerSpec:
         dead_letters_pb2_grpc.add_DeadLetterServiceServicer_to_server(
             DeadLetterServicer(dead_letters), server
         )
+        connections_pb2_grpc.add_ConnectionServiceServicer_to_server(
+            ConnectionServicer(connections, runtime.clock), server
+        )
 
     return ServerSpec(
         register=register,
@@ -145,8 +177,9 @@ async def build(runtime: Runtime) -> ServerSpec:
             runtime.consumers("executor-dlq", DeadLetterConsumer(runtime.topology, dead_letters).workers),
             timers.run,
             sweeper.run,
+            waiting.run,
         ],
-        on_stop=[registry.aclose, limits_engine.dispose],
+        on_stop=[registry.aclose, limits_engine.dispose, lookups_db.engine.dispose],
     )
 
 

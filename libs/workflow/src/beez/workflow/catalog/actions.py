@@ -5,6 +5,8 @@ from __future__ import annotations
 from beez.workflow.catalog.entries import LOOP_DEFAULT_MAX_ITEMS, LOOP_MAX_ITEMS, LOOP_MAX_TIMES, ActionType
 from beez.workflow.catalog.pieces import (
     CONDITIONS,
+    CONNECTION,
+    CONTACT_FIELD,
     EVENT_NAME,
     FIELD_PATH,
     FILTERS,
@@ -35,6 +37,7 @@ ACTIONS: tuple[ActionType, ...] = (
                 "to": {"type": "string", "format": "email", "description": "Default: the contact's email."},
                 "from": {"type": "string", "format": "email"},
                 "reply_to": {"type": "string", "format": "email"},
+                "connection": CONNECTION,
             },
             **required_unless("template", ["subject", "body"], "required when no template is given"),
         ),
@@ -47,7 +50,12 @@ ACTIONS: tuple[ActionType, ...] = (
         "communication",
         config_schema(
             "send_whatsapp",
-            {"body": {"type": "string"}, "template": TEXT, "to": {"type": "string"}},
+            {
+                "body": {"type": "string"},
+                "template": TEXT,
+                "to": {"type": "string"},
+                "connection": CONNECTION,
+            },
             **required_unless("template", ["body"], "body or template is required"),
         ),
         channel="whatsapp",
@@ -57,7 +65,9 @@ ACTIONS: tuple[ActionType, ...] = (
         "Send SMS",
         "Sends a text message to the contact's phone unless `to` says otherwise.",
         "communication",
-        config_schema("send_sms", {"body": TEXT, "to": {"type": "string"}}, ("body",)),
+        config_schema(
+            "send_sms", {"body": TEXT, "to": {"type": "string"}, "connection": CONNECTION}, ("body",)
+        ),
         channel="sms",
     ),
     ActionType(
@@ -67,7 +77,12 @@ ACTIONS: tuple[ActionType, ...] = (
         "communication",
         config_schema(
             "send_slack",
-            {"text": TEXT, "webhook_url": {"type": "string", "format": "uri"}, "channel": TEXT},
+            {
+                "text": TEXT,
+                "webhook_url": {"type": "string", "format": "uri"},
+                "channel": TEXT,
+                "connection": CONNECTION,
+            },
             ("text",),
         ),
     ),
@@ -75,7 +90,8 @@ ACTIONS: tuple[ActionType, ...] = (
     ActionType(
         "webhook",
         "Webhook",
-        "Sends an HTTP request (POST by default) with the given body.",
+        "Sends an HTTP request (POST by default) with the given body; without one, the ids, the "
+        "event and the contact fields `include_fields` lists (default id and email).",
         "integration",
         config_schema(
             "webhook",
@@ -85,6 +101,15 @@ ACTIONS: tuple[ActionType, ...] = (
                 "headers": HTTP_HEADERS,
                 "body": {"type": ["object", "array", "string"]},
                 "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 120},
+                "include_fields": {
+                    "type": "array",
+                    "items": CONTACT_FIELD,
+                    "maxItems": 100,
+                    "uniqueItems": True,
+                    "default": ["id", "email"],
+                    "description": "The contact fields the default payload (no `body`) carries: "
+                    "only these (data minimization). Default: id and email.",
+                },
             },
             ("url",),
         ),
@@ -103,6 +128,11 @@ ACTIONS: tuple[ActionType, ...] = (
                 "body": {"type": ["object", "array", "string"]},
                 "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 120},
                 "save_as": IDENTIFIER,
+                "connection": {
+                    **CONNECTION,
+                    "description": "A Slack, Stripe, HubSpot, Salesforce or Google connection: the "
+                    "request carries its token, and may only go to that provider's base URL.",
+                },
             },
             ("url", "method"),
         ),

@@ -35,6 +35,7 @@ MAX_LENGTHS: dict[str, int] = {
     "field": 256,
     "event": 200,
     "name": 64,
+    "connection": 64,
     "save_as": 64,
     "user_id": 200,
     "team": 200,
@@ -94,6 +95,15 @@ FILTERS_SCHEMA = FILTERS
 HTTP_HEADERS = {"type": "object", "additionalProperties": {"type": "string"}}
 IDENTIFIER = {"type": "string", "pattern": r"^[a-z_][a-z0-9_]*$"}
 FIELD_PATH = {"type": "string", "pattern": r"^(contact|event|vars|execution)(\.[^.]+)+$"}
+CONTACT_FIELD = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"}
+"""A contact field by name, or a dotted path into one (``fields.plan``)."""
+CONNECTION = {
+    "type": "string",
+    "pattern": r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$",
+    "description": "The organization's connection to use, by id or name (decision 0040). Email, "
+    "WhatsApp and SMS use the organization's only connection of their provider when none is "
+    "named, and the platform's settings when it has none.",
+}
 CONDITIONS = {"type": "array", "minItems": 1, "items": {"type": "object"}}
 TIME_OF_DAY = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"}
 

@@ -13,6 +13,7 @@ from beez.executor.actions.base import (
     ActionContext,
     ActionError,
     ActionResult,
+    ConnectionAccess,
     PermanentError,
     TransientError,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "ActionRegistry",
     "ActionResult",
     "ActionSettings",
+    "ConnectionAccess",
     "EmailTemplate",
     "PermanentError",
     "TransientError",

@@ -18,6 +18,8 @@ drop the duplicate.
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -55,6 +57,41 @@ class PermanentError(ActionError):
 
 
 @dataclass(frozen=True)
+class ConnectionAccess:
+    """The organization's connection a step uses (decision 0040): its decrypted credentials,
+    the provider's base URL, and for OAuth2 providers ``token()``, the current access token
+    (refreshed once per connection across replicas). Never logged, never returned: every value
+    here is redacted from what the action reports (:mod:`.redaction`)."""
+
+    id: str
+    provider: str
+    name: str
+    credentials: Mapping[str, str] = field(repr=False)
+    base_url: str
+    token: Callable[[], Awaitable[str]] | None = field(default=None, repr=False)
+    issued: list[str] = field(default_factory=list, repr=False)
+    """Access tokens ``token()`` handed out during this attempt (to redact them too)."""
+
+    async def access_token(self) -> str:
+        """The OAuth2 access token, or the static token of a provider that has one."""
+        if self.token is None:
+            raise PermanentError(
+                f"{self.provider} connections carry no OAuth2 token", category="invalid_config"
+            )
+        value = await self.token()
+        self.issued.append(value)
+        return value
+
+    def secrets(self) -> list[str]:
+        """Every value a provider might echo: credentials, tokens, the HTTP Basic form."""
+        values = [*self.credentials.values(), *self.issued]
+        sid, token = self.credentials.get("account_sid"), self.credentials.get("auth_token")
+        if sid and token:
+            values.append(base64.b64encode(f"{sid}:{token}".encode()).decode())
+        return values
+
+
+@dataclass(frozen=True)
 class ActionContext:
     """Everything an action may read. ``config`` is already rendered from its templates."""
 
@@ -70,6 +107,8 @@ class ActionContext:
     event: dict[str, Any]
     vars: dict[str, Any]
     now: datetime
+    connection: ConnectionAccess | None = None
+    """The organization's connection this step uses, or None: the platform's settings."""
 
 
 @dataclass

@@ -8,6 +8,10 @@ Errors: connection failures and timeouts, and SMTP 4xx replies, are transient; S
 (recipient or sender refused, data rejected, authentication failed) are permanent. Missing SMTP
 settings are permanent (``not_configured``).
 
+An organization's own SMTP connection (decision 0040: the one the step names, or its only one)
+replaces the platform's server, credentials and default From; its ``from`` counts as a verified
+sender. Without one, the platform's settings are used.
+
 Credentials only travel encrypted: with ``smtp_username`` set, the connection is implicit TLS
 (``smtp_use_tls``) or upgraded with STARTTLS before AUTH, always; a server that offers no STARTTLS
 fails the step for good (``smtp_tls_required``) with nothing sent, and a configuration that turns
@@ -17,6 +21,7 @@ STARTTLS off with a username stops the executor at start (:class:`.settings.Acti
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
@@ -54,6 +59,20 @@ def template_context(ctx: ActionContext) -> dict[str, Any]:
             "attempt": ctx.attempt,
         },
     }
+
+
+@dataclass(frozen=True)
+class _Server:
+    """The SMTP server a message goes through (the connection's, or the platform's)."""
+
+    host: str
+    port: int
+    username: str
+    password: str = field(repr=False)
+    use_tls: bool
+    start_tls: bool | None
+    default_from: str
+    own: bool = False
 
 
 def _one_line(text: str) -> str:
@@ -124,23 +143,52 @@ class SendEmail:
             )
         return _one_line(str(subject)), str(body)
 
+    def _server(self, ctx: ActionContext) -> _Server:
+        """The organization's SMTP connection when the step uses one, else the platform's."""
+        settings = self.settings
+        if ctx.connection is None:
+            return _Server(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                username=settings.smtp_username,
+                password=settings.smtp_password.get_secret_value(),
+                use_tls=settings.smtp_use_tls,
+                start_tls=settings.smtp_start_tls,
+                default_from=settings.default_from,
+            )
+        own = ctx.connection.credentials
+        use_tls = own.get("use_tls", "").lower() in ("1", "true", "yes")
+        return _Server(
+            host=own.get("host", ""),
+            port=int(own.get("port") or (465 if use_tls else 587)),
+            username=own.get("username", ""),
+            password=own.get("password", ""),
+            use_tls=use_tls,
+            start_tls=None,
+            default_from=own.get("from", ""),
+            own=True,
+        )
+
     async def run(self, ctx: ActionContext) -> ActionResult:
         found = delivery(ctx, self.type)
         if found.skip is not None:
             return skipped(found.skip)
         to_header, to_address = found.header, found.to
-        sender = str(ctx.config.get("from") or self.settings.default_from).strip()
+        server = self._server(ctx)
+        sender = str(ctx.config.get("from") or server.default_from).strip()
         sender_address = parse_email(sender)
         if sender_address is None:
             raise PermanentError(
-                "no valid From address (config `from` or settings default_from)", category="not_configured"
+                "no valid From address (config `from`, the connection's `from` or settings default_from)",
+                category="not_configured",
             )
-        if not self.senders.allows(ctx.org_id, sender):
+        own_sender = server.own and parse_email(server.default_from) == sender_address
+        if not own_sender and not self.senders.allows(ctx.org_id, sender):
             raise PermanentError(
                 f"From {sender_address!r} is not a verified sender of the organization",
                 category="unverified_sender",
             )
-        if not self.settings.smtp_host:
+        if not server.host:
             raise PermanentError("SMTP is not configured (smtp_host)", category="not_configured")
         subject, body = self._content(ctx)
 
@@ -160,19 +208,19 @@ class SendEmail:
         message.set_content(body)
 
         settings = self.settings
-        where = f"SMTP {settings.smtp_host}:{settings.smtp_port}"
-        tls_required = bool(settings.smtp_username) and not settings.smtp_use_tls
+        where = f"SMTP {server.host}:{server.port}"
+        tls_required = bool(server.username) and not server.use_tls
         try:
             _, response = await aiosmtplib.send(
                 message,
                 sender=sender_address,
                 recipients=[to_address],
-                hostname=settings.smtp_host,
-                port=settings.smtp_port,
-                username=settings.smtp_username or None,
-                password=settings.smtp_password.get_secret_value() or None,
-                use_tls=settings.smtp_use_tls,
-                start_tls=True if tls_required else settings.smtp_start_tls,
+                hostname=server.host,
+                port=server.port,
+                username=server.username or None,
+                password=server.password or None,
+                use_tls=server.use_tls,
+                start_tls=True if tls_required else server.start_tls,
                 validate_certs=settings.smtp_validate_certs,
                 cert_bundle=settings.smtp_ca_file or None,
                 timeout=settings.smtp_timeout_s,
@@ -192,5 +240,6 @@ class SendEmail:
                 "subject": subject,
                 "smtp_response": response,
                 "from": parseaddr(sender)[1],
+                "connection": ctx.connection.name if ctx.connection is not None else "",
             }
         )

@@ -10,7 +10,14 @@ object or a list is sent as compact JSON, text as ``text/plain`` unless the step
 ``Content-Type``.
 
 ``webhook`` with no ``body`` on POST/PUT/PATCH sends the default payload: the automation,
-execution and step ids, and the step's ``contact`` and ``event``.
+execution and step ids, the contact fields its ``include_fields`` lists (default
+:data:`DEFAULT_INCLUDE_FIELDS`, the contact's id and email: data minimization, decision 0040),
+and the event's id, type and data (never the contact snapshot an event may carry).
+
+``call_api`` may name an organization's connection (``connection``: Slack, Stripe, HubSpot,
+Salesforce or Google; decision 0040): the request then carries ``Authorization: Bearer`` with
+its token (an OAuth2 access token, refreshed once per connection across replicas), and only
+goes to a URL under that provider's base URL.
 
 ``call_api`` keeps the answer in ``vars.<save_as>`` (parsed JSON when the answer says it is JSON,
 else text); an answer larger than ``http_max_response_bytes`` cannot be saved and fails the step
@@ -24,7 +31,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from beez.executor.actions.base import ActionContext, ActionResult, PermanentError
+import httpx
+
+from beez.executor.actions.base import ActionContext, ActionResult, ConnectionAccess, PermanentError
 from beez.executor.actions.http import (
     HttpResponse,
     OutboundHttp,
@@ -35,12 +44,58 @@ from beez.executor.actions.http import (
 )
 from beez.executor.actions.settings import ActionSettings
 
-__all__ = ["CallApi", "SigningLookup", "Webhook"]
+__all__ = ["DEFAULT_INCLUDE_FIELDS", "CallApi", "SigningLookup", "Webhook", "minimal_contact"]
+
+DEFAULT_INCLUDE_FIELDS: tuple[str, ...] = ("id", "email")
+"""The contact fields a webhook's default payload carries when its config lists none."""
 
 SigningLookup = Callable[[str, datetime], Awaitable[Sequence[SigningSecret]]]
 """The secrets that sign an organization's requests at a time (``SigningSecrets.signing``)."""
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def minimal_contact(contact: dict[str, Any], include: Sequence[str]) -> dict[str, Any]:
+    """Only the ``include`` fields of ``contact``; a dotted path (``fields.plan``) takes a nested
+    value and keeps its nesting. Fields the contact does not have are left out."""
+    picked: dict[str, Any] = {}
+    for path in include:
+        value: Any = contact
+        parts = str(path).split(".")
+        for part in parts:
+            if not isinstance(value, dict) or part not in value:
+                break
+            value = value[part]
+        else:
+            into = picked
+            for part in parts[:-1]:
+                into = into.setdefault(part, {})
+            into[parts[-1]] = value
+    return picked
+
+
+_STATIC_TOKENS = {"slack": "bot_token", "stripe": "secret_key"}
+
+
+async def _bearer(connection: ConnectionAccess, url: str) -> str:
+    """The token a call through ``connection`` carries, once ``url`` is known to be the
+    provider's: a connection's credentials never go anywhere else (an editor could otherwise
+    send an admin's token to a server of their own)."""
+    base = httpx.URL(connection.base_url)
+    target = httpx.URL(url)
+    prefix = base.path.rstrip("/") + "/"
+    if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port) or not (
+        target.path + "/"
+    ).startswith(prefix):
+        raise PermanentError(
+            f"call_api with the {connection.provider} connection {connection.name!r} may only call "
+            f"{safe_url(base)}",
+            category="connection",
+        )
+    field = _STATIC_TOKENS.get(connection.provider)
+    if field is not None:
+        return connection.credentials[field]
+    return await connection.access_token()
 
 
 def _encode(body: Any, headers: dict[str, str]) -> bytes:
@@ -75,6 +130,8 @@ class _HttpAction:
         if body is None and method in _BODY_METHODS:
             body = self.default_body(ctx)
         content = _encode(body, headers) if body is not None else None
+        if ctx.connection is not None:
+            headers["Authorization"] = f"Bearer {await _bearer(ctx.connection, str(config['url']))}"
         timeout = config.get("timeout_s")
         signing = await self.signing(ctx.org_id, ctx.now) if self.signing is not None else ()
         response = await self.http.request(
@@ -104,7 +161,8 @@ class _HttpAction:
 
 
 class Webhook(_HttpAction):
-    """``webhook``: ``url``, ``method`` (POST), ``headers``, ``body``, ``timeout_s``.
+    """``webhook``: ``url``, ``method`` (POST), ``headers``, ``body``, ``timeout_s``,
+    ``include_fields`` (the contact fields of the default payload; default id and email).
 
     Output: ``status_code``, ``method``, ``url`` (without query), ``redirects``, ``signed``,
     ``response`` (the start of the answer), ``body_truncated``.
@@ -113,12 +171,14 @@ class Webhook(_HttpAction):
     type = "webhook"
 
     def default_body(self, ctx: ActionContext) -> Any:
+        listed = ctx.config.get("include_fields")
+        include = DEFAULT_INCLUDE_FIELDS if listed is None else tuple(str(name) for name in listed)
         return {
             "automation_id": ctx.automation_id,
             "execution_id": ctx.execution_id,
             "step_id": ctx.step_id,
-            "contact": ctx.contact,
-            "event": ctx.event,
+            "contact": minimal_contact(ctx.contact, include),
+            "event": {key: ctx.event[key] for key in ("id", "type", "data") if key in ctx.event},
         }
 
     async def run(self, ctx: ActionContext) -> ActionResult:

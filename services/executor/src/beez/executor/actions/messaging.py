@@ -8,7 +8,10 @@
   ``To``/``From``/``Body`` (``MessagingServiceSid`` when ``sms_from`` is an ``MG...`` SID), basic
   auth, ``I-Twilio-Idempotency-Token``.
 - Slack: an incoming webhook (``webhook_url`` or ``slack_default_webhook_url``) with
-  ``{"text", "channel"?}``. Slack has no contact consent: it goes to the team.
+  ``{"text", "channel"?}``; with a Slack connection, ``chat.postMessage`` with its bot token
+  (``channel`` required). Slack has no contact consent: it goes to the team.
+- An organization's own connection (decision 0040: the one the step names, or its only one of
+  the provider) replaces the platform's WhatsApp token and number, or Twilio account and sender.
 
 Every request also carries ``X-Beez-Idempotency-Key``. WhatsApp and SMS check consent and the
 recipient first (:mod:`.recipients`, after :mod:`beez.workflow.recipients`).
@@ -87,16 +90,19 @@ class SendWhatsApp:
         if found.skip is not None:
             return skipped(found.skip)
         to = found.to
-        token = self.settings.whatsapp_token.get_secret_value()
-        if not token or not self.settings.whatsapp_phone_number_id:
+        own = ctx.connection.credentials if ctx.connection is not None else None
+        if own is not None:
+            token, number_id = own.get("token", ""), own.get("phone_number_id", "")
+        else:
+            token = self.settings.whatsapp_token.get_secret_value()
+            number_id = self.settings.whatsapp_phone_number_id
+        if not token or not number_id:
             raise PermanentError(
                 "WhatsApp is not configured (whatsapp_token, whatsapp_phone_number_id)",
                 category="not_configured",
             )
         payload = self.payload(to, ctx.config)
-        url = (
-            f"{self.settings.whatsapp_base_url.rstrip('/')}/{self.settings.whatsapp_phone_number_id}/messages"
-        )
+        url = f"{self.settings.whatsapp_base_url.rstrip('/')}/{number_id}/messages"
         try:
             response = await self.http.request(
                 "POST",
@@ -147,18 +153,25 @@ class SendSms:
             return skipped(found.skip)
         to = found.to
         settings = self.settings
-        token = settings.sms_auth_token.get_secret_value()
-        if not settings.sms_account_sid or not token or not settings.sms_from:
+        own = ctx.connection.credentials if ctx.connection is not None else None
+        if own is not None:
+            sid, token, sender = own.get("account_sid", ""), own.get("auth_token", ""), own.get("from", "")
+        else:
+            sid, token, sender = (
+                settings.sms_account_sid,
+                settings.sms_auth_token.get_secret_value(),
+                settings.sms_from,
+            )
+        if not sid or not token or not sender:
             raise PermanentError(
                 "SMS is not configured (sms_account_sid, sms_auth_token, sms_from)", category="not_configured"
             )
         form = {"To": to, "Body": _required(ctx.config, "body")}
-        sender = settings.sms_from
         if sender.startswith("MG") and not sender.startswith("+"):
             form["MessagingServiceSid"] = sender
         else:
             form["From"] = sender
-        url = f"{settings.sms_base_url.rstrip('/')}/Accounts/{settings.sms_account_sid}/Messages.json"
+        url = f"{settings.sms_base_url.rstrip('/')}/Accounts/{sid}/Messages.json"
         content = urlencode(form).encode()
         response = await self.http.request(
             "POST",
@@ -170,7 +183,7 @@ class SendSms:
             },
             content=content,
             idempotency_key=ctx.idempotency_key,
-            auth=httpx.BasicAuth(settings.sms_account_sid, token),
+            auth=httpx.BasicAuth(sid, token),
         )
         answer = _json_or_empty(response.content)
         return ActionResult(
@@ -196,6 +209,10 @@ class SendSlack:
         self.http = http
 
     async def run(self, ctx: ActionContext) -> ActionResult:
+        if ctx.connection is not None:
+            return await self._post_message(
+                ctx, ctx.connection.credentials["bot_token"], ctx.connection.base_url
+            )
         url = str(ctx.config.get("webhook_url") or self.settings.slack_default_webhook_url.get_secret_value())
         if not url:
             raise PermanentError(
@@ -220,4 +237,28 @@ class SendSlack:
                 "response": response.text[:200],
                 "channel": payload.get("channel", ""),
             }
+        )
+
+    async def _post_message(self, ctx: ActionContext, token: str, base_url: str) -> ActionResult:
+        """``chat.postMessage`` with the organization's bot token (a Slack connection)."""
+        channel = str(ctx.config.get("channel") or "")
+        if not channel:
+            raise PermanentError("`channel` is required with a Slack connection", category="invalid_config")
+        payload = {"channel": channel, "text": _required(ctx.config, "text")}
+        response = await self.http.request(
+            "POST",
+            f"{base_url.rstrip('/')}/chat.postMessage",
+            now=ctx.now,
+            headers={"Content-Type": "application/json; charset=utf-8", "Authorization": f"Bearer {token}"},
+            content=json_body(payload),
+            idempotency_key=ctx.idempotency_key,
+        )
+        answer = _json_or_empty(response.content)
+        if not answer.get("ok"):
+            error = str(answer.get("error", "not ok"))
+            if error == "ratelimited":
+                raise TransientError("slack: ratelimited", category="http_429")
+            raise PermanentError(f"slack chat.postMessage: {error}", category="slack_error")
+        return ActionResult(
+            output={"status_code": response.status_code, "ts": str(answer.get("ts", "")), "channel": channel}
         )

@@ -4,7 +4,8 @@ A provider may echo a credential back (an error quoting the token it refused, an
 the request), and an action's error message or output then carries it into the step log, the
 dead letters, lifecycle events, logs and traces. :class:`Redacting` wraps each action of the
 registry and replaces every credential of :class:`.settings.ActionSettings` (each SecretStr, and
-the HTTP Basic form of the SMS account's) with ``[redacted]`` in what the action reports: its
+the HTTP Basic form of the SMS account's), and those of the organization's connection the step
+uses (its credentials and the access tokens it was given), with ``[redacted]`` in what the action reports: its
 error messages, its output, the variables it sets. The original exception is not chained, so no
 traceback can show it either.
 """
@@ -48,6 +49,10 @@ class Redactor:
     def __init__(self, secrets: Iterable[str]) -> None:
         self._secrets = sorted({s for s in secrets if len(s) >= MIN_LENGTH}, key=len, reverse=True)
 
+    def plus(self, more: Iterable[str]) -> Redactor:
+        """A redactor of these secrets and ``more`` (a connection's credentials, decision 0040)."""
+        return Redactor([*self._secrets, *more])
+
     def __bool__(self) -> bool:
         return bool(self._secrets)
 
@@ -76,22 +81,27 @@ class Redacting:
         self._redactor = redactor
 
     async def run(self, ctx: ActionContext) -> ActionResult:
+        redactor = self._redactor
         try:
             result = await self._action.run(ctx)
         except ActionError as exc:
+            if ctx.connection is not None:
+                redactor = redactor.plus(ctx.connection.secrets())
             message = str(exc)
-            clean = self._redactor.text(message)
+            clean = redactor.text(message)
             if clean == message:
                 raise
             exc.args = (clean,)
             raise exc.with_traceback(None) from None
         except Exception as exc:  # the engine would record its text: same treatment
-            raise TransientError(
-                self._redactor.text(f"{type(exc).__name__}: {exc}"), category="unknown"
-            ) from None
+            if ctx.connection is not None:
+                redactor = redactor.plus(ctx.connection.secrets())
+            raise TransientError(redactor.text(f"{type(exc).__name__}: {exc}"), category="unknown") from None
+        if ctx.connection is not None:
+            redactor = redactor.plus(ctx.connection.secrets())
         return replace(
             result,
-            reason=self._redactor.text(result.reason),
-            output=self._redactor.value(result.output),
-            vars=self._redactor.value(result.vars),
+            reason=redactor.text(result.reason),
+            output=redactor.value(result.output),
+            vars=redactor.value(result.vars),
         )

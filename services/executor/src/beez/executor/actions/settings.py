@@ -79,6 +79,13 @@ class ActionSettings(BaseModel):
         default=SecretStr(""), description="Incoming webhook used when a step gives no webhook_url."
     )
 
+    # --- connections (decision 0040) ---
+    provider_base_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="Base URL per connection provider (slack, stripe, hubspot, salesforce, google), "
+        "over the documented one; WhatsApp and Twilio use whatsapp_base_url and sms_base_url.",
+    )
+
     # --- outgoing HTTP (webhook, call_api and the providers above) ---
     http_timeout_s: float = Field(default=10.0, gt=0, description="Bounds a whole call, redirects included.")
     http_max_redirects: int = Field(default=5, ge=0, le=20)

@@ -34,6 +34,7 @@ from beez.executor.actions.base import Action
 from beez.executor.engine import state
 from beez.executor.engine.attempts import ActionSteps, json_safe
 from beez.executor.engine.events import Outbox
+from beez.executor.engine.integrations import Integrations
 from beez.executor.engine.jobs import Continuation, Jobs
 from beez.executor.engine.limits import LimitOverride, OrganizationLimits
 from beez.executor.engine.memory_store import MemoryStore
@@ -77,6 +78,7 @@ class Engine:
         max_steps_per_job: int = 200,
         limits: OrganizationLimits | None = None,
         send_limits: SendLimits | None = None,
+        integrations: Integrations | None = None,
     ) -> None:
         self._store = store
         self.limits = limits or OrganizationLimits()
@@ -88,10 +90,11 @@ class Engine:
             topology,
             clock,
             self._workflows,
-            ActionSteps(actions),
+            ActionSteps(actions, integrations),
             max_steps_per_job=max_steps_per_job,
             limits=self.limits,
             send_limits=send_limits,
+            integrations=integrations,
         )
         self._jobs = Jobs(self._steps)
 

@@ -37,9 +37,11 @@ from beez.executor.actions.base import Action, ActionContext, ActionResult, Perm
 from beez.executor.actions.breaker import CIRCUIT_OPEN
 from beez.executor.actions.crm import command_verb
 from beez.executor.engine import state
+from beez.executor.engine.integrations import Binding, Integrations
 from beez.executor.engine.steplog import elapsed_ms, may_run, step_event, step_key, step_row
 from beez.executor.engine.store import Unit
 from beez.executor.engine.workflows import step_context
+from beez.kit.grpc.errors import NotFound
 from beez.kit.logging import get_logger, mask_value
 from beez.workflow import catalog
 from beez.workflow.amplification import is_message
@@ -73,6 +75,8 @@ class Call:
     ctx: dict[str, Any]
     now: datetime
     local: bool
+    connection: Binding | None = None
+    """The organization's connection the attempt uses (None: the platform's settings)."""
 
 
 @dataclass
@@ -106,10 +110,11 @@ def is_local(action_type: str) -> bool:
 class ActionSteps:
     """Begins, performs and settles attempts of action steps, with the registered actions."""
 
-    def __init__(self, actions: Mapping[str, Action]) -> None:
+    def __init__(self, actions: Mapping[str, Action], integrations: Integrations | None = None) -> None:
         self._actions = dict(actions)
+        self._integrations = integrations
 
-    async def begin(self, unit: Unit, action: workflow_pb2.Action) -> Call:
+    async def begin(self, unit: Unit, action: workflow_pb2.Action, connection: Binding | None = None) -> Call:
         """Step (a): the attempt's ``running`` row, and what performing it needs."""
         execution = unit.execution
         assert execution.position is not None
@@ -135,10 +140,20 @@ class ActionSteps:
             ctx=context if local else copy.deepcopy(context),  # a local call runs before unit changes
             now=unit.now,
             local=local,
+            connection=connection,
         )
 
     async def perform(self, call: Call) -> Outcome:
-        """Step (b): renders the config and runs the action once. BaseExceptions (a crash) propagate."""
+        """Step (b): renders the config and runs the action once. BaseExceptions (a crash) propagate.
+
+        A provider's 429 on a connection lowers that connection's rate (decision 0040).
+        """
+        outcome = await self._perform(call)
+        if outcome.category == "http_429" and call.connection is not None and self._integrations is not None:
+            await self._integrations.throttled(call.org_id, call.connection, call.now)
+        return outcome
+
+    async def _perform(self, call: Call) -> Outcome:
         action = self._actions.get(call.type)
         if action is None:
             return failure(error=f"no action implements {call.type!r}", category="configuration")
@@ -146,6 +161,12 @@ class ActionSteps:
             config = render_config(call.raw_config, call.ctx)
         except TemplateError as exc:
             return failure(error=f"template: {exc}", category="template")
+        connection = None
+        if call.connection is not None and self._integrations is not None:
+            try:
+                connection = await self._integrations.access(call.org_id, call.connection, call.now)
+            except NotFound:
+                return failure(error=f"connection {call.connection.id} was deleted", category="connection")
         context = ActionContext(
             org_id=call.org_id,
             execution_id=call.execution_id,
@@ -159,6 +180,7 @@ class ActionSteps:
             event=call.ctx["event"],
             vars=call.ctx["vars"],
             now=call.now,
+            connection=connection,
         )
         try:
             result = await action.run(context)

@@ -12,7 +12,8 @@ provider is called, as the step protocol requires (see :mod:`.attempts`).
 * Quiet hours hold back the steps that reach a contact on a channel (email, WhatsApp, SMS:
   ``catalog.channel``); Slack goes to the team and is not held back.
 * Send limits (:mod:`.send_limits`) hold back an external action over its organization's rate, on a
-  ``rate_limit`` timer, before any attempt begins.
+  ``rate_limit`` timer, before any attempt begins; so does the rate limit of the organization's
+  connection the step uses (:mod:`.integrations`, timer kind ``rate_limit:<provider>``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from beez.executor.engine import state
 from beez.executor.engine.attempts import ActionSteps, Call, is_local
 from beez.executor.engine.control import ControlSteps, goal_conditions_hold
 from beez.executor.engine.events import Outbox
+from beez.executor.engine.integrations import Binding, BindingError, Integrations
 from beez.executor.engine.limits import LIMIT_EXCEEDED, OrganizationLimits, messages_exceeded, steps_exceeded
 from beez.executor.engine.send_limits import SendLimits
 from beez.executor.engine.steplog import may_drive
@@ -57,8 +59,10 @@ class StepRunner:
         max_steps_per_job: int,
         limits: OrganizationLimits,
         send_limits: SendLimits | None = None,
+        integrations: Integrations | None = None,
     ) -> None:
         self.store = store
+        self.integrations = integrations
         self.send_limits = send_limits
         self.topology = topology
         self.clock = clock
@@ -173,13 +177,30 @@ class StepRunner:
             if execution.messages_sent >= limits.max_messages:
                 await state.fail(unit, action, messages_exceeded(limits), LIMIT_EXCEEDED)
                 return False
+        binding: Binding | None = None
+        if self.integrations is not None and not is_local(action.type):
+            named = action.config.fields.get("connection")
+            try:
+                binding = await self.integrations.bind(
+                    execution.org_id, action.type, named.string_value if named is not None else ""
+                )
+            except BindingError as exc:
+                await state.fail(unit, action, str(exc), exc.category)
+                return False
+            if binding is not None:
+                wait_s = await self.integrations.wait(execution.org_id, binding, unit.now)
+                if wait_s is not None:  # the connection's limit: the same timer, no attempt
+                    due = unit.now + timedelta(seconds=min(wait_s, MAX_BACKOFF_SECONDS))
+                    kind = f"rate_limit:{binding.provider}"  # counted per provider (waiting steps)
+                    await state.wait_on_timer(unit, action, WaitKind.RATE_LIMIT, kind, due)
+                    return False
         if self.send_limits is not None and not is_local(action.type):
             wait_s = await self.send_limits.wait(execution.org_id, action.type)
             if wait_s is not None:  # deferred: no attempt begins, none is counted
                 due = unit.now + timedelta(seconds=min(wait_s, MAX_BACKOFF_SECONDS))
                 await state.wait_on_timer(unit, action, WaitKind.RATE_LIMIT, "rate_limit", due)
                 return False
-        call = await self.actions.begin(unit, action)
+        call = await self.actions.begin(unit, action, binding)
         if call.local:
             outcome = await self.actions.perform(call)
             return await self.actions.settle(unit, call, action, outcome)

@@ -1,0 +1,1 @@
+"""Connections: each organization's provider credentials, encrypted, and their rate limits."""

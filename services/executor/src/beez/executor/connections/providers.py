@@ -1,0 +1,155 @@
+"""The providers an organization can connect, what each needs, and how fast each may be called.
+
+Every provider's base URL is a setting (``ActionSettings.provider_base_urls``, falling back to
+the documented one here; WhatsApp and Twilio use ``whatsapp_base_url`` / ``sms_base_url``), so
+tests point them at local stand-ins. ``test_call`` is the one harmless, documented call that
+"Test connection" makes (:mod:`.probe`).
+
+Default rate limits come from each provider's documented limits, per connection (one account,
+one token); an organization overrides them per connection (``SetConnectionRateLimit``). Where a
+provider documents a limit per minute or per ten seconds, the rate here is that limit per
+second and the burst what the provider's window lets through at once, rounded down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from beez.kit.ratelimit import Limit
+from beez.workflow import connections as rules
+
+__all__ = [
+    "ACTION_PROVIDERS",
+    "PLATFORM_DEFAULT_PROVIDERS",
+    "PROVIDERS",
+    "Provider",
+    "ProviderSpec",
+    "provider_for_action",
+]
+
+
+class Provider(StrEnum):
+    """A provider an organization can connect."""
+
+    SMTP = "smtp"
+    WHATSAPP = "whatsapp"
+    TWILIO = "twilio"
+    SLACK = "slack"
+    STRIPE = "stripe"
+    HUBSPOT = "hubspot"
+    SALESFORCE = "salesforce"
+    GOOGLE = "google"
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """What connecting a provider takes, and its documented defaults."""
+
+    provider: Provider
+    required: tuple[str, ...]
+    """Credential fields a connection must give."""
+    optional: tuple[str, ...]
+    """Credential fields it may give."""
+    base_url: str
+    """The documented API (or OAuth2 token) base URL; a setting overrides it."""
+    limit: Limit
+    """Default rate limit per connection (see the source beside each entry)."""
+    oauth2: bool = False
+    """Stores a refresh token; access tokens are refreshed once per connection (:mod:`.oauth`)."""
+    token_path: str = ""
+    """The OAuth2 token endpoint under ``base_url``."""
+
+
+_OAUTH = ("client_id", "client_secret", "refresh_token")
+
+PROVIDERS: dict[Provider, ProviderSpec] = {
+    spec.provider: spec
+    for spec in (
+        # No documented API limit of its own: the relay's. 10/s burst 20 is a conservative default
+        # for a submission server (Gmail/Workspace SMTP relays accept about 10 messages/s).
+        ProviderSpec(
+            Provider.SMTP,
+            ("host",),
+            ("port", "username", "password", "from", "use_tls"),
+            "",
+            Limit(rate=10, burst=20),
+        ),
+        # Meta Cloud API: 80 messages/s per business phone number by default
+        # (developers.facebook.com/docs/whatsapp/cloud-api/overview#throughput).
+        ProviderSpec(
+            Provider.WHATSAPP,
+            ("token", "phone_number_id"),
+            (),
+            "https://graph.facebook.com/v21.0",
+            Limit(rate=80, burst=80),
+        ),
+        # Twilio: 100 concurrent API requests per account; long-code SMS is queued at 1 message
+        # segment/s per number (twilio.com/docs/usage/rate-limits, help article 115002943027).
+        ProviderSpec(
+            Provider.TWILIO,
+            ("account_sid", "auth_token", "from"),
+            (),
+            "https://api.twilio.com/2010-04-01",
+            Limit(rate=1, burst=10),
+        ),
+        # Slack Web API chat.postMessage: about 1 message/s per channel, Tier 3 methods 50+/min
+        # (api.slack.com/docs/rate-limits).
+        ProviderSpec(Provider.SLACK, ("bot_token",), (), "https://slack.com/api", Limit(rate=1, burst=5)),
+        # Stripe: 100 read and 100 write operations/s in live mode (docs.stripe.com/rate-limits).
+        ProviderSpec(
+            Provider.STRIPE, ("secret_key",), (), "https://api.stripe.com", Limit(rate=100, burst=100)
+        ),
+        # HubSpot (OAuth apps): 110 requests per 10 s per account
+        # (developers.hubspot.com/docs/api/usage-details).
+        ProviderSpec(
+            Provider.HUBSPOT,
+            _OAUTH,
+            (),
+            "https://api.hubapi.com",
+            Limit(rate=11, burst=110),
+            oauth2=True,
+            token_path="/oauth/v1/token",
+        ),
+        # Salesforce: 100,000 API requests per 24 h for Enterprise Edition plus per licence, and
+        # 25 long-running concurrent requests (developer.salesforce.com, "API Request Limits and
+        # Allocations"): about 1/s sustained.
+        ProviderSpec(
+            Provider.SALESFORCE,
+            _OAUTH,
+            ("instance_url",),
+            "https://login.salesforce.com",
+            Limit(rate=1, burst=25),
+            oauth2=True,
+            token_path="/services/oauth2/token",
+        ),
+        # Google Sheets API: 300 requests per minute per project, 60 per minute per user
+        # (developers.google.com/sheets/api/limits).
+        ProviderSpec(
+            Provider.GOOGLE,
+            _OAUTH,
+            (),
+            "https://oauth2.googleapis.com",
+            Limit(rate=1, burst=60),
+            oauth2=True,
+            token_path="/token",
+        ),
+    )
+}
+
+ACTION_PROVIDERS: dict[str, frozenset[Provider]] = {
+    action: frozenset(Provider(p) for p in providers) for action, providers in rules.ACTION_PROVIDERS.items()
+}
+"""The providers whose connection each action type can use (the rule lives in libs/workflow,
+which validation shares)."""
+
+PLATFORM_DEFAULT_PROVIDERS: dict[str, Provider] = {
+    action: Provider(provider) for action, provider in rules.DEFAULT_PROVIDERS.items()
+}
+"""Actions that use the organization's only connection of a provider when the step names none
+(the platform's shared settings otherwise)."""
+
+
+def provider_for_action(action_type: str) -> Provider | None:
+    """The provider an action uses implicitly (its platform default), if it has one."""
+    return PLATFORM_DEFAULT_PROVIDERS.get(action_type)
