@@ -16,8 +16,8 @@ from rich.table import Table
 from beez.cli import commands, secure
 from beez.cli.builder import conditions, triggers
 from beez.cli.components import DEFAULT_GRPC_BASE, DEFAULT_HTTP_PORT, components
-from beez.cli.contacts import contacts, fields
 from beez.cli.connections import connections
+from beez.cli.contacts import contacts, fields
 from beez.cli.dlq import dlq
 from beez.cli.health import Health, check_all
 from beez.cli.hooks import hooks
