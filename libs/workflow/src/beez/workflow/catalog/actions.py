@@ -35,6 +35,16 @@ ACTIONS: tuple[ActionType, ...] = (
                 "to": {"type": "string", "format": "email", "description": "Default: the contact's email."},
                 "from": {"type": "string", "format": "email"},
                 "reply_to": {"type": "string", "format": "email"},
+                "html": {"type": "string", "description": "An HTML alternative of the body; its links are tracked."},
+                "track_opens": {
+                    "type": "boolean",
+                    "description": "Add the open pixel to the HTML body. Default: the organization's setting.",
+                },
+                "track_clicks": {
+                    "type": "boolean",
+                    "description": "Track the HTML body's http(s) links. Default: the organization's setting.",
+                },
+                "campaign_id": {**TEXT, "description": "Carried by the email.opened/clicked events as `campaign`."},
             },
             **required_unless("template", ["subject", "body"], "required when no template is given"),
         ),

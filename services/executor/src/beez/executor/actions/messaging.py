@@ -24,6 +24,8 @@ import httpx
 
 from beez.executor.actions.base import ActionContext, ActionResult, PermanentError, TransientError
 from beez.executor.actions.http import HttpPermanentError, OutboundHttp, json_body
+from beez.executor.actions.outgoing import OutgoingRequest
+from beez.executor.actions.preview import Preview, http_preview
 from beez.executor.actions.recipients import delivery, skipped
 from beez.executor.actions.settings import ActionSettings
 
@@ -82,34 +84,47 @@ class SendWhatsApp:
             "text": {"body": _required(config, "body")},
         }
 
-    async def run(self, ctx: ActionContext) -> ActionResult:
+    def prepare(self, ctx: ActionContext) -> tuple[OutgoingRequest, dict[str, Any], str] | ActionResult:
+        """The Cloud API request :meth:`run` sends, its payload and recipient, or the skip result."""
         found = delivery(ctx, self.type)
         if found.skip is not None:
             return skipped(found.skip)
-        to = found.to
         token = self.settings.whatsapp_token.get_secret_value()
         if not token or not self.settings.whatsapp_phone_number_id:
             raise PermanentError(
                 "WhatsApp is not configured (whatsapp_token, whatsapp_phone_number_id)",
                 category="not_configured",
             )
-        payload = self.payload(to, ctx.config)
+        payload = self.payload(found.to, ctx.config)
+        # Echoed in the status webhooks: names the organization whose step sent it (decision 0041).
+        payload["biz_opaque_callback_data"] = ctx.org_id
         url = (
             f"{self.settings.whatsapp_base_url.rstrip('/')}/{self.settings.whatsapp_phone_number_id}/messages"
         )
+        outgoing = self.http.prepare(
+            "POST",
+            url,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": ctx.idempotency_key,
+            },
+            content=json_body(payload),
+            idempotency_key=ctx.idempotency_key,
+        )
+        return outgoing, payload, found.to
+
+    async def preview(self, ctx: ActionContext) -> Preview | ActionResult:
+        prepared = self.prepare(ctx)
+        return prepared if isinstance(prepared, ActionResult) else http_preview(prepared[0], ctx.now)
+
+    async def run(self, ctx: ActionContext) -> ActionResult:
+        prepared = self.prepare(ctx)
+        if isinstance(prepared, ActionResult):
+            return prepared
+        outgoing, payload, to = prepared
         try:
-            response = await self.http.request(
-                "POST",
-                url,
-                now=ctx.now,
-                headers={
-                    "Authorization": f"Bearer {token}",
-                    "Content-Type": "application/json",
-                    "Idempotency-Key": ctx.idempotency_key,
-                },
-                content=json_body(payload),
-                idempotency_key=ctx.idempotency_key,
-            )
+            response = await self.http.send(outgoing, now=ctx.now)
         except HttpPermanentError as exc:
             code = _json_or_empty(exc.body.encode()).get("error", {}).get("code")
             if exc.status_code == 400 and code in _WHATSAPP_TRANSIENT_CODES:
@@ -141,7 +156,8 @@ class SendSms:
         self.settings = settings
         self.http = http
 
-    async def run(self, ctx: ActionContext) -> ActionResult:
+    def prepare(self, ctx: ActionContext) -> tuple[OutgoingRequest, str] | ActionResult:
+        """The Twilio request :meth:`run` sends and the recipient, or the skip result."""
         found = delivery(ctx, self.type)
         if found.skip is not None:
             return skipped(found.skip)
@@ -158,20 +174,34 @@ class SendSms:
             form["MessagingServiceSid"] = sender
         else:
             form["From"] = sender
+        if settings.callbacks_base_url:
+            # Twilio signs the callback URL: the organization in it is as trustworthy as the rest.
+            base = settings.callbacks_base_url.rstrip("/")
+            form["StatusCallback"] = f"{base}/callbacks/twilio/{ctx.org_id}"
         url = f"{settings.sms_base_url.rstrip('/')}/Accounts/{settings.sms_account_sid}/Messages.json"
-        content = urlencode(form).encode()
-        response = await self.http.request(
+        outgoing = self.http.prepare(
             "POST",
             url,
-            now=ctx.now,
             headers={
                 "Content-Type": "application/x-www-form-urlencoded",
                 "I-Twilio-Idempotency-Token": ctx.idempotency_key,
             },
-            content=content,
+            content=urlencode(form).encode(),
             idempotency_key=ctx.idempotency_key,
             auth=httpx.BasicAuth(settings.sms_account_sid, token),
         )
+        return outgoing, to
+
+    async def preview(self, ctx: ActionContext) -> Preview | ActionResult:
+        prepared = self.prepare(ctx)
+        return prepared if isinstance(prepared, ActionResult) else http_preview(prepared[0], ctx.now)
+
+    async def run(self, ctx: ActionContext) -> ActionResult:
+        prepared = self.prepare(ctx)
+        if isinstance(prepared, ActionResult):
+            return prepared
+        outgoing, to = prepared
+        response = await self.http.send(outgoing, now=ctx.now)
         answer = _json_or_empty(response.content)
         return ActionResult(
             output={
@@ -195,7 +225,8 @@ class SendSlack:
         self.settings = settings
         self.http = http
 
-    async def run(self, ctx: ActionContext) -> ActionResult:
+    def prepare(self, ctx: ActionContext) -> OutgoingRequest:
+        """The webhook call :meth:`run` sends."""
         url = str(ctx.config.get("webhook_url") or self.settings.slack_default_webhook_url.get_secret_value())
         if not url:
             raise PermanentError(
@@ -205,15 +236,21 @@ class SendSlack:
         payload: dict[str, Any] = {"text": _required(ctx.config, "text")}
         if ctx.config.get("channel"):
             payload["channel"] = str(ctx.config["channel"])
-        response = await self.http.request(
+        return self.http.prepare(
             "POST",
             url,
-            now=ctx.now,
             headers={"Content-Type": "application/json"},
             content=json_body(payload),
             idempotency_key=ctx.idempotency_key,
-            secret_path=True,
         )
+
+    async def preview(self, ctx: ActionContext) -> Preview:
+        return http_preview(self.prepare(ctx), ctx.now, secret_path=True)
+
+    async def run(self, ctx: ActionContext) -> ActionResult:
+        outgoing = self.prepare(ctx)
+        payload = json.loads(outgoing.content or b"{}")
+        response = await self.http.send(outgoing, now=ctx.now, secret_path=True)
         return ActionResult(
             output={
                 "status_code": response.status_code,

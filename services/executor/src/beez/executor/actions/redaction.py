@@ -19,11 +19,10 @@ from typing import Any
 from pydantic import SecretStr
 
 from beez.executor.actions.base import Action, ActionContext, ActionError, ActionResult, TransientError
+from beez.executor.actions.preview import REDACTED, Preview, Previewing
 from beez.executor.actions.settings import ActionSettings
 
 __all__ = ["REDACTED", "Redacting", "Redactor", "credentials"]
-
-REDACTED = "[redacted]"
 MIN_LENGTH = 6
 """Shorter values are not redacted: replacing every "abc" in a message would garble it, and a
 credential that short protects nothing anyway."""
@@ -89,6 +88,27 @@ class Redacting:
             raise TransientError(
                 self._redactor.text(f"{type(exc).__name__}: {exc}"), category="unknown"
             ) from None
+        return self._result(result)
+
+    async def preview(self, ctx: ActionContext) -> Preview | ActionResult | None:
+        """The wrapped action's preview (:mod:`.preview`), credentials redacted, or the skip result
+        it would report instead; None when the action has no preview."""
+        action = self._action
+        if not isinstance(action, Previewing):
+            return None
+        shown = await action.preview(ctx)
+        if isinstance(shown, ActionResult):
+            return self._result(shown)
+        return Preview(
+            kind=shown.kind,
+            method=shown.method,
+            url=self._redactor.text(shown.url),
+            headers=self._redactor.value(shown.headers),
+            body=self._redactor.text(shown.body),
+            details=self._redactor.value(shown.details),
+        )
+
+    def _result(self, result: ActionResult) -> ActionResult:
         return replace(
             result,
             reason=self._redactor.text(result.reason),
