@@ -83,7 +83,7 @@ def validate(ctx: typer.Context, file: File = None, action: Inline = None) -> No
 
 
 @actions.command("test")
-def test_action(
+def preview_action(
     ctx: typer.Context,
     file: File = None,
     action: Inline = None,
