@@ -55,7 +55,10 @@ class Previewing(Protocol):
 
 def _shown(name: str, value: str, secret_names: frozenset[str]) -> str:
     """A header's value, or its scheme and ``[redacted]`` when it carries a credential."""
-    if not (is_credential_header(name) or name.lower() in secret_names):
+    lowered = name.lower()
+    if "idempotency" in lowered:  # I-Twilio-Idempotency-Token names a token but holds the step's key
+        return value
+    if not (is_credential_header(name) or lowered in secret_names):
         return value
     scheme, space, _ = value.partition(" ")
     if space and scheme.isalpha():  # "Bearer <token>", "Basic <credentials>": keep the scheme
