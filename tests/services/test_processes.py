@@ -20,7 +20,11 @@ from tests.support.servers import unique_prefix
 EXPECTED_SERVICES = {
     "automation": {"beez.api.automation.v1.AutomationService", "beez.api.automation.v1.CatalogService"},
     "trigger": {"beez.api.trigger.v1.EventService", "beez.api.trigger.v1.HookService"},
-    "executor": {"beez.api.executor.v1.ExecutionService", "beez.api.executor.v1.DeadLetterService"},
+    "executor": {
+        "beez.api.executor.v1.ExecutionService",
+        "beez.api.executor.v1.DeadLetterService",
+        "beez.api.executor.v1.ActionService",
+    },
     "beezora": set(),
     "analytics": {"beez.api.analytics.v1.AnalyticsService"},
 }
