@@ -1,7 +1,7 @@
 """Provider message ids of sent SMS and WhatsApp messages, for delivery callbacks (decision 0041).
 
 Revision ID: executor_provider_messages
-Revises: executor_bus_dead_letters
+Revises: executor_bus_dead_letter_filters
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "executor_provider_messages"
-down_revision: str | None = "executor_bus_dead_letters"
+down_revision: str | None = "executor_bus_dead_letter_filters"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
