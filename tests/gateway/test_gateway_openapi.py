@@ -138,6 +138,7 @@ def test_the_beez_contracts_produce_a_complete_document() -> None:
         "AnalyticsService",
         "DeadLetterService",
         "ConnectionService",
+        "ActionService",
     }
     assert tags == services
     search = paths["/api/automations/{automation_id}/executions/search"]["get"]

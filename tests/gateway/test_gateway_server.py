@@ -60,6 +60,7 @@ def test_contract_discovery_finds_every_beez_service() -> None:
         "beez.api.automation.v1.AutomationService",
         "beez.api.automation.v1.CatalogService",
         "beez.api.executor.v1.ConnectionService",
+        "beez.api.executor.v1.ActionService",
         "beez.api.executor.v1.DeadLetterService",
         "beez.api.executor.v1.ExecutionService",
         "beez.api.trigger.v1.ContactService",

@@ -28,6 +28,7 @@ EXPECTED_SERVICES = {
         "beez.api.executor.v1.ExecutionService",
         "beez.api.executor.v1.DeadLetterService",
         "beez.api.executor.v1.ConnectionService",
+        "beez.api.executor.v1.ActionService",
     },
     "beezora": set(),
     "analytics": {"beez.api.analytics.v1.AnalyticsService"},

@@ -56,6 +56,7 @@ async def test_whatsapp_text_message_has_the_cloud_api_shape_auth_and_idempotenc
     assert seen.method == "POST"
     assert json.loads(seen.body) == {
         "messaging_product": "whatsapp",
+        "biz_opaque_callback_data": "org_1",  # echoed by the status webhooks (decision 0041)
         "to": "2348012345678",
         "type": "text",
         "text": {"body": "Your onboarding starts here"},
@@ -79,6 +80,7 @@ async def test_whatsapp_template_message_names_the_template_and_language(
 
     assert json.loads(stand_in.on(WA_PATH)[0].body) == {
         "messaging_product": "whatsapp",
+        "biz_opaque_callback_data": "org_1",
         "to": "447700900123",
         "type": "template",
         "template": {"name": "onboarding_nudge", "language": {"code": "en_US"}},

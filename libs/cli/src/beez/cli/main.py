@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from beez.cli import commands, secure
+from beez.cli.actions import actions
 from beez.cli.builder import conditions, triggers
 from beez.cli.components import DEFAULT_GRPC_BASE, DEFAULT_HTTP_PORT, components
 from beez.cli.connections import connections
@@ -40,6 +41,7 @@ app.add_typer(hooks, name="hooks")
 app.add_typer(contacts, name="contacts")
 app.add_typer(fields, name="fields")
 app.add_typer(connections, name="connections")
+app.add_typer(actions, name="actions")
 console = Console()
 UNBOUNDED_WIDTH = 10_000  # a table printed off a terminal is as wide as its longest row
 

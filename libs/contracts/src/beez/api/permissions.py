@@ -129,6 +129,17 @@ PERMISSIONS: Mapping[str, Role] = MappingProxyType(
             },
         ),
         **_service(
+            "beez.api.executor.v1.ActionService",
+            {
+                # The builder's action tools (frame 4): they store and send nothing.
+                "ListActionCategories": Role.VIEWER,
+                "ValidateAction": Role.VIEWER,
+                # Renders templates with the caller's sample and shows requests, credentials redacted.
+                "TestAction": Role.EDITOR,
+                "GetProviderMessage": Role.VIEWER,
+            },
+        ),
+        **_service(
             "beez.api.trigger.v1.EventService",
             {
                 "PublishEvent": Role.EDITOR,

@@ -59,6 +59,7 @@ __all__ = [
     "MAX_STEPS",
     "PRIORITIES",
     "REENTRY",
+    "action_issues",
     "trigger_issues",
     "validate_workflow",
 ]
@@ -352,4 +353,12 @@ def trigger_issues(trigger: Trigger | None) -> list[Issue]:
     reports them: its type, its event, its filters and its config against the type's schemas."""
     validator = _Validator()
     validator.trigger(trigger)
+    return validator.issues
+
+
+def action_issues(action: Action) -> list[Issue]:
+    """Every problem of one step on its own (paths under ``action``), as workflow validation
+    reports them: its type, its config against the type's schema, its templates, its branches."""
+    validator = _Validator()
+    validator.action(action, "action", 0, 0)
     return validator.issues

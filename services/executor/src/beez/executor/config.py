@@ -32,6 +32,14 @@ class ExecutorSettings(ExecutionLimitSettings):
             "production; local mode falls back to a public development key."
         ),
     )
+    tracking_keys_file: str = Field(
+        default="",
+        description=(
+            "The keys that sign email tracking tokens: one '<key id>:<secret>' per line, the first "
+            "signing (decision 0041); the gateway holds the same file. Empty: local mode uses a "
+            "public development key, production tracks nothing."
+        ),
+    )
     org_limits_cache_s: float = Field(
         default=10.0,
         ge=0,

@@ -345,3 +345,24 @@ class Connection(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(Text, server_default=text("''"))
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ProviderMessage(Base):
+    """A message a provider accepted, by the provider's id: which step of which execution sent it.
+
+    Written in the transaction that settles the sending step, so a delivery callback (decision
+    0041) maps the provider's id back to the organization, execution and step. The key is the
+    provider and its id; lookups are always scoped by the organization the callback names too.
+    """
+
+    __tablename__ = "provider_messages"
+
+    provider: Mapped[str] = mapped_column(Text, primary_key=True, comment="sms or whatsapp")
+    provider_message_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    org_id: Mapped[str] = mapped_column(Text)
+    execution_id: Mapped[str] = mapped_column(Text)
+    automation_id: Mapped[str] = mapped_column(Text)
+    step_id: Mapped[str] = mapped_column(Text)
+    step_path: Mapped[str] = mapped_column(Text)
+    contact_id: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -12,6 +12,8 @@ import grpc
 from nats.js import JetStreamContext
 
 from beez.api.executor.v1 import (
+    actions_pb2,
+    actions_pb2_grpc,
     connections_pb2,
     connections_pb2_grpc,
     dead_letters_pb2,
@@ -23,6 +25,8 @@ from beez.executor import models
 from beez.executor.actions.base import Action
 from beez.executor.actions.registry import build_registry
 from beez.executor.announcements import AnnouncedWorkflows
+from beez.executor.builder.handlers import ActionServicer
+from beez.executor.builder.service import ActionTools
 from beez.executor.config import ExecutorSettings
 from beez.executor.connections.handlers import ConnectionServicer
 from beez.executor.connections.service import Connections
@@ -46,17 +50,32 @@ from beez.kit.bus.worker import PullWorker
 from beez.kit.db import Database, create_engine
 from beez.kit.grpc.server import ServerSpec
 from beez.kit.keyring import KeyRing
+from beez.kit.logging import get_logger
 from beez.kit.ratelimit import Limit, RateLimiter
 from beez.kit.runtime import Runtime
+from beez.kit.tracking import TrackingKeys
 from beez.workflow.amplification import ExecutionLimits
 from beez.workflow.conditions.cost import set_cost_budget
 from beez.workflow.senders import SenderPolicy
+
+log = get_logger(__name__)
 
 SERVICE_NAMES = [
     executor_pb2.DESCRIPTOR.services_by_name["ExecutionService"].full_name,
     dead_letters_pb2.DESCRIPTOR.services_by_name["DeadLetterService"].full_name,
     connections_pb2.DESCRIPTOR.services_by_name["ConnectionService"].full_name,
+    actions_pb2.DESCRIPTOR.services_by_name["ActionService"].full_name,
 ]
+
+
+def tracking_keys(settings: ExecutorSettings) -> TrackingKeys | None:
+    """The keys that sign email tracking tokens (decision 0041): the file's; without one, the
+    public development key in local mode, and none (emails untracked) in production."""
+    if settings.actions.tracking_base_url and (settings.tracking_keys_file or settings.local_mode):
+        return TrackingKeys.load(settings.tracking_keys_file)
+    if settings.actions.tracking_base_url:
+        log.warning("tracking_base_url is set but BEEZ_TRACKING_KEYS_FILE is not: emails are not tracked")
+    return None
 
 
 async def build(runtime: Runtime) -> ServerSpec:
@@ -67,7 +86,9 @@ async def build(runtime: Runtime) -> ServerSpec:
     ring = KeyRing.load(settings.signing_keys_file)
     signing = SigningSecrets(runtime.db, ring, cache_s=settings.signing_cache_s)
     senders = SenderPolicy(settings.actions.default_from, settings.verified_senders)
-    registry = build_registry(settings.actions, signing=signing.signing, senders=senders)
+    registry = build_registry(
+        settings.actions, signing=signing.signing, senders=senders, tracking_keys=tracking_keys(settings)
+    )
     actions: dict[str, Action] = {**registry, **plugin_actions(settings)}
     limits = OrganizationLimits(
         ExecutionLimits(settings.max_steps_per_execution, settings.max_messages_per_execution),
@@ -162,6 +183,9 @@ async def build(runtime: Runtime) -> ServerSpec:
         )
         connections_pb2_grpc.add_ConnectionServiceServicer_to_server(
             ConnectionServicer(connections, runtime.clock), server
+        )
+        actions_pb2_grpc.add_ActionServiceServicer_to_server(
+            ActionServicer(ActionTools(registry, runtime.topology, runtime.db), runtime.clock), server
         )
 
     return ServerSpec(

@@ -27,6 +27,7 @@ from google.protobuf.message_factory import GetMessageClass
 from beez.api.permissions import PERMISSIONS, Role, grants
 from beez.gateway.authn import ORG_HTTP_HEADER, ROLES_HTTP_HEADER, USER_HTTP_HEADER, Authenticator
 from beez.gateway.cors import cors_middleware
+from beez.gateway.engagement import Engagement, EngagementSettings
 from beez.gateway.errors import (
     GatewayError,
     error_response,
@@ -178,6 +179,7 @@ def create_app(
     readiness_timeout_s: float = 2.0,
     limits: RequestLimits | None = None,
     hook_max_body_bytes: int = 128 * 1024,
+    engagement: EngagementSettings | None = None,
 ) -> web.Application:
     """The gateway application for the services in ``descriptors``.
 
@@ -195,6 +197,8 @@ def create_app(
     (:mod:`beez.gateway.hooks`), bodies limited to ``hook_max_body_bytes``. Raises
     :class:`~beez.gateway.routes.RouteError` for an http rule that cannot be served or an RPC
     missing from ``permissions``, and ``KeyError`` for a service without a channel.
+    ``engagement``, when given, serves the tracking and delivery callback routes
+    (:mod:`~beez.gateway.engagement`), which need no token.
     """
     services = list(descriptors)
     resolve: ChannelResolver = targets.__getitem__ if isinstance(targets, Mapping) else targets
@@ -260,6 +264,8 @@ def create_app(
             limits=limits,
         )
         app.router.add_post("/hooks/{token}", hooks.handle)
+    if engagement is not None:
+        Engagement(engagement, resolve, limits=limits).add_routes(app)
     app.router.add_route("*", "/{tail:.*}", gateway.handle)
     log.info("routes built", routes=len(table.routes), services=sorted(channels))
     return app

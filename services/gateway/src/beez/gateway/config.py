@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from beez.kit.secrets import SECRET
+
+if TYPE_CHECKING:
+    from beez.gateway.engagement import EngagementSettings
 from beez.kit.settings import DEFAULT_DATABASE_URL, TlsSettings
 
 
@@ -48,6 +51,27 @@ class GatewaySettings(TlsSettings):
     )
     cors_origins: str = Field(
         default="", description="Comma-separated origins allowed by CORS; empty: no CORS headers."
+    )
+    # --- engagement in: tracking hits and delivery callbacks (decision 0041) -------------------
+    tracking_keys_file: str = Field(
+        default="",
+        description=(
+            "The keys that verify email tracking tokens ('<key id>:<secret>' lines), the executor's "
+            "file; empty: local mode uses the public development key, production serves no tracking."
+        ),
+    )
+    twilio_auth_token: SecretStr = Field(
+        default=SecretStr(""), description="Verifies X-Twilio-Signature of SMS status callbacks; empty: off."
+    )
+    whatsapp_app_secret: SecretStr = Field(
+        default=SecretStr(""), description="Verifies X-Hub-Signature-256 of WhatsApp webhooks; empty: off."
+    )
+    whatsapp_verify_token: SecretStr = Field(
+        default=SecretStr(""), description="The hub.verify_token of the WhatsApp webhook handshake."
+    )
+    public_base_url: str = Field(
+        default="",
+        description="The gateway's URL as providers call it (signatures cover it); empty: the request's.",
     )
     automation_addr: str = "127.0.0.1:50051"
     trigger_addr: str = "127.0.0.1:50052"
@@ -114,6 +138,23 @@ class GatewaySettings(TlsSettings):
     @property
     def cors_origin_list(self) -> tuple[str, ...]:
         return tuple(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
+
+    def engagement(self) -> EngagementSettings:
+        """What the tracking and callback routes need (:mod:`beez.gateway.engagement`)."""
+        from beez.gateway.engagement import EngagementSettings
+        from beez.kit.tracking import TrackingKeys
+
+        keys = None
+        if self.tracking_keys_file or self.local_mode:
+            keys = TrackingKeys.load(self.tracking_keys_file)
+        return EngagementSettings(
+            tracking_keys=keys,
+            twilio_auth_token=self.twilio_auth_token.get_secret_value(),
+            whatsapp_app_secret=self.whatsapp_app_secret.get_secret_value(),
+            whatsapp_verify_token=self.whatsapp_verify_token.get_secret_value(),
+            public_base_url=self.public_base_url,
+            timeout_s=self.request_timeout_s,
+        )
 
     def backend_address(self, service: str) -> str:
         """The address of the backend serving the ``beez.api.<service>`` package.

@@ -94,6 +94,7 @@ async def build_app(settings: GatewaySettings) -> web.Application:
         request_timeout_s=settings.request_timeout_s,
         limits=limits,
         hook_max_body_bytes=settings.hook_max_body_bytes,
+        engagement=settings.engagement(),
     )
 
     async def close_channels(_: web.Application) -> None:

@@ -38,6 +38,16 @@ ACTIONS: tuple[ActionType, ...] = (
                 "from": {"type": "string", "format": "email"},
                 "reply_to": {"type": "string", "format": "email"},
                 "connection": CONNECTION,
+                "html": {"type": "string", "description": "An HTML alternative; its links are tracked."},
+                "track_opens": {
+                    "type": "boolean",
+                    "description": "Add the open pixel to the HTML body. Default: the organization's.",
+                },
+                "track_clicks": {
+                    "type": "boolean",
+                    "description": "Track the HTML body's http(s) links. Default: the organization's.",
+                },
+                "campaign_id": {**TEXT, "description": "The email.opened/clicked events' `campaign`."},
             },
             **required_unless("template", ["subject", "body"], "required when no template is given"),
         ),

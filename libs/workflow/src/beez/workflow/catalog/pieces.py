@@ -16,6 +16,7 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MAX_LENGTHS: dict[str, int] = {
     "subject": 998,  # RFC 5322's line limit
     "body": 100_000,
+    "html": 100_000,
     "text": 40_000,  # Slack's limit
     "message": 10_000,
     "description": 10_000,

@@ -1,4 +1,4 @@
-"""send_email: one plain-text message over SMTP (aiosmtplib).
+"""send_email: one message over SMTP (aiosmtplib): text, and an HTML alternative when given.
 
 The message carries ``Message-ID: <sha256(idempotency key)@sender domain>`` and
 ``X-Beez-Idempotency-Key``, so the same attempt delivered twice (a crash between the send and the
@@ -29,8 +29,11 @@ from typing import Any
 import aiosmtplib
 
 from beez.executor.actions.base import ActionContext, ActionResult, PermanentError, TransientError
+from beez.executor.actions.preview import Preview
 from beez.executor.actions.recipients import delivery, skipped
 from beez.executor.actions.settings import ActionSettings
+from beez.executor.actions.tracking import EmailTracking
+from beez.kit.tracking import TrackingKeys
 from beez.workflow.errors import TemplateError
 from beez.workflow.recipients import parse_email
 from beez.workflow.senders import SenderPolicy
@@ -107,20 +110,41 @@ def _no_starttls(exc: Exception) -> bool:
     return type(exc) is aiosmtplib.SMTPException and "STARTTLS extension not supported" in str(exc)
 
 
+@dataclass(frozen=True)
+class PreparedEmail:
+    """An email ready to go: the message, its envelope, and the step's output without the reply."""
+
+    message: EmailMessage
+    sender: str
+    recipient: str
+    output: dict[str, Any]
+    server: _Server
+
+
 class SendEmail:
     """``send_email``: ``template`` (stored, see ``ActionSettings.email_templates``) and/or
-    ``subject`` + ``body``, ``to`` (default the contact's email), ``from``, ``reply_to``.
+    ``subject`` + ``body``, ``to`` (default the contact's email), ``from``, ``reply_to``; ``html``
+    adds an HTML alternative to the text body, whose links and open pixel are tracked
+    (``track_opens``, ``track_clicks``, ``campaign_id``: :mod:`.tracking`).
 
-    Output: ``message_id``, ``to``, ``subject``, ``smtp_response``.
+    Output: ``message_id``, ``to``, ``subject``, ``smtp_response``, and with ``html``
+    ``tracked_opens`` and ``tracked_links``.
     """
 
     type = "send_email"
 
-    def __init__(self, settings: ActionSettings, senders: SenderPolicy | None = None) -> None:
+    def __init__(
+        self,
+        settings: ActionSettings,
+        senders: SenderPolicy | None = None,
+        tracking_keys: TrackingKeys | None = None,
+    ) -> None:
         """``senders``: who each organization may send as (decision 0023); without it, only the
-        default From address."""
+        default From address. ``tracking_keys`` sign the tracked links and open pixel of HTML
+        bodies (decision 0041); without them nothing is tracked."""
         self.settings = settings
         self.senders = senders or SenderPolicy(settings.default_from)
+        self.tracking = EmailTracking(settings, tracking_keys)
 
     def _content(self, ctx: ActionContext) -> tuple[str, str]:
         subject = ctx.config.get("subject")
@@ -169,7 +193,8 @@ class SendEmail:
             own=True,
         )
 
-    async def run(self, ctx: ActionContext) -> ActionResult:
+    def prepare(self, ctx: ActionContext) -> PreparedEmail | ActionResult:
+        """The message :meth:`run` sends, or the skip result when consent or address is missing."""
         found = delivery(ctx, self.type)
         if found.skip is not None:
             return skipped(found.skip)
@@ -206,15 +231,54 @@ class SendEmail:
                 raise PermanentError("`reply_to` is not an email address", category="invalid_config")
             message["Reply-To"] = str(reply_to)
         message.set_content(body)
+        tracked = None
+        html = ctx.config.get("html")
+        if html is not None and str(html).strip():
+            tracked = self.tracking.apply(ctx, str(html), message_id)
+            message.add_alternative(tracked.html, subtype="html")
+        output: dict[str, Any] = {
+            "message_id": message_id,
+            "to": to_address,
+            "subject": subject,
+            "from": parseaddr(sender)[1],
+            "connection": ctx.connection.name if ctx.connection is not None else "",
+        }
+        if tracked is not None:
+            output["tracked_opens"] = tracked.opens
+            output["tracked_links"] = tracked.links
+        return PreparedEmail(message, sender_address, to_address, output, server)
 
-        settings = self.settings
+    async def preview(self, ctx: ActionContext) -> Preview | ActionResult:
+        """The SMTP envelope and the whole message :meth:`run` would send (no connection made)."""
+        prepared = self.prepare(ctx)
+        if isinstance(prepared, ActionResult):
+            return prepared
+        return Preview(
+            kind="smtp",
+            method="SMTP",
+            url=f"smtp://{prepared.server.host}:{prepared.server.port}",
+            headers={name: str(value) for name, value in prepared.message.items()},
+            body=prepared.message.as_string(),
+            details={
+                "host": prepared.server.host,
+                "port": prepared.server.port,
+                "mail_from": prepared.sender,
+                "rcpt_to": [prepared.recipient],
+            },
+        )
+
+    async def run(self, ctx: ActionContext) -> ActionResult:
+        prepared = self.prepare(ctx)
+        if isinstance(prepared, ActionResult):
+            return prepared
+        settings, server = self.settings, prepared.server
         where = f"SMTP {server.host}:{server.port}"
         tls_required = bool(server.username) and not server.use_tls
         try:
             _, response = await aiosmtplib.send(
-                message,
-                sender=sender_address,
-                recipients=[to_address],
+                prepared.message,
+                sender=prepared.sender,
+                recipients=[prepared.recipient],
                 hostname=server.host,
                 port=server.port,
                 username=server.username or None,
@@ -233,13 +297,4 @@ class SendEmail:
                     category="smtp_tls_required",
                 ) from exc
             raise _smtp_error(exc, where) from exc
-        return ActionResult(
-            output={
-                "message_id": message_id,
-                "to": to_address,
-                "subject": subject,
-                "smtp_response": response,
-                "from": parseaddr(sender)[1],
-                "connection": ctx.connection.name if ctx.connection is not None else "",
-            }
-        )
+        return ActionResult(output={**prepared.output, "smtp_response": response})

@@ -220,22 +220,47 @@ class OutboundHttp:
         ``signing``: the secrets that sign it (:func:`sign`); none sends it unsigned.
         ``secret_path`` keeps the URL's path out of error messages (it is a credential).
         ``credential_headers``: more header names that must not follow a redirect to another
-        origin (besides those :func:`is_credential_header` knows).
+        origin (besides those :func:`is_credential_header` knows). The same as :meth:`prepare`
+        then :meth:`send`.
 
         Raises:
             TransientError: see the module's table.
             PermanentError: see the module's table.
         """
-        deadline = timeout_s or self.settings.http_timeout_s
-        method = method.upper()
+        outgoing = self.prepare(
+            method,
+            url,
+            headers=headers,
+            content=content,
+            idempotency_key=idempotency_key,
+            signing=signing,
+            auth=auth,
+            credential_headers=credential_headers,
+        )
+        return await self.send(outgoing, now=now, timeout_s=timeout_s, secret_path=secret_path)
+
+    def prepare(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        idempotency_key: str | None = None,
+        signing: Sequence[SigningSecret] = (),
+        auth: httpx.Auth | None = None,
+        credential_headers: Collection[str] = (),
+    ) -> OutgoingRequest:
+        """The request :meth:`send` sends, with the headers every request gets (User-Agent,
+        Accept-Encoding); :meth:`OutgoingRequest.hop_headers` adds the key and signature."""
         headers = dict(headers or {})
         if not any(name.lower() == "user-agent" for name in headers):
             headers["User-Agent"] = self.settings.user_agent
         # Only encodings _read can decode with a bound (never br or zstd, whatever is installed).
         headers = {k: v for k, v in headers.items() if k.lower() != "accept-encoding"}
         headers["Accept-Encoding"] = ACCEPT_ENCODING
-        outgoing = OutgoingRequest(
-            method=method,
+        return OutgoingRequest(
+            method=method.upper(),
             url=url,
             headers=headers,
             content=content,
@@ -244,6 +269,18 @@ class OutboundHttp:
             auth=auth,
             secret_names=frozenset(name.lower() for name in credential_headers),
         )
+
+    async def send(
+        self,
+        outgoing: OutgoingRequest,
+        *,
+        now: datetime,
+        timeout_s: float | None = None,
+        secret_path: bool = False,
+    ) -> HttpResponse:
+        """Sends a prepared request (following redirects); returns a 2xx answer or raises."""
+        deadline = timeout_s or self.settings.http_timeout_s
+        url = outgoing.url
         show = functools.partial(safe_url, with_path=not secret_path)
         provider = _origin(url)
         if provider is None:

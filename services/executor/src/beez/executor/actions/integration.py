@@ -42,6 +42,8 @@ from beez.executor.actions.http import (
     json_body,
     safe_url,
 )
+from beez.executor.actions.outgoing import OutgoingRequest
+from beez.executor.actions.preview import Preview, http_preview
 from beez.executor.actions.settings import ActionSettings
 
 __all__ = ["DEFAULT_INCLUDE_FIELDS", "CallApi", "SigningLookup", "Webhook", "minimal_contact"]
@@ -122,9 +124,13 @@ class _HttpAction:
     def default_body(self, ctx: ActionContext) -> Any:
         return None
 
-    async def send(self, ctx: ActionContext, method: str) -> tuple[HttpResponse, bool]:
-        """The answer, and whether the request was signed."""
+    def method(self, ctx: ActionContext) -> str:
+        return str(ctx.config.get("method") or "POST").upper()
+
+    async def prepare(self, ctx: ActionContext) -> OutgoingRequest:
+        """The request :meth:`send` sends: the step's headers and body, the key, the signing secrets."""
         config = ctx.config
+        method = self.method(ctx)
         headers = check_headers({str(k): str(v) for k, v in (config.get("headers") or {}).items()})
         body = config.get("body")
         if body is None and method in _BODY_METHODS:
@@ -132,19 +138,26 @@ class _HttpAction:
         content = _encode(body, headers) if body is not None else None
         if ctx.connection is not None:
             headers["Authorization"] = f"Bearer {await _bearer(ctx.connection, str(config['url']))}"
-        timeout = config.get("timeout_s")
         signing = await self.signing(ctx.org_id, ctx.now) if self.signing is not None else ()
-        response = await self.http.request(
+        return self.http.prepare(
             method,
             str(config["url"]),
-            now=ctx.now,
             headers=headers,
             content=content,
-            timeout_s=float(timeout) if timeout else None,
             idempotency_key=ctx.idempotency_key,
             signing=signing,
         )
-        return response, bool(signing)
+
+    async def preview(self, ctx: ActionContext) -> Preview:
+        return http_preview(await self.prepare(ctx), ctx.now)
+
+    async def send(self, ctx: ActionContext) -> tuple[HttpResponse, bool]:
+        """The answer, and whether the request was signed."""
+        outgoing = await self.prepare(ctx)
+        signed = bool(outgoing.signing)  # a redirect to another origin drops the signature
+        timeout = ctx.config.get("timeout_s")
+        response = await self.http.send(outgoing, now=ctx.now, timeout_s=float(timeout) if timeout else None)
+        return response, signed
 
     def output(self, method: str, response: HttpResponse, signed: bool, body_key: str) -> dict[str, Any]:
         limit = self.settings.output_body_chars
@@ -182,8 +195,8 @@ class Webhook(_HttpAction):
         }
 
     async def run(self, ctx: ActionContext) -> ActionResult:
-        method = str(ctx.config.get("method") or "POST").upper()
-        response, signed = await self.send(ctx, method)
+        method = self.method(ctx)
+        response, signed = await self.send(ctx)
         return ActionResult(output=self.output(method, response, signed, "response"))
 
 
@@ -196,9 +209,12 @@ class CallApi(_HttpAction):
 
     type = "call_api"
 
+    def method(self, ctx: ActionContext) -> str:
+        return str(ctx.config.get("method") or "GET").upper()
+
     async def run(self, ctx: ActionContext) -> ActionResult:
-        method = str(ctx.config.get("method") or "GET").upper()
-        response, signed = await self.send(ctx, method)
+        method = self.method(ctx)
+        response, signed = await self.send(ctx)
         output = self.output(method, response, signed, "body")
         save_as = ctx.config.get("save_as")
         saved: dict[str, Any] = {}

@@ -27,6 +27,8 @@ import httpx
 
 from beez.executor.actions.base import ActionContext, ActionResult, PermanentError, TransientError
 from beez.executor.actions.http import HttpPermanentError, OutboundHttp, json_body
+from beez.executor.actions.outgoing import OutgoingRequest
+from beez.executor.actions.preview import Preview, http_preview
 from beez.executor.actions.recipients import delivery, skipped
 from beez.executor.actions.settings import ActionSettings
 
@@ -85,11 +87,11 @@ class SendWhatsApp:
             "text": {"body": _required(config, "body")},
         }
 
-    async def run(self, ctx: ActionContext) -> ActionResult:
+    def prepare(self, ctx: ActionContext) -> tuple[OutgoingRequest, dict[str, Any], str] | ActionResult:
+        """The Cloud API request :meth:`run` sends, its payload and recipient, or the skip result."""
         found = delivery(ctx, self.type)
         if found.skip is not None:
             return skipped(found.skip)
-        to = found.to
         own = ctx.connection.credentials if ctx.connection is not None else None
         if own is not None:
             token, number_id = own.get("token", ""), own.get("phone_number_id", "")
@@ -101,21 +103,34 @@ class SendWhatsApp:
                 "WhatsApp is not configured (whatsapp_token, whatsapp_phone_number_id)",
                 category="not_configured",
             )
-        payload = self.payload(to, ctx.config)
+        payload = self.payload(found.to, ctx.config)
+        # Echoed in the status webhooks: names the organization whose step sent it (decision 0041).
+        payload["biz_opaque_callback_data"] = ctx.org_id
         url = f"{self.settings.whatsapp_base_url.rstrip('/')}/{number_id}/messages"
+        outgoing = self.http.prepare(
+            "POST",
+            url,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": ctx.idempotency_key,
+            },
+            content=json_body(payload),
+            idempotency_key=ctx.idempotency_key,
+        )
+        return outgoing, payload, found.to
+
+    async def preview(self, ctx: ActionContext) -> Preview | ActionResult:
+        prepared = self.prepare(ctx)
+        return prepared if isinstance(prepared, ActionResult) else http_preview(prepared[0], ctx.now)
+
+    async def run(self, ctx: ActionContext) -> ActionResult:
+        prepared = self.prepare(ctx)
+        if isinstance(prepared, ActionResult):
+            return prepared
+        outgoing, payload, to = prepared
         try:
-            response = await self.http.request(
-                "POST",
-                url,
-                now=ctx.now,
-                headers={
-                    "Authorization": f"Bearer {token}",
-                    "Content-Type": "application/json",
-                    "Idempotency-Key": ctx.idempotency_key,
-                },
-                content=json_body(payload),
-                idempotency_key=ctx.idempotency_key,
-            )
+            response = await self.http.send(outgoing, now=ctx.now)
         except HttpPermanentError as exc:
             code = _json_or_empty(exc.body.encode()).get("error", {}).get("code")
             if exc.status_code == 400 and code in _WHATSAPP_TRANSIENT_CODES:
@@ -147,7 +162,8 @@ class SendSms:
         self.settings = settings
         self.http = http
 
-    async def run(self, ctx: ActionContext) -> ActionResult:
+    def prepare(self, ctx: ActionContext) -> tuple[OutgoingRequest, str] | ActionResult:
+        """The Twilio request :meth:`run` sends and the recipient, or the skip result."""
         found = delivery(ctx, self.type)
         if found.skip is not None:
             return skipped(found.skip)
@@ -171,20 +187,34 @@ class SendSms:
             form["MessagingServiceSid"] = sender
         else:
             form["From"] = sender
+        if settings.callbacks_base_url:
+            # Twilio signs the callback URL: the organization in it is as trustworthy as the rest.
+            base = settings.callbacks_base_url.rstrip("/")
+            form["StatusCallback"] = f"{base}/callbacks/twilio/{ctx.org_id}"
         url = f"{settings.sms_base_url.rstrip('/')}/Accounts/{sid}/Messages.json"
-        content = urlencode(form).encode()
-        response = await self.http.request(
+        outgoing = self.http.prepare(
             "POST",
             url,
-            now=ctx.now,
             headers={
                 "Content-Type": "application/x-www-form-urlencoded",
                 "I-Twilio-Idempotency-Token": ctx.idempotency_key,
             },
-            content=content,
+            content=urlencode(form).encode(),
             idempotency_key=ctx.idempotency_key,
             auth=httpx.BasicAuth(sid, token),
         )
+        return outgoing, to
+
+    async def preview(self, ctx: ActionContext) -> Preview | ActionResult:
+        prepared = self.prepare(ctx)
+        return prepared if isinstance(prepared, ActionResult) else http_preview(prepared[0], ctx.now)
+
+    async def run(self, ctx: ActionContext) -> ActionResult:
+        prepared = self.prepare(ctx)
+        if isinstance(prepared, ActionResult):
+            return prepared
+        outgoing, to = prepared
+        response = await self.http.send(outgoing, now=ctx.now)
         answer = _json_or_empty(response.content)
         return ActionResult(
             output={
@@ -208,10 +238,25 @@ class SendSlack:
         self.settings = settings
         self.http = http
 
-    async def run(self, ctx: ActionContext) -> ActionResult:
+    def prepare(self, ctx: ActionContext) -> OutgoingRequest:
+        """The call :meth:`run` sends: ``chat.postMessage`` with the organization's bot token when
+        the step uses a Slack connection, else the incoming webhook."""
         if ctx.connection is not None:
-            return await self._post_message(
-                ctx, ctx.connection.credentials["bot_token"], ctx.connection.base_url
+            channel = str(ctx.config.get("channel") or "")
+            if not channel:
+                raise PermanentError(
+                    "`channel` is required with a Slack connection", category="invalid_config"
+                )
+            token = ctx.connection.credentials["bot_token"]
+            return self.http.prepare(
+                "POST",
+                f"{ctx.connection.base_url.rstrip('/')}/chat.postMessage",
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "Authorization": f"Bearer {token}",
+                },
+                content=json_body({"channel": channel, "text": _required(ctx.config, "text")}),
+                idempotency_key=ctx.idempotency_key,
             )
         url = str(ctx.config.get("webhook_url") or self.settings.slack_default_webhook_url.get_secret_value())
         if not url:
@@ -222,15 +267,23 @@ class SendSlack:
         payload: dict[str, Any] = {"text": _required(ctx.config, "text")}
         if ctx.config.get("channel"):
             payload["channel"] = str(ctx.config["channel"])
-        response = await self.http.request(
+        return self.http.prepare(
             "POST",
             url,
-            now=ctx.now,
             headers={"Content-Type": "application/json"},
             content=json_body(payload),
             idempotency_key=ctx.idempotency_key,
-            secret_path=True,
         )
+
+    async def preview(self, ctx: ActionContext) -> Preview:
+        return http_preview(self.prepare(ctx), ctx.now, secret_path=ctx.connection is None)
+
+    async def run(self, ctx: ActionContext) -> ActionResult:
+        outgoing = self.prepare(ctx)
+        if ctx.connection is not None:
+            return await self._posted(outgoing, ctx)
+        payload = json.loads(outgoing.content or b"{}")
+        response = await self.http.send(outgoing, now=ctx.now, secret_path=True)
         return ActionResult(
             output={
                 "status_code": response.status_code,
@@ -239,20 +292,11 @@ class SendSlack:
             }
         )
 
-    async def _post_message(self, ctx: ActionContext, token: str, base_url: str) -> ActionResult:
-        """``chat.postMessage`` with the organization's bot token (a Slack connection)."""
-        channel = str(ctx.config.get("channel") or "")
-        if not channel:
-            raise PermanentError("`channel` is required with a Slack connection", category="invalid_config")
-        payload = {"channel": channel, "text": _required(ctx.config, "text")}
-        response = await self.http.request(
-            "POST",
-            f"{base_url.rstrip('/')}/chat.postMessage",
-            now=ctx.now,
-            headers={"Content-Type": "application/json; charset=utf-8", "Authorization": f"Bearer {token}"},
-            content=json_body(payload),
-            idempotency_key=ctx.idempotency_key,
-        )
+    async def _posted(self, outgoing: OutgoingRequest, ctx: ActionContext) -> ActionResult:
+        """Sends a ``chat.postMessage`` (a Slack connection); Slack answers 200 with ``ok: false``
+        on errors, which fail the step here."""
+        channel = str(json.loads(outgoing.content or b"{}").get("channel", ""))
+        response = await self.http.send(outgoing, now=ctx.now)
         answer = _json_or_empty(response.content)
         if not answer.get("ok"):
             error = str(answer.get("error", "not ok"))

@@ -20,11 +20,10 @@ from typing import Any
 from pydantic import SecretStr
 
 from beez.executor.actions.base import Action, ActionContext, ActionError, ActionResult, TransientError
+from beez.executor.actions.preview import REDACTED, Preview, Previewing
 from beez.executor.actions.settings import ActionSettings
 
 __all__ = ["REDACTED", "Redacting", "Redactor", "credentials"]
-
-REDACTED = "[redacted]"
 MIN_LENGTH = 6
 """Shorter values are not redacted: replacing every "abc" in a message would garble it, and a
 credential that short protects nothing anyway."""
@@ -73,32 +72,56 @@ class Redactor:
 
 
 class Redacting:
-    """An action whose errors and results never carry one of the redactor's secrets."""
+    """An action whose errors, results and previews never carry one of the redactor's secrets,
+    nor those of the connection a step uses (decision 0040)."""
 
     def __init__(self, action: Action, redactor: Redactor) -> None:
         self.type = action.type
         self._action = action
         self._redactor = redactor
 
+    def _for(self, ctx: ActionContext) -> Redactor:
+        if ctx.connection is None:
+            return self._redactor
+        return self._redactor.plus(ctx.connection.secrets())
+
     async def run(self, ctx: ActionContext) -> ActionResult:
-        redactor = self._redactor
         try:
             result = await self._action.run(ctx)
         except ActionError as exc:
-            if ctx.connection is not None:
-                redactor = redactor.plus(ctx.connection.secrets())
             message = str(exc)
-            clean = redactor.text(message)
+            clean = self._for(ctx).text(message)
             if clean == message:
                 raise
             exc.args = (clean,)
             raise exc.with_traceback(None) from None
         except Exception as exc:  # the engine would record its text: same treatment
-            if ctx.connection is not None:
-                redactor = redactor.plus(ctx.connection.secrets())
-            raise TransientError(redactor.text(f"{type(exc).__name__}: {exc}"), category="unknown") from None
-        if ctx.connection is not None:
-            redactor = redactor.plus(ctx.connection.secrets())
+            raise TransientError(
+                self._for(ctx).text(f"{type(exc).__name__}: {exc}"), category="unknown"
+            ) from None
+        return self._result(result, self._for(ctx))
+
+    async def preview(self, ctx: ActionContext) -> Preview | ActionResult | None:
+        """The wrapped action's preview (:mod:`.preview`), credentials redacted, or the skip result
+        it would report instead; None when the action has no preview."""
+        action = self._action
+        if not isinstance(action, Previewing):
+            return None
+        shown = await action.preview(ctx)
+        redactor = self._for(ctx)
+        if isinstance(shown, ActionResult):
+            return self._result(shown, redactor)
+        return Preview(
+            kind=shown.kind,
+            method=shown.method,
+            url=redactor.text(shown.url),
+            headers=redactor.value(shown.headers),
+            body=redactor.text(shown.body),
+            details=redactor.value(shown.details),
+        )
+
+    @staticmethod
+    def _result(result: ActionResult, redactor: Redactor) -> ActionResult:
         return replace(
             result,
             reason=redactor.text(result.reason),

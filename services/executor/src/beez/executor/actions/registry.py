@@ -26,6 +26,7 @@ from beez.executor.actions.messaging import SendSlack, SendSms, SendWhatsApp
 from beez.executor.actions.redaction import Redacting, Redactor, credentials
 from beez.executor.actions.settings import ActionSettings
 from beez.executor.actions.ssrf import Resolver
+from beez.kit.tracking import TrackingKeys
 from beez.workflow.senders import SenderPolicy
 
 __all__ = ["ACTION_TYPES", "ActionRegistry", "build_registry"]
@@ -52,7 +53,7 @@ ACTION_TYPES: tuple[str, ...] = (
 """Every non-control type of the catalog, each with an action in the registry."""
 
 
-class ActionRegistry(dict[str, Action]):
+class ActionRegistry(dict[str, Action]):  # values are Redacting wrappers (with ``preview``)
     """Actions by type, plus the shared HTTP client they use (closed by :meth:`aclose`)."""
 
     def __init__(self, actions: dict[str, Action], http: OutboundHttp) -> None:
@@ -71,16 +72,18 @@ def build_registry(
     resolver: Resolver | None = None,
     signing: SigningLookup | None = None,
     senders: SenderPolicy | None = None,
+    tracking_keys: TrackingKeys | None = None,
 ) -> ActionRegistry:
     """The actions of every catalog type the executor runs (control types are the engine's).
 
     ``resolver`` replaces the system DNS resolver of the SSRF guard (tests). ``signing`` looks up
     the secrets that sign an organization's webhook and call_api requests (none: unsigned).
     ``senders``: who each organization may send email as (none: the default From address only).
+    ``tracking_keys`` sign the tracked links and open pixels of HTML emails (none: untracked).
     """
     outbound = OutboundHttp(settings, http, resolver=resolver)
     actions: list[Action] = [
-        SendEmail(settings, senders),
+        SendEmail(settings, senders, tracking_keys),
         SendWhatsApp(settings, outbound),
         SendSms(settings, outbound),
         SendSlack(settings, outbound),

@@ -13,7 +13,16 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-__all__ = ["ActionSettings", "EmailTemplate"]
+__all__ = ["ActionSettings", "EmailTemplate", "OrgTracking"]
+
+
+class OrgTracking(BaseModel):
+    """One organization's email tracking (decision 0041): unset follows the platform's default."""
+
+    model_config = ConfigDict(frozen=True)
+
+    opens: bool | None = None
+    clicks: bool | None = None
 
 
 class EmailTemplate(BaseModel):
@@ -55,6 +64,27 @@ class ActionSettings(BaseModel):
     default_from: str = Field(default="", description="From address when a step gives none.")
     email_templates: dict[str, EmailTemplate] = Field(
         default_factory=dict, description="Stored templates by name, for send_email's `template`."
+    )
+
+    # --- engagement tracking (decision 0041) ---
+    tracking_base_url: str = Field(
+        default="",
+        description=(
+            "The gateway's public URL (https://track.example.com) that tracked links and the open "
+            "pixel of HTML emails point at (/t/c/..., /t/o/...); empty: emails are not tracked."
+        ),
+    )
+    tracking_opens: bool = Field(default=True, description="Add the open pixel unless org or step say no.")
+    tracking_clicks: bool = Field(default=True, description="Track links unless an org or step says no.")
+    tracking_orgs: dict[str, OrgTracking] = Field(
+        default_factory=dict, description="Per organization id: its own opens/clicks default."
+    )
+    callbacks_base_url: str = Field(
+        default="",
+        description=(
+            "The gateway's public URL that SMS delivery callbacks go to (StatusCallback "
+            "{url}/callbacks/twilio/{org}); empty: no StatusCallback is sent."
+        ),
     )
 
     # --- WhatsApp Cloud API ---

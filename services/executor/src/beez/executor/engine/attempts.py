@@ -41,6 +41,7 @@ from beez.executor.engine.integrations import Binding, Integrations
 from beez.executor.engine.steplog import elapsed_ms, may_run, step_event, step_key, step_row
 from beez.executor.engine.store import Unit
 from beez.executor.engine.workflows import step_context
+from beez.kit.bus.topology import Topology
 from beez.kit.grpc.errors import NotFound
 from beez.kit.logging import get_logger, mask_value
 from beez.workflow import catalog
@@ -218,6 +219,7 @@ class ActionSteps:
             row.result = recorded
             if row.status == StepStatus.SUCCEEDED and is_message(call.type):
                 execution.messages_sent += 1  # sent, even if the execution has moved on meanwhile
+                await record_sent(unit, call, result)
             if not current:
                 return False
             apply_result(unit, call, result)
@@ -252,6 +254,32 @@ class ActionSteps:
         return False
 
 
+PROVIDERS = {"send_sms": "sms", "send_whatsapp": "whatsapp"}
+"""The actions whose provider reports deliveries back (decision 0041), and the provider's name."""
+
+
+async def record_sent(unit: Unit, call: Call, result: ActionResult) -> None:
+    """Records the provider's id of a sent message, so its delivery callbacks find this step."""
+    provider = PROVIDERS.get(call.type)
+    provider_id = str(result.output.get("provider_message_id") or "")
+    if provider is None or not provider_id:
+        return
+    execution = unit.execution
+    await unit.tx.record_provider_message(
+        {
+            "provider": provider,
+            "provider_message_id": provider_id,
+            "org_id": execution.org_id,
+            "execution_id": execution.id,
+            "automation_id": execution.automation_id,
+            "step_id": call.step_id,
+            "step_path": call.position,
+            "contact_id": execution.contact_id or "",
+            "sent_at": unit.now,
+        }
+    )
+
+
 def apply_result(unit: Unit, call: Call, result: ActionResult) -> None:
     """An attempt's effects on its execution: variables, contact changes, commands and events."""
     execution = unit.execution
@@ -264,14 +292,15 @@ def apply_result(unit: Unit, call: Call, result: ActionResult) -> None:
         if not command.WhichOneof("command"):
             log.warning("action returned an empty platform command", type=call.type, key=call.key)
             continue
-        stamped = commands_pb2.PlatformCommand()
-        stamped.CopyFrom(command)
-        stamped.idempotency_key = stamped.idempotency_key or call.key
-        stamped.organization_id = execution.org_id
-        stamped.contact_id = stamped.contact_id or execution.contact_id
-        stamped.execution_id = execution.id
-        stamped.automation_id = execution.automation_id
-        subject = topology.command(execution.org_id, command_verb(stamped))
+        stamped, subject = stamped_command(
+            topology,
+            command,
+            call.key,
+            execution.org_id,
+            execution.contact_id or "",
+            execution.id,
+            execution.automation_id,
+        )
         unit.outbox.emit(messages.Outgoing(subject, stamped, f"{call.key}:cmd:{index}", execution.org_id))
     for index, event in enumerate(result.events):
         out = events_pb2.Event()
@@ -280,6 +309,27 @@ def apply_result(unit: Unit, call: Call, result: ActionResult) -> None:
         out.id = out.id or f"{call.key}:event:{index}"
         subject = topology.events(execution.org_id, out.type)
         unit.outbox.emit(messages.Outgoing(subject, out, out.id, execution.org_id))
+
+
+def stamped_command(
+    topology: Topology,
+    command: commands_pb2.PlatformCommand,
+    key: str,
+    org_id: str,
+    contact_id: str,
+    execution_id: str,
+    automation_id: str,
+) -> tuple[commands_pb2.PlatformCommand, str]:
+    """A command as the step publishes it (its key, organization, contact, execution), and its
+    subject; the safe-mode test of actions shows the same (``beez.executor.builder``)."""
+    stamped = commands_pb2.PlatformCommand()
+    stamped.CopyFrom(command)
+    stamped.idempotency_key = stamped.idempotency_key or key
+    stamped.organization_id = org_id
+    stamped.contact_id = stamped.contact_id or contact_id
+    stamped.execution_id = execution_id
+    stamped.automation_id = automation_id
+    return stamped, topology.command(org_id, command_verb(stamped))
 
 
 def json_safe(value: Any) -> Any:

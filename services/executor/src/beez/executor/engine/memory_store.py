@@ -35,6 +35,7 @@ class MemoryState:
     """Step rows by idempotency key, in the order they were written."""
     timers: dict[str, dict[str, Any]] = field(default_factory=dict)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    provider_messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     org_limits: dict[str, LimitOverride] = field(default_factory=dict)
 
 
@@ -135,6 +136,9 @@ class MemoryTransaction:
 
     async def organization_limits(self, org_id: str) -> LimitOverride | None:
         return self.state.org_limits.get(org_id)
+
+    async def record_provider_message(self, values: dict[str, Any]) -> None:
+        self.state.provider_messages.setdefault((values["provider"], values["provider_message_id"]), values)
 
     def send(self, messages: Sequence[Outgoing]) -> None:
         self.sent.extend(messages)

@@ -146,6 +146,9 @@ class SessionTransaction:
     async def organization_limits(self, org_id: str) -> LimitOverride | None:
         return await repository.org_limits(self.session, org_id)
 
+    async def record_provider_message(self, values: dict[str, Any]) -> None:
+        await repository.record_provider_message(self.session, values)
+
     def send(self, messages: Sequence[Outgoing]) -> None:
         self._outgoing.extend(messages)
 

@@ -100,6 +100,9 @@ class Transaction(Protocol):
     async def organization_limits(self, org_id: str) -> LimitOverride | None:
         """The organization's own caps on one execution (``org_limits``), None when it set none."""
 
+    async def record_provider_message(self, values: dict[str, Any]) -> None:
+        """Records which step sent a provider's message (``provider_messages``, decision 0041)."""
+
     def send(self, messages: Sequence[Outgoing]) -> None:
         """Queues messages for the outbox; they are written, in order, just before the commit."""
 
