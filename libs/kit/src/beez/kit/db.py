@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection, pq, sql
 from psycopg.types.json import Jsonb
 from sqlalchemy import MetaData, Table, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -258,6 +258,50 @@ class Database:
         await self.engine.dispose()
 
 
+
+_SETTLED = frozenset({pq.TransactionStatus.IDLE, pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR})
+"""Transaction states of a connection between commands: nothing sent is awaiting its results."""
+
+
+def driver_settled(driver: AsyncConnection[Any]) -> bool:
+    """True when psycopg's connection is between commands, as SQLAlchemy expects it back.
+
+    Not settled: closed, still in pipeline mode, or with a command (a ``COPY``) in progress.
+    """
+    return (
+        not driver.closed
+        and driver.pgconn.pipeline_status == pq.PipelineStatus.OFF
+        and driver.info.transaction_status in _SETTLED
+    )
+
+
+@asynccontextmanager
+async def raw_driver(session: AsyncSession | SAConnection) -> AsyncIterator[AsyncConnection[Any]]:
+    """psycopg's own connection under ``session``'s, for protocol features SQLAlchemy lacks.
+
+    SQLAlchemy invalidates a connection whose statement is interrupted (a task cancelled by a
+    timeout, :func:`sqlalchemy.util.is_exit_exception`), because the driver may be anywhere in
+    the protocol; it cannot see what is done with the driver directly. So this does the same:
+    when the block is interrupted, or ends with the driver not :func:`driver_settled`, the
+    connection is invalidated (closed, never returned to the pool) before the exception goes on.
+    Without it, a cancellation landing inside psycopg after a protocol step completed (psycopg
+    yields to a busy event loop there) returned a connection still in pipeline mode, or inside a
+    ``COPY``, to the pool, and every later statement on it read no rows or failed.
+    """
+    connection = await session.connection() if isinstance(session, AsyncSession) else session
+    raw = await connection.get_raw_connection()
+    driver = cast(AsyncConnection[Any], raw.driver_connection)
+    try:
+        yield driver
+    except BaseException as exc:
+        if not isinstance(exc, Exception) or not driver_settled(driver):
+            await connection.invalidate(exc)
+        raise
+    if not driver_settled(driver):
+        await connection.invalidate()
+        raise RuntimeError("the database connection was left inside a command; it was discarded")
+
+
 COPY_FROM = 8
 """Rows from which :func:`copy_rows` uses COPY rather than one executemany INSERT."""
 
@@ -287,10 +331,7 @@ async def copy_rows(
         sql.Identifier(*([table.schema] if table.schema else []), table.name),
         sql.SQL(", ").join(sql.Identifier(name) for name in columns),
     )
-    connection = await session.connection() if isinstance(session, AsyncSession) else session
-    raw = await connection.get_raw_connection()
-    driver = cast(AsyncConnection[Any], raw.driver_connection)
-    async with driver.cursor() as cursor, cursor.copy(statement) as copy:
+    async with raw_driver(session) as driver, driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             await copy.write_row(
                 [
@@ -378,22 +419,22 @@ async def pipelined(session: AsyncSession | SAConnection, statements: Sequence[S
     processing: text, numbers, timestamps, bytes, lists as arrays). An error surfaces as the
     ``psycopg.Error`` PostgreSQL reported, and aborts the transaction like any failed statement.
     """
-    connection = await session.connection() if isinstance(session, AsyncSession) else session
-    raw = await connection.get_raw_connection()
-    driver = cast(AsyncConnection[Any], raw.driver_connection)
     cursors = []
-    async with driver.pipeline():
-        for statement, params in statements:
-            cursor = driver.cursor()
-            query, literals = _pipeline_sql(statement)
-            if isinstance(params, Mapping):
-                await cursor.execute(
-                    _binary_arrays(query, params), {**literals, **params} if literals else params
-                )
-            else:
-                await cursor.executemany(query, [{**literals, **p} for p in params] if literals else params)
-            cursors.append(cursor)
-    return [await cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
+    async with raw_driver(session) as driver:
+        async with driver.pipeline():
+            for statement, params in statements:
+                cursor = driver.cursor()
+                query, literals = _pipeline_sql(statement)
+                if isinstance(params, Mapping):
+                    await cursor.execute(
+                        _binary_arrays(query, params), {**literals, **params} if literals else params
+                    )
+                else:
+                    await cursor.executemany(
+                        query, [{**literals, **p} for p in params] if literals else params
+                    )
+                cursors.append(cursor)
+        return [await cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
 
 
 _INSERTS: dict[tuple[Table, tuple[str, ...]], ClauseElement] = {}

@@ -27,13 +27,12 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
 
-from psycopg import AsyncConnection
 from sqlalchemy import Boolean, Column, Double, MetaData, Table, Text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from beez.kit.clock import Clock, SystemClock
+from beez.kit.db import raw_driver
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -149,9 +148,7 @@ class RateLimiter:
             "cost": float(cost),
             "now": now,
         }
-        async with self._engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver = cast(AsyncConnection[Any], raw.driver_connection)
+        async with self._engine.connect() as conn, raw_driver(conn) as driver:
             cursor = await driver.execute(self._statement, params, prepare=True)
             row = await cursor.fetchone()
         assert row is not None
