@@ -16,6 +16,7 @@ connection (or its replacement), so any desynchronised state shows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -58,10 +59,8 @@ async def _cancel_after(work: Callable[[], Awaitable[None]], turns: int) -> None
         _busy(0.006)
         await asyncio.sleep(0)
     task.cancel()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass
 
 
 async def _assert_healthy(db: Database) -> None:
@@ -127,3 +126,38 @@ async def test_a_cancelled_rate_limit_call_leaves_a_healthy_connection(db: Datab
         await _cancel_after(work, turns)
         await _assert_healthy(db)
         assert (await limiter.acquire("after", Limit(rate=100, burst=1000))).allowed
+
+
+async def _in_transaction(db: Database) -> bool:
+    """Whether a :meth:`Database.transaction` really runs in one transaction (not autocommitted)."""
+    async with db.transaction() as session:
+        first = (await session.execute(text("SELECT pg_current_xact_id()::text"))).scalar_one()
+        second = (await session.execute(text("SELECT pg_current_xact_id()::text"))).scalar_one()
+    return bool(first == second)
+
+
+async def test_a_cancelled_autocommit_switch_never_leaves_the_next_transaction_autocommitting(
+    db: Database,
+) -> None:
+    async def work() -> None:
+        async with db.autocommit() as conn:
+            await conn.execute(select(literal(1)))
+
+    assert await _in_transaction(db)
+    for turns in range(SWEEP):
+        await _cancel_after(work, turns)
+        assert await _in_transaction(db), f"autocommit leaked into a transaction (cancelled after {turns})"
+        await _assert_healthy(db)
+
+
+async def test_healthy_connections_are_reused_not_replaced(db: Database) -> None:
+    limiter = RateLimiter(db.engine, "public", ManualClock())
+    seen = set()
+    for _ in range(5):
+        async with db.transaction() as session:
+            await pipelined(session, [(NONE_SUCH, {})])
+            seen.add(id((await (await session.connection()).get_raw_connection()).driver_connection))
+        async with db.autocommit() as conn:
+            await conn.execute(select(literal(1)))
+        await limiter.acquire("k", Limit(rate=100, burst=1000))
+    assert len(seen) == 1

@@ -16,10 +16,11 @@ from typing import Any, TypeVar, cast
 
 from psycopg import AsyncConnection, pq, sql
 from psycopg.types.json import Jsonb
-from sqlalchemy import MetaData, Table, bindparam, insert, text
+from sqlalchemy import MetaData, Table, bindparam, event, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection as SAConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql.expression import ClauseElement
@@ -123,7 +124,7 @@ def create_engine(
     one unit of work per process fails (a message redelivered, an RPC answered UNAVAILABLE)
     and the next gets fresh connections (decision 0010).
     """
-    return create_async_engine(
+    engine = create_async_engine(
         with_tls(url, tls),
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -136,6 +137,35 @@ def create_engine(
             "connect_timeout": 5,
         },
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_unsettled)
+    return engine
+
+
+def _refuse_unsettled(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Pool checkout guard: a connection not back to its pristine state is replaced, not used.
+
+    A task cancelled at the wrong moment can return a connection SQLAlchemy believes clean while
+    psycopg is not: still in pipeline mode or inside a command (see :func:`raw_driver`), or with
+    autocommit left on by a cancelled ``isolation_level="AUTOCOMMIT"`` switch (psycopg yields to a
+    busy event loop after setting it, before SQLAlchemy records it), which would run the next
+    :meth:`Database.transaction` with every statement committing on its own. Local checks only,
+    no round trip; raising :class:`~sqlalchemy.exc.DisconnectionError` makes the pool discard the
+    connection and hand out a fresh one (SQLAlchemy's documented checkout-event mechanism).
+    """
+    driver = cast(AsyncConnection[Any], dbapi_connection.driver_connection)
+    if (
+        driver.autocommit
+        or not driver_settled(driver)
+        or driver.info.transaction_status != pq.TransactionStatus.IDLE
+    ):
+        log.warning(
+            "discarding a pooled connection left in an unexpected state",
+            autocommit=driver.autocommit,
+            closed=driver.closed,
+            pipeline=int(driver.pgconn.pipeline_status),
+            transaction=int(driver.pgconn.transaction_status),
+        )
+        raise DisconnectionError("pooled connection left mid-command or in autocommit; replaced")
 
 
 def session_options(schema: str, statement_timeout_s: float, idle_in_transaction_timeout_s: float) -> str:
@@ -256,7 +286,6 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
 
 
 _SETTLED = frozenset({pq.TransactionStatus.IDLE, pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR})
