@@ -64,7 +64,8 @@ async def _cancel_after(work: Callable[[], Awaitable[None]], turns: int) -> None
 
 
 async def _assert_healthy(db: Database) -> None:
-    """The next units of work on the pool's connection read what they ask for."""
+    """No connection was left checked out, and the next units of work read what they ask for."""
+    assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     async with db.snapshot() as session:
         assert (await session.execute(select(literal(7)))).scalar_one() == 7
     async with db.transaction() as session:
