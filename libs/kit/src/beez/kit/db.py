@@ -14,12 +14,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection, pq, sql
 from psycopg.types.json import Jsonb
-from sqlalchemy import MetaData, Table, bindparam, insert, text
+from sqlalchemy import MetaData, Table, bindparam, event, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection as SAConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql.expression import ClauseElement
@@ -123,7 +124,7 @@ def create_engine(
     one unit of work per process fails (a message redelivered, an RPC answered UNAVAILABLE)
     and the next gets fresh connections (decision 0010).
     """
-    return create_async_engine(
+    engine = create_async_engine(
         with_tls(url, tls),
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -136,6 +137,35 @@ def create_engine(
             "connect_timeout": 5,
         },
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_unsettled)
+    return engine
+
+
+def _refuse_unsettled(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Pool checkout guard: a connection not back to its pristine state is replaced, not used.
+
+    A task cancelled at the wrong moment can return a connection SQLAlchemy believes clean while
+    psycopg is not: still in pipeline mode or inside a command (see :func:`raw_driver`), or with
+    autocommit left on by a cancelled ``isolation_level="AUTOCOMMIT"`` switch (psycopg yields to a
+    busy event loop after setting it, before SQLAlchemy records it), which would run the next
+    :meth:`Database.transaction` with every statement committing on its own. Local checks only,
+    no round trip; raising :class:`~sqlalchemy.exc.DisconnectionError` makes the pool discard the
+    connection and hand out a fresh one (SQLAlchemy's documented checkout-event mechanism).
+    """
+    driver = cast(AsyncConnection[Any], dbapi_connection.driver_connection)
+    if (
+        driver.autocommit
+        or not driver_settled(driver)
+        or driver.info.transaction_status != pq.TransactionStatus.IDLE
+    ):
+        log.warning(
+            "discarding a pooled connection left in an unexpected state",
+            autocommit=driver.autocommit,
+            closed=driver.closed,
+            pipeline=int(driver.pgconn.pipeline_status),
+            transaction=int(driver.pgconn.transaction_status),
+        )
+        raise DisconnectionError("pooled connection left mid-command or in autocommit; replaced")
 
 
 def session_options(schema: str, statement_timeout_s: float, idle_in_transaction_timeout_s: float) -> str:
@@ -258,6 +288,49 @@ class Database:
         await self.engine.dispose()
 
 
+_SETTLED = frozenset({pq.TransactionStatus.IDLE, pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR})
+"""Transaction states of a connection between commands: nothing sent is awaiting its results."""
+
+
+def driver_settled(driver: AsyncConnection[Any]) -> bool:
+    """True when psycopg's connection is between commands, as SQLAlchemy expects it back.
+
+    Not settled: closed, still in pipeline mode, or with a command (a ``COPY``) in progress.
+    """
+    return (
+        not driver.closed
+        and driver.pgconn.pipeline_status == pq.PipelineStatus.OFF
+        and driver.info.transaction_status in _SETTLED
+    )
+
+
+@asynccontextmanager
+async def raw_driver(session: AsyncSession | SAConnection) -> AsyncIterator[AsyncConnection[Any]]:
+    """psycopg's own connection under ``session``'s, for protocol features SQLAlchemy lacks.
+
+    SQLAlchemy invalidates a connection whose statement is interrupted (a task cancelled by a
+    timeout, :func:`sqlalchemy.util.is_exit_exception`), because the driver may be anywhere in
+    the protocol; it cannot see what is done with the driver directly. So this does the same:
+    when the block is interrupted, or ends with the driver not :func:`driver_settled`, the
+    connection is invalidated (closed, never returned to the pool) before the exception goes on.
+    Without it, a cancellation landing inside psycopg after a protocol step completed (psycopg
+    yields to a busy event loop there) returned a connection still in pipeline mode, or inside a
+    ``COPY``, to the pool, and every later statement on it read no rows or failed.
+    """
+    connection = await session.connection() if isinstance(session, AsyncSession) else session
+    raw = await connection.get_raw_connection()
+    driver = cast(AsyncConnection[Any], raw.driver_connection)
+    try:
+        yield driver
+    except BaseException as exc:
+        if not isinstance(exc, Exception) or not driver_settled(driver):
+            await connection.invalidate(exc)
+        raise
+    if not driver_settled(driver):
+        await connection.invalidate()
+        raise RuntimeError("the database connection was left inside a command; it was discarded")
+
+
 COPY_FROM = 8
 """Rows from which :func:`copy_rows` uses COPY rather than one executemany INSERT."""
 
@@ -287,10 +360,7 @@ async def copy_rows(
         sql.Identifier(*([table.schema] if table.schema else []), table.name),
         sql.SQL(", ").join(sql.Identifier(name) for name in columns),
     )
-    connection = await session.connection() if isinstance(session, AsyncSession) else session
-    raw = await connection.get_raw_connection()
-    driver = cast(AsyncConnection[Any], raw.driver_connection)
-    async with driver.cursor() as cursor, cursor.copy(statement) as copy:
+    async with raw_driver(session) as driver, driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             await copy.write_row(
                 [
@@ -378,22 +448,22 @@ async def pipelined(session: AsyncSession | SAConnection, statements: Sequence[S
     processing: text, numbers, timestamps, bytes, lists as arrays). An error surfaces as the
     ``psycopg.Error`` PostgreSQL reported, and aborts the transaction like any failed statement.
     """
-    connection = await session.connection() if isinstance(session, AsyncSession) else session
-    raw = await connection.get_raw_connection()
-    driver = cast(AsyncConnection[Any], raw.driver_connection)
     cursors = []
-    async with driver.pipeline():
-        for statement, params in statements:
-            cursor = driver.cursor()
-            query, literals = _pipeline_sql(statement)
-            if isinstance(params, Mapping):
-                await cursor.execute(
-                    _binary_arrays(query, params), {**literals, **params} if literals else params
-                )
-            else:
-                await cursor.executemany(query, [{**literals, **p} for p in params] if literals else params)
-            cursors.append(cursor)
-    return [await cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
+    async with raw_driver(session) as driver:
+        async with driver.pipeline():
+            for statement, params in statements:
+                cursor = driver.cursor()
+                query, literals = _pipeline_sql(statement)
+                if isinstance(params, Mapping):
+                    await cursor.execute(
+                        _binary_arrays(query, params), {**literals, **params} if literals else params
+                    )
+                else:
+                    await cursor.executemany(
+                        query, [{**literals, **p} for p in params] if literals else params
+                    )
+                cursors.append(cursor)
+        return [await cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
 
 
 _INSERTS: dict[tuple[Table, tuple[str, ...]], ClauseElement] = {}

@@ -27,13 +27,12 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
 
-from psycopg import AsyncConnection
 from sqlalchemy import Boolean, Column, Double, MetaData, Table, Text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from beez.kit.clock import Clock, SystemClock
+from beez.kit.db import raw_driver
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -118,8 +117,7 @@ class RateLimiter:
     """Token buckets in ``<schema>.rate_buckets``, shared by every replica using that table."""
 
     def __init__(self, engine: AsyncEngine, schema: str, clock: Clock | None = None) -> None:
-        # One statement, one round trip: no BEGIN/COMMIT around it.
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._engine = engine
         self._clock: Clock = clock or SystemClock()
         schema = _checked_schema(schema)
         available = "LEAST(%(burst)s, b.tokens + GREATEST(0, %(now)s - b.updated_at) * %(rate)s)"
@@ -150,10 +148,13 @@ class RateLimiter:
             "now": now,
         }
         async with self._engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver = cast(AsyncConnection[Any], raw.driver_connection)
-            cursor = await driver.execute(self._statement, params, prepare=True)
-            row = await cursor.fetchone()
+            # One statement, one round trip: no BEGIN/COMMIT around it. Switched on the connection
+            # rather than the engine, so a cancellation during the switch still closes it here
+            # (an engine-level option is applied inside connect(), where it would leak it).
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            async with raw_driver(conn) as driver:
+                cursor = await driver.execute(self._statement, params, prepare=True)
+                row = await cursor.fetchone()
         assert row is not None
         tokens, granted = float(row[0]), bool(row[1])
         if granted:
