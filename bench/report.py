@@ -14,7 +14,17 @@ import psutil
 
 from bench.stack import ROOT
 
-SECTIONS = ("machine", "settings", "throughput", "latency", "matching", "timers", "projection", "schedules", "resources")
+SECTIONS = (
+    "machine",
+    "settings",
+    "throughput",
+    "latency",
+    "matching",
+    "timers",
+    "projection",
+    "schedules",
+    "resources",
+)
 TARGETS = {
     "throughput": ">= 1,000 executions/s sustained",
     "latency": "at 100 events/s: p50 < 15 ms, p99 < 100 ms",
@@ -204,8 +214,8 @@ def markdown(r: dict[str, Any]) -> str:
             "",
             f"Target: {TARGETS['schedules']}.",
             "",
-            f"{sc['contacts']:,} contacts loaded in {sc['load_s']} s ({sc['table_mb']} MB with contact_dates); "
-            "the service's own Scheduler with a simulated clock, START jobs left in the outbox.",
+            f"{sc['contacts']:,} contacts loaded in {sc['load_s']} s "
+            f"({sc['table_mb']} MB with contact_dates); the service's own Scheduler with a simulated clock, START jobs left in the outbox.",
             "",
             f"Birthday sweep: {bday['found']:,} found in {_ms(bday['find_ms'])} ms, enrolled in "
             f"{bday['enroll_s']} s ({bday['per_s']:,}/s). Inactivity (30 days): "

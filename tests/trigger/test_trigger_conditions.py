@@ -336,13 +336,16 @@ def _triggers() -> Any:
 
 
 async def test_the_sweep_rearms_a_rolling_window_condition_when_its_window_empties(trigger: Harness) -> None:
-    """"Opened 3 emails in 7 days" turns false as the window slides past the opens, with no event
+    """ "Opened 3 emails in 7 days" turns false as the window slides past the opens, with no event
     of the contact's: the sweep pages the matched states (one contact a page here), flips them,
     and the next 3 opens start the contact again (decision 0037)."""
     await trigger.automation(
         "opens",
         workflow(
-            {"type": "behavior_pattern", "config": {"event": "email.opened", "min_count": 3, "window_days": 7}},
+            {
+                "type": "behavior_pattern",
+                "config": {"event": "email.opened", "min_count": 3, "window_days": 7},
+            },
             settings={"reentry": "always", "maxConcurrentPerContact": 5},
         ),
     )

@@ -111,7 +111,9 @@ async def test_cancel_scheduled_cancels_a_trigger_fire_through_the_executor_rpc_
     assert await fires(h) == before
 
     # through the executor's RPC: the deferred fire is dropped, nothing else
-    await stub.CancelScheduled(executor_pb2.CancelScheduledRequest(id=deferred[0]), metadata=svc.metadata(h.org))
+    await stub.CancelScheduled(
+        executor_pb2.CancelScheduledRequest(id=deferred[0]), metadata=svc.metadata(h.org)
+    )
     assert [fire.id for fire in await fires(h)] == [fire.id for fire in before if fire.id != deferred[0]]
 
     # through REST (the gateway) with the CLI: the schedule's occurrence is skipped, the next planned
@@ -127,9 +129,7 @@ async def test_cancel_scheduled_cancels_a_trigger_fire_through_the_executor_rpc_
     assert [fire.id for fire in await fires(h) if fire.kind == "deferred"] == deferred[1:]
 
     # a fan-out part-way through (its cursor after a page): cancelling enrolls no one more
-    await h.sql(
-        "UPDATE trigger.scheduled_fires SET cursor = 'c_5' WHERE id = :id RETURNING id", id=later.id
-    )
+    await h.sql("UPDATE trigger.scheduled_fires SET cursor = 'c_5' WHERE id = :id RETURNING id", id=later.id)
     await stub.CancelScheduled(executor_pb2.CancelScheduledRequest(id=later.id), metadata=svc.metadata(h.org))
     [following] = [fire for fire in await fires(h) if fire.kind == "recurrence"]
     assert following.due_at == later.due_at + timedelta(hours=6)

@@ -37,8 +37,8 @@ from beez.kit.logging import get_logger
 from beez.kit.loops import repeat_rounds
 from beez.trigger.domain.conditions import ROLLING_WINDOW, TIME_DEPENDENT, date_range_bounds
 from beez.trigger.domain.jobs import start_job
-from beez.trigger.models import automation_index, condition_states, contact_dates
 from beez.trigger.domain.projection import view
+from beez.trigger.models import automation_index, condition_states, contact_dates
 from beez.trigger.projection import Projector, contact_proto, subject_of
 from beez.trigger.repository import Repository, transactional
 from beez.trigger.repository.contacts import ConditionAutomation, states_statement

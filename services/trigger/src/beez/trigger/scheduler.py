@@ -148,7 +148,9 @@ class Scheduler:
                     after = max(fire.due_at, now)
                     rows = next_fires(plan, fire.org_id, fire.automation_id, after, fire.zones)
                     await repo.store_fires(rows, now)
-            log.info("scheduled fire cancelled", automation_id=fire.automation_id, org_id=org_id, fire_id=fire_id)
+            log.info(
+                "scheduled fire cancelled", automation_id=fire.automation_id, org_id=org_id, fire_id=fire_id
+            )
             return True
 
         return await transactional(self._db, work)
