@@ -215,7 +215,8 @@ def markdown(r: dict[str, Any]) -> str:
             f"Target: {TARGETS['schedules']}.",
             "",
             f"{sc['contacts']:,} contacts loaded in {sc['load_s']} s "
-            f"({sc['table_mb']} MB with contact_dates); the service's own Scheduler with a simulated clock, START jobs left in the outbox.",
+            f"({sc['table_mb']} MB with contact_dates); the service's own Scheduler with a simulated "
+            "clock, START jobs left in the outbox.",
             "",
             f"Birthday sweep: {bday['found']:,} found in {_ms(bday['find_ms'])} ms, enrolled in "
             f"{bday['enroll_s']} s ({bday['per_s']:,}/s). Inactivity (30 days): "
