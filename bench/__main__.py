@@ -14,9 +14,11 @@ import psycopg
 
 from beez.kit.bus.permissions import OPS, PLATFORM
 from beez.kit.bus.topology import Topology
+from beez.kit.logging import configure_logging
 from beez.kit.runtime import configure_gc
 from beez.kit.settings import ServiceSettings
-from bench import projection, report, workloads
+from beez.kit.stack import with_database
+from bench import projection, report, schedules, workloads
 from bench.config import BenchConfig
 from bench.sampler import Sampler
 from bench.stack import ROOT, STATE, Stack
@@ -187,6 +189,16 @@ async def run(config: BenchConfig, out: Path, profile: bool = False, state: Path
                 prefix=stack.prefix,
             )
             sampler.end("projection")
+        if "schedules" in config.sections:
+            log(f"schedules: {config.schedules_contacts} contacts, audience {config.schedules_audience}")
+            configure_logging("bench", "WARNING")  # the scheduler logs each fire at info
+            sampler.begin("schedules")
+            result["schedules"] = await schedules.run(
+                with_database(stack.database_url, "postgres"),
+                contacts=config.schedules_contacts,
+                audience=config.schedules_audience,
+            )
+            sampler.end("schedules")
     finally:
         for client in (nc, events_nc, announce_nc):
             await client.close()

@@ -34,6 +34,9 @@ class BenchConfig:
     projection_contacts: int = 1_000_000
     projection_condition_automations: int = 10_000
     projection_events: int = 500
+    # time-based triggers (bench.schedules): birthday sweep, inactivity, fan-out, 09:00 local
+    schedules_contacts: int = 1_000_000
+    schedules_audience: int = 100_000
     # service settings (environment of the processes)
     service_env: dict[str, str] = field(
         default_factory=lambda: {
@@ -51,7 +54,7 @@ class BenchConfig:
             "BEEZ_TIMER_BATCH": "500",
         }
     )
-    sections: tuple[str, ...] = ("throughput", "latency", "matching", "timers", "projection")
+    sections: tuple[str, ...] = ("throughput", "latency", "matching", "timers", "projection", "schedules")
     quick: bool = False
 
     @classmethod
@@ -74,6 +77,8 @@ class BenchConfig:
             projection_contacts=5_000,
             projection_condition_automations=500,
             projection_events=100,
+            schedules_contacts=5_000,
+            schedules_audience=2_000,
             quick=True,
         )
 

@@ -1,4 +1,5 @@
-"""``python -m bench.schedules``: time-based triggers at scale (issue #13 §7, decision 0038).
+"""``python -m bench.schedules``, and the ``schedules`` section of ``make bench``: time-based
+triggers at scale (issue #13 §7, decision 0038).
 
 Runs the trigger's own :class:`~beez.trigger.scheduler.Scheduler` (the code the service runs:
 claim ``SKIP LOCKED``, keyset audience pages, ``enroll_many``, START jobs into the outbox, next
@@ -136,7 +137,7 @@ async def load_contacts(db: Database, org: str, count: int, zones: list[str] | N
 
 
 async def find_all(
-    db: Database, org: str, automation_trigger: dict[str, Any], due: datetime
+    db: Database, org: str, automation_trigger: dict[str, Any], due: datetime, page_size: int = PAGE
 ) -> tuple[int, float]:
     """How many contacts a sweep at ``due`` finds, paging the audience, and how long it takes."""
     plan = plan_of(workflow(automation_trigger), min_interval_s=60)
@@ -147,9 +148,9 @@ async def find_all(
     async with db.transaction() as session:
         repo = await Repository.of(session)
         while True:
-            page = await repo.audience_page(query, cursor, PAGE)
+            page = await repo.audience_page(query, cursor, page_size)
             found += len(page)
-            if len(page) < PAGE:
+            if len(page) < page_size:
                 break
             cursor = page[-1].contact_id
     return found, time.perf_counter() - began
@@ -173,9 +174,13 @@ def pct(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000, 1) if ordered else 0.0
 
 
-async def run() -> dict[str, Any]:
-    url = await asyncio.to_thread(create_database, ADMIN_URL, "beez_sched")
-    result: dict[str, Any] = {"contacts": CONTACTS, "audience": AUDIENCE, "page": PAGE}
+async def run(
+    admin_url: str = ADMIN_URL, *, contacts: int = CONTACTS, audience: int = AUDIENCE, page: int = PAGE
+) -> dict[str, Any]:
+    """The four figures on a database of their own made on ``admin_url``'s server (never the
+    running stack's: its trigger's scheduler would claim the fires), dropped at the end."""
+    url = await asyncio.to_thread(create_database, admin_url, "beez_sched")
+    result: dict[str, Any] = {"contacts": contacts, "audience": audience, "page": page}
     try:
         await asyncio.to_thread(upgrade, MIGRATIONS, url, "trigger")
         db = Database(url, "trigger", pool_size=4)
@@ -188,11 +193,11 @@ async def run() -> dict[str, Any]:
             triggers,
             Plans(60),
             StartCredits(Topology("bench"), 0),
-            page_size=PAGE,
+            page_size=page,
         )
 
-        log(f"loading {CONTACTS} contacts")
-        result["load_s"] = round(await load_contacts(db, "big", CONTACTS), 1)
+        log(f"loading {contacts} contacts")
+        result["load_s"] = round(await load_contacts(db, "big", contacts), 1)
         size = await sql(
             db,
             "SELECT pg_total_relation_size('trigger.contacts') "
@@ -202,7 +207,7 @@ async def run() -> dict[str, Any]:
 
         nine = START.replace(hour=9)
         birthday = {"type": "anniversary", "config": {"field": "birthday", "at": "09:00", "timezone": "UTC"}}
-        found, seconds = await find_all(db, "big", birthday, nine)
+        found, seconds = await find_all(db, "big", birthday, nine, page)
         result["birthday_sweep"] = {"found": found, "find_ms": round(seconds * 1000, 1)}
         await announce(db, clock, "big", "bday", birthday)
         clock.advance(nine - clock.now())
@@ -213,12 +218,12 @@ async def run() -> dict[str, Any]:
         log(f"birthday: {result['birthday_sweep']}")
 
         inactivity = {"type": "inactivity", "config": {"days": 30, "at": "09:00", "timezone": "UTC"}}
-        found, seconds = await find_all(db, "big", inactivity, nine + timedelta(days=1))
+        found, seconds = await find_all(db, "big", inactivity, nine + timedelta(days=1), page)
         result["inactivity"] = {"found": found, "find_ms": round(seconds * 1000, 1)}
         log(f"inactivity: {result['inactivity']}")
 
-        log(f"loading an audience of {AUDIENCE}")
-        await load_contacts(db, "fan", AUDIENCE)
+        log(f"loading an audience of {audience}")
+        await load_contacts(db, "fan", audience)
         await announce(
             db,
             clock,
@@ -242,12 +247,12 @@ async def run() -> dict[str, Any]:
         await service.apply_automation_change(
             db, clock, change, "big"
         )  # its next sweeps are not measured here
-        log(f"loading {AUDIENCE} contacts in 24 zones")
-        await load_contacts(db, "zones", AUDIENCE, ZONES)
+        log(f"loading {audience} contacts in 24 zones")
+        await load_contacts(db, "zones", audience, ZONES)
         await announce(db, clock, "zones", "nine", {"type": "timezone_aware", "config": {"at": "09:00"}})
         lateness: list[float] = []
         enrolled_total = 0
-        while enrolled_total < AUDIENCE:
+        while enrolled_total < audience:
             due = await sql(
                 db,
                 "SELECT min(due_at) FROM trigger.scheduled_fires "
@@ -271,7 +276,7 @@ async def run() -> dict[str, Any]:
         log(f"local 09:00: {result['local9']}")
         await db.engine.dispose()
     finally:
-        await asyncio.to_thread(drop_database, ADMIN_URL, url)
+        await asyncio.to_thread(drop_database, admin_url, url)
     return result
 
 

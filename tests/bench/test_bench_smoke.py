@@ -33,6 +33,7 @@ async def test_a_tiny_benchmark_run_writes_every_section(
         50,
         20,
     )
+    config.schedules_contacts, config.schedules_audience = 400, 100
     state = pg_data_root()
     try:
         result = await run(config, tmp_path / "out", state=state / "bench")
@@ -48,6 +49,9 @@ async def test_a_tiny_benchmark_run_writes_every_section(
     )  # then half the saturation rate, when one was measured
     assert written["timers"]["timers"] == 40
     assert written["projection"]["bulk_import"]["contacts"] == 300
+    assert written["schedules"]["contacts"] == 400
+    assert written["schedules"]["fanout"]["enrolled"] == 100
+    assert written["schedules"]["local9"]["enrolled"] == 100
     assert {"executor", "trigger", "postgres", "nats"} <= set(written["resources"]["peak_rss_mb"])
     assert written["machine"]["cpus_logical"] and written["machine"]["commit"]
     markdown = (tmp_path / "out" / "report.md").read_text()
@@ -59,6 +63,7 @@ async def test_a_tiny_benchmark_run_writes_every_section(
         "Trigger matching",
         "Timer firing lag",
         "Contact projection",
+        "Time-based triggers",
     )
     for heading in (*headings, "Resources"):
         assert f"## {heading}" in markdown

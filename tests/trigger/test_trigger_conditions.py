@@ -333,3 +333,50 @@ def _triggers() -> Any:
     from beez.trigger.domain.index import CompiledTriggers
 
     return CompiledTriggers(64)
+
+
+async def test_the_sweep_rearms_a_rolling_window_condition_when_its_window_empties(trigger: Harness) -> None:
+    """ "Opened 3 emails in 7 days" turns false as the window slides past the opens, with no event
+    of the contact's: the sweep pages the matched states (one contact a page here), flips them,
+    and the next 3 opens start the contact again (decision 0037)."""
+    await trigger.automation(
+        "opens",
+        workflow(
+            {
+                "type": "behavior_pattern",
+                "config": {"event": "email.opened", "min_count": 3, "window_days": 7},
+            },
+            settings={"reentry": "always", "maxConcurrentPerContact": 5},
+        ),
+    )
+    for contact, count in (("c_1", 3), ("c_2", 4), ("c_3", 1)):
+        for event in times("email.opened", count)(contact):
+            await trigger.publish(event)
+    assert sorted(await started(trigger, "opens")) == ["c_1", "c_2"]
+
+    async def matched() -> list[str]:
+        rows = await trigger.sql(
+            "SELECT contact_id FROM trigger.condition_states WHERE automation_id = :a AND matched "
+            "ORDER BY contact_id",
+            a=trigger.id("opens"),
+        )
+        return [row.contact_id for row in rows]
+
+    runtime = trigger.svc.runtime
+    sweep = ConditionSweep(runtime.db, trigger.clock, runtime.topology, _projector(trigger), batch=1)
+    try:
+        trigger.clock.advance(timedelta(days=6))  # the opens are still inside the window
+        for _ in range(3):
+            await sweep.sweep()
+        assert await matched() == ["c_1", "c_2"]
+        trigger.clock.advance(timedelta(days=2))  # now they are not
+        await sweep.sweep()
+        assert await matched() == ["c_2"]  # a page (one contact) a round
+        await sweep.sweep()
+        assert await matched() == []
+        at = trigger.clock.now()
+        for i in range(3):
+            await trigger.publish(contact_event("email.opened", "c_1", at=at + timedelta(minutes=i)))
+        assert sorted(await started(trigger, "opens")) == ["c_1", "c_1", "c_2"]
+    finally:
+        trigger.clock.advance(START - trigger.clock.now())

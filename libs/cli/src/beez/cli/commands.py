@@ -306,6 +306,20 @@ def executions_scheduled(
     console.print(table)
 
 
+@executions.command("cancel-scheduled")
+def executions_cancel_scheduled(ctx: typer.Context, scheduled_id: str) -> None:
+    """Cancel one item of `executions scheduled`: a timer (its execution is cancelled), a
+    deferred trigger fire (dropped) or a schedule's occurrence (skipped; the next is planned)."""
+    target: Target = ctx.obj
+    call(
+        target,
+        f"{EXECUTIONS}/CancelScheduled",
+        executor_pb2.CancelScheduledRequest(id=scheduled_id),
+        executor_pb2.CancelScheduledResponse,
+    )
+    console.print(f"{scheduled_id}: cancelled")
+
+
 @executions.command("show")
 def executions_show(ctx: typer.Context, execution_id: str, as_json: Json = False) -> None:
     """Show one execution with its step-by-step log."""

@@ -147,6 +147,7 @@ PERMISSIONS: Mapping[str, Role] = MappingProxyType(
                 "ListEvents": Role.VIEWER,
                 # upcoming fires of time-based triggers (decision 0038)
                 "ListScheduledFires": Role.VIEWER,
+                "CancelScheduledFire": Role.EDITOR,
             },
         ),
         **_service(

@@ -17,7 +17,7 @@ from beez.executor import repository
 from beez.executor.domain import ExecutionFilter, ExecutionView, ScheduledWork, StepView
 from beez.executor.engine import Engine
 from beez.executor.models import Execution, ExecutionStep
-from beez.executor.trigger_fires import TriggerFires
+from beez.executor.trigger_fires import TriggerFires, is_timer_id
 from beez.kit.db import Database
 from beez.kit.grpc.errors import FailedPrecondition, NotFound
 from beez.kit.paging import MomentKey, PageRequest, cut_page, decode_moment_key, encode_token, read_page
@@ -155,6 +155,12 @@ class ExecutionService:
         served, next_token = cut_page(work, page.size, lambda item: (item.due_at, item.id))
         return ScheduledPage(served, next_token)
 
-    async def cancel_scheduled(self, org_id: str, timer_id: str) -> None:
-        if not await self._engine.cancel_scheduled(org_id, timer_id):
-            raise NotFound(f"scheduled work {timer_id} not found")
+    async def cancel_scheduled(self, org_id: str, work_id: str) -> None:
+        """Cancels one item ListScheduled shows: a timer (``tmr_`` ids) here, any other id (a
+        time-based trigger's fire) in the trigger, through its CancelScheduledFire."""
+        if is_timer_id(work_id):
+            cancelled = await self._engine.cancel_scheduled(org_id, work_id)
+        else:
+            cancelled = self._fires is not None and await self._fires.cancel(org_id, work_id)
+        if not cancelled:
+            raise NotFound(f"scheduled work {work_id} not found")

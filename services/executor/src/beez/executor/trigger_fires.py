@@ -14,6 +14,7 @@ import grpc
 from beez.api.permissions import Role
 from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
 from beez.executor.domain import ScheduledWork
+from beez.kit.grpc.errors import Unavailable
 from beez.kit.grpc.identity import Identity, identity_metadata
 from beez.kit.logging import get_logger
 from beez.kit.telemetry import grpc_client_interceptors
@@ -23,6 +24,15 @@ log = get_logger(__name__)
 
 KINDS = {"recurrence": "trigger_schedule", "deferred": "trigger_deferred"}
 """What ListScheduled calls the trigger's kinds of fire."""
+
+TIMER_PREFIX = "tmr_"
+"""Timers' ids start so (engine.state); a trigger's fire ids never do (``automation_id:...``)."""
+
+
+def is_timer_id(work_id: str) -> bool:
+    """Whether a ListScheduled id names an executor timer rather than a trigger's fire."""
+    return work_id.startswith(TIMER_PREFIX)
+
 
 RECONNECT_OPTIONS = [("grpc.initial_reconnect_backoff_ms", 200), ("grpc.max_reconnect_backoff_ms", 5000)]
 
@@ -66,6 +76,22 @@ class TriggerFires:
             )
             for fire in reply.fires
         ]
+
+    async def cancel(self, org_id: str, fire_id: str) -> bool:
+        """Cancels the organization's fire (CancelScheduledFire, as an editor); False when the
+        trigger has no such fire for it. Raises Unavailable when the trigger cannot answer: the
+        caller must not read "not found" into an outage."""
+        metadata = identity_metadata(Identity(org_id=org_id, roles=frozenset({Role.EDITOR})))
+        try:
+            await self._stub.CancelScheduledFire(
+                trigger_pb2.CancelScheduledFireRequest(id=fire_id), metadata=metadata, timeout=self._timeout_s
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                return False
+            log.warning("trigger cancel unavailable", error=exc.code().name, details=exc.details())
+            raise Unavailable("the trigger service cannot cancel the fire now; retry") from exc
+        return True
 
     async def close(self) -> None:
         await self._channel.close()

@@ -8,6 +8,15 @@ of contacts) for the contacts whose date now lies in the range and whose state i
 for the matched ones whose date left it (they re-arm). Each automation's round is one
 transaction and handles at most ``batch`` contacts each way; the rest wait for the next round.
 
+Rolling windows (``behavior_pattern``, ``engagement_level``: N events within the last D days)
+lose counts as days pass with no change to the contact. Once per UTC day (per process) the sweep
+pages, for each such automation, the contacts whose state is matched (``condition_states``, by
+``contact_id``; never a scan of contacts), re-evaluates them on their locked rows and flips
+those it no longer holds for to not matched: they re-arm, and the next time the condition
+becomes true starts them again as the automation's re-entry settings allow. A state that is not
+matched and becomes true by the window sliding (``engagement_level`` ``low``) is not looked for:
+that would be a scan; the contact's next event evaluates it.
+
 A sweep's start is keyed by ``condition:<automation>:<contact>:<day>`` as its event id, so two
 replicas sweeping at once, or a sweep retried after a crash, start it once.
 """
@@ -26,10 +35,11 @@ from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.logging import get_logger
 from beez.kit.loops import repeat_rounds
-from beez.trigger.domain.conditions import TIME_DEPENDENT, date_range_bounds
+from beez.trigger.domain.conditions import ROLLING_WINDOW, TIME_DEPENDENT, date_range_bounds
 from beez.trigger.domain.jobs import start_job
+from beez.trigger.domain.projection import view
 from beez.trigger.models import automation_index, condition_states, contact_dates
-from beez.trigger.projection import Projector, contact_proto
+from beez.trigger.projection import Projector, contact_proto, subject_of
 from beez.trigger.repository import Repository, transactional
 from beez.trigger.repository.contacts import ConditionAutomation, states_statement
 from beez.trigger.starts import plan_start
@@ -76,6 +86,14 @@ _LEAVING = text(
     LIMIT :limit
     """
 )
+_MATCHED_PAGE = text(
+    f"""
+    SELECT s.contact_id FROM {condition_states.fullname} s
+    WHERE s.automation_id = :automation_id AND s.matched AND s.contact_id > :after
+    ORDER BY s.contact_id
+    LIMIT :limit
+    """
+)
 _FAR_PAST = date(1, 1, 1)
 _FAR_FUTURE = date(9999, 12, 31)
 
@@ -107,11 +125,14 @@ class ConditionSweep:
         self._projector = projector
         self._interval = interval
         self._batch = batch
+        self._windows: dict[str, tuple[date, str]] = {}
+        """Per rolling-window automation: the UTC day of its pass and the last contact it paged
+        (``""`` once the pass is done)."""
 
     async def sweep(self) -> SweepRound:
         """One round over every active time-dependent condition automation."""
         async with self._db.transaction() as session:
-            rows = (await session.execute(_SWEPT, {"types": sorted(TIME_DEPENDENT)})).all()
+            rows = (await session.execute(_SWEPT, {"types": sorted(TIME_DEPENDENT | ROLLING_WINDOW)})).all()
         started = rearmed = 0
         for row in rows:
             org_id, automation = row[0], ConditionAutomation(*row[1:])
@@ -125,7 +146,35 @@ class ConditionSweep:
     def _round_of(
         self, org_id: str, automation: ConditionAutomation
     ) -> Callable[[Repository], Awaitable[SweepRound]]:
+        if automation.trigger_type in ROLLING_WINDOW:
+            return lambda repo: self._window(repo, org_id, automation)
         return lambda repo: self._one(repo, org_id, automation)
+
+    async def _window(self, repo: Repository, org_id: str, automation: ConditionAutomation) -> SweepRound:
+        """One page of the day's pass over the contacts a rolling-window condition holds for:
+        those it no longer holds for (the window emptied) re-arm."""
+        now = self._clock.now()
+        today = now.astimezone(UTC).date()
+        day, after = self._windows.get(automation.automation_id, (None, ""))
+        if day == today and not after:
+            return SweepRound()  # today's pass is done: a count within a window only moves by day
+        if day != today:
+            after = ""
+        condition = self._projector.condition(automation)
+        params = {"automation_id": automation.automation_id, "after": after, "limit": self._batch}
+        page = [r[0] for r in await repo.conn.execute(_MATCHED_PAGE, params)]
+        self._windows[automation.automation_id] = (today, page[-1] if len(page) == self._batch else "")
+        if not page or condition is None:
+            return SweepRound()
+        leaving = [
+            state.contact_id
+            for state in await repo.lock_contacts(org_id, page, now)
+            if state.deleted or not condition.holds(subject_of(state, view(state)), now)
+        ]
+        if leaving:
+            states = {(automation.automation_id, contact_id): False for contact_id in leaving}
+            await repo.run([states_statement(org_id, states, now)])
+        return SweepRound(0, len(leaving))
 
     async def _one(self, repo: Repository, org_id: str, automation: ConditionAutomation) -> SweepRound:
         now = self._clock.now()

@@ -7,13 +7,14 @@ from typing import Any
 
 from beez.api.trigger.v1 import hooks_pb2, hooks_pb2_grpc, trigger_pb2, trigger_pb2_grpc
 from beez.kit.db import Database
-from beez.kit.grpc.errors import FieldViolation, InvalidArgument, require
+from beez.kit.grpc.errors import FieldViolation, InvalidArgument, NotFound, require
 from beez.kit.grpc.identity import current_identity
 from beez.kit.paging import PageLimits
 from beez.trigger import service
 from beez.trigger.hooks import Delivery, Hooks, HookSpec, Revealed
 from beez.trigger.ingest import Ingested, Ingestor
 from beez.trigger.repository.hooks import StoredHook
+from beez.trigger.scheduler import Scheduler
 
 
 def _result(outcome: Ingested) -> trigger_pb2.PublishResult:
@@ -24,10 +25,18 @@ class EventServicer(trigger_pb2_grpc.EventServiceServicer):  # type: ignore[misc
     """Event ingestion and history; the organization is always the caller's."""
 
     def __init__(
-        self, db: Database, ingestor: Ingestor, *, batch_max: int, page_size: int, page_size_max: int
+        self,
+        db: Database,
+        ingestor: Ingestor,
+        scheduler: Scheduler,
+        *,
+        batch_max: int,
+        page_size: int,
+        page_size_max: int,
     ) -> None:
         self._db = db
         self._ingestor = ingestor
+        self._scheduler = scheduler
         self._batch_max = batch_max
         self._page_limits = PageLimits(page_size, page_size_max)
 
@@ -95,6 +104,14 @@ class EventServicer(trigger_pb2_grpc.EventServiceServicer):  # type: ignore[misc
             )
             item.due_at.FromDatetime(fire.due_at)
         return response
+
+    async def CancelScheduledFire(
+        self, request: trigger_pb2.CancelScheduledFireRequest, context: Any
+    ) -> trigger_pb2.CancelScheduledFireResponse:
+        require(id=request.id)
+        if not await self._scheduler.cancel(current_identity().org_id, request.id):
+            raise NotFound(f"scheduled fire {request.id} not found")
+        return trigger_pb2.CancelScheduledFireResponse()
 
 
 def _hook(hook: StoredHook) -> hooks_pb2.Hook:

@@ -43,7 +43,7 @@ from beez.trigger.domain.schedules import Plans, audience_query, fired_event, ne
 from beez.trigger.projection import on_contact_deleted
 from beez.trigger.repository import Repository, transactional
 from beez.trigger.repository.automations import IndexedAutomation
-from beez.trigger.repository.schedules import DEFERRED, DueFire
+from beez.trigger.repository.schedules import DEFERRED, RECURRENCE, DueFire
 from beez.trigger.starts import plan_start
 from beez.workflow.conditions import CompiledCondition, compile_conditions
 from beez.workflow.context import build_context
@@ -122,6 +122,38 @@ class Scheduler:
             return handled
 
         await repeat_rounds(round_, interval=self._interval, full=100, what="firing schedules")
+
+    async def cancel(self, org_id: str, fire_id: str) -> bool:
+        """Cancels one of the organization's pending fires (CancelScheduledFire); False when it
+        has none by that id (another organization's fire included).
+
+        A deferred event's fire is dropped. A schedule's occurrence is skipped: its row goes and
+        the next occurrence (of the same zone group) is planned, so cancelling never ends a
+        recurring trigger (deactivate the automation for that). An occurrence part-way through
+        its audience (a cursor) stops there: contacts already enrolled keep their executions,
+        the rest are not enrolled. The lock waits for a scheduler holding the row, so a page in
+        flight commits first and nothing is enrolled after the cancel returns.
+        """
+        now = self._clock.now()
+
+        async def work(repo: Repository) -> bool:
+            fire = await repo.lock_fire(org_id, fire_id)
+            if fire is None:
+                return False
+            await repo.fire_done(fire.id)
+            if fire.kind == RECURRENCE and fire.active and fire.workflow and fire.version is not None:
+                compiled = self._triggers.get(fire.automation_id, fire.version, fire.workflow)
+                plan = self._plans.get(fire.automation_id, fire.version, compiled.workflow)
+                if plan is not None:
+                    after = max(fire.due_at, now)
+                    rows = next_fires(plan, fire.org_id, fire.automation_id, after, fire.zones)
+                    await repo.store_fires(rows, now)
+            log.info(
+                "scheduled fire cancelled", automation_id=fire.automation_id, org_id=org_id, fire_id=fire_id
+            )
+            return True
+
+        return await transactional(self._db, work)
 
     async def _fire(self, repo: Repository, now: datetime) -> Fired | None:
         claimed = await repo.claim_due(now, 1)

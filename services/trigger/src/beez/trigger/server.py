@@ -85,6 +85,7 @@ async def build(runtime: Runtime) -> ServerSpec:
         event_service = EventServicer(
             runtime.db,
             ingestor,
+            scheduler,
             batch_max=settings.publish_batch_max,
             page_size=settings.list_page_size,
             page_size_max=settings.list_page_size_max,

@@ -29,6 +29,9 @@ MAX_REGEX_INPUT = 10_000
 """The longest text a regex_match searches (the start of a longer one)."""
 TIME_DEPENDENT = frozenset({"date_range"})
 """Types whose truth changes with time alone; the condition sweep re-evaluates them."""
+ROLLING_WINDOW = frozenset({"behavior_pattern", "engagement_level"})
+"""Types counting events within the last N days (the bucketed counters): as the window slides
+their count only falls, so the sweep re-evaluates the contacts they hold for, once a day."""
 
 Buckets = list[tuple[int, int, float]]
 

@@ -173,6 +173,22 @@ _CLAIM = text(
 )
 
 
+_LOCK_ONE = text(
+    f"""
+    SELECT f.id, f.org_id, f.automation_id, f.kind, f.due_at, f.zones, f.default_zone, f.contact_id,
+           f.event, f.cursor, a.active AND NOT a.deleted, a.version, a.priority, a.run_once,
+           a.max_executions, a.reentry, a.max_concurrent_per_contact, a.workflow
+    FROM (
+        SELECT * FROM {scheduled_fires.fullname}
+        WHERE id = :id AND org_id = :org_id
+        FOR UPDATE
+    ) f
+    LEFT JOIN {automation_index.fullname} a ON a.automation_id = f.automation_id AND a.org_id = f.org_id
+    """
+)
+"""One of the organization's fires, locked (waiting for a scheduler mid-page), with its automation."""
+
+
 _insert = pg_insert(scheduled_fires)
 _STORE = _insert.on_conflict_do_update(
     index_elements=[scheduled_fires.c.id],
@@ -254,6 +270,11 @@ class ScheduleQueries(Queries):
         share them, with their automation as the index has it."""
         rows = await self.conn.execute(_CLAIM, {"now": now, "limit": limit})
         return [DueFire(*row) for row in rows]
+
+    async def lock_fire(self, org_id: str, fire_id: str) -> DueFire | None:
+        """The organization's fire ``fire_id``, locked; None when it has none by that id."""
+        row = (await self.conn.execute(_LOCK_ONE, {"org_id": org_id, "id": fire_id})).first()
+        return DueFire(*row) if row is not None else None
 
     async def fire_done(self, fire_id: str) -> None:
         await self.conn.execute(delete(scheduled_fires).where(scheduled_fires.c.id == fire_id))

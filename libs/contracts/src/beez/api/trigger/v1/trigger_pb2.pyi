@@ -106,3 +106,13 @@ class ListScheduledFiresResponse(_message.Message):
     fires: _containers.RepeatedCompositeFieldContainer[ScheduledFire]
     next_page_token: str
     def __init__(self, fires: _Optional[_Iterable[_Union[ScheduledFire, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CancelScheduledFireRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class CancelScheduledFireResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -55,6 +55,11 @@ class EventServiceStub:
                 request_serializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListScheduledFiresRequest.SerializeToString,
                 response_deserializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListScheduledFiresResponse.FromString,
                 _registered_method=True)
+        self.CancelScheduledFire = channel.unary_unary(
+                '/beez.api.trigger.v1.EventService/CancelScheduledFire',
+                request_serializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.CancelScheduledFireRequest.SerializeToString,
+                response_deserializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.CancelScheduledFireResponse.FromString,
+                _registered_method=True)
 
 
 class EventServiceServicer:
@@ -90,6 +95,16 @@ class EventServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CancelScheduledFire(self, request, context):
+        """Cancels one upcoming fire of a time-based trigger. A deferred event's fire is dropped; a
+        schedule's occurrence is skipped and its next occurrence planned; an occurrence part-way
+        through its audience enrolls no one more. DELETE /api/automations/scheduled/{id} (the
+        executor's CancelScheduled) routes fire ids here.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EventServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -112,6 +127,11 @@ def add_EventServiceServicer_to_server(servicer, server):
                     servicer.ListScheduledFires,
                     request_deserializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListScheduledFiresRequest.FromString,
                     response_serializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListScheduledFiresResponse.SerializeToString,
+            ),
+            'CancelScheduledFire': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelScheduledFire,
+                    request_deserializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.CancelScheduledFireRequest.FromString,
+                    response_serializer=beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.CancelScheduledFireResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -223,6 +243,33 @@ class EventService:
             '/beez.api.trigger.v1.EventService/ListScheduledFires',
             beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListScheduledFiresRequest.SerializeToString,
             beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.ListScheduledFiresResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelScheduledFire(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/beez.api.trigger.v1.EventService/CancelScheduledFire',
+            beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.CancelScheduledFireRequest.SerializeToString,
+            beez_dot_api_dot_trigger_dot_v1_dot_trigger__pb2.CancelScheduledFireResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -43,6 +43,12 @@ class EventServiceStub:
     """Lists the upcoming fires of time-based triggers, soonest first. GET /api/automations/scheduled
     (the executor's ListScheduled) shows them merged with the timers of running executions.
     """
+    CancelScheduledFire: _grpc.UnaryUnaryMultiCallable[_trigger_pb2.CancelScheduledFireRequest, _trigger_pb2.CancelScheduledFireResponse]
+    """Cancels one upcoming fire of a time-based trigger. A deferred event's fire is dropped; a
+    schedule's occurrence is skipped and its next occurrence planned; an occurrence part-way
+    through its audience enrolls no one more. DELETE /api/automations/scheduled/{id} (the
+    executor's CancelScheduled) routes fire ids here.
+    """
 
 @_typing.type_check_only
 class EventServiceAsyncStub(EventServiceStub):
@@ -58,6 +64,12 @@ class EventServiceAsyncStub(EventServiceStub):
     ListScheduledFires: _aio.UnaryUnaryMultiCallable[_trigger_pb2.ListScheduledFiresRequest, _trigger_pb2.ListScheduledFiresResponse]  # type: ignore[assignment]
     """Lists the upcoming fires of time-based triggers, soonest first. GET /api/automations/scheduled
     (the executor's ListScheduled) shows them merged with the timers of running executions.
+    """
+    CancelScheduledFire: _aio.UnaryUnaryMultiCallable[_trigger_pb2.CancelScheduledFireRequest, _trigger_pb2.CancelScheduledFireResponse]  # type: ignore[assignment]
+    """Cancels one upcoming fire of a time-based trigger. A deferred event's fire is dropped; a
+    schedule's occurrence is skipped and its next occurrence planned; an occurrence part-way
+    through its audience enrolls no one more. DELETE /api/automations/scheduled/{id} (the
+    executor's CancelScheduled) routes fire ids here.
     """
 
 class EventServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -95,6 +107,18 @@ class EventServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_trigger_pb2.ListScheduledFiresResponse, _abc.Awaitable[_trigger_pb2.ListScheduledFiresResponse]]:
         """Lists the upcoming fires of time-based triggers, soonest first. GET /api/automations/scheduled
         (the executor's ListScheduled) shows them merged with the timers of running executions.
+        """
+
+    @_abc_1.abstractmethod
+    def CancelScheduledFire(
+        self,
+        request: _trigger_pb2.CancelScheduledFireRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_trigger_pb2.CancelScheduledFireResponse, _abc.Awaitable[_trigger_pb2.CancelScheduledFireResponse]]:
+        """Cancels one upcoming fire of a time-based trigger. A deferred event's fire is dropped; a
+        schedule's occurrence is skipped and its next occurrence planned; an occurrence part-way
+        through its audience enrolls no one more. DELETE /api/automations/scheduled/{id} (the
+        executor's CancelScheduled) routes fire ids here.
         """
 
 def add_EventServiceServicer_to_server(servicer: EventServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
