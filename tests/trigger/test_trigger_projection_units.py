@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from beez.api.messages.v1.events_pb2 import Event
 from beez.trigger.domain import sketch
-from beez.trigger.domain.conditions import Subject, compile_condition
+from beez.trigger.domain.conditions import CONDITION_TYPES, Subject, compile_condition
 from beez.trigger.domain.projection import ContactState, apply_event, view
 from beez.trigger.domain.signals import Signals, country_of_phone, device_class, sentiment_label
+from beez.workflow import catalog
 from beez.workflow.context import event_from_json
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -101,3 +102,10 @@ def test_a_behavior_window_counts_only_its_days() -> None:
     subject = Subject(view(state), state.counters, {})
     assert not three_in_week.holds(subject, NOW)
     assert two_in_week.holds(subject, NOW)
+
+
+def test_the_trigger_compiles_exactly_the_catalogs_condition_types() -> None:
+    """A condition type added to the catalog without a compiler here (or the reverse) would be
+    accepted by validation and then never fire."""
+    listed = {entry.type for entry in catalog.trigger_types() if entry.category == "condition"}
+    assert listed == CONDITION_TYPES

@@ -4,18 +4,17 @@ sample contact and event, secrets redacted, and sends nothing."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from beez.api.executor.v1 import actions_pb2
 from beez.api.messages.v1 import events_pb2
 from beez.api.workflow.v1 import workflow_pb2
 from beez.cli import commands
-from beez.cli.client import Target, call, load_document, parse, to_json
+from beez.cli.builder import show_categories
+from beez.cli.client import Target, call, json_object, load_document, parse, to_json
 from beez.cli.commands import target_callback
 
 actions = typer.Typer(help="Action categories, and validating and testing an action.", no_args_is_help=True)
@@ -27,21 +26,11 @@ File = Annotated[Path | None, typer.Option("-f", "--file", help="The action as J
 Inline = Annotated[str | None, typer.Option("--action", help="The action as a JSON object.")]
 
 
-def _object(text: str, option: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise typer.BadParameter(f"not JSON: {exc}", param_hint=option) from None
-    if not isinstance(value, dict):
-        raise typer.BadParameter("expected a JSON object", param_hint=option)
-    return value
-
-
 def _action(file: Path | None, text: str | None) -> workflow_pb2.Action:
     if file is not None:
         return parse(load_document(file), workflow_pb2.Action())
     if text is not None:
-        return parse(_object(text, "--action"), workflow_pb2.Action())
+        return parse(json_object(text, "--action"), workflow_pb2.Action())
     raise typer.BadParameter("give --file or --action")
 
 
@@ -55,13 +44,7 @@ def categories(ctx: typer.Context, as_json: Json = False) -> None:
         actions_pb2.ListActionCategoriesRequest(),
         actions_pb2.ListActionCategoriesResponse,
     )
-    if as_json:
-        commands.console.print_json(to_json(resp))
-        return
-    table = Table("category", "name", "types")
-    for item in resp.categories:
-        table.add_row(item.category, item.name, str(item.count))
-    commands.console.print(table)
+    show_categories(resp, as_json)
 
 
 @actions.command("validate")
@@ -95,9 +78,9 @@ def preview_action(
     target: Target = ctx.obj
     request = actions_pb2.TestActionRequest(action=_action(file, action))
     if contact is not None:
-        request.contact.CopyFrom(parse(_object(contact, "--contact"), events_pb2.Contact()))
+        request.contact.CopyFrom(parse(json_object(contact, "--contact"), events_pb2.Contact()))
     if event is not None:
-        request.event.CopyFrom(parse(_object(event, "--event"), events_pb2.Event()))
+        request.event.CopyFrom(parse(json_object(event, "--event"), events_pb2.Event()))
     resp = call(target, f"{SERVICE}/TestAction", request, actions_pb2.TestActionResponse)
     if as_json:
         commands.console.print_json(to_json(resp))

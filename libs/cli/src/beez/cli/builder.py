@@ -3,7 +3,6 @@ trigger and condition tools (frame 4), through the gateway's REST API."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,10 +10,11 @@ import typer
 from rich.table import Table
 
 from beez.api.automation.v1 import catalog_pb2
+from beez.api.executor.v1 import actions_pb2
 from beez.api.messages.v1 import events_pb2
 from beez.api.workflow.v1 import workflow_pb2
 from beez.cli import commands
-from beez.cli.client import Target, call, load_document, parse, to_json
+from beez.cli.client import Target, call, json_object, load_document, parse, to_json
 from beez.cli.commands import target_callback
 
 triggers = typer.Typer(help="Trigger categories, and validating and testing a trigger.", no_args_is_help=True)
@@ -26,22 +26,26 @@ CATALOG = "beez.api.automation.v1.CatalogService"
 Json = Annotated[bool, typer.Option("--json", help="Print the raw JSON response.")]
 
 
-def _object(text: str, option: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise typer.BadParameter(f"not JSON: {exc}", param_hint=option) from None
-    if not isinstance(value, dict):
-        raise typer.BadParameter("expected a JSON object", param_hint=option)
-    return value
-
-
 def _document(file: Path | None, text: str | None, option: str) -> dict[str, Any] | None:
     if file is not None:
         return load_document(file)
     if text is not None:
-        return _object(text, option)
+        return json_object(text, option)
     return None
+
+
+def show_categories(
+    resp: catalog_pb2.ListTriggerCategoriesResponse | actions_pb2.ListActionCategoriesResponse, as_json: bool
+) -> None:
+    """Prints a builder's category counts (``categories`` of category, name, count) as a table,
+    or the raw JSON."""
+    if as_json:
+        commands.console.print_json(to_json(resp))
+        return
+    table = Table("category", "name", "types")
+    for item in resp.categories:
+        table.add_row(item.category, item.name, str(item.count))
+    commands.console.print(table)
 
 
 @triggers.command("categories")
@@ -54,13 +58,7 @@ def triggers_categories(ctx: typer.Context, as_json: Json = False) -> None:
         catalog_pb2.ListTriggerCategoriesRequest(),
         catalog_pb2.ListTriggerCategoriesResponse,
     )
-    if as_json:
-        commands.console.print_json(to_json(resp))
-        return
-    table = Table("category", "name", "types")
-    for item in resp.categories:
-        table.add_row(item.category, item.name, str(item.count))
-    commands.console.print(table)
+    show_categories(resp, as_json)
 
 
 @triggers.command("validate")
@@ -103,7 +101,7 @@ def triggers_test(
     target: Target = ctx.obj
     doc = _document(file, trigger, "--trigger")
     request = catalog_pb2.TestTriggerRequest(
-        automation_id=automation or "", event=parse(_object(event, "--event"), events_pb2.Event())
+        automation_id=automation or "", event=parse(json_object(event, "--event"), events_pb2.Event())
     )
     if doc is not None:
         request.trigger.CopyFrom(parse(doc, workflow_pb2.Trigger()))

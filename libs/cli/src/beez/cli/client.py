@@ -167,3 +167,15 @@ def parse(data: dict[str, Any], message: M) -> M:
         return json_format.ParseDict(data, message)
     except json_format.ParseError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+def json_object(text: str, option: str) -> dict[str, Any]:
+    """The JSON object an option such as ``--contact`` was given; a usage error naming the option
+    when it is not JSON or not an object."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"not JSON: {exc}", param_hint=option) from None
+    if not isinstance(value, dict):
+        raise typer.BadParameter("expected a JSON object", param_hint=option)
+    return value

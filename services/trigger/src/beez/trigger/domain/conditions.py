@@ -369,28 +369,31 @@ def compile_condition(trigger_type: str, config: dict[str, Any]) -> ConditionTri
         raise NotACondition(f"{trigger_type}: {exc!r}") from None
 
 
+_SIMPLE: dict[str, tuple[Callable[[dict[str, Any]], Holds], Callable[[dict[str, Any]], set[str]]]] = {
+    "field_value_match": (_field_match, lambda c: {c["field"]}),
+    "score_threshold": (_score, lambda c: {"score"}),
+    "list_membership": (lambda c: _membership("lists", c, "any"), lambda c: {"lists"}),
+    "tag_combination": (lambda c: _membership("tags", c, "any"), lambda c: {"tags"}),
+    "engagement_level": (_engagement, lambda c: {"engagement"}),
+    "behavior_pattern": (_behavior, lambda c: {f"counters.{_counter_key(c)}"}),
+    "rfm_segment": (_rfm, lambda c: {"rfm"}),
+    "geolocation": (_geolocation, lambda c: {"country", "region", "phone"}),
+    "device_type": (_device, lambda c: {"device"}),
+    "channel_preference": (_channel, lambda c: {"preferred_channel"}),
+    "date_range": (_date_range, lambda c: {c["field"]}),
+    "null_check": (_null_check, lambda c: {c["field"]}),
+    "regex_match": (_regex, lambda c: {c["field"]}),
+    "mathematical": (_mathematical, lambda c: {c["field"]}),
+    "sentiment": (_sentiment, lambda c: {"sentiment"}),
+}
+"""Each condition type but ``custom_field_logic``: how to build its test, and the fields it reads."""
+
+
 def _compile(trigger_type: str, config: dict[str, Any]) -> ConditionTrigger:
-    simple: dict[str, tuple[Callable[[dict[str, Any]], Holds], Callable[[dict[str, Any]], set[str]]]] = {
-        "field_value_match": (_field_match, lambda c: {c["field"]}),
-        "score_threshold": (_score, lambda c: {"score"}),
-        "list_membership": (lambda c: _membership("lists", c, "any"), lambda c: {"lists"}),
-        "tag_combination": (lambda c: _membership("tags", c, "any"), lambda c: {"tags"}),
-        "engagement_level": (_engagement, lambda c: {"engagement"}),
-        "behavior_pattern": (_behavior, lambda c: {f"counters.{_counter_key(c)}"}),
-        "rfm_segment": (_rfm, lambda c: {"rfm"}),
-        "geolocation": (_geolocation, lambda c: {"country", "region", "phone"}),
-        "device_type": (_device, lambda c: {"device"}),
-        "channel_preference": (_channel, lambda c: {"preferred_channel"}),
-        "date_range": (_date_range, lambda c: {c["field"]}),
-        "null_check": (_null_check, lambda c: {c["field"]}),
-        "regex_match": (_regex, lambda c: {c["field"]}),
-        "mathematical": (_mathematical, lambda c: {c["field"]}),
-        "sentiment": (_sentiment, lambda c: {"sentiment"}),
-    }
     if trigger_type == "custom_field_logic":
         holds, names = _custom_logic(config)
         return ConditionTrigger(trigger_type, names, holds)
-    found = simple.get(trigger_type)
+    found = _SIMPLE.get(trigger_type)
     if found is None:
         raise NotACondition(f"{trigger_type!r} is not a condition trigger type")
     build, reads = found
@@ -398,23 +401,5 @@ def _compile(trigger_type: str, config: dict[str, Any]) -> ConditionTrigger:
     return ConditionTrigger(trigger_type, frozenset(reads(config)), build(config), sketched)
 
 
-CONDITION_TYPES = frozenset(
-    {
-        "field_value_match",
-        "score_threshold",
-        "list_membership",
-        "tag_combination",
-        "engagement_level",
-        "behavior_pattern",
-        "rfm_segment",
-        "geolocation",
-        "device_type",
-        "channel_preference",
-        "custom_field_logic",
-        "date_range",
-        "null_check",
-        "regex_match",
-        "mathematical",
-        "sentiment",
-    }
-)
+CONDITION_TYPES = frozenset({*_SIMPLE, "custom_field_logic"})
+"""Every condition trigger type this module compiles (the catalog's ``condition`` category)."""
