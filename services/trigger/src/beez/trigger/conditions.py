@@ -27,8 +27,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date
 
-from sqlalchemy import text
-
 from beez.api.messages.v1.events_pb2 import Event
 from beez.kit.bus.topology import Topology
 from beez.kit.clock import Clock
@@ -38,7 +36,6 @@ from beez.kit.loops import repeat_rounds
 from beez.trigger.domain.conditions import ROLLING_WINDOW, TIME_DEPENDENT, date_range_bounds
 from beez.trigger.domain.jobs import start_job
 from beez.trigger.domain.projection import view
-from beez.trigger.models import automation_index, condition_states, contact_dates
 from beez.trigger.projection import Projector, contact_proto, subject_of
 from beez.trigger.repository import Repository, transactional
 from beez.trigger.repository.contacts import ConditionAutomation, states_statement
@@ -51,49 +48,6 @@ log = get_logger(__name__)
 CONDITION_MATCHED = "condition.matched"
 """The type of the event a sweep's start carries (it was no event of the contact's)."""
 
-_SWEPT = text(
-    f"""
-    SELECT org_id, automation_id, version, trigger_type, priority, run_once, max_executions, reentry,
-           max_concurrent_per_contact, workflow
-    FROM {automation_index.fullname}
-    WHERE active AND reads IS NOT NULL AND trigger_type = ANY(CAST(:types AS text[]))
-    ORDER BY automation_id
-    """
-)
-_ENTERING = text(
-    f"""
-    SELECT d.contact_id FROM {contact_dates.fullname} d
-    WHERE d.org_id = :org_id AND d.field = :field
-      AND d.value >= CAST(:low AS date) AND d.value <= CAST(:high AS date)
-      AND NOT EXISTS (
-        SELECT 1 FROM {condition_states.fullname} s
-        WHERE s.automation_id = :automation_id AND s.contact_id = d.contact_id AND s.matched
-      )
-    ORDER BY d.contact_id
-    LIMIT :limit
-    """
-)
-_LEAVING = text(
-    f"""
-    SELECT s.contact_id FROM {condition_states.fullname} s
-    WHERE s.automation_id = :automation_id AND s.matched
-      AND NOT EXISTS (
-        SELECT 1 FROM {contact_dates.fullname} d
-        WHERE d.org_id = s.org_id AND d.contact_id = s.contact_id AND d.field = :field
-          AND d.value >= CAST(:low AS date) AND d.value <= CAST(:high AS date)
-      )
-    ORDER BY s.contact_id
-    LIMIT :limit
-    """
-)
-_MATCHED_PAGE = text(
-    f"""
-    SELECT s.contact_id FROM {condition_states.fullname} s
-    WHERE s.automation_id = :automation_id AND s.matched AND s.contact_id > :after
-    ORDER BY s.contact_id
-    LIMIT :limit
-    """
-)
 _FAR_PAST = date(1, 1, 1)
 _FAR_FUTURE = date(9999, 12, 31)
 
@@ -131,11 +85,11 @@ class ConditionSweep:
 
     async def sweep(self) -> SweepRound:
         """One round over every active time-dependent condition automation."""
-        async with self._db.transaction() as session:
-            rows = (await session.execute(_SWEPT, {"types": sorted(TIME_DEPENDENT | ROLLING_WINDOW)})).all()
+        swept = await transactional(
+            self._db, lambda repo: repo.swept_condition_automations(sorted(TIME_DEPENDENT | ROLLING_WINDOW))
+        )
         started = rearmed = 0
-        for row in rows:
-            org_id, automation = row[0], ConditionAutomation(*row[1:])
+        for org_id, automation in swept:
             done = await transactional(self._db, self._round_of(org_id, automation))
             started += done.started
             rearmed += done.rearmed
@@ -161,8 +115,7 @@ class ConditionSweep:
         if day != today:
             after = ""
         condition = self._projector.condition(automation)
-        params = {"automation_id": automation.automation_id, "after": after, "limit": self._batch}
-        page = [r[0] for r in await repo.conn.execute(_MATCHED_PAGE, params)]
+        page = await repo.matched_contacts(automation.automation_id, after, self._batch)
         self._windows[automation.automation_id] = (today, page[-1] if len(page) == self._batch else "")
         if not page or condition is None:
             return SweepRound()
@@ -184,16 +137,14 @@ class ConditionSweep:
         )
         config = struct_to_dict(compiled.workflow.trigger.config)
         low, high = date_range_bounds(config, today)
-        params = {
-            "org_id": org_id,
-            "automation_id": automation.automation_id,
-            "field": str(config.get("field", "")),
-            "low": low or _FAR_PAST,
-            "high": high or _FAR_FUTURE,
-            "limit": self._batch,
-        }
-        entering = [r[0] for r in await repo.conn.execute(_ENTERING, params)]
-        leaving = [r[0] for r in await repo.conn.execute(_LEAVING, params)]
+        entering, leaving = await repo.date_range_changes(
+            org_id,
+            automation.automation_id,
+            str(config.get("field", "")),
+            low or _FAR_PAST,
+            high or _FAR_FUTURE,
+            self._batch,
+        )
         states = {(automation.automation_id, c): True for c in entering}
         states.update({(automation.automation_id, c): False for c in leaving})
         if not states:

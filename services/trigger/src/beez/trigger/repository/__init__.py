@@ -42,6 +42,7 @@ from beez.trigger.repository.lifecycle import LifecycleQueries
 from beez.trigger.repository.outbox import OutboxQueries
 from beez.trigger.repository.schedules import ScheduleQueries
 from beez.trigger.repository.starts import StartQueries
+from beez.trigger.repository.sweeps import ConditionSweepQueries
 from beez.trigger.repository.waits import OPEN_WAITS, WaitQueries
 
 __all__ = ["Repository", "transactional"]
@@ -64,6 +65,7 @@ class Repository(
     EventQueries,
     EnrollmentQueries,
     CreditQueries,
+    ConditionSweepQueries,
     LifecycleQueries,
     StartQueries,
     WaitQueries,
