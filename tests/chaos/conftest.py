@@ -1,6 +1,10 @@
 """The chaos suite: ``@pytest.mark.chaos`` scenarios run only under ``BEEZ_CHAOS=1`` (``make chaos``).
 
-Quick variants are unmarked and run in ``make test``; the long ones skip there.
+``make test`` keeps the quick scenarios that share one stack (executor kill -9, timers after a
+full stop, oversized messages, duplicate events) and the lost-timers outage; the scenarios that
+each start a stack of their own and run for a minute or more (bulk re-drive, noisy neighbour,
+trigger kill -9, outages under load) are marked and run in ``make chaos`` with the long ones, to
+keep ``make test`` within its 10-minute budget.
 """
 
 from __future__ import annotations

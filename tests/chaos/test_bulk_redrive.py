@@ -171,6 +171,7 @@ async def redrive_after_outage(stack: ChaosStack, executions: int, scenario: str
     assert again.redriven == 0 and again.remaining == 0, figures.line()
 
 
+@pytest.mark.chaos  # ~90 s with its own stack: make chaos (decision 0029's figure)
 @pytest.mark.timeout(600)
 async def test_bulk_redrive_after_a_provider_outage_quick() -> None:
     async with chaos_stack(executor_env=OUTAGE_ENV) as stack:

@@ -198,6 +198,7 @@ async def noisy_neighbour(stack: ChaosStack, seconds: float, rate: float, scenar
     return figures
 
 
+@pytest.mark.chaos  # ~85 s with its own stack: make chaos
 async def test_noisy_neighbour_quick(limited: ChaosStack) -> None:
     """Nothing lost, and only the flood waits to be ingested; the end-to-end ratio is printed here
     and asserted in `make chaos`."""

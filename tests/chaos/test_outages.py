@@ -139,12 +139,13 @@ async def test_executions_whose_timers_were_lost_still_finish(outage_stack: Chao
     assert_clean(figures)
 
 
+@pytest.mark.chaos
 @pytest.mark.timeout(300)
 async def test_quick_postgres_outage_under_load(outage_stack: ChaosStack) -> None:
     await outage_under_load(outage_stack, "postgres", outage_s=10, events=60)
 
 
-@pytest.mark.chaos  # make test runs the PostgreSQL variant only, to stay near a minute
+@pytest.mark.chaos
 @pytest.mark.timeout(300)
 async def test_quick_nats_outage_under_load(outage_stack: ChaosStack) -> None:
     await outage_under_load(outage_stack, "nats", outage_s=10, events=60)

@@ -73,6 +73,7 @@ async def kill_trigger_mid_batch(stack: ChaosStack, events: int, scenario: str) 
     assert len(executions_per_event(stack, org)) == events
 
 
+@pytest.mark.chaos  # make test keeps the duplicate-window scenario; kill -9 runs in make chaos
 async def test_trigger_kill_9_mid_batch_quick(stack: ChaosStack) -> None:
     await kill_trigger_mid_batch(stack, events=80, scenario="trigger-kill-quick")
 
