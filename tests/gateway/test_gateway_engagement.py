@@ -11,7 +11,8 @@ import asyncio
 import json
 from urllib.parse import parse_qsl
 
-from beez.gateway.engagement import PIXEL_GIF, twilio_signature, whatsapp_signature
+from beez.gateway.engagement import PIXEL_GIF
+from beez.kit.signatures import twilio_signature, whatsapp_signature
 from beez.kit.tracking import CLICK, OPEN, TrackingKeys
 from tests.gateway.engagement_stack import (
     APP_SECRET,
@@ -20,8 +21,12 @@ from tests.gateway.engagement_stack import (
     VERIFY_TOKEN,
     Recorded,
     Stack,
+    contact,
+    create,
     events_of,
     html_of,
+    indexed,
+    publish,
     stack,
     tracking_url,
 )
@@ -199,3 +204,99 @@ async def test_whatsapp_handshake_and_a_signed_status_webhook_map_to_the_whatsap
     ) as isolated:
         assert isolated.status == 200
     assert await events_of(stack, stack.other_org, "message.read") == []
+
+
+OWN_TWILIO_TOKEN = "own-twilio-auth-token-abcdef"
+OWN_APP_SECRET = "own-whatsapp-app-secret-abcdef"
+OWN_VERIFY_TOKEN = "own-verify-token-abcdef"
+
+
+async def own_connection(stack: Stack, org: str, provider: str, credentials: dict[str, str]) -> str:
+    url = f"{stack.gateway}/api/automations/connections"
+    body = {"provider": provider, "name": f"own {provider}", "credentials": credentials}
+    async with stack.http.post(url, json=body, headers={"X-Org-Id": org}) as resp:
+        assert resp.status == 200, await resp.text()
+        return str((await resp.json())["connection"]["id"])
+
+
+async def test_callbacks_to_an_organizations_own_accounts_are_checked_with_its_connections_secrets(
+    stack: Stack,
+) -> None:
+    """An organization sending through its own Twilio account and WhatsApp app: their callbacks
+    name the connection, are checked with its secrets (which only the executor holds), and the
+    platform's secrets, another organization, or a forged signature change nothing."""
+    org = f"{stack.org}_own"
+    twilio = await own_connection(
+        stack,
+        org,
+        "twilio",
+        {"account_sid": "ACown42", "auth_token": OWN_TWILIO_TOKEN, "from": "+15550002222"},
+    )
+    whatsapp = await own_connection(
+        stack,
+        org,
+        "whatsapp",
+        {
+            "token": "own-wa-token",
+            "phone_number_id": "PNOWN",
+            "app_secret": OWN_APP_SECRET,
+            "verify_token": OWN_VERIFY_TOKEN,
+        },
+    )
+    await create(
+        stack.automation,
+        org,
+        {
+            "name": "Own accounts",
+            "trigger": {"type": "custom_event", "event": "own.signup"},
+            "actions": [
+                {"id": "own_text", "type": "send_sms", "config": {"body": "Hi from our own number"}},
+                {"id": "own_wa", "type": "send_whatsapp", "config": {"body": "Hi from our own app"}},
+            ],
+        },
+    )
+    await indexed(stack.trigger, ["trigger-automations", "executor-automations"])
+    await publish(stack.trigger, org, {"id": "own-1", "type": "own.signup", "contact": contact("c_own")})
+    [sent] = await stack.provider.wait_for(lambda r: "/Accounts/ACown42/" in r.path)
+    callback = form(sent)["StatusCallback"]
+    assert callback == f"{stack.gateway}/callbacks/twilio/{org}/{twilio}"
+    sid = stack.provider.sids[-1]
+    params = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": "ACown42"}
+    for token in (TWILIO_TOKEN, "wrong-token"):  # the platform's token does not sign for this account
+        signature = twilio_signature(token, callback, params.items())
+        async with stack.http.post(callback, data=params, headers={"X-Twilio-Signature": signature}) as bad:
+            assert bad.status == 403
+    foreign = f"{stack.gateway}/callbacks/twilio/{stack.other_org}/{twilio}"
+    signature = twilio_signature(OWN_TWILIO_TOKEN, foreign, params.items())
+    async with stack.http.post(foreign, data=params, headers={"X-Twilio-Signature": signature}) as other:
+        assert other.status == 403  # the connection is not the other organization's
+    assert await events_of(stack, org, "message.delivered") == []
+    signature = twilio_signature(OWN_TWILIO_TOKEN, callback, params.items())
+    async with stack.http.post(callback, data=params, headers={"X-Twilio-Signature": signature}) as ok:
+        assert ok.status == 204
+    [delivered] = await events_of(stack, org, "message.delivered")
+    assert (delivered["data"]["step_id"], delivered["contactId"]) == ("own_text", "c_own")
+
+    hub = f"{stack.gateway}/callbacks/whatsapp/{org}/{whatsapp}"
+    query = {"hub.mode": "subscribe", "hub.verify_token": OWN_VERIFY_TOKEN, "hub.challenge": "77"}
+    async with stack.http.get(hub, params=query) as resp:
+        assert (resp.status, await resp.text()) == (200, "77")
+    async with stack.http.get(hub, params={**query, "hub.verify_token": VERIFY_TOKEN}) as refused:
+        assert refused.status == 403
+    await stack.provider.wait_for(lambda r: "/PNOWN/messages" in r.path)
+    wamid = stack.provider.wamids[-1]
+    status = {"id": wamid, "status": "read", "timestamp": "1764756000", "biz_opaque_callback_data": org}
+    value = {"messaging_product": "whatsapp", "statuses": [status]}
+    body = json.dumps(
+        {"object": "whatsapp_business_account", "entry": [{"changes": [{"value": value}]}]}
+    ).encode()
+    for secret in (APP_SECRET, "nope"):
+        headers = {"X-Hub-Signature-256": whatsapp_signature(secret, body)}
+        async with stack.http.post(hub, data=body, headers=headers) as bad:
+            assert bad.status == 403
+    assert await events_of(stack, org, "message.read") == []
+    headers = {"X-Hub-Signature-256": whatsapp_signature(OWN_APP_SECRET, body)}
+    async with stack.http.post(hub, data=body, headers=headers) as ok:
+        assert ok.status == 200
+    [read] = await events_of(stack, org, "message.read")
+    assert read["data"]["step_id"] == "own_wa"

@@ -115,6 +115,9 @@ PERMISSIONS: Mapping[str, Role] = MappingProxyType(
                 "RotateConnection": Role.ADMIN,
                 "SetConnectionRateLimit": Role.ADMIN,
                 "DeleteConnection": Role.ADMIN,
+                # The gateway's callback routes for an organization's own provider accounts: a
+                # yes or no about a signature, never the secret (decision 0041).
+                "VerifyCallbackSignature": Role.EDITOR,
             },
         ),
         **_service(

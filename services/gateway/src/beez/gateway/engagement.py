@@ -18,6 +18,14 @@ not prove itself changes nothing (decision 0041):
   (``sha256=`` and the hex HMAC-SHA256 of the raw body with the app secret). The organization is
   the ``biz_opaque_callback_data`` the executor sent with the message, echoed inside the signed body.
 
+An organization that sends through its own Twilio account or WhatsApp app (a connection,
+decision 0040) has its callbacks come to ``/callbacks/twilio/{org}/{connection}`` and
+``/callbacks/whatsapp/{org}/{connection}`` (GET for the handshake, POST for statuses): those are
+signed with the connection's own secret, which only the executor holds, so the gateway asks it
+(``ConnectionService.VerifyCallbackSignature``, within the organization in the path: another
+organization's connection is a refusal). A WhatsApp webhook to an own app speaks for that
+organization only.
+
 A bad or missing signature answers 403 before anything is read from the body. A verified status
 (``delivered``, ``read``, ``failed``/``undelivered``) is mapped to the step that sent the message
 through the executor's record of provider ids, within the organization the callback names
@@ -31,11 +39,9 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
-import hmac
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,13 +50,14 @@ import grpc
 from aiohttp import web
 from google.protobuf import struct_pb2, timestamp_pb2
 
-from beez.api.executor.v1 import actions_pb2, actions_pb2_grpc
+from beez.api.executor.v1 import actions_pb2, actions_pb2_grpc, connections_pb2, connections_pb2_grpc
 from beez.api.messages.v1 import events_pb2
 from beez.api.permissions import Role
 from beez.api.trigger.v1 import trigger_pb2, trigger_pb2_grpc
 from beez.gateway.limits import RequestLimits
 from beez.kit.grpc.identity import Identity, identity_metadata
 from beez.kit.logging import get_logger
+from beez.kit.signatures import matches, twilio_signature, whatsapp_signature
 from beez.kit.tracking import CLICK, OPEN, TrackingClaims, TrackingKeys, hit_event_id
 
 __all__ = [
@@ -73,6 +80,8 @@ NO_STORE = {
 }
 EVENT_SERVICE = "beez.api.trigger.v1.EventService"
 ACTION_SERVICE = "beez.api.executor.v1.ActionService"
+CONNECTION_SERVICE = "beez.api.executor.v1.ConnectionService"
+_REFUSALS = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION)
 _ORG = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _TWILIO_STATUSES = {"delivered": "delivered", "read": "read", "failed": "failed", "undelivered": "failed"}
 _WHATSAPP_STATUSES = {"delivered": "delivered", "read": "read", "failed": "failed"}
@@ -89,17 +98,6 @@ class EngagementSettings:
     public_base_url: str = ""
     """The gateway's URL as providers call it (behind a proxy); empty: the request's own."""
     timeout_s: float = 10.0
-
-
-def twilio_signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
-    """Twilio's ``X-Twilio-Signature`` of a POST to ``url`` with ``params``."""
-    signed = url + "".join(f"{name}{value}" for name, value in sorted(params))
-    return base64.b64encode(hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()).decode()
-
-
-def whatsapp_signature(app_secret: str, body: bytes) -> str:
-    """The Cloud API's ``X-Hub-Signature-256`` of a webhook body."""
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def _not_found() -> web.Response:
@@ -136,6 +134,7 @@ class Engagement:
         self.settings = settings
         self.events = trigger_pb2_grpc.EventServiceStub(resolve(EVENT_SERVICE))
         self.messages = actions_pb2_grpc.ActionServiceStub(resolve(ACTION_SERVICE))
+        self.connections = connections_pb2_grpc.ConnectionServiceStub(resolve(CONNECTION_SERVICE))
         self.limits = limits
         self.clock = clock
 
@@ -143,8 +142,11 @@ class Engagement:
         app.router.add_get("/t/o/{token}", self.opened)
         app.router.add_get("/t/c/{token}", self.clicked)
         app.router.add_post("/callbacks/twilio/{org}", self.twilio)
+        app.router.add_post("/callbacks/twilio/{org}/{connection}", self.twilio)
         app.router.add_get("/callbacks/whatsapp", self.whatsapp_handshake)
         app.router.add_post("/callbacks/whatsapp", self.whatsapp)
+        app.router.add_get("/callbacks/whatsapp/{org}/{connection}", self.whatsapp_handshake)
+        app.router.add_post("/callbacks/whatsapp/{org}/{connection}", self.whatsapp)
 
     @staticmethod
     def _metadata(org_id: str, user: str) -> list[tuple[str, str]]:
@@ -259,16 +261,59 @@ class Engagement:
             return base + request.rel_url.raw_path_qs
         return str(request.url)
 
+    async def _connection_says(
+        self,
+        request: web.Request,
+        scheme: int,
+        given: str,
+        *,
+        params: list[tuple[str, str]] = (),
+        body: bytes = b"",
+    ) -> bool:
+        """Whether the organization's connection named in the path signed this callback: the
+        executor checks with the connection's secret (which never leaves it). An unknown
+        connection, another organization's, or one of another provider is a refusal."""
+        org_id, connection = request.match_info["org"], request.match_info["connection"]
+        if not _ORG.match(org_id) or not _ORG.match(connection) or not given:
+            return False
+        try:
+            found = await self.connections.VerifyCallbackSignature(
+                connections_pb2.VerifyCallbackSignatureRequest(
+                    id=connection,
+                    scheme=scheme,  # type: ignore[arg-type]
+                    url=self._called_url(request),
+                    params=[connections_pb2.CallbackParam(name=n, value=v) for n, v in params],
+                    body=body,
+                    signature=given,
+                ),
+                metadata=self._metadata(org_id, "callbacks"),
+                timeout=self.settings.timeout_s,
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in _REFUSALS:
+                log.info("callback for an unknown connection", org_id=org_id, code=exc.code().name)
+                return False
+            raise web.HTTPServiceUnavailable(text="try again") from None  # the provider retries
+        return bool(found.valid)
+
     async def twilio(self, request: web.Request) -> web.StreamResponse:
-        token = self.settings.twilio_auth_token
+        """A status callback, to the platform's Twilio account (``/callbacks/twilio/{org}``) or to
+        the organization's own (``/callbacks/twilio/{org}/{connection}``)."""
         org_id = request.match_info["org"]
-        if not token or not _ORG.match(org_id):
+        own = "connection" in request.match_info
+        token = self.settings.twilio_auth_token
+        if not _ORG.match(org_id) or (not own and not token):
             return _not_found()
         form = await request.post()
         params = [(name, str(value)) for name, value in form.items() if isinstance(value, str)]
-        expected = twilio_signature(token, self._called_url(request), params)
         given = request.headers.get("X-Twilio-Signature", "")
-        if not hmac.compare_digest(expected.encode(), given.encode()):
+        if own:
+            valid = await self._connection_says(
+                request, connections_pb2.CALLBACK_SCHEME_TWILIO, given, params=params
+            )
+        else:
+            valid = matches(twilio_signature(token, self._called_url(request), params), given)
+        if not valid:
             return _forbidden("bad signature")
         values = dict(params)
         status = _TWILIO_STATUSES.get(values.get("MessageStatus") or values.get("SmsStatus") or "")
@@ -282,32 +327,50 @@ class Engagement:
         return web.Response(status=204)
 
     async def whatsapp_handshake(self, request: web.Request) -> web.StreamResponse:
+        """The Cloud API's subscription handshake, for the platform's app or a connection's."""
         query = request.rel_url.query
-        verify = self.settings.whatsapp_verify_token
         given = query.get("hub.verify_token", "")
-        if (
-            not verify
-            or query.get("hub.mode") != "subscribe"
-            or not hmac.compare_digest(verify.encode(), given.encode())
-        ):
+        if query.get("hub.mode") != "subscribe":
+            return _forbidden("verification failed")
+        if "connection" in request.match_info:
+            valid = await self._connection_says(
+                request, connections_pb2.CALLBACK_SCHEME_WHATSAPP_HANDSHAKE, given
+            )
+        else:
+            valid = matches(self.settings.whatsapp_verify_token, given)
+        if not valid:
             return _forbidden("verification failed")
         return web.Response(text=query.get("hub.challenge", ""))
 
     async def whatsapp(self, request: web.Request) -> web.StreamResponse:
+        """Status webhooks, to the platform's app (``/callbacks/whatsapp``: the organization is the
+        ``biz_opaque_callback_data`` signed into the body) or to an organization's own app
+        (``/callbacks/whatsapp/{org}/{connection}``: its statuses are that organization's)."""
+        own = "connection" in request.match_info
         secret = self.settings.whatsapp_app_secret
-        if not secret:
+        if not own and not secret:
             return _not_found()
         body = await request.read()
         given = request.headers.get("X-Hub-Signature-256", "")
-        if not hmac.compare_digest(whatsapp_signature(secret, body).encode(), given.encode()):
+        if own:
+            valid = await self._connection_says(
+                request, connections_pb2.CALLBACK_SCHEME_WHATSAPP, given, body=body
+            )
+        else:
+            valid = matches(whatsapp_signature(secret, body), given)
+        if not valid:
             return _forbidden("bad signature")
         try:
             payload = json.loads(body)
         except ValueError:
             return web.Response(status=400, text="not JSON")
+        path_org = request.match_info.get("org")
         for status in _statuses(payload):
             kind = _WHATSAPP_STATUSES.get(str(status.get("status", "")))
-            org_id = str(status.get("biz_opaque_callback_data") or "")
+            echoed = str(status.get("biz_opaque_callback_data") or "")
+            org_id = path_org if path_org is not None and echoed in ("", path_org) else echoed
+            if path_org is not None and org_id != path_org:
+                continue  # an own app's webhook speaks for its organization only
             message_id = str(status.get("id") or "")
             if kind is None or not message_id or not _ORG.match(org_id):
                 continue

@@ -189,8 +189,10 @@ class SendSms:
             form["From"] = sender
         if settings.callbacks_base_url:
             # Twilio signs the callback URL: the organization in it is as trustworthy as the rest.
+            # An own account signs with its own token, which only its connection can check.
             base = settings.callbacks_base_url.rstrip("/")
-            form["StatusCallback"] = f"{base}/callbacks/twilio/{ctx.org_id}"
+            own_account = f"/{ctx.connection.id}" if ctx.connection is not None else ""
+            form["StatusCallback"] = f"{base}/callbacks/twilio/{ctx.org_id}{own_account}"
         url = f"{settings.sms_base_url.rstrip('/')}/Accounts/{sid}/Messages.json"
         outgoing = self.http.prepare(
             "POST",

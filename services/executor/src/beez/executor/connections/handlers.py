@@ -9,6 +9,7 @@ from typing import Any
 
 from beez.api.executor.v1 import connections_pb2 as pb
 from beez.api.executor.v1 import connections_pb2_grpc
+from beez.executor.connections.callbacks import Signed
 from beez.executor.connections.service import Connections
 from beez.executor.connections.store import ConnectionRow
 from beez.executor.messages import timestamp
@@ -111,3 +112,13 @@ class ConnectionServicer(connections_pb2_grpc.ConnectionServiceServicer):
         require(id=request.id)
         await self._connections.delete(current_identity().org_id, request.id)
         return pb.DeleteConnectionResponse()
+
+    async def VerifyCallbackSignature(
+        self, request: pb.VerifyCallbackSignatureRequest, context: Any
+    ) -> pb.VerifyCallbackSignatureResponse:
+        require(id=request.id)
+        signed = Signed(request.url, [(p.name, p.value) for p in request.params], request.body)
+        valid = await self._connections.verify_callback(
+            current_identity().org_id, request.id, request.scheme, signed, request.signature
+        )
+        return pb.VerifyCallbackSignatureResponse(valid=valid)

@@ -80,7 +80,7 @@ PROVIDERS: dict[Provider, ProviderSpec] = {
         ProviderSpec(
             Provider.WHATSAPP,
             ("token", "phone_number_id"),
-            (),
+            ("app_secret", "verify_token"),  # to take the app's webhooks (decision 0041)
             "https://graph.facebook.com/v21.0",
             Limit(rate=80, burst=80),
         ),

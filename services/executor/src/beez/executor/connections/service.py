@@ -32,6 +32,7 @@ from beez.executor.actions.base import ConnectionAccess
 from beez.executor.actions.http import OutboundHttp
 from beez.executor.actions.redaction import Redactor
 from beez.executor.actions.settings import ActionSettings
+from beez.executor.connections.callbacks import SCHEMES, Signed, is_signed_by
 from beez.executor.connections.oauth import refresh_grant
 from beez.executor.connections.probe import Probe, TestResult
 from beez.executor.connections.providers import (
@@ -44,7 +45,7 @@ from beez.executor.connections.providers import (
 from beez.executor.connections.store import ConnectionRow, ConnectionStore, TokenGrant
 from beez.executor.engine.integrations import Binding, BindingError
 from beez.kit.cache import BoundedCache
-from beez.kit.grpc.errors import FieldViolation, InvalidArgument
+from beez.kit.grpc.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from beez.kit.ratelimit import Limit, RateLimiter
 
 __all__ = ["Connections", "RateView"]
@@ -241,6 +242,38 @@ class Connections:
             )
         result = await self.probe.call(provider, self.base_url(provider, credentials), credentials, now)
         return replace(result, detail=redactor.text(result.detail))
+
+    async def verify_callback(
+        self, org_id: str, connection_id: str, scheme: int, signed: Signed, given: str
+    ) -> bool:
+        """Whether the organization's connection signed a callback (:mod:`.callbacks`).
+
+        Raises:
+            NotFound: no such connection in the organization.
+            InvalidArgument: an unknown scheme, or a connection of a provider the scheme is not for.
+            FailedPrecondition: the connection has no credential to check the scheme with.
+        """
+        known = SCHEMES.get(scheme)
+        if known is None:
+            raise InvalidArgument(
+                "unknown scheme", [FieldViolation("scheme", "must be TWILIO, WHATSAPP or WHATSAPP_HANDSHAKE")]
+            )
+        row = await self.store.get(org_id, connection_id)
+        if row.provider != known.provider.value:
+            raise InvalidArgument(
+                "wrong provider",
+                [
+                    FieldViolation(
+                        "id", f"is a {row.provider} connection; the scheme checks {known.provider} ones"
+                    )
+                ],
+            )
+        credentials = await self.store.credentials(org_id, connection_id)
+        if not credentials.get(known.credential):
+            raise FailedPrecondition(
+                f"the connection has no {known.credential}: rotate it with one to take its callbacks"
+            )
+        return is_signed_by(scheme, credentials, signed, given)
 
     async def _token(
         self, org_id: str, connection_id: str, provider: Provider, now: datetime, *, force: bool = False

@@ -3,12 +3,24 @@ import datetime
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class CallbackScheme(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CALLBACK_SCHEME_UNSPECIFIED: _ClassVar[CallbackScheme]
+    CALLBACK_SCHEME_TWILIO: _ClassVar[CallbackScheme]
+    CALLBACK_SCHEME_WHATSAPP: _ClassVar[CallbackScheme]
+    CALLBACK_SCHEME_WHATSAPP_HANDSHAKE: _ClassVar[CallbackScheme]
+CALLBACK_SCHEME_UNSPECIFIED: CallbackScheme
+CALLBACK_SCHEME_TWILIO: CallbackScheme
+CALLBACK_SCHEME_WHATSAPP: CallbackScheme
+CALLBACK_SCHEME_WHATSAPP_HANDSHAKE: CallbackScheme
 
 class RateLimit(_message.Message):
     __slots__ = ("per_second", "burst")
@@ -153,3 +165,33 @@ class DeleteConnectionRequest(_message.Message):
 class DeleteConnectionResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class CallbackParam(_message.Message):
+    __slots__ = ("name", "value")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: str
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class VerifyCallbackSignatureRequest(_message.Message):
+    __slots__ = ("id", "scheme", "url", "params", "body", "signature")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SCHEME_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    scheme: CallbackScheme
+    url: str
+    params: _containers.RepeatedCompositeFieldContainer[CallbackParam]
+    body: bytes
+    signature: str
+    def __init__(self, id: _Optional[str] = ..., scheme: _Optional[_Union[CallbackScheme, str]] = ..., url: _Optional[str] = ..., params: _Optional[_Iterable[_Union[CallbackParam, _Mapping]]] = ..., body: _Optional[bytes] = ..., signature: _Optional[str] = ...) -> None: ...
+
+class VerifyCallbackSignatureResponse(_message.Message):
+    __slots__ = ("valid",)
+    VALID_FIELD_NUMBER: _ClassVar[int]
+    valid: bool
+    def __init__(self, valid: _Optional[bool] = ...) -> None: ...

@@ -72,6 +72,11 @@ class ConnectionServiceStub:
                 request_serializer=beez_dot_api_dot_executor_dot_v1_dot_connections__pb2.DeleteConnectionRequest.SerializeToString,
                 response_deserializer=beez_dot_api_dot_executor_dot_v1_dot_connections__pb2.DeleteConnectionResponse.FromString,
                 _registered_method=True)
+        self.VerifyCallbackSignature = channel.unary_unary(
+                '/beez.api.executor.v1.ConnectionService/VerifyCallbackSignature',
+                request_serializer=beez_dot_api_dot_executor_dot_v1_dot_connections__pb2.VerifyCallbackSignatureRequest.SerializeToString,
+                response_deserializer=beez_dot_api_dot_executor_dot_v1_dot_connections__pb2.VerifyCallbackSignatureResponse.FromString,
+                _registered_method=True)
 
 
 class ConnectionServiceServicer:
@@ -130,6 +135,16 @@ class ConnectionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VerifyCallbackSignature(self, request, context):
+        """Editor: checks a provider's signature on a callback to one of the organization's
+        connections (a Twilio status callback, a WhatsApp Cloud API webhook or its handshake) with
+        that connection's own secret, which never leaves the executor. The gateway's callback routes
+        for an organization's own provider accounts ask this before they read the body (decision 0041).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConnectionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -167,6 +182,11 @@ def add_ConnectionServiceServicer_to_server(servicer, server):
                     servicer.DeleteConnection,
                     request_deserializer=beez_dot_api_dot_executor_dot_v1_dot_connections__pb2.DeleteConnectionRequest.FromString,
                     response_serializer=beez_dot_api_dot_executor_dot_v1_dot_connections__pb2.DeleteConnectionResponse.SerializeToString,
+            ),
+            'VerifyCallbackSignature': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyCallbackSignature,
+                    request_deserializer=beez_dot_api_dot_executor_dot_v1_dot_connections__pb2.VerifyCallbackSignatureRequest.FromString,
+                    response_serializer=beez_dot_api_dot_executor_dot_v1_dot_connections__pb2.VerifyCallbackSignatureResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -361,6 +381,33 @@ class ConnectionService:
             '/beez.api.executor.v1.ConnectionService/DeleteConnection',
             beez_dot_api_dot_executor_dot_v1_dot_connections__pb2.DeleteConnectionRequest.SerializeToString,
             beez_dot_api_dot_executor_dot_v1_dot_connections__pb2.DeleteConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyCallbackSignature(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/beez.api.executor.v1.ConnectionService/VerifyCallbackSignature',
+            beez_dot_api_dot_executor_dot_v1_dot_connections__pb2.VerifyCallbackSignatureRequest.SerializeToString,
+            beez_dot_api_dot_executor_dot_v1_dot_connections__pb2.VerifyCallbackSignatureResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,6 +52,12 @@ class ConnectionServiceStub:
     """Admin: sets the connection's own rate limit (both 0: the provider's default)."""
     DeleteConnection: _grpc.UnaryUnaryMultiCallable[_connections_pb2.DeleteConnectionRequest, _connections_pb2.DeleteConnectionResponse]
     """Admin: deletes the connection; steps that name it fail from then on."""
+    VerifyCallbackSignature: _grpc.UnaryUnaryMultiCallable[_connections_pb2.VerifyCallbackSignatureRequest, _connections_pb2.VerifyCallbackSignatureResponse]
+    """Editor: checks a provider's signature on a callback to one of the organization's
+    connections (a Twilio status callback, a WhatsApp Cloud API webhook or its handshake) with
+    that connection's own secret, which never leaves the executor. The gateway's callback routes
+    for an organization's own provider accounts ask this before they read the body (decision 0041).
+    """
 
 @_typing.type_check_only
 class ConnectionServiceAsyncStub(ConnectionServiceStub):
@@ -77,6 +83,12 @@ class ConnectionServiceAsyncStub(ConnectionServiceStub):
     """Admin: sets the connection's own rate limit (both 0: the provider's default)."""
     DeleteConnection: _aio.UnaryUnaryMultiCallable[_connections_pb2.DeleteConnectionRequest, _connections_pb2.DeleteConnectionResponse]  # type: ignore[assignment]
     """Admin: deletes the connection; steps that name it fail from then on."""
+    VerifyCallbackSignature: _aio.UnaryUnaryMultiCallable[_connections_pb2.VerifyCallbackSignatureRequest, _connections_pb2.VerifyCallbackSignatureResponse]  # type: ignore[assignment]
+    """Editor: checks a provider's signature on a callback to one of the organization's
+    connections (a Twilio status callback, a WhatsApp Cloud API webhook or its handshake) with
+    that connection's own secret, which never leaves the executor. The gateway's callback routes
+    for an organization's own provider accounts ask this before they read the body (decision 0041).
+    """
 
 class ConnectionServiceServicer(metaclass=_abc_1.ABCMeta):
     """The connections of the caller's organization (decision 0040). Credentials are write-only:
@@ -141,5 +153,17 @@ class ConnectionServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_connections_pb2.DeleteConnectionResponse, _abc.Awaitable[_connections_pb2.DeleteConnectionResponse]]:
         """Admin: deletes the connection; steps that name it fail from then on."""
+
+    @_abc_1.abstractmethod
+    def VerifyCallbackSignature(
+        self,
+        request: _connections_pb2.VerifyCallbackSignatureRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_connections_pb2.VerifyCallbackSignatureResponse, _abc.Awaitable[_connections_pb2.VerifyCallbackSignatureResponse]]:
+        """Editor: checks a provider's signature on a callback to one of the organization's
+        connections (a Twilio status callback, a WhatsApp Cloud API webhook or its handshake) with
+        that connection's own secret, which never leaves the executor. The gateway's callback routes
+        for an organization's own provider accounts ask this before they read the body (decision 0041).
+        """
 
 def add_ConnectionServiceServicer_to_server(servicer: ConnectionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
