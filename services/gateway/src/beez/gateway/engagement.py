@@ -41,7 +41,7 @@ import base64
 import contextlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -264,10 +264,10 @@ class Engagement:
     async def _connection_says(
         self,
         request: web.Request,
-        scheme: int,
+        scheme: connections_pb2.CallbackScheme.ValueType,
         given: str,
         *,
-        params: list[tuple[str, str]] = (),
+        params: Sequence[tuple[str, str]] = (),
         body: bytes = b"",
     ) -> bool:
         """Whether the organization's connection named in the path signed this callback: the
@@ -280,7 +280,7 @@ class Engagement:
             found = await self.connections.VerifyCallbackSignature(
                 connections_pb2.VerifyCallbackSignatureRequest(
                     id=connection,
-                    scheme=scheme,  # type: ignore[arg-type]
+                    scheme=scheme,
                     url=self._called_url(request),
                     params=[connections_pb2.CallbackParam(name=n, value=v) for n, v in params],
                     body=body,
