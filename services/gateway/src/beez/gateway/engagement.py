@@ -264,7 +264,7 @@ class Engagement:
     async def _connection_says(
         self,
         request: web.Request,
-        scheme: connections_pb2.CallbackScheme.ValueType,
+        scheme: connections_pb2.CallbackScheme,
         given: str,
         *,
         params: Sequence[tuple[str, str]] = (),
