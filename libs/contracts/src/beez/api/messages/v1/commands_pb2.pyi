@@ -1,4 +1,9 @@
+import datetime
+
+from beez.api.messages.v1 import commands_conversations_pb2 as _commands_conversations_pb2
+from beez.api.messages.v1 import commands_tasks_pb2 as _commands_tasks_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
@@ -53,16 +58,22 @@ class AssignUser(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., team: _Optional[str] = ...) -> None: ...
 
 class CreateTask(_message.Message):
-    __slots__ = ("title", "description", "assignee", "due_in_hours")
+    __slots__ = ("title", "description", "assignee", "due_in_hours", "task_id", "priority", "due_at")
     TITLE_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     ASSIGNEE_FIELD_NUMBER: _ClassVar[int]
     DUE_IN_HOURS_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    DUE_AT_FIELD_NUMBER: _ClassVar[int]
     title: str
     description: str
     assignee: str
     due_in_hours: int
-    def __init__(self, title: _Optional[str] = ..., description: _Optional[str] = ..., assignee: _Optional[str] = ..., due_in_hours: _Optional[int] = ...) -> None: ...
+    task_id: str
+    priority: _commands_tasks_pb2.TaskPriority
+    due_at: _timestamp_pb2.Timestamp
+    def __init__(self, title: _Optional[str] = ..., description: _Optional[str] = ..., assignee: _Optional[str] = ..., due_in_hours: _Optional[int] = ..., task_id: _Optional[str] = ..., priority: _Optional[_Union[_commands_tasks_pb2.TaskPriority, str]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SendNotification(_message.Message):
     __slots__ = ("message", "user_id", "channel")
@@ -75,7 +86,7 @@ class SendNotification(_message.Message):
     def __init__(self, message: _Optional[str] = ..., user_id: _Optional[str] = ..., channel: _Optional[str] = ...) -> None: ...
 
 class PlatformCommand(_message.Message):
-    __slots__ = ("idempotency_key", "organization_id", "contact_id", "execution_id", "automation_id", "add_tag", "remove_tag", "update_field", "add_to_list", "remove_from_list", "update_score", "assign_user", "create_task", "send_notification")
+    __slots__ = ("idempotency_key", "organization_id", "contact_id", "execution_id", "automation_id", "add_tag", "remove_tag", "update_field", "add_to_list", "remove_from_list", "update_score", "assign_user", "create_task", "send_notification", "assign_task", "set_task_due_date", "complete_task", "create_calendar_event", "send_task_reminder", "update_task_priority", "add_task_comment", "create_follow_up_sequence", "log_phone_call", "log_meeting_notes", "schedule_meeting", "reply_to_conversation", "close_conversation", "reopen_conversation", "add_conversation_note", "assign_conversation", "transfer_conversation")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -90,6 +101,23 @@ class PlatformCommand(_message.Message):
     ASSIGN_USER_FIELD_NUMBER: _ClassVar[int]
     CREATE_TASK_FIELD_NUMBER: _ClassVar[int]
     SEND_NOTIFICATION_FIELD_NUMBER: _ClassVar[int]
+    ASSIGN_TASK_FIELD_NUMBER: _ClassVar[int]
+    SET_TASK_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_TASK_FIELD_NUMBER: _ClassVar[int]
+    CREATE_CALENDAR_EVENT_FIELD_NUMBER: _ClassVar[int]
+    SEND_TASK_REMINDER_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TASK_PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    ADD_TASK_COMMENT_FIELD_NUMBER: _ClassVar[int]
+    CREATE_FOLLOW_UP_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    LOG_PHONE_CALL_FIELD_NUMBER: _ClassVar[int]
+    LOG_MEETING_NOTES_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_MEETING_FIELD_NUMBER: _ClassVar[int]
+    REPLY_TO_CONVERSATION_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_CONVERSATION_FIELD_NUMBER: _ClassVar[int]
+    REOPEN_CONVERSATION_FIELD_NUMBER: _ClassVar[int]
+    ADD_CONVERSATION_NOTE_FIELD_NUMBER: _ClassVar[int]
+    ASSIGN_CONVERSATION_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_CONVERSATION_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     organization_id: str
     contact_id: str
@@ -104,4 +132,21 @@ class PlatformCommand(_message.Message):
     assign_user: AssignUser
     create_task: CreateTask
     send_notification: SendNotification
-    def __init__(self, idempotency_key: _Optional[str] = ..., organization_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., automation_id: _Optional[str] = ..., add_tag: _Optional[_Union[AddTag, _Mapping]] = ..., remove_tag: _Optional[_Union[RemoveTag, _Mapping]] = ..., update_field: _Optional[_Union[UpdateField, _Mapping]] = ..., add_to_list: _Optional[_Union[AddToList, _Mapping]] = ..., remove_from_list: _Optional[_Union[RemoveFromList, _Mapping]] = ..., update_score: _Optional[_Union[UpdateScore, _Mapping]] = ..., assign_user: _Optional[_Union[AssignUser, _Mapping]] = ..., create_task: _Optional[_Union[CreateTask, _Mapping]] = ..., send_notification: _Optional[_Union[SendNotification, _Mapping]] = ...) -> None: ...
+    assign_task: _commands_tasks_pb2.AssignTask
+    set_task_due_date: _commands_tasks_pb2.SetTaskDueDate
+    complete_task: _commands_tasks_pb2.CompleteTask
+    create_calendar_event: _commands_tasks_pb2.CreateCalendarEvent
+    send_task_reminder: _commands_tasks_pb2.SendTaskReminder
+    update_task_priority: _commands_tasks_pb2.UpdateTaskPriority
+    add_task_comment: _commands_tasks_pb2.AddTaskComment
+    create_follow_up_sequence: _commands_tasks_pb2.CreateFollowUpSequence
+    log_phone_call: _commands_tasks_pb2.LogPhoneCall
+    log_meeting_notes: _commands_tasks_pb2.LogMeetingNotes
+    schedule_meeting: _commands_tasks_pb2.ScheduleMeeting
+    reply_to_conversation: _commands_conversations_pb2.ReplyToConversation
+    close_conversation: _commands_conversations_pb2.CloseConversation
+    reopen_conversation: _commands_conversations_pb2.ReopenConversation
+    add_conversation_note: _commands_conversations_pb2.AddConversationNote
+    assign_conversation: _commands_conversations_pb2.AssignConversation
+    transfer_conversation: _commands_conversations_pb2.TransferConversation
+    def __init__(self, idempotency_key: _Optional[str] = ..., organization_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., automation_id: _Optional[str] = ..., add_tag: _Optional[_Union[AddTag, _Mapping]] = ..., remove_tag: _Optional[_Union[RemoveTag, _Mapping]] = ..., update_field: _Optional[_Union[UpdateField, _Mapping]] = ..., add_to_list: _Optional[_Union[AddToList, _Mapping]] = ..., remove_from_list: _Optional[_Union[RemoveFromList, _Mapping]] = ..., update_score: _Optional[_Union[UpdateScore, _Mapping]] = ..., assign_user: _Optional[_Union[AssignUser, _Mapping]] = ..., create_task: _Optional[_Union[CreateTask, _Mapping]] = ..., send_notification: _Optional[_Union[SendNotification, _Mapping]] = ..., assign_task: _Optional[_Union[_commands_tasks_pb2.AssignTask, _Mapping]] = ..., set_task_due_date: _Optional[_Union[_commands_tasks_pb2.SetTaskDueDate, _Mapping]] = ..., complete_task: _Optional[_Union[_commands_tasks_pb2.CompleteTask, _Mapping]] = ..., create_calendar_event: _Optional[_Union[_commands_tasks_pb2.CreateCalendarEvent, _Mapping]] = ..., send_task_reminder: _Optional[_Union[_commands_tasks_pb2.SendTaskReminder, _Mapping]] = ..., update_task_priority: _Optional[_Union[_commands_tasks_pb2.UpdateTaskPriority, _Mapping]] = ..., add_task_comment: _Optional[_Union[_commands_tasks_pb2.AddTaskComment, _Mapping]] = ..., create_follow_up_sequence: _Optional[_Union[_commands_tasks_pb2.CreateFollowUpSequence, _Mapping]] = ..., log_phone_call: _Optional[_Union[_commands_tasks_pb2.LogPhoneCall, _Mapping]] = ..., log_meeting_notes: _Optional[_Union[_commands_tasks_pb2.LogMeetingNotes, _Mapping]] = ..., schedule_meeting: _Optional[_Union[_commands_tasks_pb2.ScheduleMeeting, _Mapping]] = ..., reply_to_conversation: _Optional[_Union[_commands_conversations_pb2.ReplyToConversation, _Mapping]] = ..., close_conversation: _Optional[_Union[_commands_conversations_pb2.CloseConversation, _Mapping]] = ..., reopen_conversation: _Optional[_Union[_commands_conversations_pb2.ReopenConversation, _Mapping]] = ..., add_conversation_note: _Optional[_Union[_commands_conversations_pb2.AddConversationNote, _Mapping]] = ..., assign_conversation: _Optional[_Union[_commands_conversations_pb2.AssignConversation, _Mapping]] = ..., transfer_conversation: _Optional[_Union[_commands_conversations_pb2.TransferConversation, _Mapping]] = ...) -> None: ...
