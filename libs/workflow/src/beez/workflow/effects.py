@@ -15,8 +15,11 @@ dict merged in), ``score``, ``score_delta``, ``assigned_user``, ``assigned_team`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from google.protobuf import json_format, struct_pb2
@@ -29,6 +32,7 @@ __all__ = [
     "INT32_MIN",
     "Effect",
     "StepError",
+    "StepScope",
     "add_tag",
     "add_to_list",
     "apply_contact_changes",
@@ -40,6 +44,7 @@ __all__ = [
     "remove_tag",
     "send_internal_notification",
     "set_variable",
+    "step_scope_key",
     "text",
     "update_field",
     "update_score",
@@ -75,6 +80,35 @@ class Effect:
     vars: dict[str, Any] = field(default_factory=dict)
     needs_contact: bool = True
     """Whether the step fails (``no_contact``) when the execution has no contact."""
+
+
+_ATTEMPT = re.compile(r":attempt:\d+$")
+
+
+def step_scope_key(key: str) -> str:
+    """A step's attempt-independent key: ``exec:<id>:step:<position>`` of an idempotency key
+    ``exec:<id>:step:<position>:attempt:<n>`` (a key without an attempt is returned as is)."""
+    return _ATTEMPT.sub("", key)
+
+
+@dataclass(frozen=True)
+class StepScope:
+    """Where a step runs, for the effects that create objects or refer to earlier ones
+    (decision 0043): the ids they create are derived from ``key``, so every attempt of the step,
+    and the dry run of the same position, name the same object."""
+
+    key: str
+    """``exec:<execution id>:step:<position>``, without the attempt."""
+    now: datetime
+    """The step's time: relative dates (``due_in``, ``start_in``) count from it."""
+    event: Mapping[str, Any] = field(default_factory=dict)
+    """The triggering event (``event.data.task_id``, ``.conversation_id`` are defaults)."""
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    """The execution's variables (``vars.task_id``, set by an earlier create_task)."""
+
+
+ScopedCompute = Callable[[Mapping[str, Any], Mapping[str, Any], StepScope], Effect]
+"""An effect that needs its :class:`StepScope` (``effects_tasks``, ``effects_conversations``)."""
 
 
 def text(config: Mapping[str, Any], key: str, *, required: bool = True) -> str:
@@ -275,12 +309,31 @@ EFFECTS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Effect]] = {
 """The action types whose whole effect is computed here, by type."""
 
 
-def effect_of(type_: str, config: Mapping[str, Any], contact: Mapping[str, Any]) -> Effect | None:
+@lru_cache(maxsize=1)
+def scoped_effects() -> dict[str, ScopedCompute]:
+    """The effects that need a :class:`StepScope`, by type (imported here, when first asked,
+    because their modules build on this one)."""
+    from beez.workflow.effects_conversations import CONVERSATION_EFFECTS
+    from beez.workflow.effects_tasks import TASK_EFFECTS
+
+    return {**TASK_EFFECTS, **CONVERSATION_EFFECTS}
+
+
+def effect_of(
+    type_: str, config: Mapping[str, Any], contact: Mapping[str, Any], scope: StepScope | None = None
+) -> Effect | None:
     """The effect of a step of ``type_`` with this rendered config, None for other types.
+
+    With a ``scope`` the scoped effects come first (``create_task`` then also names its task);
+    without one, a type that needs a scope has no effect here.
 
     Raises:
         StepError: the config cannot work.
     """
+    if scope is not None:
+        scoped = scoped_effects().get(type_)
+        if scoped is not None:
+            return scoped(config, contact, scope)
     compute = EFFECTS.get(type_)
     return compute(config, contact) if compute is not None else None
 

@@ -18,11 +18,13 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from beez.workflow.errors import Issue, join_path
+from beez.workflow.intervals import parse_time
 
 __all__ = ["FORMAT_CHECKER", "schema_issues"]
 
 FORMAT_CHECKER = FormatChecker(formats=())
-"""Formats used by the catalog: ``email`` and ``uri`` (http/https), template text allowed."""
+"""Formats used by the catalog: ``email``, ``uri`` (http/https) and ``date-time`` (RFC 3339 or
+``YYYY-MM-DD``), template text allowed."""
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _NAMED_EMAIL = re.compile(r"^[^<>]*<([^<>]+)>$")
@@ -51,6 +53,15 @@ def _is_uri(value: object) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+@FORMAT_CHECKER.checks("date-time")
+def _is_date_time(value: object) -> bool:
+    """An RFC 3339 time or a ``YYYY-MM-DD`` date (as :func:`~beez.workflow.intervals.parse_time`
+    reads them), or template text."""
+    if not isinstance(value, str) or _templated(value):
+        return True
+    return parse_time(value) is not None
 
 
 _VALIDATORS: dict[int, tuple[Mapping[str, Any], Draft202012Validator]] = {}

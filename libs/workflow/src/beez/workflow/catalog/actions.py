@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from beez.workflow.catalog.actions_tasks import CONVERSATION_ACTIONS, TASK_ACTIONS
 from beez.workflow.catalog.entries import LOOP_DEFAULT_MAX_ITEMS, LOOP_MAX_ITEMS, LOOP_MAX_TIMES, ActionType
 from beez.workflow.catalog.pieces import (
     CONDITIONS,
@@ -96,6 +97,7 @@ ACTIONS: tuple[ActionType, ...] = (
             ("text",),
         ),
     ),
+    *CONVERSATION_ACTIONS,
     # integration
     ActionType(
         "webhook",
@@ -212,22 +214,7 @@ ACTIONS: tuple[ActionType, ...] = (
         ),
     ),
     # tasks
-    ActionType(
-        "create_task",
-        "Create task",
-        "Creates a task about the contact.",
-        "tasks",
-        config_schema(
-            "create_task",
-            {
-                "title": TEXT,
-                "description": {"type": "string"},
-                "assignee": TEXT,
-                "due_in_hours": {"type": "integer", "minimum": 1, "maximum": 8760},
-            },
-            ("title",),
-        ),
-    ),
+    *TASK_ACTIONS,
     # data
     ActionType(
         "set_variable",

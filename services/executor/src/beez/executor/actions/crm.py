@@ -8,7 +8,8 @@ the engine writes the command to its outbox with the step's result, and the owne
 by ``idempotency_key``. The subject is ``platform.commands.<org>.<verb>`` with
 ``verb = command_verb(cmd)``.
 
-Contact actions need a contact (``no_contact`` otherwise, permanent); ``create_task`` does not.
+Contact actions need a contact (``no_contact`` otherwise, permanent). ``create_task`` is
+:mod:`.tasks`'s (its task id is derived from the step, decision 0043).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ __all__ = [
     "AddTag",
     "AddToList",
     "AssignUser",
-    "CreateTask",
     "RemoveFromList",
     "RemoveTag",
     "UpdateField",
@@ -174,13 +174,3 @@ class AssignUser:
 
     async def run(self, ctx: ActionContext) -> ActionResult:
         return effect_result(ctx, effects.assign_user)
-
-
-class CreateTask:
-    """``create_task {title, description?, assignee?, due_in_hours?}`` → ``create_task`` command
-    (with the contact when there is one). No contact change."""
-
-    type = "create_task"
-
-    async def run(self, ctx: ActionContext) -> ActionResult:
-        return effect_result(ctx, effects.create_task)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import httpx
 
-from beez.executor.actions import crm, internal
+from beez.executor.actions import crm, internal, tasks
 from beez.executor.actions.base import Action
 from beez.executor.actions.email import SendEmail
 from beez.executor.actions.http import OutboundHttp
@@ -49,6 +49,7 @@ ACTION_TYPES: tuple[str, ...] = (
     "set_variable",
     "trigger_automation",
     "send_internal_notification",
+    *(type_ for type_ in tasks.SCOPED_TYPES if type_ != "create_task"),
 )
 """Every non-control type of the catalog, each with an action in the registry."""
 
@@ -96,10 +97,10 @@ def build_registry(
         crm.RemoveFromList(),
         crm.UpdateScore(),
         crm.AssignUser(),
-        crm.CreateTask(),
         internal.SetVariable(),
         internal.TriggerAutomation(settings),
         internal.SendInternalNotification(),
+        *tasks.scoped_actions(),
     ]
     redactor = Redactor(credentials(settings))
     return ActionRegistry({action.type: Redacting(action, redactor) for action in actions}, outbound)
