@@ -61,6 +61,7 @@ SAMPLES: dict[str, Sample] = {
         }
     ),
     "nested": Sample(outcomes={"late_click": "event"}),
+    "conversations": Sample(data={"conversation_id": "cv_42"}),
 }
 
 

@@ -125,6 +125,7 @@ async def drive(flow: Flow, execution_id: str, outcomes: dict[str, str], configs
 async def engine_run(rig: Rig, name: str, smp: Sample) -> tuple[traces.Trace, Any]:
     """Runs the workflow on the executor; its trace and the START job (the dry run's input)."""
     flow = Flow(rig.executor, f"org_parity_{uuid.uuid4().hex[:10]}")
+    started = rig.executor.clock.now()
     data = {**DEFAULT_DATA, **smp.data, "base_url": rig.http.url}
     job = flow.start_job(load(name), contact=smp.person(), data=data, automation_id=AUTOMATION_ID)
     mails, requests = len(rig.smtp.messages), len(rig.http.requests)
@@ -140,7 +141,7 @@ async def engine_run(rig: Rig, name: str, smp: Sample) -> tuple[traces.Trace, An
         {traces.idempotency_key(r.headers): traces.http_message(r) for r in rig.http.requests[requests:]}
     )
     for _, _, payload in await flow.outbox(".commands."):
-        found = traces.command_message(commands_pb2.PlatformCommand.FromString(payload))
+        found = traces.command_message(commands_pb2.PlatformCommand.FromString(payload), started)
         if found is not None:
             messages[found[0]] = found[1]
     async with rig.executor.svc.runtime.db.transaction() as session:
@@ -183,7 +184,7 @@ async def test_the_engine_and_the_dry_run_agree(rig: Rig, name: str) -> None:
     started = rig.executor.clock.now()
     engine, job = await engine_run(rig, name, smp)
     run = dry_run(AUTOMATION_ID, assign_ids(job.start.workflow), job.start.event, smp.outcomes, started)
-    dry = traces.dry_trace(run, before(job))
+    dry = traces.dry_trace(run, before(job), started)
 
     golden_path = HERE / "golden" / f"{name}.json"
     if UPDATE:

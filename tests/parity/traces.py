@@ -12,23 +12,34 @@ A trace is plain JSON, so it is also what the golden files hold:
 The engine's messages are read where they arrived, at the local SMTP and HTTP servers (tasks
 and notifications: in its outbox), and matched to their steps by the idempotency key every
 message carries.
+
+Task, calendar, activity and conversation commands (decision 0043) are shown as their typed
+message in proto3 JSON (proto field names, every field). The ids they derive from the step's key
+differ between the engine and the dry run (the dry run's execution id is ``dry-run``), so a
+trace names each id by its first appearance (``<task#1>``): both must create and reference the
+same objects in the same places. Their times are shown from the run's start (``start+86400s``),
+so parity workflows give relative times (``due_in``, ``start_in``, ``after``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from beez.api.executor.v1 import executor_pb2
 from beez.api.messages.v1 import commands_pb2
 from beez.automation.domain.dryrun import DryRun
-from beez.workflow.effects import effect_of
+from beez.workflow.effects import effect_of, scoped_effects
+from beez.workflow.intervals import parse_time
 from beez.workflow.model import plain
 from tests.support.providers import Recorded
 
@@ -86,13 +97,64 @@ _TEAM_COMMANDS = {"create_task": "create_task", "send_internal_notification": "s
 """Steps whose message is a platform command to the team: the task or notification text."""
 
 
-def command_message(command: commands_pb2.PlatformCommand) -> tuple[str, dict[str, Any]] | None:
-    """(idempotency key, fields) of a task or notification command from the engine's outbox."""
+SCOPED_VERBS = frozenset(scoped_effects())
+"""Task, calendar, activity and conversation commands: verb = the step's type."""
+_DERIVED_ID = re.compile(r"^(task|cal|mtg|cmt|seq|act|msg|note)_[0-9a-f]{24}$")
+_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
+def _relative(value: Any, base: datetime | None) -> Any:
+    """``value`` with every RFC 3339 time shown as seconds from ``base`` (whole seconds)."""
+    if isinstance(value, dict):
+        return {key: _relative(item, base) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_relative(item, base) for item in value]
+    if base is not None and isinstance(value, str) and _TIMESTAMP.match(value):
+        moment = parse_time(value)
+        assert moment is not None
+        start = base.astimezone(UTC).replace(microsecond=0)
+        return f"start+{int((moment - start).total_seconds())}s"
+    return value
+
+
+def typed_fields(body: Message, base: datetime | None) -> dict[str, Any]:
+    """A scoped command's typed message as proto3 JSON, every field, times from ``base``."""
+    shown = json_format.MessageToDict(
+        body, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+    return dict(_relative(shown, base))
+
+
+def command_message(
+    command: commands_pb2.PlatformCommand, base: datetime | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """(idempotency key, fields) of a task, notification or conversation command from the engine's outbox."""
     verb = command.WhichOneof("command")
+    if verb in SCOPED_VERBS:
+        return command.idempotency_key, typed_fields(getattr(command, verb), base)
     if verb not in _TEAM_COMMANDS.values():
         return None
     body = getattr(command, verb)
     return command.idempotency_key, {f.name: getattr(body, f.name) for f in body.DESCRIPTOR.fields}
+
+
+def canonical_ids(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The steps with every derived id renamed by first appearance (``<task#1>``...)."""
+    names: dict[str, str] = {}
+
+    def rename(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: rename(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [rename(item) for item in value]
+        if isinstance(value, str) and _DERIVED_ID.match(value):
+            if value not in names:
+                prefix = value.split("_", 1)[0]
+                names[value] = f"<{prefix}#{sum(n.startswith(f'<{prefix}#') for n in names.values()) + 1}>"
+            return names[value]
+        return value
+
+    return [rename(step) for step in steps]
 
 
 def idempotency_key(headers: Mapping[str, str]) -> str:
@@ -124,7 +186,7 @@ def engine_trace(
         steps.append(entry)
     status = executor_pb2.ExecutionStatus.Name(execution.status).removeprefix("EXECUTION_STATUS_").lower()
     return {
-        "steps": steps,
+        "steps": canonical_ids(steps),
         "contact_changes": contact_changes(before, after),
         "end": {"status": status, "converted": execution.converted},
     }
@@ -142,9 +204,14 @@ def _http(config: Mapping[str, Any], default_method: str) -> dict[str, Any]:
     }
 
 
-def dry_message(type_: str, detail: Mapping[str, Any]) -> dict[str, Any] | None:
+def dry_message(type_: str, detail: Mapping[str, Any], base: datetime | None = None) -> dict[str, Any] | None:
     """The message a dry-run step shows, in the shape the servers received it."""
     config = detail.get("config", {})
+    if type_ in SCOPED_VERBS:
+        command = detail["command"]
+        body = getattr(commands_pb2.PlatformCommand(), command["verb"])
+        json_format.ParseDict(command["fields"], body)
+        return typed_fields(body, base)
     if type_ == "send_email":
         return {
             "to": detail["to"],
@@ -165,8 +232,8 @@ def dry_message(type_: str, detail: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def dry_trace(run: DryRun, before: Mapping[str, Any]) -> Trace:
-    """The trace of a dry run."""
+def dry_trace(run: DryRun, before: Mapping[str, Any], base: datetime | None = None) -> Trace:
+    """The trace of a dry run (``base``: when it ran, for the times of scoped commands)."""
     steps = []
     for step in run.steps:
         if step.outcome in _PSEUDO_STEPS:
@@ -183,13 +250,13 @@ def dry_trace(run: DryRun, before: Mapping[str, Any]) -> Trace:
         if status == "failed":
             entry.update(error=detail["error"], category=detail["category"])
         if step.outcome in ("would_send", "would_run"):
-            message = dry_message(step.type, detail)
+            message = dry_message(step.type, detail, base)
             if message is not None:
                 entry["message"] = message
         steps.append(entry)
     failed = bool(steps) and steps[-1]["status"] == "failed"
     return {
-        "steps": steps,
+        "steps": canonical_ids(steps),
         "contact_changes": contact_changes(before, run.contact),
         "end": {
             "status": "failed" if failed else "completed",

@@ -17,8 +17,11 @@ executor's engine and actions call (``beez.workflow.branches``, ``.loops``, ``.r
   ``would_send``; or ``skipped`` with ``detail.reason`` when the contact has no consent for the
   channel (whatever ``to`` says) or no address. Slack needs no consent.
 - other actions: ``would_run`` with the rendered config; nothing is called. Their effects on
-  the contact snapshot (tags, lists, score, fields, assignment) and variables (``set_variable``)
-  are applied to the dry-run context, so later conditions and templates see them.
+  the contact snapshot (tags, lists, score, fields, assignment) and variables (``set_variable``,
+  the ids task and conversation steps create) are applied to the dry-run context, so later
+  conditions and templates see them. Task, calendar, activity and conversation steps show the
+  command they would send (``detail.command``), with the ids the executor would derive for the
+  same position (decision 0043; the dry run's execution id is ``dry-run``).
 - ``wait``: ``wait``; a step's own ``delay`` shows as ``detail.delay``. Time does not pass.
 - ``condition``/``switch``: evaluated on the context; ``branch`` with ``detail.branch``.
 - ``wait_for_event``: takes the branch ``wait_outcomes`` names for it (keyed by step id or
@@ -61,7 +64,7 @@ from beez.workflow.branches import (
 )
 from beez.workflow.conditions import compile_conditions
 from beez.workflow.context import build_context
-from beez.workflow.effects import StepError, apply_contact_changes, effect_of
+from beez.workflow.effects import StepError, StepScope, apply_contact_changes, effect_of, scoped_effects
 from beez.workflow.errors import ConditionBudgetError, ConditionError, Issue, TemplateError
 from beez.workflow.intervals import wait_due, zone
 from beez.workflow.loops import loop_turn
@@ -313,8 +316,8 @@ class _Walk:
             outcome = "would_run"
             if catalog.is_communication(action.type):
                 outcome = self.send(action.type, rendered, detail)
-            else:
-                self.apply(action.type, rendered)
+            if outcome != "skipped":
+                self.apply(action.type, rendered, pos, detail)
         except TemplateError as exc:  # errors are masked as the executor masks an action's
             raise _Failed(mask_text(f"template: {exc}"), "template") from exc
         except InvalidRecipient as exc:
@@ -333,13 +336,18 @@ class _Walk:
             detail["to"] = found.to
         return "would_send"
 
-    def apply(self, type_: str, config: Mapping[str, Any]) -> None:
-        """The action's effect on the dry run's contact snapshot and variables."""
-        effect = effect_of(type_, config, self.contact)
+    def apply(self, type_: str, config: Mapping[str, Any], pos: Position, detail: dict[str, Any]) -> None:
+        """The action's effect on the dry run's contact snapshot and variables; the platform
+        command a task, calendar, activity or conversation step sends, in ``detail.command``
+        (``verb``, ``fields`` in proto3 JSON form), as the executor sends it."""
+        scope = StepScope(f"exec:{self.ctx['execution']['id']}:step:{pos}", self.now, self.ctx["event"], self.ctx["vars"])
+        effect = effect_of(type_, config, self.contact, scope)
         if effect is None:
             return
         if effect.needs_contact and not contact_id(self.contact, self.ctx["event"]):
             raise StepError("this step needs a contact, and the execution has none", category="no_contact")
+        if effect.command and type_ in scoped_effects():
+            detail["command"] = {"verb": effect.command, "fields": effect.values}
         if effect.contact_changes:
             self.ctx["contact"] = apply_contact_changes(self.contact, effect.contact_changes)
         if effect.vars:
