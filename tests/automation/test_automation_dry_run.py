@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from typing import Any
 
 import grpc
@@ -10,6 +12,8 @@ from google.protobuf import json_format
 
 from beez.api.automation.v1 import automation_pb2 as pb
 from beez.api.messages.v1.events_pb2 import Event
+from beez.workflow.effects import StepScope
+from beez.workflow.effects_tasks import derived_id
 from beez.workflow.model import workflow_from_json
 from beez.workflow.triggering import CART_CHECKED_OUT_ID, CART_WAIT_ID
 from tests.automation.conftest import AutomationEnv
@@ -69,7 +73,13 @@ async def test_onboarding_takes_the_timeout_branch_by_default_with_rendered_mess
     }
     assert detail(reply, "3")["branch"] == "timeout"
     assert detail(reply, "3.timeout.1") == {"value": 48.0, "unit": "hours"}
-    assert detail(reply, "3.timeout.2") == {"config": {"title": "Follow up with Ada"}}
+    task = detail(reply, "3.timeout.2")
+    assert task["config"] == {"title": "Follow up with Ada"}
+    # the command the executor would send, with the task id it derives for that position
+    assert task["command"]["verb"] == "create_task"
+    assert task["command"]["fields"]["title"] == "Follow up with Ada"
+    scope = StepScope("exec:dry-run:step:3.timeout.2", datetime.now(UTC))
+    assert task["command"]["fields"]["task_id"] == derived_id("task", scope)
     # Nothing was written: the create's row and message are all there is.
     assert (
         count_rows(env.database_url, "SELECT count(*) FROM automation.outbox WHERE org_id = %s", api.org) == 1

@@ -83,7 +83,18 @@ def test_action_types_are_exactly_the_runnable_ones_by_category() -> None:
     for entry in catalog.action_types():
         by_category.setdefault(entry.category, set()).add(entry.type)
     assert by_category == {
-        "communication": {"send_email", "send_whatsapp", "send_sms", "send_slack"},
+        "communication": {
+            "send_email",
+            "send_whatsapp",
+            "send_sms",
+            "send_slack",
+            "reply_to_conversation",
+            "close_conversation",
+            "reopen_conversation",
+            "add_conversation_note",
+            "assign_conversation",
+            "transfer_conversation",
+        },
         "integration": {"webhook", "call_api"},
         "crm": {
             "add_tag",
@@ -94,7 +105,20 @@ def test_action_types_are_exactly_the_runnable_ones_by_category() -> None:
             "update_score",
             "assign_user",
         },
-        "tasks": {"create_task"},
+        "tasks": {
+            "create_task",
+            "assign_task",
+            "set_task_due_date",
+            "complete_task",
+            "create_calendar_event",
+            "send_task_reminder",
+            "update_task_priority",
+            "add_task_comment",
+            "create_follow_up_sequence",
+            "log_phone_call",
+            "log_meeting_notes",
+            "schedule_meeting",
+        },
         "data": {"set_variable"},
         "automation": {"trigger_automation"},
         "notifications": {"send_internal_notification"},
@@ -238,8 +262,15 @@ def test_communication_types_and_their_channels() -> None:
         "send_whatsapp",
         "send_sms",
         "send_slack",
+        "reply_to_conversation",
+        "close_conversation",
+        "reopen_conversation",
+        "add_conversation_note",
+        "assign_conversation",
+        "transfer_conversation",
     ]
     assert catalog.channel("send_email") == "email"
+    assert catalog.channel("reply_to_conversation") is None  # the conversation names its channel
     assert catalog.channel("send_whatsapp") == "whatsapp"
     assert catalog.channel("send_sms") == "sms"
     assert catalog.channel("send_slack") is None
