@@ -77,7 +77,7 @@ def test_ids_are_the_same_on_every_attempt_and_differ_by_step_and_execution() ->
 
 
 def test_created_ids_go_to_vars_for_later_steps() -> None:
-    cases = {
+    cases: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         "create_task": ({"title": "t"}, {"task_id": derived_id("task", scope())}),
         "create_calendar_event": (
             {"title": "t", "start_in": {"value": 1, "unit": "hours"}},

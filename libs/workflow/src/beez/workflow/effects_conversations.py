@@ -52,13 +52,19 @@ def reply_to_conversation(config: Mapping[str, Any], contact: Mapping[str, Any],
 
 def close_conversation(config: Mapping[str, Any], contact: Mapping[str, Any], scope: StepScope) -> Effect:
     """``close_conversation {conversation_id?, reason?}``: resolves it."""
-    values = {"conversation_id": _conversation(config, scope), "reason": text(config, "reason", required=False)}
+    values = {
+        "conversation_id": _conversation(config, scope),
+        "reason": text(config, "reason", required=False),
+    }
     return _command("close_conversation", values)
 
 
 def reopen_conversation(config: Mapping[str, Any], contact: Mapping[str, Any], scope: StepScope) -> Effect:
     """``reopen_conversation {conversation_id?, reason?}``: opens a resolved one again."""
-    values = {"conversation_id": _conversation(config, scope), "reason": text(config, "reason", required=False)}
+    values = {
+        "conversation_id": _conversation(config, scope),
+        "reason": text(config, "reason", required=False),
+    }
     return _command("reopen_conversation", values)
 
 

@@ -189,7 +189,10 @@ def set_task_due_date(config: Mapping[str, Any], contact: Mapping[str, Any], sco
 
 def complete_task(config: Mapping[str, Any], contact: Mapping[str, Any], scope: StepScope) -> Effect:
     """``complete_task {task_id?, note?}``."""
-    values = {"task_id": reference(config, "task_id", scope, "task"), "note": text(config, "note", required=False)}
+    values = {
+        "task_id": reference(config, "task_id", scope, "task"),
+        "note": text(config, "note", required=False),
+    }
     return _command("complete_task", values, needs_contact=False)
 
 
@@ -312,7 +315,11 @@ def create_follow_up_sequence(
             raise StepError(f"items[{index}]: {exc}", category=exc.category) from exc
     values = {"sequence_id": sequence_id, "name": name, "items": items}
     task_ids = [item["task_id"] for item in items]
-    output = {"command": "create_follow_up_sequence", "sequence_id": sequence_id, "name": name}
+    output: dict[str, Any] = {
+        "command": "create_follow_up_sequence",
+        "sequence_id": sequence_id,
+        "name": name,
+    }
     output["items"] = [{"task_id": i["task_id"], "kind": i["kind"], "due_at": i["due_at"]} for i in items]
     return Effect(
         "create_follow_up_sequence",

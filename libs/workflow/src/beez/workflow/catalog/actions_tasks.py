@@ -18,7 +18,10 @@ from beez.workflow.effects_tasks import CALL_DIRECTIONS, FOLLOW_UP_KINDS, MAX_FO
 __all__ = ["CONVERSATION_ACTIONS", "TASK_ACTIONS"]
 
 _ID = {**TEXT, "maxLength": 200}
-_TASK_ID = {**_ID, "description": "The task. Default: vars.task_id (the last task created), then event.data.task_id."}
+_TASK_ID = {
+    **_ID,
+    "description": "The task. Default: vars.task_id (the last task created), then event.data.task_id.",
+}
 _CONVERSATION_ID = {
     **_ID,
     "description": "The conversation. Default: vars.conversation_id, then event.data.conversation_id "
@@ -37,7 +40,10 @@ _ATTENDEES = {
 
 def _one_of(*names: str) -> dict[str, Any]:
     """At least one of ``names`` is required (the error names them)."""
-    rule = {"anyOf": [{"required": [name]} for name in names], "errorMessage": f"one of {', '.join(names)} is required"}
+    rule = {
+        "anyOf": [{"required": [name]} for name in names],
+        "errorMessage": f"one of {', '.join(names)} is required",
+    }
     return schema_rules({"allOf": [rule]})
 
 
@@ -53,7 +59,12 @@ def _time(at: str, within: str, what: str, *, required: bool = True) -> tuple[di
     }
     rules: dict[str, Any] = {"allOf": [_at_most_one(at, within)]}
     if required:
-        rules["allOf"].append({"anyOf": [{"required": [at]}, {"required": [within]}], "errorMessage": f"{at} or {within} is required"})
+        rules["allOf"].append(
+            {
+                "anyOf": [{"required": [at]}, {"required": [within]}],
+                "errorMessage": f"{at} or {within} is required",
+            }
+        )
     return properties, rules
 
 
@@ -91,7 +102,11 @@ TASK_ACTIONS: tuple[ActionType, ...] = (
             "priority": _PRIORITY,
         },
         ("title",),
-        {"title": "Call {{ contact.first_name }}", "assignee": "u_grace", "due_in": {"value": 2, "unit": "days"}},
+        {
+            "title": "Call {{ contact.first_name }}",
+            "assignee": "u_grace",
+            "due_in": {"value": 2, "unit": "days"},
+        },
         **_DUE_RULES,
     ),
     _entry(
@@ -250,7 +265,11 @@ TASK_ACTIONS: tuple[ActionType, ...] = (
             "send_invitations": {"type": "boolean", "default": True},
         },
         ("title",),
-        {"title": "Demo for {{ contact.first_name }}", "organizer": "u_grace", "start_at": "2026-12-10T15:00:00Z"},
+        {
+            "title": "Demo for {{ contact.first_name }}",
+            "organizer": "u_grace",
+            "start_at": "2026-12-10T15:00:00Z",
+        },
         **_START_RULES,
     ),
 )

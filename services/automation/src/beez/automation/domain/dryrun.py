@@ -340,7 +340,9 @@ class _Walk:
         """The action's effect on the dry run's contact snapshot and variables; the platform
         command a task, calendar, activity or conversation step sends, in ``detail.command``
         (``verb``, ``fields`` in proto3 JSON form), as the executor sends it."""
-        scope = StepScope(f"exec:{self.ctx['execution']['id']}:step:{pos}", self.now, self.ctx["event"], self.ctx["vars"])
+        scope = StepScope(
+            f"exec:{self.ctx['execution']['id']}:step:{pos}", self.now, self.ctx["event"], self.ctx["vars"]
+        )
         effect = effect_of(type_, config, self.contact, scope)
         if effect is None:
             return

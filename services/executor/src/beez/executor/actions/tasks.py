@@ -21,9 +21,6 @@ step again with the same key, hence the same ids and the same command. ``preview
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, cast
-
 from google.protobuf import json_format
 
 from beez.executor.actions.base import Action, ActionContext, ActionResult, PermanentError
@@ -59,7 +56,7 @@ def scoped_result(ctx: ActionContext, compute: ScopedCompute) -> ActionResult:
     body = getattr(cmd, effect.command)
     body.SetInParent()
     try:
-        json_format.ParseDict(cast(Mapping[str, Any], effect.values), body)
+        json_format.ParseDict(effect.values, body)
     except json_format.ParseError as exc:
         raise PermanentError(f"the {effect.command} command does not form: {exc}") from exc
     return ActionResult(output=effect.output, vars=effect.vars, commands=[cmd])
@@ -82,4 +79,6 @@ class ScopedCommand:
 
 def scoped_actions() -> list[Action]:
     """An action for every task, calendar, activity and conversation type."""
-    return [ScopedCommand(type_, compute) for type_, compute in {**TASK_EFFECTS, **CONVERSATION_EFFECTS}.items()]
+    return [
+        ScopedCommand(type_, compute) for type_, compute in {**TASK_EFFECTS, **CONVERSATION_EFFECTS}.items()
+    ]
