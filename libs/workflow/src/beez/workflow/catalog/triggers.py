@@ -9,7 +9,9 @@ also ``url``); ``score.changed`` carries ``old_score`` and ``new_score``;
 carries ``status`` and ``channel``; ``whatsapp.received``/``sms.received`` carry ``text``;
 ``purchase.made``/``payment.received`` carry ``amount`` and ``currency``; ``contact.updated``
 carries ``changed`` (the names of the changed fields); ``webhook.received`` carries ``hook_id``
-and the payload under ``payload``; ``automation.completed`` is published by the trigger itself.
+and the payload under ``payload``; ``automation.completed`` is published by the trigger itself;
+``message.received`` and ``conversation.*`` carry ``conversation_id`` and ``task.*`` carry
+``task_id`` (the defaults of the conversation and task actions, decision 0043).
 """
 
 from __future__ import annotations
