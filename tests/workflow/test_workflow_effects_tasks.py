@@ -13,7 +13,9 @@ from beez.api.messages.v1 import commands_pb2
 from beez.workflow import catalog
 from beez.workflow.effects import StepError, StepScope, effect_of, scoped_effects, step_scope_key
 from beez.workflow.effects_tasks import derived_id
+from beez.workflow.model import workflow_from_json
 from beez.workflow.schemas import schema_issues
+from beez.workflow.validate import validate_workflow
 
 NOW = datetime(2026, 3, 2, 9, 15, 30, 500_000, tzinfo=UTC)
 KEY = "exec:ex_1:step:2"
@@ -232,3 +234,37 @@ def test_without_a_scope_create_task_keeps_its_old_effect() -> None:
     effect = effect_of("create_task", {"title": "t"}, ADA)
     assert effect is not None and "task_id" not in effect.values
     assert effect_of("assign_task", {"assignee": "u"}, ADA) is None
+
+
+def test_validation_names_each_bad_field_of_a_task_or_conversation_step_by_its_path() -> None:
+    workflow = {
+        "name": "bad",
+        "trigger": {"type": "message_received"},
+        "actions": [
+            {"type": "assign_task", "config": {}},
+            {"type": "set_task_due_date", "config": {"due_at": "soon"}},
+            {
+                "type": "set_task_due_date",
+                "config": {"due_at": "2026-01-01", "due_in": {"value": 1, "unit": "days"}},
+            },
+            {"type": "update_task_priority", "config": {"priority": "asap"}},
+            {"type": "create_follow_up_sequence", "config": {"name": "n", "items": [{"title": "a"}]}},
+            {"type": "schedule_meeting", "config": {"title": "t"}},
+            {"type": "transfer_conversation", "config": {"inbox": "", "team": "x"}},
+            {"type": "log_phone_call", "config": {"direction": "sideways", "duration_seconds": 90000}},
+            {"type": "set_task_due_date", "config": {"due_at": "{{ event.data.due }}"}},  # templates pass
+        ],
+    }
+    issues = [(issue.field, issue.description) for issue in validate_workflow(workflow_from_json(workflow))]
+    assert issues == [
+        ("actions[0].config", "one of assignee, team is required"),
+        ("actions[1].config.due_at", "must be a valid date-time"),
+        ("actions[2].config", "give due_at or due_in, not both"),
+        ("actions[3].config.priority", "must be one of low, normal, high, urgent"),
+        ("actions[4].config.items[0].after", "is required"),
+        ("actions[5].config", "start_at or start_in is required"),
+        ("actions[6].config.inbox", "must not be empty"),
+        ("actions[6].config.team", "unknown field"),
+        ("actions[7].config.direction", "must be one of outbound, inbound"),
+        ("actions[7].config.duration_seconds", "must be at most 86400"),
+    ]

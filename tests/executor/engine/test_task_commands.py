@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import grpc
 import pytest
 from google.protobuf import json_format
 from nats.js import JetStreamContext
@@ -30,6 +31,7 @@ from beez.executor.models import Execution as ExecutionRow
 from beez.kit.bus.topology import Topology
 from beez.workflow.effects import StepScope
 from beez.workflow.effects_tasks import derived_id
+from tests.automation.support import violations
 from tests.executor.actions.conftest import make_ctx
 from tests.executor.engine.conftest import Flow
 
@@ -368,3 +370,19 @@ def test_every_scoped_type_is_driven_here() -> None:
     driven = {step["type"] for step in TASK_STEPS + CONVERSATION_STEPS}
     assert driven == set(scoped_effects())
     assert len(driven) == 18
+
+
+async def test_test_action_refuses_a_bad_config_by_path_and_says_why_a_step_would_fail(flow: Flow) -> None:
+    stub: Any = actions_pb2_grpc.ActionServiceStub(flow.executor.svc.channel)
+    bad = json_format.ParseDict({"type": "update_task_priority", "config": {"priority": "asap"}}, Action())
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.TestAction(actions_pb2.TestActionRequest(action=bad), metadata=flow.metadata)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert violations(refused.value) == [
+        ("action.config.priority", "must be one of low, normal, high, urgent")
+    ]
+    orphan = json_format.ParseDict({"type": "complete_task", "config": {}}, Action())
+    with pytest.raises(grpc.aio.AioRpcError) as failing:
+        await stub.TestAction(actions_pb2.TestActionRequest(action=orphan), metadata=flow.metadata)
+    assert failing.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "(no_task)" in str(failing.value.details())
