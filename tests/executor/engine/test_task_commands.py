@@ -27,6 +27,7 @@ from beez.api.messages.v1 import commands_pb2, commands_tasks_pb2
 from beez.api.messages.v1.events_pb2 import Contact
 from beez.api.workflow.v1.workflow_pb2 import Action
 from beez.executor.actions import ActionSettings, build_registry
+from beez.executor.engine.attempts import is_local
 from beez.executor.models import Execution as ExecutionRow
 from beez.kit.bus.topology import Topology
 from beez.workflow.effects import StepScope
@@ -370,6 +371,7 @@ def test_every_scoped_type_is_driven_here() -> None:
     driven = {step["type"] for step in TASK_STEPS + CONVERSATION_STEPS}
     assert driven == set(scoped_effects())
     assert len(driven) == 18
+    assert all(is_local(type_) for type_ in driven)  # commands only: one transaction each
 
 
 async def test_test_action_refuses_a_bad_config_by_path_and_says_why_a_step_would_fail(flow: Flow) -> None:

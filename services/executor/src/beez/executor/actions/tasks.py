@@ -13,10 +13,9 @@ A created object's id is set in ``vars`` (``task_id``, ``calendar_event_id``, ``
 ``sequence_id``, ``follow_up_task_ids``) and in the step's output, so later steps reference it
 without waiting for the owner to answer.
 
-Task actions are in the local ``tasks`` family (one transaction); conversation actions are
-``communication`` steps, performed between two transactions: a crash before the settle runs the
-step again with the same key, hence the same ids and the same command. ``preview`` runs the step
-(it has no effect outside its result), so ActionService.TestAction shows the exact command.
+The engine runs all of them as local steps (one transaction: ``engine.attempts.is_local``), the
+conversation ones too although they are ``communication`` types. ``preview`` runs the step (it has
+no effect outside its result), so ActionService.TestAction shows the exact command.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ from beez.kit.grpc.errors import NotFound
 from beez.kit.logging import get_logger, mask_value
 from beez.workflow import catalog
 from beez.workflow.amplification import is_message
-from beez.workflow.effects import apply_contact_changes
+from beez.workflow.effects import apply_contact_changes, scoped_effects
 from beez.workflow.errors import TemplateError
 from beez.workflow.model import plain, struct_to_dict
 from beez.workflow.retry import MAX_BACKOFF_SECONDS, retry_policy
@@ -103,9 +103,10 @@ def failure(
 
 
 def is_local(action_type: str) -> bool:
-    """Whether the action only computes commands and events (no call outside this database)."""
+    """Whether the action only computes commands and events (no call outside this database): the
+    local families, and the conversation steps, which are platform commands too (decision 0043)."""
     entry = catalog.action_type(action_type)
-    return entry is not None and entry.category in LOCAL_CATEGORIES
+    return entry is not None and (entry.category in LOCAL_CATEGORIES or action_type in scoped_effects())
 
 
 class ActionSteps:
