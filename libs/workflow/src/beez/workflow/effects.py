@@ -9,6 +9,11 @@ the dry run applies the changes to its context; so both see the same contact aft
 A config that cannot work raises :class:`StepError` (category ``invalid_config``), the
 permanent failure the executor records.
 
+Task, calendar, activity and conversation steps create objects and refer to earlier ones, so their
+effects also take the step's :class:`StepScope` (:mod:`beez.workflow.effects_tasks`,
+:mod:`beez.workflow.effects_conversations`, decision 0043); :func:`effect_of` with a scope
+dispatches to them.
+
 Contact changes: ``add_tags``, ``remove_tags``, ``add_lists``, ``remove_lists``, ``fields`` (a
 dict merged in), ``score``, ``score_delta``, ``assigned_user``, ``assigned_team``.
 """
@@ -32,6 +37,7 @@ __all__ = [
     "INT32_MIN",
     "Effect",
     "StepError",
+    "ScopedCompute",
     "StepScope",
     "add_tag",
     "add_to_list",
@@ -42,6 +48,7 @@ __all__ = [
     "int32",
     "remove_from_list",
     "remove_tag",
+    "scoped_effects",
     "send_internal_notification",
     "set_variable",
     "step_scope_key",
