@@ -84,7 +84,7 @@ def test_action_types_are_exactly_the_runnable_ones_by_category() -> None:
         by_category.setdefault(entry.category, set()).add(entry.type)
     assert by_category == {
         "communication": {"send_email", "send_whatsapp", "send_sms", "send_slack"},
-        "integration": {"webhook", "call_api"},
+        "integration": {"webhook", "call_api", "update_stripe_subscription"},
         "crm": {
             "add_tag",
             "remove_tag",

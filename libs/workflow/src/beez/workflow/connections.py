@@ -31,6 +31,7 @@ ACTION_PROVIDERS: dict[str, frozenset[str]] = {
     "send_sms": frozenset({"twilio"}),
     "send_slack": frozenset({"slack"}),
     "call_api": _TOKEN_PROVIDERS,  # its token, only towards that provider's base URL
+    "update_stripe_subscription": frozenset({"stripe"}),
 }
 """The providers whose connection each action type can use."""
 

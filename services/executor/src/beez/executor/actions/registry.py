@@ -23,6 +23,7 @@ from beez.executor.actions.email import SendEmail
 from beez.executor.actions.http import OutboundHttp
 from beez.executor.actions.integration import CallApi, SigningLookup, Webhook
 from beez.executor.actions.messaging import SendSlack, SendSms, SendWhatsApp
+from beez.executor.actions.providers import stripe
 from beez.executor.actions.redaction import Redacting, Redactor, credentials
 from beez.executor.actions.settings import ActionSettings
 from beez.executor.actions.ssrf import Resolver
@@ -49,6 +50,7 @@ ACTION_TYPES: tuple[str, ...] = (
     "set_variable",
     "trigger_automation",
     "send_internal_notification",
+    "update_stripe_subscription",
 )
 """Every non-control type of the catalog, each with an action in the registry."""
 
@@ -100,6 +102,7 @@ def build_registry(
         internal.SetVariable(),
         internal.TriggerAutomation(settings),
         internal.SendInternalNotification(),
+        stripe.UpdateStripeSubscription(settings, outbound),
     ]
     redactor = Redactor(credentials(settings))
     return ActionRegistry({action.type: Redacting(action, redactor) for action in actions}, outbound)
