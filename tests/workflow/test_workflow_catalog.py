@@ -84,7 +84,18 @@ def test_action_types_are_exactly_the_runnable_ones_by_category() -> None:
         by_category.setdefault(entry.category, set()).add(entry.type)
     assert by_category == {
         "communication": {"send_email", "send_whatsapp", "send_sms", "send_slack"},
-        "integration": {"webhook", "call_api", "update_stripe_subscription"},
+        "integration": {
+            "webhook",
+            "call_api",
+            "update_stripe_subscription",
+            "create_shopify_order",
+            "append_google_sheets_row",
+            "create_salesforce_lead",
+            "update_hubspot_contact",
+            "send_zapier_webhook",
+            "send_make_webhook",
+            "enrich_contact",
+        },
         "crm": {
             "add_tag",
             "remove_tag",

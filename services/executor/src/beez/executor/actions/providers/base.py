@@ -124,7 +124,7 @@ def required_text(config: Mapping[str, Any], key: str) -> str:
 class ProviderAction(ABC):
     """One provider action; see the module docstring for what a subclass defines."""
 
-    type: ClassVar[str]
+    type: str
     provider: ClassVar[str]
     """The connection provider it needs (decision 0040), or "" when it needs none."""
     label: ClassVar[str]
