@@ -87,8 +87,8 @@ class CreateSalesforceLead(ProviderAction):
         token = await connection.access_token()
         instance = connection.credentials.get("instance_url", "")
         if not instance:
-            # The first refresh of a connection stores instance_url; this attempt's credentials
-            # were read before it: the retry reads them again.
+            # The first refresh of a connection stores instance_url ("Test connection" does one);
+            # this attempt's credentials were read before it: the retry reads them again.
             raise TransientError(
                 "the Salesforce connection's instance_url was not known yet; retrying with it",
                 category="connection",
