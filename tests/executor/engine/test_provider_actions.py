@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 from google.protobuf import json_format
+from sqlalchemy import select
 
 from beez.api.executor.v1 import (
     actions_pb2,
@@ -35,6 +36,7 @@ from beez.api.messages.v1 import commands_pb2
 from beez.executor.actions.base import Action, ActionContext, ActionResult
 from beez.executor.actions.registry import ActionRegistry, build_registry
 from beez.executor.config import ExecutorSettings
+from beez.executor.models import Execution as ExecutionRow
 from beez.workflow.connections import KnownConnection, connection_issues
 from beez.workflow.model import workflow_from_json
 from beez.workflow.validate import action_issues
@@ -117,6 +119,8 @@ class Case:
     secrets: tuple[str, ...] = ()
     output: dict[str, Any] = field(default_factory=dict)
     """Fields the step's output must have."""
+    fields: dict[str, Any] = field(default_factory=dict)
+    """Custom fields the step sets on the execution's contact snapshot."""
 
 
 def _count(pairs: list[tuple[str, Any]], key: str) -> int:
@@ -328,6 +332,7 @@ CASES = [
         refusal_category="http_4xx",
         secrets=(),  # its API key is the author's own config, which TestAction echoes
         output={"enriched": ["company", "job_title"], "missing": ["person.twitter"]},
+        fields={"job_title": "Chief Analyst", "company": "Analytical Engines"},
     ),
 ]
 IDS = [case.name for case in CASES]
@@ -432,6 +437,11 @@ async def test_the_action_sends_the_documented_request_once(rig: Rig, case: Case
     assert {k: shown.get(k) for k in case.output} == case.output
     for secret in case.secrets:
         assert secret not in str(done)
+    async with rig.executor.svc.runtime.db.transaction() as session:
+        contact = (
+            await session.execute(select(ExecutionRow.contact).where(ExecutionRow.id == done.id))
+        ).scalar_one()
+    assert contact["fields"] == {**ADA["fields"], **case.fields}
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
