@@ -29,6 +29,9 @@ class Sample:
     """Fields of Ada's contact replaced (camelCase, as events carry them)."""
     data: dict[str, Any] = field(default_factory=dict)
     outcomes: dict[str, str] = field(default_factory=dict)
+    connections: tuple[str, ...] = ()
+    """Providers whose connection (:data:`tests.parity.test_parity.CONNECTIONS`) the
+    organization has before the run: the provider actions name them."""
 
     def person(self) -> dict[str, Any]:
         person = copy.deepcopy(ADA)
@@ -62,6 +65,7 @@ SAMPLES: dict[str, Sample] = {
     ),
     "nested": Sample(outcomes={"late_click": "event"}),
     "conversations": Sample(data={"conversation_id": "cv_42"}),
+    "integrations": Sample(connections=("stripe", "shopify", "google", "salesforce", "hubspot")),
 }
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from beez.api.executor.v1 import executor_pb2
@@ -37,7 +38,7 @@ from beez.workflow.model import assign_ids, struct_to_dict
 from beez.workflow.navigation import positions
 from tests.executor.engine.conftest import Executor, Flow, start_executor
 from tests.executor.samples import event_json
-from tests.parity import traces
+from tests.parity import providers, traces
 from tests.parity.cases import AUTOMATION_ID, DEFAULT_DATA, Sample, sample
 from tests.support.providers import HttpStandIn, SmtpSink, http_server, smtp_server
 
@@ -60,12 +61,20 @@ class Rig:
     executor: Executor
     smtp: SmtpSink
     http: HttpStandIn
+    standins_url: str
+    """The provider actions' stand-ins (:mod:`.providers`)."""
 
 
 @pytest.fixture(scope="module")
-async def rig(admin_url: str, nats_url: str) -> AsyncIterator[Rig]:
+async def rig(admin_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
     """One executor with the real actions (no test plugins) for every workflow, and its servers."""
-    async with smtp_server() as (sink, smtp_port), http_server() as http:
+    ring_file = tmp_path_factory.mktemp("ring") / "keys"
+    ring_file.write_text(f"k1:{Fernet.generate_key().decode()}\n")
+    async with (
+        smtp_server() as (sink, smtp_port),
+        http_server() as http,
+        providers.provider_standins() as (standins_url, provider_base_urls),
+    ):
         actions = {
             "smtp_host": "127.0.0.1",
             "smtp_port": smtp_port,
@@ -79,11 +88,17 @@ async def rig(admin_url: str, nats_url: str) -> AsyncIterator[Rig]:
             "sms_from": "+15005550006",
             "slack_default_webhook_url": f"{http.url}/slack/T000/B000/XXX",
             "ssrf_allowlist": ["127.0.0.1/32"],
+            "provider_base_urls": provider_base_urls,
         }
         async with start_executor(
-            admin_url, nats_url, action_plugins=[], actions=actions, timer_poll_interval_s=0.02
+            admin_url,
+            nats_url,
+            action_plugins=[],
+            actions=actions,
+            timer_poll_interval_s=0.02,
+            signing_keys_file=str(ring_file),
         ) as executor:
-            yield Rig(executor, sink, http)
+            yield Rig(executor, sink, http, standins_url)
 
 
 def load(name: str) -> dict[str, Any]:
@@ -127,6 +142,9 @@ async def engine_run(rig: Rig, name: str, smp: Sample) -> tuple[traces.Trace, An
     flow = Flow(rig.executor, f"org_parity_{uuid.uuid4().hex[:10]}")
     started = rig.executor.clock.now()
     data = {**DEFAULT_DATA, **smp.data, "base_url": rig.http.url}
+    if smp.connections:  # the provider actions' workflow
+        data["standins_url"] = rig.standins_url
+        await providers.connect(rig.executor, flow.org, rig.standins_url, smp.connections)
     job = flow.start_job(load(name), contact=smp.person(), data=data, automation_id=AUTOMATION_ID)
     mails, requests = len(rig.smtp.messages), len(rig.http.requests)
     await flow.publish(job, f"start:{job.execution_id}")

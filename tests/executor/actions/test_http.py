@@ -25,6 +25,8 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert parse_retry_after("120", NOW) == 120.0
     assert parse_retry_after("Thu, 26 Nov 2026 10:02:00 GMT", NOW) == 120.0
     assert parse_retry_after("Thu, 26 Nov 2026 09:00:00 GMT", NOW) == 0.0  # already past
+    assert parse_retry_after("2.0", NOW) == 2.0  # Shopify's decimal seconds
+    assert parse_retry_after("1.5.1", NOW) is None
     assert parse_retry_after("soon", NOW) is None
     assert parse_retry_after(None, NOW) is None
 

@@ -81,7 +81,8 @@ def _print(found: list[pb.Connection], as_json: bool) -> None:
 def connections_create(
     ctx: typer.Context,
     provider: Annotated[
-        str, typer.Argument(help="smtp, whatsapp, twilio, slack, stripe, hubspot, salesforce or google.")
+        str,
+        typer.Argument(help="smtp, whatsapp, twilio, slack, stripe, hubspot, salesforce, google or shopify."),
     ],
     name: Annotated[str, typer.Argument(help="A name unique in the organization; steps may name it.")],
     credential: Credential = None,

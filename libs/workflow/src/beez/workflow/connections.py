@@ -31,6 +31,13 @@ ACTION_PROVIDERS: dict[str, frozenset[str]] = {
     "send_sms": frozenset({"twilio"}),
     "send_slack": frozenset({"slack"}),
     "call_api": _TOKEN_PROVIDERS,  # its token, only towards that provider's base URL
+    # provider actions (decision 0044): each needs its provider's connection
+    "update_stripe_subscription": frozenset({"stripe"}),
+    "create_shopify_order": frozenset({"shopify"}),
+    "append_google_sheets_row": frozenset({"google"}),
+    "create_salesforce_lead": frozenset({"salesforce"}),
+    "update_hubspot_contact": frozenset({"hubspot"}),
+    "enrich_contact": _TOKEN_PROVIDERS,  # as call_api
 }
 """The providers whose connection each action type can use."""
 

@@ -185,7 +185,8 @@ async def build(runtime: Runtime) -> ServerSpec:
             ConnectionServicer(connections, runtime.clock), server
         )
         actions_pb2_grpc.add_ActionServiceServicer_to_server(
-            ActionServicer(ActionTools(registry, runtime.topology, runtime.db), runtime.clock), server
+            ActionServicer(ActionTools(registry, runtime.topology, runtime.db, connections), runtime.clock),
+            server,
         )
 
     return ServerSpec(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from beez.workflow.catalog.actions_integrations import INTEGRATION_ACTIONS
 from beez.workflow.catalog.actions_tasks import CONVERSATION_ACTIONS, TASK_ACTIONS
 from beez.workflow.catalog.entries import LOOP_DEFAULT_MAX_ITEMS, LOOP_MAX_ITEMS, LOOP_MAX_TIMES, ActionType
 from beez.workflow.catalog.pieces import (
@@ -149,6 +150,7 @@ ACTIONS: tuple[ActionType, ...] = (
             ("url", "method"),
         ),
     ),
+    *INTEGRATION_ACTIONS,
     # crm
     ActionType(
         "add_tag",

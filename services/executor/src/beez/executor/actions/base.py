@@ -56,6 +56,10 @@ class PermanentError(ActionError):
     category = "permanent"
 
 
+PUBLIC_CREDENTIALS = frozenset({"instance_url", "shop"})
+"""Credential fields that only say where the provider's API is: never redacted."""
+
+
 @dataclass(frozen=True)
 class ConnectionAccess:
     """The organization's connection a step uses (decision 0040): its decrypted credentials,
@@ -83,8 +87,10 @@ class ConnectionAccess:
         return value
 
     def secrets(self) -> list[str]:
-        """Every value a provider might echo: credentials, tokens, the HTTP Basic form."""
-        values = [*self.credentials.values(), *self.issued]
+        """Every value a provider might echo: credentials, tokens, the HTTP Basic form. Where a
+        provider's API lives (Salesforce's ``instance_url``, a Shopify ``shop``) is no secret."""
+        values = [v for k, v in self.credentials.items() if k not in PUBLIC_CREDENTIALS]
+        values += self.issued
         sid, token = self.credentials.get("account_sid"), self.credentials.get("auth_token")
         if sid and token:
             values.append(base64.b64encode(f"{sid}:{token}".encode()).decode())

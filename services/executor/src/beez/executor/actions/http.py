@@ -126,13 +126,16 @@ class HttpResponse:
         return content_type == "application/json" or content_type.endswith("+json")
 
 
+_DELTA_SECONDS = re.compile(r"^[0-9]+(\.[0-9]+)?$", re.ASCII)
+
+
 def _charset(headers: httpx.Headers) -> str:
     match = re.search(r"charset=([\w-]+)", headers.get("content-type", ""), re.IGNORECASE)
     return match.group(1) if match else "utf-8"
 
 
 def parse_retry_after(value: str | None, now: datetime, *, cap: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date).
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds, decimal ones too, or an HTTP date).
 
     ``cap`` bounds the answer; without it a value like ``10**400`` is ``inf`` seconds. Anything
     unreadable is None (no hint), never an exception.
@@ -143,7 +146,7 @@ def parse_retry_after(value: str | None, now: datetime, *, cap: float | None = N
     if not value:
         return None
     seconds: float
-    if value.isascii() and value.isdigit():
+    if _DELTA_SECONDS.match(value):  # Shopify sends "2.0": decimal seconds, read as such
         seconds = float(value) if len(value) <= 15 else float("inf")
     elif len(value) > 64:
         return None

@@ -23,6 +23,7 @@ from beez.executor.actions.email import SendEmail
 from beez.executor.actions.http import OutboundHttp
 from beez.executor.actions.integration import CallApi, SigningLookup, Webhook
 from beez.executor.actions.messaging import SendSlack, SendSms, SendWhatsApp
+from beez.executor.actions.providers import enrich, google_sheets, hooks, hubspot, salesforce, shopify, stripe
 from beez.executor.actions.redaction import Redacting, Redactor, credentials
 from beez.executor.actions.settings import ActionSettings
 from beez.executor.actions.ssrf import Resolver
@@ -50,6 +51,14 @@ ACTION_TYPES: tuple[str, ...] = (
     "trigger_automation",
     "send_internal_notification",
     *(type_ for type_ in tasks.SCOPED_TYPES if type_ != "create_task"),
+    "update_stripe_subscription",
+    "create_shopify_order",
+    "append_google_sheets_row",
+    "create_salesforce_lead",
+    "update_hubspot_contact",
+    "send_zapier_webhook",
+    "send_make_webhook",
+    "enrich_contact",
 )
 """Every non-control type of the catalog, each with an action in the registry."""
 
@@ -101,6 +110,14 @@ def build_registry(
         internal.TriggerAutomation(settings),
         internal.SendInternalNotification(),
         *tasks.scoped_actions(),
+        stripe.UpdateStripeSubscription(settings, outbound),
+        shopify.CreateShopifyOrder(settings, outbound),
+        google_sheets.AppendGoogleSheetsRow(settings, outbound),
+        salesforce.CreateSalesforceLead(settings, outbound),
+        hubspot.UpdateHubspotContact(settings, outbound),
+        hooks.SendZapierWebhook(settings, outbound),
+        hooks.SendMakeWebhook(settings, outbound),
+        enrich.EnrichContact(settings, outbound, signing),
     ]
     redactor = Redactor(credentials(settings))
     return ActionRegistry({action.type: Redacting(action, redactor) for action in actions}, outbound)

@@ -112,8 +112,10 @@ class ActionSettings(BaseModel):
     # --- connections (decision 0040) ---
     provider_base_urls: dict[str, str] = Field(
         default_factory=dict,
-        description="Base URL per connection provider (slack, stripe, hubspot, salesforce, google), "
-        "over the documented one; WhatsApp and Twilio use whatsapp_base_url and sms_base_url.",
+        description="Base URL per connection provider (slack, stripe, hubspot, salesforce, google, "
+        "shopify), over the documented one; WhatsApp and Twilio use whatsapp_base_url and "
+        "sms_base_url. Provider actions with an API host of their own read theirs here too "
+        "(google_sheets; zapier and make, whose hook URLs must then be under it).",
     )
 
     # --- outgoing HTTP (webhook, call_api and the providers above) ---

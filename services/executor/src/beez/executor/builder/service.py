@@ -9,6 +9,10 @@ that calls out is never run here, and one without a preview is refused. Actions 
 families (CRM, tasks, data...) only compute commands, events and variables, so they are run and
 their commands stamped as the engine stamps them.
 
+A step naming one of the organization's connections previews with that connection bound, as
+the engine binds it (decision 0040): its credentials shape the request and are redacted from it.
+Binding an OAuth2 connection may refresh its access token (the one call a preview can make).
+
 A preview stands for attempt 1 of a run whose execution id is :data:`PREVIEW_EXECUTION_ID`.
 """
 
@@ -26,6 +30,7 @@ from beez.executor.actions.base import Action, ActionContext, ActionError, Actio
 from beez.executor.actions.preview import Preview
 from beez.executor.actions.redaction import Redacting
 from beez.executor.engine.attempts import is_local, stamped_command
+from beez.executor.engine.integrations import BindingError, Integrations
 from beez.executor.engine.steplog import step_key
 from beez.executor.models import ProviderMessage
 from beez.kit.bus.topology import Topology
@@ -77,10 +82,19 @@ class TestOutcome:
 class ActionTools:
     """The builder's action tools over the executor's registered actions."""
 
-    def __init__(self, actions: Mapping[str, Action], topology: Topology, db: Database | None = None) -> None:
+    def __init__(
+        self,
+        actions: Mapping[str, Action],
+        topology: Topology,
+        db: Database | None = None,
+        integrations: Integrations | None = None,
+    ) -> None:
+        """``integrations``: the organization's connections, so a step that names one (a provider
+        action, decision 0044) previews the request its connection would send."""
         self._actions = dict(actions)
         self._topology = topology
         self._db = db
+        self._integrations = integrations
 
     def categories(self) -> list[Category]:
         """Every action category, in catalog order, with its number of types."""
@@ -135,6 +149,16 @@ class ActionTools:
         if registered is None:
             raise FailedPrecondition(f"{action.type!r} is a control type: it sends nothing")
         key = step_key(PREVIEW_EXECUTION_ID, PREVIEW_POSITION, 1)
+        connection = None
+        if self._integrations is not None:
+            try:
+                binding = await self._integrations.bind(
+                    org_id, action.type, str(config.get("connection") or "")
+                )
+                if binding is not None:
+                    connection = await self._integrations.access(org_id, binding, now)
+            except BindingError as exc:
+                raise FailedPrecondition(f"the action would fail (connection): {exc}") from None
         ctx = ActionContext(
             org_id=org_id,
             execution_id=PREVIEW_EXECUTION_ID,
@@ -148,6 +172,7 @@ class ActionTools:
             event=context["event"],
             vars=context["vars"],
             now=now,
+            connection=connection,
         )
         outcome = TestOutcome(action.type, config)
         try:

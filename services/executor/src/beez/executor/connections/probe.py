@@ -5,6 +5,7 @@
 - Stripe: ``GET /v1/balance`` with the secret key as a bearer token (reads, changes nothing).
 - WhatsApp: ``GET /<phone number id>?fields=id`` with the token (the phone number's node).
 - Twilio: ``GET /Accounts/<sid>.json`` with HTTP Basic auth (the account resource).
+- Shopify: ``GET /admin/api/<version>/shop.json`` with ``X-Shopify-Access-Token`` (the shop).
 - HubSpot, Salesforce, Google: a refresh-token grant (:mod:`.oauth`), whose token is kept.
 - SMTP: connect, EHLO, STARTTLS/AUTH when a username is given, QUIT: no message is sent.
 """
@@ -20,6 +21,8 @@ import httpx
 
 from beez.executor.actions.base import ActionError
 from beez.executor.actions.http import OutboundHttp
+from beez.executor.actions.providers.shopify import API_VERSION as SHOPIFY_API_VERSION
+from beez.executor.actions.providers.shopify import shop_base_url
 from beez.executor.connections.providers import Provider
 
 __all__ = ["Probe", "TestResult"]
@@ -77,6 +80,17 @@ class Probe:
                     headers={"Authorization": f"Bearer {credentials['token']}"},
                 )
                 return TestResult(True, "whatsapp phone number readable", response.status_code)
+            if provider is Provider.SHOPIFY:
+                shop = shop_base_url("" if "{shop}" in base else base, credentials["shop"])
+                response = await self.http.request(
+                    "GET",
+                    f"{shop}/admin/api/{SHOPIFY_API_VERSION}/shop.json",
+                    now=now,
+                    headers={"X-Shopify-Access-Token": credentials["access_token"]},
+                    credential_headers=("X-Shopify-Access-Token",),
+                )
+                name = (response.json().get("shop") or {}).get("name", "")
+                return TestResult(True, f"shopify shop {name}".strip(), response.status_code)
             if provider is Provider.TWILIO:
                 sid = quote(credentials["account_sid"], safe="")
                 response = await self.http.request(

@@ -40,6 +40,7 @@ class Provider(StrEnum):
     HUBSPOT = "hubspot"
     SALESFORCE = "salesforce"
     GOOGLE = "google"
+    SHOPIFY = "shopify"
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,16 @@ PROVIDERS: dict[Provider, ProviderSpec] = {
             Limit(rate=1, burst=60),
             oauth2=True,
             token_path="/token",
+        ),
+        # Shopify Admin REST API: a leaky bucket of 40 requests per app and store, leaking
+        # 2 requests/s on standard plans (shopify.dev/docs/api/usage/limits#rest-admin-api-rate-limits).
+        # The base URL is the shop's own: {shop} is the connection's `shop`.
+        ProviderSpec(
+            Provider.SHOPIFY,
+            ("shop", "access_token"),
+            (),
+            "https://{shop}.myshopify.com",
+            Limit(rate=2, burst=40),
         ),
     )
 }
