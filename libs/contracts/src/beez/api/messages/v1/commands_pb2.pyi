@@ -1,6 +1,7 @@
 import datetime
 
 from beez.api.messages.v1 import commands_conversations_pb2 as _commands_conversations_pb2
+from beez.api.messages.v1 import commands_crm_pb2 as _commands_crm_pb2
 from beez.api.messages.v1 import commands_tasks_pb2 as _commands_tasks_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -86,7 +87,7 @@ class SendNotification(_message.Message):
     def __init__(self, message: _Optional[str] = ..., user_id: _Optional[str] = ..., channel: _Optional[str] = ...) -> None: ...
 
 class PlatformCommand(_message.Message):
-    __slots__ = ("idempotency_key", "organization_id", "contact_id", "execution_id", "automation_id", "add_tag", "remove_tag", "update_field", "add_to_list", "remove_from_list", "update_score", "assign_user", "create_task", "send_notification", "assign_task", "set_task_due_date", "complete_task", "create_calendar_event", "send_task_reminder", "update_task_priority", "add_task_comment", "create_follow_up_sequence", "log_phone_call", "log_meeting_notes", "schedule_meeting", "reply_to_conversation", "close_conversation", "reopen_conversation", "add_conversation_note", "assign_conversation", "transfer_conversation")
+    __slots__ = ("idempotency_key", "organization_id", "contact_id", "execution_id", "automation_id", "add_tag", "remove_tag", "update_field", "add_to_list", "remove_from_list", "update_score", "assign_user", "create_task", "send_notification", "create_contact", "delete_contact", "merge_contacts", "update_lifecycle_stage", "calculate_lead_score", "update_custom_field", "copy_field", "append_to_field", "subscribe_newsletter", "unsubscribe", "update_consent", "set_do_not_contact", "create_relationship", "log_activity", "upload_document", "export_contact_data", "request_gdpr_deletion", "assign_task", "set_task_due_date", "complete_task", "create_calendar_event", "send_task_reminder", "update_task_priority", "add_task_comment", "create_follow_up_sequence", "log_phone_call", "log_meeting_notes", "schedule_meeting", "reply_to_conversation", "close_conversation", "reopen_conversation", "add_conversation_note", "assign_conversation", "transfer_conversation")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +102,23 @@ class PlatformCommand(_message.Message):
     ASSIGN_USER_FIELD_NUMBER: _ClassVar[int]
     CREATE_TASK_FIELD_NUMBER: _ClassVar[int]
     SEND_NOTIFICATION_FIELD_NUMBER: _ClassVar[int]
+    CREATE_CONTACT_FIELD_NUMBER: _ClassVar[int]
+    DELETE_CONTACT_FIELD_NUMBER: _ClassVar[int]
+    MERGE_CONTACTS_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_LIFECYCLE_STAGE_FIELD_NUMBER: _ClassVar[int]
+    CALCULATE_LEAD_SCORE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_CUSTOM_FIELD_FIELD_NUMBER: _ClassVar[int]
+    COPY_FIELD_FIELD_NUMBER: _ClassVar[int]
+    APPEND_TO_FIELD_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIBE_NEWSLETTER_FIELD_NUMBER: _ClassVar[int]
+    UNSUBSCRIBE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_CONSENT_FIELD_NUMBER: _ClassVar[int]
+    SET_DO_NOT_CONTACT_FIELD_NUMBER: _ClassVar[int]
+    CREATE_RELATIONSHIP_FIELD_NUMBER: _ClassVar[int]
+    LOG_ACTIVITY_FIELD_NUMBER: _ClassVar[int]
+    UPLOAD_DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    EXPORT_CONTACT_DATA_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_GDPR_DELETION_FIELD_NUMBER: _ClassVar[int]
     ASSIGN_TASK_FIELD_NUMBER: _ClassVar[int]
     SET_TASK_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
     COMPLETE_TASK_FIELD_NUMBER: _ClassVar[int]
@@ -132,6 +150,23 @@ class PlatformCommand(_message.Message):
     assign_user: AssignUser
     create_task: CreateTask
     send_notification: SendNotification
+    create_contact: _commands_crm_pb2.CreateContact
+    delete_contact: _commands_crm_pb2.DeleteContact
+    merge_contacts: _commands_crm_pb2.MergeContacts
+    update_lifecycle_stage: _commands_crm_pb2.UpdateLifecycleStage
+    calculate_lead_score: _commands_crm_pb2.CalculateLeadScore
+    update_custom_field: _commands_crm_pb2.UpdateCustomField
+    copy_field: _commands_crm_pb2.CopyField
+    append_to_field: _commands_crm_pb2.AppendToField
+    subscribe_newsletter: _commands_crm_pb2.SubscribeNewsletter
+    unsubscribe: _commands_crm_pb2.Unsubscribe
+    update_consent: _commands_crm_pb2.UpdateConsent
+    set_do_not_contact: _commands_crm_pb2.SetDoNotContact
+    create_relationship: _commands_crm_pb2.CreateRelationship
+    log_activity: _commands_crm_pb2.LogActivity
+    upload_document: _commands_crm_pb2.UploadDocument
+    export_contact_data: _commands_crm_pb2.ExportContactData
+    request_gdpr_deletion: _commands_crm_pb2.RequestGdprDeletion
     assign_task: _commands_tasks_pb2.AssignTask
     set_task_due_date: _commands_tasks_pb2.SetTaskDueDate
     complete_task: _commands_tasks_pb2.CompleteTask
@@ -149,4 +184,4 @@ class PlatformCommand(_message.Message):
     add_conversation_note: _commands_conversations_pb2.AddConversationNote
     assign_conversation: _commands_conversations_pb2.AssignConversation
     transfer_conversation: _commands_conversations_pb2.TransferConversation
-    def __init__(self, idempotency_key: _Optional[str] = ..., organization_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., automation_id: _Optional[str] = ..., add_tag: _Optional[_Union[AddTag, _Mapping]] = ..., remove_tag: _Optional[_Union[RemoveTag, _Mapping]] = ..., update_field: _Optional[_Union[UpdateField, _Mapping]] = ..., add_to_list: _Optional[_Union[AddToList, _Mapping]] = ..., remove_from_list: _Optional[_Union[RemoveFromList, _Mapping]] = ..., update_score: _Optional[_Union[UpdateScore, _Mapping]] = ..., assign_user: _Optional[_Union[AssignUser, _Mapping]] = ..., create_task: _Optional[_Union[CreateTask, _Mapping]] = ..., send_notification: _Optional[_Union[SendNotification, _Mapping]] = ..., assign_task: _Optional[_Union[_commands_tasks_pb2.AssignTask, _Mapping]] = ..., set_task_due_date: _Optional[_Union[_commands_tasks_pb2.SetTaskDueDate, _Mapping]] = ..., complete_task: _Optional[_Union[_commands_tasks_pb2.CompleteTask, _Mapping]] = ..., create_calendar_event: _Optional[_Union[_commands_tasks_pb2.CreateCalendarEvent, _Mapping]] = ..., send_task_reminder: _Optional[_Union[_commands_tasks_pb2.SendTaskReminder, _Mapping]] = ..., update_task_priority: _Optional[_Union[_commands_tasks_pb2.UpdateTaskPriority, _Mapping]] = ..., add_task_comment: _Optional[_Union[_commands_tasks_pb2.AddTaskComment, _Mapping]] = ..., create_follow_up_sequence: _Optional[_Union[_commands_tasks_pb2.CreateFollowUpSequence, _Mapping]] = ..., log_phone_call: _Optional[_Union[_commands_tasks_pb2.LogPhoneCall, _Mapping]] = ..., log_meeting_notes: _Optional[_Union[_commands_tasks_pb2.LogMeetingNotes, _Mapping]] = ..., schedule_meeting: _Optional[_Union[_commands_tasks_pb2.ScheduleMeeting, _Mapping]] = ..., reply_to_conversation: _Optional[_Union[_commands_conversations_pb2.ReplyToConversation, _Mapping]] = ..., close_conversation: _Optional[_Union[_commands_conversations_pb2.CloseConversation, _Mapping]] = ..., reopen_conversation: _Optional[_Union[_commands_conversations_pb2.ReopenConversation, _Mapping]] = ..., add_conversation_note: _Optional[_Union[_commands_conversations_pb2.AddConversationNote, _Mapping]] = ..., assign_conversation: _Optional[_Union[_commands_conversations_pb2.AssignConversation, _Mapping]] = ..., transfer_conversation: _Optional[_Union[_commands_conversations_pb2.TransferConversation, _Mapping]] = ...) -> None: ...
+    def __init__(self, idempotency_key: _Optional[str] = ..., organization_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., automation_id: _Optional[str] = ..., add_tag: _Optional[_Union[AddTag, _Mapping]] = ..., remove_tag: _Optional[_Union[RemoveTag, _Mapping]] = ..., update_field: _Optional[_Union[UpdateField, _Mapping]] = ..., add_to_list: _Optional[_Union[AddToList, _Mapping]] = ..., remove_from_list: _Optional[_Union[RemoveFromList, _Mapping]] = ..., update_score: _Optional[_Union[UpdateScore, _Mapping]] = ..., assign_user: _Optional[_Union[AssignUser, _Mapping]] = ..., create_task: _Optional[_Union[CreateTask, _Mapping]] = ..., send_notification: _Optional[_Union[SendNotification, _Mapping]] = ..., create_contact: _Optional[_Union[_commands_crm_pb2.CreateContact, _Mapping]] = ..., delete_contact: _Optional[_Union[_commands_crm_pb2.DeleteContact, _Mapping]] = ..., merge_contacts: _Optional[_Union[_commands_crm_pb2.MergeContacts, _Mapping]] = ..., update_lifecycle_stage: _Optional[_Union[_commands_crm_pb2.UpdateLifecycleStage, _Mapping]] = ..., calculate_lead_score: _Optional[_Union[_commands_crm_pb2.CalculateLeadScore, _Mapping]] = ..., update_custom_field: _Optional[_Union[_commands_crm_pb2.UpdateCustomField, _Mapping]] = ..., copy_field: _Optional[_Union[_commands_crm_pb2.CopyField, _Mapping]] = ..., append_to_field: _Optional[_Union[_commands_crm_pb2.AppendToField, _Mapping]] = ..., subscribe_newsletter: _Optional[_Union[_commands_crm_pb2.SubscribeNewsletter, _Mapping]] = ..., unsubscribe: _Optional[_Union[_commands_crm_pb2.Unsubscribe, _Mapping]] = ..., update_consent: _Optional[_Union[_commands_crm_pb2.UpdateConsent, _Mapping]] = ..., set_do_not_contact: _Optional[_Union[_commands_crm_pb2.SetDoNotContact, _Mapping]] = ..., create_relationship: _Optional[_Union[_commands_crm_pb2.CreateRelationship, _Mapping]] = ..., log_activity: _Optional[_Union[_commands_crm_pb2.LogActivity, _Mapping]] = ..., upload_document: _Optional[_Union[_commands_crm_pb2.UploadDocument, _Mapping]] = ..., export_contact_data: _Optional[_Union[_commands_crm_pb2.ExportContactData, _Mapping]] = ..., request_gdpr_deletion: _Optional[_Union[_commands_crm_pb2.RequestGdprDeletion, _Mapping]] = ..., assign_task: _Optional[_Union[_commands_tasks_pb2.AssignTask, _Mapping]] = ..., set_task_due_date: _Optional[_Union[_commands_tasks_pb2.SetTaskDueDate, _Mapping]] = ..., complete_task: _Optional[_Union[_commands_tasks_pb2.CompleteTask, _Mapping]] = ..., create_calendar_event: _Optional[_Union[_commands_tasks_pb2.CreateCalendarEvent, _Mapping]] = ..., send_task_reminder: _Optional[_Union[_commands_tasks_pb2.SendTaskReminder, _Mapping]] = ..., update_task_priority: _Optional[_Union[_commands_tasks_pb2.UpdateTaskPriority, _Mapping]] = ..., add_task_comment: _Optional[_Union[_commands_tasks_pb2.AddTaskComment, _Mapping]] = ..., create_follow_up_sequence: _Optional[_Union[_commands_tasks_pb2.CreateFollowUpSequence, _Mapping]] = ..., log_phone_call: _Optional[_Union[_commands_tasks_pb2.LogPhoneCall, _Mapping]] = ..., log_meeting_notes: _Optional[_Union[_commands_tasks_pb2.LogMeetingNotes, _Mapping]] = ..., schedule_meeting: _Optional[_Union[_commands_tasks_pb2.ScheduleMeeting, _Mapping]] = ..., reply_to_conversation: _Optional[_Union[_commands_conversations_pb2.ReplyToConversation, _Mapping]] = ..., close_conversation: _Optional[_Union[_commands_conversations_pb2.CloseConversation, _Mapping]] = ..., reopen_conversation: _Optional[_Union[_commands_conversations_pb2.ReopenConversation, _Mapping]] = ..., add_conversation_note: _Optional[_Union[_commands_conversations_pb2.AddConversationNote, _Mapping]] = ..., assign_conversation: _Optional[_Union[_commands_conversations_pb2.AssignConversation, _Mapping]] = ..., transfer_conversation: _Optional[_Union[_commands_conversations_pb2.TransferConversation, _Mapping]] = ...) -> None: ...
