@@ -15,7 +15,9 @@ effects also take the step's :class:`StepScope` (:mod:`beez.workflow.effects_tas
 dispatches to them.
 
 Contact changes: ``add_tags``, ``remove_tags``, ``add_lists``, ``remove_lists``, ``fields`` (a
-dict merged in), ``score``, ``score_delta``, ``assigned_user``, ``assigned_team``.
+dict merged in), ``score``, ``score_delta``, ``assigned_user``, ``assigned_team``, ``consent``
+(merged per channel), ``deleted``. The CRM's other verbs are :mod:`beez.workflow.effects_crm`;
+:func:`effect_of` finds them too.
 """
 
 from __future__ import annotations
@@ -341,8 +343,16 @@ def effect_of(
         scoped = scoped_effects().get(type_)
         if scoped is not None:
             return scoped(config, contact, scope)
-    compute = EFFECTS.get(type_)
+    compute = EFFECTS.get(type_) or _crm_effects().get(type_)
     return compute(config, contact) if compute is not None else None
+
+
+@lru_cache(maxsize=1)
+def _crm_effects() -> Mapping[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Effect]]:
+    """The CRM verbs of :mod:`beez.workflow.effects_crm` (imported here, late: it builds on this module)."""
+    from beez.workflow.effects_crm import CRM_EFFECTS
+
+    return CRM_EFFECTS
 
 
 def apply_contact_changes(contact: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -350,7 +360,7 @@ def apply_contact_changes(contact: Mapping[str, Any], changes: Mapping[str, Any]
 
     Tags and lists keep their order, an added one goes last and only once; ``fields`` are merged
     in; ``score`` sets the score and ``score_delta`` adds to it; an assignment replaces the
-    previous one.
+    previous one; ``consent`` is merged per channel; ``deleted`` marks the contact deleted.
     """
     result = dict(contact)  # shallow: every change below replaces a value, none edits one in place
     for key, add, remove in (("tags", "add_tags", "remove_tags"), ("lists", "add_lists", "remove_lists")):
@@ -370,4 +380,9 @@ def apply_contact_changes(contact: Mapping[str, Any], changes: Mapping[str, Any]
     for key in ("assigned_user", "assigned_team"):
         if changes.get(key):
             result[key] = changes[key]
+    consent = changes.get("consent")
+    if isinstance(consent, Mapping):
+        result["consent"] = {**(result.get("consent") or {}), **consent}
+    if changes.get("deleted"):
+        result["deleted"] = True
     return result

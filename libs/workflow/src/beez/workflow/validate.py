@@ -45,6 +45,7 @@ from beez.api.workflow.v1.workflow_pb2 import (
 from beez.workflow import catalog
 from beez.workflow.amplification import ExecutionLimits, amplification_issues
 from beez.workflow.conditions import condition_issues
+from beez.workflow.effects_crm import lead_score_issues
 from beez.workflow.errors import Issue, join_path
 from beez.workflow.intervals import UNITS, interval_problem, is_valid_timezone, parse_time_of_day
 from beez.workflow.model import conditions_from_json, struct_to_dict
@@ -264,6 +265,8 @@ class _Validator:
             at = join_path(path, "conditions")
             conditions, issues = conditions_from_json(config["conditions"], at)
             self.extend(issues or condition_issues(conditions, at))
+        if type_ == "calculate_lead_score":
+            self.extend(lead_score_issues(config, path))
 
     # --- branches --------------------------------------------------------------------------
 

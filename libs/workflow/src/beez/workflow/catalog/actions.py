@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from beez.workflow.catalog.actions_crm import CRM_ACTIONS
 from beez.workflow.catalog.actions_integrations import INTEGRATION_ACTIONS
 from beez.workflow.catalog.actions_tasks import CONVERSATION_ACTIONS, TASK_ACTIONS
 from beez.workflow.catalog.entries import LOOP_DEFAULT_MAX_ITEMS, LOOP_MAX_ITEMS, LOOP_MAX_TIMES, ActionType
@@ -215,6 +216,7 @@ ACTIONS: tuple[ActionType, ...] = (
             **required_unless("user_id", ["team"], "user_id or team is required"),
         ),
     ),
+    *CRM_ACTIONS,
     # tasks
     *TASK_ACTIONS,
     # data
