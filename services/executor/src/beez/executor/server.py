@@ -24,6 +24,7 @@ from beez.api.executor.v1 import (
 from beez.executor import models
 from beez.executor.actions.base import Action
 from beez.executor.actions.registry import build_registry
+from beez.executor.actions.requests import NatsRequester
 from beez.executor.announcements import AnnouncedWorkflows
 from beez.executor.builder.handlers import ActionServicer
 from beez.executor.builder.service import ActionTools
@@ -87,7 +88,12 @@ async def build(runtime: Runtime) -> ServerSpec:
     signing = SigningSecrets(runtime.db, ring, cache_s=settings.signing_cache_s)
     senders = SenderPolicy(settings.actions.default_from, settings.verified_senders)
     registry = build_registry(
-        settings.actions, signing=signing.signing, senders=senders, tracking_keys=tracking_keys(settings)
+        settings.actions,
+        signing=signing.signing,
+        senders=senders,
+        tracking_keys=tracking_keys(settings),
+        topology=runtime.topology,
+        requester=NatsRequester(lambda: runtime.nc),
     )
     actions: dict[str, Action] = {**registry, **plugin_actions(settings)}
     limits = OrganizationLimits(

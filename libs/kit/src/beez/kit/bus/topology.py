@@ -230,6 +230,11 @@ class Topology:
         """``platform.commands.<org>.<verb>``."""
         return self.subject(f"platform.commands.{org}.{verb}")
 
+    def request(self, org: str, verb: str) -> str:
+        """``platform.requests.<org>.<verb>``: a command the owner answers (core NATS request-reply,
+        outside every stream; decision 0042)."""
+        return self.subject(f"platform.requests.{org}.{verb}")
+
     def waits(self, org: str, kind: str) -> str:
         """``waits.<org>.<kind>``."""
         return self.subject(f"waits.{org}.{kind}")

@@ -65,6 +65,7 @@ from beez.workflow.branches import (
 from beez.workflow.conditions import compile_conditions
 from beez.workflow.context import build_context
 from beez.workflow.effects import StepError, StepScope, apply_contact_changes, effect_of, scoped_effects
+from beez.workflow.effects_crm import context_effect_of
 from beez.workflow.errors import ConditionBudgetError, ConditionError, Issue, TemplateError
 from beez.workflow.intervals import wait_due, zone
 from beez.workflow.loops import loop_turn
@@ -343,7 +344,9 @@ class _Walk:
         scope = StepScope(
             f"exec:{self.ctx['execution']['id']}:step:{pos}", self.now, self.ctx["event"], self.ctx["vars"]
         )
-        effect = effect_of(type_, config, self.contact, scope)
+        effect = effect_of(type_, config, self.contact, scope) or context_effect_of(
+            type_, config, self.ctx, self.now
+        )
         if effect is None:
             return
         if effect.needs_contact and not contact_id(self.contact, self.ctx["event"]):

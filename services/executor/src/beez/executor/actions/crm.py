@@ -93,9 +93,11 @@ def effect_result(ctx: ActionContext, compute: Compute) -> ActionResult:
         command.SetInParent()
         fields = command.DESCRIPTOR.fields_by_name
         for name, value in effect.values.items():
-            if fields[name].message_type is None:
+            if fields[name].label == fields[name].LABEL_REPEATED:
+                getattr(command, name).extend(value)
+            elif fields[name].message_type is None:
                 setattr(command, name, value)  # a scalar: set as is (ParseDict costs ~5 µs a step)
-            else:  # a google.protobuf.Value (update_field's value): any JSON value
+            else:  # a google.protobuf.Value or Struct (update_field's value): any JSON
                 json_format.ParseDict(cast(Any, value), getattr(command, name))
         commands.append(cmd)
     return ActionResult(

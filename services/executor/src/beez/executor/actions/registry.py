@@ -19,14 +19,17 @@ import httpx
 
 from beez.executor.actions import crm, internal, tasks
 from beez.executor.actions.base import Action
+from beez.executor.actions.contacts import COMMAND_VERBS, crm_commands
 from beez.executor.actions.email import SendEmail
 from beez.executor.actions.http import OutboundHttp
 from beez.executor.actions.integration import CallApi, SigningLookup, Webhook
 from beez.executor.actions.messaging import SendSlack, SendSms, SendWhatsApp
 from beez.executor.actions.providers import enrich, google_sheets, hooks, hubspot, salesforce, shopify, stripe
 from beez.executor.actions.redaction import Redacting, Redactor, credentials
+from beez.executor.actions.requests import REQUEST_VERBS, Requester, platform_requests
 from beez.executor.actions.settings import ActionSettings
 from beez.executor.actions.ssrf import Resolver
+from beez.kit.bus.topology import Topology
 from beez.kit.tracking import TrackingKeys
 from beez.workflow.senders import SenderPolicy
 
@@ -46,6 +49,9 @@ ACTION_TYPES: tuple[str, ...] = (
     "remove_from_list",
     "update_score",
     "assign_user",
+    *COMMAND_VERBS,
+    "calculate_lead_score",
+    *sorted(REQUEST_VERBS),
     "create_task",
     "set_variable",
     "trigger_automation",
@@ -83,6 +89,8 @@ def build_registry(
     signing: SigningLookup | None = None,
     senders: SenderPolicy | None = None,
     tracking_keys: TrackingKeys | None = None,
+    topology: Topology | None = None,
+    requester: Requester | None = None,
 ) -> ActionRegistry:
     """The actions of every catalog type the executor runs (control types are the engine's).
 
@@ -90,6 +98,8 @@ def build_registry(
     the secrets that sign an organization's webhook and call_api requests (none: unsigned).
     ``senders``: who each organization may send email as (none: the default From address only).
     ``tracking_keys`` sign the tracked links and open pixels of HTML emails (none: untracked).
+    ``requester`` sends the request-reply CRM verbs on ``topology``'s subjects (none: those steps
+    fail transiently until there is one; decision 0042).
     """
     outbound = OutboundHttp(settings, http, resolver=resolver)
     actions: list[Action] = [
@@ -106,6 +116,8 @@ def build_registry(
         crm.RemoveFromList(),
         crm.UpdateScore(),
         crm.AssignUser(),
+        *crm_commands(),
+        *platform_requests(settings, topology or Topology(), requester),
         internal.SetVariable(),
         internal.TriggerAutomation(settings),
         internal.SendInternalNotification(),

@@ -157,6 +157,15 @@ class ActionSettings(BaseModel):
     )
     user_agent: str = "BeezAutomations/1.0 (+https://beez.example/automations)"
 
+    # --- CRM requests (decision 0042) ---
+    platform_request_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="How long a request-reply CRM step (create_contact, export_contact_data) waits "
+        "for the CRM's answer before the attempt counts as a transient failure and is retried.",
+    )
+
     # --- trigger_automation ---
     max_trigger_depth: int = Field(
         default=5, ge=1, description="How deep automations may start one another (A → B → C ...)."

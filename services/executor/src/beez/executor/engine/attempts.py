@@ -36,6 +36,7 @@ from beez.executor import messages
 from beez.executor.actions.base import Action, ActionContext, ActionResult, PermanentError, TransientError
 from beez.executor.actions.breaker import CIRCUIT_OPEN
 from beez.executor.actions.crm import command_verb
+from beez.executor.actions.requests import REQUEST_VERBS
 from beez.executor.engine import state
 from beez.executor.engine.integrations import Binding, Integrations
 from beez.executor.engine.steplog import elapsed_ms, may_run, step_event, step_key, step_row
@@ -104,9 +105,12 @@ def failure(
 
 def is_local(action_type: str) -> bool:
     """Whether the action only computes commands and events (no call outside this database): the
-    local families, and the conversation steps, which are platform commands too (decision 0043)."""
+    local families, and the conversation steps, which are platform commands too (decision 0043);
+    not the CRM verbs sent by request-reply, which wait for an answer (decision 0042)."""
     entry = catalog.action_type(action_type)
-    return entry is not None and (entry.category in LOCAL_CATEGORIES or action_type in scoped_effects())
+    if entry is None or action_type in REQUEST_VERBS:
+        return False
+    return entry.category in LOCAL_CATEGORIES or action_type in scoped_effects()
 
 
 class ActionSteps:
@@ -322,7 +326,8 @@ def stamped_command(
     automation_id: str,
 ) -> tuple[commands_pb2.PlatformCommand, str]:
     """A command as the step publishes it (its key, organization, contact, execution), and its
-    subject; the safe-mode test of actions shows the same (``beez.executor.builder``)."""
+    subject (``platform.requests.<org>.<verb>`` for the request-reply verbs); the safe-mode test of
+    actions shows the same (``beez.executor.builder``)."""
     stamped = commands_pb2.PlatformCommand()
     stamped.CopyFrom(command)
     stamped.idempotency_key = stamped.idempotency_key or key
@@ -330,7 +335,9 @@ def stamped_command(
     stamped.contact_id = stamped.contact_id or contact_id
     stamped.execution_id = execution_id
     stamped.automation_id = automation_id
-    return stamped, topology.command(org_id, command_verb(stamped))
+    verb = command_verb(stamped)
+    subject = topology.request(org_id, verb) if verb in REQUEST_VERBS else topology.command(org_id, verb)
+    return stamped, subject
 
 
 def json_safe(value: Any) -> Any:
