@@ -54,6 +54,11 @@ class TriggerSettings(ServiceSettings):
     waits_concurrency: int = Field(
         default=8, ge=1, description="Wait registrations stored at once (durable trigger-waits)."
     )
+    commands_concurrency: int = Field(
+        default=8,
+        ge=1,
+        description="Platform commands applied to the contact projection at once (durable trigger-commands).",
+    )
     executions_concurrency: int = Field(
         default=256,
         ge=1,

@@ -30,6 +30,7 @@ from beez.kit.clock import Clock
 from beez.kit.db import Database
 from beez.kit.grpc.errors import InvalidArgument
 from beez.trigger import service
+from beez.trigger.commands import CommandsConsumer
 from beez.trigger.config import TriggerSettings
 from beez.trigger.credits import StartCredits
 from beez.trigger.domain.index import InvalidChange
@@ -278,7 +279,7 @@ def worker_factories(
     ingest_limit: IngestLimit | None = None,
     credits: StartCredits | None = None,
 ) -> dict[str, WorkersFactory]:
-    """The trigger's five durable consumers, by durable name, each run by :meth:`Runtime.consumers`;
+    """The trigger's six durable consumers, by durable name, each run by :meth:`Runtime.consumers`;
     events over ``ingest_limit`` wait on the OVERFLOW stream; lifecycle batches release what
     organizations held back for ``credits`` (decision 0039)."""
 
@@ -366,6 +367,13 @@ def worker_factories(
             ),
             settings.executions_concurrency,
         ),
+        factory(
+            "COMMANDS",
+            "trigger-commands",
+            "platform.commands.>",
+            lambda _: CommandsConsumer(ingestor, topology, clock).handle,
+            settings.commands_concurrency,
+        ),
     ]
     return dict(zip(DURABLES, specs, strict=True))
 
@@ -376,4 +384,5 @@ DURABLES = (
     "trigger-automations",
     "trigger-waits",
     "trigger-executions",
+    "trigger-commands",
 )

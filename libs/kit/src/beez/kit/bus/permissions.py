@@ -10,7 +10,9 @@ What each user may publish:
 
 * its own data subjects: only the trigger and the executor publish ``jobs.>`` (the executor its
   own timer, resume and retry pointers, which only it consumes); only automation publishes
-  ``automations.>``; only the executor ``executions.>``, ``platform.commands.>`` and ``waits.>``;
+  ``automations.>``; only the executor ``executions.>``, ``platform.commands.>``,
+  ``platform.requests.>`` (decision 0042: CRM requests answered by the ``platform`` user, which
+  subscribes to them and may reply once to each, ``allow_responses``) and ``waits.>``;
   the ``platform`` user (internal platform callers) and the executor (an automation triggering
   another) ``events.>``;
 * the JetStream API calls it makes, named down to the stream and durable: declaring the
@@ -61,6 +63,9 @@ class Role:
     """Services declare every stream at start (:func:`~beez.kit.bus.topology.ensure_streams`)."""
     admin: bool = False
     """The whole JetStream API, and no data subject (``ops``)."""
+    serves: tuple[str, ...] = ()
+    """Core NATS request subjects it answers: it subscribes to them and may publish one reply to
+    each request's reply inbox (``allow_responses``)."""
 
 
 ROLES: tuple[Role, ...] = (
@@ -74,11 +79,19 @@ ROLES: tuple[Role, ...] = (
             Consumer("AUTOMATIONS", "trigger-automations"),
             Consumer("WAITS", "trigger-waits"),
             Consumer("EXECUTIONS", "trigger-executions"),
+            Consumer("COMMANDS", "trigger-commands"),
         ),
     ),
     Role(
         "executor",
-        publishes=("executions.>", "platform.commands.>", "waits.>", "jobs.>", "events.>"),
+        publishes=(
+            "executions.>",
+            "platform.commands.>",
+            "platform.requests.>",
+            "waits.>",
+            "jobs.>",
+            "events.>",
+        ),
         consumers=(
             *(Consumer("JOBS", f"executor-jobs-{p}") for p in JOB_PRIORITIES),
             Consumer("AUTOMATIONS", "executor-automations"),
@@ -87,7 +100,7 @@ ROLES: tuple[Role, ...] = (
     ),
     Role("analytics", consumers=(Consumer("EXECUTIONS", "analytics-executions"),)),
     Role("beezora"),
-    Role("platform", publishes=("events.>",), declares_streams=False),
+    Role("platform", publishes=("events.>",), declares_streams=False, serves=("platform.requests.>",)),
     Role("ops", declares_streams=False, admin=True),
 )
 """Every NATS user. A service's user is named as the service (``ServiceSettings.service_name``)."""
@@ -126,9 +139,13 @@ def publish_allow(spec: Role, topology: Topology) -> list[str]:
     return allow
 
 
-def subscribe_allow(spec: Role) -> list[str]:
-    """The subjects ``spec``'s user may subscribe to: its own reply inboxes (``ops``: anything)."""
-    return [">"] if spec.admin else [f"{inbox_prefix(spec.name)}.>"]
+def subscribe_allow(spec: Role, topology: Topology | None = None) -> list[str]:
+    """The subjects ``spec``'s user may subscribe to: its own reply inboxes and the request
+    subjects it serves (``ops``: anything)."""
+    if spec.admin:
+        return [">"]
+    topology = topology or Topology()
+    return [f"{inbox_prefix(spec.name)}.>", *(topology.subject(s) for s in spec.serves)]
 
 
 def password_variable(name: str) -> str:
@@ -161,7 +178,8 @@ def render(prefix: str = "", passwords: Mapping[str, str] | None = None) -> str:
             f"      password: {secret}",
             "      permissions: {",
             f"        publish: {{ allow: {_list(publish_allow(spec, topology), 10)} }}",
-            f"        subscribe: {{ allow: {_list(subscribe_allow(spec), 10)} }}",
+            f"        subscribe: {{ allow: {_list(subscribe_allow(spec, topology), 10)} }}",
+            *(["        allow_responses: true"] if spec.serves else []),
             "      }",
             "    }",
         ]

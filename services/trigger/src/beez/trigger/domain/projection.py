@@ -17,6 +17,8 @@ Pure logic; :mod:`beez.trigger.projection` reads the rows, calls :func:`apply_ev
   ``data.amount`` (or ``total``/``value``) and move the last purchase forward.
 * **Signals.** ``data.user_agent`` sets the device class, an incoming message's text the
   sentiment, both only forward in time.
+* **Commands.** A workflow's command to the CRM, as a ``contact.command_applied`` event
+  (:mod:`beez.trigger.domain.commands`), changes what it names and counts nothing.
 * **Deletion.** ``contact.deleted`` clears the contact to a tombstone; later events leave it so,
   except a ``contact.created`` that occurred after the deletion.
 """
@@ -30,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from beez.api.messages.v1.events_pb2 import Contact, Event
+from beez.trigger.domain.commands import COMMAND_APPLIED, apply_command
 from beez.workflow.model import struct_to_dict
 
 CONTACT_CREATED = "contact.created"
@@ -310,6 +313,8 @@ def apply_event(
         if not revived:
             return Applied(False)
         state.deleted_at = None
+    if event.type == COMMAND_APPLIED:  # a workflow's command to the CRM (decision 0042)
+        return Applied(apply_command(state, data))
     snapshot = snapshot_of(event)
     if snapshot is not None:
         complete = event.type in COMPLETE_SNAPSHOTS
