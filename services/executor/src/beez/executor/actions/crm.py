@@ -93,7 +93,7 @@ def effect_result(ctx: ActionContext, compute: Compute) -> ActionResult:
         command.SetInParent()
         fields = command.DESCRIPTOR.fields_by_name
         for name, value in effect.values.items():
-            if fields[name].label == fields[name].LABEL_REPEATED:
+            if fields[name].is_repeated:
                 getattr(command, name).extend(value)
             elif fields[name].message_type is None:
                 setattr(command, name, value)  # a scalar: set as is (ParseDict costs ~5 µs a step)
