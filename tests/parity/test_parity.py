@@ -18,13 +18,16 @@ import json
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
+import nats
 import pytest
 from cryptography.fernet import Fernet
+from nats.aio.client import Client as NATS
 from sqlalchemy import select
 
 from beez.api.executor.v1 import executor_pb2
@@ -41,6 +44,7 @@ from tests.executor.samples import event_json
 from tests.parity import providers, traces
 from tests.parity.cases import AUTOMATION_ID, DEFAULT_DATA, Sample, sample
 from tests.support.providers import HttpStandIn, SmtpSink, http_server, smtp_server
+from tests.support.standins.crm import crm_standin
 
 HERE = Path(__file__).parent
 WORKFLOWS = sorted(path.stem for path in (HERE / "workflows").glob("*.json"))
@@ -90,15 +94,28 @@ async def rig(admin_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFa
             "ssrf_allowlist": ["127.0.0.1/32"],
             "provider_base_urls": provider_base_urls,
         }
-        async with start_executor(
-            admin_url,
-            nats_url,
-            action_plugins=[],
-            actions=actions,
-            timer_poll_interval_s=0.02,
-            signing_keys_file=str(ring_file),
-        ) as executor:
+        async with (
+            start_executor(
+                admin_url,
+                nats_url,
+                action_plugins=[],
+                actions=actions,
+                timer_poll_interval_s=0.02,
+                signing_keys_file=str(ring_file),
+            ) as executor,
+            connected(nats_url) as nc,
+            crm_standin(nc, executor.topology, "*"),  # answers create_contact and export_contact_data
+        ):
             yield Rig(executor, sink, http, standins_url)
+
+
+@asynccontextmanager
+async def connected(nats_url: str) -> AsyncIterator[NATS]:
+    nc = await nats.connect(nats_url)
+    try:
+        yield nc
+    finally:
+        await nc.drain()
 
 
 def load(name: str) -> dict[str, Any]:

@@ -52,8 +52,7 @@ class CrmStandIn:
         return [r.command for r in self.received if r.verb == verb]
 
     def _decode(self, msg: Msg, root: str) -> Received | None:
-        prefix = self.topology.subject(f"{root}.{self.org}.")
-        verb = msg.subject[len(prefix) :]
+        org, _, verb = msg.subject[len(self.topology.subject(f"{root}.")) :].partition(".")
         try:
             command = commands_pb2.PlatformCommand.FromString(msg.data)
         except Exception as exc:  # the CRM would dead-letter it
@@ -61,7 +60,7 @@ class CrmStandIn:
             return None
         if command.WhichOneof("command") != verb:
             self.problems.append(f"{msg.subject}: body carries {command.WhichOneof('command')!r}")
-        if command.organization_id != self.org:
+        if command.organization_id != org or self.org not in ("*", org):
             self.problems.append(f"{msg.subject}: body names organization {command.organization_id!r}")
         if not command.idempotency_key:
             self.problems.append(f"{msg.subject}: no idempotency key")
@@ -101,7 +100,7 @@ class CrmStandIn:
 
 @asynccontextmanager
 async def crm_standin(nc: NATS, topology: Topology, org: str) -> AsyncIterator[CrmStandIn]:
-    """The stand-in, subscribed for ``org`` on ``nc`` until the block ends."""
+    """The stand-in, subscribed for ``org`` (``*``: every organization) on ``nc`` until the block ends."""
     crm = CrmStandIn(topology, org)
     commands = await nc.subscribe(topology.command(org, ">"), cb=crm.on_command)
     requests = await nc.subscribe(topology.request(org, ">"), cb=crm.on_request)
