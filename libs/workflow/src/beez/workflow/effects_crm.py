@@ -103,7 +103,8 @@ def create_contact(config: Mapping[str, Any], contact: Mapping[str, Any]) -> Eff
     fields = config.get("fields") or {}
     if not isinstance(fields, Mapping):
         raise StepError("`fields` must be an object")
-    values["fields"] = _json_value(dict(fields), "fields")
+    if fields:
+        values["fields"] = _json_value(dict(fields), "fields")
     values["tags"] = _texts(config, "tags")
     values["lists"] = _texts(config, "lists")
     shown = {k: v for k, v in values.items() if v not in ("", [], {})}
