@@ -56,6 +56,7 @@ async def test_poison_message_on_every_consumer_is_dead_lettered_while_others_fl
         "executor-automations": topology.automation_changed(org),
         "trigger-waits": topology.waits(org, "register"),
         "trigger-executions": topology.executions(org, "completed"),
+        "trigger-commands": topology.command(org, "add_tag"),
         "analytics-executions": topology.executions(org, "completed"),
     }
     # the poison comes from the one user allowed to publish each subject (a bug there, not an outsider)

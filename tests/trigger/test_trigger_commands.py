@@ -136,7 +136,7 @@ async def test_deleting_and_merging_contacts_tombstone_them(trigger: Harness) ->
     assert not keep.deleted and list(keep.contact.tags) == ["x"]
 
 
-async def test_a_command_of_another_organization_is_dead_lettered_and_changes_nothing(
+async def test_a_command_of_another_organization_or_verb_is_dead_lettered_and_changes_nothing(
     trigger: Harness,
 ) -> None:
     await trigger.publish(contact_event("contact.created", "c_1", snapshot={"tags": ["x"]}))
@@ -145,4 +145,15 @@ async def test_a_command_of_another_organization_is_dead_lettered_and_changes_no
         trigger.topology.command(trigger.org, "add_tag"), foreign, msg_id="foreign-1"
     )
     await trigger.consumed("COMMANDS", "trigger-commands", ack.seq)
+    mislabelled = command(trigger.org, "c_1", "exec:e4:step:1:attempt:1", addTag={"tag": "mislabelled"})
+    ack = await trigger.publisher.publish(
+        trigger.topology.command(trigger.org, "remove_tag"), mislabelled, msg_id="mislabelled-1"
+    )
+    await trigger.consumed("COMMANDS", "trigger-commands", ack.seq)
     assert list((await get(trigger, "c_1")).contact.tags) == ["x"]
+    letters = await trigger.js.subscribe(trigger.topology.dlq("trigger-commands"), ordered_consumer=True)
+    try:
+        found = {(await letters.next_msg(timeout=5)).headers["Beez-Dlq-Original-Msg-Id"] for _ in range(2)}
+    finally:
+        await letters.unsubscribe()
+    assert found == {"foreign-1", "mislabelled-1"}

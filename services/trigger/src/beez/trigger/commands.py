@@ -9,7 +9,8 @@ At-least-once in, exactly once in effect: each command becomes an event whose id
 the command's idempotency key and whose time is the message's stream timestamp, and ingestion
 records ``(org, event id)`` in the same transaction as the projection's change, so a redelivery,
 or the outbox relay re-sending the command, changes nothing. The organization is the subject's; a
-body or header naming another is dead-lettered, as is a message that does not decode.
+body or header naming another is dead-lettered, as is a message that does not decode or whose verb
+is not its subject's.
 """
 
 from __future__ import annotations
@@ -38,11 +39,13 @@ class CommandsConsumer:
         self._clock = clock
 
     async def handle(self, msg: Msg) -> None:
-        org, _ = subject_parts(self._topology, "platform.commands", msg.subject)
+        org, verb = subject_parts(self._topology, "platform.commands", msg.subject)
         try:
             command = PlatformCommand.FromString(msg.data)
         except DecodeError as exc:
             raise PermanentError(f"undecodable PlatformCommand: {exc}") from exc
+        if command.WhichOneof("command") != verb:
+            raise PermanentError(f"a {command.WhichOneof('command')!r} command published as {verb!r}")
         org = message_org(org, command.organization_id, msg.headers, "platform command")
         event = command_event(org, command, _stored_at(msg) or self._clock.now())
         if event is None:
