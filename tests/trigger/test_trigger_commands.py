@@ -9,6 +9,7 @@ from typing import Any
 from google.protobuf import json_format
 
 from beez.api.messages.v1 import commands_pb2
+from beez.kit.bus.headers import DLQ_ORIGINAL_MSG_ID
 from tests.trigger.support import Harness, workflow
 from tests.trigger.test_trigger_conditions import started
 from tests.trigger.test_trigger_projection import contact_event, get
@@ -153,7 +154,9 @@ async def test_a_command_of_another_organization_or_verb_is_dead_lettered_and_ch
     assert list((await get(trigger, "c_1")).contact.tags) == ["x"]
     letters = await trigger.js.subscribe(trigger.topology.dlq("trigger-commands"), ordered_consumer=True)
     try:
-        found = {(await letters.next_msg(timeout=5)).headers["Beez-Dlq-Original-Msg-Id"] for _ in range(2)}
+        found = {
+            ((await letters.next_msg(timeout=5)).headers or {}).get(DLQ_ORIGINAL_MSG_ID) for _ in range(2)
+        }
     finally:
         await letters.unsubscribe()
     assert found == {"foreign-1", "mislabelled-1"}
