@@ -111,12 +111,12 @@ async def test_the_preview_shows_the_exact_command(
     ("type_", "config", "field"),
     [
         ("update_lifecycle_stage", {"stage": "champion"}, "action.config.stage"),
-        ("create_contact", {"first_name": "Ada"}, "action.config"),
+        ("create_contact", {"first_name": "Ada"}, "action.config.phone"),
         ("merge_contacts", {}, "action.config.duplicate_contact_id"),
         ("update_custom_field", {"field": "seats", "value": 1, "type": "money"}, "action.config.type"),
         ("copy_field", {"from": "email", "to": "bad name"}, "action.config.to"),
         ("unsubscribe", {"channels": ["fax"]}, "action.config.channels[0]"),
-        ("update_consent", {}, "action.config"),
+        ("update_consent", {}, "action.config.email"),
         ("update_consent", {"sms": "yes"}, "action.config.sms"),
         ("upload_document", {"url": "ftp://files.example.com/a.pdf"}, "action.config.url"),
         ("export_contact_data", {"format": "xml"}, "action.config.format"),
@@ -136,11 +136,7 @@ async def test_the_preview_shows_the_exact_command(
     ],
 )
 def test_a_bad_config_is_refused_naming_its_field(type_: str, config: dict[str, Any], field: str) -> None:
-    action = step(type_, config)
-    fields = [issue.field for issue in action_issues(action)]
-    assert field in [
-        f.replace("actions[0]", "action") if f.startswith("actions") else f for f in fields
-    ] or any(f.endswith(field.removeprefix("action")) for f in fields), fields
+    assert field in [issue.field for issue in action_issues(step(type_, config))]
 
 
 def test_the_lead_score_rules_share_one_cost_budget() -> None:

@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from beez.workflow.catalog.entries import ActionType
-from beez.workflow.catalog.pieces import CONDITIONS, CONTACT_FIELD, TEXT, config_schema, schema_rules
+from beez.workflow.catalog.pieces import (
+    CONDITIONS,
+    CONTACT_FIELD,
+    TEXT,
+    config_schema,
+    required_unless,
+    schema_rules,
+)
 
 LIFECYCLE_STAGES = (
     "subscriber",
@@ -76,7 +83,7 @@ CRM_ACTIONS: tuple[ActionType, ...] = (
                 "tags": _NAMES,
                 "lists": _NAMES,
             },
-            **schema_rules({"anyOf": [{"required": ["email"]}, {"required": ["phone"]}]}),
+            **required_unless("email", ["phone"], "email or phone is required"),
         ),
     ),
     _crm(
@@ -175,7 +182,15 @@ CRM_ACTIONS: tuple[ActionType, ...] = (
         config_schema(
             "update_consent",
             {channel: {"type": "boolean"} for channel in CHANNELS},
-            **schema_rules({"minProperties": 1}),
+            **schema_rules(
+                {
+                    "if": {"not": {"anyOf": [{"required": [channel]} for channel in CHANNELS]}},
+                    "then": {
+                        "required": ["email"],
+                        "errorMessage": "give the consent of at least one channel (email, sms, whatsapp)",
+                    },
+                }
+            ),
         ),
     ),
     _crm(
@@ -214,7 +229,14 @@ CRM_ACTIONS: tuple[ActionType, ...] = (
         "(default: the URL's file name).",
         config_schema(
             "upload_document",
-            {"url": {**TEXT, "pattern": "^(https://|\\{\\{)"}, "name": {**TEXT, "maxLength": 255}},
+            {
+                "url": {
+                    **TEXT,
+                    "pattern": "^(https://|\\{\\{)",
+                    "errorMessage": "must be an https URL (or a template rendering one)",
+                },
+                "name": {**TEXT, "maxLength": 255},
+            },
             ("url",),
         ),
     ),
