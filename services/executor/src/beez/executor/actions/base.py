@@ -130,8 +130,8 @@ class ActionResult:
     """Execution variables to set, visible to later conditions and templates as ``vars.*``."""
     contact_changes: dict[str, Any] = field(default_factory=dict)
     """Applied to the execution's own contact snapshot: ``add_tags``, ``remove_tags``,
-    ``add_lists``, ``remove_lists``, ``fields`` (a dict merged in), ``score_delta``,
-    ``assigned_user``, ``assigned_team``."""
+    ``add_lists``, ``remove_lists``, ``fields`` (a dict merged in), ``score``, ``score_delta``,
+    ``assigned_user``, ``assigned_team``, ``consent`` (merged per channel), ``deleted``."""
     commands: list[commands_pb2.PlatformCommand] = field(default_factory=list)
     """Sent on ``platform.commands.<org>.<verb>`` through the outbox."""
     events: list[events_pb2.Event] = field(default_factory=list)
