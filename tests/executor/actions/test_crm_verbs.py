@@ -17,7 +17,7 @@ from beez.executor.builder.service import ActionTools
 from beez.kit.bus.topology import Topology
 from beez.workflow.conditions.cost import cost_budget
 from beez.workflow.effects import StepError, apply_contact_changes, effect_of
-from beez.workflow.effects_crm import calculate_lead_score, lead_score_issues
+from beez.workflow.lead_score import calculate_lead_score, lead_score_issues
 from beez.workflow.validate import action_issues
 from tests.executor.actions.conftest import ada, make_ctx
 

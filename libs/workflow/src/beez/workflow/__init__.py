@@ -10,7 +10,8 @@ Pure logic, no I/O. One module per job:
 - :mod:`~beez.workflow.templates`: Jinja2 templates in a sandbox;
 - :mod:`~beez.workflow.intervals`: delays, times of day, quiet hours;
 - :mod:`~beez.workflow.navigation`: positions and how the executor moves between steps;
-- :mod:`~beez.workflow.branches`, :mod:`~beez.workflow.loops`, :mod:`~beez.workflow.effects`,
+- :mod:`~beez.workflow.branches`, :mod:`~beez.workflow.loops`, :mod:`~beez.workflow.effects`
+  (with :mod:`~beez.workflow.effects_crm` and :mod:`~beez.workflow.lead_score`),
   :mod:`~beez.workflow.recipients`: what a step does (the branch it takes, a loop's turn, its
   effect on the contact, where its message goes), shared by the executor and the dry run;
 - :mod:`~beez.workflow.status`: execution and step statuses; :mod:`~beez.workflow.waits`: what an

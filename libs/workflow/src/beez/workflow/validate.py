@@ -45,9 +45,9 @@ from beez.api.workflow.v1.workflow_pb2 import (
 from beez.workflow import catalog
 from beez.workflow.amplification import ExecutionLimits, amplification_issues
 from beez.workflow.conditions import condition_issues
-from beez.workflow.effects_crm import lead_score_issues
 from beez.workflow.errors import Issue, join_path
 from beez.workflow.intervals import UNITS, interval_problem, is_valid_timezone, parse_time_of_day
+from beez.workflow.lead_score import lead_score_issues
 from beez.workflow.model import conditions_from_json, struct_to_dict
 from beez.workflow.schedules import DEFAULT_MIN_INTERVAL_S, schedule_issues
 from beez.workflow.schemas import schema_issues

@@ -65,9 +65,9 @@ from beez.workflow.branches import (
 from beez.workflow.conditions import compile_conditions
 from beez.workflow.context import build_context
 from beez.workflow.effects import StepError, StepScope, apply_contact_changes, effect_of, scoped_effects
-from beez.workflow.effects_crm import context_effect_of
 from beez.workflow.errors import ConditionBudgetError, ConditionError, Issue, TemplateError
 from beez.workflow.intervals import wait_due, zone
+from beez.workflow.lead_score import context_effect_of
 from beez.workflow.loops import loop_turn
 from beez.workflow.model import struct_to_dict
 from beez.workflow.navigation import (

@@ -13,7 +13,8 @@ from typing import Any
 from beez.executor.actions.base import ActionContext, ActionResult, PermanentError
 from beez.executor.actions.crm import effect_result
 from beez.workflow import effects
-from beez.workflow.effects_crm import CRM_EFFECTS, REPLY_VARS, calculate_lead_score
+from beez.workflow.effects_crm import CRM_EFFECTS, REPLY_VARS
+from beez.workflow.lead_score import calculate_lead_score
 
 __all__ = ["COMMAND_VERBS", "CalculateLeadScore", "CrmCommand", "condition_context", "crm_commands"]
 
