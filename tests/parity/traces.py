@@ -39,6 +39,7 @@ from beez.api.executor.v1 import executor_pb2
 from beez.api.messages.v1 import commands_pb2
 from beez.automation.domain.dryrun import DryRun
 from beez.workflow.effects import effect_of, scoped_effects
+from beez.workflow.effects_crm import REPLY_VARS, crm_types
 from beez.workflow.intervals import parse_time
 from beez.workflow.model import plain
 from tests.support.providers import Recorded
@@ -97,8 +98,9 @@ _TEAM_COMMANDS = {"create_task": "create_task", "send_internal_notification": "s
 """Steps whose message is a platform command to the team: the task or notification text."""
 
 
-SCOPED_VERBS = frozenset(scoped_effects())
-"""Task, calendar, activity and conversation commands: verb = the step's type."""
+SCOPED_VERBS = frozenset(scoped_effects()) | frozenset(crm_types()) - frozenset(REPLY_VARS)
+"""Task, calendar, activity, conversation and CRM commands (the CRM's request-reply verbs are no
+outbox message): verb = the step's type."""
 _DERIVED_ID = re.compile(r"^(task|cal|mtg|cmt|seq|act|msg|note)_[0-9a-f]{24}$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 

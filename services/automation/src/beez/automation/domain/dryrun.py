@@ -21,7 +21,8 @@ executor's engine and actions call (``beez.workflow.branches``, ``.loops``, ``.r
   the ids task and conversation steps create) are applied to the dry-run context, so later
   conditions and templates see them. Task, calendar, activity and conversation steps show the
   command they would send (``detail.command``), with the ids the executor would derive for the
-  same position (decision 0043; the dry run's execution id is ``dry-run``).
+  same position (decision 0043; the dry run's execution id is ``dry-run``); so do the CRM verbs
+  of decision 0042 (the request-reply ones set ``dry-run:<name>`` variables for the answer).
 - ``wait``: ``wait``; a step's own ``delay`` shows as ``detail.delay``. Time does not pass.
 - ``condition``/``switch``: evaluated on the context; ``branch`` with ``detail.branch``.
 - ``wait_for_event``: takes the branch ``wait_outcomes`` names for it (keyed by step id or
@@ -65,6 +66,7 @@ from beez.workflow.branches import (
 from beez.workflow.conditions import compile_conditions
 from beez.workflow.context import build_context
 from beez.workflow.effects import StepError, StepScope, apply_contact_changes, effect_of, scoped_effects
+from beez.workflow.effects_crm import crm_types
 from beez.workflow.errors import ConditionBudgetError, ConditionError, Issue, TemplateError
 from beez.workflow.intervals import wait_due, zone
 from beez.workflow.lead_score import context_effect_of
@@ -91,6 +93,9 @@ __all__ = [
     "trigger_event",
     "wait_outcome_issues",
 ]
+
+_CRM_TYPES = frozenset(crm_types())
+"""The CRM verbs of decision 0042, whose command the dry run shows too."""
 
 MAX_VISITS = 1000
 """The most steps one dry run visits (loops repeat their bodies)."""
@@ -339,8 +344,8 @@ class _Walk:
 
     def apply(self, type_: str, config: Mapping[str, Any], pos: Position, detail: dict[str, Any]) -> None:
         """The action's effect on the dry run's contact snapshot and variables; the platform
-        command a task, calendar, activity or conversation step sends, in ``detail.command``
-        (``verb``, ``fields`` in proto3 JSON form), as the executor sends it."""
+        command a task, calendar, activity, conversation or CRM step (decision 0042) sends, in
+        ``detail.command`` (``verb``, ``fields`` in proto3 JSON form), as the executor sends it."""
         scope = StepScope(
             f"exec:{self.ctx['execution']['id']}:step:{pos}", self.now, self.ctx["event"], self.ctx["vars"]
         )
@@ -351,7 +356,7 @@ class _Walk:
             return
         if effect.needs_contact and not contact_id(self.contact, self.ctx["event"]):
             raise StepError("this step needs a contact, and the execution has none", category="no_contact")
-        if effect.command and type_ in scoped_effects():
+        if effect.command and (type_ in scoped_effects() or type_ in _CRM_TYPES):
             detail["command"] = {"verb": effect.command, "fields": effect.values}
         if effect.contact_changes:
             self.ctx["contact"] = apply_contact_changes(self.contact, effect.contact_changes)
