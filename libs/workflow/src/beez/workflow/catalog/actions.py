@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from beez.workflow.catalog.actions_comms import COMMS_ACTIONS, COMMS_TASKS
 from beez.workflow.catalog.actions_integrations import INTEGRATION_ACTIONS
 from beez.workflow.catalog.actions_tasks import CONVERSATION_ACTIONS, TASK_ACTIONS
 from beez.workflow.catalog.entries import LOOP_DEFAULT_MAX_ITEMS, LOOP_MAX_ITEMS, LOOP_MAX_TIMES, ActionType
@@ -99,6 +100,7 @@ ACTIONS: tuple[ActionType, ...] = (
         ),
     ),
     *CONVERSATION_ACTIONS,
+    *COMMS_ACTIONS,
     # integration
     ActionType(
         "webhook",
@@ -217,6 +219,7 @@ ACTIONS: tuple[ActionType, ...] = (
     ),
     # tasks
     *TASK_ACTIONS,
+    *COMMS_TASKS,
     # data
     ActionType(
         "set_variable",

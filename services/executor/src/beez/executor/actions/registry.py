@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import httpx
 
-from beez.executor.actions import crm, internal, tasks
+from beez.executor.actions import comms, crm, internal, tasks
 from beez.executor.actions.base import Action
 from beez.executor.actions.email import SendEmail
 from beez.executor.actions.http import OutboundHttp
@@ -59,6 +59,13 @@ ACTION_TYPES: tuple[str, ...] = (
     "send_zapier_webhook",
     "send_make_webhook",
     "enrich_contact",
+    "send_push",
+    "schedule_email",
+    "cancel_scheduled_message",
+    "send_personalized_video",
+    "send_survey",
+    "create_email_draft",
+    "forward_email_to_team",
 )
 """Every non-control type of the catalog, each with an action in the registry."""
 
@@ -92,10 +99,12 @@ def build_registry(
     ``tracking_keys`` sign the tracked links and open pixels of HTML emails (none: untracked).
     """
     outbound = OutboundHttp(settings, http, resolver=resolver)
+    email = SendEmail(settings, senders, tracking_keys)
+    whatsapp, sms = SendWhatsApp(settings, outbound), SendSms(settings, outbound)
     actions: list[Action] = [
-        SendEmail(settings, senders, tracking_keys),
-        SendWhatsApp(settings, outbound),
-        SendSms(settings, outbound),
+        email,
+        whatsapp,
+        sms,
         SendSlack(settings, outbound),
         Webhook(settings, outbound, signing),
         CallApi(settings, outbound, signing),
@@ -118,6 +127,9 @@ def build_registry(
         hooks.SendZapierWebhook(settings, outbound),
         hooks.SendMakeWebhook(settings, outbound),
         enrich.EnrichContact(settings, outbound, signing),
+        *comms.actions(
+            settings, outbound, email, {"email": email, "sms": sms, "whatsapp": whatsapp}, tracking_keys
+        ),
     ]
     redactor = Redactor(credentials(settings))
     return ActionRegistry({action.type: Redacting(action, redactor) for action in actions}, outbound)

@@ -22,37 +22,38 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from beez.api.messages.v1 import commands_comms_pb2 as beez_dot_api_dot_messages_dot_v1_dot_commands__comms__pb2
 from beez.api.messages.v1 import commands_conversations_pb2 as beez_dot_api_dot_messages_dot_v1_dot_commands__conversations__pb2
 from beez.api.messages.v1 import commands_tasks_pb2 as beez_dot_api_dot_messages_dot_v1_dot_commands__tasks__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#beez/api/messages/v1/commands.proto\x12\x14\x62\x65\x65z.api.messages.v1\x1a\x31\x62\x65\x65z/api/messages/v1/commands_conversations.proto\x1a)beez/api/messages/v1/commands_tasks.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x15\n\x06\x41\x64\x64Tag\x12\x0b\n\x03tag\x18\x01 \x01(\t\"\x18\n\tRemoveTag\x12\x0b\n\x03tag\x18\x01 \x01(\t\"C\n\x0bUpdateField\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\"\x19\n\tAddToList\x12\x0c\n\x04list\x18\x01 \x01(\t\"\x1e\n\x0eRemoveFromList\x12\x0c\n\x04list\x18\x01 \x01(\t\"\x1c\n\x0bUpdateScore\x12\r\n\x05\x64\x65lta\x18\x01 \x01(\x05\"+\n\nAssignUser\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04team\x18\x02 \x01(\t\"\xcb\x01\n\nCreateTask\x12\r\n\x05title\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08\x61ssignee\x18\x03 \x01(\t\x12\x14\n\x0c\x64ue_in_hours\x18\x04 \x01(\x05\x12\x0f\n\x07task_id\x18\x05 \x01(\t\x12\x34\n\x08priority\x18\x06 \x01(\x0e\x32\".beez.api.messages.v1.TaskPriority\x12*\n\x06\x64ue_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"E\n\x10SendNotification\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\"\xcb\x0e\n\x0fPlatformCommand\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x17\n\x0forganization_id\x18\x02 \x01(\t\x12\x12\n\ncontact_id\x18\x03 \x01(\t\x12\x14\n\x0c\x65xecution_id\x18\x04 \x01(\t\x12\x15\n\rautomation_id\x18\x05 \x01(\t\x12/\n\x07\x61\x64\x64_tag\x18\n \x01(\x0b\x32\x1c.beez.api.messages.v1.AddTagH\x00\x12\x35\n\nremove_tag\x18\x0b \x01(\x0b\x32\x1f.beez.api.messages.v1.RemoveTagH\x00\x12\x39\n\x0cupdate_field\x18\x0c \x01(\x0b\x32!.beez.api.messages.v1.UpdateFieldH\x00\x12\x36\n\x0b\x61\x64\x64_to_list\x18\r \x01(\x0b\x32\x1f.beez.api.messages.v1.AddToListH\x00\x12@\n\x10remove_from_list\x18\x0e \x01(\x0b\x32$.beez.api.messages.v1.RemoveFromListH\x00\x12\x39\n\x0cupdate_score\x18\x0f \x01(\x0b\x32!.beez.api.messages.v1.UpdateScoreH\x00\x12\x37\n\x0b\x61ssign_user\x18\x10 \x01(\x0b\x32 .beez.api.messages.v1.AssignUserH\x00\x12\x37\n\x0b\x63reate_task\x18\x11 \x01(\x0b\x32 .beez.api.messages.v1.CreateTaskH\x00\x12\x43\n\x11send_notification\x18\x12 \x01(\x0b\x32&.beez.api.messages.v1.SendNotificationH\x00\x12\x37\n\x0b\x61ssign_task\x18< \x01(\x0b\x32 .beez.api.messages.v1.AssignTaskH\x00\x12\x41\n\x11set_task_due_date\x18= \x01(\x0b\x32$.beez.api.messages.v1.SetTaskDueDateH\x00\x12;\n\rcomplete_task\x18> \x01(\x0b\x32\".beez.api.messages.v1.CompleteTaskH\x00\x12J\n\x15\x63reate_calendar_event\x18? \x01(\x0b\x32).beez.api.messages.v1.CreateCalendarEventH\x00\x12\x44\n\x12send_task_reminder\x18@ \x01(\x0b\x32&.beez.api.messages.v1.SendTaskReminderH\x00\x12H\n\x14update_task_priority\x18\x41 \x01(\x0b\x32(.beez.api.messages.v1.UpdateTaskPriorityH\x00\x12@\n\x10\x61\x64\x64_task_comment\x18\x42 \x01(\x0b\x32$.beez.api.messages.v1.AddTaskCommentH\x00\x12Q\n\x19\x63reate_follow_up_sequence\x18\x43 \x01(\x0b\x32,.beez.api.messages.v1.CreateFollowUpSequenceH\x00\x12<\n\x0elog_phone_call\x18\x44 \x01(\x0b\x32\".beez.api.messages.v1.LogPhoneCallH\x00\x12\x42\n\x11log_meeting_notes\x18\x45 \x01(\x0b\x32%.beez.api.messages.v1.LogMeetingNotesH\x00\x12\x41\n\x10schedule_meeting\x18\x46 \x01(\x0b\x32%.beez.api.messages.v1.ScheduleMeetingH\x00\x12J\n\x15reply_to_conversation\x18P \x01(\x0b\x32).beez.api.messages.v1.ReplyToConversationH\x00\x12\x45\n\x12\x63lose_conversation\x18Q \x01(\x0b\x32\'.beez.api.messages.v1.CloseConversationH\x00\x12G\n\x13reopen_conversation\x18R \x01(\x0b\x32(.beez.api.messages.v1.ReopenConversationH\x00\x12J\n\x15\x61\x64\x64_conversation_note\x18S \x01(\x0b\x32).beez.api.messages.v1.AddConversationNoteH\x00\x12G\n\x13\x61ssign_conversation\x18T \x01(\x0b\x32(.beez.api.messages.v1.AssignConversationH\x00\x12K\n\x15transfer_conversation\x18U \x01(\x0b\x32*.beez.api.messages.v1.TransferConversationH\x00\x42\t\n\x07\x63ommandb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#beez/api/messages/v1/commands.proto\x12\x14\x62\x65\x65z.api.messages.v1\x1a)beez/api/messages/v1/commands_comms.proto\x1a\x31\x62\x65\x65z/api/messages/v1/commands_conversations.proto\x1a)beez/api/messages/v1/commands_tasks.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x15\n\x06\x41\x64\x64Tag\x12\x0b\n\x03tag\x18\x01 \x01(\t\"\x18\n\tRemoveTag\x12\x0b\n\x03tag\x18\x01 \x01(\t\"C\n\x0bUpdateField\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\"\x19\n\tAddToList\x12\x0c\n\x04list\x18\x01 \x01(\t\"\x1e\n\x0eRemoveFromList\x12\x0c\n\x04list\x18\x01 \x01(\t\"\x1c\n\x0bUpdateScore\x12\r\n\x05\x64\x65lta\x18\x01 \x01(\x05\"+\n\nAssignUser\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04team\x18\x02 \x01(\t\"\xcb\x01\n\nCreateTask\x12\r\n\x05title\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08\x61ssignee\x18\x03 \x01(\t\x12\x14\n\x0c\x64ue_in_hours\x18\x04 \x01(\x05\x12\x0f\n\x07task_id\x18\x05 \x01(\t\x12\x34\n\x08priority\x18\x06 \x01(\x0e\x32\".beez.api.messages.v1.TaskPriority\x12*\n\x06\x64ue_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"E\n\x10SendNotification\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\"\x91\x0f\n\x0fPlatformCommand\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x17\n\x0forganization_id\x18\x02 \x01(\t\x12\x12\n\ncontact_id\x18\x03 \x01(\t\x12\x14\n\x0c\x65xecution_id\x18\x04 \x01(\t\x12\x15\n\rautomation_id\x18\x05 \x01(\t\x12/\n\x07\x61\x64\x64_tag\x18\n \x01(\x0b\x32\x1c.beez.api.messages.v1.AddTagH\x00\x12\x35\n\nremove_tag\x18\x0b \x01(\x0b\x32\x1f.beez.api.messages.v1.RemoveTagH\x00\x12\x39\n\x0cupdate_field\x18\x0c \x01(\x0b\x32!.beez.api.messages.v1.UpdateFieldH\x00\x12\x36\n\x0b\x61\x64\x64_to_list\x18\r \x01(\x0b\x32\x1f.beez.api.messages.v1.AddToListH\x00\x12@\n\x10remove_from_list\x18\x0e \x01(\x0b\x32$.beez.api.messages.v1.RemoveFromListH\x00\x12\x39\n\x0cupdate_score\x18\x0f \x01(\x0b\x32!.beez.api.messages.v1.UpdateScoreH\x00\x12\x37\n\x0b\x61ssign_user\x18\x10 \x01(\x0b\x32 .beez.api.messages.v1.AssignUserH\x00\x12\x37\n\x0b\x63reate_task\x18\x11 \x01(\x0b\x32 .beez.api.messages.v1.CreateTaskH\x00\x12\x43\n\x11send_notification\x18\x12 \x01(\x0b\x32&.beez.api.messages.v1.SendNotificationH\x00\x12\x37\n\x0b\x61ssign_task\x18< \x01(\x0b\x32 .beez.api.messages.v1.AssignTaskH\x00\x12\x41\n\x11set_task_due_date\x18= \x01(\x0b\x32$.beez.api.messages.v1.SetTaskDueDateH\x00\x12;\n\rcomplete_task\x18> \x01(\x0b\x32\".beez.api.messages.v1.CompleteTaskH\x00\x12J\n\x15\x63reate_calendar_event\x18? \x01(\x0b\x32).beez.api.messages.v1.CreateCalendarEventH\x00\x12\x44\n\x12send_task_reminder\x18@ \x01(\x0b\x32&.beez.api.messages.v1.SendTaskReminderH\x00\x12H\n\x14update_task_priority\x18\x41 \x01(\x0b\x32(.beez.api.messages.v1.UpdateTaskPriorityH\x00\x12@\n\x10\x61\x64\x64_task_comment\x18\x42 \x01(\x0b\x32$.beez.api.messages.v1.AddTaskCommentH\x00\x12Q\n\x19\x63reate_follow_up_sequence\x18\x43 \x01(\x0b\x32,.beez.api.messages.v1.CreateFollowUpSequenceH\x00\x12<\n\x0elog_phone_call\x18\x44 \x01(\x0b\x32\".beez.api.messages.v1.LogPhoneCallH\x00\x12\x42\n\x11log_meeting_notes\x18\x45 \x01(\x0b\x32%.beez.api.messages.v1.LogMeetingNotesH\x00\x12\x41\n\x10schedule_meeting\x18\x46 \x01(\x0b\x32%.beez.api.messages.v1.ScheduleMeetingH\x00\x12J\n\x15reply_to_conversation\x18P \x01(\x0b\x32).beez.api.messages.v1.ReplyToConversationH\x00\x12\x45\n\x12\x63lose_conversation\x18Q \x01(\x0b\x32\'.beez.api.messages.v1.CloseConversationH\x00\x12G\n\x13reopen_conversation\x18R \x01(\x0b\x32(.beez.api.messages.v1.ReopenConversationH\x00\x12J\n\x15\x61\x64\x64_conversation_note\x18S \x01(\x0b\x32).beez.api.messages.v1.AddConversationNoteH\x00\x12G\n\x13\x61ssign_conversation\x18T \x01(\x0b\x32(.beez.api.messages.v1.AssignConversationH\x00\x12K\n\x15transfer_conversation\x18U \x01(\x0b\x32*.beez.api.messages.v1.TransferConversationH\x00\x12\x44\n\x12\x63reate_email_draft\x18\x64 \x01(\x0b\x32&.beez.api.messages.v1.CreateEmailDraftH\x00\x42\t\n\x07\x63ommandb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'beez.api.messages.v1.commands_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ADDTAG']._serialized_start=218
-  _globals['_ADDTAG']._serialized_end=239
-  _globals['_REMOVETAG']._serialized_start=241
-  _globals['_REMOVETAG']._serialized_end=265
-  _globals['_UPDATEFIELD']._serialized_start=267
-  _globals['_UPDATEFIELD']._serialized_end=334
-  _globals['_ADDTOLIST']._serialized_start=336
-  _globals['_ADDTOLIST']._serialized_end=361
-  _globals['_REMOVEFROMLIST']._serialized_start=363
-  _globals['_REMOVEFROMLIST']._serialized_end=393
-  _globals['_UPDATESCORE']._serialized_start=395
-  _globals['_UPDATESCORE']._serialized_end=423
-  _globals['_ASSIGNUSER']._serialized_start=425
-  _globals['_ASSIGNUSER']._serialized_end=468
-  _globals['_CREATETASK']._serialized_start=471
-  _globals['_CREATETASK']._serialized_end=674
-  _globals['_SENDNOTIFICATION']._serialized_start=676
-  _globals['_SENDNOTIFICATION']._serialized_end=745
-  _globals['_PLATFORMCOMMAND']._serialized_start=748
-  _globals['_PLATFORMCOMMAND']._serialized_end=2615
+  _globals['_ADDTAG']._serialized_start=261
+  _globals['_ADDTAG']._serialized_end=282
+  _globals['_REMOVETAG']._serialized_start=284
+  _globals['_REMOVETAG']._serialized_end=308
+  _globals['_UPDATEFIELD']._serialized_start=310
+  _globals['_UPDATEFIELD']._serialized_end=377
+  _globals['_ADDTOLIST']._serialized_start=379
+  _globals['_ADDTOLIST']._serialized_end=404
+  _globals['_REMOVEFROMLIST']._serialized_start=406
+  _globals['_REMOVEFROMLIST']._serialized_end=436
+  _globals['_UPDATESCORE']._serialized_start=438
+  _globals['_UPDATESCORE']._serialized_end=466
+  _globals['_ASSIGNUSER']._serialized_start=468
+  _globals['_ASSIGNUSER']._serialized_end=511
+  _globals['_CREATETASK']._serialized_start=514
+  _globals['_CREATETASK']._serialized_end=717
+  _globals['_SENDNOTIFICATION']._serialized_start=719
+  _globals['_SENDNOTIFICATION']._serialized_end=788
+  _globals['_PLATFORMCOMMAND']._serialized_start=791
+  _globals['_PLATFORMCOMMAND']._serialized_end=2728
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,37 @@
+"""Effects of the communication steps that only send a platform command (decision 0046).
+
+``create_email_draft`` asks the inbox module for a draft a person reviews and sends: nothing goes
+to the contact from the step, so no consent applies; the recipient is still checked (``to``, else
+the contact's email) so the draft is never addressed to nobody.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from beez.workflow.effects import Effect, StepError, text
+from beez.workflow.recipients import Skip, email_recipient
+
+__all__ = ["create_email_draft"]
+
+
+def create_email_draft(config: Mapping[str, Any], contact: Mapping[str, Any]) -> Effect:
+    """``create_email_draft {subject, body, to?, assignee?}``: the ``create_email_draft`` command.
+
+    Raises:
+        StepError: an empty subject or body, or no recipient; InvalidRecipient (a StepError):
+            a malformed one.
+    """
+    subject = " ".join(text(config, "subject").split())
+    body = text(config, "body")
+    assignee = text(config, "assignee", required=False)
+    found = email_recipient(config, contact)
+    if isinstance(found, Skip):
+        raise StepError("the contact has no email address to draft to", category="invalid_recipient")
+    to = found[1]
+    values = {"to": to, "subject": subject, "body": body, "assignee": assignee}
+    output: dict[str, Any] = {"command": "create_email_draft", "to": to, "subject": subject}
+    if assignee:
+        output["assignee"] = assignee
+    return Effect("create_email_draft", values, output)
