@@ -75,7 +75,7 @@ class ScheduledSender:
             for row in claimed:
                 session.expunge(row)
         for row in claimed:
-            await self._settle(row, await self._send(row, now))
+            await self._settle(row, await self.send(row, now))
         return len(claimed)
 
     async def _context(self, row: ScheduledMessage, now: datetime) -> ActionContext:
@@ -100,8 +100,8 @@ class ScheduledSender:
             connection=connection,
         )
 
-    async def _send(self, row: ScheduledMessage, now: datetime) -> dict[str, Any]:
-        """The outcome's column values."""
+    async def send(self, row: ScheduledMessage, now: datetime) -> dict[str, Any]:
+        """Sends one claimed message; the outcome's column values (to settle it with)."""
         try:
             result = await self._email.run(await self._context(row, now))
         except (PermanentError, BindingError, NotFound) as exc:

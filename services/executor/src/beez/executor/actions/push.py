@@ -35,6 +35,7 @@ from beez.executor.actions.outgoing import OutgoingRequest
 from beez.executor.actions.preview import REDACTED, Preview, http_preview
 from beez.executor.actions.recipients import delivery, skipped
 from beez.executor.actions.settings import ActionSettings
+from beez.executor.connections.providers import PROVIDERS, Provider
 from beez.executor.connections.service_account import service_account
 
 __all__ = ["SendPush", "fcm_error_code"]
@@ -94,23 +95,29 @@ class SendPush:
         return message
 
     def prepare(
-        self, ctx: ActionContext, token: str = ""
+        self, ctx: ActionContext, token: str = "", *, preview: bool = False
     ) -> tuple[list[OutgoingRequest], str] | ActionResult:
         """One request per token (sent with ``token`` as the bearer), and the project; or the skip.
-        ``token`` empty: the ``Authorization`` header holds a placeholder (preview)."""
+        ``preview``: the ``Authorization`` header holds a placeholder, and without a connection
+        (ActionService.TestAction binds none) the URL names ``{project_id}``."""
         found = delivery(ctx, self.type)
         if found.skip is not None:
             return skipped(found.skip)
-        if ctx.connection is None or ctx.connection.provider != "fcm":
+        if ctx.connection is not None and ctx.connection.provider == "fcm":
+            project = service_account(dict(ctx.connection.credentials)).project_id
+            base = ctx.connection.base_url
+        elif preview and ctx.connection is None:
+            project = "{project_id}"
+            base = self.settings.provider_base_urls.get("fcm") or PROVIDERS[Provider.FCM].base_url
+        else:
             raise PermanentError(
                 "send_push needs the organization's FCM connection (provider fcm)", category="not_configured"
             )
-        project = service_account(dict(ctx.connection.credentials)).project_id
         if not project:
             raise PermanentError(
                 "fcm: no project_id (connection or service account)", category="invalid_credentials"
             )
-        url = f"{ctx.connection.base_url.rstrip('/')}/v1/projects/{quote(project, safe='')}/messages:send"
+        url = f"{base.rstrip('/')}/v1/projects/{quote(project, safe='{}')}/messages:send"
         requests = [
             self.http.prepare(
                 "POST",
@@ -125,7 +132,7 @@ class SendPush:
 
     async def preview(self, ctx: ActionContext) -> Preview | ActionResult:
         """The first device's request (no token is fetched)."""
-        prepared = self.prepare(ctx)
+        prepared = self.prepare(ctx, preview=True)
         if isinstance(prepared, ActionResult):
             return prepared
         shown = http_preview(prepared[0][0], ctx.now)
