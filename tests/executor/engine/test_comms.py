@@ -31,9 +31,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from google.protobuf import json_format
 from sqlalchemy import select
 
+from beez.api.executor.v1 import actions_pb2 as apb
+from beez.api.executor.v1 import actions_pb2_grpc, connections_pb2_grpc, executor_pb2
 from beez.api.executor.v1 import connections_pb2 as cpb
-from beez.api.executor.v1 import connections_pb2_grpc, executor_pb2
-from beez.api.messages.v1 import commands_pb2
+from beez.api.messages.v1 import commands_pb2, events_pb2
+from beez.api.workflow.v1 import workflow_pb2
 from beez.executor.actions.base import Action, ActionContext, ActionResult
 from beez.executor.actions.registry import build_registry
 from beez.executor.config import ExecutorSettings
@@ -663,3 +665,68 @@ async def test_schedule_email_in_the_past_or_without_consent(rig: Rig) -> None:
         {"actions": [{"id": "s", "type": "schedule_email", "config": SCHEDULED}]}, contact=no_consent
     )
     assert (await flow.settled(skipped, "completed")).steps[0].status == executor_pb2.STEP_STATUS_SKIPPED
+
+
+# --- safe mode: ActionService.TestAction ---------------------------------------------------
+
+FORWARD_EVENT = {
+    "type": "email.received",
+    "contactId": "c_ada",
+    "data": {"from": "ada@example.com", "subject": "Hi", "text": "Help"},
+}
+
+
+@pytest.mark.parametrize(
+    ("type_", "config", "event", "expect"),
+    [
+        ("send_push", PUSH, None, ("http", "/v1/projects/{project_id}/messages:send", "device-a")),
+        (
+            "schedule_email",
+            {**SCHEDULED, "date": "2027-01-01"},
+            None,
+            ("smtp", "smtp://127.0.0.1", "Coffee?"),
+        ),
+        ("send_survey", SURVEY, None, ("smtp", "smtp://127.0.0.1", f"{TRACKING_BASE}/t/c/")),
+        (
+            "forward_email_to_team",
+            {"to": ["ops@beez.example"]},
+            FORWARD_EVENT,
+            ("smtp", "smtp://127.0.0.1", "Help"),
+        ),
+        ("create_email_draft", {"subject": "S", "body": "B"}, None, ("command", "create_email_draft", "")),
+        ("cancel_scheduled_message", {"label": "nudge"}, None, ("none", "", "")),
+    ],
+)
+async def test_every_action_has_a_safe_mode_preview(
+    rig: Rig, type_: str, config: dict[str, Any], event: dict[str, Any] | None, expect: tuple[str, str, str]
+) -> None:
+    flow = new_flow(rig)
+    action = workflow_pb2.Action(id="step", type=type_)
+    action.config.update(config)
+    request = apb.TestActionRequest(
+        action=action, contact=json_format.ParseDict(PUSH_CONTACT, events_pb2.Contact())
+    )
+    if event is not None:
+        request.event.CopyFrom(json_format.ParseDict(event, events_pb2.Event()))
+    stub = actions_pb2_grpc.ActionServiceStub(rig.executor.svc.channel)
+    shown = await stub.TestAction(request, metadata=flow.metadata)
+    kind, where, content = expect
+    if kind == "command":
+        [command] = shown.commands
+        assert (
+            command.subject.endswith(f".{flow.org}.{where}")
+            and command.command.create_email_draft.to == "ada@example.com"
+        )
+    elif kind == "none":
+        assert not shown.HasField("request") and not shown.commands and not shown.skipped_reason
+    else:
+        assert (shown.request.kind, where in shown.request.url, content in shown.request.body) == (
+            kind,
+            True,
+            True,
+        )
+        if type_ == "send_push":
+            assert shown.request.headers["Authorization"] == "Bearer [redacted]"
+        if type_ == "schedule_email":
+            assert json_format.MessageToDict(shown.request.details)["due_at"] == "2027-01-01T08:00:00+00:00"
+    assert not [s for s in rig.fcm.sends if "exec_preview" in s["headers"].get("X-Beez-Idempotency-Key", "")]

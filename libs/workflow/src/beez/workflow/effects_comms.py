@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from beez.workflow.effects import Effect, StepError, text
-from beez.workflow.recipients import Skip, email_recipient
 
 __all__ = ["create_email_draft"]
 
@@ -23,11 +22,13 @@ def create_email_draft(config: Mapping[str, Any], contact: Mapping[str, Any]) ->
         StepError: an empty subject or body, or no recipient; InvalidRecipient (a StepError):
             a malformed one.
     """
+    from beez.workflow import recipients  # recipients builds on effects: imported when used
+
     subject = " ".join(text(config, "subject").split())
     body = text(config, "body")
     assignee = text(config, "assignee", required=False)
-    found = email_recipient(config, contact)
-    if isinstance(found, Skip):
+    found = recipients.email_recipient(config, contact)
+    if isinstance(found, recipients.Skip):
         raise StepError("the contact has no email address to draft to", category="invalid_recipient")
     to = found[1]
     values = {"to": to, "subject": subject, "body": body, "assignee": assignee}
