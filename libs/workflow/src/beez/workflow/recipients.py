@@ -168,9 +168,9 @@ LINK_TYPES = frozenset({"send_personalized_video", "send_survey"})
 
 
 def push_tokens(config: Mapping[str, Any], contact: Mapping[str, Any]) -> list[str] | Skip:
-    """The FCM registration tokens a push goes to: ``device_tokens``, else the contact's
-    custom field ``push_tokens`` (``contact.fields.push_tokens``); a skip when there are none. At most :data:`MAX_DEVICE_TOKENS`, duplicates
-    dropped.
+    """The FCM registration tokens a push goes to: ``device_tokens``, else the contact's custom
+    field ``push_tokens`` (``contact.fields.push_tokens``); a skip when there are none. At most
+    :data:`MAX_DEVICE_TOKENS`, duplicates dropped.
 
     Raises:
         InvalidRecipient: a given token that is empty or not text.

@@ -97,7 +97,8 @@ COMMS_ACTIONS: tuple[ActionType, ...] = (
                     "items": {"type": "string", "minLength": 1, "maxLength": 4096},
                     "minItems": 1,
                     "maxItems": MAX_DEVICE_TOKENS,
-                    "description": f"FCM registration tokens; default the contact's `fields.{PUSH_TOKENS_FIELD}`.",
+                    "description": "FCM registration tokens; default the contact's "
+                    f"`fields.{PUSH_TOKENS_FIELD}`.",
                 },
                 "data": {
                     "type": "object",

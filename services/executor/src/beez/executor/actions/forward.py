@@ -1,7 +1,8 @@
 """forward_email_to_team: the triggering email, forwarded to team addresses over SMTP.
 
 The execution's trigger must be an email: ``email.received``, or ``message.received`` with
-``data.channel == "email"``. Data minimization: only what a person needs to act travels, the
+``data.channel == "email"`` (:func:`beez.workflow.effects_comms.forwarded_email`, which the dry
+run checks too). Data minimization: only what a person needs to act travels, the
 sender (``data.from``), ``data.subject``, the date (``data.received_at``, else the event's time)
 and the text (``data.text``, else ``data.body``); attachments, other headers, the contact's
 other data and the event's other fields never leave. The message is new, from the step's
@@ -19,41 +20,15 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
-from typing import Any
 
 from beez.executor.actions.base import ActionContext, ActionResult, PermanentError
 from beez.executor.actions.email import PreparedEmail, SendEmail, message_id_for
 from beez.executor.actions.preview import Preview
+from beez.workflow.effects import StepError
+from beez.workflow.effects_comms import forwarded_email
 from beez.workflow.recipients import parse_email
 
-__all__ = ["ForwardEmailToTeam", "forwarded_email"]
-
-_EMAIL_EVENTS = frozenset({"email.received", "message.received"})
-
-
-def forwarded_email(event: dict[str, Any]) -> dict[str, str]:
-    """The minimized original: ``from``, ``subject``, ``date``, ``text``.
-
-    Raises:
-        PermanentError: the trigger is not an email (``not_an_email``).
-    """
-    data = event.get("data") if isinstance(event.get("data"), dict) else {}
-    assert isinstance(data, dict)
-    kind = str(event.get("type") or "")
-    channel = str(data.get("channel") or "email")
-    if kind not in _EMAIL_EVENTS or channel != "email":
-        raise PermanentError(
-            f"forward_email_to_team needs an email trigger (email.received, message.received by "
-            f"email), not {kind or 'none'}{'/' + channel if kind == 'message.received' else ''}",
-            category="not_an_email",
-        )
-    sender = str(data.get("from") or data.get("sender") or "")
-    return {
-        "from": sender if parse_email(sender) else "",
-        "subject": " ".join(str(data.get("subject") or "(no subject)").split()),
-        "date": str(data.get("received_at") or event.get("timestamp") or event.get("time") or ""),
-        "text": str(data.get("text") or data.get("body") or ""),
-    }
+__all__ = ["ForwardEmailToTeam"]
 
 
 class ForwardEmailToTeam:
@@ -68,7 +43,10 @@ class ForwardEmailToTeam:
         self.email = email
 
     def prepare(self, ctx: ActionContext) -> tuple[PreparedEmail, list[str]]:
-        original = forwarded_email(ctx.event)
+        try:
+            original = forwarded_email(ctx.event)
+        except StepError as exc:
+            raise PermanentError(str(exc), category=exc.category) from exc
         raw = ctx.config.get("to")
         given = [str(item).strip() for item in (raw if isinstance(raw, list) else [raw] if raw else [])]
         team = [parse_email(item) for item in given]
