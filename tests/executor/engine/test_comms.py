@@ -311,6 +311,29 @@ async def test_push_token_is_fetched_once_per_connection_with_a_valid_assertion(
     assert len(rig.fcm.grants) == before + 1  # three steps, one JWT grant
     assert rig.fcm.grants[-1]["iss"] == CLIENT_EMAIL
 
+    admin = [*flow.metadata, ("x-roles", "admin"), ("x-user-id", "u_admin")]
+    [connection] = (
+        await rig.connections.ListConnections(cpb.ListConnectionsRequest(), metadata=admin)
+    ).connections
+    tested = await rig.connections.TestConnection(cpb.TestConnectionRequest(id=connection.id), metadata=admin)
+    assert tested.ok and "refreshed" in tested.detail and len(rig.fcm.grants) == before + 2
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    wrong = json.loads(rig.account_json)
+    wrong["private_key"] = other.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    await rig.connections.RotateConnection(
+        cpb.RotateConnectionRequest(
+            id=connection.id, credentials={"service_account_json": json.dumps(wrong)}
+        ),
+        metadata=admin,
+    )
+    refused = await rig.connections.TestConnection(
+        cpb.TestConnectionRequest(id=connection.id), metadata=admin
+    )
+    assert not refused.ok and "invalid_grant" in refused.detail
+    assert "PRIVATE KEY" not in refused.detail
+
 
 async def test_push_without_consent_or_connection(rig: Rig) -> None:
     flow = new_flow(rig)
