@@ -281,7 +281,11 @@ async def test_send_push(
 async def test_push_drops_unregistered_tokens_and_fails_only_when_none_took_it(rig: Rig) -> None:
     flow = new_flow(rig)
     await fcm_connection(rig, flow)
-    gone = (404, fcm_error(404, "UNREGISTERED", "Requested entity was not found."), {})
+    gone: tuple[int, dict[str, Any], dict[str, str]] = (
+        404,
+        fcm_error(404, "UNREGISTERED", "Requested entity was not found."),
+        {},
+    )
     rig.fcm.script[:] = [gone]
     partial = await flow.start(
         {"actions": [{"id": "push", "type": "send_push", "config": PUSH}]}, contact=PUSH_CONTACT
