@@ -282,8 +282,11 @@ def test_communication_types_and_their_channels() -> None:
         "add_conversation_note",
         "assign_conversation",
         "transfer_conversation",
+        *(entry.type for entry in COMMS_ACTIONS),
     ]
     assert catalog.channel("send_email") == "email"
+    assert catalog.channel("send_push") == "push"
+    assert catalog.channel("forward_email_to_team") is None  # to the team
     assert catalog.channel("reply_to_conversation") is None  # the conversation names its channel
     assert catalog.channel("send_whatsapp") == "whatsapp"
     assert catalog.channel("send_sms") == "sms"
