@@ -38,6 +38,8 @@ from google.protobuf.message import Message
 from beez.api.executor.v1 import executor_pb2
 from beez.api.messages.v1 import commands_pb2
 from beez.automation.domain.dryrun import DryRun
+from beez.executor.actions.links import LINK_ACTIONS
+from beez.workflow.catalog.actions_comms import LINK_MARKER
 from beez.workflow.effects import effect_of, scoped_effects
 from beez.workflow.effects_crm import REPLY_VARS, crm_types
 from beez.workflow.intervals import parse_time
@@ -222,6 +224,13 @@ def dry_message(type_: str, detail: Mapping[str, Any], base: datetime | None = N
         }
     if type_ in ("send_whatsapp", "send_sms"):
         return {"to": detail["to"], "body": config["body"]}
+    if type_ in LINK_ACTIONS:  # the parity rig tracks no links: the personalized URL itself
+        url = str(config[LINK_ACTIONS[type_]])
+        text = str(config["message"])
+        text = text.replace(LINK_MARKER, url) if LINK_MARKER in text else f"{text.rstrip()}\n\n{url}"
+        if config.get("channel", "email") == "email":
+            return {"to": detail["to"], "subject": config["subject"], "body": text.rstrip("\n")}
+        return {"to": detail["to"], "body": text}
     if type_ == "send_slack":
         return {"text": config["text"], **({"channel": config["channel"]} if config.get("channel") else {})}
     if type_ == "webhook":

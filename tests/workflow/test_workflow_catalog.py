@@ -6,6 +6,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from beez.workflow import catalog
+from beez.workflow.catalog.actions_comms import COMMS_ACTIONS, COMMS_TASKS
 from beez.workflow.retry import DEFAULT_RETRY, RetryPolicy, retry_policy
 from beez.workflow.schemas import schema_issues
 
@@ -94,7 +95,8 @@ def test_action_types_are_exactly_the_runnable_ones_by_category() -> None:
             "add_conversation_note",
             "assign_conversation",
             "transfer_conversation",
-        },
+        }
+        | {entry.type for entry in COMMS_ACTIONS},
         "integration": {
             "webhook",
             "call_api",
@@ -147,7 +149,8 @@ def test_action_types_are_exactly_the_runnable_ones_by_category() -> None:
             "log_phone_call",
             "log_meeting_notes",
             "schedule_meeting",
-        },
+        }
+        | {entry.type for entry in COMMS_TASKS},
         "data": {"set_variable"},
         "automation": {"trigger_automation"},
         "notifications": {"send_internal_notification"},
@@ -297,8 +300,11 @@ def test_communication_types_and_their_channels() -> None:
         "add_conversation_note",
         "assign_conversation",
         "transfer_conversation",
+        *(entry.type for entry in COMMS_ACTIONS),
     ]
     assert catalog.channel("send_email") == "email"
+    assert catalog.channel("send_push") == "push"
+    assert catalog.channel("forward_email_to_team") is None  # to the team
     assert catalog.channel("reply_to_conversation") is None  # the conversation names its channel
     assert catalog.channel("send_whatsapp") == "whatsapp"
     assert catalog.channel("send_sms") == "sms"

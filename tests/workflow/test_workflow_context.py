@@ -27,7 +27,7 @@ EVENT = {
 def test_context_has_snake_case_keys_from_camel_case_json() -> None:
     ctx = build_context(event_from_json(EVENT), None, {"discount": "10%"}, {"id": "ex_1"})
     assert ctx["contact"]["first_name"] == "Ada"
-    assert ctx["contact"]["consent"] == {"email": True, "sms": False, "whatsapp": True}
+    assert ctx["contact"]["consent"] == {"email": True, "sms": False, "whatsapp": True, "push": False}
     assert ctx["contact"]["fields"] == {"plan": "pro"}
     assert ctx["contact"]["score"] == 42
     assert ctx["event"] == {

@@ -281,8 +281,9 @@ def executions_scheduled(
     automation: Annotated[str, typer.Option("--automation", "-a", help="Only this automation.")] = "",
     as_json: Json = False,
 ) -> None:
-    """List scheduled work, soonest first: timers of running executions and upcoming fires of
-    time-based triggers (kind trigger_schedule or trigger_deferred)."""
+    """List scheduled work, soonest first: timers of running executions, upcoming fires of
+    time-based triggers (kind trigger_schedule or trigger_deferred) and emails schedule_email
+    steps scheduled (kind scheduled_email)."""
     target: Target = ctx.obj
     resp = call(
         target,
@@ -309,7 +310,8 @@ def executions_scheduled(
 @executions.command("cancel-scheduled")
 def executions_cancel_scheduled(ctx: typer.Context, scheduled_id: str) -> None:
     """Cancel one item of `executions scheduled`: a timer (its execution is cancelled), a
-    deferred trigger fire (dropped) or a schedule's occurrence (skipped; the next is planned)."""
+    deferred trigger fire (dropped), a schedule's occurrence (skipped; the next is planned) or a
+    scheduled email (not sent; its execution has gone on)."""
     target: Target = ctx.obj
     call(
         target,

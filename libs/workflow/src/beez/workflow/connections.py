@@ -38,10 +38,23 @@ ACTION_PROVIDERS: dict[str, frozenset[str]] = {
     "create_salesforce_lead": frozenset({"salesforce"}),
     "update_hubspot_contact": frozenset({"hubspot"}),
     "enrich_contact": _TOKEN_PROVIDERS,  # as call_api
+    "send_push": frozenset({"fcm"}),
+    "schedule_email": frozenset({"smtp"}),
+    "forward_email_to_team": frozenset({"smtp"}),
+    # the connection of the channel the step chooses (email, sms or whatsapp)
+    "send_personalized_video": frozenset({"smtp", "twilio", "whatsapp"}),
+    "send_survey": frozenset({"smtp", "twilio", "whatsapp"}),
 }
 """The providers whose connection each action type can use."""
 
-DEFAULT_PROVIDERS: dict[str, str] = {"send_email": "smtp", "send_whatsapp": "whatsapp", "send_sms": "twilio"}
+DEFAULT_PROVIDERS: dict[str, str] = {
+    "send_email": "smtp",
+    "send_whatsapp": "whatsapp",
+    "send_sms": "twilio",
+    "send_push": "fcm",
+    "schedule_email": "smtp",
+    "forward_email_to_team": "smtp",
+}
 """Actions that use the organization's only connection of a provider when a step names none
 (and the platform's settings when it has none)."""
 

@@ -38,6 +38,7 @@ def contact_to_dict(contact: Contact) -> dict[str, Any]:
             "email": contact.consent.email,
             "sms": contact.consent.sms,
             "whatsapp": contact.consent.whatsapp,
+            "push": contact.consent.push,
         },
         "fields": struct_to_dict(contact.fields),
     }

@@ -303,6 +303,8 @@ def send_internal_notification(config: Mapping[str, Any], contact: Mapping[str, 
     )
 
 
+from beez.workflow.effects_comms import create_email_draft  # noqa: E402  (it builds on the above)
+
 EFFECTS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Effect]] = {
     "add_tag": add_tag,
     "remove_tag": remove_tag,
@@ -314,6 +316,7 @@ EFFECTS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Effect]] = {
     "create_task": create_task,
     "set_variable": set_variable,
     "send_internal_notification": send_internal_notification,
+    "create_email_draft": create_email_draft,
 }
 """The action types whose whole effect is computed here, by type."""
 

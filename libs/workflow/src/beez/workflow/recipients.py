@@ -24,9 +24,11 @@ from email.utils import parseaddr
 from typing import Any
 
 from beez.workflow import catalog
+from beez.workflow.catalog.actions_comms import MAX_DEVICE_TOKENS, PUSH_TOKENS_FIELD
 from beez.workflow.effects import StepError
 
 __all__ = [
+    "LINK_TYPES",
     "Delivery",
     "InvalidRecipient",
     "Skip",
@@ -36,6 +38,7 @@ __all__ = [
     "email_recipient",
     "parse_email",
     "phone_recipient",
+    "push_tokens",
 ]
 
 _EMAIL = re.compile(r"^[^@\s<>\"(),;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
@@ -160,6 +163,41 @@ def phone_recipient(config: Mapping[str, Any], contact: Mapping[str, Any], chann
     return number
 
 
+LINK_TYPES = frozenset({"send_personalized_video", "send_survey"})
+"""Actions whose channel (email, sms, whatsapp) is their config's ``channel``."""
+
+
+def push_tokens(config: Mapping[str, Any], contact: Mapping[str, Any]) -> list[str] | Skip:
+    """The FCM registration tokens a push goes to: ``device_tokens``, else the contact's custom
+    field ``push_tokens`` (``contact.fields.push_tokens``); a skip when there are none. At most
+    :data:`MAX_DEVICE_TOKENS`, duplicates dropped.
+
+    Raises:
+        InvalidRecipient: a given token that is empty or not text.
+    """
+    given = config.get("device_tokens")
+    fields = contact.get("fields")
+    raw = (
+        given
+        if given is not None
+        else (fields or {}).get(PUSH_TOKENS_FIELD)
+        if isinstance(fields, dict)
+        else None
+    )
+    if given is None and not raw:
+        return Skip("contact has no push device token", "push")
+    values = raw if isinstance(raw, list) else [raw]
+    tokens: list[str] = []
+    for value in values:
+        token = str(value).strip() if isinstance(value, str) else ""
+        if not token or any(c.isspace() for c in token):
+            source = "`device_tokens`" if given is not None else f"the contact's {PUSH_TOKENS_FIELD}"
+            raise InvalidRecipient(source, str(value), "a device token")
+        if token not in tokens:
+            tokens.append(token)
+    return tokens[:MAX_DEVICE_TOKENS]
+
+
 def delivery(type_: str, config: Mapping[str, Any], contact: Mapping[str, Any]) -> Delivery:
     """Consent, then the recipient, of a communication step of ``type_`` with this rendered config.
 
@@ -167,11 +205,18 @@ def delivery(type_: str, config: Mapping[str, Any], contact: Mapping[str, Any]) 
         InvalidRecipient: a malformed address.
     """
     channel = catalog.channel(type_)
-    if channel is None:  # Slack goes to the team
+    if type_ in LINK_TYPES:  # a tracked link goes by the channel the step chooses
+        channel = str(config.get("channel") or channel)
+    if channel is None:  # Slack and forwards go to the team
         return Delivery(None)
     skipped = consent_skip(contact, channel)
     if skipped is not None:
         return Delivery(channel, skip=skipped)
+    if channel == "push":
+        tokens = push_tokens(config, contact)
+        if isinstance(tokens, Skip):
+            return Delivery(channel, skip=tokens)
+        return Delivery(channel, ",".join(tokens), header=",".join(tokens))
     if channel == "email":
         found = email_recipient(config, contact)
         if isinstance(found, Skip):

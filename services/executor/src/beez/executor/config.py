@@ -103,6 +103,15 @@ class ExecutorSettings(ExecutionLimitSettings):
         default=0.15, gt=0, description="How often due timers are looked for when none were found."
     )
     timer_batch: int = Field(default=200, ge=1, description="Due timers fired per transaction.")
+    scheduled_poll_interval_s: float = Field(
+        default=0.5, gt=0, description="How often due scheduled messages are looked for (decision 0046)."
+    )
+    scheduled_lease_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a claimed scheduled message stays with its sender; past it (a sender "
+        "that died mid-send) another sends it again under the same key.",
+    )
     sweeper_interval_s: float = Field(
         default=30.0, gt=0, description="How often executions that nothing drives any more are looked for."
     )

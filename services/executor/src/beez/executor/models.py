@@ -366,3 +366,43 @@ class ProviderMessage(Base):
     step_path: Mapped[str] = mapped_column(Text)
     contact_id: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScheduledMessage(Base):
+    """An email a ``schedule_email`` step scheduled (decision 0046): sent by the scheduled-message
+    loop at ``due_at``, whatever the execution does meanwhile.
+
+    Written in the transaction that settles the scheduling step (one row per step key, so a
+    re-settled attempt adds nothing). ``status``: pending → sending (claimed, ``lease_until``) →
+    sent or failed; pending → cancelled (CancelScheduled, cancel_scheduled_message). ``config``
+    is the step's rendered email config, ``contact`` the contact snapshot at scheduling.
+    """
+
+    __tablename__ = "scheduled_messages"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key", name="uq_scheduled_messages_key"),
+        Index("ix_scheduled_messages_due", "status", "due_at"),
+        Index("ix_scheduled_messages_contact", "org_id", "contact_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    org_id: Mapped[str] = mapped_column(Text)
+    execution_id: Mapped[str] = mapped_column(Text)
+    automation_id: Mapped[str] = mapped_column(Text)
+    step_id: Mapped[str] = mapped_column(Text)
+    step_path: Mapped[str] = mapped_column(Text)
+    contact_id: Mapped[str] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(Text, comment="the scheduling step's key + ':send'")
+    label: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    kind: Mapped[str] = mapped_column(Text, server_default=text("'email'"))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(Text, server_default=text("'pending'"))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    contact: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    connection: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    error: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    result: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

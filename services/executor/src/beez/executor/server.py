@@ -42,6 +42,7 @@ from beez.executor.engine.send_limits import SendLimits
 from beez.executor.handlers import ExecutionServicer
 from beez.executor.org_limits import OrganizationLimitsService
 from beez.executor.plugins import plugin_actions
+from beez.executor.scheduled import ScheduledSender
 from beez.executor.service import ExecutionService
 from beez.executor.signing.store import SigningSecrets
 from beez.executor.sweeper import Sweeper, default_stale_after
@@ -145,6 +146,14 @@ async def build(runtime: Runtime) -> ServerSpec:
         poll_interval=settings.timer_poll_interval_s,
         batch=settings.timer_batch,
     )
+    scheduled = ScheduledSender(
+        runtime.db,
+        runtime.clock,
+        actions["send_email"],
+        connections,
+        poll_interval=settings.scheduled_poll_interval_s,
+        lease_s=settings.scheduled_lease_s,
+    )
     sweeper = Sweeper(
         runtime.db,
         runtime.topology,
@@ -207,6 +216,7 @@ async def build(runtime: Runtime) -> ServerSpec:
             ),
             runtime.consumers("executor-dlq", DeadLetterConsumer(runtime.topology, dead_letters).workers),
             timers.run,
+            scheduled.run,
             sweeper.run,
             waiting.run,
         ],

@@ -6,7 +6,7 @@ paginated with opaque cursors.
 
 ``CancelScheduled`` deletes the timer and cancels the execution it belongs to: without its
 timer the execution would wait forever, and a half-run execution resumed early is rarely what
-the person cancelling wants.
+the person cancelling wants. A scheduled email (``smsg_`` ids, decision 0046) is cancelled alone.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from beez.executor import repository
 from beez.executor.domain import ExecutionFilter, ExecutionView, ScheduledWork, StepView
 from beez.executor.engine import Engine
-from beez.executor.models import Execution, ExecutionStep
+from beez.executor.models import Execution, ExecutionStep, ScheduledMessage
+from beez.executor.repository import scheduled_messages
 from beez.executor.trigger_fires import TriggerFires, is_timer_id
 from beez.kit.db import Database
 from beez.kit.grpc.errors import FailedPrecondition, NotFound
@@ -90,6 +91,23 @@ def scheduled_work(row: repository.ScheduledRow) -> ScheduledWork:
     )
 
 
+SCHEDULED_MESSAGE_PREFIX = "smsg_"
+
+
+def scheduled_message_work(message: ScheduledMessage) -> ScheduledWork:
+    """A scheduled email as ListScheduled shows it (kind ``scheduled_email``); cancelling it
+    cancels the message only: its execution has gone on without it (decision 0046)."""
+    return ScheduledWork(
+        id=message.id,
+        execution_id=message.execution_id,
+        automation_id=message.automation_id,
+        contact_id=message.contact_id,
+        kind=f"scheduled_{message.kind}",
+        due_at=message.due_at,
+        step_id=message.step_id,
+    )
+
+
 def page_of(page_size: int, page_token: str) -> Page:
     """The page a list request asks for: 0 means the default size, sizes are capped."""
     return read_page(page_size, page_token, decode=decode_moment_key)
@@ -147,7 +165,11 @@ class ExecutionService:
             rows = await repository.find_timers(
                 session, org_id, automation_id or None, page.after, page.size + 1
             )
-        work = [scheduled_work(row) for row in rows]
+            messages = await scheduled_messages.find_scheduled_messages(
+                session, org_id, automation_id or None, page.after, page.size + 1
+            )
+        work = [scheduled_work(row) for row in rows] + [scheduled_message_work(m) for m in messages]
+        work.sort(key=lambda item: (item.due_at, item.id))
         if self._fires is not None:
             token = encode_token(page.after) if page.after is not None else ""
             fires = await self._fires.upcoming(org_id, automation_id, token, page.size + 1)
@@ -158,7 +180,14 @@ class ExecutionService:
     async def cancel_scheduled(self, org_id: str, work_id: str) -> None:
         """Cancels one item ListScheduled shows: a timer (``tmr_`` ids) here, any other id (a
         time-based trigger's fire) in the trigger, through its CancelScheduledFire."""
-        if is_timer_id(work_id):
+        if work_id.startswith(SCHEDULED_MESSAGE_PREFIX):
+            async with self._db.transaction() as session:
+                cancelled = bool(
+                    await scheduled_messages.cancel_scheduled_messages(
+                        session, org_id, self._engine.clock.now(), ids=[work_id]
+                    )
+                )
+        elif is_timer_id(work_id):
             cancelled = await self._engine.cancel_scheduled(org_id, work_id)
         else:
             cancelled = self._fires is not None and await self._fires.cancel(org_id, work_id)

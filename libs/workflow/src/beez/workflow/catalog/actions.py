@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from beez.workflow.catalog.actions_comms import COMMS_ACTIONS, COMMS_TASKS
 from beez.workflow.catalog.actions_crm import CRM_ACTIONS
 from beez.workflow.catalog.actions_integrations import INTEGRATION_ACTIONS
 from beez.workflow.catalog.actions_tasks import CONVERSATION_ACTIONS, TASK_ACTIONS
@@ -100,6 +101,7 @@ ACTIONS: tuple[ActionType, ...] = (
         ),
     ),
     *CONVERSATION_ACTIONS,
+    *COMMS_ACTIONS,
     # integration
     ActionType(
         "webhook",
@@ -219,6 +221,7 @@ ACTIONS: tuple[ActionType, ...] = (
     *CRM_ACTIONS,
     # tasks
     *TASK_ACTIONS,
+    *COMMS_TASKS,
     # data
     ActionType(
         "set_variable",

@@ -66,6 +66,7 @@ from beez.workflow.branches import (
 from beez.workflow.conditions import compile_conditions
 from beez.workflow.context import build_context
 from beez.workflow.effects import StepError, StepScope, apply_contact_changes, effect_of, scoped_effects
+from beez.workflow.effects_comms import forwarded_email
 from beez.workflow.effects_crm import crm_types
 from beez.workflow.errors import ConditionBudgetError, ConditionError, Issue, TemplateError
 from beez.workflow.intervals import wait_due, zone
@@ -334,6 +335,8 @@ class _Walk:
 
     def send(self, type_: str, rendered: Mapping[str, Any], detail: dict[str, Any]) -> str:
         """Consent first, whatever ``to`` says; then ``to``, else the contact's address."""
+        if type_ == "forward_email_to_team":
+            forwarded_email(self.ctx["event"])  # the engine refuses any other trigger the same way
         found = delivery(type_, rendered, self.contact)
         if found.skip is not None:
             detail["reason"] = found.skip.reason

@@ -115,6 +115,8 @@ class ActionContext:
     now: datetime
     connection: ConnectionAccess | None = None
     """The organization's connection this step uses, or None: the platform's settings."""
+    timezone: str = ""
+    """The workflow's time zone (settings.timezone), the fallback after the contact's."""
 
 
 @dataclass
@@ -136,6 +138,12 @@ class ActionResult:
     """Sent on ``platform.commands.<org>.<verb>`` through the outbox."""
     events: list[events_pb2.Event] = field(default_factory=list)
     """Published on ``events.<org>.<type>`` through the outbox (e.g. trigger_automation)."""
+    schedule: list[dict[str, Any]] = field(default_factory=list)
+    """Messages to send later (schedule_email, decision 0046): ``scheduled_messages`` rows the
+    engine adds with the step's result (one per key: a re-settled attempt adds none)."""
+    unschedule: dict[str, Any] = field(default_factory=dict)
+    """Scheduled messages to cancel with the step's result (cancel_scheduled_message): ``ids``
+    and/or ``label``, of the step's contact; the step's output gets ``cancelled`` (their ids)."""
 
 
 class Action(Protocol):

@@ -39,7 +39,7 @@ from beez.workflow.recipients import parse_email
 from beez.workflow.senders import SenderPolicy
 from beez.workflow.templates import render
 
-__all__ = ["SendEmail", "message_id_for"]
+__all__ = ["PreparedEmail", "SendEmail", "message_id_for"]
 
 
 def message_id_for(idempotency_key: str, domain: str) -> str:
@@ -167,7 +167,30 @@ class SendEmail:
             )
         return _one_line(str(subject)), str(body)
 
-    def _server(self, ctx: ActionContext) -> _Server:
+    def sender(self, ctx: ActionContext, server: _Server) -> tuple[str, str]:
+        """The From (as given, and bare) the step may send as through ``server``.
+
+        Raises:
+            PermanentError: no valid From, an unverified sender, or no SMTP server.
+        """
+        sender = str(ctx.config.get("from") or server.default_from).strip()
+        sender_address = parse_email(sender)
+        if sender_address is None:
+            raise PermanentError(
+                "no valid From address (config `from`, the connection's `from` or settings default_from)",
+                category="not_configured",
+            )
+        own_sender = server.own and parse_email(server.default_from) == sender_address
+        if not own_sender and not self.senders.allows(ctx.org_id, sender):
+            raise PermanentError(
+                f"From {sender_address!r} is not a verified sender of the organization",
+                category="unverified_sender",
+            )
+        if not server.host:
+            raise PermanentError("SMTP is not configured (smtp_host)", category="not_configured")
+        return sender, sender_address
+
+    def server(self, ctx: ActionContext) -> _Server:
         """The organization's SMTP connection when the step uses one, else the platform's."""
         settings = self.settings
         if ctx.connection is None:
@@ -199,22 +222,8 @@ class SendEmail:
         if found.skip is not None:
             return skipped(found.skip)
         to_header, to_address = found.header, found.to
-        server = self._server(ctx)
-        sender = str(ctx.config.get("from") or server.default_from).strip()
-        sender_address = parse_email(sender)
-        if sender_address is None:
-            raise PermanentError(
-                "no valid From address (config `from`, the connection's `from` or settings default_from)",
-                category="not_configured",
-            )
-        own_sender = server.own and parse_email(server.default_from) == sender_address
-        if not own_sender and not self.senders.allows(ctx.org_id, sender):
-            raise PermanentError(
-                f"From {sender_address!r} is not a verified sender of the organization",
-                category="unverified_sender",
-            )
-        if not server.host:
-            raise PermanentError("SMTP is not configured (smtp_host)", category="not_configured")
+        server = self.server(ctx)
+        sender, sender_address = self.sender(ctx, server)
         subject, body = self._content(ctx)
 
         message = EmailMessage()
@@ -271,6 +280,12 @@ class SendEmail:
         prepared = self.prepare(ctx)
         if isinstance(prepared, ActionResult):
             return prepared
+        response = await self.transmit(prepared)
+        return ActionResult(output={**prepared.output, "smtp_response": response})
+
+    async def transmit(self, prepared: PreparedEmail, recipients: list[str] | None = None) -> str:
+        """Sends a prepared message (to ``recipients``, default its one recipient); the server's
+        answer. Raises the errors of the module docstring."""
         settings, server = self.settings, prepared.server
         where = f"SMTP {server.host}:{server.port}"
         tls_required = bool(server.username) and not server.use_tls
@@ -278,7 +293,7 @@ class SendEmail:
             _, response = await aiosmtplib.send(
                 prepared.message,
                 sender=prepared.sender,
-                recipients=[prepared.recipient],
+                recipients=recipients or [prepared.recipient],
                 hostname=server.host,
                 port=server.port,
                 username=server.username or None,
@@ -297,4 +312,4 @@ class SendEmail:
                     category="smtp_tls_required",
                 ) from exc
             raise _smtp_error(exc, where) from exc
-        return ActionResult(output={**prepared.output, "smtp_response": response})
+        return str(response)

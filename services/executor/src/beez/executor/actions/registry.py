@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import httpx
 
-from beez.executor.actions import crm, internal, tasks
+from beez.executor.actions import comms, crm, internal, tasks
 from beez.executor.actions.base import Action
 from beez.executor.actions.contacts import COMMAND_VERBS, crm_commands
 from beez.executor.actions.email import SendEmail
@@ -65,6 +65,13 @@ ACTION_TYPES: tuple[str, ...] = (
     "send_zapier_webhook",
     "send_make_webhook",
     "enrich_contact",
+    "send_push",
+    "schedule_email",
+    "cancel_scheduled_message",
+    "send_personalized_video",
+    "send_survey",
+    "create_email_draft",
+    "forward_email_to_team",
 )
 """Every non-control type of the catalog, each with an action in the registry."""
 
@@ -102,10 +109,12 @@ def build_registry(
     fail transiently until there is one; decision 0042).
     """
     outbound = OutboundHttp(settings, http, resolver=resolver)
+    email = SendEmail(settings, senders, tracking_keys)
+    whatsapp, sms = SendWhatsApp(settings, outbound), SendSms(settings, outbound)
     actions: list[Action] = [
-        SendEmail(settings, senders, tracking_keys),
-        SendWhatsApp(settings, outbound),
-        SendSms(settings, outbound),
+        email,
+        whatsapp,
+        sms,
         SendSlack(settings, outbound),
         Webhook(settings, outbound, signing),
         CallApi(settings, outbound, signing),
@@ -130,6 +139,9 @@ def build_registry(
         hooks.SendZapierWebhook(settings, outbound),
         hooks.SendMakeWebhook(settings, outbound),
         enrich.EnrichContact(settings, outbound, signing),
+        *comms.actions(
+            settings, outbound, email, {"email": email, "sms": sms, "whatsapp": whatsapp}, tracking_keys
+        ),
     ]
     redactor = Redactor(credentials(settings))
     return ActionRegistry({action.type: Redacting(action, redactor) for action in actions}, outbound)

@@ -118,6 +118,12 @@ class ActionSettings(BaseModel):
         "(google_sheets; zapier and make, whose hook URLs must then be under it).",
     )
 
+    fcm_token_url: str = Field(
+        default="https://oauth2.googleapis.com/token",
+        description="Google's OAuth2 token endpoint, where an FCM connection's service account "
+        "exchanges its signed JWT for an access token (the JWT's audience).",
+    )
+
     # --- outgoing HTTP (webhook, call_api and the providers above) ---
     http_timeout_s: float = Field(default=10.0, gt=0, description="Bounds a whole call, redirects included.")
     http_max_redirects: int = Field(default=5, ge=0, le=20)

@@ -41,6 +41,7 @@ class Provider(StrEnum):
     SALESFORCE = "salesforce"
     GOOGLE = "google"
     SHOPIFY = "shopify"
+    FCM = "fcm"
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ class ProviderSpec:
     """Stores a refresh token; access tokens are refreshed once per connection (:mod:`.oauth`)."""
     token_path: str = ""
     """The OAuth2 token endpoint under ``base_url``."""
+    service_account: bool = False
+    """Gets access tokens with a signed JWT of a Google service account (RFC 7523) instead of a
+    refresh token (:mod:`.service_account`); refreshed once per connection all the same."""
 
 
 _OAUTH = ("client_id", "client_secret", "refresh_token")
@@ -144,6 +148,18 @@ PROVIDERS: dict[Provider, ProviderSpec] = {
             (),
             "https://{shop}.myshopify.com",
             Limit(rate=2, burst=40),
+        ),
+        # Firebase Cloud Messaging HTTP v1: 600,000 messages per minute per project
+        # (firebase.google.com/docs/cloud-messaging/throttling-and-quotas): 10,000/s, and a
+        # second's worth at once since the minutes are not aligned to the clock.
+        ProviderSpec(
+            Provider.FCM,
+            ("service_account_json",),
+            ("project_id",),
+            "https://fcm.googleapis.com",
+            Limit(rate=10_000, burst=10_000),
+            oauth2=True,
+            service_account=True,
         ),
     )
 }

@@ -42,6 +42,7 @@ from beez.executor.connections.providers import (
     Provider,
     ProviderSpec,
 )
+from beez.executor.connections.service_account import jwt_bearer_grant
 from beez.executor.connections.store import ConnectionRow, ConnectionStore, TokenGrant
 from beez.executor.engine.integrations import Binding, BindingError
 from beez.kit.cache import BoundedCache
@@ -281,6 +282,8 @@ class Connections:
         spec = PROVIDERS[provider]
 
         async def refresh(credentials: dict[str, str]) -> TokenGrant:
+            if spec.service_account:
+                return await jwt_bearer_grant(self.http, self.settings.fcm_token_url, credentials, now)
             return await refresh_grant(
                 self.http, spec, self.base_url(provider, credentials), credentials, now
             )

@@ -84,6 +84,8 @@ class Engine:
         self.limits = limits or OrganizationLimits()
         self._topology = topology
         self._clock = clock
+        self.clock = clock
+        """The engine's clock (the RPCs that change rows beside executions use it too)."""
         self._workflows = Workflows()
         self._steps = StepRunner(
             store,

@@ -187,6 +187,7 @@ class ActionSteps:
             vars=call.ctx["vars"],
             now=call.now,
             connection=connection,
+            timezone=str(call.ctx.get("execution", {}).get("timezone") or ""),
         )
         try:
             result = await action.run(context)
@@ -228,6 +229,8 @@ class ActionSteps:
             if not current:
                 return False
             apply_result(unit, call, result)
+            if result.schedule or result.unschedule:
+                row.result = {**recorded, **await apply_schedules(unit, call, result)}
             step_event(unit, action, call.key, lifecycle_pb2.EXECUTION_EVENT_KIND_STEP_COMPLETED, row)
             await state.move_on(unit)
             return may_run(execution)
@@ -314,6 +317,21 @@ def apply_result(unit: Unit, call: Call, result: ActionResult) -> None:
         out.id = out.id or f"{call.key}:event:{index}"
         subject = topology.events(execution.org_id, out.type)
         unit.outbox.emit(messages.Outgoing(subject, out, out.id, execution.org_id))
+
+
+async def apply_schedules(unit: Unit, call: Call, result: ActionResult) -> dict[str, Any]:
+    """A step's scheduled messages added and cancellations made (decision 0046), in the step's
+    transaction; what the step log adds (``cancelled``: the ids cancelled)."""
+    if result.schedule:
+        await unit.tx.schedule_messages(result.schedule)
+    if not result.unschedule:
+        return {}
+    ids = [str(i) for i in result.unschedule.get("ids") or [] if i]
+    label = str(result.unschedule.get("label") or "")
+    cancelled = await unit.tx.cancel_scheduled_messages(
+        call.org_id, unit.execution.contact_id or "", ids, label, unit.now
+    )
+    return {"cancelled": cancelled}
 
 
 def stamped_command(

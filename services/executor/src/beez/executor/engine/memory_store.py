@@ -36,6 +36,7 @@ class MemoryState:
     timers: dict[str, dict[str, Any]] = field(default_factory=dict)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     provider_messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    scheduled_messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     org_limits: dict[str, LimitOverride] = field(default_factory=dict)
 
 
@@ -139,6 +140,22 @@ class MemoryTransaction:
 
     async def record_provider_message(self, values: dict[str, Any]) -> None:
         self.state.provider_messages.setdefault((values["provider"], values["provider_message_id"]), values)
+
+    async def schedule_messages(self, rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            self.state.scheduled_messages.setdefault(row["idempotency_key"], {**row, "status": "pending"})
+
+    async def cancel_scheduled_messages(
+        self, org_id: str, contact_id: str, ids: Sequence[str], label: str, now: datetime
+    ) -> list[str]:
+        cancelled = []
+        for row in self.state.scheduled_messages.values():
+            chosen = row["id"] in ids or (label and row.get("label") == label)
+            mine = row["org_id"] == org_id and row["contact_id"] == contact_id
+            if chosen and mine and row["status"] == "pending":
+                row["status"] = "cancelled"
+                cancelled.append(row["id"])
+        return cancelled
 
     def send(self, messages: Sequence[Outgoing]) -> None:
         self.sent.extend(messages)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,7 @@ from beez.executor import repository
 from beez.executor.engine.limits import LimitOverride
 from beez.executor.messages import Outgoing
 from beez.executor.models import Execution, ExecutionStep, NewExecution, NewExecutionStep
+from beez.executor.repository import scheduled_messages
 from beez.kit.db import Database
 from beez.kit.transactions import in_transaction
 from beez.workflow.status import StepStatus
@@ -148,6 +150,17 @@ class SessionTransaction:
 
     async def record_provider_message(self, values: dict[str, Any]) -> None:
         await repository.record_provider_message(self.session, values)
+
+    async def schedule_messages(self, rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            await scheduled_messages.add_scheduled_message(self.session, row)
+
+    async def cancel_scheduled_messages(
+        self, org_id: str, contact_id: str, ids: Sequence[str], label: str, now: datetime
+    ) -> list[str]:
+        return await scheduled_messages.cancel_scheduled_messages(
+            self.session, org_id, now, contact_id=contact_id, ids=list(ids), label=label
+        )
 
     def send(self, messages: Sequence[Outgoing]) -> None:
         self._outgoing.extend(messages)

@@ -103,6 +103,14 @@ class Transaction(Protocol):
     async def record_provider_message(self, values: dict[str, Any]) -> None:
         """Records which step sent a provider's message (``provider_messages``, decision 0041)."""
 
+    async def schedule_messages(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Adds scheduled messages (``scheduled_messages``, decision 0046), one per idempotency key."""
+
+    async def cancel_scheduled_messages(
+        self, org_id: str, contact_id: str, ids: Sequence[str], label: str, now: datetime
+    ) -> list[str]:
+        """Cancels the contact's pending scheduled messages named by ``ids`` or ``label``; their ids."""
+
     def send(self, messages: Sequence[Outgoing]) -> None:
         """Queues messages for the outbox; they are written, in order, just before the commit."""
 

@@ -105,6 +105,7 @@ def step_context(unit: Unit, action: workflow_pb2.Action | None) -> dict[str, An
             "step_id": action.id if action is not None else "",
             "position": execution.position or "",
             "started_at": execution.started_at.isoformat() if execution.started_at else "",
+            "timezone": unit.workflow.settings.timezone if unit.workflow is not None else "",
         },
     )
     context["contact"] = execution.contact

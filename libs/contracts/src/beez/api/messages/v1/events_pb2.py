@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!beez/api/messages/v1/events.proto\x12\x14\x62\x65\x65z.api.messages.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"7\n\x07\x43onsent\x12\r\n\x05\x65mail\x18\x01 \x01(\x08\x12\x0b\n\x03sms\x18\x02 \x01(\x08\x12\x10\n\x08whatsapp\x18\x03 \x01(\x08\"\xf1\x01\n\x07\x43ontact\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\x12\n\nfirst_name\x18\x04 \x01(\t\x12\x11\n\tlast_name\x18\x05 \x01(\t\x12\x0c\n\x04tags\x18\x06 \x03(\t\x12\r\n\x05lists\x18\x07 \x03(\t\x12\r\n\x05score\x18\x08 \x01(\x05\x12\x10\n\x08timezone\x18\t \x01(\t\x12.\n\x07\x63onsent\x18\n \x01(\x0b\x32\x1d.beez.api.messages.v1.Consent\x12\'\n\x06\x66ields\x18\x0b \x01(\x0b\x32\x17.google.protobuf.Struct\"\xd6\x01\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncontact_id\x18\x04 \x01(\t\x12%\n\x04\x64\x61ta\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\x07\x63ontact\x18\x06 \x01(\x0b\x32\x1d.beez.api.messages.v1.Contact\x12\x17\n\x0forganization_id\x18\x07 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!beez/api/messages/v1/events.proto\x12\x14\x62\x65\x65z.api.messages.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"E\n\x07\x43onsent\x12\r\n\x05\x65mail\x18\x01 \x01(\x08\x12\x0b\n\x03sms\x18\x02 \x01(\x08\x12\x10\n\x08whatsapp\x18\x03 \x01(\x08\x12\x0c\n\x04push\x18\x04 \x01(\x08\"\xf1\x01\n\x07\x43ontact\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\x12\n\nfirst_name\x18\x04 \x01(\t\x12\x11\n\tlast_name\x18\x05 \x01(\t\x12\x0c\n\x04tags\x18\x06 \x03(\t\x12\r\n\x05lists\x18\x07 \x03(\t\x12\r\n\x05score\x18\x08 \x01(\x05\x12\x10\n\x08timezone\x18\t \x01(\t\x12.\n\x07\x63onsent\x18\n \x01(\x0b\x32\x1d.beez.api.messages.v1.Consent\x12\'\n\x06\x66ields\x18\x0b \x01(\x0b\x32\x17.google.protobuf.Struct\"\xd6\x01\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncontact_id\x18\x04 \x01(\t\x12%\n\x04\x64\x61ta\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\x07\x63ontact\x18\x06 \x01(\x0b\x32\x1d.beez.api.messages.v1.Contact\x12\x17\n\x0forganization_id\x18\x07 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,9 +34,9 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'beez.api.messages.v1.events
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CONSENT']._serialized_start=122
-  _globals['_CONSENT']._serialized_end=177
-  _globals['_CONTACT']._serialized_start=180
-  _globals['_CONTACT']._serialized_end=421
-  _globals['_EVENT']._serialized_start=424
-  _globals['_EVENT']._serialized_end=638
+  _globals['_CONSENT']._serialized_end=191
+  _globals['_CONTACT']._serialized_start=194
+  _globals['_CONTACT']._serialized_end=435
+  _globals['_EVENT']._serialized_start=438
+  _globals['_EVENT']._serialized_end=652
 # @@protoc_insertion_point(module_scope)

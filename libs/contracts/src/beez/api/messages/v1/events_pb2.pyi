@@ -11,14 +11,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Consent(_message.Message):
-    __slots__ = ("email", "sms", "whatsapp")
+    __slots__ = ("email", "sms", "whatsapp", "push")
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     SMS_FIELD_NUMBER: _ClassVar[int]
     WHATSAPP_FIELD_NUMBER: _ClassVar[int]
+    PUSH_FIELD_NUMBER: _ClassVar[int]
     email: bool
     sms: bool
     whatsapp: bool
-    def __init__(self, email: _Optional[bool] = ..., sms: _Optional[bool] = ..., whatsapp: _Optional[bool] = ...) -> None: ...
+    push: bool
+    def __init__(self, email: _Optional[bool] = ..., sms: _Optional[bool] = ..., whatsapp: _Optional[bool] = ..., push: _Optional[bool] = ...) -> None: ...
 
 class Contact(_message.Message):
     __slots__ = ("id", "email", "phone", "first_name", "last_name", "tags", "lists", "score", "timezone", "consent", "fields")
