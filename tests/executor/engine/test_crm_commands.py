@@ -176,7 +176,7 @@ async def test_every_crm_verb_reaches_the_crm_as_its_typed_message(crm: tuple[Fl
     made = next(step for step in done.steps if step.step_id == "s0")
     assert struct_to_dict(made.result)["contact_id"] == "c_new_1"
     assert contact["score"] == 40 and contact["deleted"] is True
-    assert contact["consent"] == {"email": False, "sms": False, "whatsapp": False}
+    assert contact["consent"] == {"email": False, "sms": False, "whatsapp": False, "push": False}
     assert contact["fields"]["lifecycle_stage"] == "customer" and contact["fields"]["seats"] == 12
 
 
