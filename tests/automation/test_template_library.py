@@ -70,8 +70,8 @@ def test_each_template_dry_runs_on_its_sample_with_whole_messages(template: Temp
     assert not errors
     if template.workflow["trigger"]["type"] not in TIME_TRIGGERS:
         assert result.would_start, result.reason
+    assert [s for s in result.steps if s.outcome in ("would_send", "would_run")], "the sample path does something"
     sent = [s for s in result.steps if s.type in COMMUNICATION]
-    assert sent, "a template sends or notifies something on its sample path"
     assert not [s.path for s in sent if s.outcome == "skipped"], "the sample contact can receive every message"
     for step in result.steps:
         config = step.detail.get("config") or {}
