@@ -42,7 +42,8 @@ MINIMUM_PER_CATEGORY = 6
 def _run(template: Template) -> dryrun.DryRun:
     event = json_format.ParseDict(template.sample_event(), Event())
     waits = template.sample.get("waitOutcomes") or {}
-    return dryrun.dry_run(f"template:{template.slug}", workflow_from_json(template.workflow), event, waits, NOW)
+    workflow = workflow_from_json(template.workflow)
+    return dryrun.dry_run(f"template:{template.slug}", workflow, event, waits, NOW, template.sample.get("vars"))
 
 
 def _texts(value: Any) -> list[str]:

@@ -9,10 +9,12 @@ One JSON file per template, ``data/<category>/<slug>.json``::
      "customizable": [{"path": "actions[0].config.subject", "label": "Subject", "type": "text",
                        "default": "...", "validation": {"maxLength": 120}}],
      "sample": {"event": {...an event, without its contact...}, "contact": {...},
-                "waitOutcomes": {"step id": "event"}},
+                "waitOutcomes": {"step id": "event"},
+                "vars": {"report": {"status": 200, "body": {...}}}},
      "sameSkeletonAs": {"other-slug": "why this one is a template of its own"}}
 
-``default`` must equal the value the workflow holds at ``path``: the workflow as written is the
+``sample.vars`` stands in for what a preview cannot fetch (the answers of ``call_api`` steps,
+saved under their ``save_as``). ``default`` must equal the value the workflow holds at ``path``: the workflow as written is the
 template with its defaults, and activating it in one click uses exactly that.
 """
 
