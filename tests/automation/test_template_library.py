@@ -43,7 +43,9 @@ def _run(template: Template) -> dryrun.DryRun:
     event = json_format.ParseDict(template.sample_event(), Event())
     waits = template.sample.get("waitOutcomes") or {}
     workflow = workflow_from_json(template.workflow)
-    return dryrun.dry_run(f"template:{template.slug}", workflow, event, waits, NOW, template.sample.get("vars"))
+    return dryrun.dry_run(
+        f"template:{template.slug}", workflow, event, waits, NOW, template.sample.get("vars")
+    )
 
 
 def _texts(value: Any) -> list[str]:
@@ -57,7 +59,7 @@ def _texts(value: Any) -> list[str]:
 
 
 def test_the_library_has_templates_in_every_category() -> None:
-    per_category = defaultdict(int)
+    per_category: dict[str, int] = defaultdict(int)
     for template in TEMPLATES:
         per_category[template.category] += 1
     assert set(per_category) == {c.slug for c in LIBRARY.categories}
@@ -71,9 +73,13 @@ def test_each_template_dry_runs_on_its_sample_with_whole_messages(template: Temp
     assert not errors
     if template.workflow["trigger"]["type"] not in TIME_TRIGGERS:
         assert result.would_start, result.reason
-    assert [s for s in result.steps if s.outcome in ("would_send", "would_run")], "the sample path does something"
+    assert [s for s in result.steps if s.outcome in ("would_send", "would_run")], (
+        "the sample path does something"
+    )
     sent = [s for s in result.steps if s.type in COMMUNICATION]
-    assert not [s.path for s in sent if s.outcome == "skipped"], "the sample contact can receive every message"
+    assert not [s.path for s in sent if s.outcome == "skipped"], (
+        "the sample contact can receive every message"
+    )
     for step in result.steps:
         config = step.detail.get("config") or {}
         for text in _texts(config):
@@ -119,7 +125,10 @@ def test_skeletons_see_branches_and_their_steps() -> None:
     branched = {
         "trigger": {"type": "tag_added"},
         "actions": [
-            {"type": "condition", "branches": [{"name": "yes", "actions": [{"type": "send_sms"}]}, {"name": "no"}]}
+            {
+                "type": "condition",
+                "branches": [{"name": "yes", "actions": [{"type": "send_sms"}]}, {"name": "no"}],
+            }
         ],
     }
     assert skeleton(linear) == "tag_added|send_email,wait"

@@ -46,7 +46,9 @@ async def ok(http: HttpClient, method: str, path: str, who: dict[str, str], **kw
     return body
 
 
-async def violations(http: HttpClient, method: str, path: str, who: dict[str, str], **kwargs: Any) -> list[str]:
+async def violations(
+    http: HttpClient, method: str, path: str, who: dict[str, str], **kwargs: Any
+) -> list[str]:
     response = await http.request(method, path, headers=who, **kwargs)
     assert response.status == 400, await response.text()
     details = (await response.json())["details"]
@@ -63,7 +65,11 @@ async def test_list_answers_every_built_in_with_filters_and_pages(http: HttpClie
     assert all("slack" in t["integrations"] for t in sales["templates"])
     first = await ok(http, "GET", T, who, params={"page_size": "2", "sort": "TEMPLATE_SORT_NEWEST"})
     second = await ok(
-        http, "GET", T, who, params={"page_size": "2", "sort": "TEMPLATE_SORT_NEWEST", "page_token": first["nextPageToken"]}
+        http,
+        "GET",
+        T,
+        who,
+        params={"page_size": "2", "sort": "TEMPLATE_SORT_NEWEST", "page_token": first["nextPageToken"]},
     )
     assert not {t["id"] for t in first["templates"]} & {t["id"] for t in second["templates"]}
     assert await violations(http, "GET", T, who, params={"category": "gardening", "difficulty": "x"}) == [
@@ -89,7 +95,14 @@ async def test_get_shows_the_full_configuration_and_counts_a_view(http: HttpClie
 
 async def test_categories_count_their_templates(http: HttpClient) -> None:
     categories = (await ok(http, "GET", f"{T}/categories", org()))["categories"]
-    assert [c["slug"] for c in categories] == ["sales", "support", "ecommerce", "retention", "marketing", "operations"]
+    assert [c["slug"] for c in categories] == [
+        "sales",
+        "support",
+        "ecommerce",
+        "retention",
+        "marketing",
+        "operations",
+    ]
     per = {c["slug"]: c["count"] for c in categories}
     for slug, count in per.items():
         assert count == sum(1 for t in LIBRARY.templates.values() if t.category == slug)
@@ -131,7 +144,9 @@ async def test_activate_creates_an_active_automation_and_counts_a_use(http: Http
     assert made["workflow"]["trigger"]["config"]["threshold"] == 80
     fetched = await ok(http, "GET", f"{API}/{made['id']}", who)
     assert fetched["automation"]["workflow"]["name"] == LIBRARY.templates[HOT_LEAD].workflow["name"]
-    inactive = (await ok(http, "POST", f"{T}/{HOT_LEAD}/activate", who, json={"inactive": True, "name": "Mine"}))
+    inactive = await ok(
+        http, "POST", f"{T}/{HOT_LEAD}/activate", who, json={"inactive": True, "name": "Mine"}
+    )
     assert inactive["automation"]["active"] is False and inactive["automation"]["workflow"]["name"] == "Mine"
     featured = await ok(http, "GET", f"{T}/featured", who)
     assert HOT_LEAD in [t["id"] for t in featured["mostUsed"]]
@@ -153,7 +168,9 @@ async def test_customize_applies_overrides_and_names_the_bad_ones(http: HttpClie
     assert await violations(http, "POST", f"{T}/{HOT_LEAD}/customize", who, json=broken) == [
         "overrides[actions[3].config.subject]"
     ]
-    made = (await ok(http, "POST", f"{API}/from-template/{HOT_LEAD}", who, json={"active": False}))["automation"]
+    made = (await ok(http, "POST", f"{API}/from-template/{HOT_LEAD}", who, json={"active": False}))[
+        "automation"
+    ]
     assert made["active"] is False
 
 
@@ -162,7 +179,9 @@ async def test_ratings_are_one_per_organization_and_updatable(http: HttpClient) 
     base = (await ok(http, "GET", f"{T}/{HOT_LEAD}", first))["template"]
     count = int(base.get("ratingCount", 0))
     await ok(http, "POST", f"{T}/{HOT_LEAD}/rate", first, json={"rating": 2})
-    again = await ok(http, "POST", f"{T}/{HOT_LEAD}/rate", first, json={"rating": 4, "review": "Saved us an hour"})
+    again = await ok(
+        http, "POST", f"{T}/{HOT_LEAD}/rate", first, json={"rating": 4, "review": "Saved us an hour"}
+    )
     assert int(again["count"]) == count + 1
     both = await ok(http, "POST", f"{T}/{HOT_LEAD}/rate", second, json={"rating": 5})
     assert int(both["count"]) == count + 2
@@ -196,7 +215,9 @@ async def test_personal_templates_are_visible_only_to_their_organization(http: H
     assert saved["id"] in {t["id"] for t in mine["templates"]} - {t["id"] for t in theirs["templates"]}
     again = (await ok(http, "POST", f"{T}/{saved['id']}/activate", owner, json={}))["automation"]
     assert again["workflow"]["trigger"]["type"] == "score_changed"
-    assert (await http.post(f"{API}/{made['id']}/save-as-template", headers=stranger, json=body)).status == 404
-    assert await violations(http, "POST", f"{API}/{made['id']}/save-as-template", owner, json={"category": "x"}) == [
-        "category"
-    ]
+    assert (
+        await http.post(f"{API}/{made['id']}/save-as-template", headers=stranger, json=body)
+    ).status == 404
+    assert await violations(
+        http, "POST", f"{API}/{made['id']}/save-as-template", owner, json={"category": "x"}
+    ) == ["category"]

@@ -22,9 +22,9 @@ from beez.automation.config import AutomationSettings
 from beez.automation.connections import ExecutorConnections
 from beez.automation.domain.rules import OrganizationRules
 from beez.automation.handlers import AutomationServicer, CatalogServicer
+from beez.automation.library.loader import load_library
 from beez.automation.limits import ExecutorLimits
 from beez.automation.service import AutomationService, CatalogService
-from beez.automation.library.loader import load_library
 from beez.automation.stats import AnalyticsStats
 from beez.automation.template_handlers import TemplateServicer
 from beez.automation.template_service import TemplateService

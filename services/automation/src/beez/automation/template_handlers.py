@@ -104,7 +104,11 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
             difficulty=request.difficulty,
         )
         page = await self._service.list_templates(
-            current_identity(), where, _SORTS.get(request.sort, "popular"), request.page_size, request.page_token
+            current_identity(),
+            where,
+            _SORTS.get(request.sort, "popular"),
+            request.page_size,
+            request.page_token,
         )
         return templates_pb2.ListTemplatesResponse(
             templates=[template_to_proto(row) for row in page.templates],
@@ -150,7 +154,9 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
     async def SearchTemplates(
         self, request: templates_pb2.SearchTemplatesRequest, context: Context
     ) -> templates_pb2.SearchTemplatesResponse:
-        found = await self._service.search(current_identity(), request.query, request.category, request.page_size)
+        found = await self._service.search(
+            current_identity(), request.query, request.category, request.page_size
+        )
         return templates_pb2.SearchTemplatesResponse(
             results=[
                 templates_pb2.ScoredTemplate(template=template_to_proto(row), score=round(score, 4))
@@ -187,7 +193,9 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
     async def ActivateTemplate(
         self, request: templates_pb2.ActivateTemplateRequest, context: Context
     ) -> templates_pb2.ActivateTemplateResponse:
-        view = await self._service.create_from(current_identity(), request.id, {}, request.name, not request.inactive)
+        view = await self._service.create_from(
+            current_identity(), request.id, {}, request.name, not request.inactive
+        )
         return templates_pb2.ActivateTemplateResponse(automation=automation_to_proto(view))
 
     async def CustomizeTemplate(

@@ -14,8 +14,9 @@ One JSON file per template, ``data/<category>/<slug>.json``::
      "sameSkeletonAs": {"other-slug": "why this one is a template of its own"}}
 
 ``sample.vars`` stands in for what a preview cannot fetch (the answers of ``call_api`` steps,
-saved under their ``save_as``). ``default`` must equal the value the workflow holds at ``path``: the workflow as written is the
-template with its defaults, and activating it in one click uses exactly that.
+saved under their ``save_as``). ``default`` must equal the value the workflow holds at
+``path``: the workflow as written is the template with its defaults, and activating it in one
+click uses exactly that.
 """
 
 from __future__ import annotations
@@ -307,7 +308,7 @@ def parse_template(
         industry=industry,
         tags=tuple(tags),
         difficulty=str(difficulty),
-        setup_minutes=int(setup),
+        setup_minutes=int(setup or 0),
         featured=bool(data.get("featured", False)),
         integrations=tuple(sorted(integrations)),
         workflow=workflow,

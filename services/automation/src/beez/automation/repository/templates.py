@@ -28,6 +28,7 @@ match when no word matched exactly (typos: "abandonned cart")."""
 def search_vector(name: str, tags: Iterable[str], subcategory: str, description: str) -> ColumnElement[Any]:
     """The weighted ``tsvector`` a template is searched by: name A, tags and subcategory B,
     description C."""
+
     def part(words: str, weight: str) -> ColumnElement[Any]:
         return func.setweight(func.to_tsvector("english", words), literal_column(f"'{weight}'::\"char\""))
 
@@ -58,7 +59,7 @@ class TemplateRepository:
         self._session = session
 
     @staticmethod
-    def _visible(org_id: str) -> Select[tuple[TemplateRow]]:
+    def _visible(org_id: str) -> Select[TemplateRow]:
         return select(TemplateRow).where(
             or_(TemplateRow.org_id.is_(None), TemplateRow.org_id == org_id), TemplateRow.deleted_at.is_(None)
         )
@@ -128,11 +129,12 @@ class TemplateRepository:
             query = query.where(TemplateRow.integrations.contains([where.integration]))
         total = await self._session.scalar(select(func.count()).select_from(query.subquery()))
         average = TemplateRow.rating_sum / func.nullif(TemplateRow.rating_count, 0)
-        order = {
+        orders: dict[str, list[ColumnElement[Any]]] = {
             "popular": [TemplateRow.usage_count.desc(), TemplateRow.view_count.desc()],
             "rating": [average.desc().nulls_last(), TemplateRow.rating_count.desc()],
             "newest": [TemplateRow.create_time.desc()],
-        }[sort]
+        }
+        order = orders[sort]
         rows = await self._session.scalars(query.order_by(*order, TemplateRow.id).offset(offset).limit(limit))
         return list(rows.all()), int(total or 0)
 
