@@ -26,11 +26,19 @@ async def test_browse_preview_customize_and_rate_from_the_cli(local_gateway: str
     assert steps["workflow"]["trigger"]["config"]["threshold"] == 75 and steps["wouldStart"]
 
     made = await beez(
-        "templates", "customize", "hot-lead-alert", "--set", "actions[0].config.team=Inside Sales", "--json", env=env
+        "templates",
+        "customize",
+        "hot-lead-alert",
+        "--set",
+        "actions[0].config.team=Inside Sales",
+        "--json",
+        env=env,
     )
     assert made.exit_code == 0, made.output
     assert json.loads(made.stdout)["automation"]["workflow"]["actions"][0]["config"]["team"] == "Inside Sales"
-    bad = await beez("templates", "customize", "hot-lead-alert", "--set", "trigger.config.threshold=lots", env=env)
+    bad = await beez(
+        "templates", "customize", "hot-lead-alert", "--set", "trigger.config.threshold=lots", env=env
+    )
     assert bad.exit_code == 1 and "overrides[trigger.config.threshold]" in bad.output
 
     rated = await beez("templates", "rate", "hot-lead-alert", "5", env=env)
@@ -38,7 +46,9 @@ async def test_browse_preview_customize_and_rate_from_the_cli(local_gateway: str
     used = await beez("templates", "use", "welcome-series-three-emails", "--inactive", env=env)
     assert "created" in used.stdout and "inactive" in used.stdout
     automation_id = used.stdout.split()[1]
-    saved = await beez("templates", "save", automation_id, "--category", "retention", "--tag", "ours", env=env)
+    saved = await beez(
+        "templates", "save", automation_id, "--category", "retention", "--tag", "ours", env=env
+    )
     assert saved.exit_code == 0 and "saved template" in saved.stdout
     assert (await beez("templates", "recommendations", env=env)).exit_code == 0
     similar = await beez("templates", "similar", "win-back-churned-customers", "--json", env=env)
