@@ -127,6 +127,10 @@ def test_the_beez_contracts_produce_a_complete_document() -> None:
     assert set(paths["/api/automations/hooks/{id}"]) == {"get", "delete"}
     assert set(paths["/api/automations/connections"]) == {"get", "post"}
     assert set(paths["/api/automations/connections/{id}"]) == {"get", "delete"}
+    assert paths["/api/automations/templates"]["get"]["operationId"] == "TemplateService_ListTemplates"
+    assert set(paths["/api/automations/templates/{id}/customize"]) == {"post"}
+    assert set(paths["/api/automations/{id}/save-as-template"]) == {"post"}
+    assert set(paths["/api/automations/from-template/{id}"]) == {"post"}
     tags = {op["tags"][0] for item in paths.values() for op in item.values()}
     services = {
         "AutomationService",
@@ -139,6 +143,7 @@ def test_the_beez_contracts_produce_a_complete_document() -> None:
         "DeadLetterService",
         "ConnectionService",
         "ActionService",
+        "TemplateService",
     }
     assert tags == services
     search = paths["/api/automations/{automation_id}/executions/search"]["get"]

@@ -59,6 +59,7 @@ def test_contract_discovery_finds_every_beez_service() -> None:
         "beez.api.analytics.v1.AnalyticsService",
         "beez.api.automation.v1.AutomationService",
         "beez.api.automation.v1.CatalogService",
+        "beez.api.automation.v1.TemplateService",
         "beez.api.executor.v1.ActionService",
         "beez.api.executor.v1.ConnectionService",
         "beez.api.executor.v1.DeadLetterService",

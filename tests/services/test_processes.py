@@ -18,7 +18,11 @@ from beez.kit.stack import MIGRATED, SERVICES, Dependencies, ServiceProcess, Sta
 from tests.support.servers import unique_prefix
 
 EXPECTED_SERVICES = {
-    "automation": {"beez.api.automation.v1.AutomationService", "beez.api.automation.v1.CatalogService"},
+    "automation": {
+        "beez.api.automation.v1.AutomationService",
+        "beez.api.automation.v1.CatalogService",
+        "beez.api.automation.v1.TemplateService",
+    },
     "trigger": {
         "beez.api.trigger.v1.EventService",
         "beez.api.trigger.v1.HookService",

@@ -23,6 +23,7 @@ from beez.cli.dlq import dlq
 from beez.cli.health import Health, check_all
 from beez.cli.hooks import hooks
 from beez.cli.stack import Stack
+from beez.cli.templates import templates
 from beez.kit.redact import redact_url
 
 app = typer.Typer(
@@ -39,6 +40,7 @@ app.add_typer(triggers, name="triggers")
 app.add_typer(conditions, name="conditions")
 app.add_typer(hooks, name="hooks")
 app.add_typer(contacts, name="contacts")
+app.add_typer(templates, name="templates")
 app.add_typer(fields, name="fields")
 app.add_typer(connections, name="connections")
 app.add_typer(actions, name="actions")

@@ -70,6 +70,25 @@ PERMISSIONS: Mapping[str, Role] = MappingProxyType(
             },
         ),
         **_service(
+            "beez.api.automation.v1.TemplateService",
+            {
+                "ListTemplates": Role.VIEWER,
+                "GetTemplate": Role.VIEWER,
+                "ListFeaturedTemplates": Role.VIEWER,
+                "ListTemplateCategories": Role.VIEWER,
+                "SearchTemplates": Role.VIEWER,
+                # A dry run on the caller's sample: stores and sends nothing.
+                "PreviewTemplate": Role.VIEWER,
+                "ActivateTemplate": Role.EDITOR,
+                "CustomizeTemplate": Role.EDITOR,
+                "CreateFromTemplate": Role.EDITOR,
+                "RateTemplate": Role.EDITOR,
+                "ListSimilarTemplates": Role.VIEWER,
+                "ListTemplateRecommendations": Role.VIEWER,
+                "SaveAsTemplate": Role.EDITOR,
+            },
+        ),
+        **_service(
             "beez.api.automation.v1.CatalogService",
             {
                 "ListTriggerTypes": Role.VIEWER,

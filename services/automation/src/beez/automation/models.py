@@ -1,4 +1,5 @@
-"""Tables of the ``automation`` schema: automations, their immutable versions, and the outbox.
+"""Tables of the ``automation`` schema: automations, their immutable versions, the template
+library (templates, ratings, daily usage), and the outbox.
 
 An automation row holds what changes in place (active, the current version, the revision) and
 the columns List filters on, copied from the current version's workflow (name, description,
@@ -10,11 +11,22 @@ executions and their history still name.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, Text, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from beez.kit.bus.outbox import outbox_table
@@ -82,3 +94,81 @@ class AutomationVersion(Base):
     )
     created_at: Mapped[datetime]
     created_by: Mapped[str | None]
+
+
+class TemplateRow(Base):
+    """A template: built-in (``org_id`` NULL, synced from the library's files at start) or an
+    organization's own (saved from one of its automations). Counters and the rating sum are
+    kept on the row; ``search`` is the weighted text search vector of name, tags and description."""
+
+    __tablename__ = "templates"
+
+    id: Mapped[str] = mapped_column(
+        primary_key=True, comment="the file's slug, or a UUIDv7 for personal ones"
+    )
+    org_id: Mapped[str | None] = mapped_column(comment="NULL: built-in, visible to every organization")
+    name: Mapped[str]
+    description: Mapped[str]
+    category: Mapped[str]
+    subcategory: Mapped[str]
+    industry: Mapped[str]
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text()))
+    integrations: Mapped[list[str]] = mapped_column(ARRAY(Text()))
+    difficulty: Mapped[str]
+    setup_minutes: Mapped[int] = mapped_column(Integer)
+    featured: Mapped[bool]
+    trigger_type: Mapped[str]
+    body: Mapped[dict[str, Any]] = mapped_column(
+        comment="the template file's JSON: workflow, customizable, sample"
+    )
+    digest: Mapped[str] = mapped_column(comment="of the body and metadata: a changed file rewrites the row")
+    search: Mapped[Any] = mapped_column(TSVECTOR())
+    usage_count: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    view_count: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    rating_count: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    created_by: Mapped[str | None]
+    source_automation_id: Mapped[str | None]
+    create_time: Mapped[datetime]
+    update_time: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_templates_org_id_category", "org_id", "category"),
+        Index("ix_templates_search", "search", postgresql_using="gin"),
+        Index("ix_templates_tags", "tags", postgresql_using="gin"),
+    )
+
+
+class TemplateRating(Base):
+    """One organization's rating of one template (seed GDPR: by organization, not by user)."""
+
+    __tablename__ = "template_ratings"
+
+    template_id: Mapped[str] = mapped_column(
+        ForeignKey("automation.templates.id", ondelete="CASCADE"), primary_key=True
+    )
+    org_id: Mapped[str] = mapped_column(primary_key=True)
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    review: Mapped[str] = mapped_column(server_default="")
+    create_time: Mapped[datetime]
+    update_time: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
+
+
+class TemplateUsage(Base):
+    """Views and uses of a template per organization and day, kept 90 days (then only the
+    template's totals remain); what "most used this month" and recommendations read."""
+
+    __tablename__ = "template_usage"
+
+    template_id: Mapped[str] = mapped_column(
+        ForeignKey("automation.templates.id", ondelete="CASCADE"), primary_key=True
+    )
+    org_id: Mapped[str] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    views: Mapped[int] = mapped_column(Integer, server_default="0")
+    uses: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    __table_args__ = (Index("ix_template_usage_day", "day"),)

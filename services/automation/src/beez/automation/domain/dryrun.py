@@ -373,10 +373,13 @@ def dry_run(
     event: Event,
     wait_outcomes: Mapping[str, str],
     now: datetime,
+    variables: Mapping[str, Any] | None = None,
 ) -> DryRun:
     """Runs ``workflow`` on the sample ``event`` without side effects; see the module docstring.
 
-    ``wait_outcomes`` must have passed :func:`wait_outcome_issues`.
+    ``wait_outcomes`` must have passed :func:`wait_outcome_issues`. ``variables``: what ``vars``
+    holds from the start, standing in for what the dry run cannot do (a template's sample gives
+    the answer a ``call_api`` step would save, so its messages preview with real values).
     """
     sample = Event()
     sample.CopyFrom(event)
@@ -389,6 +392,7 @@ def dry_run(
     ctx = build_context(
         sample,
         contact,
+        vars=variables,
         execution={"id": "dry-run", "automation_id": automation_id, "dry_run": True},
     )
     would_start, reason = _start_check(workflow, sample, ctx, now)
