@@ -14,7 +14,8 @@ budget of 20,000 units keeps an evaluation within a few milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -28,6 +29,7 @@ __all__ = [
     "Limits",
     "Sizes",
     "cost_budget",
+    "default_cost_budget",
     "estimate",
     "estimate_source",
     "set_cost_budget",
@@ -45,6 +47,18 @@ automation service and evaluation in the trigger and the executor agree on it.""
 def cost_budget() -> int:
     """The budget in force (see :func:`set_cost_budget`)."""
     return _budget
+
+
+@contextmanager
+def default_cost_budget() -> Iterator[None]:
+    """The default budget (:data:`MAX_COST`) inside the block, whatever this process set: for
+    checking what ships with the code (the template library) the same way everywhere."""
+    global _budget
+    saved, _budget = _budget, MAX_COST
+    try:
+        yield
+    finally:
+        _budget = saved
 
 
 def set_cost_budget(units: int) -> None:

@@ -1,9 +1,10 @@
 """Reads the built-in templates from ``data/`` and refuses to start on any that fails its checks.
 
-The service loads the library once at start (:func:`load_library`) and stores it in its
-``templates`` table idempotently (decision 0048): a file's digest decides whether its row is
-rewritten, so editing a file updates the template, while automations made from it keep the
-copy they were made with.
+The library is checked at the default condition budget (a deployment with a smaller one refuses
+the templates over it when they are activated, as it refuses any workflow). The service loads the
+library once at start (:func:`load_library`) and stores it in its ``templates`` table idempotently
+(decision 0048): a file's digest decides whether its row is rewritten, so editing a file updates
+the template, while automations made from it keep the copy they were made with.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from beez.automation.library.format import Template, parse_template
+from beez.workflow.conditions.cost import default_cost_budget
 from beez.workflow.errors import Issue, IssuesError
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -80,7 +82,8 @@ def load_library(root: Path = DATA) -> Library:
         except ValueError as exc:
             issues.append(Issue(where, f"is not JSON: {exc}"))
             continue
-        template, found = parse_template(path.stem, data, known, folder=path.parent.name)
+        with default_cost_budget():  # reviewed code: the same check in every deployment
+            template, found = parse_template(path.stem, data, known, folder=path.parent.name)
         issues += [Issue(f"{where}: {i.field}", i.description) for i in found]
         if template is not None:
             templates[template.slug] = template
