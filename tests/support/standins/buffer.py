@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.support.standins.base import Seen, StandIn, problem, require
+from tests.support.standins.base import Seen, ShapeError, StandIn, problem, require
 
 API_KEY = "buffer-api-key-secret-7788"
 CHANNELS = {"ch_twitter_1", "ch_linkedin_2"}
@@ -40,8 +40,10 @@ class Buffer(StandIn):
             isinstance(body, dict) and "createPost(input: $input)" in str(body.get("query")),
             "the createPost mutation",
         )
-        post = (body.get("variables") or {}).get("input")
-        require(isinstance(post, dict), "variables.input")
+        variables = body.get("variables") if isinstance(body, dict) else None
+        post = variables.get("input") if isinstance(variables, dict) else None
+        if not isinstance(post, dict):
+            raise ShapeError("variables.input")
         require(post.get("schedulingType") in ("automatic", "notification"), "input.schedulingType")
         require(post.get("mode") in MODES, "input.mode")
         require(

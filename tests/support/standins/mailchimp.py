@@ -42,7 +42,11 @@ class Mailchimp(StandIn):
     def check(self, seen: Seen) -> web.Response | None:
         parts = seen.path.removeprefix("/3.0").strip("/").split("/")
         require(
-            seen.path.startswith("/3.0/") and seen.method == "PUT" and len(parts) == 4 and parts[0] == "lists" and parts[2] == "members",
+            seen.path.startswith("/3.0/")
+            and seen.method == "PUT"
+            and len(parts) == 4
+            and parts[0] == "lists"
+            and parts[2] == "members",
             "PUT /3.0/lists/{id}/members/{hash}",
         )
         credentials = basic_credentials(seen.headers.get("Authorization", ""))

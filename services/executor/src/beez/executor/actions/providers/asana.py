@@ -61,7 +61,8 @@ class CreateAsanaTask(ProviderAction):
 
     def result(self, ctx: ActionContext, response: HttpResponse) -> ActionResult:
         answer = answer_json(response.content) or {}
-        data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
+        data = answer.get("data") if isinstance(answer, dict) else None
+        data = data if isinstance(data, dict) else {}
         return ActionResult(
             output={
                 "task_id": str(data.get("gid", "")),

@@ -106,7 +106,8 @@ class PipedriveSync(MultiStepAction):
 
     def result(self, ctx: ActionContext, response: HttpResponse) -> ActionResult:
         answer = answer_json(response.content) or {}
-        data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
+        data = answer.get("data") if isinstance(answer, dict) else None
+        data = data if isinstance(data, dict) else {}
         return ActionResult(
             output={
                 "crm": "pipedrive",
