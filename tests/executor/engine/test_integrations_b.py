@@ -383,3 +383,34 @@ async def test_safe_mode_shows_the_request_with_the_credentials_redacted(rig: Ri
     assert credential_headers and all("[redacted]" in v for v in credential_headers.values()), request.headers
     assert json.loads(request.body), "the body as it would be sent"
     assert len(standin.requests) == sent, "safe mode sends nothing"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+async def test_test_connection_makes_the_providers_harmless_read(rig: Rig, case: Case) -> None:
+    flow, standin, _ = await prepared(rig, case)
+    metadata = [*flow.metadata, ("x-roles", "admin"), ("x-user-id", "u_admin")]
+    listed = await rig.connections.ListConnections(
+        connections_pb2.ListConnectionsRequest(), metadata=flow.metadata
+    )
+    [main] = listed.connections
+    before = standin.effects()
+    tested = await rig.connections.TestConnection(
+        connections_pb2.TestConnectionRequest(id=main.id), metadata=metadata
+    )
+    assert tested.ok, tested.detail
+    assert standin.is_probe(standin.requests[-1]) and standin.effects() == before
+
+    wrong = {
+        name: f"{value}-revoked" if name not in ("site", "email") else value
+        for name, value in case.credentials.items()
+    }
+    if case.provider == "mailchimp":
+        wrong["api_key"] = "ffffffffffffffffffffffffffffffff-us21"
+    await rig.connections.RotateConnection(
+        connections_pb2.RotateConnectionRequest(id=main.id, credentials=wrong), metadata=metadata
+    )
+    refused = await rig.connections.TestConnection(
+        connections_pb2.TestConnectionRequest(id=main.id), metadata=metadata
+    )
+    assert not refused.ok and refused.status_code == 401, refused.detail
+    assert all(len(secret) < 12 or secret not in refused.detail for secret in wrong.values())

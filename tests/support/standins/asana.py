@@ -23,6 +23,11 @@ class Asana(StandIn):
     prefix: str = "/asana"
     tasks: list[dict[str, Any]] = field(default_factory=list)
 
+    probe: tuple[str, str] = ("GET", "/api/1.0/users/me")
+
+    def authorized(self, seen: Seen) -> bool:
+        return seen.headers.get("Authorization") == f"Bearer {TOKEN}"
+
     def check(self, seen: Seen) -> web.Response | None:
         require((seen.method, seen.path) == ("POST", "/api/1.0/tasks"), "POST /api/1.0/tasks")
         if seen.headers.get("Authorization") != f"Bearer {TOKEN}":

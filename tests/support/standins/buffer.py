@@ -25,6 +25,14 @@ class Buffer(StandIn):
     prefix: str = "/buffer"
     posts: list[dict[str, Any]] = field(default_factory=list)
 
+    probe: tuple[str, str] = ("POST", "/")
+
+    def authorized(self, seen: Seen) -> bool:
+        return seen.headers.get("Authorization") == f"Bearer {API_KEY}"
+
+    def is_probe(self, seen: Seen) -> bool:
+        return super().is_probe(seen) and "mutation" not in str((seen.json() or {}).get("query"))
+
     def check(self, seen: Seen) -> web.Response | None:
         require((seen.method, seen.path) == ("POST", "/"), "GraphQL is POST https://api.buffer.com")
         if seen.headers.get("Authorization") != f"Bearer {API_KEY}":

@@ -25,6 +25,11 @@ class Close(StandIn):
     prefix: str = "/close"
     leads: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    probe: tuple[str, str] = ("GET", "/api/v1/me/")
+
+    def authorized(self, seen: Seen) -> bool:
+        return basic_credentials(seen.headers.get("Authorization", "")) == (API_KEY, "")
+
     def check(self, seen: Seen) -> web.Response | None:
         require(seen.path.startswith("/api/v1/lead/"), "the lead API (with its trailing slash)")
         if basic_credentials(seen.headers.get("Authorization", "")) != (API_KEY, ""):

@@ -30,6 +30,11 @@ class Intercom(StandIn):
     prefix: str = "/intercom"
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    probe: tuple[str, str] = ("GET", "/me")
+
+    def authorized(self, seen: Seen) -> bool:
+        return seen.headers.get("Authorization") == f"Bearer {TOKEN}"
+
     def check(self, seen: Seen) -> web.Response | None:
         create = (seen.method, seen.path) == ("POST", "/contacts")
         update = seen.method == "PUT" and seen.path.startswith("/contacts/")

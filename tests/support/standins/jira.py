@@ -34,6 +34,11 @@ class Jira(StandIn):
     prefix: str = "/jira"
     issues: list[dict[str, Any]] = field(default_factory=list)
 
+    probe: tuple[str, str] = ("GET", "/rest/api/3/myself")
+
+    def authorized(self, seen: Seen) -> bool:
+        return basic_credentials(seen.headers.get("Authorization", "")) == (EMAIL, TOKEN)
+
     def check(self, seen: Seen) -> web.Response | None:
         require((seen.method, seen.path) == ("POST", "/rest/api/3/issue"), "only POST /rest/api/3/issue")
         if basic_credentials(seen.headers.get("Authorization", "")) != (EMAIL, TOKEN):

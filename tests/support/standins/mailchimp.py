@@ -39,6 +39,11 @@ class Mailchimp(StandIn):
     prefix: str = "/mailchimp"
     members: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
+    probe: tuple[str, str] = ("GET", "/3.0/ping")
+
+    def authorized(self, seen: Seen) -> bool:
+        return (basic_credentials(seen.headers.get("Authorization", "")) or ("", ""))[1] == API_KEY
+
     def check(self, seen: Seen) -> web.Response | None:
         parts = seen.path.removeprefix("/3.0").strip("/").split("/")
         require(

@@ -33,6 +33,14 @@ class Monday(StandIn):
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     changes: int = 0
 
+    probe: tuple[str, str] = ("POST", "/v2")
+
+    def authorized(self, seen: Seen) -> bool:
+        return seen.headers.get("Authorization") == TOKEN
+
+    def is_probe(self, seen: Seen) -> bool:
+        return super().is_probe(seen) and "mutation" not in str((seen.json() or {}).get("query"))
+
     def check(self, seen: Seen) -> web.Response | None:
         require((seen.method, seen.path) == ("POST", "/v2"), "POST /v2")
         if seen.headers.get("Authorization") != TOKEN:

@@ -30,6 +30,11 @@ class Pipedrive(StandIn):
     prefix: str = "/pipedrive"
     persons: dict[int, dict[str, Any]] = field(default_factory=dict)
 
+    probe: tuple[str, str] = ("GET", "/api/v1/users/me")
+
+    def authorized(self, seen: Seen) -> bool:
+        return seen.headers.get("x-api-token") == API_TOKEN
+
     def check(self, seen: Seen) -> web.Response | None:
         require(seen.path.startswith("/api/v2/persons"), "the v2 persons API")
         if seen.headers.get("x-api-token") != API_TOKEN:
