@@ -41,7 +41,7 @@ def connected(type_: str, config: dict[str, Any], known: list[KnownConnection]) 
 
 @pytest.mark.parametrize("type_", sorted(VALID))
 def test_each_action_validates_with_a_connection_and_requires_one(type_: str) -> None:
-    provider, config = VALID[type_]
+    _, config = VALID[type_]
     assert issues(type_, {**config, "connection": "main"}) == []
     assert [i.field for i in issues(type_, config)] == ["actions[0].config.connection"]
     assert [i.field for i in issues(type_, {**config, "connection": "main", "colour": "blue"})] == [
