@@ -37,7 +37,8 @@ from tests.executor.engine import crashing
 from tests.executor.engine.conftest import Executor, Flow, start_executor
 from tests.executor.samples import ADA
 from tests.support.standins import asana, buffer, close, intercom, jira, mailchimp, monday, pipedrive
-from tests.support.standins.base import StandIn, standins
+from tests.support.standins.base import serving_standins
+from tests.support.standins.shape import ProviderStandIn
 
 RETRY_CAP_S = 90
 """``http_retry_after_cap_s``: every stand-in asks for 120 s, so a retry due at 90 s is the cap."""
@@ -204,7 +205,7 @@ CASES = [
 @dataclass
 class Rig:
     executor: Executor
-    standins: dict[str, StandIn]
+    standins: dict[str, ProviderStandIn]
     url: str
     connections: Any
     actions: Any
@@ -214,7 +215,7 @@ class Rig:
 async def rig(admin_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
     ring = tmp_path_factory.mktemp("ring") / "keys"
     ring.write_text(f"k1:{Fernet.generate_key().decode()}\n")
-    items: list[StandIn] = [
+    items: list[ProviderStandIn] = [
         jira.Jira(),
         buffer.Buffer(),
         mailchimp.Mailchimp(),
@@ -224,8 +225,8 @@ async def rig(admin_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFa
         asana.Asana(),
         monday.Monday(),
     ]
-    async with standins(items) as url:
-        bases = {item.prefix.strip("/"): f"{url}{item.prefix}" for item in items}
+    async with serving_standins(*items) as url:
+        bases = {item.prefix: f"{url}/{item.prefix}" for item in items}
         bases.update(
             mailchimp=f"{url}/mailchimp/3.0", asana=f"{url}/asana/api/1.0", monday=f"{url}/monday/v2"
         )
@@ -246,7 +247,7 @@ async def rig(admin_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFa
                 channel = executor.svc.channel
                 yield Rig(
                     executor,
-                    {item.prefix: item for item in items},
+                    {f"/{item.prefix}": item for item in items},
                     url,
                     connections_pb2_grpc.ConnectionServiceStub(channel),
                     actions_pb2_grpc.ActionServiceStub(channel),
@@ -256,7 +257,7 @@ async def rig(admin_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFa
                 await crashing.REGISTRIES.pop().aclose()
 
 
-async def prepared(rig: Rig, case: Case) -> tuple[Flow, StandIn, dict[str, Any]]:
+async def prepared(rig: Rig, case: Case) -> tuple[Flow, ProviderStandIn, dict[str, Any]]:
     """A fresh organization with the case's connection (named ``main``), its stand-in, and a
     contact no earlier test has synced."""
     flow = Flow(rig.executor, f"org_{case.id}_{uuid.uuid4().hex[:8]}")
@@ -292,7 +293,7 @@ async def test_the_documented_request_succeeds_under_the_steps_key(rig: Rig, cas
     assert step.status == executor_pb2.STEP_STATUS_SUCCEEDED and output[case.output], output
     expected = 0 if case.id == "monday" and "item_id" in case.config else 1
     assert standin.effects() == before + expected
-    sent = [r for r in standin.requests if r.key == key_of(execution_id)]
+    sent = [r for r in standin.seen if r.key == key_of(execution_id)]
     assert sent and sent[-1].method in case.writes and sent[-1].path.startswith(case.path)
     assert standin.problems == []
     for secret in case.credentials.values():
@@ -303,7 +304,7 @@ async def test_the_documented_request_succeeds_under_the_steps_key(rig: Rig, cas
 async def test_a_429_retries_at_the_providers_retry_after_up_to_the_cap(rig: Rig, case: Case) -> None:
     flow, standin, contact = await prepared(rig, case)
     before = standin.effects()
-    standin.throttle = 1
+    standin.throttle()
     execution_id = await flow.start(workflow(case, case.config), contact=contact)
     waiting = await flow.settled(execution_id, "waiting")
     [failed] = waiting.steps
@@ -349,7 +350,7 @@ async def test_a_crash_after_the_call_sends_the_same_key_again(rig: Rig, case: C
     done = await flow.settled(execution_id, "completed", timeout=15)
     assert [(s.attempt, s.status) for s in done.steps] == [(1, executor_pb2.STEP_STATUS_SUCCEEDED)]
     writes = [
-        r for r in standin.requests if r.key.startswith(f"exec:{execution_id}:") and r.method in case.writes
+        r for r in standin.seen if r.key.startswith(f"exec:{execution_id}:") and r.method in case.writes
     ]
     # the write before the crash, and again after it (Intercom's repeat: the 409, then the PUT)
     assert len(writes) >= 2 and {r.key for r in writes} == {key_of(execution_id)}
@@ -360,7 +361,7 @@ async def test_a_crash_after_the_call_sends_the_same_key_again(rig: Rig, case: C
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 async def test_safe_mode_shows_the_request_with_the_credentials_redacted(rig: Rig, case: Case) -> None:
     flow, standin, contact = await prepared(rig, case)
-    sent = len(standin.requests)
+    sent = len(standin.seen)
     [action] = workflow_from_json(
         {"name": "t", "trigger": {"type": "list_joined"}, **workflow(case, case.config)}
     ).actions
@@ -382,7 +383,7 @@ async def test_safe_mode_shows_the_request_with_the_credentials_redacted(rig: Ri
     }
     assert credential_headers and all("[redacted]" in v for v in credential_headers.values()), request.headers
     assert json.loads(request.body), "the body as it would be sent"
-    assert len(standin.requests) == sent, "safe mode sends nothing"
+    assert len(standin.seen) == sent, "safe mode sends nothing"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -398,7 +399,7 @@ async def test_test_connection_makes_the_providers_harmless_read(rig: Rig, case:
         connections_pb2.TestConnectionRequest(id=main.id), metadata=metadata
     )
     assert tested.ok, tested.detail
-    assert standin.is_probe(standin.requests[-1]) and standin.effects() == before
+    assert standin.is_probe(standin.seen[-1]) and standin.effects() == before
 
     wrong = {
         name: f"{value}-revoked" if name not in ("site", "email") else value

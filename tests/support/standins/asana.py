@@ -6,22 +6,24 @@ A task needs a workspace, a project or a parent; an unknown project gid is ``400
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from tests.support.standins.base import Seen, StandIn, problem, require
+from tests.support.standins.base import Seen
+from tests.support.standins.shape import ProviderStandIn, answer, require
 
 TOKEN = "asana-personal-access-token-secret-8"
 PROJECTS = {"1200000000000001"}
 HELP = "For more information on API status codes and how to handle them, read the docs on errors."
 
 
-@dataclass
-class Asana(StandIn):
-    prefix: str = "/asana"
-    tasks: list[dict[str, Any]] = field(default_factory=list)
+class Asana(ProviderStandIn):
+    prefix = "asana"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tasks: list[dict[str, Any]] = []
 
     probe: tuple[str, str] = ("GET", "/api/1.0/users/me")
 
@@ -31,7 +33,7 @@ class Asana(StandIn):
     def check(self, seen: Seen) -> web.Response | None:
         require((seen.method, seen.path) == ("POST", "/api/1.0/tasks"), "POST /api/1.0/tasks")
         if seen.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return problem(401, {"errors": [{"message": "Not Authorized", "help": HELP}]})
+            return answer(401, {"errors": [{"message": "Not Authorized", "help": HELP}]})
         body = seen.json()
         require(isinstance(body, dict) and isinstance(body.get("data"), dict), "the task wrapped in data")
         task = body["data"]
@@ -42,11 +44,11 @@ class Asana(StandIn):
         require(isinstance(task.get("projects", []), list), "projects is a list of gids")
         return None
 
-    async def answer(self, seen: Seen) -> web.Response:
+    async def respond(self, seen: Seen) -> web.Response:
         task = seen.json()["data"]
         for index, gid in enumerate(task.get("projects", [])):
             if gid not in PROJECTS:
-                return problem(
+                return answer(
                     400,
                     {
                         "errors": [
@@ -56,7 +58,7 @@ class Asana(StandIn):
                 )
         gid = str(1300000000000000 + len(self.tasks) + 1)
         self.tasks.append({"gid": gid, **task})
-        return problem(
+        return answer(
             201,
             {
                 "data": {

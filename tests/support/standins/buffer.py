@@ -8,22 +8,24 @@ a bad key an ``errors`` entry with ``extensions.code: UNAUTHORIZED``; a throttle
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from tests.support.standins.base import Seen, ShapeError, StandIn, problem, require
+from tests.support.standins.base import Seen
+from tests.support.standins.shape import ProviderStandIn, ShapeError, answer, require
 
 API_KEY = "buffer-api-key-secret-7788"
 CHANNELS = {"ch_twitter_1", "ch_linkedin_2"}
 MODES = {"addToQueue", "shareNow", "shareNext", "customScheduled"}
 
 
-@dataclass
-class Buffer(StandIn):
-    prefix: str = "/buffer"
-    posts: list[dict[str, Any]] = field(default_factory=list)
+class Buffer(ProviderStandIn):
+    prefix = "buffer"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.posts: list[dict[str, Any]] = []
 
     probe: tuple[str, str] = ("POST", "/")
 
@@ -36,7 +38,7 @@ class Buffer(StandIn):
     def check(self, seen: Seen) -> web.Response | None:
         require((seen.method, seen.path) == ("POST", "/"), "GraphQL is POST https://api.buffer.com")
         if seen.headers.get("Authorization") != f"Bearer {API_KEY}":
-            return problem(
+            return answer(
                 200,
                 {
                     "data": None,
@@ -59,27 +61,27 @@ class Buffer(StandIn):
         )
         return None
 
-    def throttled(self, seen: Seen) -> web.Response:
+    def throttled(self) -> tuple[int, Any, dict[str, str] | None]:
         error = {
             "message": "Too many requests from this client. Please try again later.",
             "extensions": {"code": "RATE_LIMIT_EXCEEDED", "limitType": "CLIENT_ACCOUNT", "retryAfter": 120},
         }
-        return problem(429, {"errors": [error]})
+        return 429, {"errors": [error]}, None
 
-    async def answer(self, seen: Seen) -> web.Response:
+    async def respond(self, seen: Seen) -> web.Response:
         post = seen.json()["variables"]["input"]
         if post.get("channelId") not in CHANNELS:
             failed = {"__typename": "NotFoundError", "message": "Channel not found"}
-            return problem(200, {"data": {"createPost": failed}})
+            return answer(200, {"data": {"createPost": failed}})
         if not str(post.get("text", "")).strip():
             failed = {"__typename": "InvalidInputError", "message": "Text can't be empty"}
-            return problem(200, {"data": {"createPost": failed}})
+            return answer(200, {"data": {"createPost": failed}})
         created = {
             "id": f"post_{len(self.posts) + 1}",
             "dueAt": post.get("dueAt") or "2026-12-04T09:00:00.000Z",
         }
         self.posts.append({**post, **created})
-        return problem(200, {"data": {"createPost": {"__typename": "PostActionSuccess", "post": created}}})
+        return answer(200, {"data": {"createPost": {"__typename": "PostActionSuccess", "post": created}}})
 
     def effects(self) -> int:
         return len(self.posts)

@@ -9,21 +9,23 @@ key gets 429 with ``{"error": {"rate_reset": <s>, "message"}}`` (no ``Retry-Afte
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from tests.support.standins.base import Seen, StandIn, basic_credentials, problem, require
+from tests.support.standins.base import Seen
+from tests.support.standins.shape import ProviderStandIn, answer, basic_credentials, require
 
 API_KEY = "api_close_secret_key_4455"
 _QUERY = re.compile(r'^email_address:"([^"]+)"$')
 
 
-@dataclass
-class Close(StandIn):
-    prefix: str = "/close"
-    leads: dict[str, dict[str, Any]] = field(default_factory=dict)
+class Close(ProviderStandIn):
+    prefix = "close"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.leads: dict[str, dict[str, Any]] = {}
 
     probe: tuple[str, str] = ("GET", "/api/v1/me/")
 
@@ -33,10 +35,10 @@ class Close(StandIn):
     def check(self, seen: Seen) -> web.Response | None:
         require(seen.path.startswith("/api/v1/lead/"), "the lead API (with its trailing slash)")
         if basic_credentials(seen.headers.get("Authorization", "")) != (API_KEY, ""):
-            return problem(401, {"error": "Unauthorized"})
+            return answer(401, {"error": "Unauthorized"})
         if seen.method == "GET":
             require(
-                seen.path == "/api/v1/lead/" and bool(_QUERY.match((seen.query.get("query") or [""])[0])),
+                seen.path == "/api/v1/lead/" and bool(_QUERY.match(seen.query.get("query", ""))),
                 "a lead search",
             )
             return None
@@ -57,14 +59,12 @@ class Close(StandIn):
             )
         return None
 
-    def throttled(self, seen: Seen) -> web.Response:
-        return problem(
-            429, {"error": {"rate_reset": 120, "message": "API call count exceeded for this period"}}
-        )
+    def throttled(self) -> tuple[int, Any, dict[str, str] | None]:
+        return 429, {"error": {"rate_reset": 120, "message": "API call count exceeded for this period"}}, None
 
-    async def answer(self, seen: Seen) -> web.Response:
+    async def respond(self, seen: Seen) -> web.Response:
         if seen.method == "GET":
-            found = _QUERY.match(seen.query["query"][0])
+            found = _QUERY.match(seen.query["query"])
             assert found is not None
             wanted = found.group(1).lower()
             data = [
@@ -76,12 +76,12 @@ class Close(StandIn):
                     for e in c.get("emails", [])
                 )
             ]
-            return problem(200, {"has_more": False, "total_results": len(data), "data": data[:1]})
+            return answer(200, {"has_more": False, "total_results": len(data), "data": data[:1]})
         body = seen.json()
         for contact in body.get("contacts") or []:
             for email in contact.get("emails") or []:
                 if "@" not in email["email"]:
-                    return problem(
+                    return answer(
                         400,
                         {
                             "errors": [],
@@ -94,9 +94,9 @@ class Close(StandIn):
         else:
             lid = seen.path.rstrip("/").rsplit("/", 1)[1]
             if lid not in self.leads:
-                return problem(404, {"error": "Empty query: Lead matching query does not exist."})
+                return answer(404, {"error": "Empty query: Lead matching query does not exist."})
         self.leads[lid].update(body)
-        return problem(200, self.leads[lid])
+        return answer(200, self.leads[lid])
 
     def effects(self) -> int:
         return len(self.leads)

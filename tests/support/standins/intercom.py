@@ -8,27 +8,29 @@ is ``400 parameter_invalid``; errors are ``{"type": "error.list", "errors": [{co
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from tests.support.standins.base import Seen, StandIn, problem, require
+from tests.support.standins.base import Seen
+from tests.support.standins.shape import ProviderStandIn, answer, require
 
 TOKEN = "intercom-access-token-secret-55"
 ATTRIBUTES = {"plan", "monthly_spend"}
 
 
 def _errors(status: int, code: str, message: str) -> web.Response:
-    return problem(
+    return answer(
         status, {"type": "error.list", "request_id": "req_1", "errors": [{"code": code, "message": message}]}
     )
 
 
-@dataclass
-class Intercom(StandIn):
-    prefix: str = "/intercom"
-    contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+class Intercom(ProviderStandIn):
+    prefix = "intercom"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contacts: dict[str, dict[str, Any]] = {}
 
     probe: tuple[str, str] = ("GET", "/me")
 
@@ -61,7 +63,7 @@ class Intercom(StandIn):
                 return cid
         return None
 
-    async def answer(self, seen: Seen) -> web.Response:
+    async def respond(self, seen: Seen) -> web.Response:
         body = seen.json()
         unknown = set(body.get("custom_attributes") or {}) - ATTRIBUTES
         if unknown:
@@ -86,7 +88,7 @@ class Intercom(StandIn):
                 contact[name] = {**contact.get(name, {}), **value}
             elif name != "role":
                 contact[name] = value
-        return problem(200, contact)
+        return answer(200, contact)
 
     def effects(self) -> int:
         return len(self.contacts)

@@ -7,12 +7,12 @@ Refusals as Jira words them: 401 without valid credentials; 400 ``{"errorMessage
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from tests.support.standins.base import Seen, StandIn, basic_credentials, problem, require
+from tests.support.standins.base import Seen
+from tests.support.standins.shape import ProviderStandIn, answer, basic_credentials, require
 
 EMAIL = "automation@acme.example"
 TOKEN = "jira-api-token-secret-0042"
@@ -29,10 +29,12 @@ def _is_adf(doc: Any) -> bool:
     )
 
 
-@dataclass
-class Jira(StandIn):
-    prefix: str = "/jira"
-    issues: list[dict[str, Any]] = field(default_factory=list)
+class Jira(ProviderStandIn):
+    prefix = "jira"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.issues: list[dict[str, Any]] = []
 
     probe: tuple[str, str] = ("GET", "/rest/api/3/myself")
 
@@ -53,7 +55,7 @@ class Jira(StandIn):
             require(_is_adf(fields["description"]), "description is an ADF document (REST v3)")
         return None
 
-    async def answer(self, seen: Seen) -> web.Response:
+    async def respond(self, seen: Seen) -> web.Response:
         fields = seen.json()["fields"]
         errors: dict[str, str] = {}
         if fields["project"]["key"] not in PROJECTS:
@@ -65,11 +67,11 @@ class Jira(StandIn):
         elif not str(fields.get("summary", "")).strip():
             errors["summary"] = "You must specify a summary of the issue."
         if errors:
-            return problem(400, {"errorMessages": [], "errors": errors})
+            return answer(400, {"errorMessages": [], "errors": errors})
         number = len(self.issues) + 1
         issue = {"id": str(10000 + number), "key": f"{fields['project']['key']}-{number}", "fields": fields}
         self.issues.append(issue)
-        return problem(
+        return answer(
             201,
             {
                 "id": issue["id"],

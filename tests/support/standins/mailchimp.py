@@ -9,19 +9,19 @@ Resource`` for a fake address or a new member without ``status_if_new``; 429 wit
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from tests.support.standins.base import Seen, StandIn, basic_credentials, problem, require
+from tests.support.standins.base import Seen
+from tests.support.standins.shape import ProviderStandIn, answer, basic_credentials, require
 
 API_KEY = "0123456789abcdef0123456789abcdef-us21"
 LISTS = {"a1b2c3d4e5"}
 
 
 def _problem(status: int, title: str, detail: str, **more: Any) -> web.Response:
-    return problem(
+    return answer(
         status,
         {
             "type": "https://mailchimp.com/developer/marketing/docs/errors/",
@@ -34,10 +34,12 @@ def _problem(status: int, title: str, detail: str, **more: Any) -> web.Response:
     )
 
 
-@dataclass
-class Mailchimp(StandIn):
-    prefix: str = "/mailchimp"
-    members: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+class Mailchimp(ProviderStandIn):
+    prefix = "mailchimp"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.members: dict[tuple[str, str], dict[str, Any]] = {}
 
     probe: tuple[str, str] = ("GET", "/3.0/ping")
 
@@ -67,7 +69,7 @@ class Mailchimp(StandIn):
         require(parts[3] == expected, "the subscriber hash is the MD5 of the lower-cased email")
         return None
 
-    async def answer(self, seen: Seen) -> web.Response:
+    async def respond(self, seen: Seen) -> web.Response:
         _, list_id, _, member_id = seen.path.removeprefix("/3.0").strip("/").split("/")
         body = seen.json()
         if list_id not in LISTS:
@@ -87,7 +89,7 @@ class Mailchimp(StandIn):
             member["status"] = body["status"]
         member["merge_fields"] = {**member.get("merge_fields", {}), **(body.get("merge_fields") or {})}
         self.members[(list_id, member_id)] = member
-        return problem(200, member)
+        return answer(200, member)
 
     def effects(self) -> int:
         return len(self.members)

@@ -9,29 +9,31 @@ and ``extensions.retry_in_seconds``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from tests.support.standins.base import Seen, StandIn, problem, require
+from tests.support.standins.base import Seen
+from tests.support.standins.shape import ProviderStandIn, answer, require
 
 TOKEN = "monday-api-token-secret-9911"
 BOARDS = {"4821337"}
 
 
 def _error(message: str, code: str, status: int = 200, **extensions: Any) -> web.Response:
-    return problem(
+    return answer(
         status,
         {"errors": [{"message": message, "extensions": {"code": code, **extensions}}], "account_id": 1},
     )
 
 
-@dataclass
-class Monday(StandIn):
-    prefix: str = "/monday"
-    items: dict[str, dict[str, Any]] = field(default_factory=dict)
-    changes: int = 0
+class Monday(ProviderStandIn):
+    prefix = "monday"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[str, dict[str, Any]] = {}
+        self.changes: int = 0
 
     probe: tuple[str, str] = ("POST", "/v2")
 
@@ -60,10 +62,14 @@ class Monday(StandIn):
             )
         return None
 
-    def throttled(self, seen: Seen) -> web.Response:
-        return _error("Rate limit exceeded", "RATE_LIMIT_EXCEEDED", 429, retry_in_seconds=120)
+    def throttled(self) -> tuple[int, Any, dict[str, str] | None]:
+        error = {
+            "message": "Rate limit exceeded",
+            "extensions": {"code": "RATE_LIMIT_EXCEEDED", "retry_in_seconds": 120},
+        }
+        return 429, {"errors": [error], "account_id": 1}, {"Retry-After": "120"}
 
-    async def answer(self, seen: Seen) -> web.Response:
+    async def respond(self, seen: Seen) -> web.Response:
         body = seen.json()
         variables = body["variables"]
         if variables.get("board") not in BOARDS:
@@ -79,12 +85,12 @@ class Monday(StandIn):
                 return _error("Item not found in board", "InvalidItemIdException")
             item["columns"].update(columns)
             self.changes += 1
-            return problem(
+            return answer(
                 200, {"data": {"change_multiple_column_values": {"id": item["id"]}}, "account_id": 1}
             )
         iid = str(9000000 + len(self.items) + 1)
         self.items[iid] = {"id": iid, "name": variables["name"], "columns": columns}
-        return problem(200, {"data": {"create_item": {"id": iid}}, "account_id": 1})
+        return answer(200, {"data": {"create_item": {"id": iid}}, "account_id": 1})
 
     def effects(self) -> int:
         return len(self.items)

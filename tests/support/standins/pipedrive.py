@@ -8,27 +8,29 @@ a bad token, 400 for an email that is not an address; 429 with ``Retry-After``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from tests.support.standins.base import Seen, StandIn, problem, require
+from tests.support.standins.base import Seen
+from tests.support.standins.shape import ProviderStandIn, answer, require
 
 API_TOKEN = "pipedrive-api-token-secret-31"
 LABELS = {"work", "home", "mobile", "other"}
 
 
 def _error(status: int, error: str, info: str = "") -> web.Response:
-    return problem(
+    return answer(
         status, {"success": False, "error": error, "error_info": info, "data": None, "additional_data": None}
     )
 
 
-@dataclass
-class Pipedrive(StandIn):
-    prefix: str = "/pipedrive"
-    persons: dict[int, dict[str, Any]] = field(default_factory=dict)
+class Pipedrive(ProviderStandIn):
+    prefix = "pipedrive"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.persons: dict[int, dict[str, Any]] = {}
 
     probe: tuple[str, str] = ("GET", "/api/v1/users/me")
 
@@ -42,10 +44,10 @@ class Pipedrive(StandIn):
         if seen.method == "GET":
             require(seen.path == "/api/v2/persons/search", "GET /api/v2/persons/search")
             require(
-                seen.query.get("fields") == ["email"] and seen.query.get("exact_match") == ["true"],
+                seen.query.get("fields") == "email" and seen.query.get("exact_match") == "true",
                 "an exact email search",
             )
-            require(len((seen.query.get("term") or [""])[0]) >= 1, "term")
+            require(len(seen.query.get("term", "")) >= 1, "term")
             return None
         require(seen.method in ("POST", "PATCH"), "POST or PATCH")
         body = seen.json()
@@ -57,15 +59,15 @@ class Pipedrive(StandIn):
             )
         return None
 
-    async def answer(self, seen: Seen) -> web.Response:
+    async def respond(self, seen: Seen) -> web.Response:
         if seen.method == "GET":
-            term = seen.query["term"][0].lower()
+            term = seen.query["term"].lower()
             items = [
                 {"result_score": 1.0, "item": {"id": pid, "type": "person", "name": p["name"]}}
                 for pid, p in self.persons.items()
                 if any(e["value"].lower() == term for e in p.get("emails", []))
             ]
-            return problem(
+            return answer(
                 200, {"success": True, "data": {"items": items[:1]}, "additional_data": {"next_cursor": None}}
             )
         body = seen.json()
@@ -84,7 +86,7 @@ class Pipedrive(StandIn):
             if pid not in self.persons:
                 return _error(404, "Person not found")
         self.persons[pid].update(body)
-        return problem(200, {"success": True, "data": self.persons[pid]})
+        return answer(200, {"success": True, "data": self.persons[pid]})
 
     def effects(self) -> int:
         return len(self.persons)
