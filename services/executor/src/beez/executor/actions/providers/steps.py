@@ -1,4 +1,5 @@
-"""Provider actions of more than one request, on the same :class:`~.base.ProviderAction` path.
+"""Provider actions of more than one request, on the same :class:`~.base.ProviderAction` path
+(decision 0045).
 
 Some providers document no idempotency key but a natural key: an upsert looks the record up by
 it (a person by email in Pipedrive, a lead by a contact's email in Close) before it writes, and
