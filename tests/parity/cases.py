@@ -42,6 +42,9 @@ class Sample:
 _ALL_CONSENT = {"email": True, "sms": True, "whatsapp": True}
 
 SAMPLES: dict[str, Sample] = {
+    "integrations-b": Sample(
+        connections=("jira", "buffer", "mailchimp", "intercom", "pipedrive", "close", "asana", "monday")
+    ),
     "email-no-consent": Sample(contact={"consent": {"email": False, "sms": False, "whatsapp": True}}),
     "email-no-address": Sample(contact={"email": ""}),
     "whatsapp-no-phone": Sample(contact={"phone": ""}),

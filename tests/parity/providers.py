@@ -9,7 +9,22 @@ from typing import Any
 
 from beez.api.executor.v1 import connections_pb2, connections_pb2_grpc
 from tests.executor.engine.conftest import Executor
-from tests.support.standins import enrichment, google, hubspot, salesforce, shopify, stripe
+from tests.support.standins import (
+    asana,
+    buffer,
+    close,
+    enrichment,
+    google,
+    hubspot,
+    intercom,
+    jira,
+    mailchimp,
+    monday,
+    pipedrive,
+    salesforce,
+    shopify,
+    stripe,
+)
 from tests.support.standins.base import serving_standins
 from tests.support.standins.hooks import Make, Zapier
 
@@ -44,6 +59,15 @@ def connections(url: str) -> dict[str, tuple[str, dict[str, str]]]:
                 "refresh_token": hubspot.REFRESH_TOKEN,
             },
         ),
+        # named after their providers, as integrations-b.json names them
+        "jira": ("jira", {"site": "acme", "email": jira.EMAIL, "api_token": jira.TOKEN}),
+        "buffer": ("buffer", {"api_key": buffer.API_KEY}),
+        "mailchimp": ("mailchimp", {"api_key": mailchimp.API_KEY}),
+        "intercom": ("intercom", {"access_token": intercom.TOKEN}),
+        "pipedrive": ("pipedrive", {"api_token": pipedrive.API_TOKEN}),
+        "close": ("close", {"api_key": close.API_KEY}),
+        "asana": ("asana", {"access_token": asana.TOKEN}),
+        "monday": ("monday", {"api_token": monday.TOKEN}),
     }
 
 
@@ -59,9 +83,29 @@ async def provider_standins() -> AsyncIterator[tuple[str, dict[str, str]]]:
         Zapier(),
         Make(),
         enrichment.Enrichment(),
+        jira.Jira(),
+        buffer.Buffer(),
+        mailchimp.Mailchimp(),
+        intercom.Intercom(),
+        pipedrive.Pipedrive(),
+        close.Close(),
+        asana.Asana(),
+        monday.Monday(),
     )
     async with serving_standins(*standins) as url:
-        bases = {name: f"{url}/{name}" for name in ("stripe", "shopify", "google", "salesforce", "hubspot")}
+        served = (
+            "stripe",
+            "shopify",
+            "google",
+            "salesforce",
+            "hubspot",
+            "jira",
+            "buffer",
+            "intercom",
+            "pipedrive",
+            "close",
+        )
+        bases = {name: f"{url}/{name}" for name in served}
         yield (
             url,
             {
@@ -69,6 +113,9 @@ async def provider_standins() -> AsyncIterator[tuple[str, dict[str, str]]]:
                 "google_sheets": f"{url}/google/sheets",
                 "zapier": f"{url}/zapier",
                 "make": f"{url}/make",
+                "mailchimp": f"{url}/mailchimp/3.0",
+                "asana": f"{url}/asana/api/1.0",
+                "monday": f"{url}/monday/v2",
             },
         )
 

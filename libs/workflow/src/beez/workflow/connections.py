@@ -23,6 +23,16 @@ __all__ = [
     "uses_connections",
 ]
 
+INTEGRATIONS_B: dict[str, str] = {
+    "create_jira_ticket": "jira",
+    "post_social_buffer": "buffer",
+    "add_mailchimp_member": "mailchimp",
+    "update_intercom_user": "intercom",
+    "create_asana_task": "asana",
+    "update_monday_board": "monday",
+}
+"""Provider actions that need a connection of one provider (``sync_crm`` takes Pipedrive or Close)."""
+
 _TOKEN_PROVIDERS = frozenset({"slack", "stripe", "hubspot", "salesforce", "google"})
 
 ACTION_PROVIDERS: dict[str, frozenset[str]] = {
@@ -44,6 +54,8 @@ ACTION_PROVIDERS: dict[str, frozenset[str]] = {
     # the connection of the channel the step chooses (email, sms or whatsapp)
     "send_personalized_video": frozenset({"smtp", "twilio", "whatsapp"}),
     "send_survey": frozenset({"smtp", "twilio", "whatsapp"}),
+    **{action: frozenset({provider}) for action, provider in INTEGRATIONS_B.items()},
+    "sync_crm": frozenset({"pipedrive", "close"}),
 }
 """The providers whose connection each action type can use."""
 

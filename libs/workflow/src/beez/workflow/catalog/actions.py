@@ -5,6 +5,7 @@ from __future__ import annotations
 from beez.workflow.catalog.actions_comms import COMMS_ACTIONS, COMMS_TASKS
 from beez.workflow.catalog.actions_crm import CRM_ACTIONS
 from beez.workflow.catalog.actions_integrations import INTEGRATION_ACTIONS
+from beez.workflow.catalog.actions_integrations_b import INTEGRATIONS_B
 from beez.workflow.catalog.actions_tasks import CONVERSATION_ACTIONS, TASK_ACTIONS
 from beez.workflow.catalog.entries import LOOP_DEFAULT_MAX_ITEMS, LOOP_MAX_ITEMS, LOOP_MAX_TIMES, ActionType
 from beez.workflow.catalog.pieces import (
@@ -154,6 +155,7 @@ ACTIONS: tuple[ActionType, ...] = (
         ),
     ),
     *INTEGRATION_ACTIONS,
+    *INTEGRATIONS_B,
     # crm
     ActionType(
         "add_tag",

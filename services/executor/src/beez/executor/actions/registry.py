@@ -24,7 +24,16 @@ from beez.executor.actions.email import SendEmail
 from beez.executor.actions.http import OutboundHttp
 from beez.executor.actions.integration import CallApi, SigningLookup, Webhook
 from beez.executor.actions.messaging import SendSlack, SendSms, SendWhatsApp
-from beez.executor.actions.providers import enrich, google_sheets, hooks, hubspot, salesforce, shopify, stripe
+from beez.executor.actions.providers import (
+    enrich,
+    google_sheets,
+    hooks,
+    hubspot,
+    salesforce,
+    set_b,
+    shopify,
+    stripe,
+)
 from beez.executor.actions.redaction import Redacting, Redactor, credentials
 from beez.executor.actions.requests import REQUEST_VERBS, Requester, platform_requests
 from beez.executor.actions.settings import ActionSettings
@@ -72,6 +81,7 @@ ACTION_TYPES: tuple[str, ...] = (
     "send_survey",
     "create_email_draft",
     "forward_email_to_team",
+    *set_b.TYPES,
 )
 """Every non-control type of the catalog, each with an action in the registry."""
 
@@ -142,6 +152,7 @@ def build_registry(
         *comms.actions(
             settings, outbound, email, {"email": email, "sms": sms, "whatsapp": whatsapp}, tracking_keys
         ),
+        *set_b.actions(settings, outbound),
     ]
     redactor = Redactor(credentials(settings))
     return ActionRegistry({action.type: Redacting(action, redactor) for action in actions}, outbound)

@@ -6,6 +6,7 @@
 - WhatsApp: ``GET /<phone number id>?fields=id`` with the token (the phone number's node).
 - Twilio: ``GET /Accounts/<sid>.json`` with HTTP Basic auth (the account resource).
 - Shopify: ``GET /admin/api/<version>/shop.json`` with ``X-Shopify-Access-Token`` (the shop).
+- Jira, Buffer, Mailchimp, Intercom, Pipedrive, Close, Asana, monday.com: :mod:`.probe_b`.
 - HubSpot, Salesforce, Google: a refresh-token grant (:mod:`.oauth`), whose token is kept.
 - SMTP: connect, EHLO, STARTTLS/AUTH when a username is given, QUIT: no message is sent.
 """
@@ -23,6 +24,7 @@ from beez.executor.actions.base import ActionError
 from beez.executor.actions.http import OutboundHttp
 from beez.executor.actions.providers.shopify import API_VERSION as SHOPIFY_API_VERSION
 from beez.executor.actions.providers.shopify import shop_base_url
+from beez.executor.connections import probe_b
 from beez.executor.connections.providers import Provider
 
 __all__ = ["Probe", "TestResult"]
@@ -91,6 +93,9 @@ class Probe:
                 )
                 name = (response.json().get("shop") or {}).get("name", "")
                 return TestResult(True, f"shopify shop {name}".strip(), response.status_code)
+            found = await probe_b.probe(self.http, provider, base_url, credentials, now)
+            if found is not None:
+                return TestResult(*found)
             if provider is Provider.TWILIO:
                 sid = quote(credentials["account_sid"], safe="")
                 response = await self.http.request(

@@ -13,6 +13,8 @@ second and the burst what the provider's window lets through at once, rounded do
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -26,6 +28,7 @@ __all__ = [
     "Provider",
     "ProviderSpec",
     "provider_for_action",
+    "resolve_base_url",
 ]
 
 
@@ -42,6 +45,14 @@ class Provider(StrEnum):
     GOOGLE = "google"
     SHOPIFY = "shopify"
     FCM = "fcm"
+    JIRA = "jira"
+    BUFFER = "buffer"
+    MAILCHIMP = "mailchimp"
+    INTERCOM = "intercom"
+    PIPEDRIVE = "pipedrive"
+    CLOSE = "close"
+    ASANA = "asana"
+    MONDAY = "monday"
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,8 @@ class ProviderSpec:
 
 
 _OAUTH = ("client_id", "client_secret", "refresh_token")
+_SITE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_DC = re.compile(r"^[a-z]{2,4}[0-9]{1,3}$")
 
 PROVIDERS: dict[Provider, ProviderSpec] = {
     spec.provider: spec
@@ -161,6 +174,64 @@ PROVIDERS: dict[Provider, ProviderSpec] = {
             oauth2=True,
             service_account=True,
         ),
+        # Jira Cloud: cost-based budgets per site, 429 with Retry-After; writes to one issue are
+        # held to about 20 per 2 s (developer.atlassian.com/cloud/jira/platform/rate-limiting).
+        # The base URL is the organization's site: {site} comes from the connection.
+        ProviderSpec(
+            Provider.JIRA,
+            ("site", "email", "api_token"),
+            (),
+            "https://{site}.atlassian.net",
+            Limit(rate=10, burst=20),
+        ),
+        # Buffer's GraphQL API: 100 requests per rolling 15 minutes per client on every plan
+        # (developers.buffer.com/guides/api-limits).
+        ProviderSpec(
+            Provider.BUFFER, ("api_key",), (), "https://api.buffer.com", Limit(rate=100 / 900, burst=100)
+        ),
+        # Mailchimp Marketing API: 10 simultaneous connections per user, no per-second figure
+        # (mailchimp.com/developer/marketing/docs/fundamentals/#api-limits). The data center
+        # {dc} is the API key's suffix (``...-us21``).
+        ProviderSpec(
+            Provider.MAILCHIMP,
+            ("api_key",),
+            (),
+            "https://{dc}.api.mailchimp.com/3.0",
+            Limit(rate=10, burst=10),
+        ),
+        # Intercom: 10,000 calls per minute per app (25,000 per workspace), enforced over 10 s
+        # windows (developers.intercom.com/docs/references/rest-api/errors/rate-limiting).
+        ProviderSpec(
+            Provider.INTERCOM,
+            ("access_token",),
+            (),
+            "https://api.intercom.io",
+            Limit(rate=166, burst=1666),
+        ),
+        # Pipedrive: a daily token budget per company plus a burst limit per token over a rolling
+        # 2 s window, 20 requests on the smallest plan (pipedrive.readme.io/docs/core-api-concepts-
+        # rate-limiting).
+        ProviderSpec(
+            Provider.PIPEDRIVE, ("api_token",), (), "https://api.pipedrive.com", Limit(rate=10, burst=20)
+        ),
+        # Close: limits per endpoint group and API key (the organization's 3x that), announced in
+        # each answer's RateLimit header rather than as one published figure; 429 with the reset
+        # time (developer.close.com/api/overview/rate-limits). A conservative default.
+        ProviderSpec(Provider.CLOSE, ("api_key",), (), "https://api.close.com", Limit(rate=10, burst=20)),
+        # Asana: 150 requests per minute on free workspaces, 1,500 on paid ones; 429 with
+        # Retry-After (developers.asana.com/docs/rate-limits). The free figure.
+        ProviderSpec(
+            Provider.ASANA,
+            ("access_token",),
+            (),
+            "https://app.asana.com/api/1.0",
+            Limit(rate=2.5, burst=150),
+        ),
+        # monday.com: a per-minute query limit by plan (500 on Pro), a complexity budget per
+        # minute, 429 with Retry-After (developer.monday.com/api-reference/docs/rate-limits).
+        ProviderSpec(
+            Provider.MONDAY, ("api_token",), (), "https://api.monday.com/v2", Limit(rate=500 / 60, burst=500)
+        ),
     )
 }
 
@@ -175,6 +246,24 @@ PLATFORM_DEFAULT_PROVIDERS: dict[str, Provider] = {
 }
 """Actions that use the organization's only connection of a provider when the step names none
 (the platform's shared settings otherwise)."""
+
+
+def resolve_base_url(base_url: str, credentials: Mapping[str, str]) -> str:
+    """``base_url`` with the connection's own part filled in: Jira's ``{site}`` (``acme`` for
+    acme.atlassian.net), Mailchimp's ``{dc}`` (the API key's suffix after its last ``-``). A URL
+    without placeholders (a base URL setting) is returned as it is.
+    """
+    if "{site}" in base_url:
+        site = credentials.get("site", "").strip()
+        if not _SITE.match(site):
+            raise ValueError(f"jira site {site!r} is not a site name (acme for acme.atlassian.net)")
+        base_url = base_url.replace("{site}", site)
+    if "{dc}" in base_url:
+        _, _, dc = credentials.get("api_key", "").rpartition("-")
+        if not _DC.match(dc):
+            raise ValueError("the mailchimp API key carries no data center suffix (...-us21)")
+        base_url = base_url.replace("{dc}", dc)
+    return base_url
 
 
 def provider_for_action(action_type: str) -> Provider | None:
