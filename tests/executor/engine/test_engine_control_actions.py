@@ -10,15 +10,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from beez.api.executor.v1 import executor_pb2
 from beez.api.messages.v1 import commands_pb2
 from beez.executor import models
+from beez.executor.actions.http import OutboundHttp
+from beez.executor.actions.settings import ActionSettings
+from beez.executor.connections.service import Connections
+from beez.executor.connections.store import ConnectionStore
+from beez.kit.grpc.errors import NotFound
+from beez.kit.keyring import KeyRing
 from tests.executor.engine.conftest import Executor, Flow, start_executor
 from tests.executor.samples import ADA
 from tests.support.providers import HttpStandIn, http_server
@@ -280,3 +287,38 @@ async def test_cancel_pending_actions_cancels_the_contacts_other_pending_work_on
     await flow.publish(listed, f"start:{listed.execution_id}")
     done_listed = await flow.settled(listed.execution_id, "completed")
     assert dict(done_listed.steps[0].result) == {"cancelled": [other_contact], "count": 1}
+
+
+async def test_connection_credentials_are_cached_sealed_and_a_rotation_is_seen_at_once(
+    rig: Rig,
+) -> None:
+    """The benchmark's fix (decision 0047): no credentials query per step within ``cache_s``."""
+    db = rig.executor.svc.runtime.db
+    ring = KeyRing.parse(f"k1:{Fernet.generate_key().decode()}")
+    reads: list[str] = []
+
+    class CountingStore(ConnectionStore):
+        async def sealed(self, org_id: str, connection_id: str) -> bytes:
+            reads.append(connection_id)
+            return await super().sealed(org_id, connection_id)
+
+    store = CountingStore(db, ring)
+    settings = ActionSettings()
+    connections = Connections(store, settings, OutboundHttp(settings), cache_s=60)
+    now = datetime.now(UTC)
+    org = f"org_cc_{uuid.uuid4().hex[:8]}"
+    row = await connections.create(org, "u", "slack", "team", {"bot_token": "xoxb-1"}, (0, 0), now)
+    binding = await connections.bind(org, "send_slack", "team")
+    assert binding is not None
+    first = await connections.access(org, binding, now)
+    again = await connections.access(org, binding, now)
+    assert first.credentials == again.credentials == {"bot_token": "xoxb-1"}
+    assert reads == [row.id]
+    await connections.rotate(org, row.id, {"bot_token": "xoxb-2"}, now)
+    assert (await connections.access(org, binding, now)).credentials == {"bot_token": "xoxb-2"}
+    with pytest.raises(NotFound):
+        await connections.access(f"{org}_other", binding, now)  # another organization's: not served
+    await connections.delete(org, row.id)
+    with pytest.raises(NotFound):
+        await connections.access(org, binding, now)
+    await connections.http.aclose()
