@@ -63,10 +63,15 @@ CONTEXT_EFFECTS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], datet
 
 
 def step_effect(
-    type_: str, config: Mapping[str, Any], ctx: Mapping[str, Any], now: datetime
+    type_: str,
+    config: Mapping[str, Any],
+    ctx: Mapping[str, Any],
+    now: datetime,
+    scope: StepScope | None = None,
 ) -> Effect | None:
     """The effect of a step of ``type_`` (rendered config, context): a context effect, else the
-    :func:`~beez.workflow.effects.effect_of` the contact gives; None for types without one.
+    :func:`~beez.workflow.effects.effect_of` the contact (and ``scope``) give; None for types
+    without one.
 
     Raises:
         StepError: the config cannot work, or the calculation fails.
