@@ -8,7 +8,7 @@ for the webhook's receiver, which answers as the test scripts it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -170,15 +170,14 @@ async def test_retry_failed_action_reruns_the_failed_step_after_its_wait(
     after = {"id": "after", "type": "set_variable", "config": {"name": "went_on", "value": True}}
     execution_id = await flow.start({"actions": [hook(rig, actions=[retry, alert]), after]})
 
-    for rerun in range(1, min(len(answers), 3)):
-        waiting = await flow.until(
-            execution_id,
-            lambda ex, n=rerun: (
-                ex.status == executor_pb2.EXECUTION_STATUS_WAITING
-                and sum(s.step_id == "retry" for s in ex.steps) == n
-            ),
-            f"re-run {rerun} waiting",
+    def rerun_waiting(n: int) -> Callable[[executor_pb2.Execution], bool]:
+        return lambda ex: (
+            ex.status == executor_pb2.EXECUTION_STATUS_WAITING
+            and sum(s.step_id == "retry" for s in ex.steps) == n
         )
+
+    for rerun in range(1, min(len(answers), 3)):
+        waiting = await flow.until(execution_id, rerun_waiting(rerun), f"re-run {rerun} waiting")
         assert waiting.current_step == "0"  # back at the failed step, waiting for its timer
         [timer] = await flow.scheduled(execution_id)
         assert timer.kind == "retry"
