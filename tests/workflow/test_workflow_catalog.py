@@ -207,9 +207,6 @@ def test_the_engine_flag_is_not_the_display_category() -> None:
     external = {t for t, r in runners.items() if r == catalog.EXTERNAL}
     assert {"send_email", "send_whatsapp", "send_sms", "send_slack", "webhook", "call_api"} <= external
     assert {e.type for e in catalog.action_types() if e.category == "integration"} <= external
-    assert all(
-        runners[e.type] == catalog.LOCAL for e in catalog.action_types() if e.category in ("crm", "tasks")
-    )
     assert catalog.is_local("set_variable") and catalog.is_local("send_internal_notification")
     assert not catalog.is_communication("send_internal_notification")
     assert not catalog.is_communication("send_error_alert")

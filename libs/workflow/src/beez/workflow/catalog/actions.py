@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from beez.workflow.catalog.actions_control import CONTROL_ACTIONS
 from beez.workflow.catalog.actions_comms import COMMS_ACTIONS, COMMS_TASKS
+from beez.workflow.catalog.actions_control import CONTROL_ACTIONS
 from beez.workflow.catalog.actions_crm import CRM_ACTIONS
 from beez.workflow.catalog.actions_integrations import INTEGRATION_ACTIONS
 from beez.workflow.catalog.actions_integrations_b import INTEGRATIONS_B
