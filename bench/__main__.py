@@ -18,7 +18,7 @@ from beez.kit.logging import configure_logging
 from beez.kit.runtime import configure_gc
 from beez.kit.settings import ServiceSettings
 from beez.kit.stack import with_database
-from bench import projection, report, schedules, workloads
+from bench import integrations, projection, report, schedules, workloads
 from bench.config import BenchConfig
 from bench.sampler import Sampler
 from bench.stack import ROOT, STATE, Stack
@@ -199,6 +199,20 @@ async def run(config: BenchConfig, out: Path, profile: bool = False, state: Path
                 audience=config.schedules_audience,
             )
             sampler.end("schedules")
+        if "integrations" in config.sections:
+            log(f"integrations: {config.integrations_executions} executions a round")
+            sampler.begin("integrations")
+            result["integrations"] = await integrations.run(
+                with_database(stack.database_url, "postgres"),
+                executions=config.integrations_executions,
+                rounds=config.integrations_rounds,
+            )
+            sampler.end("integrations")
+            log(
+                f"  webhook {result['integrations']['webhook_cpu_us_per_step']} µs/step, connection "
+                f"{result['integrations']['connection_cpu_us_per_step']} µs/step "
+                f"(ratio {result['integrations']['ratio']})"
+            )
     finally:
         for client in (nc, events_nc, announce_nc):
             await client.close()

@@ -37,6 +37,9 @@ class BenchConfig:
     # time-based triggers (bench.schedules): birthday sweep, inactivity, fan-out, 09:00 local
     schedules_contacts: int = 1_000_000
     schedules_audience: int = 100_000
+    # the executor's CPU per external action, a connection's step against a webhook (bench.integrations)
+    integrations_executions: int = 400
+    integrations_rounds: int = 7
     # service settings (environment of the processes)
     service_env: dict[str, str] = field(
         default_factory=lambda: {
@@ -54,7 +57,15 @@ class BenchConfig:
             "BEEZ_TIMER_BATCH": "500",
         }
     )
-    sections: tuple[str, ...] = ("throughput", "latency", "matching", "timers", "projection", "schedules")
+    sections: tuple[str, ...] = (
+        "throughput",
+        "latency",
+        "matching",
+        "timers",
+        "projection",
+        "schedules",
+        "integrations",
+    )
     quick: bool = False
 
     @classmethod
@@ -79,6 +90,8 @@ class BenchConfig:
             projection_events=100,
             schedules_contacts=5_000,
             schedules_audience=2_000,
+            integrations_executions=100,
+            integrations_rounds=3,
             quick=True,
         )
 

@@ -23,6 +23,7 @@ SECTIONS = (
     "timers",
     "projection",
     "schedules",
+    "integrations",
     "resources",
 )
 TARGETS = {
@@ -34,6 +35,8 @@ TARGETS = {
     "10,000 condition automations in p50 < 2 ms",
     "schedules": "1,000,000 contacts: the day's birthdays found in < 1 s, inactivity in < 2 s; a fan-out "
     ">= 2,000 enrolments/s; 09:00 local over 100,000 contacts in 24 zones with lateness p99 < 1 s",
+    "integrations": "the executor's CPU per external action with the connection lookup and the "
+    "per-connection rate limiter on within 10% of a plain webhook step",
 }
 
 
@@ -225,6 +228,20 @@ def markdown(r: dict[str, Any]) -> str:
             f"Fan-out to {sc['audience']:,} contacts: {fan['seconds']} s, {fan['per_s']:,} enrolments/s. "
             f"09:00 local in {nine['zones']} zones: lateness p50 {_ms(nine['lateness_p50_ms'])} ms, "
             f"p99 {_ms(nine['lateness_p99_ms'])} ms, max {_ms(nine['lateness_max_ms'])} ms.",
+            "",
+        ]
+    it = r.get("integrations")
+    if it:
+        lines += [
+            "## Integration steps",
+            "",
+            f"Target: {TARGETS['integrations']}.",
+            "",
+            f"{it['executions']:,} executions of {it['steps_per_execution']} steps per kind and round, "
+            f"{it['rounds']} rounds, the engine in-process against a stand-in in another process: "
+            f"webhook {it['webhook_cpu_us_per_step']:,} µs CPU per step, send_slack through a Slack "
+            f"connection {it['connection_cpu_us_per_step']:,} µs (ratio {it['ratio']}, "
+            f"{'within' if it['within_target'] else 'over'} the target).",
             "",
         ]
     res = r.get("resources")

@@ -53,6 +53,12 @@ async def test_action_types_are_listed_with_branches_and_filtered_by_category(ap
         "random_split",
         "loop",
         "stop",
+        "set_variable",
+        "trigger_automation",
+        "cancel_pending_actions",
+        "calculate_value",
+        "send_error_alert",
+        "retry_failed_action",
     }
 
 

@@ -34,6 +34,7 @@ async def test_a_tiny_benchmark_run_writes_every_section(
         20,
     )
     config.schedules_contacts, config.schedules_audience = 400, 100
+    config.integrations_executions, config.integrations_rounds = 10, 1
     state = pg_data_root()
     try:
         result = await run(config, tmp_path / "out", state=state / "bench")
@@ -52,6 +53,7 @@ async def test_a_tiny_benchmark_run_writes_every_section(
     assert written["schedules"]["contacts"] == 400
     assert written["schedules"]["fanout"]["enrolled"] == 100
     assert written["schedules"]["local9"]["enrolled"] == 100
+    assert written["integrations"]["executions"] == 10 and written["integrations"]["ratio"] > 0
     assert {"executor", "trigger", "postgres", "nats"} <= set(written["resources"]["peak_rss_mb"])
     assert written["machine"]["cpus_logical"] and written["machine"]["commit"]
     markdown = (tmp_path / "out" / "report.md").read_text()
@@ -64,6 +66,7 @@ async def test_a_tiny_benchmark_run_writes_every_section(
         "Timer firing lag",
         "Contact projection",
         "Time-based triggers",
+        "Integration steps",
     )
     for heading in (*headings, "Resources"):
         assert f"## {heading}" in markdown

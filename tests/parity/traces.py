@@ -96,7 +96,11 @@ def http_message(request: Recorded) -> dict[str, Any]:
     return {"method": request.method, "path": path, "body": body}
 
 
-_TEAM_COMMANDS = {"create_task": "create_task", "send_internal_notification": "send_notification"}
+_TEAM_COMMANDS = {
+    "create_task": "create_task",
+    "send_internal_notification": "send_notification",
+    "send_error_alert": "alert_admins",
+}
 """Steps whose message is a platform command to the team: the task or notification text."""
 
 
@@ -237,6 +241,8 @@ def dry_message(type_: str, detail: Mapping[str, Any], base: datetime | None = N
         return _http(config, "POST")
     if type_ == "call_api":
         return _http(config, "GET")
+    if type_ == "send_error_alert":  # its command depends on vars.error: the dry run shows it
+        return {k: v for k, v in detail["command"].items() if k != "verb"}
     if type_ in _TEAM_COMMANDS:
         found = effect_of(type_, config, {})
         return found.values if found is not None else None

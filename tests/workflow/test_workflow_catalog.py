@@ -106,6 +106,7 @@ def test_action_types_are_exactly_the_runnable_ones_by_category() -> None:
             "add_conversation_note",
             "assign_conversation",
             "transfer_conversation",
+            "send_internal_notification",
         }
         | {entry.type for entry in COMMS_ACTIONS},
         "integration": {
@@ -163,9 +164,6 @@ def test_action_types_are_exactly_the_runnable_ones_by_category() -> None:
             "schedule_meeting",
         }
         | {entry.type for entry in COMMS_TASKS},
-        "data": {"set_variable"},
-        "automation": {"trigger_automation"},
-        "notifications": {"send_internal_notification"},
         "control": {
             "wait",
             "condition",
@@ -175,8 +173,44 @@ def test_action_types_are_exactly_the_runnable_ones_by_category() -> None:
             "random_split",
             "loop",
             "stop",
+            "set_variable",
+            "trigger_automation",
+            "cancel_pending_actions",
+            "calculate_value",
+            "send_error_alert",
+            "retry_failed_action",
         },
     }
+    assert set(by_category) <= set(catalog.ACTION_CATEGORIES)
+    order = [catalog.ACTION_CATEGORIES.index(entry.category) for entry in catalog.action_types()]
+    assert order == sorted(order), "action types are listed grouped by category"
+
+
+def test_the_engine_flag_is_not_the_display_category() -> None:
+    """How the engine runs a type is its own flag: moving set_variable or the internal notification
+    to another group changes neither how they run nor what counts as a message."""
+    runners = {entry.type: entry.runner for entry in catalog.action_types()}
+    engine = {t for t, r in runners.items() if r == catalog.ENGINE}
+    assert engine == {
+        "wait",
+        "condition",
+        "switch",
+        "wait_for_event",
+        "wait_until",
+        "random_split",
+        "loop",
+        "stop",
+        "cancel_pending_actions",
+        "retry_failed_action",
+    }
+    assert {t for t in runners if catalog.is_control(t)} == engine
+    external = {t for t, r in runners.items() if r == catalog.EXTERNAL}
+    assert {"send_email", "send_whatsapp", "send_sms", "send_slack", "webhook", "call_api"} <= external
+    assert {e.type for e in catalog.action_types() if e.category == "integration"} <= external
+    assert catalog.is_local("set_variable") and catalog.is_local("send_internal_notification")
+    assert not catalog.is_communication("send_internal_notification")
+    assert not catalog.is_communication("send_error_alert")
+    assert catalog.is_communication("send_slack")
 
 
 def test_control_types_declare_their_branches() -> None:
@@ -194,6 +228,8 @@ def test_control_types_declare_their_branches() -> None:
         "random_split": ((), True),
         "loop": (("body",), False),
         "stop": ((), False),
+        "cancel_pending_actions": ((), False),
+        "retry_failed_action": ((), False),
     }
 
 

@@ -171,7 +171,10 @@ def test_templates_in_control_configs_must_parse_but_conditions_are_not_template
 
 def test_branches_on_a_type_that_takes_none() -> None:
     assert check({**TAG, "branches": [{"name": "yes", "actions": [TAG]}]}) == [
-        Issue("actions[0].branches", "add_tag takes no branches")
+        Issue("actions[0].branches[0].name", "add_tag takes only one branch, named failed")
+    ]
+    assert check({"type": "stop", "branches": [{"name": "failed", "actions": [TAG]}]}) == [
+        Issue("actions[0].branches", "stop takes no branches")
     ]
 
 

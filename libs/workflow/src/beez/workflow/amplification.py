@@ -71,6 +71,17 @@ def is_message(action_type: str) -> bool:
     return catalog.is_communication(action_type)
 
 
+def reruns(action: Action) -> int:
+    """How many times a ``retry_failed_action`` in the step's failed branch may run it again."""
+    for branch in action.branches:
+        if branch.name == catalog.FAILED_BRANCH:
+            for step in branch.actions:
+                if step.type == "retry_failed_action":
+                    times = struct_to_dict(step.config).get("times", 1)
+                    return max(0, int(times)) if isinstance(times, int | float) else 1
+    return 0
+
+
 def loop_bound(config: Mapping[str, Any]) -> int:
     """The most iterations a ``loop`` with this config can run (what the engine would cut it to)."""
     if "over" in config:
@@ -109,7 +120,8 @@ class _Walk:
                 max((cost.steps for cost, _ in branches), default=0),
                 max((cost.messages for cost, _ in branches), default=0),
             )
-            return own + most, reported
+            runs = 1 + reruns(action)  # retry_failed_action visits the step and its branch again
+            return Cost(runs * (own + most).steps, runs * (own + most).messages), reported
         body = sum((cost for cost, _ in branches), Cost())
         n = loop_bound(struct_to_dict(action.config))
         cost = Cost(1 + n * (body.steps + 1), n * body.messages)

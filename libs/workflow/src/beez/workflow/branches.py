@@ -23,11 +23,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from beez.api.workflow.v1.workflow_pb2 import Action, Condition, Workflow
+from beez.workflow import catalog
 from beez.workflow.conditions import CompiledCondition, compile_conditions
 from beez.workflow.errors import ConditionError
 from beez.workflow.intervals import add_interval
 from beez.workflow.model import conditions_from_json
-from beez.workflow.navigation import path_of, random_split_choice
+from beez.workflow.navigation import parent, path_of, random_split_choice
 from beez.workflow.waits import TIMEOUT, WaitKind
 
 __all__ = [
@@ -38,8 +39,11 @@ __all__ = [
     "WAIT_KINDS",
     "compile_step_conditions",
     "condition_branch",
+    "failed_step",
     "goal_conditions",
     "goal_reached",
+    "recovers",
+    "retry_refusal",
     "split_branch",
     "split_key",
     "step_conditions",
@@ -92,6 +96,33 @@ def compile_step_conditions(config: Mapping[str, Any], path: str) -> CompiledCon
         ConditionError: the conditions do not parse or do not compile.
     """
     return compile_conditions(step_conditions(config, path), path)
+
+
+def recovers(action: Action) -> bool:
+    """Whether the step carries a ``failed`` branch: its failure runs the branch instead of failing
+    the execution (decision 0047). An empty branch means: carry on after the step."""
+    entry = catalog.action_type(action.type)
+    return (
+        entry is not None
+        and entry.recoverable
+        and any(branch.name == catalog.FAILED_BRANCH for branch in action.branches)
+    )
+
+
+def failed_step(position: str) -> str | None:
+    """The position of the step whose ``failed`` branch directly holds ``position``, or None."""
+    found = parent(position)
+    return found[0] if found is not None and found[1] == catalog.FAILED_BRANCH else None
+
+
+def retry_refusal(config: Mapping[str, Any], done: int) -> str | None:
+    """Why a ``retry_failed_action`` step that already re-ran its step ``done`` times does not run
+    it again (its ``times`` are spent), or None when it does."""
+    times = config.get("times", 1)
+    times = int(times) if isinstance(times, int | float) and not isinstance(times, bool) else 1
+    if done < times:
+        return None
+    return f"the step was run again {times} time{'s' if times != 1 else ''} already"
 
 
 def condition_branch(held: bool) -> str:

@@ -34,6 +34,7 @@ __all__ = [
     "loop_items",
     "loop_iteration",
     "next_after",
+    "parent",
     "path_of",
     "positions",
     "random_split_choice",
@@ -174,6 +175,14 @@ def next_after(workflow: Workflow, pos: Position) -> Position | None:
     if action_at(workflow, parent).type == "loop":
         return parent
     return next_after(workflow, parent)
+
+
+def parent(pos: Position) -> tuple[Position, str] | None:
+    """The branching step ``pos`` is in and the name of the branch, or None at the top level."""
+    top, hops = _parse(pos)
+    if not hops:
+        return None
+    return _format(top, hops[:-1]), hops[-1][0]
 
 
 def loop_iteration(pos: Position) -> int | None:

@@ -44,6 +44,7 @@ from beez.api.workflow.v1.workflow_pb2 import (
 )
 from beez.workflow import catalog
 from beez.workflow.amplification import ExecutionLimits, amplification_issues
+from beez.workflow.calculate import expression_issues
 from beez.workflow.conditions import condition_issues
 from beez.workflow.errors import Issue, join_path
 from beez.workflow.intervals import UNITS, interval_problem, is_valid_timezone, parse_time_of_day
@@ -80,6 +81,9 @@ MAX_BRANCHES = 50
 REENTRY: tuple[str, ...] = ("never", "always", "after_exit")
 PRIORITIES: tuple[str, ...] = ("critical", "high", "normal", "low")
 
+UNTEMPLATED = frozenset({"conditions", "expression"})
+"""Config fields that are not templates: condition lists and CEL expressions (compiled instead)."""
+
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _EVENT = re.compile(catalog.EVENT_NAME_PATTERN)
 _LONGER_THAN_A_YEAR = "must not be longer than 1 year"
@@ -114,6 +118,12 @@ class _Validator:
         if not len(workflow.actions):
             self.add("actions", "at least one action is required")
         self.actions(workflow.actions, "actions", depth=0, loops=0)
+        for index, action in enumerate(workflow.actions):
+            if action.type == "retry_failed_action":
+                self.add(
+                    f"actions[{index}].type",
+                    "retry_failed_action only runs directly in a step's failed branch",
+                )
         if self.steps > MAX_STEPS:
             self.add("actions", f"has {self.steps} steps; at most {MAX_STEPS} are allowed")
         if workflow.HasField("goal"):
@@ -214,9 +224,11 @@ class _Validator:
         config = struct_to_dict(action.config)
         if entry is not None:
             self.extend(schema_issues(entry.config_schema, config, config_path))
-            templated = {key: value for key, value in config.items() if key != "conditions"}
+            templated = {key: value for key, value in config.items() if key not in UNTEMPLATED}
             self.extend(template_issues(templated, config_path))
             self.control_config(action.type, config, config_path)
+        if action.type == "calculate_value" and isinstance(config.get("expression"), str):
+            self.extend(expression_issues(config["expression"], join_path(config_path, "expression")))
         if action.type == "loop":
             loops += 1
             if loops > MAX_LOOP_NESTING:
@@ -227,6 +239,13 @@ class _Validator:
             if depth + 1 > MAX_DEPTH:
                 self.add(branch_path, f"branches nest more than {MAX_DEPTH} deep")
                 continue
+            recovering = entry is not None and entry.recoverable and branch.name == catalog.FAILED_BRANCH
+            for inner, step in enumerate(branch.actions):
+                if step.type == "retry_failed_action" and not recovering:
+                    self.add(
+                        join_path(join_path(branch_path, "actions"), inner) + ".type",
+                        "retry_failed_action only runs directly in a step's failed branch",
+                    )
             self.actions(branch.actions, join_path(branch_path, "actions"), depth + 1, loops)
 
     def step_id(self, step_id: str, path: str) -> None:
@@ -276,8 +295,17 @@ class _Validator:
         if entry is None:
             return
         if not entry.takes_branches:
-            if len(branches):
-                self.add(at, f"{entry.type} takes no branches")
+            for index, branch in enumerate(branches):
+                if not entry.recoverable:
+                    self.add(at, f"{entry.type} takes no branches")
+                    return
+                if branch.name != catalog.FAILED_BRANCH or index > 0:
+                    self.add(
+                        join_path(f"{at}[{index}]", "name"),
+                        f"{entry.type} takes only one branch, named {catalog.FAILED_BRANCH}",
+                    )
+                elif branch.weight or len(branch.conditions):
+                    self.add(f"{at}[{index}]", "a failed branch takes no weight or conditions")
             return
         if len(branches) > MAX_BRANCHES:
             self.add(at, f"at most {MAX_BRANCHES} branches are allowed")

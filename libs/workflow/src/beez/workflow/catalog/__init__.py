@@ -17,9 +17,14 @@ from typing import Any
 from beez.workflow.catalog.actions import ACTIONS
 from beez.workflow.catalog.entries import (
     ACTION_CATEGORIES,
+    ENGINE,
+    EXTERNAL,
+    FAILED_BRANCH,
+    LOCAL,
     LOOP_DEFAULT_MAX_ITEMS,
     LOOP_MAX_ITEMS,
     LOOP_MAX_TIMES,
+    RUNNERS,
     TRIGGER_CATEGORIES,
     ActionType,
     Operator,
@@ -31,11 +36,16 @@ from beez.workflow.catalog.triggers import TRIGGERS
 
 __all__ = [
     "ACTION_CATEGORIES",
+    "ENGINE",
     "EVENT_NAME_PATTERN",
+    "EXTERNAL",
+    "FAILED_BRANCH",
     "FILTERS_SCHEMA",
+    "LOCAL",
     "LOOP_DEFAULT_MAX_ITEMS",
     "LOOP_MAX_ITEMS",
     "LOOP_MAX_TIMES",
+    "RUNNERS",
     "TRIGGER_CATEGORIES",
     "ActionType",
     "Operator",
@@ -46,6 +56,7 @@ __all__ = [
     "channel",
     "is_communication",
     "is_control",
+    "is_local",
     "operator",
     "operators",
     "trigger_schema",
@@ -54,7 +65,9 @@ __all__ = [
 ]
 
 _TRIGGERS_BY_TYPE = {entry.type: entry for entry in TRIGGERS}
-_ACTIONS_BY_TYPE = {entry.type: entry for entry in ACTIONS}
+_ACTIONS = tuple(sorted(ACTIONS, key=lambda entry: ACTION_CATEGORIES.index(entry.category)))
+"""Every action type, grouped by category in :data:`ACTION_CATEGORIES` order (stable within one)."""
+_ACTIONS_BY_TYPE = {entry.type: entry for entry in _ACTIONS}
 _OPERATORS_BY_NAME = {entry.name: entry for entry in OPERATORS}
 
 
@@ -69,8 +82,8 @@ def trigger_type(type_: str) -> TriggerType | None:
 
 
 def action_types() -> list[ActionType]:
-    """Every action and control type, in display order."""
-    return list(ACTIONS)
+    """Every action and control type, in display order (by category, then as listed)."""
+    return list(_ACTIONS)
 
 
 def action_type(type_: str) -> ActionType | None:
@@ -122,15 +135,22 @@ def operator(name: str) -> Operator | None:
 
 
 def is_control(type_: str) -> bool:
-    """Whether ``type_`` is a control type (wait, condition, switch, ...)."""
+    """Whether the engine runs ``type_`` itself (wait, condition, switch, cancel_pending_actions...)."""
     entry = _ACTIONS_BY_TYPE.get(type_)
     return entry is not None and entry.is_control
 
 
-def is_communication(type_: str) -> bool:
-    """Whether ``type_`` sends a message (email, WhatsApp, SMS, Slack)."""
+def is_local(type_: str) -> bool:
+    """Whether ``type_`` is a registered action that only computes commands, events and variables."""
     entry = _ACTIONS_BY_TYPE.get(type_)
-    return entry is not None and entry.category == "communication"
+    return entry is not None and entry.runner == LOCAL
+
+
+def is_communication(type_: str) -> bool:
+    """Whether ``type_`` sends a message (email, WhatsApp, SMS, Slack...): counted against
+    ``max_messages``, and the dry run checks its recipient. Not the internal notification."""
+    entry = _ACTIONS_BY_TYPE.get(type_)
+    return entry is not None and entry.is_message
 
 
 def channel(type_: str) -> str | None:

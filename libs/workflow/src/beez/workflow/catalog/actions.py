@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from beez.workflow.catalog.actions_comms import COMMS_ACTIONS, COMMS_TASKS
+from beez.workflow.catalog.actions_control import CONTROL_ACTIONS
 from beez.workflow.catalog.actions_crm import CRM_ACTIONS
 from beez.workflow.catalog.actions_integrations import INTEGRATION_ACTIONS
 from beez.workflow.catalog.actions_integrations_b import INTEGRATIONS_B
@@ -224,33 +225,37 @@ ACTIONS: tuple[ActionType, ...] = (
     # tasks
     *TASK_ACTIONS,
     *COMMS_TASKS,
-    # data
+    # control, run by registered actions
     ActionType(
         "set_variable",
         "Set variable",
         "Stores a value in vars.<name> for later steps, conditions and templates.",
-        "data",
+        "control",
         config_schema("set_variable", {"name": IDENTIFIER, "value": {}}, ("name", "value")),
+        local=True,
     ),
-    # automation
     ActionType(
         "trigger_automation",
         "Trigger automation",
-        "Starts another automation for the same contact.",
-        "automation",
+        "Starts another automation for the same contact; chains of automations starting one "
+        "another stop at a depth limit.",
+        "control",
         config_schema("trigger_automation", {"automation_id": TEXT}, ("automation_id",)),
+        local=True,
     ),
-    # notifications
+    # communication, to the team through the platform
     ActionType(
         "send_internal_notification",
         "Send internal notification",
         "Notifies the team inside the app.",
-        "notifications",
+        "communication",
         config_schema(
             "send_internal_notification",
             {"message": TEXT, "user_id": TEXT, "channel": TEXT},
             ("message",),
         ),
+        local=True,
+        message=False,
     ),
     # control
     ActionType(
@@ -284,6 +289,7 @@ ACTIONS: tuple[ActionType, ...] = (
                 }
             ),
         ),
+        engine=True,
     ),
     ActionType(
         "condition",
@@ -292,6 +298,7 @@ ACTIONS: tuple[ActionType, ...] = (
         "control",
         config_schema("condition", {"conditions": CONDITIONS}, ("conditions",), retry=False),
         branches=("yes", "no"),
+        engine=True,
     ),
     ActionType(
         "switch",
@@ -300,6 +307,7 @@ ACTIONS: tuple[ActionType, ...] = (
         "control",
         config_schema("switch", {}, retry=False),
         named_branches=True,
+        engine=True,
     ),
     ActionType(
         "wait_for_event",
@@ -313,6 +321,7 @@ ACTIONS: tuple[ActionType, ...] = (
             retry=False,
         ),
         branches=("event", "timeout"),
+        engine=True,
     ),
     ActionType(
         "wait_until",
@@ -327,6 +336,7 @@ ACTIONS: tuple[ActionType, ...] = (
             retry=False,
         ),
         branches=("met", "timeout"),
+        engine=True,
     ),
     ActionType(
         "random_split",
@@ -336,6 +346,7 @@ ACTIONS: tuple[ActionType, ...] = (
         "control",
         config_schema("random_split", {}, retry=False),
         named_branches=True,
+        engine=True,
     ),
     ActionType(
         "loop",
@@ -361,6 +372,7 @@ ACTIONS: tuple[ActionType, ...] = (
             ),
         ),
         branches=("body",),
+        engine=True,
     ),
     ActionType(
         "stop",
@@ -368,5 +380,7 @@ ACTIONS: tuple[ActionType, ...] = (
         "Ends the execution here.",
         "control",
         config_schema("stop", {"reason": {"type": "string"}}, retry=False),
+        engine=True,
     ),
+    *CONTROL_ACTIONS,
 )

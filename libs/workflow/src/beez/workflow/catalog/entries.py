@@ -23,14 +23,31 @@ about a contact becomes true (condition). Each kind has its constructor below
 
 ACTION_CATEGORIES: tuple[str, ...] = (
     "communication",
-    "integration",
     "crm",
     "tasks",
-    "data",
-    "automation",
-    "notifications",
+    "integration",
+    "analytics",
     "control",
+    "ai",
 )
+"""How the builder groups action types: the seed's groups (Communication, CRM, Task & Activity,
+Integrations, Analytics & Reporting, Automation Control, AI), in its order. A category is only
+for display: how the engine runs a type is :attr:`ActionType.runner` (decision 0047)."""
+
+LOCAL_BY_DEFAULT: frozenset[str] = frozenset({"crm", "tasks"})
+"""The categories whose types only compute commands, events and variables unless they say
+otherwise (``ActionType.local``)."""
+
+ENGINE, LOCAL, EXTERNAL = "engine", "local", "external"
+RUNNERS: tuple[str, ...] = (ENGINE, LOCAL, EXTERNAL)
+"""How the engine runs a type: ``engine`` (the engine itself, in the step's transaction: flow
+control and changes to executions), ``local`` (a registered action that only computes commands,
+events and variables, run in the step's transaction) or ``external`` (a registered action that
+calls out, between two commits under its idempotency key)."""
+
+FAILED_BRANCH = "failed"
+"""The branch a step that does something (not an ``engine`` type) may carry: it runs when the
+step fails for good, instead of the execution failing (decision 0047)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,20 +93,49 @@ class ActionType:
     name: str
     description: str
     category: str
+    """One of :data:`ACTION_CATEGORIES`: how the builder groups it, nothing more."""
     config_schema: dict[str, Any]
     branches: tuple[str, ...] = ()
     named_branches: bool = False
     channel: str | None = None
+    engine: bool = False
+    """Run by the engine itself (flow control, changes to executions): no registered action."""
+    local: bool | None = None
+    """A registered action that only computes commands, events and variables; None: the
+    category's default (:data:`LOCAL_BY_DEFAULT`)."""
+    message: bool | None = None
+    """Sends a message (counted against ``max_messages``; the dry run checks its recipient);
+    None: whether the category is communication."""
+
+    @property
+    def runner(self) -> str:
+        """How the engine runs it: one of :data:`RUNNERS`."""
+        if self.engine:
+            return ENGINE
+        local = self.category in LOCAL_BY_DEFAULT if self.local is None else self.local
+        return LOCAL if local else EXTERNAL
 
     @property
     def is_control(self) -> bool:
-        """Whether the type steers the flow rather than doing something."""
-        return self.category == "control"
+        """Whether the engine runs the type itself (it steers the flow or changes executions)
+        rather than a registered action doing something; independent of its display category."""
+        return self.engine
+
+    @property
+    def is_message(self) -> bool:
+        """Whether a step of this type sends a message to a contact or the team."""
+        return self.category == "communication" if self.message is None else self.message
 
     @property
     def takes_branches(self) -> bool:
-        """Whether steps of this type may carry branches at all."""
+        """Whether steps of this type may carry branches of their own (a ``failed`` branch, which
+        every non-engine type may carry, is not counted here)."""
         return bool(self.branches) or self.named_branches
+
+    @property
+    def recoverable(self) -> bool:
+        """Whether a step of this type may carry a :data:`FAILED_BRANCH`."""
+        return not self.engine
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,6 +198,27 @@ class CompiledCondition:
                 budget with data of this size (see :mod:`beez.workflow.conditions.cost`): the
                 program is not run, so an evaluation never blocks for long.
         """
+        try:
+            result = self.value(ctx, now)
+        except ConditionBudgetError:
+            raise
+        except ConditionError:
+            if strict:
+                raise
+            return False
+        if not isinstance(result, bool):
+            if strict:
+                raise ConditionError([Issue(self.path, f"gave {result!r}, not true or false")])
+            return False
+        return result
+
+    def value(self, ctx: Mapping[str, Any], now: datetime) -> Any:
+        """What the program gives for ``ctx`` at ``now``, whatever its type (numbers are doubles).
+
+        Raises:
+            ConditionBudgetError: evaluating could cost more than the budget with this data.
+            ConditionError: the evaluation failed (an unknown variable, a type mismatch...).
+        """
         names = _names(self.source)
         normaliser = _Normaliser()
         sizes: dict[str, Limits] = {}
@@ -213,16 +234,9 @@ class CompiledCondition:
         if "now" in names:
             variables["now"] = normalise(now)
         try:
-            result = cel_program(self.source).execute(cel.Context(variables, _FUNCTIONS))
+            return cel_program(self.source).execute(cel.Context(variables, _FUNCTIONS))
         except Exception as exc:  # the cel binding raises KeyError, TypeError, RuntimeError...
-            if strict:
-                raise ConditionError([Issue(self.path, f"cannot be evaluated: {exc}")]) from exc
-            return False
-        if not isinstance(result, bool):
-            if strict:
-                raise ConditionError([Issue(self.path, f"gave {result!r}, not true or false")])
-            return False
-        return result
+            raise ConditionError([Issue(self.path, f"cannot be evaluated: {exc}")]) from exc
 
     def _check_cost(self, sizes: dict[str, Limits]) -> None:
         """Refuses to evaluate when the cost with data of these sizes could exceed the budget.

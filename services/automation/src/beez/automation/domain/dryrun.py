@@ -34,6 +34,12 @@ executor's engine and actions call (``beez.workflow.branches``, ``.loops``, ``.r
 - ``loop``: ``loop`` with ``detail.iterations``, then its body once per iteration, with
   ``vars.item`` and ``vars.loop_index`` set as the executor sets them. A run visits
   at most :data:`MAX_VISITS` steps; past that a ``truncated`` step ends the report.
+- ``cancel_pending_actions``: ``would_run`` (a dry run has no other executions to cancel).
+- a step with a ``failed`` branch that would fail: ``error``, then ``vars.error`` is set and the
+  branch runs, as in the engine. ``retry_failed_action`` there: ``retry`` and the failed step
+  again while re-runs are left (the same failure, in a dry run), then ``skipped``.
+- ``calculate_value`` and ``send_error_alert``: their effects (:mod:`beez.workflow.effects_control`);
+  the alert's platform command shows as ``detail.command``.
 - ``stop``: ``stop``, and the walk ends. A goal written as ``{conditions}`` that holds before a
   step ends the walk with a ``goal`` step, as it ends a real run.
 - a step that would fail the execution (a template that does not render, conditions that do not
@@ -57,7 +63,10 @@ from beez.workflow.branches import (
     WAIT_BRANCHES,
     compile_step_conditions,
     condition_branch,
+    failed_step,
     goal_reached,
+    recovers,
+    retry_refusal,
     split_branch,
     step_conditions_path,
     switch_branch,
@@ -65,8 +74,9 @@ from beez.workflow.branches import (
 )
 from beez.workflow.conditions import compile_conditions
 from beez.workflow.context import build_context
-from beez.workflow.effects import StepError, StepScope, apply_contact_changes, effect_of, scoped_effects
+from beez.workflow.effects import StepError, StepScope, apply_contact_changes, scoped_effects
 from beez.workflow.effects_comms import forwarded_email
+from beez.workflow.effects_control import CONTEXT_EFFECTS, failure_vars, step_effect
 from beez.workflow.effects_crm import crm_types
 from beez.workflow.errors import ConditionBudgetError, ConditionError, Issue, TemplateError
 from beez.workflow.intervals import wait_due, zone
@@ -201,6 +211,7 @@ class _Walk:
         self.now = now
         self.steps: list[TestStepResult] = []
         self.loops: dict[Position, dict[str, Any]] = {}
+        self.retries: dict[Position, int] = {}
 
     @property
     def contact(self) -> dict[str, Any]:
@@ -242,6 +253,10 @@ class _Walk:
             self.act(action, pos, config)
         except _Failed as exc:
             self.record(action, pos, "error", {"error": exc.error, "category": exc.category})
+            if recovers(action):  # the step's failed branch runs, as in the engine
+                failure = failure_vars(action.id, action.type, exc.error, exc.category)
+                self.ctx["vars"] = {**self.ctx["vars"], **failure}
+                return self.branch(pos, catalog.FAILED_BRANCH)
             return None
         except ValueError as exc:  # bad conditions, intervals, weights: the workflow is wrong
             self.record(action, pos, "error", {"error": str(exc), "category": "configuration"})
@@ -285,7 +300,26 @@ class _Walk:
             chosen = self.wait_branch(action, pos, config)
             self.record(action, pos, "wait", {"branch": chosen, **config})
             return self.branch(pos, chosen)
+        if kind == "cancel_pending_actions":  # the contact's other executions: none in a dry run
+            self.record(action, pos, "would_run", {"config": dict(config)})
+            return next_after(self.workflow, pos)
+        if kind == "retry_failed_action":
+            return self.retry(action, pos, config)
         raise ValueError(f"the engine cannot run {kind!r}")
+
+    def retry(self, action: Action, pos: Position, config: Mapping[str, Any]) -> Position | None:
+        """retry_failed_action: back to the failed step while re-runs are left, else on."""
+        target = failed_step(pos)
+        if target is None:
+            raise ValueError("retry_failed_action only runs directly in a step's failed branch")
+        done = self.retries.get(pos, 0)
+        refusal = retry_refusal(config, done)
+        if refusal is not None:
+            self.record(action, pos, "skipped", {"reason": refusal})
+            return next_after(self.workflow, pos)
+        self.retries[pos] = done + 1
+        self.record(action, pos, "retry", {"retry": done + 1, "step": action_at(self.workflow, target).id})
+        return target
 
     def loop(self, action: Action, pos: Position, config: Mapping[str, Any]) -> Position | None:
         """One visit of a loop step: enters the next iteration's body, or moves past the loop."""
@@ -352,11 +386,13 @@ class _Walk:
         scope = StepScope(
             f"exec:{self.ctx['execution']['id']}:step:{pos}", self.now, self.ctx["event"], self.ctx["vars"]
         )
-        effect = effect_of(type_, config, self.contact, scope) or context_effect_of(
+        effect = step_effect(type_, config, self.ctx, self.now, scope) or context_effect_of(
             type_, config, self.ctx, self.now
         )
         if effect is None:
             return
+        if effect.command and type_ in CONTEXT_EFFECTS:
+            detail["command"] = {"verb": effect.command, **effect.values}
         if effect.needs_contact and not contact_id(self.contact, self.ctx["event"]):
             raise StepError("this step needs a contact, and the execution has none", category="no_contact")
         if effect.command and (type_ in scoped_effects() or type_ in _CRM_TYPES):

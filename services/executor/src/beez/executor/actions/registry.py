@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import httpx
 
-from beez.executor.actions import comms, crm, internal, tasks
+from beez.executor.actions import comms, control, crm, internal, tasks
 from beez.executor.actions.base import Action
 from beez.executor.actions.contacts import COMMAND_VERBS, crm_commands
 from beez.executor.actions.email import SendEmail
@@ -82,6 +82,7 @@ ACTION_TYPES: tuple[str, ...] = (
     "create_email_draft",
     "forward_email_to_team",
     *set_b.TYPES,
+    *control.CONTROL_ACTION_TYPES,
 )
 """Every non-control type of the catalog, each with an action in the registry."""
 
@@ -153,6 +154,7 @@ def build_registry(
             settings, outbound, email, {"email": email, "sms": sms, "whatsapp": whatsapp}, tracking_keys
         ),
         *set_b.actions(settings, outbound),
+        *control.control_actions(),
     ]
     redactor = Redactor(credentials(settings))
     return ActionRegistry({action.type: Redacting(action, redactor) for action in actions}, outbound)

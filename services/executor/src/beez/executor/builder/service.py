@@ -49,14 +49,14 @@ PREVIEW_EXECUTION_ID = "exec_preview"
 PREVIEW_POSITION = "0"
 CATEGORY_NAMES = {
     "communication": "Communication",
-    "integration": "Integrations",
     "crm": "CRM",
-    "tasks": "Tasks and activity",
-    "data": "Data",
-    "automation": "Automation",
-    "notifications": "Notifications",
-    "control": "Flow control",
+    "tasks": "Task & Activity",
+    "integration": "Integrations",
+    "analytics": "Analytics & Reporting",
+    "control": "Automation Control",
+    "ai": "AI",
 }
+"""The seed's names of the builder's groups (frame 4), by category."""
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,11 @@ caller's organization and never hands credentials back. The engine side
   default or the connection's override, times the factor a 429 left; see
   :class:`~.store.AIMD`) in the executor's rate buckets, shared by every replica.
 
-The organization's connections (without secrets) are cached per process for ``cache_s``; a
-change through this process clears its organization at once.
+The organization's connections (without secrets) are cached per process for ``cache_s``, and so
+is each connection's encrypted credentials blob (decrypted for each attempt, never kept in clear):
+a step costs no lookup of its own besides its rate bucket (decision 0047's benchmark). A change
+through this process clears its organization (and a rotated or deleted connection) at once; other
+replicas see it within ``cache_s``, as they see a changed rate.
 """
 
 from __future__ import annotations
@@ -153,6 +156,9 @@ class Connections:
         self._cache: BoundedCache[str, tuple[float, list[ConnectionRow]]] = BoundedCache(
             max_entries=10_000, max_bytes=16 * 1024 * 1024, sizeof=lambda entry: 256 + 512 * len(entry[1])
         )
+        self._sealed: BoundedCache[str, tuple[float, str, bytes]] = BoundedCache(
+            max_entries=10_000, max_bytes=16 * 1024 * 1024, sizeof=lambda entry: 128 + len(entry[2])
+        )
         self._deferred = (meter or metrics.get_meter("beez.executor")).create_counter(
             "beez.executor.integrations.deferred",
             unit="{step}",
@@ -214,6 +220,7 @@ class Connections:
         checked = _checked_credentials(PROVIDERS[Provider(row.provider)], credentials)
         row = await self.store.rotate(org_id, connection_id, checked, now)
         self._cache.pop(org_id)
+        self._sealed.pop(connection_id)
         return row
 
     async def set_rate(self, org_id: str, connection_id: str, per_s: float, burst: float) -> ConnectionRow:
@@ -224,6 +231,7 @@ class Connections:
     async def delete(self, org_id: str, connection_id: str) -> None:
         await self.store.delete(org_id, connection_id)
         self._cache.pop(org_id)
+        self._sealed.pop(connection_id)
 
     async def test(self, org_id: str, connection_id: str, now: datetime) -> TestResult:
         """The provider's harmless call (:mod:`.probe`) with the connection's credentials."""
@@ -302,6 +310,15 @@ class Connections:
         self._cache.put(org_id, (time.monotonic(), rows))
         return rows
 
+    async def _credentials(self, org_id: str, connection_id: str) -> dict[str, str]:
+        """A connection's credentials for an attempt: its encrypted blob cached like the rows."""
+        cached = self._sealed.get(connection_id)
+        if cached is not None and cached[1] == org_id and time.monotonic() - cached[0] < self.cache_s:
+            return self.store.open(cached[2])
+        token = await self._lookups.sealed(org_id, connection_id)
+        self._sealed.put(connection_id, (time.monotonic(), org_id, token))
+        return self.store.open(token)
+
     async def bind(self, org_id: str, action_type: str, named: str) -> Binding | None:
         usable = ACTION_PROVIDERS.get(action_type, frozenset())
         if named:
@@ -343,7 +360,7 @@ class Connections:
         provider = Provider(binding.provider)
         rows = await self._rows(org_id)
         row = next((r for r in rows if r.id == binding.id), None)
-        credentials = await self.store.credentials(org_id, binding.id)  # NotFound: deleted meanwhile
+        credentials = await self._credentials(org_id, binding.id)  # NotFound: deleted meanwhile
         token = None
         if PROVIDERS[provider].oauth2:
 

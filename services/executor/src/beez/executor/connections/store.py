@@ -169,6 +169,10 @@ class ConnectionStore:
 
     async def credentials(self, org_id: str, connection_id: str) -> dict[str, str]:
         """The decrypted credentials (to make a call; never to return)."""
+        return self.open(await self.sealed(org_id, connection_id))
+
+    async def sealed(self, org_id: str, connection_id: str) -> bytes:
+        """The credentials as stored, encrypted (what a cache may hold); NotFound when missing."""
         async with self.db.sessions() as session:
             token = (
                 await session.execute(
@@ -177,6 +181,10 @@ class ConnectionStore:
             ).scalar_one_or_none()
         if token is None:
             raise NotFound(f"connection {connection_id} not found")
+        return bytes(token)
+
+    def open(self, token: bytes) -> dict[str, str]:
+        """Credentials :meth:`sealed` returned, decrypted."""
         return self._open(token)
 
     async def rotate(

@@ -12,8 +12,12 @@ c. :meth:`ActionSteps.settle`, in one transaction with the execution locked agai
    and contact changes, write its commands, events and lifecycle events to the outbox, and move
    on: the next position, or a retry timer, or the failure with its dead letter.
 
-Actions without external effects (:data:`LOCAL_CATEGORIES`: they only return commands and
-events for the outbox) run (a), (b) and (c) in one transaction.
+Actions without external effects (``catalog.is_local``: they only return commands, events and
+variables) run (a), (b) and (c) in one transaction.
+
+A step that fails for good (a permanent error, or its retry policy spent) fails the execution,
+unless it carries a ``failed`` branch: then ``vars.error`` describes the failure and the branch
+runs (:func:`.state.recover`, decision 0047).
 
 * Retries follow ``beez.workflow.retry`` (default: at once, then 60, 300, 900 s later), a
   ``Retry-After`` longer than the next wait wins; a wait of 0 is a timer due at once.
@@ -47,6 +51,7 @@ from beez.kit.grpc.errors import NotFound
 from beez.kit.logging import get_logger, mask_value
 from beez.workflow import catalog
 from beez.workflow.amplification import is_message
+from beez.workflow.branches import recovers
 from beez.workflow.effects import apply_contact_changes, scoped_effects
 from beez.workflow.errors import TemplateError
 from beez.workflow.model import plain, struct_to_dict
@@ -56,9 +61,6 @@ from beez.workflow.templates import render_config
 from beez.workflow.waits import WaitKind
 
 log = get_logger(__name__)
-
-LOCAL_CATEGORIES = frozenset({"crm", "tasks", "data", "automation", "notifications"})
-"""Catalog families whose actions only compute commands/events: run inside one transaction."""
 
 
 @dataclass
@@ -105,12 +107,12 @@ def failure(
 
 def is_local(action_type: str) -> bool:
     """Whether the action only computes commands and events (no call outside this database): the
-    local families, and the conversation steps, which are platform commands too (decision 0043);
-    not the CRM verbs sent by request-reply, which wait for an answer (decision 0042)."""
-    entry = catalog.action_type(action_type)
-    if entry is None or action_type in REQUEST_VERBS:
+    local types of the catalog, and the conversation steps, which are platform commands too
+    (decision 0043); not the CRM verbs sent by request-reply, which wait for an answer
+    (decision 0042)."""
+    if action_type in REQUEST_VERBS:
         return False
-    return entry.category in LOCAL_CATEGORIES or action_type in scoped_effects()
+    return catalog.is_local(action_type) or action_type in scoped_effects()
 
 
 class ActionSteps:
@@ -253,6 +255,9 @@ class ActionSteps:
         if not outcome.permanent:
             delay = retry_policy(call.raw_config).delay_before(call.attempt - execution.attempt_base + 1)
         if delay is None:
+            if recovers(action):
+                await state.recover(unit, action, outcome.error, outcome.category)
+                return may_run(execution)
             await state.fail(unit, action, outcome.error, outcome.category, key=call.key)
             return False
         # Bounded whatever an action reports: an unbounded Retry-After once overflowed timedelta.

@@ -1,4 +1,5 @@
-"""Control steps: condition, switch, random_split, loop, wait, wait_for_event, wait_until, stop.
+"""Control steps: condition, switch, random_split, loop, wait, wait_for_event, wait_until, stop,
+and the steps that change executions (cancel_pending_actions, retry_failed_action: :mod:`.recovery`).
 
 They run inside the caller's transaction and touch nothing outside this database: they choose
 a branch, move the position, or make the execution wait (on a timer, or on a registration with
@@ -22,6 +23,7 @@ from beez.api.messages.v1 import lifecycle_pb2
 from beez.api.workflow.v1 import workflow_pb2
 from beez.executor import messages
 from beez.executor.engine import state
+from beez.executor.engine.recovery import cancel_pending, retry_failed
 from beez.executor.engine.steplog import log_control, may_run, new_token
 from beez.executor.engine.store import Unit
 from beez.executor.engine.workflows import Workflows, step_context, time_zone
@@ -94,6 +96,10 @@ class ControlSteps:
                 return False
             if action.type in WAIT_KINDS:
                 return await self._wait_for(unit, action, config, WAIT_KINDS[action.type])
+            if action.type == "cancel_pending_actions":
+                return await cancel_pending(unit, action, config)
+            if action.type == "retry_failed_action":
+                return await retry_failed(unit, action, config)
         except ValueError as exc:  # bad intervals, conditions, positions: the workflow is wrong
             await state.fail(unit, action, str(exc), "configuration")
             return False

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from beez.executor.engine.limits import LimitOverride
 from beez.executor.messages import Outgoing
 from beez.executor.models import Execution, ExecutionStep, NewExecution, NewExecutionStep
-from beez.workflow.status import StepStatus
+from beez.workflow.status import CANCELLABLE, StepStatus
 
 T = TypeVar("T")
 
@@ -131,6 +131,21 @@ class MemoryTransaction:
     async def timer_execution(self, org_id: str, timer_id: str) -> str | None:
         timer = self.state.timers.get(timer_id)
         return str(timer["execution_id"]) if timer is not None and timer["org_id"] == org_id else None
+
+    async def pending_executions(
+        self, org_id: str, contact_id: str, exclude_id: str, automation_ids: Sequence[str] | None, limit: int
+    ) -> list[str]:
+        found = [
+            execution
+            for execution in self.state.executions.values()
+            if execution.org_id == org_id
+            and execution.contact_id == contact_id
+            and execution.id != exclude_id
+            and execution.status in CANCELLABLE
+            and (automation_ids is None or execution.automation_id in automation_ids)
+        ]
+        found.sort(key=lambda execution: (execution.created_at, execution.id))
+        return [execution.id for execution in found[:limit]]
 
     def rows(self, execution_id: str) -> MemoryRows:
         return MemoryRows(self.state, execution_id)

@@ -141,6 +141,13 @@ class SessionTransaction:
         timer = await repository.get_timer(self.session, org_id, timer_id)
         return timer.execution_id if timer is not None else None
 
+    async def pending_executions(
+        self, org_id: str, contact_id: str, exclude_id: str, automation_ids: Sequence[str] | None, limit: int
+    ) -> list[str]:
+        return await repository.pending_executions(
+            self.session, org_id, contact_id, exclude_id, automation_ids, limit
+        )
+
     def rows(self, execution_id: str) -> SessionRows | FreshRows:
         fresh = self._fresh.get(execution_id)
         return fresh if fresh is not None else SessionRows(self.session, execution_id)

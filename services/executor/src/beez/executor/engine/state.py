@@ -20,7 +20,9 @@ from beez.kit.bus.topology import Topology
 from beez.kit.logging import get_logger
 from beez.workflow import navigation
 from beez.workflow.branches import ARRIVED
+from beez.workflow.catalog import FAILED_BRANCH
 from beez.workflow.context import contact_to_dict, event_to_dict
+from beez.workflow.effects_control import failure_vars
 from beez.workflow.model import struct_to_dict
 from beez.workflow.status import OUTCOMES, ExecutionStatus, StepStatus
 from beez.workflow.waits import GOAL, REGISTRATION_KINDS, WaitKind
@@ -200,6 +202,18 @@ async def fail(
         }
     )
     await finish(unit, ExecutionStatus.FAILED, reason="failed", error=error, category=category)
+
+
+async def recover(unit: Unit, action: workflow_pb2.Action, error: str, category: str) -> None:
+    """The step failed for good but carries a ``failed`` branch: ``vars.error`` describes the
+    failure and the branch runs (an empty one: the flow goes on after the step). No dead letter:
+    the workflow handles the failure (decision 0047)."""
+    execution = unit.execution
+    log.info(
+        "step failed into its failed branch", execution_id=execution.id, step=action.id, category=category
+    )
+    execution.vars = {**execution.vars, **failure_vars(action.id, action.type, error, category)}
+    await take_branch(unit, FAILED_BRANCH)
 
 
 def cancel_registration(unit: Unit, registration_id: str, kind: str) -> None:

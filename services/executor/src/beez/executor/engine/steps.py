@@ -1,6 +1,6 @@
 """Running steps: from an execution's position until it waits, ends, or meets an external action.
 
-Internal steps (control types and actions of :data:`~.attempts.LOCAL_CATEGORIES`) follow each
+Internal steps (control types and local actions, ``catalog.is_local``) follow each
 other in one transaction, up to ``CHAIN_MAX`` steps: they have no effect outside this database,
 so a crash rolls them back together and the redelivered job runs them again. An external action
 ends the chain: its ``running`` attempt is committed with whatever preceded it before the

@@ -94,6 +94,11 @@ class Transaction(Protocol):
     async def timer_execution(self, org_id: str, timer_id: str) -> str | None:
         """The execution id of the organization's timer ``timer_id``, if it exists."""
 
+    async def pending_executions(
+        self, org_id: str, contact_id: str, exclude_id: str, automation_ids: Sequence[str] | None, limit: int
+    ) -> list[str]:
+        """Ids of the contact's executions that have not ended (unlocked; see the repository)."""
+
     def rows(self, execution_id: str) -> ExecutionRows:
         """The step log, timers and dead letters of a locked (or created) execution."""
 

@@ -25,6 +25,7 @@ from beez.executor.repository.executions import (
 )
 from beez.executor.repository.limits import org_limits, set_org_limits
 from beez.executor.repository.outbox import enqueue, enqueue_all
+from beez.executor.repository.pending import pending_executions
 from beez.executor.repository.provider_messages import provider_message, record_provider_message
 from beez.executor.repository.steps import add_step, latest_attempt, step_by_key, steps_of, waiting_steps
 from beez.executor.repository.timers import (
@@ -63,6 +64,7 @@ __all__ = [
     "lost_wakeup_candidates",
     "org_limits",
     "orphan_candidates",
+    "pending_executions",
     "provider_message",
     "record_provider_message",
     "save_workflows",
