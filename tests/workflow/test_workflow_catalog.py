@@ -108,7 +108,7 @@ def test_action_types_are_exactly_the_runnable_ones_by_category() -> None:
             "transfer_conversation",
             "send_internal_notification",
         }
-        | {entry.type for entry in COMMS_ACTIONS},
+        | {entry.type for entry in (*COMMS_ACTIONS, *COMMS_TASKS)},
         "integration": {
             "webhook",
             "call_api",
@@ -162,8 +162,7 @@ def test_action_types_are_exactly_the_runnable_ones_by_category() -> None:
             "log_phone_call",
             "log_meeting_notes",
             "schedule_meeting",
-        }
-        | {entry.type for entry in COMMS_TASKS},
+        },
         "control": {
             "wait",
             "condition",

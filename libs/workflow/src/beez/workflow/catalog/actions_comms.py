@@ -186,7 +186,7 @@ COMMS_TASKS: tuple[ActionType, ...] = (
         "create_email_draft",
         "Create email draft",
         "Creates an email draft to the contact in the inbox, for a person to review and send.",
-        "tasks",
+        "communication",  # where the seed lists it; it only computes a command and sends nothing
         config_schema(
             "create_email_draft",
             {
@@ -197,6 +197,8 @@ COMMS_TASKS: tuple[ActionType, ...] = (
             },
             ("subject", "body"),
         ),
+        local=True,
+        message=False,
     ),
 )
-"""The task entry (a draft for a person), spliced after create_task."""
+"""The draft entry (a command to the inbox, for a person), spliced after create_task."""
