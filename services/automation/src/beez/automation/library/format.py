@@ -30,23 +30,37 @@ from typing import Any
 import jsonschema
 
 from beez.automation.library.paths import PathError, get_path
+from beez.workflow.connections import INTEGRATIONS_B
 from beez.workflow.errors import Issue, WorkflowError
 from beez.workflow.model import walk_actions, workflow_from_json
 from beez.workflow.validate import validate_workflow
 
 DIFFICULTIES = ("beginner", "intermediate", "advanced")
 FIELD_TYPES = ("text", "long_text", "number", "integer", "boolean", "select", "email", "url", "time")
-INTEGRATIONS = ("email", "sms", "whatsapp", "slack", "webhook", "http_api")
-"""What a template may require: the channels and outgoing integrations of the catalog's actions."""
-
-_ACTION_INTEGRATION = {
+_ACTION_INTEGRATION: dict[str, str] = {
     "send_email": "email",
     "send_sms": "sms",
     "send_whatsapp": "whatsapp",
     "send_slack": "slack",
+    "send_push": "push",
     "webhook": "webhook",
     "call_api": "http_api",
+    "enrich_contact": "http_api",
+    "update_stripe_subscription": "stripe",
+    "create_shopify_order": "shopify",
+    "append_google_sheets_row": "google_sheets",
+    "create_salesforce_lead": "salesforce",
+    "update_hubspot_contact": "hubspot",
+    "send_zapier_webhook": "zapier",
+    "send_make_webhook": "make",
+    "sync_crm": "pipedrive_or_close",
+    **INTEGRATIONS_B,
 }
+"""The integration each outgoing action type needs (a channel, or a provider's connection)."""
+
+INTEGRATIONS: tuple[str, ...] = tuple(dict.fromkeys(_ACTION_INTEGRATION.values()))
+"""What a template may require: the channels and outgoing integrations of the catalog's actions."""
+
 _VALIDATION_KEYS = {"required", "minLength", "maxLength", "min", "max", "options", "pattern"}
 _KNOWN_KEYS = {
     "name",
