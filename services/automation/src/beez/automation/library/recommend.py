@@ -1,11 +1,11 @@
 """Which templates fill the gaps in an organization's automations (ListTemplateRecommendations).
 
 Each :data:`GAPS` entry is a job most organizations want automated, recognised by the trigger
-types that do it. When none of the organization's live automations uses one of those types,
-the templates of the gap's subcategory are recommended with the gap's reason, ranked by the
-gap's weight less a tenth per template already listed for that gap (so the gaps
-interleave), then by how much the template is used. Templates the organization already made
-automations from are left out.
+types that do it. When none of the organization's live automations uses one of those types, and it
+has made no automation from a template of the gap's subcategories, the templates of the gap's
+subcategory are recommended with the gap's reason, ranked by the gap's weight less a tenth per
+template already listed for that gap (so the gaps interleave), then by how much the template is
+used. Templates the organization already made automations from are left out.
 """
 
 from __future__ import annotations
@@ -80,11 +80,13 @@ def recommend(
 ) -> list[tuple[str, float, str]]:
     """The best ``limit`` (template id, score, reason) for an organization whose automations use
     ``triggers`` and which has used the templates ``used``."""
+    candidates = list(candidates)
     pool = [c for c in candidates if c.id not in used]
+    done = {c.subcategory for c in candidates if c.id in used}
     ranked: list[tuple[str, float, str]] = []
     seen: set[str] = set()
     for gap in GAPS:
-        if gap.triggers & triggers:
+        if gap.triggers & triggers or gap.subcategories & done:
             continue
         fits = sorted((c for c in pool if c.subcategory in gap.subcategories), key=lambda c: (-c.usage, c.id))
         for position, candidate in enumerate(fits):
