@@ -105,9 +105,15 @@ def _free_port() -> int:
         return port
 
 
-async def _wait_listening(port: int, timeout: float = 10.0) -> None:
+async def _wait_listening(
+    port: int, server: multiprocessing.process.BaseProcess, timeout: float = 60.0
+) -> None:
+    """Until the stand-in listens: a spawned interpreter importing aiohttp takes seconds on a busy
+    machine; one that died is reported at once."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if not server.is_alive():
+            raise RuntimeError(f"the HTTP stand-in exited with {server.exitcode}")
         try:
             _, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.close()
@@ -192,7 +198,7 @@ async def rig(admin_url: str = ADMIN_URL, concurrency: int = 8) -> AsyncIterator
     server.start()
     url = await asyncio.to_thread(create_database, admin_url, "beez_bint")
     try:
-        await _wait_listening(port)
+        await _wait_listening(port, server)
         base = f"http://127.0.0.1:{port}"
         await asyncio.to_thread(upgrade, MIGRATIONS, url, "executor")
         db = Database(url, "executor", pool_size=concurrency + 2)

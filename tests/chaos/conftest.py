@@ -32,8 +32,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 async def stack() -> AsyncIterator[ChaosStack]:
-    """One stack shared by this package's scenarios, torn down after them; each has its own organization."""
+    """One stack shared by this package's scenarios on a worker, torn down at the end of the session;
+    each scenario has its own organization. Session scope, not package: under ``--dist loadfile``
+    a worker runs other packages' files between these, and a package fixture would be torn down
+    and started again (about 40 s each time)."""
     async with chaos_stack() as started:
         yield started

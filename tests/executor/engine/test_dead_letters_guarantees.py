@@ -201,7 +201,7 @@ async def test_each_list_filter_reads_an_index_of_its_own(
     async with flow.executor.svc.runtime.db.transaction() as session:
         # Current statistics: on a never-analysed table the planner's estimates tie, and which
         # index it picks then depends on what other tests happened to write.
-        await session.execute(text(f"ANALYZE {models.BusDeadLetter.__table__.fullname}"))
+        await session.execute(text(f"ANALYZE {models.BusDeadLetter.__tablename__}"))
         await session.execute(text("SET LOCAL enable_seqscan = off"))
         plan = await _plan(session, query)
     assert index in plan, plan
