@@ -26,9 +26,9 @@ from beez.executor.actions.base import (
     PermanentError,
     TransientError,
 )
-from beez.executor.actions.http import HttpResponse, HttpTransientError
+from beez.executor.actions.http import HttpResponse
 from beez.executor.actions.providers.base import ProviderAction, ProviderRequest, answer_json, required_text
-from beez.executor.actions.providers.graphql import graphql_errors, raise_for_errors
+from beez.executor.actions.providers.graphql import graphql_errors, hint_from_throttled_body, raise_for_errors
 
 __all__ = ["CREATE_POST", "PostSocialBuffer"]
 
@@ -80,13 +80,7 @@ class PostSocialBuffer(ProviderAction):
         try:
             return await super().run(ctx)
         except TransientError as exc:
-            cause = exc.__cause__
-            if exc.retry_after is None and isinstance(cause, HttpTransientError):
-                errors = graphql_errors(answer_json(cause.body))
-                extensions = errors[0].get("extensions") if errors else None
-                hint = extensions.get("retryAfter") if isinstance(extensions, dict) else None
-                if isinstance(hint, int | float) and hint >= 0:
-                    exc.retry_after = min(float(hint), self.settings.http_retry_after_cap_s)
+            hint_from_throttled_body(exc, ("retryAfter",), self.settings.http_retry_after_cap_s)
             raise
 
     def result(self, ctx: ActionContext, response: HttpResponse) -> ActionResult:

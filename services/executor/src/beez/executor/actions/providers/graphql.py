@@ -11,9 +11,11 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from beez.executor.actions.base import PermanentError, TransientError
+from beez.executor.actions.http import HttpTransientError
+from beez.executor.actions.providers.base import answer_json
 from beez.kit.logging import mask_text
 
-__all__ = ["graphql_errors", "raise_for_errors"]
+__all__ = ["graphql_errors", "hint_from_throttled_body", "raise_for_errors"]
 
 _AUTH_CODES = frozenset({"UNAUTHORIZED", "UNAUTHENTICATED", "FORBIDDEN", "USERUNAUTHORIZEDEXCEPTION"})
 
@@ -67,3 +69,15 @@ def raise_for_errors(
         )
     category = "provider_auth" if code.upper() in _AUTH_CODES else "provider_validation"
     raise PermanentError(message, category=category)
+
+
+def hint_from_throttled_body(exc: TransientError, keys: Collection[str], cap_s: float) -> None:
+    """Sets ``exc.retry_after`` from the wait a GraphQL provider puts in its throttled answer's
+    ``errors[0].extensions`` (under one of ``keys``), capped, when no ``Retry-After`` gave one."""
+    cause = exc.__cause__
+    if exc.retry_after is not None or not isinstance(cause, HttpTransientError):
+        return
+    errors = graphql_errors(answer_json(cause.body))
+    hint = _retry_hint(errors[0], keys) if errors else None
+    if hint is not None:
+        exc.retry_after = min(hint, cap_s)
